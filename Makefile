@@ -1,0 +1,120 @@
+# Tlaloc: plain make, C11, warnings are errors.
+#   make                 build build/tlaloc
+#   make check           unit, system and cluster tests (tests/run)
+#   make SANITIZE=address,undefined check   the same under ASan+UBSan
+#   make fuzz            build the libFuzzer targets with clang
+#   make lint            check-deps, check-headers, banned functions
+#   make install PREFIX=/usr/local DESTDIR=
+
+CC	?= cc
+PREFIX	?= /usr/local
+BUILD	?= build
+PKGS	:= lua5.4 libpcre2-8 libsodium libuv libcbor
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough \
+	   -Wpointer-arith -Wsign-compare -Wno-format-nonliteral
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+	     $(PKG_CFLAGS) -Isrc -MMD -MP
+LDLIBS	= $(PKG_LIBS) -lm
+
+ifdef SANITIZE
+BUILD	:= build-san
+CFLAGS	:= -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS  := $(sort $(wildcard src/*/*.c))
+LIB_SRCS  := $(filter-out src/cli/main.c,$(LIB_SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+SIM_SRCS  := $(sort $(wildcard sim/*.c))
+SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtlaloc.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tlaloc: $(BUILD)/src/cli/main.o $(BUILD)/libtlaloc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libtlaloc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tlaloc-sim: $(SIM_OBJS) $(BUILD)/libtlaloc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	TLALOC_BUILD=$(BUILD) tests/run
+
+# libFuzzer targets: each tests/fuzz/fuzz_X.c links against the library
+# built with clang and the fuzzer sanitizers.
+FUZZ_BUILD := build-fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_FLAGS)" \
+	    $(FUZZ_BUILD)/libtlaloc.a
+	@for f in $(FUZZ_SRCS); do \
+	    n=$$(basename $$f .c); \
+	    echo "clang $$f -> $(FUZZ_BUILD)/$$n"; \
+	    clang -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) -Isrc -g -O1 \
+	        -fsanitize=fuzzer,address,undefined $$f \
+	        $(FUZZ_BUILD)/libtlaloc.a $(PKG_LIBS) -lm \
+	        -o $(FUZZ_BUILD)/$$n || exit 1; \
+	done
+
+lint: check-deps check-headers check-banned
+
+# core <- everything; cluster and net use only core; sim uses cluster.
+check-deps:
+	@bad=0; \
+	for d in core; do \
+	    if grep -n '#include "\(facts\|recipe\|engine\|resources\|providers\|bucket\|net\|cluster\|agent\|cli\)/' src/$$d/*.[ch]; then bad=1; fi; \
+	done; \
+	for d in cluster net; do \
+	    [ -d src/$$d ] || continue; \
+	    if grep -n '#include "\(facts\|recipe\|engine\|resources\|providers\|bucket\|agent\|cli\)/' src/$$d/*.[ch] 2>/dev/null; then bad=1; fi; \
+	done; \
+	if grep -nE '\b(time|rand|random|send|sendto|recvfrom|log_[a-z]+)\(' src/cluster/*.c 2>/dev/null; then \
+	    echo "src/cluster must stay pure (no clock, rng, sockets, logs)"; bad=1; fi; \
+	[ $$bad = 0 ] && echo "check-deps: ok"
+
+check-headers:
+	@for h in $(wildcard src/*/*.h); do \
+	    echo "#include \"$${h#src/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
+	done; echo "check-headers: ok"
+
+check-banned:
+	@if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|gmtime|localtime|asctime|gets)\(' \
+	    src/*/*.c sim/*.c 2>/dev/null; then echo "banned functions used"; exit 1; fi; \
+	echo "check-banned: ok"
+
+format:
+	clang-format -i src/*/*.[ch] tests/unit/*.[ch]
+
+install: $(BUILD)/tlaloc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/tlaloc/examples
+	install -m 0755 $(BUILD)/tlaloc $(DESTDIR)$(PREFIX)/bin/tlaloc
+	install -m 0644 docs/tlaloc.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlaloc.1
+	cp -R examples/. $(DESTDIR)$(PREFIX)/share/tlaloc/examples/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check fuzz lint check-deps check-headers check-banned format \
+	install clean
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SIM_OBJS:.o=.d)

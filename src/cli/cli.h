@@ -1,0 +1,37 @@
+#ifndef TLALOC_CLI_CLI_H
+#define TLALOC_CLI_CLI_H
+
+/*
+ * Subcommands: one file each, `int cmd_NAME(int argc, char **argv)` where
+ * argv[0] is the subcommand's name; the return value is the exit status.
+ * main.c dispatches through a table. Only cli/ writes to stdout, and only
+ * cli/ decides exit codes.
+ */
+
+#include <stdio.h>
+
+struct tl_err;
+
+struct cli_cmd {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	const char	*summary;	/* one line for `tlaloc help` */
+};
+
+/* The state directory: --state-dir, else $TLALOC_STATE_DIR, else
+ * /var/lib/tlaloc. Borrowed string. */
+const char *cli_state_dir(const char *flag);
+
+/* Prints "tlaloc: [where: ]msg" to stderr. */
+void	cli_error(const struct tl_err *err);
+void	cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Is stdout a terminal that wants colour (and NO_COLOR unset)? */
+int	cli_color(FILE *f);
+
+int	cmd_apply(int argc, char **argv);
+int	cmd_facts(int argc, char **argv);
+int	cmd_backups(int argc, char **argv);
+int	cmd_resources(int argc, char **argv);
+
+#endif

@@ -1,0 +1,216 @@
+#include "fileio.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "xalloc.h"
+
+int
+fileio_read(const char *path, size_t max, struct buf *out, struct tl_err *err)
+{
+	char chunk[65536];
+	size_t total = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
+		    "cannot open '%s'", path);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tl_err_sys(err, TL_EIO, "cannot read '%s'", path);
+			close(fd);
+			return TL_EIO;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max) {
+			close(fd);
+			return tl_err_set(err, TL_ETOOBIG,
+			    "'%s' is larger than %zu bytes", path, max);
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+fileio_sync_parent(const char *path, struct tl_err *err)
+{
+	char *dir = path_dirname(path);
+	int fd, r = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		r = tl_err_sys(err, TL_EIO, "cannot open directory '%s'", dir);
+	else {
+		/* Some filesystems refuse fsync on a directory; the rename is
+		 * still ordered after the file's own fsync. */
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return r;
+}
+
+int
+fileio_write_atomic(const char *path, const void *data, size_t len,
+    const struct fileio_meta *meta, struct tl_err *err)
+{
+	char *dir = path_dirname(path);
+	const char *base = strrchr(path, '/');
+	char *tmp;
+	int fd, r;
+
+	base = base ? base + 1 : path;
+	tmp = xasprintf("%s/.%s.tlaloc-XXXXXX", dir, base);
+	free(dir);
+	if ((fd = mkstemp(tmp)) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot create a temporary file "
+		    "beside '%s'", path);
+		free(tmp);
+		return r;
+	}
+	if (write_all(fd, data, len) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot write '%s'", path);
+		goto fail;
+	}
+	if (meta && meta->mode != (mode_t)-1 && fchmod(fd, meta->mode) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot set the mode of '%s'", path);
+		goto fail;
+	}
+	if (meta && (meta->uid != (uid_t)-1 || meta->gid != (gid_t)-1) &&
+	    fchown(fd, meta->uid, meta->gid) < 0) {
+		r = tl_err_sys(err, TL_EPERM, "cannot set the owner of '%s'",
+		    path);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot sync '%s'", path);
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot rename into '%s'", path);
+		goto fail;
+	}
+	free(tmp);
+	return fileio_sync_parent(path, err);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+int
+fileio_mkdirs(const char *path, mode_t mode, struct tl_err *err)
+{
+	char *p = xstrdup(path), *s;
+	struct stat st;
+	int r = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			r = tl_err_sys(err, TL_EIO, "cannot create directory "
+			    "'%s'", p);
+			break;
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	if (r == 0 && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+		r = tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
+		    "directory", path);
+	free(p);
+	return r;
+}
+
+char *
+path_in_root(const char *root, const char *path)
+{
+	size_t n;
+
+	if (root == NULL || root[0] == '\0' || strcmp(root, "/") == 0)
+		return xstrdup(path);
+	n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s%s%s", (int)n, root, path[0] == '/' ? "" : "/",
+	    path);
+}
+
+char *
+path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+path_is_clean_abs(const char *path)
+{
+	const char *p = path;
+
+	if (p[0] != '/')
+		return 0;
+	while (*p != '\0') {
+		const char *seg = p + 1, *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+
+		if (end != NULL && n == 0)
+			return 0;
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		if (end == NULL)
+			break;
+		p = end;
+	}
+	return strcmp(path, "/") == 0 || path[strlen(path) - 1] != '/';
+}

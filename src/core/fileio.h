@@ -1,0 +1,53 @@
+#ifndef TLALOC_CORE_FILEIO_H
+#define TLALOC_CORE_FILEIO_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct buf;
+struct tl_err;
+
+/* Ownership and mode for a new file; -1 (or (mode_t)-1) leaves as created. */
+struct fileio_meta {
+	mode_t	mode;
+	uid_t	uid;
+	gid_t	gid;
+};
+
+#define FILEIO_META_KEEP { (mode_t)-1, (uid_t)-1, (gid_t)-1 }
+
+/*
+ * Appends the content of path to out. Fails with TL_ETOOBIG past max bytes,
+ * TL_ENOENT when the file does not exist.
+ */
+int	fileio_read(const char *path, size_t max, struct buf *out,
+	    struct tl_err *err);
+
+/*
+ * Replaces path with data, atomically: a temporary file in the same
+ * directory is written, given meta, fsync'd and renamed over path, then the
+ * directory is fsync'd. Readers see the old or the new content, never a mix.
+ */
+int	fileio_write_atomic(const char *path, const void *data, size_t len,
+	    const struct fileio_meta *meta, struct tl_err *err);
+
+/* Creates path and its missing parents with mode; an existing dir is fine. */
+int	fileio_mkdirs(const char *path, mode_t mode, struct tl_err *err);
+
+/* fsyncs the directory that holds path (best effort on BSDs). */
+int	fileio_sync_parent(const char *path, struct tl_err *err);
+
+/*
+ * Returns root + path as a new string ("/" or NULL root leaves path alone);
+ * caller frees.
+ */
+char	*path_in_root(const char *root, const char *path);
+
+/* Returns a new string holding the directory part of path ("/" for "/x"). */
+char	*path_dirname(const char *path);
+
+/* Is path absolute and free of "." and ".." components and empty parts? */
+int	path_is_clean_abs(const char *path);
+
+#endif

@@ -1,0 +1,34 @@
+#ifndef TLALOC_ENGINE_RUN_H
+#define TLALOC_ENGINE_RUN_H
+
+/*
+ * What a resource type sees of the run it converges in. Every path a
+ * recipe names is a path on the managed system; run_path() maps it under
+ * --root, so the demo and the tests converge a scratch tree.
+ */
+
+struct bucket;
+struct facts;
+struct tl_err;
+
+struct run_ctx {
+	const char		*root;		/* "/" or the --root tree */
+	int			 noop;		/* plan only, change nothing */
+	int			 want_diff;	/* fill r->diff for content */
+	const char		*run_id;	/* recorded with each backup */
+	const char		*recipe_dir;	/* relative source= paths */
+	struct bucket		*bucket;	/* backups; NULL: none kept */
+	const struct facts	*facts;
+};
+
+/* Returns the real path of a managed path (root-prefixed); caller frees. */
+char	*run_path(const struct run_ctx *ctx, const char *path);
+
+/*
+ * Saves the current content of the managed path (if it exists and is a
+ * regular file) to the bucket before it is changed or removed. Returns < 0
+ * when the backup cannot be made: the caller must then not change the file.
+ */
+int	run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err);
+
+#endif

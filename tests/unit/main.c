@@ -1,0 +1,135 @@
+/*
+ * Runs every registered case in a forked child, so a crash or a failed
+ * assertion ends that case only. `unit-tests [SUBSTRING...]` runs the cases
+ * whose file or name contains one of the substrings.
+ */
+#include "test.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/xalloc.h"
+
+static struct test_case *cases;
+static size_t ncases, capcases;
+static char scratch[256];
+
+void
+test_register(const char *name, const char *file, void (*fn)(void))
+{
+	cases = xgrow(cases, &capcases, ncases + 1, sizeof(*cases));
+	cases[ncases++] = (struct test_case){ name, file, fn };
+}
+
+void
+test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "  %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(NULL);
+	_exit(1);
+}
+
+const char *
+test_dir(void)
+{
+	return scratch;
+}
+
+char *
+test_path(const char *name)
+{
+	return xasprintf("%s/%s", scratch, name);
+}
+
+char *
+test_write(const char *name, const char *content)
+{
+	char *path = test_path(name), *p;
+	FILE *f;
+
+	for (p = path + strlen(scratch) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	if ((f = fopen(path, "w")) == NULL)
+		test_fail(__FILE__, __LINE__, "cannot write %s", path);
+	fputs(content, f);
+	fclose(f);
+	return path;
+}
+
+static int
+selected(const struct test_case *tc, int argc, char **argv)
+{
+	if (argc < 2)
+		return 1;
+	for (int i = 1; i < argc; i++)
+		if (strstr(tc->name, argv[i]) || strstr(tc->file, argv[i]))
+			return 1;
+	return 0;
+}
+
+static int
+run_case(const struct test_case *tc)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	int status = 0;
+	pid_t pid;
+
+	snprintf(scratch, sizeof(scratch), "%s/tlaloc-unit-XXXXXX", tmp);
+	if (mkdtemp(scratch) == NULL)
+		return 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		tc->fn();
+		fflush(NULL);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	{
+		char *cmd = xasprintf("rm -rf '%s'", scratch);
+		if (system(cmd) != 0)
+			fprintf(stderr, "  cannot remove %s\n", scratch);
+		free(cmd);
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "  killed by signal %d\n", WTERMSIG(status));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t passed = 0, failed = 0;
+
+	for (size_t i = 0; i < ncases; i++) {
+		const struct test_case *tc = &cases[i];
+
+		if (!selected(tc, argc, argv))
+			continue;
+		if (run_case(tc)) {
+			passed++;
+			printf("ok   %s (%s)\n", tc->name, tc->file);
+		} else {
+			failed++;
+			printf("FAIL %s (%s)\n", tc->name, tc->file);
+		}
+		fflush(stdout);
+	}
+	free(cases);
+	printf("unit: %zu passed, %zu failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
