@@ -1,1 +1,122 @@
-int main(void) { return 0; }
+/*
+ * tlaloc: one binary for every node. Subcommands are looked up in a table;
+ * each lives in its own file under src/cli/.
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+
+#ifndef TLALOC_VERSION
+#define TLALOC_VERSION "0.1.0"
+#endif
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct cli_cmd cli_cmds[] = {
+	{ "apply", cmd_apply, "converge this node to a recipe (or a recipe dir)" },
+	{ "facts", cmd_facts, "print what this node knows about itself" },
+	{ "backups", cmd_backups, "list, show and restore backed-up files" },
+	{ "resources", cmd_resources, "list resource types and attributes" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "this list" },
+	{ NULL, NULL, NULL }
+};
+
+const char *
+cli_state_dir(const char *flag)
+{
+	const char *env = getenv("TLALOC_STATE_DIR");
+
+	if (flag != NULL && flag[0] != '\0')
+		return flag;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return "/var/lib/tlaloc";
+}
+
+void
+cli_error(const struct tl_err *err)
+{
+	if (err->where[0] != '\0')
+		fprintf(stderr, "tlaloc: %s: %s\n", err->where, err->msg);
+	else
+		fprintf(stderr, "tlaloc: %s\n", err->msg[0] ? err->msg :
+		    tl_strerror(err->code));
+}
+
+void
+cli_errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tlaloc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_color(FILE *f)
+{
+	const char *term = getenv("TERM");
+
+	if (getenv("NO_COLOR") != NULL || term == NULL ||
+	    strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fileno(f));
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("tlaloc %s\n", TLALOC_VERSION);
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("usage: tlaloc COMMAND [ARGS...]\n\ncommands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name != NULL; c++)
+		printf("  %-12s %s\n", c->name, c->summary);
+	printf("\n`tlaloc COMMAND --help` describes each; man tlaloc for "
+	    "everything.\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *name;
+
+	/* Writes to closed pipes (a child's stdin, a client gone) must fail
+	 * with EPIPE, not kill the node. */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return 1;
+	}
+	name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	if (strcmp(name, "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	for (const struct cli_cmd *c = cli_cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c->fn(argc - 1, argv + 1);
+	cli_errorf("unknown command '%s' (see 'tlaloc help')", name);
+	return 1;
+}
