@@ -41,7 +41,8 @@ all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libtlaloc.a: $(LIB_OBJS)
 	@rm -f $@

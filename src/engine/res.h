@@ -80,6 +80,7 @@ struct res {
 	char			**tags;
 	size_t			 ntags;
 	void			*priv;		/* the type's, from check to fix */
+	int			 is_excluded;	/* left out by --tags */
 
 	/* Filled in by the engine as the run goes. */
 	enum res_result		 result;
@@ -107,6 +108,10 @@ struct res_type {
 	const struct attr_spec	*attrs;		/* ends with { NULL } */
 	const struct res_short	*shorts;	/* ends with { NULL }, or NULL */
 	const char		*providers;	/* for docs: "apt, dnf, ..." */
+	/* When the namevar is not given, the title is these attributes'
+	 * values joined by ':' ("a|b": the first of a, b that is set);
+	 * NULL: the namevar is required. */
+	const char *const	*title_from;
 
 	/* Cross-attribute checks at compile time (attributes are already
 	 * typed and defaulted). Returns < 0 and fills err (no file:line; the

@@ -9,6 +9,7 @@
 
 struct bucket;
 struct facts;
+struct graph;
 struct tl_err;
 
 struct run_ctx {
@@ -19,6 +20,7 @@ struct run_ctx {
 	const char		*recipe_dir;	/* relative source= paths */
 	struct bucket		*bucket;	/* backups; NULL: none kept */
 	const struct facts	*facts;
+	const struct graph	*graph;		/* the run's resources */
 };
 
 /* Returns the real path of a managed path (root-prefixed); caller frees. */

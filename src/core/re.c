@@ -1,0 +1,97 @@
+#include "re.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+struct re {
+	pcre2_code		*code;
+	pcre2_match_data	*md;
+};
+
+/* The cache is bounded: recipes use a handful of patterns, but a loop
+ * building patterns from data must not grow memory without end. */
+#define RE_CACHE_MAX	512
+
+static struct strmap re_index = STRMAP_INIT;
+static struct re **re_slots;
+static size_t re_nslots, re_capslots;
+
+static void
+re_free(struct re *re)
+{
+	pcre2_match_data_free(re->md);
+	pcre2_code_free(re->code);
+	free(re);
+}
+
+void
+re_cache_clear(void)
+{
+	for (size_t i = 0; i < re_nslots; i++)
+		re_free(re_slots[i]);
+	free(re_slots);
+	re_slots = NULL;
+	re_nslots = re_capslots = 0;
+	strmap_release(&re_index);
+}
+
+const struct re *
+re_get(const char *pattern, struct tl_err *err)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	struct re *re;
+	size_t slot;
+	int code;
+
+	if (strmap_get(&re_index, pattern, &slot))
+		return re_slots[slot];
+	if (re_nslots >= RE_CACHE_MAX)
+		re_cache_clear();
+	re = xcalloc(1, sizeof(*re));
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	if (re->code == NULL) {
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		tl_err_set(err, TL_ESYNTAX, "bad regex '%s' at offset %zu: %s",
+		    pattern, (size_t)off, (char *)msg);
+		free(re);
+		return NULL;
+	}
+	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	re_slots = xgrow(re_slots, &re_capslots, re_nslots + 1,
+	    sizeof(*re_slots));
+	re_slots[re_nslots] = re;
+	strmap_put(&re_index, pattern, re_nslots++);
+	return re;
+}
+
+int
+re_match(const struct re *re, const char *subject, size_t len, size_t start,
+    size_t *ovec, size_t nvec)
+{
+	PCRE2_SIZE *v;
+	int rc;
+
+	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, start, 0, re->md,
+	    NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -1;
+	v = pcre2_get_ovector_pointer(re->md);
+	if (rc == 0)
+		rc = (int)pcre2_get_ovector_count(re->md);
+	for (size_t i = 0; i < nvec; i++) {
+		int set = i < (size_t)rc;
+		ovec[2 * i] = set ? v[2 * i] : (size_t)-1;
+		ovec[2 * i + 1] = set ? v[2 * i + 1] : (size_t)-1;
+	}
+	return rc;
+}

@@ -1,0 +1,169 @@
+#include "converge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/spawn.h"
+#include "core/xalloc.h"
+#include "engine/graph.h"
+#include "engine/res.h"
+#include "engine/run.h"
+
+const char *
+res_result_name(int result)
+{
+	static const char *const names[] = {
+		"unchanged", "changed", "failed", "skipped"
+	};
+
+	return result >= 0 && result <= RES_SKIPPED ? names[result] : "?";
+}
+
+static void
+res_fail(struct res *r, const struct tl_err *err)
+{
+	r->result = RES_FAILED;
+	free(r->error);
+	r->error = xstrdup(err->msg[0] ? err->msg : tl_strerror(err->code));
+}
+
+/* Batch observation, once per type that asks for it. A type whose
+ * prefetch fails has every one of its resources failed with that reason. */
+static void
+converge_prefetch(struct graph *g, struct run_ctx *ctx)
+{
+	struct res **batch = xcalloc(g->n + 1, sizeof(*batch));
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct res_type *t = g->res[i]->type;
+		struct tl_err err = TL_ERR_INIT;
+		size_t n = 0, first = i;
+
+		if (t->prefetch == NULL)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (g->res[k]->type == t)
+				first = k;
+		if (first != i)
+			continue;	/* done with the type's first resource */
+		for (size_t k = i; k < g->n; k++)
+			if (g->res[k]->type == t)
+				batch[n++] = g->res[k];
+		if (t->prefetch(batch, n, ctx, &err) < 0)
+			for (size_t k = 0; k < n; k++)
+				res_fail(batch[k], &err);
+	}
+	free(batch);
+}
+
+static const struct res *
+converge_blocker(const struct graph *g, size_t i)
+{
+	const struct graph_node *n = &g->nodes[i];
+
+	for (size_t k = 0; k < n->ndeps; k++) {
+		const struct res *d = g->res[n->deps[k]];
+
+		if (d->result == RES_FAILED || d->result == RES_SKIPPED)
+			return d;
+	}
+	return NULL;
+}
+
+static void
+converge_refresh(struct res *r, struct run_ctx *ctx)
+{
+	struct tl_err err = TL_ERR_INIT;
+
+	if (!r->refresh_pending || r->type->refresh == NULL ||
+	    r->result == RES_FAILED || r->result == RES_SKIPPED)
+		return;
+	r->refreshed = 1;
+	if (ctx->noop) {
+		res_change(r, "would refresh (notified)");
+		r->result = RES_CHANGED;
+		return;
+	}
+	if (r->type->refresh(r, ctx, &err) < 0) {
+		res_fail(r, &err);
+		return;
+	}
+	res_change(r, "refreshed (notified)");
+	r->result = RES_CHANGED;
+}
+
+static void
+converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
+{
+	struct res *r = g->res[i];
+	const struct res *blocker;
+	struct tl_err err = TL_ERR_INIT;
+
+	if (r->result == RES_FAILED || r->is_excluded)	/* by prefetch */
+		return;
+	if ((blocker = converge_blocker(g, i)) != NULL) {
+		r->result = RES_SKIPPED;
+		r->error = xasprintf("%s %s", blocker->ref,
+		    blocker->result == RES_FAILED ? "failed" : "was skipped");
+		return;
+	}
+	if (r->type->check(r, ctx, &err) < 0) {
+		res_fail(r, &err);
+		return;
+	}
+	if (res_has_changes(r)) {
+		r->result = RES_CHANGED;
+		if (!ctx->noop && r->type->fix(r, ctx, &err) < 0) {
+			res_fail(r, &err);
+			return;
+		}
+	}
+	converge_refresh(r, ctx);
+}
+
+static void
+converge_count(struct converge_stats *st, const struct res *r)
+{
+	switch (r->result) {
+	case RES_UNCHANGED: st->unchanged++; break;
+	case RES_CHANGED:   st->changed++; break;
+	case RES_FAILED:    st->failed++; break;
+	case RES_SKIPPED:   st->skipped++; break;
+	}
+	if (r->refreshed)
+		st->refreshed++;
+}
+
+void
+converge_run(struct graph *g, struct run_ctx *ctx,
+    const struct converge_hooks *hooks, struct converge_stats *stats)
+{
+	unsigned long long start = spawn_now_ms();
+
+	memset(stats, 0, sizeof(*stats));
+	stats->total = g->n;
+	converge_prefetch(g, ctx);
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		struct res *r = g->res[i];
+		unsigned long long t0 = spawn_now_ms();
+
+		converge_one(g, i, ctx);
+		r->duration_ms = (unsigned)(spawn_now_ms() - t0);
+		if (r->result == RES_CHANGED)
+			for (size_t n = 0; n < g->nodes[i].nnotifies; n++)
+				g->res[g->nodes[i].notifies[n]]->
+				    refresh_pending = 1;
+		converge_count(stats, r);
+		if (hooks != NULL && hooks->on_result != NULL)
+			hooks->on_result(hooks->arg, r, k + 1, g->n);
+	}
+	stats->duration_ms = (unsigned)(spawn_now_ms() - start);
+}
+
+int
+converge_exit_code(const struct converge_stats *stats)
+{
+	return (stats->changed ? 2 : 0) | (stats->failed ? 4 : 0);
+}

@@ -1,0 +1,49 @@
+#ifndef TLALOC_RECIPE_RECIPE_H
+#define TLALOC_RECIPE_RECIPE_H
+
+/*
+ * Compiling a recipe: run it (and everything it includes) in a Lua 5.4
+ * sandbox that can only *declare* things: resources, the node's pack, tags
+ * and channels. The sandbox has no io, os.execute, load of binary chunks or
+ * debug library, a memory cap and an instruction budget; compiling changes
+ * nothing on disk. Any error stops the compile with file:line.
+ */
+
+#include <stddef.h>
+
+#include "engine/graph.h"
+
+struct facts;
+struct tl_err;
+
+struct recipe {
+	struct graph	  graph;	/* the declared resources, ordered */
+	char		 *dir;		/* the recipe's root directory */
+	char		 *pack;		/* `pack "web"`, or NULL */
+	char		**tags;		/* `tag "x"` / `tags{k="v"}`: "x", "k=v" */
+	size_t		  ntags;
+	char		**channels;	/* `channel "#web"` */
+	size_t		  nchannels;
+	char		**files;	/* every recipe file read, relative */
+	size_t		  nfiles;
+};
+
+struct recipe_opts {
+	const char		*path;		/* a .lua file or a directory */
+	const struct facts	*facts;		/* becomes `node`; may be NULL */
+	const char *const	*only_tags;	/* --tags: converge only these */
+	size_t			 n_only_tags;
+	size_t			 max_memory;	/* bytes; 0 means 256 MiB */
+	unsigned long long	 max_instructions; /* 0 means 2e9 */
+};
+
+/*
+ * Compiles opts->path. A directory runs its site.lua, or else every *.lua
+ * in it in name order. On success *out holds a recipe with a built graph
+ * (free with recipe_free); on failure err says what and where.
+ */
+int	recipe_compile(const struct recipe_opts *opts, struct recipe **out,
+	    struct tl_err *err);
+void	recipe_free(struct recipe *rec);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * directory: exists (with its parents when recurse is set), with mode,
+ * owner and group; or is absent. purge removes entries no resource of the
+ * run manages (files backed up first); subdirectories only with force.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
+#include "engine/graph.h"
+#include "engine/res.h"
+#include "engine/run.h"
+#include "resources/fsattr.h"
+
+static const char *const dir_ensure[] = { "present", "absent", NULL };
+
+static const struct attr_spec dir_attrs[] = {
+	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
+	    "absolute path of the directory" },
+	{ "ensure", ATTR_ENUM, 0, "present", dir_ensure, "present or absent" },
+	{ "mode", ATTR_MODE, 0, NULL, NULL,
+	    "octal permissions (new directories get 0755 when unset)" },
+	{ "owner", ATTR_STR, 0, NULL, NULL, "user name or uid" },
+	{ "group", ATTR_STR, 0, NULL, NULL, "group name or gid" },
+	{ "recurse", ATTR_BOOL, 0, "false", NULL,
+	    "create missing parent directories too" },
+	{ "purge", ATTR_BOOL, 0, "false", NULL,
+	    "remove entries that no resource of this run manages" },
+	{ "force", ATTR_BOOL, 0, "false", NULL,
+	    "allow removing non-empty directories (absent, purge)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const args_path[] = { "path", NULL };
+
+static const struct res_short dir_shorts[] = {
+	{ "directory", "present", args_path, NULL,
+	    "directory.present(path): the directory exists" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+struct dir_state {
+	char		*real;
+	int		 exists;
+	struct stat	 st;
+	struct fs_want	 want;
+	char		**purge;	/* managed paths of entries to remove */
+	size_t		 npurge;
+};
+
+static int
+dir_validate(struct res *r, struct tl_err *err)
+{
+	if (!path_is_clean_abs(r->title))
+		return tl_err_set(err, TL_EINVAL, "directory path '%s' must "
+		    "be absolute, without '.', '..' or a trailing '/'",
+		    r->title);
+	return 0;
+}
+
+static void
+dir_release(struct res *r)
+{
+	struct dir_state *ds = r->priv;
+
+	if (ds == NULL)
+		return;
+	for (size_t i = 0; i < ds->npurge; i++)
+		free(ds->purge[i]);
+	free(ds->purge);
+	free(ds->real);
+	free(ds);
+	r->priv = NULL;
+}
+
+static int
+dir_is_managed(const struct run_ctx *ctx, const char *path)
+{
+	static const char *const types[] = { "file", "directory", "link",
+	    NULL };
+	char ref[4200];
+
+	if (ctx->graph == NULL)
+		return 1;	/* without the graph, purge nothing */
+	for (size_t i = 0; types[i] != NULL; i++) {
+		snprintf(ref, sizeof(ref), "%s[%s]", types[i], path);
+		if (graph_find(ctx->graph, ref) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+dir_plan_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
+    struct tl_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(ds->real)) == NULL)
+		return tl_err_sys(err, TL_EIO, "cannot list '%s'", r->title);
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s%s%s", r->title,
+		    strcmp(r->title, "/") ? "/" : "", de->d_name);
+		if (dir_is_managed(ctx, path)) {
+			free(path);
+			continue;
+		}
+		res_change(r, "purge %s", path);
+		ds->purge = xrealloc(ds->purge, (ds->npurge + 1) *
+		    sizeof(char *));
+		ds->purge[ds->npurge++] = path;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct dir_state *ds = xcalloc(1, sizeof(*ds));
+	int rc;
+
+	r->priv = ds;
+	ds->real = run_path(ctx, r->title);
+	if (lstat(ds->real, &ds->st) == 0)
+		ds->exists = 1;
+	else if (errno != ENOENT)
+		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
+	if (ds->exists && !S_ISDIR(ds->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
+		    "directory", r->title);
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (ds->exists)
+			res_change(r, "remove");
+		return 0;
+	}
+	if ((rc = fs_want_load(r, ctx, &ds->want, err)) < 0)
+		return rc;
+	if (!ds->exists) {
+		res_change(r, "create");
+		return 0;
+	}
+	fs_want_check(r, ctx, &ds->st, &ds->want, 0);
+	if (res_bool(r, "purge"))
+		return dir_plan_purge(r, ctx, ds, err);
+	return 0;
+}
+
+/* Removes a tree, backing up every regular file in it first. */
+static int
+dir_remove_tree(struct run_ctx *ctx, const char *path, struct tl_err *err)
+{
+	char *real = run_path(ctx, path);
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(real, &st) < 0) {
+		free(real);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(real);
+		struct dirent *de;
+
+		while (d != NULL && rc == 0 && (de = readdir(d)) != NULL) {
+			char *sub;
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			sub = xasprintf("%s/%s", path, de->d_name);
+			rc = dir_remove_tree(ctx, sub, err);
+			free(sub);
+		}
+		if (d != NULL)
+			closedir(d);
+		if (rc == 0 && rmdir(real) < 0)
+			rc = tl_err_sys(err, TL_EIO, "cannot remove '%s'",
+			    path);
+	} else {
+		if (S_ISREG(st.st_mode))
+			rc = run_backup(ctx, path, err);
+		if (rc == 0 && unlink(real) < 0)
+			rc = tl_err_sys(err, TL_EIO, "cannot remove '%s'",
+			    path);
+	}
+	free(real);
+	return rc;
+}
+
+static int
+dir_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
+    struct tl_err *err)
+{
+	for (size_t i = 0; i < ds->npurge; i++) {
+		char *real = run_path(ctx, ds->purge[i]);
+		struct stat st;
+		int is_dir = lstat(real, &st) == 0 && S_ISDIR(st.st_mode);
+		int rc;
+
+		free(real);
+		if (is_dir && !res_bool(r, "force"))
+			return tl_err_set(err, TL_EPERM, "not purging "
+			    "directory '%s' without force = true",
+			    ds->purge[i]);
+		if ((rc = dir_remove_tree(ctx, ds->purge[i], err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+dir_create(struct res *r, struct dir_state *ds, struct tl_err *err)
+{
+	mode_t mode = ds->want.has_mode ? ds->want.mode : 0755;
+	int rc;
+
+	if (res_bool(r, "recurse")) {
+		if ((rc = fileio_mkdirs(ds->real, 0755, err)) < 0)
+			return rc;
+	} else if (mkdir(ds->real, mode) < 0)
+		return tl_err_sys(err, TL_EIO, "cannot create directory '%s'",
+		    r->title);
+	if (lstat(ds->real, &ds->st) < 0)
+		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
+	if (!ds->want.has_mode) {
+		ds->want.has_mode = 1;	/* whatever the umask did */
+		ds->want.mode = mode;
+	}
+	return fs_want_fix(ds->real, &ds->st, &ds->want, 0, err);
+}
+
+static int
+dir_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct dir_state *ds = r->priv;
+	int rc;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (!res_bool(r, "force")) {
+			if (rmdir(ds->real) < 0)
+				return tl_err_sys(err, TL_EIO, "cannot remove "
+				    "'%s' (set force = true to remove a "
+				    "non-empty directory)", r->title);
+			return 0;
+		}
+		return dir_remove_tree(ctx, r->title, err);
+	}
+	if (!ds->exists)
+		return dir_create(r, ds, err);
+	if ((rc = fs_want_fix(ds->real, &ds->st, &ds->want, 0, err)) < 0)
+		return rc;
+	return dir_purge(r, ctx, ds, err);
+}
+
+const struct res_type res_type_directory = {
+	.name = "directory",
+	.doc = "a directory: exists with mode, owner, group; optional purge",
+	.attrs = dir_attrs,
+	.shorts = dir_shorts,
+	.validate = dir_validate,
+	.autorequire = fs_autorequire,
+	.check = dir_check,
+	.fix = dir_fix,
+	.release = dir_release,
+};

@@ -1,0 +1,256 @@
+/*
+ * file: a regular file's content (literal, copied from the recipe
+ * directory, or rendered from a template at compile time), mode, owner and
+ * group, or its absence. Content is compared byte for byte; a change is
+ * written atomically after the old bytes are backed up.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/diff.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
+#include "engine/res.h"
+#include "engine/run.h"
+#include "resources/fsattr.h"
+
+#define FILE_MAX_CONTENT	(64u << 20)
+
+static const char *const file_ensure[] = { "present", "absent", NULL };
+
+static const struct attr_spec file_attrs[] = {
+	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
+	    "absolute path of the file" },
+	{ "ensure", ATTR_ENUM, 0, "present", file_ensure,
+	    "present or absent" },
+	{ "content", ATTR_STR, 0, NULL, NULL, "the exact bytes to hold" },
+	{ "source", ATTR_STR, 0, NULL, NULL,
+	    "copy content from this file, relative to the recipe directory" },
+	{ "template", ATTR_STR, 0, NULL, NULL,
+	    "render this template (relative to the recipe dir) as content" },
+	{ "vars", ATTR_MAP, 0, NULL, NULL,
+	    "values for the template, beside `node`" },
+	{ "mode", ATTR_MODE, 0, NULL, NULL, "octal permissions, e.g. \"0644\" "
+	    "(new files get 0644 when unset)" },
+	{ "owner", ATTR_STR, 0, NULL, NULL, "user name or uid" },
+	{ "group", ATTR_STR, 0, NULL, NULL, "group name or gid" },
+	{ "backup", ATTR_BOOL, 0, "true", NULL,
+	    "keep the old content in the bucket before changing it" },
+	{ "replace", ATTR_BOOL, 0, "true", NULL,
+	    "false: only create the file when missing, never rewrite it" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const short_content[] = { "path", "content", NULL };
+static const char *const short_absent[] = { "path", NULL };
+static const char *const fix_absent[] = { "ensure=absent", NULL };
+
+static const struct res_short file_shorts[] = {
+	{ "file", "content", short_content, NULL,
+	    "file.content(path, text): the file holds exactly text" },
+	{ "file", "absent", short_absent, fix_absent,
+	    "file.absent(path): the file does not exist" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+struct file_state {
+	char		*real;
+	int		 exists;
+	struct stat	 st;
+	struct fs_want	 want;
+	int		 manage_content;
+	int		 content_differs;
+	struct buf	 content;	/* desired bytes */
+};
+
+static int
+file_validate(struct res *r, struct tl_err *err)
+{
+	int n = res_is_set(r, "content") + res_is_set(r, "source");
+
+	if (!path_is_clean_abs(r->title))
+		return tl_err_set(err, TL_EINVAL, "file path '%s' must be "
+		    "absolute, without '.', '..' or a trailing '/'", r->title);
+	if (n > 1)
+		return tl_err_set(err, TL_EINVAL, "give one of 'content', "
+		    "'source' or 'template'");
+	if (strcmp(res_str(r, "ensure"), "absent") == 0 && n > 0)
+		return tl_err_set(err, TL_EINVAL, "an absent file has no "
+		    "content");
+	return 0;
+}
+
+static void
+file_release(struct res *r)
+{
+	struct file_state *fs = r->priv;
+
+	if (fs == NULL)
+		return;
+	free(fs->real);
+	buf_release(&fs->content);
+	free(fs);
+	r->priv = NULL;
+}
+
+static int
+file_desired(struct res *r, struct run_ctx *ctx, struct file_state *fs,
+    struct tl_err *err)
+{
+	const char *src = res_str(r, "source");
+	char *path;
+	int rc;
+
+	if (res_is_set(r, "content")) {
+		const char *c = res_str(r, "content");
+		buf_add(&fs->content, c, strlen(c));
+		fs->manage_content = 1;
+		return 0;
+	}
+	if (src == NULL)
+		return 0;
+	path = src[0] == '/' ? xstrdup(src) :
+	    xasprintf("%s/%s", ctx->recipe_dir ? ctx->recipe_dir : ".", src);
+	rc = fileio_read(path, FILE_MAX_CONTENT, &fs->content, err);
+	free(path);
+	fs->manage_content = 1;
+	return rc;
+}
+
+static void
+short_hash(const struct buf *b, char out[13])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)b->data, b->len);
+	for (int i = 0; i < 6; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static int
+file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
+    struct tl_err *err)
+{
+	struct buf cur = BUF_INIT;
+	char a[13], b[13];
+	int rc;
+
+	if (!fs->manage_content || !res_bool(r, "replace"))
+		return 0;
+	if ((rc = fileio_read(fs->real, FILE_MAX_CONTENT, &cur, err)) < 0) {
+		buf_release(&cur);
+		return rc;
+	}
+	if (cur.len != fs->content.len ||
+	    memcmp(cur.data, fs->content.data, cur.len) != 0) {
+		fs->content_differs = 1;
+		short_hash(&cur, a);
+		short_hash(&fs->content, b);
+		res_change(r, "content %s -> %s (%zu -> %zu bytes)", a, b,
+		    cur.len, fs->content.len);
+		if (ctx->want_diff)
+			diff_unified(cur.data, cur.len, fs->content.data,
+			    fs->content.len, r->title, r->title, &r->diff);
+	}
+	buf_release(&cur);
+	return 0;
+}
+
+static int
+file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct file_state *fs = xcalloc(1, sizeof(*fs));
+	int absent = strcmp(res_str(r, "ensure"), "absent") == 0, rc;
+
+	r->priv = fs;
+	buf_init(&fs->content);
+	fs->real = run_path(ctx, r->title);
+	if (lstat(fs->real, &fs->st) == 0)
+		fs->exists = 1;
+	else if (errno != ENOENT)
+		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", fs->real);
+	if (fs->exists && !S_ISREG(fs->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
+		    "regular file", r->title);
+	if (absent) {
+		if (fs->exists)
+			res_change(r, "remove (%lld bytes)",
+			    (long long)fs->st.st_size);
+		return 0;
+	}
+	if ((rc = fs_want_load(r, ctx, &fs->want, err)) < 0 ||
+	    (rc = file_desired(r, ctx, fs, err)) < 0)
+		return rc;
+	if (!fs->exists) {
+		res_change(r, "create (%zu bytes)", fs->content.len);
+		if (ctx->want_diff && fs->content.len > 0)
+			diff_unified("", 0, fs->content.data, fs->content.len,
+			    "/dev/null", r->title, &r->diff);
+		return 0;
+	}
+	if ((rc = file_check_content(r, ctx, fs, err)) < 0)
+		return rc;
+	fs_want_check(r, ctx, &fs->st, &fs->want, 0);
+	return 0;
+}
+
+static int
+file_write(struct res *r, struct run_ctx *ctx, struct file_state *fs,
+    struct tl_err *err)
+{
+	struct fileio_meta meta = {
+		fs->want.has_mode ? fs->want.mode :
+		    fs->exists ? fs->st.st_mode & 07777 : 0644,
+		fs->want.has_uid ? fs->want.uid :
+		    fs->exists ? fs->st.st_uid : (uid_t)-1,
+		fs->want.has_gid ? fs->want.gid :
+		    fs->exists ? fs->st.st_gid : (gid_t)-1,
+	};
+	int rc;
+
+	if (fs->exists && res_bool(r, "backup") &&
+	    (rc = run_backup(ctx, r->title, err)) < 0)
+		return rc;
+	return fileio_write_atomic(fs->real, fs->content.data,
+	    fs->content.len, &meta, err);
+}
+
+static int
+file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct file_state *fs = r->priv;
+	int rc;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (res_bool(r, "backup") &&
+		    (rc = run_backup(ctx, r->title, err)) < 0)
+			return rc;
+		if (unlink(fs->real) < 0)
+			return tl_err_sys(err, TL_EIO, "cannot remove '%s'",
+			    r->title);
+		return fileio_sync_parent(fs->real, err);
+	}
+	if (!fs->exists || fs->content_differs)
+		return file_write(r, ctx, fs, err);
+	return fs_want_fix(fs->real, &fs->st, &fs->want, 0, err);
+}
+
+const struct res_type res_type_file = {
+	.name = "file",
+	.doc = "a regular file: content, mode, owner, group, or absence",
+	.attrs = file_attrs,
+	.shorts = file_shorts,
+	.validate = file_validate,
+	.autorequire = fs_autorequire,
+	.check = file_check,
+	.fix = file_fix,
+	.release = file_release,
+};

@@ -1,0 +1,255 @@
+/*
+ * line: one line in a file someone else owns (the vision's
+ * $File->Replace_Line). With `match`, every line matching the regex is
+ * replaced by `line`; when nothing matches and `line` is not there yet, it
+ * is appended (after the first line matching `after`, if given). Absent
+ * removes lines equal to `line`, or matching `match`. Idempotent even when
+ * `match` does not match `line` itself.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/diff.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/re.h"
+#include "core/xalloc.h"
+#include "engine/res.h"
+#include "engine/run.h"
+
+#define LINE_MAX_FILE	(64u << 20)
+
+static const char *const line_ensure[] = { "present", "absent", NULL };
+
+static const struct attr_spec line_attrs[] = {
+	{ "name", ATTR_STR, ATTR_NAMEVAR, NULL, NULL,
+	    "a title; defaults to \"PATH:MATCH\" (or \"PATH:LINE\")" },
+	{ "path", ATTR_STR, ATTR_REQUIRED, NULL, NULL, "the file to edit" },
+	{ "line", ATTR_STR, 0, NULL, NULL, "the whole line, without newline" },
+	{ "match", ATTR_STR, 0, NULL, NULL,
+	    "Perl regex: lines it matches are replaced (or removed)" },
+	{ "after", ATTR_STR, 0, NULL, NULL,
+	    "Perl regex: append after the first line it matches" },
+	{ "ensure", ATTR_ENUM, 0, "present", line_ensure,
+	    "present or absent" },
+	{ "create", ATTR_BOOL, 0, "false", NULL,
+	    "create the file when it is missing" },
+	{ "backup", ATTR_BOOL, 0, "true", NULL,
+	    "keep the old content in the bucket before changing it" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const args_replace[] = { "path", "match", "line", NULL };
+static const char *const args_line[] = { "path", "line", NULL };
+static const char *const fixed_absent[] = { "ensure=absent", NULL };
+
+static const struct res_short line_shorts[] = {
+	{ "file", "replace_line", args_replace, NULL,
+	    "file.replace_line(path, regex, line): matching lines become line" },
+	{ "file", "ensure_line", args_line, NULL,
+	    "file.ensure_line(path, line): line is present" },
+	{ "file", "remove_line", args_line, fixed_absent,
+	    "file.remove_line(path, line): line is absent" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+struct line_state {
+	char		*real;
+	int		 exists;
+	struct stat	 st;
+	struct buf	 after;		/* the file as it should be */
+};
+
+static int
+line_validate(struct res *r, struct tl_err *err)
+{
+	const char *path = res_str(r, "path");
+	struct tl_err rerr = TL_ERR_INIT;
+	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	const char *l = res_str(r, "line");
+
+	if (!path_is_clean_abs(path))
+		return tl_err_set(err, TL_EINVAL, "line path '%s' must be "
+		    "absolute", path);
+	if (!absent && l == NULL)
+		return tl_err_set(err, TL_EINVAL, "line needs 'line'");
+	if (absent && l == NULL && !res_is_set(r, "match"))
+		return tl_err_set(err, TL_EINVAL, "an absent line needs "
+		    "'line' or 'match'");
+	if (l != NULL && strchr(l, '\n') != NULL)
+		return tl_err_set(err, TL_EINVAL, "'line' must be one line "
+		    "(it holds a newline)");
+	/* Compile the regexes now, so a bad one fails before any change. */
+	if (res_is_set(r, "match") && re_get(res_str(r, "match"), &rerr) ==
+	    NULL)
+		return tl_err_set(err, TL_ESYNTAX, "%s", rerr.msg);
+	if (res_is_set(r, "after") && re_get(res_str(r, "after"), &rerr) ==
+	    NULL)
+		return tl_err_set(err, TL_ESYNTAX, "%s", rerr.msg);
+	return 0;
+}
+
+static int
+line_matches(const char *re_text, const char *p, size_t n)
+{
+	size_t ov[2];
+
+	return re_text != NULL && re_match(re_get(re_text, NULL), p, n, 0, ov,
+	    1) > 0;
+}
+
+/* Builds the edited text into out; sets *changed. */
+static void
+line_edit(const struct res *r, const char *text, size_t len,
+    struct buf *out)
+{
+	const char *want = res_str(r, "line"), *match = res_str(r, "match");
+	const char *after = res_str(r, "after");
+	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	size_t wlen = want ? strlen(want) : 0, pos = 0, insert_at = (size_t)-1;
+	int present = 0, replaced = 0;
+
+	while (pos < len) {
+		const char *p = text + pos, *nl = memchr(p, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - p) : len - pos;
+		int is_want = want && n == wlen && memcmp(p, want, n) == 0;
+		int hit = match ? line_matches(match, p, n) : is_want;
+
+		pos += n + (nl != NULL);
+		if (absent && hit)
+			continue;
+		if (!absent && hit && !is_want) {
+			buf_add(out, want, wlen);
+			buf_addch(out, '\n');
+			replaced = present = 1;
+		} else {
+			buf_add(out, p, n);
+			if (nl != NULL || pos < len)
+				buf_addch(out, '\n');
+			present |= is_want;
+		}
+		if (after && insert_at == (size_t)-1 &&
+		    line_matches(after, p, n))
+			insert_at = out->len;
+	}
+	if (absent || present || replaced)
+		return;
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		buf_addch(out, '\n');
+	if (insert_at == (size_t)-1) {
+		buf_add(out, want, wlen);
+		buf_addch(out, '\n');
+		return;
+	}
+	/* Insert after the `after` line: rebuild the tail. */
+	{
+		char *tail = xstrndup(out->data + insert_at,
+		    out->len - insert_at);
+		size_t tlen = out->len - insert_at;
+
+		buf_truncate(out, insert_at);
+		buf_add(out, want, wlen);
+		buf_addch(out, '\n');
+		buf_add(out, tail, tlen);
+		free(tail);
+	}
+}
+
+static void
+line_release(struct res *r)
+{
+	struct line_state *ls = r->priv;
+
+	if (ls == NULL)
+		return;
+	free(ls->real);
+	buf_release(&ls->after);
+	free(ls);
+	r->priv = NULL;
+}
+
+static int
+line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct line_state *ls = xcalloc(1, sizeof(*ls));
+	struct buf cur = BUF_INIT;
+	int rc;
+
+	r->priv = ls;
+	buf_init(&ls->after);
+	ls->real = run_path(ctx, res_str(r, "path"));
+	if (stat(ls->real, &ls->st) == 0)
+		ls->exists = 1;
+	else if (errno != ENOENT || !res_bool(r, "create")) {
+		if (errno == ENOENT && strcmp(res_str(r, "ensure"),
+		    "absent") == 0)
+			return 0;
+		return tl_err_sys(err, TL_ENOENT, "cannot edit '%s'",
+		    res_str(r, "path"));
+	}
+	if (ls->exists && (rc = fileio_read(ls->real, LINE_MAX_FILE, &cur,
+	    err)) < 0) {
+		buf_release(&cur);
+		return rc;
+	}
+	line_edit(r, cur.data, cur.len, &ls->after);
+	if (!ls->exists || cur.len != ls->after.len ||
+	    memcmp(cur.data, ls->after.data, cur.len) != 0) {
+		res_change(r, "%s", strcmp(res_str(r, "ensure"), "absent") ?
+		    "line set" : "line removed");
+		if (ctx->want_diff)
+			diff_unified(cur.data, cur.len, ls->after.data,
+			    ls->after.len, res_str(r, "path"),
+			    res_str(r, "path"), &r->diff);
+	}
+	buf_release(&cur);
+	return 0;
+}
+
+static int
+line_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct line_state *ls = r->priv;
+	struct fileio_meta meta = { 0644, (uid_t)-1, (gid_t)-1 };
+	int rc;
+
+	if (ls->exists) {
+		meta = (struct fileio_meta){ ls->st.st_mode & 07777,
+		    ls->st.st_uid, ls->st.st_gid };
+		if (res_bool(r, "backup") &&
+		    (rc = run_backup(ctx, res_str(r, "path"), err)) < 0)
+			return rc;
+	}
+	return fileio_write_atomic(ls->real, ls->after.data, ls->after.len,
+	    &meta, err);
+}
+
+static void
+line_autorequire(const struct res *r, void (*add)(void *, const char *),
+    void *ctx)
+{
+	char *ref = xasprintf("file[%s]", res_str(r, "path"));
+
+	add(ctx, ref);
+	free(ref);
+}
+
+static const char *const line_title[] = { "path", "match|line", NULL };
+
+const struct res_type res_type_line = {
+	.name = "line",
+	.doc = "one line of a file: replace the lines matching a regex, "
+	    "ensure present, or absent",
+	.attrs = line_attrs,
+	.shorts = line_shorts,
+	.title_from = line_title,
+	.validate = line_validate,
+	.autorequire = line_autorequire,
+	.check = line_check,
+	.fix = line_fix,
+	.release = line_release,
+};

@@ -1,0 +1,195 @@
+/*
+ * link: a symbolic link pointing at target, or no link. A regular file in
+ * the way is backed up and replaced only with force; a directory never.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
+#include "engine/res.h"
+#include "engine/run.h"
+#include "resources/fsattr.h"
+
+static const char *const link_ensure[] = { "present", "absent", NULL };
+
+static const struct attr_spec link_attrs[] = {
+	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
+	    "absolute path of the link" },
+	{ "target", ATTR_STR, 0, NULL, NULL,
+	    "what the link points at (stored as given, not under --root)" },
+	{ "ensure", ATTR_ENUM, 0, "present", link_ensure, "present or absent" },
+	{ "owner", ATTR_STR, 0, NULL, NULL, "user name or uid of the link" },
+	{ "group", ATTR_STR, 0, NULL, NULL, "group name or gid of the link" },
+	{ "force", ATTR_BOOL, 0, "false", NULL,
+	    "replace a regular file in the way (backed up first)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const args_link[] = { "path", "target", NULL };
+
+static const struct res_short link_shorts[] = {
+	{ "link", "to", args_link, NULL,
+	    "link.to(path, target): path is a symlink to target" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+struct link_state {
+	char		*real;
+	int		 exists;	/* something is at path */
+	int		 is_link;
+	int		 retarget;	/* link missing or pointing elsewhere */
+	struct stat	 st;
+	struct fs_want	 want;
+};
+
+static int
+link_validate(struct res *r, struct tl_err *err)
+{
+	if (!path_is_clean_abs(r->title))
+		return tl_err_set(err, TL_EINVAL, "link path '%s' must be "
+		    "absolute", r->title);
+	if (strcmp(res_str(r, "ensure"), "present") == 0 &&
+	    (res_str(r, "target") == NULL || res_str(r, "target")[0] == '\0'))
+		return tl_err_set(err, TL_EINVAL, "link needs 'target'");
+	return 0;
+}
+
+static void
+link_release(struct res *r)
+{
+	struct link_state *ls = r->priv;
+
+	if (ls == NULL)
+		return;
+	free(ls->real);
+	free(ls);
+	r->priv = NULL;
+}
+
+static int
+link_check_target(struct res *r, struct link_state *ls, struct tl_err *err)
+{
+	char cur[PATH_MAX];
+	ssize_t n;
+
+	if (!ls->exists) {
+		ls->retarget = 1;
+		res_change(r, "create -> %s", res_str(r, "target"));
+		return 0;
+	}
+	if (!ls->is_link) {
+		if (S_ISDIR(ls->st.st_mode) || !res_bool(r, "force"))
+			return tl_err_set(err, TL_EEXIST, "'%s' exists and is "
+			    "not a link%s", r->title, S_ISDIR(ls->st.st_mode) ?
+			    "" : " (force = true replaces it)");
+		ls->retarget = 1;
+		res_change(r, "replace file with link -> %s",
+		    res_str(r, "target"));
+		return 0;
+	}
+	if ((n = readlink(ls->real, cur, sizeof(cur) - 1)) < 0)
+		return tl_err_sys(err, TL_EIO, "cannot read link '%s'",
+		    r->title);
+	cur[n] = '\0';
+	if (strcmp(cur, res_str(r, "target")) != 0) {
+		ls->retarget = 1;
+		res_change(r, "target %s -> %s", cur, res_str(r, "target"));
+	}
+	return 0;
+}
+
+static int
+link_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct link_state *ls = xcalloc(1, sizeof(*ls));
+	int rc;
+
+	r->priv = ls;
+	ls->real = run_path(ctx, r->title);
+	if (lstat(ls->real, &ls->st) == 0) {
+		ls->exists = 1;
+		ls->is_link = S_ISLNK(ls->st.st_mode);
+	} else if (errno != ENOENT)
+		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (ls->exists && !ls->is_link)
+			return tl_err_set(err, TL_EEXIST, "'%s' is not a link; "
+			    "not removing it", r->title);
+		if (ls->exists)
+			res_change(r, "remove");
+		return 0;
+	}
+	if ((rc = fs_want_load(r, ctx, &ls->want, err)) < 0 ||
+	    (rc = link_check_target(r, ls, err)) < 0)
+		return rc;
+	if (ls->exists && ls->is_link && !ls->retarget)
+		fs_want_check(r, ctx, &ls->st, &ls->want, 1);
+	return 0;
+}
+
+/* Creates the new link beside the path and renames it over, so the path
+ * never goes missing. */
+static int
+link_replace(struct res *r, struct run_ctx *ctx, struct link_state *ls,
+    struct tl_err *err)
+{
+	char *tmp = xasprintf("%s.tlaloc-new", ls->real);
+	struct stat st;
+	int rc = 0;
+
+	if (ls->exists && !ls->is_link &&
+	    (rc = run_backup(ctx, r->title, err)) < 0)
+		goto out;
+	unlink(tmp);
+	if (symlink(res_str(r, "target"), tmp) < 0) {
+		rc = tl_err_sys(err, TL_EIO, "cannot create link '%s'",
+		    r->title);
+		goto out;
+	}
+	if (rename(tmp, ls->real) < 0) {
+		rc = tl_err_sys(err, TL_EIO, "cannot replace '%s'", r->title);
+		unlink(tmp);
+		goto out;
+	}
+	if (lstat(ls->real, &st) == 0)
+		rc = fs_want_fix(ls->real, &st, &ls->want, 1, err);
+out:
+	free(tmp);
+	return rc;
+}
+
+static int
+link_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct link_state *ls = r->priv;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (unlink(ls->real) < 0)
+			return tl_err_sys(err, TL_EIO, "cannot remove '%s'",
+			    r->title);
+		return 0;
+	}
+	if (ls->retarget)
+		return link_replace(r, ctx, ls, err);
+	return fs_want_fix(ls->real, &ls->st, &ls->want, 1, err);
+}
+
+const struct res_type res_type_link = {
+	.name = "link",
+	.doc = "a symbolic link and its target",
+	.attrs = link_attrs,
+	.shorts = link_shorts,
+	.validate = link_validate,
+	.autorequire = fs_autorequire,
+	.check = link_check,
+	.fix = link_fix,
+	.release = link_release,
+};
