@@ -1,0 +1,35 @@
+#ifndef TLALOC_CLI_REPORT_H
+#define TLALOC_CLI_REPORT_H
+
+/*
+ * How a converge run is shown: a line per change as it happens (colour on
+ * a terminal, a progress line on long runs), a summary line, and a JSON
+ * report for programs (also saved as STATE_DIR/last_run.json).
+ */
+
+#include <stdio.h>
+
+struct buf;
+struct converge_stats;
+struct graph;
+struct res;
+
+struct report_opts {
+	FILE		*out;
+	int		 color;
+	int		 progress;	/* show a progress line on stderr */
+	int		 noop;
+	int		 diff;		/* print diffs under changed lines */
+	int		 quiet;		/* summary only */
+	unsigned long long started_ms;
+};
+
+/* converge_hooks.on_result for text output; arg is a report_opts. */
+void	report_line(void *arg, const struct res *r, size_t done, size_t total);
+void	report_summary(const struct report_opts *o,
+	    const struct converge_stats *st);
+/* Appends the whole run as one JSON object. */
+void	report_json(const struct graph *g, const struct converge_stats *st,
+	    const char *run_id, int noop, long long started, struct buf *out);
+
+#endif
