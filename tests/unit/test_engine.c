@@ -1,0 +1,251 @@
+#include <stdlib.h>
+
+#include "core/buf.h"
+#include "core/diff.h"
+#include "core/err.h"
+#include "core/ids.h"
+#include "core/re.h"
+#include "core/strmap.h"
+#include "engine/graph.h"
+#include "engine/registry.h"
+#include "engine/res.h"
+#include "test.h"
+
+static struct res *
+mkres(const char *type, const char *title, const char *where)
+{
+	const struct res_type *t = res_type_find(type);
+	struct res *r;
+	struct tl_err err = TL_ERR_INIT;
+
+	ASSERT(t != NULL);
+	r = res_new(t, title, where);
+	ASSERT_EQ(res_set_str(r, t->attrs[0].name, title, &err), 0);
+	return r;
+}
+
+static struct res *
+mkexec(const char *name)
+{
+	const struct res_type *t = res_type_find("exec");
+	struct res *r = res_new(t, name, "t.lua:1");
+	struct tl_err err = TL_ERR_INIT;
+
+	ASSERT_EQ(res_set_str(r, "name", name, &err), 0);
+	ASSERT_EQ(res_set_str(r, "command", "/bin/true", &err), 0);
+	ASSERT_EQ(res_finish(r, &err), 0);
+	return r;
+}
+
+TEST(res_attributes_are_typed_and_defaulted)
+{
+	struct res *r = mkres("file", "/etc/motd", "site.lua:3");
+	struct tl_err err = TL_ERR_INIT;
+
+	ASSERT_EQ(res_set_str(r, "mode", "0640", &err), 0);
+	ASSERT_EQ(res_int(r, "mode"), 0640);
+	ASSERT_EQ(res_set_str(r, "mode", "0999", &err), TL_EINVAL);
+	ASSERT_CONTAINS(err.msg, "octal mode");
+	ASSERT_EQ(res_set_str(r, "ensure", "gone", &err), TL_EINVAL);
+	ASSERT_CONTAINS(err.msg, "'present', 'absent'");
+	ASSERT_EQ(res_set_str(r, "colour", "red", &err), TL_EINVAL);
+	ASSERT_EQ(res_finish(r, &err), 0);
+	ASSERT_STR_EQ(res_str(r, "ensure"), "present");
+	ASSERT(res_bool(r, "backup"));
+	ASSERT_STR_EQ(r->ref, "file[/etc/motd]");
+	res_free(r);
+}
+
+TEST(res_rejects_relative_paths_at_compile_time)
+{
+	struct res *r = mkres("file", "etc/motd", "site.lua:3");
+	struct tl_err err = TL_ERR_INIT;
+
+	ASSERT(res_finish(r, &err) < 0);
+	ASSERT_CONTAINS(err.msg, "must be absolute");
+	res_free(r);
+}
+
+TEST(graph_refuses_duplicates_naming_both_places)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+
+	graph_init(&g);
+	ASSERT_EQ(graph_add(&g, mkres("file", "/a", "a.lua:1"), &err), 0);
+	ASSERT_EQ(graph_add(&g, mkres("file", "/a", "b.lua:7"), &err),
+	    TL_EDUP);
+	ASSERT_CONTAINS(err.msg, "first at a.lua:1");
+	ASSERT_STR_EQ(err.where, "b.lua:7");
+	graph_release(&g);
+}
+
+TEST(graph_orders_by_edges_then_declaration)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *a = mkexec("a"), *b = mkexec("b"), *c = mkexec("c");
+
+	graph_init(&g);
+	refs_add(&a->require, "exec[c]");	/* c before a */
+	graph_add(&g, a, &err);
+	graph_add(&g, b, &err);
+	graph_add(&g, c, &err);
+	ASSERT_EQ(graph_build(&g, &err), 0);
+	ASSERT_STR_EQ(g.res[g.order[0]]->title, "b");
+	ASSERT_STR_EQ(g.res[g.order[1]]->title, "c");
+	ASSERT_STR_EQ(g.res[g.order[2]]->title, "a");
+	graph_release(&g);
+}
+
+TEST(graph_puts_parent_directories_first)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *f = mkres("file", "/srv/x/f", "t:1");
+	struct res *d = mkres("directory", "/srv/x", "t:2");
+
+	graph_init(&g);
+	ASSERT_EQ(res_finish(f, &err), 0);
+	ASSERT_EQ(res_finish(d, &err), 0);
+	graph_add(&g, f, &err);
+	graph_add(&g, d, &err);
+	ASSERT_EQ(graph_build(&g, &err), 0);
+	ASSERT_STR_EQ(g.res[g.order[0]]->ref, "directory[/srv/x]");
+	graph_release(&g);
+}
+
+TEST(graph_reports_a_cycle_with_its_path)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *a = mkexec("a"), *b = mkexec("b"), *c = mkexec("c");
+
+	graph_init(&g);
+	refs_add(&a->require, "exec[b]");
+	refs_add(&b->require, "exec[c]");
+	refs_add(&c->require, "exec[a]");
+	graph_add(&g, a, &err);
+	graph_add(&g, b, &err);
+	graph_add(&g, c, &err);
+	ASSERT_EQ(graph_build(&g, &err), TL_ECYCLE);
+	ASSERT_CONTAINS(err.msg, "exec[a]");
+	ASSERT_CONTAINS(err.msg, "exec[b]");
+	ASSERT_CONTAINS(err.msg, "exec[c]");
+	ASSERT_STR_EQ(err.where, "t.lua:1");
+	graph_release(&g);
+}
+
+TEST(graph_names_an_undeclared_reference)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *a = mkexec("a");
+
+	graph_init(&g);
+	refs_add(&a->notify, "service[nginx]");
+	graph_add(&g, a, &err);
+	ASSERT_EQ(graph_build(&g, &err), TL_ENOENT);
+	ASSERT_CONTAINS(err.msg, "service[nginx], which is not declared");
+	graph_release(&g);
+}
+
+TEST(diff_shows_one_changed_line_with_context)
+{
+	struct buf out = BUF_INIT;
+	const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n";
+	const char *b = "1\n2\n3\n4\nfive\n6\n7\n8\n";
+
+	diff_unified(a, strlen(a), b, strlen(b), "x", "x", &out);
+	ASSERT_STR_EQ(out.data, "--- x\n+++ x\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n"
+	    "-5\n+five\n 6\n 7\n 8\n");
+	buf_release(&out);
+	diff_unified(a, strlen(a), a, strlen(a), "x", "x", &out);
+	ASSERT_EQ(out.len, 0);
+}
+
+TEST(diff_handles_insertions_deletions_and_empty_sides)
+{
+	struct buf out = BUF_INIT;
+
+	diff_unified("", 0, "a\nb\n", 4, "/dev/null", "f", &out);
+	ASSERT_STR_EQ(out.data, "--- /dev/null\n+++ f\n@@ -0,0 +1,2 @@\n+a\n"
+	    "+b\n");
+	buf_release(&out);
+	diff_unified("a\nb\nc\n", 6, "a\nc\n", 4, "f", "f", &out);
+	ASSERT_STR_EQ(out.data, "--- f\n+++ f\n@@ -1,3 +1,2 @@\n a\n-b\n c\n");
+	buf_release(&out);
+}
+
+TEST(diff_of_large_rewrites_stays_bounded)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, out = BUF_INIT;
+
+	for (int i = 0; i < 5000; i++) {
+		buf_addf(&a, "a%d\n", i);
+		buf_addf(&b, "b%d\n", i);
+	}
+	diff_unified(a.data, a.len, b.data, b.len, "f", "f", &out);
+	ASSERT_CONTAINS(out.data, "@@ -1,5000 +1,5000 @@");
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&out);
+}
+
+TEST(regex_is_perl_compatible_and_cached)
+{
+	struct tl_err err = TL_ERR_INIT;
+	const struct re *re = re_get("^app-(\\d+)\\.dmz\\.", &err);
+	size_t ov[4];
+
+	ASSERT(re != NULL);
+	ASSERT(re_get("^app-(\\d+)\\.dmz\\.", &err) == re);
+	ASSERT_EQ(re_match(re, "app-12.dmz.x", 12, 0, ov, 2), 2);
+	ASSERT_EQ(ov[2], 4);
+	ASSERT_EQ(ov[3], 6);
+	ASSERT_EQ(re_match(re, "db-1.dmz.x", 10, 0, ov, 2), 0);
+	ASSERT(re_get("(unclosed", &err) == NULL);
+	ASSERT_CONTAINS(err.msg, "bad regex '(unclosed'");
+	re_cache_clear();
+}
+
+TEST(strmap_grows_and_finds)
+{
+	struct strmap m = STRMAP_INIT;
+	char key[32];
+	size_t v;
+
+	for (size_t i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		ASSERT_EQ(strmap_put(&m, key, i), 1);
+	}
+	ASSERT_EQ(strmap_put(&m, "k5", 55), 0);
+	ASSERT(strmap_get(&m, "k5", &v));
+	ASSERT_EQ(v, 55);
+	ASSERT(strmap_get(&m, "k999", &v));
+	ASSERT_EQ(v, 999);
+	ASSERT(!strmap_get(&m, "nope", &v));
+	strmap_release(&m);
+}
+
+TEST(ids_come_from_the_managed_tree)
+{
+	uid_t uid;
+	gid_t gid;
+
+	test_write("r/etc/passwd", "root:x:0:0::/root:/bin/sh\n"
+	    "web:x:1234:1234::/srv:/bin/false\nbroken line\n");
+	test_write("r/etc/group", "web:x:4321:\n");
+	char *root = test_path("r");
+	ASSERT_EQ(ids_uid(root, "web", &uid), 0);
+	ASSERT_EQ(uid, 1234);
+	ASSERT_EQ(ids_gid(root, "web", &gid), 0);
+	ASSERT_EQ(gid, 4321);
+	ASSERT_EQ(ids_uid(root, "nobody-here", &uid), -1);
+	ASSERT_EQ(ids_uid(root, "77", &uid), 0);
+	ASSERT_EQ(uid, 77);
+	ASSERT_STR_EQ(ids_user_name(root, 1234), "web");
+	ASSERT_STR_EQ(ids_user_name(root, 99), "99");
+	ids_reset();
+	free(root);
+}
