@@ -22,7 +22,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
 LDLIBS	= $(PKG_LIBS) -lm
 
 ifdef SANITIZE
-BUILD	:= $(BUILD)-san
+override BUILD := $(BUILD)-san
 CFLAGS	:= -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=$(SANITIZE)
