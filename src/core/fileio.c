@@ -106,14 +106,15 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 		r = tl_err_sys(err, TL_EIO, "cannot write '%s'", path);
 		goto fail;
 	}
-	if (meta && meta->mode != (mode_t)-1 && fchmod(fd, meta->mode) < 0) {
-		r = tl_err_sys(err, TL_EIO, "cannot set the mode of '%s'", path);
-		goto fail;
-	}
+	/* Owner first: chown clears set-id bits the mode may set. */
 	if (meta && (meta->uid != (uid_t)-1 || meta->gid != (gid_t)-1) &&
 	    fchown(fd, meta->uid, meta->gid) < 0) {
 		r = tl_err_sys(err, TL_EPERM, "cannot set the owner of '%s'",
 		    path);
+		goto fail;
+	}
+	if (meta && meta->mode != (mode_t)-1 && fchmod(fd, meta->mode) < 0) {
+		r = tl_err_sys(err, TL_EIO, "cannot set the mode of '%s'", path);
 		goto fail;
 	}
 	if (fsync(fd) < 0) {

@@ -2,23 +2,9 @@
 
 #include <stdlib.h>
 
+#include "bucket/bucket.h"
 #include "core/err.h"
 #include "core/fileio.h"
-
-struct bucket;
-int	bucket_store(struct bucket *, const char *path, const char *real_path,
-	    const char *run_id, struct tl_err *err);
-
-/* XXX(lead): stand-in until src/bucket lands; removed then. */
-__attribute__((weak)) int
-bucket_store(struct bucket *b, const char *path, const char *real_path,
-    const char *run_id, struct tl_err *err)
-{
-	(void)b;
-	(void)real_path;
-	(void)run_id;
-	return tl_err_set(err, TL_EIO, "cannot back up '%s': no bucket", path);
-}
 
 char *
 run_path(const struct run_ctx *ctx, const char *path)

@@ -15,6 +15,32 @@
 
 #include "core/xalloc.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_HAVE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_HAVE_ASAN 1
+#endif
+
+#ifdef TEST_HAVE_ASAN
+int	__lsan_do_recoverable_leak_check(void);
+#endif
+
+/* Cases end with _exit() (a fork per case), which skips LeakSanitizer's
+ * exit hook: ask it explicitly, so a leak fails the case. */
+static void
+test_leak_check(void)
+{
+#ifdef TEST_HAVE_ASAN
+	if (__lsan_do_recoverable_leak_check() != 0) {
+		fprintf(stderr, "  leak detected\n");
+		_exit(1);
+	}
+#endif
+}
+
 static struct test_case *cases;
 static size_t ncases, capcases;
 static char scratch[256];
@@ -96,6 +122,7 @@ run_case(const struct test_case *tc)
 	if (pid == 0) {
 		tc->fn();
 		fflush(NULL);
+		test_leak_check();
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);

@@ -1,0 +1,128 @@
+#ifndef TLALOC_BUCKET_BUCKET_H
+#define TLALOC_BUCKET_BUCKET_H
+
+/*
+ * The bucket: content-addressed backups of managed files, kept under
+ * STATE_DIR/bucket. Before the engine changes or removes a file, its old
+ * bytes are stored once per SHA-256 in objects/ab/cdef... (read-only) and a
+ * line is appended to the index naming the managed path, the content hash,
+ * size, mode, owner, time and run id. docs/backups.md has the user's view;
+ * bucket_int.h draws the index line.
+ *
+ * One struct bucket is used by one thread. Several processes may share a
+ * bucket: appends take an flock on the index, and readers need no lock
+ * because the index only grows and a torn last line is ignored.
+ */
+
+#include <stddef.h>
+
+struct buf;
+struct tl_err;
+
+/* The largest file backed up (64 MiB). A bigger file cannot be saved, so
+ * bucket_store() fails and the caller leaves the file alone. */
+#define BUCKET_FILE_MAX		((size_t)64 << 20)
+
+struct bucket;
+
+struct bucket_entry {
+	char			 id[16];	/* 12 lowercase hex + NUL */
+	char			*path;		/* managed path, "/etc/motd" */
+	char			 hash[65];	/* SHA-256 of the content, hex */
+	unsigned long long	 size;		/* bytes */
+	unsigned		 mode;		/* permission bits, <= 07777 */
+	unsigned		 uid, gid;	/* numeric owner of the file */
+	long long		 time;		/* unix seconds of the backup */
+	char			*run_id;	/* the run that saved it; "-" */
+};
+
+/* How bucket_find() reads its selector. */
+enum bucket_sel {
+	BUCKET_SEL_RUN,		/* a run id: that run's first backup */
+	BUCKET_SEL_ID,		/* an entry id or a unique prefix of one */
+	BUCKET_SEL_RUN_OR_ID	/* a run id if one matches, else an id */
+};
+
+/* --- opening ----------------------------------------------------------- */
+
+/*
+ * Opens the bucket in dir, creating dir (0700) and dir/objects if missing.
+ * An existing dir that others can read is tightened to 0700, because the
+ * bucket holds copies of files such as /etc/shadow. Close with
+ * bucket_close().
+ */
+int	bucket_open(const char *dir, struct bucket **out, struct tl_err *err);
+/* Accepts NULL. */
+void	bucket_close(struct bucket *b);
+
+/* --- saving ------------------------------------------------------------ */
+
+/*
+ * Saves the file at real_path (on disk, root-prefixed) as a backup of the
+ * managed path. Returns 0 when stored, and also when there is nothing to
+ * store: the file is missing or not a regular file (a symlink, a
+ * directory), or the newest entry for path already records the same
+ * content, mode and owner (then no entry is added). Returns < 0 on error,
+ * TL_ETOOBIG past BUCKET_FILE_MAX; the caller must then not change the
+ * file. run_id may be NULL (recorded as "-").
+ */
+int	bucket_store(struct bucket *b, const char *path, const char *real_path,
+	    const char *run_id, struct tl_err *err);
+/* Like bucket_store(); id gets the new entry's id, or "" when no entry was
+ * added. */
+int	bucket_save(struct bucket *b, const char *path, const char *real_path,
+	    const char *run_id, char id[16], struct tl_err *err);
+
+/* --- reading ----------------------------------------------------------- */
+
+/*
+ * Returns the entries for path (NULL: all), oldest first, newest last, in
+ * a new array; free with bucket_entries_free(). *out is NULL when n is 0.
+ */
+int	bucket_list(struct bucket *b, const char *path,
+	    struct bucket_entry **out, size_t *n, struct tl_err *err);
+/* Frees n entries and the array; accepts NULL. */
+void	bucket_entries_free(struct bucket_entry *v, size_t n);
+/* Index lines skipped as damaged at the last read of the index (a torn
+ * last line, still being written or cut by a crash, is not counted). */
+size_t	bucket_damaged_lines(const struct bucket *b);
+
+/*
+ * Appends the bytes of a backup to out. sel is an entry id or a content
+ * hash, or a prefix of either (lowercase hex). The object is checked
+ * against its hash. TL_ENOENT: no such backup; TL_EINVAL: the prefix
+ * matches different contents; TL_EIO: the object is missing or damaged.
+ */
+int	bucket_read(struct bucket *b, const char *sel, struct buf *out,
+	    struct tl_err *err);
+
+/*
+ * Picks one backup of path: the newest when sel is NULL; else see enum
+ * bucket_sel (a run that saved path more than once gives its first, the
+ * content before that run changed it). *out is a new array of one entry;
+ * free with bucket_entries_free(*out, 1). TL_ENOENT: path was never backed
+ * up, or nothing matches; TL_EINVAL: an ambiguous id prefix or a bad path.
+ */
+int	bucket_find(struct bucket *b, const char *path, enum bucket_sel kind,
+	    const char *sel, struct bucket_entry **out, struct tl_err *err);
+
+/* --- restoring --------------------------------------------------------- */
+
+/*
+ * Writes backup e back to root + e->path, byte for byte, with its mode and
+ * owner, atomically. The current file is saved first (run new_run_id) and
+ * saved_id (may be NULL) gets that entry's id or "". Returns 1 when the
+ * file already matched (nothing written or saved), 0 when restored, < 0 on
+ * error (the file is then unchanged). The parent directory must exist.
+ */
+int	bucket_restore_entry(struct bucket *b, const struct bucket_entry *e,
+	    const char *root, const char *new_run_id, char saved_id[16],
+	    struct tl_err *err);
+/* bucket_find(BUCKET_SEL_RUN_OR_ID, or the newest when run_id_or_id is
+ * NULL) and bucket_restore_entry(); returns 0 when the file now holds the
+ * backup, < 0 on error. */
+int	bucket_restore(struct bucket *b, const char *path,
+	    const char *run_id_or_id, const char *root, const char *new_run_id,
+	    struct tl_err *err);
+
+#endif
