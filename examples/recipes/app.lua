@@ -3,7 +3,7 @@ pack "app"
 channel "#web"
 
 local root = "/srv/app"
-directory { path = root, mode = "0755" }
+directory { path = root, mode = "0755", recurse = true }
 directory { path = root .. "/releases", purge = true }
 
 local conf = file {

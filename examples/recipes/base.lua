@@ -1,4 +1,6 @@
--- Things every node has.
+-- Things every node has. (On a real system /etc exists; the demo's
+-- scratch root starts empty, and declaring it costs nothing.)
+directory { path = "/etc", mode = "0755" }
 directory { path = "/etc/tlaloc-demo", mode = "0755" }
 
 file {

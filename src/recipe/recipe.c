@@ -59,12 +59,21 @@ recipe_hook(lua_State *L, lua_Debug *ar)
 {
 	struct compile *c = compile_of(L);
 	unsigned long long max = c->opts->max_instructions ?
-	    c->opts->max_instructions : 2000000000ULL;
+	    c->opts->max_instructions : 1000000000ULL;
+
+	char msg[128];
 
 	(void)ar;
-	if (++c->steps * RECIPE_HOOK_EVERY > max)
-		luaL_error(L, "recipe ran too long (over %llu instructions); "
-		    "is there an endless loop?", max);
+	if (++c->steps * RECIPE_HOOK_EVERY <= max)
+		return;
+	/* lua_pushfstring knows no %llu. */
+	snprintf(msg, sizeof(msg), "recipe ran too long (over %llu "
+	    "instructions); is there an endless loop?", max);
+	/* In a hook, level 0 is the Lua function being run. */
+	luaL_where(L, 0);
+	lua_pushstring(L, msg);
+	lua_concat(L, 2);
+	lua_error(L);
 }
 
 /* print() goes to stderr with the caller's position: stdout is the
@@ -115,8 +124,8 @@ sandbox_libs(lua_State *L)
 	luaL_requiref(L, "table", luaopen_table, 1);
 	luaL_requiref(L, "math", luaopen_math, 1);
 	luaL_requiref(L, "utf8", luaopen_utf8, 1);
-	luaL_requiref(L, "os", luaopen_os, 0);
-	lua_pop(L, 6);
+	lua_pop(L, 5);
+	luaL_requiref(L, "os", luaopen_os, 0);	/* kept on the stack */
 	for (size_t i = 0; unsafe[i] != NULL; i++) {
 		lua_pushnil(L);
 		lua_setglobal(L, unsafe[i]);

@@ -34,7 +34,7 @@ struct recipe_opts {
 	const char *const	*only_tags;	/* --tags: converge only these */
 	size_t			 n_only_tags;
 	size_t			 max_memory;	/* bytes; 0 means 256 MiB */
-	unsigned long long	 max_instructions; /* 0 means 2e9 */
+	unsigned long long	 max_instructions; /* 0 means 1e9 */
 };
 
 /*

@@ -151,6 +151,9 @@ dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if ((rc = fs_want_load(r, ctx, &ds->want, err)) < 0)
 		return rc;
 	if (!ds->exists) {
+		if (!res_bool(r, "recurse") &&
+		    (rc = fs_parent_check(ctx, r->title, err)) < 0)
+			return rc;
 		res_change(r, "create");
 		return 0;
 	}

@@ -190,6 +190,8 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	    (rc = file_desired(r, ctx, fs, err)) < 0)
 		return rc;
 	if (!fs->exists) {
+		if ((rc = fs_parent_check(ctx, r->title, err)) < 0)
+			return rc;
 		res_change(r, "create (%zu bytes)", fs->content.len);
 		if (ctx->want_diff && fs->content.len > 0)
 			diff_unified("", 0, fs->content.data, fs->content.len,

@@ -9,6 +9,7 @@
 #include "core/fileio.h"
 #include "core/ids.h"
 #include "core/xalloc.h"
+#include "engine/graph.h"
 #include "engine/res.h"
 #include "engine/run.h"
 
@@ -19,7 +20,7 @@ fs_want_load(const struct res *r, const struct run_ctx *ctx,
 	const char *owner = res_str(r, "owner"), *group = res_str(r, "group");
 
 	memset(w, 0, sizeof(*w));
-	if (res_is_set(r, "mode")) {
+	if (res_attr_index(r->type, "mode") >= 0 && res_is_set(r, "mode")) {
 		w->has_mode = 1;
 		w->mode = (mode_t)res_int(r, "mode");
 	}
@@ -106,4 +107,26 @@ fs_autorequire(const struct res *r, void (*add)(void *ctx, const char *ref),
 		add(ctx, ref);
 		free(ref);
 	}
+}
+
+int
+fs_parent_check(const struct run_ctx *ctx, const char *path,
+    struct tl_err *err)
+{
+	char *dir = path_dirname(path), *real = run_path(ctx, dir), *ref;
+	struct stat st;
+	int ok = stat(real, &st) == 0 && S_ISDIR(st.st_mode), rc = 0;
+
+	if (!ok && ctx->noop && ctx->graph != NULL) {
+		ref = xasprintf("directory[%s]", dir);
+		ok = graph_find(ctx->graph, ref) != NULL;
+		free(ref);
+	}
+	if (!ok)
+		rc = tl_err_set(err, TL_ENOENT, "cannot create '%s': directory "
+		    "'%s' does not exist (declare it, or one with recurse = "
+		    "true)", path, dir);
+	free(real);
+	free(dir);
+	return rc;
 }

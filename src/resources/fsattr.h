@@ -29,6 +29,10 @@ void	fs_want_check(struct res *r, const struct run_ctx *ctx,
 /* Applies what differs between st and w to real. */
 int	fs_want_fix(const char *real, const struct stat *st,
 	    const struct fs_want *w, int is_link, struct tl_err *err);
+/* Fails with a plain sentence when the parent directory of a path to be
+ * created is missing (under --noop, a declared parent counts as there). */
+int	fs_parent_check(const struct run_ctx *ctx, const char *path,
+	    struct tl_err *err);
 /* Implicit edges every path resource has: its parent directory, its
  * owner and its group. */
 void	fs_autorequire(const struct res *r,

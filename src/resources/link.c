@@ -75,12 +75,16 @@ link_release(struct res *r)
 }
 
 static int
-link_check_target(struct res *r, struct link_state *ls, struct tl_err *err)
+link_check_target(struct res *r, const struct run_ctx *ctx,
+    struct link_state *ls, struct tl_err *err)
 {
 	char cur[PATH_MAX];
 	ssize_t n;
 
 	if (!ls->exists) {
+		int rc = fs_parent_check(ctx, r->title, err);
+		if (rc < 0)
+			return rc;
 		ls->retarget = 1;
 		res_change(r, "create -> %s", res_str(r, "target"));
 		return 0;
@@ -128,7 +132,7 @@ link_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		return 0;
 	}
 	if ((rc = fs_want_load(r, ctx, &ls->want, err)) < 0 ||
-	    (rc = link_check_target(r, ls, err)) < 0)
+	    (rc = link_check_target(r, ctx, ls, err)) < 0)
 		return rc;
 	if (ls->exists && ls->is_link && !ls->retarget)
 		fs_want_check(r, ctx, &ls->st, &ls->want, 1);

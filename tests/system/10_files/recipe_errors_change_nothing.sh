@@ -15,7 +15,7 @@ check() { # name expected-where expected-message recipe
 	[ "$(tree_sum "$ROOT")" = "$before" ] || fail "$1 changed the tree"
 }
 first='file { path = "/etc/keep", content = "changed\n" }'
-check syntax "site.lua:2:" "'}' expected" "$first
+check syntax "site.lua:3:" "'}' expected" "$first
 file { path = \"/x\" "
 check runtime "site.lua:2:" "attempt to call a nil value" "$first
 local x = nil; x()"
@@ -31,8 +31,9 @@ include \"nope.lua\""
 check cycle "site.lua:2" "dependency cycle" "$first
 exec { name = \"a\", command = \"/bin/true\", require = \"exec[b]\" }
 exec { name = \"b\", command = \"/bin/true\", require = \"exec[a]\" }"
+echo 'file { path = "/etc/keep", content = "pwned\n" }' > "$T/outside.lua"
 check escape_include "site.lua:2:" "outside the recipe directory" "$first
-include \"../../etc/passwd\""
+include \"../../outside.lua\""
 check bad_regex "site.lua:2:" "bad regex '(oops'" "$first
 file.replace_line(\"/etc/keep\", \"(oops\", \"x\")"
 check endless "site.lua:2:" "recipe ran too long" "$first

@@ -251,14 +251,12 @@ cmd_apply(int argc, char **argv)
 	    apply_check_root(o.root) < 0)
 		goto out;
 	fopts.facts_d = o.facts_d;
+	fopts.root = o.root;
 	if (facts_gather(f, &fopts, &err) < 0) {
 		cli_error(&err);
 		goto out;
 	}
-	/* --fact wins over everything gathered. */
-	for (size_t i = 0; i < facts_count(user); i++)
-		facts_set(f, facts_key(user, i), facts_kind(user, i),
-		    facts_value(user, i));
+	facts_merge(f, user);	/* --fact wins over everything gathered */
 	ropts.path = o.recipe;
 	ropts.facts = f;
 	ropts.only_tags = o.tags;

@@ -1,0 +1,394 @@
+/*
+ * user: a login account, present or absent, with its uid, primary and
+ * supplementary groups, home, shell, comment and password hash. The
+ * account is read from the tree's own passwd, group and shadow files (never
+ * the host's NSS) and changed through the platform's tools
+ * (providers/acct_*.c). The hash is ATTR_SECRET: reports say "password
+ * changed", never the value, and it reaches the tool on stdin where the
+ * tool allows. A home directory is removed only when purge_home says so.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/ids.h"
+#include "core/xalloc.h"
+#include "engine/res.h"
+#include "engine/run.h"
+#include "providers/providers.h"
+
+#define ACCT_FILE_MAX	(64u << 20)
+
+static const char *const present_absent[] = { "present", "absent", NULL };
+static const char *const membership[] = { "minimum", "inclusive", NULL };
+
+static const struct attr_spec user_attrs[] = {
+	{ "name", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
+	    "the login name" },
+	{ "ensure", ATTR_ENUM, 0, "present", present_absent,
+	    "present or absent" },
+	{ "uid", ATTR_INT, 0, NULL, NULL, "user id; unset: the tool picks" },
+	{ "gid", ATTR_STR, 0, NULL, NULL,
+	    "primary group, a name or a number; unset: a group named after "
+	    "the user (Linux) or the tool's default" },
+	{ "groups", ATTR_LIST, 0, NULL, NULL, "supplementary groups" },
+	{ "membership", ATTR_ENUM, 0, "minimum", membership,
+	    "minimum: in at least these groups; inclusive: in exactly these" },
+	{ "home", ATTR_STR, 0, NULL, NULL, "home directory" },
+	{ "managehome", ATTR_BOOL, 0, "false", NULL,
+	    "create the home when the user is created (move it when home "
+	    "changes)" },
+	{ "purge_home", ATTR_BOOL, 0, "false", NULL,
+	    "with ensure = absent, delete the home too (never otherwise)" },
+	{ "shell", ATTR_STR, 0, NULL, NULL, "login shell" },
+	{ "comment", ATTR_STR, 0, NULL, NULL, "the GECOS field" },
+	{ "system", ATTR_BOOL, 0, "false", NULL,
+	    "a system account (id from the system range, no aging)" },
+	{ "password", ATTR_STR, ATTR_SECRET, NULL, NULL,
+	    "password hash (crypt(3) format); never shown" },
+	{ "provider", ATTR_STR, 0, NULL, NULL,
+	    "shadow, pw or openbsd; default: what the tree has" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+/* The tree's account files, read once per check. */
+struct acct_files {
+	struct buf	passwd, group, secret;
+};
+
+/* What check planned. */
+struct user_priv {
+	const struct acct_provider *prov;
+	enum acct_op	 op;
+	int		 do_account;	/* run op */
+	int		 do_password;
+	struct acct_spec spec;		/* strings borrowed from r or held */
+	char		**groups_hold;	/* owned list behind spec.groups */
+};
+
+static int
+name_ok(const char *s)
+{
+	if (s[0] == '\0' || s[0] == '-' || strlen(s) > 32)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (strchr(":,\n/ \t", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+static int
+user_validate(struct res *r, struct tl_err *err)
+{
+	const struct attr_val *g = res_val(r, "groups");
+	const char *prov = res_str(r, "provider");
+
+	if (!name_ok(r->title))
+		return tl_err_set(err, TL_EINVAL, "'%s' is not a user name",
+		    r->title);
+	if (res_is_set(r, "uid") && res_int(r, "uid") < 0)
+		return tl_err_set(err, TL_EINVAL, "uid must be >= 0");
+	for (size_t i = 0; i < g->nitems; i++)
+		if (!name_ok(g->items[i]))
+			return tl_err_set(err, TL_EINVAL, "'%s' is not a "
+			    "group name", g->items[i]);
+	if (prov != NULL && acct_provider_find(prov) == NULL)
+		return tl_err_set(err, TL_EINVAL, "unknown account provider "
+		    "'%s' (one of shadow, pw, openbsd)", prov);
+	return 0;
+}
+
+static void
+user_autorequire(const struct res *r, void (*add)(void *, const char *),
+    void *ctx)
+{
+	const struct attr_val *g = res_val(r, "groups");
+	const char *gid = res_str(r, "gid");
+	char *ref;
+
+	if (gid != NULL && (gid[0] < '0' || gid[0] > '9')) {
+		ref = xasprintf("group[%s]", gid);
+		add(ctx, ref);
+		free(ref);
+	}
+	for (size_t i = 0; i < g->nitems; i++) {
+		ref = xasprintf("group[%s]", g->items[i]);
+		add(ctx, ref);
+		free(ref);
+	}
+}
+
+static void
+acct_files_read(const struct run_ctx *ctx, const struct acct_provider *prov,
+    struct acct_files *f)
+{
+	const char *paths[] = { "/etc/passwd", "/etc/group", prov->secret_file };
+	struct buf *bufs[] = { &f->passwd, &f->group, &f->secret };
+
+	for (size_t i = 0; i < 3; i++) {
+		char *real = path_in_root(ctx->root, paths[i]);
+		buf_init(bufs[i]);
+		fileio_read(real, ACCT_FILE_MAX, bufs[i], NULL);
+		free(real);
+	}
+}
+
+static void
+acct_files_release(struct acct_files *f)
+{
+	if (f->secret.len > 0)
+		memset(f->secret.data, 0, f->secret.len);
+	buf_release(&f->passwd);
+	buf_release(&f->group);
+	buf_release(&f->secret);
+}
+
+/* The gid a group name (or number) stands for in the tree, or -1. */
+static long
+group_gid(const struct acct_files *f, const char *g)
+{
+	struct acct_group grp;
+	long gid = -1;
+	char *end;
+
+	if (g[0] >= '0' && g[0] <= '9') {
+		gid = strtol(g, &end, 10);
+		return *end == '\0' ? gid : -1;
+	}
+	if (acct_group_find(f->group.data, g, &grp))
+		gid = grp.gid;
+	acct_group_release(&grp);
+	return gid;
+}
+
+static int
+in_list(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Plans the supplementary groups; returns 1 when they change. */
+static int
+user_plan_groups(struct res *r, struct user_priv *p,
+    const struct acct_files *f)
+{
+	const struct attr_val *want = res_val(r, "groups");
+	int inclusive = strcmp(res_str(r, "membership"), "inclusive") == 0;
+	size_t nhave, n = 0;
+	char **have = acct_groups_of(f->group.data, r->title, &nhave);
+	char **set = xcalloc(nhave + want->nitems + 1, sizeof(char *));
+	int differ = 0;
+
+	if (!inclusive)
+		for (size_t i = 0; i < nhave; i++)
+			set[n++] = xstrdup(have[i]);
+	for (size_t i = 0; i < want->nitems; i++) {
+		if (!in_list(set, n, want->items[i]))
+			set[n++] = xstrdup(want->items[i]);
+		differ |= !in_list(have, nhave, want->items[i]);
+	}
+	if (inclusive)
+		for (size_t i = 0; i < nhave; i++)
+			differ |= !in_list(want->items, want->nitems, have[i]);
+	if (differ) {
+		struct buf a = BUF_INIT, b = BUF_INIT;
+		for (size_t i = 0; i < nhave; i++)
+			buf_addf(&a, "%s%s", i ? "," : "", have[i]);
+		for (size_t i = 0; i < n; i++)
+			buf_addf(&b, "%s%s", i ? "," : "", set[i]);
+		res_change(r, "groups '%s' -> '%s'", a.data, b.data);
+		buf_release(&a);
+		buf_release(&b);
+		p->groups_hold = set;
+		p->spec.groups = (const char *const *)set;
+		p->spec.ngroups = n;
+	} else {
+		acct_names_free(set);
+	}
+	acct_names_free(have);
+	return differ;
+}
+
+/* Compares one string attribute; plans it into *slot when it differs. */
+static int
+user_plan_str(struct res *r, const char *attr, const char *have,
+    const char **slot)
+{
+	const char *want = res_str(r, attr);
+
+	if (want == NULL || (have != NULL && strcmp(have, want) == 0))
+		return 0;
+	res_change(r, "%s '%s' -> '%s'", attr, have ? have : "", want);
+	*slot = want;
+	return 1;
+}
+
+static void
+user_plan_modify(struct res *r, struct user_priv *p,
+    const struct acct_files *f, const struct acct_user *u)
+{
+	const char *gid = res_str(r, "gid");
+	const char *hash = res_str(r, "password");
+	char *have_hash = NULL;
+	int n = 0;
+
+	if (res_is_set(r, "uid") && res_int(r, "uid") != u->uid) {
+		res_change(r, "uid %ld -> %lld", u->uid, res_int(r, "uid"));
+		p->spec.id = (long)res_int(r, "uid");
+		n++;
+	}
+	if (gid != NULL && group_gid(f, gid) != u->gid) {
+		res_change(r, "primary group %ld -> %s", u->gid, gid);
+		p->spec.group = gid;
+		n++;
+	}
+	if (res_is_set(r, "groups"))
+		n += user_plan_groups(r, p, f);
+	n += user_plan_str(r, "home", u->home, &p->spec.home);
+	n += user_plan_str(r, "shell", u->shell, &p->spec.shell);
+	n += user_plan_str(r, "comment", u->comment, &p->spec.comment);
+	p->do_account = n > 0;
+	p->op = ACCT_MODIFY;
+	if (hash != NULL) {
+		if (u->hash != NULL)
+			have_hash = xstrdup(u->hash);
+		else
+			acct_shadow_hash(f->secret.data, r->title, &have_hash);
+		if (have_hash == NULL || strcmp(have_hash, hash) != 0) {
+			res_change(r, "password changed");
+			p->do_password = 1;
+		}
+		free(have_hash);
+	}
+}
+
+static void
+user_plan_add(struct res *r, struct user_priv *p)
+{
+	const struct attr_val *g = res_val(r, "groups");
+	struct buf what = BUF_INIT;
+
+	p->op = ACCT_ADD;
+	p->do_account = 1;
+	p->do_password = res_str(r, "password") != NULL;
+	p->spec.id = res_is_set(r, "uid") ? (long)res_int(r, "uid") : -1;
+	p->spec.group = res_str(r, "gid");
+	if (g->nitems > 0) {
+		p->spec.groups = (const char *const *)g->items;
+		p->spec.ngroups = g->nitems;
+	}
+	p->spec.home = res_str(r, "home");
+	p->spec.shell = res_str(r, "shell");
+	p->spec.comment = res_str(r, "comment");
+	if (p->spec.id >= 0)
+		buf_addf(&what, " uid %ld", p->spec.id);
+	for (size_t i = 0; i < g->nitems; i++)
+		buf_addf(&what, "%s%s", i ? "," : " groups ", g->items[i]);
+	if (p->spec.home != NULL)
+		buf_addf(&what, " home %s%s", p->spec.home, p->spec.managehome ?
+		    " (created)" : "");
+	res_change(r, "create user%s%s", what.data, p->do_password ?
+	    " with a password" : "");
+	buf_release(&what);
+}
+
+static int
+user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	const char *pname = res_str(r, "provider");
+	struct user_priv *p;
+	struct acct_files f;
+	struct acct_user u;
+	char *owner;
+	int exists, rc = 0;
+
+	r->priv = p = xcalloc(1, sizeof(*p));
+	p->prov = pname ? acct_provider_find(pname) :
+	    acct_provider_detect(ctx->root);
+	p->spec.name = r->title;
+	p->spec.id = -1;
+	p->spec.managehome = res_bool(r, "managehome");
+	p->spec.purge_home = res_bool(r, "purge_home");
+	p->spec.is_system = res_bool(r, "system");
+	acct_files_read(ctx, p->prov, &f);
+	exists = acct_passwd_find(f.passwd.data, r->title, &u);
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		if (exists) {
+			p->op = ACCT_DELETE;
+			p->do_account = 1;
+			res_change(r, "remove user (home %s)", p->spec.purge_home
+			    ? "deleted" : "kept");
+		}
+	} else if (!exists) {
+		user_plan_add(r, p);
+		/* Under --noop say now what the tool would refuse; a real
+		 * run lets the tool say it in its own words. */
+		if (ctx->noop && p->spec.id >= 0 && (owner =
+		    acct_uid_owner(f.passwd.data, p->spec.id, NULL)) != NULL) {
+			rc = tl_err_set(err, TL_EEXIST, "uid %ld is already "
+			    "taken by '%s'", p->spec.id, owner);
+			free(owner);
+		}
+	} else {
+		user_plan_modify(r, p, &f, &u);
+	}
+	acct_user_release(&u);
+	acct_files_release(&f);
+	return rc;
+}
+
+static int
+user_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	struct user_priv *p = r->priv;
+	struct argv a = ARGV_INIT;
+	struct buf input = BUF_INIT;
+	int rc = 0, took;
+
+	if (p->do_account) {
+		took = p->prov->user_argv(&a, ctx->root, p->op, &p->spec);
+		rc = acct_run(ctx->root, took, &a, NULL, err);
+		argv_release(&a);
+	}
+	if (rc == 0 && p->do_password) {
+		took = p->prov->passwd_argv(&a, ctx->root, r->title,
+		    res_str(r, "password"), &input);
+		rc = acct_run(ctx->root, took, &a, input.len ? input.data :
+		    NULL, err);
+		argv_release(&a);
+	}
+	if (input.len > 0)
+		memset(input.data, 0, input.len);
+	buf_release(&input);
+	ids_reset();
+	return rc;
+}
+
+static void
+user_release(struct res *r)
+{
+	struct user_priv *p = r->priv;
+
+	if (p == NULL)
+		return;
+	acct_names_free(p->groups_hold);
+	free(p);
+	r->priv = NULL;
+}
+
+const struct res_type res_type_user = {
+	.name = "user",
+	.doc = "a login account: uid, groups, home, shell, password hash",
+	.attrs = user_attrs,
+	.providers = ACCT_PROVIDER_NAMES,
+	.validate = user_validate,
+	.autorequire = user_autorequire,
+	.check = user_check,
+	.fix = user_fix,
+	.release = user_release,
+};
