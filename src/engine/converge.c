@@ -85,12 +85,16 @@ converge_refresh(struct res *r, struct run_ctx *ctx)
 		r->result = RES_CHANGED;
 		return;
 	}
-	if (r->type->refresh(r, ctx, &err) < 0) {
+	switch (r->type->refresh(r, ctx, &err)) {
+	case 0:
+		res_change(r, "refreshed (notified)");
+		r->result = RES_CHANGED;
+		break;
+	case 1:
+		break;	/* nothing needed doing (a service just started) */
+	default:
 		res_fail(r, &err);
-		return;
 	}
-	res_change(r, "refreshed (notified)");
-	r->result = RES_CHANGED;
 }
 
 static void

@@ -13,6 +13,11 @@ extern const struct res_type res_type_line;
 extern const struct res_type res_type_directory;
 extern const struct res_type res_type_link;
 extern const struct res_type res_type_exec;
+extern const struct res_type res_type_package;
+extern const struct res_type res_type_service;
+extern const struct res_type res_type_user;
+extern const struct res_type res_type_group;
+extern const struct res_type res_type_cron;
 /* system resources: package, service, user, group, cron */
 
 const struct res_type *const res_types[] = {
@@ -21,6 +26,11 @@ const struct res_type *const res_types[] = {
 	&res_type_directory,
 	&res_type_link,
 	&res_type_exec,
+	&res_type_package,
+	&res_type_service,
+	&res_type_user,
+	&res_type_group,
+	&res_type_cron,
 	NULL
 };
 

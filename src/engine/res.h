@@ -132,7 +132,8 @@ struct res_type {
 	 * the run is not --noop. */
 	int	(*fix)(struct res *r, struct run_ctx *ctx, struct tl_err *err);
 	/* React to a notification (restart a service, run a refreshonly
-	 * exec). NULL: notifications are ignored. */
+	 * exec): 0 done, 1 nothing needed doing, < 0 failed. NULL:
+	 * notifications are ignored. */
 	int	(*refresh)(struct res *r, struct run_ctx *ctx,
 		    struct tl_err *err);
 	/* Frees r->priv; may be NULL. */

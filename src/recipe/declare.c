@@ -457,13 +457,26 @@ push_title(lua_State *L, const struct res_type *type, int tidx)
 			bar = strchr(alt, '|');
 			lua_pushlstring(L, alt, bar ? (size_t)(bar - alt) :
 			    strlen(alt));
-			if (lua_gettable(L, tidx) == LUA_TSTRING) {
-				const char *v = lua_tostring(L, -1);
-				lua_pop(L, 1);
+			switch (lua_gettable(L, tidx)) {
+			case LUA_TSTRING:
 				if (parts++)
 					luaL_addchar(&b, ':');
-				luaL_addstring(&b, v);
-				break;
+				luaL_addvalue(&b);
+				alt = NULL;
+				continue;
+			case LUA_TTABLE:
+				/* A list: its items joined by ','. */
+				lua_getglobal(L, "table");
+				lua_getfield(L, -1, "concat");
+				lua_remove(L, -2);
+				lua_insert(L, -2);
+				lua_pushstring(L, ",");
+				lua_call(L, 2, 1);
+				if (parts++)
+					luaL_addchar(&b, ':');
+				luaL_addvalue(&b);
+				alt = NULL;
+				continue;
 			}
 			lua_pop(L, 1);
 			alt = bar ? bar + 1 : NULL;
@@ -519,7 +532,10 @@ declare(lua_State *L, const struct res_type *type, int tidx)
 	r = res_new(type, title, where);
 	lua_pop(L, 1);
 	rc = fill_attrs(L, r, tidx, &err);
-	if (rc == 0 && !res_is_set(r, nv))
+	/* A title made from other attributes names a single-valued namevar
+	 * too (line's name); a list namevar (package) stays as declared. */
+	if (rc == 0 && !res_is_set(r, nv) && res_attr_index(type, nv) >= 0 &&
+	    type->attrs[res_attr_index(type, nv)].kind == ATTR_STR)
 		rc = res_set_str(r, nv, r->title, &err);
 	if (rc == 0 && rendered)
 		rc = res_set_str(r, "content", lua_tostring(L, -1), &err);

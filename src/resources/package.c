@@ -137,30 +137,22 @@ pkg_merge_names(struct res *r)
 {
 	const struct attr_val *names = res_val(r, "names");
 	const struct attr_val *name = res_val(r, "name");
-	const char **all;
+	char **all;
 	size_t n = 0;
 	struct tl_err err = TL_ERR_INIT;
 
 	if (names->nitems == 0)
 		return;
+	/* Copies: res_set_list() frees the old items first. */
 	all = xcalloc(name->nitems + names->nitems + 1, sizeof(char *));
 	for (size_t i = 0; i < name->nitems; i++)
 		if (name->items[i][0] != '\0')
-			all[n++] = name->items[i];
+			all[n++] = xstrdup(name->items[i]);
 	for (size_t i = 0; i < names->nitems; i++)
-		all[n++] = names->items[i];
-	if (r->title[0] == '\0') {
-		/* XXX(sys): the compiler titles a table-valued title_from
-		 * attribute "" for now; title it by its names here. */
-		struct buf t = BUF_INIT;
-		for (size_t i = 0; i < n; i++)
-			buf_addf(&t, "%s%s", i ? "," : "", all[i]);
-		free(r->title);
-		free(r->ref);
-		r->title = buf_detach(&t, NULL);
-		r->ref = xasprintf("%s[%s]", r->type->name, r->title);
-	}
-	res_set_list(r, "name", all, n, &err);
+		all[n++] = xstrdup(names->items[i]);
+	res_set_list(r, "name", (const char *const *)all, n, &err);
+	for (size_t i = 0; i < n; i++)
+		free(all[i]);
 	free(all);
 }
 

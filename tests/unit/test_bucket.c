@@ -555,6 +555,7 @@ TEST(bucket_read_detects_damaged_objects)
 	ASSERT_EQ(unlink(op), 0);
 	ASSERT_EQ(bucket_read(b, id, &out, &err), TL_EIO);
 	ASSERT_CONTAINS(err.msg, "missing");
+	buf_release(&out);
 	bucket_close(b);
 	free(op);
 	free(f);
@@ -656,7 +657,11 @@ TEST(bucket_restore_errors_are_plain)
 	    TL_EINVAL);
 	/* the parent directory is gone: fail, change nothing */
 	ASSERT_EQ(unlink(real), 0);
-	ASSERT_EQ(rmdir(path_dirname(real)), 0);
+	{
+		char *dir = path_dirname(real);
+		ASSERT_EQ(rmdir(dir), 0);
+		free(dir);
+	}
 	ASSERT_EQ(bucket_restore(b, "/etc/f", "r1", root, "r", &err),
 	    TL_ENOENT);
 	ASSERT_CONTAINS(err.msg, "does not exist");

@@ -233,9 +233,9 @@ TEST(ids_come_from_the_managed_tree)
 	uid_t uid;
 	gid_t gid;
 
-	test_write("r/etc/passwd", "root:x:0:0::/root:/bin/sh\n"
-	    "web:x:1234:1234::/srv:/bin/false\nbroken line\n");
-	test_write("r/etc/group", "web:x:4321:\n");
+	free(test_write("r/etc/passwd", "root:x:0:0::/root:/bin/sh\n"
+	    "web:x:1234:1234::/srv:/bin/false\nbroken line\n"));
+	free(test_write("r/etc/group", "web:x:4321:\n"));
 	char *root = test_path("r");
 	ASSERT_EQ(ids_uid(root, "web", &uid), 0);
 	ASSERT_EQ(uid, 1234);

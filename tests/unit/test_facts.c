@@ -472,7 +472,11 @@ TEST(facts_user_files_and_programs)
 	free(test_write("facts.d/50-backup.txt~", "backup=1\n"));
 	write_exec("facts.d/60-prog.sh",
 	    "#!/bin/sh\necho \"cwd=$(pwd)\"\necho weight=12\n");
-	mkdir(test_path("facts.d/sub"), 0755);
+	{
+		char *sub = test_path("facts.d/sub");
+		mkdir(sub, 0755);
+		free(sub);
+	}
 	ASSERT_EQ(facts_gather_user(f, dir, 1, &err), 0);
 	ASSERT_STR_EQ(facts_get(f, "role"), "web");
 	ASSERT_STR_EQ(facts_get(f, "dc"), "fra");	/* later file wins */

@@ -1,0 +1,4 @@
+a
+  {% if yes %}  
+{{ site.ports.2 }}
+{% end %}
