@@ -517,7 +517,7 @@ declare(lua_State *L, const struct res_type *type, int tidx)
 			push_title(L, type, tidx);
 			break;
 		}
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	default:
 		return luaL_error(L, "%s needs '%s' (a string)", type->name,
 		    nv);
