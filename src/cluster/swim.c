@@ -60,7 +60,7 @@ swim_config_lan(struct swim_config *c)
 	c->probe_interval_ms = 1000;
 	c->probe_timeout_ms = 500;
 	c->indirect_k = 3;
-	c->suspicion_mult = 4;
+	c->suspicion_mult = 2;
 	c->suspicion_max_mult = 6;
 	c->awareness_max = 8;
 	c->retransmit_mult = 4;
@@ -223,7 +223,13 @@ swim_member_add(struct swim *s, struct swim_io *io, struct swim_stmt *st)
 	uint32_t idx = (uint32_t)s->n;
 	struct swim_mbr *mb;
 
-	s->m = xgrow(s->m, &s->cap, s->n + 1, sizeof(*s->m));
+	if (s->n == s->cap) {
+		/* Double while small, then +25%: the simulator holds 10^4
+		 * of these arrays, each 10^4 long. */
+		s->cap = s->cap < 1024 ? (s->cap ? s->cap * 2 : 8) :
+		    s->cap + s->cap / 4;
+		s->m = xrealloc(s->m, s->cap * sizeof(*s->m));
+	}
 	mb = &s->m[s->n++];
 	memset(mb, 0, sizeof(*mb));
 	mb->st = st;
@@ -233,7 +239,7 @@ swim_member_add(struct swim *s, struct swim_io *io, struct swim_stmt *st)
 	mb->bq = SWIM_NONE;
 	mb->susp = SWIM_NONE;
 	s->nstatus[SWIM_ALIVE]++;
-	if ((s->n + s->name_stale) * 2 > s->tabcap) {
+	if ((s->n + s->name_stale) * 4 > s->tabcap * 3) {
 		tables_rebuild(s, s->tabcap ? s->tabcap * 2 : 64);
 	} else {
 		tab_insert(s->idtab, s->tabcap, hash_id(st->id), idx);
@@ -244,8 +250,11 @@ swim_member_add(struct swim *s, struct swim_io *io, struct swim_stmt *st)
 	if (idx != 0 && io != NULL) {
 		size_t left = s->norder - s->order_pos, at;
 
-		s->order = xgrow(s->order, &s->cap_order, s->norder + 1,
-		    sizeof(*s->order));
+		if (s->norder == s->cap_order) {
+			s->cap_order = s->cap;
+			s->order = xrealloc(s->order,
+			    s->cap_order * sizeof(*s->order));
+		}
 		s->order[s->norder++] = idx;
 		at = s->order_pos + (size_t)tl_rng_below(io->rng, left + 1);
 		s->order[s->norder - 1] = s->order[at];
@@ -260,7 +269,7 @@ swim_member_renamed(struct swim *s, uint32_t idx, const struct swim_stmt *old)
 {
 	if (strcmp(s->m[idx].st->name, old->name) == 0)
 		return;
-	if ((s->n + ++s->name_stale) * 2 > s->tabcap)
+	if ((s->n + ++s->name_stale) * 4 > s->tabcap * 3)
 		tables_rebuild(s, s->tabcap * 2);
 	else
 		tab_insert(s->nametab, s->tabcap,
@@ -308,12 +317,18 @@ susp_remove(struct swim *s, uint32_t idx)
 }
 
 static void
-dead_add(struct swim *s, uint32_t idx)
+dead_add(struct swim *s, struct swim_io *io, uint32_t idx)
 {
+	struct swim_dead *d;
+
 	s->dead = xgrow(s->dead, &s->cap_dead, s->ndead + 1,
 	    sizeof(*s->dead));
 	s->m[idx].susp = (uint32_t)s->ndead;	/* dead: position here */
-	s->dead[s->ndead++] = idx;
+	d = &s->dead[s->ndead++];
+	d->member = idx;
+	d->retries = 0;
+	d->retry_at_s = (uint32_t)((io->now_ms + s->cfg.dead_backoff_min_ms) /
+	    1000);
 }
 
 static void
@@ -324,7 +339,7 @@ dead_remove(struct swim *s, uint32_t idx)
 	s->m[idx].susp = SWIM_NONE;
 	if (pos != --s->ndead) {
 		s->dead[pos] = s->dead[s->ndead];
-		s->m[s->dead[pos]].susp = pos;
+		s->m[s->dead[pos].member].susp = pos;
 	}
 }
 
@@ -350,12 +365,8 @@ swim_set_status(struct swim *s, struct swim_io *io, uint32_t idx,
 	s->nstatus[status]++;
 	mb->since_ms = io->now_ms;
 	mb->status = status;
-	if (status == SWIM_DEAD) {
-		dead_add(s, idx);
-		mb->retries = 0;
-		mb->retry_at_s = (uint32_t)((io->now_ms +
-		    s->cfg.dead_backoff_min_ms) / 1000);
-	}
+	if (status == SWIM_DEAD)
+		dead_add(s, io, idx);
 }
 
 uint32_t

@@ -143,7 +143,10 @@ enum swim_event_kind {
 struct swim_event {
 	enum swim_event_kind kind;
 	uint8_t		 id[SWIM_ID_LEN];
-	uint8_t		 other_id[SWIM_ID_LEN];	/* NAME_CONFLICT only */
+	/* NAME_CONFLICT: the id holding the name; SUSPECT and FAILED: the
+	 * accuser (our own id when we accuse, or relay an unknown one);
+	 * zeros otherwise. */
+	uint8_t		 other_id[SWIM_ID_LEN];
 	uint32_t	 incarnation;
 	char		 name[SWIM_NAME_MAX + 1];
 	char		 addr[SWIM_ADDR_MAX + 1];

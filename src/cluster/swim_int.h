@@ -106,9 +106,14 @@ struct swim_mbr {
 	uint32_t	 bq;		/* broadcast slot or SWIM_NONE */
 	uint32_t	 susp;		/* suspect: suspicion slot; dead:
 					   index in the dead list */
-	uint32_t	 retry_at_s;	/* dead: next retry, in s */
 	uint8_t		 status;	/* enum swim_status */
-	uint8_t		 retries;	/* dead: retries so far (backoff) */
+};
+
+/* A dead member and when to retry it (capped exponential backoff). */
+struct swim_dead {
+	uint32_t	 member;
+	uint32_t	 retry_at_s;
+	uint32_t	 retries;
 };
 
 /* A pending broadcast about one member (one per member at most). */
@@ -181,7 +186,7 @@ struct swim {
 
 	struct swim_susp *susp;		/* active suspicions, dense */
 	size_t		 nsusp, cap_susp;
-	uint32_t	*dead;		/* dead members, dense */
+	struct swim_dead *dead;		/* dead members, dense */
 	size_t		 ndead, cap_dead;
 	struct swim_fwd	 fwd[SWIM_FWD_MAX];
 	size_t		 nfwd;

@@ -572,10 +572,12 @@ probe_finish(struct swim *s, struct swim_io *io)
 		awareness_add(s, (int)(pr->nacks_expected - pr->nacks));
 	else
 		awareness_add(s, 1);
-	if (mb->status == SWIM_ALIVE) {
+	/* Already suspect: our failed probe is an independent
+	 * confirmation (Lifeguard), which shortens the timeout. */
+	if (mb->status == SWIM_ALIVE)
 		s->st.suspicions++;
+	if (mb->status == SWIM_ALIVE || mb->status == SWIM_SUSPECT)
 		swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
-	}
 }
 
 void
@@ -617,8 +619,11 @@ probe_next_target(struct swim *s, struct swim_io *io)
 		/* End of a round: reshuffle everyone but us. */
 		s->norder = 0;
 		s->order_pos = 0;
-		s->order = xgrow(s->order, &s->cap_order, s->n,
-		    sizeof(*s->order));
+		if (s->cap_order < s->n) {
+			s->cap_order = s->cap;
+			s->order = xrealloc(s->order,
+			    s->cap_order * sizeof(*s->order));
+		}
 		for (uint32_t i = 1; i < s->n; i++) {
 			size_t j = (size_t)tl_rng_below(io->rng, s->norder + 1);
 

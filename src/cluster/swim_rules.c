@@ -262,7 +262,8 @@ swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
 		return;
 	}
 	susp_start(s, io, idx, inc, from);
-	swim_event(s, io, SWIM_EV_SUSPECT, idx, NULL);
+	swim_event(s, io, SWIM_EV_SUSPECT, idx,
+	    s->m[from == SWIM_NONE ? 0 : from].st->id);
 	swim_bq_push(s, idx, SWIM_MSG_SUSPECT, inc, from);
 }
 
@@ -285,6 +286,7 @@ swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
 		return;
 	}
 	swim_set_status(s, io, idx, SWIM_DEAD, inc);
-	swim_event(s, io, SWIM_EV_FAILED, idx, NULL);
+	swim_event(s, io, SWIM_EV_FAILED, idx,
+	    s->m[from == SWIM_NONE ? 0 : from].st->id);
 	swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, from);
 }

@@ -71,7 +71,7 @@ tick_suspicions(struct swim *s, struct swim_io *io)
 		/* set_status swaps the last suspicion into slot i. */
 		swim_set_status(s, io, idx, SWIM_DEAD, inc);
 		s->st.deaths++;
-		swim_event(s, io, SWIM_EV_FAILED, idx, NULL);
+		swim_event(s, io, SWIM_EV_FAILED, idx, s->m[0].st->id);
 		swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, 0);
 	}
 }
@@ -102,18 +102,20 @@ static void
 tick_retry_dead(struct swim *s, struct swim_io *io)
 {
 	for (int tries = 0; tries < 4 && s->ndead > 0; tries++) {
-		uint32_t idx = s->dead[tl_rng_below(io->rng, s->ndead)];
+		struct swim_dead *d = &s->dead[tl_rng_below(io->rng,
+		    s->ndead)];
+		uint32_t idx = d->member;
 		struct swim_mbr *mb = &s->m[idx];
 		uint64_t backoff;
 
-		if ((uint64_t)mb->retry_at_s * 1000 > io->now_ms)
+		if ((uint64_t)d->retry_at_s * 1000 > io->now_ms)
 			continue;
-		if (mb->retries < 30)
-			mb->retries++;
-		backoff = (uint64_t)s->cfg.dead_backoff_min_ms << mb->retries;
+		if (d->retries < 30)
+			d->retries++;
+		backoff = (uint64_t)s->cfg.dead_backoff_min_ms << d->retries;
 		if (backoff > s->cfg.dead_backoff_max_ms)
 			backoff = s->cfg.dead_backoff_max_ms;
-		mb->retry_at_s = (uint32_t)((io->now_ms + backoff) / 1000);
+		d->retry_at_s = (uint32_t)((io->now_ms + backoff) / 1000);
 		swim_pkt_begin(s);
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_DEAD, idx, mb->inc, 0);
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc,

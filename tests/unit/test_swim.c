@@ -307,15 +307,15 @@ TEST(swim_suspicion_timeout_shrinks_with_confirmations)
 
 	net_init(&net, 5, SWIM_LG_ALL);
 	net_join_all(&net);
-	/* N = 5: min = 4 * max(1, log10 5) * 1000 = 4000, max = 24000;
-	 * k = 3: one confirmation -> 24000 - 20000 * log 2 / log 4. */
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 24000);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 14000);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 4000);
+	/* N = 5: min = 2 * max(1, log10 5) * 1000 = 2000, max = 12000;
+	 * k = 3: one confirmation -> 12000 - 10000 * log 2 / log 4. */
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 12000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 7000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 2000);
 	net_free(&net);
 	net_init(&net, 5, 0);
 	net_join_all(&net);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 4000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 2000);
 	ASSERT_EQ(swim_retransmit_limit(net.s[0]), 4);
 	net_free(&net);
 }
