@@ -31,7 +31,8 @@
 #include "net/stream.h"
 #include "net/udp.h"
 
-#define REPLAY_CAP	8192	/* nonces; 128 KiB, arbitrary */
+#define REPLAY_CAP	1024	/* nonces at first: 24 KiB */
+#define REPLAY_MAX	65536	/* 1.5 MiB, ~1000 packets/s for a minute */
 #define REPLAY_WINDOW_MS 60000
 #define TICK_MAX_MS	100	/* inputs may create earlier deadlines */
 
@@ -434,6 +435,11 @@ static void
 agent_release(struct agent *a)
 {
 	if (a->loop != NULL) {
+		/* Sockets free their state in their own close callbacks;
+		 * what is left (timers, signals) lives inside *a. */
+		udp_close(a->udp);
+		stream_srv_close(a->tcp);
+		stream_srv_close(a->ctl);
 		uv_walk(a->loop, close_walk_cb, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(a->loop);
@@ -463,7 +469,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	a->argc = argc;
 	a->argv = argv;
 	a->kr = keyring_new();
-	a->replay = replay_new(REPLAY_CAP, REPLAY_WINDOW_MS);
+	a->replay = replay_new(REPLAY_CAP, REPLAY_MAX, REPLAY_WINDOW_MS);
 	log_set_level(a->cfg.log_level);
 	log_set_prefix(a->cfg.name);
 	if ((r = agent_open_state(a, err)) < 0)

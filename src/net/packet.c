@@ -43,25 +43,55 @@ struct replay_ent {
 struct replay {
 	struct replay_ent *fifo;	/* cap entries, in arrival order */
 	size_t		 cap, head, n;	/* head: oldest */
+	size_t		 max;		/* cap grows up to this */
 	uint32_t	*tab;		/* open addressing: fifo index + 1 */
 	size_t		 tabcap;	/* power of two, >= 2 * cap */
 	uint32_t	 window_ms;
 	uint64_t	 horizon_ms;	/* refuse sent_ms <= this */
 };
 
-struct replay *
-replay_new(size_t cap, uint32_t window_ms)
-{
-	struct replay *rp = xcalloc(1, sizeof(*rp));
+static size_t replay_slot(const struct replay *rp, uint64_t nonce,
+    int *found);
 
-	TL_ASSERT(cap > 0 && cap < UINT32_MAX / 4);
+static void
+replay_alloc(struct replay *rp, size_t cap)
+{
 	rp->cap = cap;
 	rp->fifo = xcalloc(cap, sizeof(*rp->fifo));
 	for (rp->tabcap = 16; rp->tabcap < 2 * cap; rp->tabcap *= 2)
 		;
 	rp->tab = xcalloc(rp->tabcap, sizeof(*rp->tab));
+}
+
+struct replay *
+replay_new(size_t cap, size_t max, uint32_t window_ms)
+{
+	struct replay *rp = xcalloc(1, sizeof(*rp));
+
+	TL_ASSERT(cap > 0 && cap <= max && max < UINT32_MAX / 4);
+	replay_alloc(rp, cap);
+	rp->max = max;
 	rp->window_ms = window_ms;
 	return rp;
+}
+
+/* Doubles the cache, keeping arrival order. */
+static void
+replay_grow(struct replay *rp)
+{
+	struct replay old = *rp;
+	size_t cap = rp->cap * 2 > rp->max ? rp->max : rp->cap * 2;
+	int found;
+
+	replay_alloc(rp, cap);
+	rp->head = 0;
+	for (size_t i = 0; i < old.n; i++) {
+		rp->fifo[i] = old.fifo[(old.head + i) % old.cap];
+		rp->tab[replay_slot(rp, rp->fifo[i].nonce, &found)] =
+		    (uint32_t)i + 1;
+	}
+	free(old.fifo);
+	free(old.tab);
 }
 
 void
@@ -147,6 +177,10 @@ replay_check(struct replay *rp, const uint8_t nonce[PKT_NONCE_LEN],
 	slot = replay_slot(rp, key, &found);
 	if (found)
 		return TL_EEXIST;
+	if (rp->n == rp->cap && rp->cap < rp->max) {
+		replay_grow(rp);
+		slot = replay_slot(rp, key, &found);
+	}
 	if (rp->n == rp->cap) {
 		replay_evict_oldest(rp);
 		slot = replay_slot(rp, key, &found);

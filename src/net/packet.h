@@ -30,12 +30,14 @@
  * Replays: an opened packet must be fresh (|sent_ms - now| <= window) and
  * its nonce must not be in the replay cache, a bounded FIFO of the nonces
  * of recently accepted packets (a 64-bit prefix of each; random 192-bit
- * nonces do not collide). The cache covers the freshness window; when it
- * fills up faster than entries age out, the oldest entry is evicted and
- * the "horizon" rises to its send time: from then on packets sent at or
- * before the horizon are refused as stale, so an evicted nonce can never
- * be accepted twice. The cost is needing clocks within the window (NTP),
- * and under a flood, dropping legitimate packets that were delayed.
+ * nonces do not collide). The cache covers the freshness window and
+ * doubles when full, up to a hard maximum; past that, the oldest entry is
+ * evicted and the "horizon" rises to its send time: from then on packets
+ * sent at or before the horizon are refused as stale, so an evicted nonce
+ * can never be accepted twice. The costs: clocks must agree within the
+ * window (NTP), and under a flood beyond the maximum the horizon is one
+ * for all senders, so a sender whose clock runs behind the others loses
+ * packets until the flood ends.
  */
 
 #include <stddef.h>
@@ -86,8 +88,11 @@ uint64_t pkt_stats_dropped(const struct pkt_stats *st);
 
 struct replay;			/* opaque */
 
-/* cap nonces remembered; window_ms both ways. Free with replay_free(). */
-struct replay *replay_new(size_t cap, uint32_t window_ms);
+/*
+ * Remembers cap nonces at first, growing to max; window_ms both ways.
+ * Free with replay_free().
+ */
+struct replay *replay_new(size_t cap, size_t max, uint32_t window_ms);
 void	replay_free(struct replay *rp);
 /*
  * Checks and records one accepted packet: 0 when new, TL_EEXIST for a

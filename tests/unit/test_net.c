@@ -190,7 +190,7 @@ TEST(net_packet_replay_and_stale)
 {
 	uint8_t k[1][KEYRING_KEY_LEN];
 	struct keyring *kr = ring_with(1, k);
-	struct replay *rp = replay_new(64, 60000);
+	struct replay *rp = replay_new(64, 64, 60000);
 	struct buf pkt = BUF_INIT, old = BUF_INIT;
 
 	ASSERT_EQ(pkt_seal(kr, NULL, PKT_UDP, NOW, (uint8_t *)"x", 1, &pkt),
@@ -210,7 +210,7 @@ TEST(net_packet_replay_and_stale)
 
 TEST(net_replay_cache_full_raises_horizon)
 {
-	struct replay *rp = replay_new(8, 60000);
+	struct replay *rp = replay_new(2, 8, 60000);
 	uint8_t nonce[100][PKT_NONCE_LEN];
 
 	for (int i = 0; i < 100; i++) {
@@ -222,6 +222,13 @@ TEST(net_replay_cache_full_raises_horizon)
 	for (int i = 0; i < 100; i++)
 		ASSERT(replay_check(rp, nonce[i], NOW + (uint64_t)i,
 		    NOW + 100) < 0);
+	replay_free(rp);
+	/* below the maximum the cache grows and keeps everything */
+	rp = replay_new(1, 512, 60000);
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(replay_check(rp, nonce[i], NOW, NOW), 0);
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(replay_check(rp, nonce[i], NOW, NOW), TL_EEXIST);
 	replay_free(rp);
 }
 
