@@ -33,5 +33,20 @@ int	cmd_apply(int argc, char **argv);
 int	cmd_facts(int argc, char **argv);
 int	cmd_backups(int argc, char **argv);
 int	cmd_resources(int argc, char **argv);
+int	cmd_agent(int argc, char **argv);
+int	cmd_members(int argc, char **argv);
+int	cmd_join(int argc, char **argv);
+int	cmd_leave(int argc, char **argv);
+int	cmd_info(int argc, char **argv);
+int	cmd_keys(int argc, char **argv);
+int	cmd_tags(int argc, char **argv);
+
+/*
+ * Sends one control request (agent/ctl.h op and flags) to the agent of
+ * state_dir (NULL: cli_state_dir() default), prints its answer and returns
+ * the exit status: 0 on success, 1 on any failure.
+ */
+int	cli_ctl(const char *state_dir, int op, int flags, int argc,
+	    char **argv);
 
 #endif

@@ -25,6 +25,13 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "facts", cmd_facts, "print what this node knows about itself" },
 	{ "backups", cmd_backups, "list, show and restore backed-up files" },
 	{ "resources", cmd_resources, "list resource types and attributes" },
+	{ "agent", cmd_agent, "run the cluster agent in the foreground" },
+	{ "members", cmd_members, "list cluster members" },
+	{ "join", cmd_join, "join the agent to a cluster through ADDR:PORT" },
+	{ "leave", cmd_leave, "leave the cluster gracefully and stop" },
+	{ "info", cmd_info, "agent counters and member counts" },
+	{ "keys", cmd_keys, "generate and rotate cluster keys" },
+	{ "tags", cmd_tags, "set or delete this node's tags" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }

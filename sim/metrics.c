@@ -1,0 +1,179 @@
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/swim.h"
+#include "core/xalloc.h"
+
+void
+metrics_init(struct metrics *m, size_t total)
+{
+	memset(m, 0, sizeof(*m));
+	m->crash_of = xmalloc(total * sizeof(*m->crash_of));
+	m->join_of = xmalloc(total * sizeof(*m->join_of));
+	memset(m->crash_of, 0xff, total * sizeof(*m->crash_of));
+	memset(m->join_of, 0xff, total * sizeof(*m->join_of));
+}
+
+void
+metrics_release(struct metrics *m)
+{
+	free(m->crashes);
+	free(m->joins);
+	free(m->crash_of);
+	free(m->join_of);
+}
+
+void
+metrics_dgram(struct metrics *m, size_t len)
+{
+	m->dgrams++;
+	m->dgram_bytes += len;
+	if (len > m->max_dgram)
+		m->max_dgram = len;
+}
+
+void
+metrics_tcp(struct metrics *m, size_t len)
+{
+	m->tcp_bytes += len;
+}
+
+void
+metrics_crash(struct metrics *m, uint32_t victim, uint64_t now)
+{
+	m->crashes = xgrow(m->crashes, &m->cap_crashes, m->ncrashes + 1,
+	    sizeof(*m->crashes));
+	m->crash_of[victim] = (int32_t)m->ncrashes;
+	m->crashes[m->ncrashes++] = (struct sim_crash){ victim, 0, now, 0, 0 };
+}
+
+void
+metrics_join(struct metrics *m, uint32_t node, uint64_t now)
+{
+	m->joins = xgrow(m->joins, &m->cap_joins, m->njoins + 1,
+	    sizeof(*m->joins));
+	m->join_of[node] = (int32_t)m->njoins;
+	m->joins[m->njoins++] = (struct sim_join){ node, 0, now, 0 };
+}
+
+static void
+crash_known(struct metrics *m, struct sim_crash *c, uint64_t now)
+{
+	c->known++;
+	if (c->t999 == 0 && c->known >= (uint32_t)ceil(0.999 * m->live))
+		c->t999 = now - c->t;
+	if (c->tall == 0 && c->known >= m->live)
+		c->tall = now - c->t;
+}
+
+void
+metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
+    uint32_t about, uint32_t accuser, int about_up, int cut)
+{
+	switch (kind) {
+	case SWIM_EV_FAILED:
+		if (!about_up && m->crash_of[about] >= 0)
+			crash_known(m, &m->crashes[m->crash_of[about]], now);
+		else if (about_up && cut)
+			m->part_dead++;
+		else if (about_up)
+			m->false_dead++;
+		break;
+	case SWIM_EV_SUSPECT:
+		if (about_up && cut)
+			m->part_susp++;
+		else if (about_up) {
+			m->false_susp++;
+			m->false_susp_orig += accuser == viewer;
+		}
+		break;
+	case SWIM_EV_JOINED:
+		if (m->join_of[about] >= 0) {
+			struct sim_join *j = &m->joins[m->join_of[about]];
+
+			if (++j->known + 1 >= m->live && j->tall == 0)
+				j->tall = now - j->t;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Prints p50/p99/max in seconds of n values (0 = never: counted apart). */
+static void
+print_dist(FILE *f, const char *what, uint64_t *v, size_t n)
+{
+	size_t never = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == 0)
+			never++;
+		else
+			v[k++] = v[i];
+	}
+	qsort(v, k, sizeof(*v), cmp_u64);
+	if (k == 0) {
+		fprintf(f, "  %s: none of %zu\n", what, n);
+		return;
+	}
+	fprintf(f, "  %s: p50 %.2f s, p99 %.2f s, max %.2f s (n=%zu",
+	    what, v[k / 2] / 1e6, v[(k * 99) / 100 < k ? (k * 99) / 100 :
+	    k - 1] / 1e6, v[k - 1] / 1e6, k);
+	if (never)
+		fprintf(f, ", %zu never", never);
+	fprintf(f, ")\n");
+}
+
+void
+metrics_report(const struct metrics *m, FILE *f, double seconds)
+{
+	size_t n = m->ncrashes > m->njoins ? m->ncrashes : m->njoins;
+	uint64_t *v = xmalloc((n + 1) * sizeof(*v));
+	double node_s = m->node_us / 1e6;
+
+	if (m->ncrashes > 0) {
+		for (size_t i = 0; i < m->ncrashes; i++)
+			v[i] = m->crashes[i].t999;
+		print_dist(f, "crash known to 99.9% of live", v, m->ncrashes);
+		for (size_t i = 0; i < m->ncrashes; i++)
+			v[i] = m->crashes[i].tall;
+		print_dist(f, "crash known to all live     ", v, m->ncrashes);
+	}
+	if (m->njoins > 0) {
+		for (size_t i = 0; i < m->njoins; i++)
+			v[i] = m->joins[i].tall;
+		print_dist(f, "join known to all live      ", v, m->njoins);
+	}
+	fprintf(f, "  false suspicions raised %llu (heard %llu times), "
+	    "false deaths %llu (across a partition: %llu suspicions, "
+	    "%llu deaths)\n", (unsigned long long)m->false_susp_orig,
+	    (unsigned long long)m->false_susp,
+	    (unsigned long long)m->false_dead,
+	    (unsigned long long)m->part_susp,
+	    (unsigned long long)m->part_dead);
+	if (node_s > 0)
+		fprintf(f, "  per node: udp %.1f B/s in %.2f pkt/s "
+		    "(+%.1f B/s at 68 B/pkt transport overhead), "
+		    "push-pull tcp %.1f B/s; max datagram %llu B\n",
+		    m->dgram_bytes / node_s, m->dgrams / node_s,
+		    68.0 * m->dgrams / node_s, m->tcp_bytes / node_s,
+		    (unsigned long long)m->max_dgram);
+	if (m->heal_t)
+		fprintf(f, "  partition healed at %.0f s: one view %s%.2f s "
+		    "later\n", m->heal_t / 1e6, m->converge_t ? "" : "NOT ",
+		    m->converge_t ? (m->converge_t - m->heal_t) / 1e6 :
+		    seconds - m->heal_t / 1e6);
+	free(v);
+}

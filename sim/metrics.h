@@ -1,0 +1,51 @@
+#ifndef TLALOC_SIM_METRICS_H
+#define TLALOC_SIM_METRICS_H
+
+/* What the simulator measures for one cluster, and its report. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct sim_crash {
+	uint32_t	 victim;
+	uint32_t	 known;		/* live nodes that declared it dead */
+	uint64_t	 t;		/* crash time, us */
+	uint64_t	 t999, tall;	/* us after t; 0 not yet */
+};
+
+struct sim_join {
+	uint32_t	 node;
+	uint32_t	 known;
+	uint64_t	 t;
+	uint64_t	 tall;
+};
+
+struct metrics {
+	uint64_t	 dgrams, dgram_bytes, max_dgram, tcp_bytes;
+	uint64_t	 false_susp, false_dead, part_susp, part_dead;
+	uint64_t	 false_susp_orig;	/* raised by a failed probe */
+	struct sim_crash *crashes;
+	size_t		 ncrashes, cap_crashes;
+	struct sim_join	*joins;
+	size_t		 njoins, cap_joins;
+	int32_t		*crash_of;	/* per global node index, -1 none */
+	int32_t		*join_of;
+	uint32_t	 live;		/* up nodes in this cluster */
+	uint64_t	 node_us;	/* sum over nodes of time up */
+	uint64_t	 heal_t, converge_t;	/* us; 0 none */
+};
+
+void	metrics_init(struct metrics *m, size_t total_nodes);
+void	metrics_release(struct metrics *m);
+void	metrics_dgram(struct metrics *m, size_t len);
+void	metrics_tcp(struct metrics *m, size_t len);
+void	metrics_crash(struct metrics *m, uint32_t victim, uint64_t now);
+void	metrics_join(struct metrics *m, uint32_t node, uint64_t now);
+/* kind is enum swim_event_kind; about_up: the subject is running; cut:
+ * viewer and subject are on two sides of a partition. */
+void	metrics_event(struct metrics *m, uint64_t now, uint32_t viewer,
+	    int kind, uint32_t about, uint32_t accuser, int about_up, int cut);
+void	metrics_report(const struct metrics *m, FILE *f, double seconds);
+
+#endif

@@ -1,0 +1,46 @@
+#ifndef TLALOC_SIM_SIM_H
+#define TLALOC_SIM_SIM_H
+
+/*
+ * tlaloc-sim: the SWIM state machine (src/cluster) for N nodes on a
+ * virtual clock and a virtual network. See docs/simulator.md.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim_params {
+	char		 name[64];
+	uint64_t	 seed;
+	uint32_t	 nodes;
+	uint32_t	 duration_s;
+	char		 profile[16];	/* lan, wan, local */
+	double		 loss;		/* per datagram, 0..1 */
+	uint32_t	 lat_min_us, lat_max_us;	/* one-way, uniform */
+	uint32_t	 lifeguard;	/* SWIM_LG_* for cluster A */
+	int		 ab;		/* also run cluster B, lifeguard off */
+	uint32_t	 suspicion_mult;	/* 0: profile's */
+	int		 pushpull;	/* 0 turns anti-entropy off */
+	int		 warm;		/* start with every node knowing all */
+	/* faults */
+	uint32_t	 crash_at_s, crash_every_s, crashes;
+	uint32_t	 join_at_s, join_every_s, joins;
+	double		 stall_frac;	/* of nodes that stall */
+	uint32_t	 stall_ms, stall_every_s;
+	int		 stall_slow;	/* 1: timers run, inbound waits
+					   (a starved receive path); 0:
+					   the whole process freezes */
+	uint32_t	 partition_at_s, partition_for_s;
+	uint32_t	 report_s;	/* progress line every s (0: none) */
+};
+
+void	sim_params_default(struct sim_params *p);
+/* Applies one "key = value" (or "key=value"); returns -1 if unknown. */
+int	sim_params_set(struct sim_params *p, const char *key, const char *val);
+/* Reads a scenario file of key = value lines ('#' comments). */
+int	sim_params_load(struct sim_params *p, const char *path);
+
+/* Runs the scenario, prints the report on stdout; returns 0 or 1. */
+int	sim_run(const struct sim_params *p);
+
+#endif

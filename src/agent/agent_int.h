@@ -1,0 +1,138 @@
+#ifndef TLALOC_AGENT_AGENT_INT_H
+#define TLALOC_AGENT_AGENT_INT_H
+
+/* Shared by the agent .c files only: the agent state and internal calls. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "agent/config.h"
+#include "cluster/swim.h"
+#include "core/buf.h"
+#include "core/rng.h"
+#include "net/addr.h"
+#include "net/keyring.h"
+#include "net/packet.h"
+
+struct ident;
+struct replay;
+struct stream_conn;
+struct stream_srv;
+struct udp;
+struct keyop;
+
+#define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
+#define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
+#define AGENT_TCP_TIMEOUT_MS 10000
+#define AGENT_SEED_BACKOFF_MIN_MS 1000
+#define AGENT_SEED_BACKOFF_MAX_MS 30000
+
+struct agent_stats {
+	uint64_t	pkts_in, bytes_in;	/* UDP, before opening */
+	uint64_t	pkts_out, bytes_out;
+	uint64_t	send_errors;
+	uint64_t	tcp_in, tcp_out, tcp_failures;
+	struct pkt_stats pkt;		/* UDP and TCP opens */
+	uint64_t	logged_drops;	/* drops already summarised in logs */
+};
+
+/* A peer that talked to us with a key other than our primary. */
+struct peer_key {
+	char		addr[ADDR_STR_MAX];
+	uint8_t		id[KEYRING_ID_LEN];
+	uint64_t	seen_ms;	/* uv time; 0 = free slot */
+	uint64_t	offered_ms;	/* last catch-up offer sent */
+};
+
+struct seed {
+	char		addr[ADDR_STR_MAX];
+	uint64_t	next_ms;	/* uv time of the next attempt */
+	uint32_t	backoff_ms;
+};
+
+struct agent {
+	uv_loop_t		*loop;
+	struct agent_config	 cfg;
+	int			 argc;
+	char			**argv;
+
+	struct keyring		*kr;
+	struct ident		*ident;
+	struct replay		*replay;
+	struct swim		*swim;
+	struct swim_config	 swim_cfg;
+	struct swim_outbox	 ob;
+	struct tl_rng		 rng;
+
+	struct udp		*udp;
+	struct stream_srv	*tcp;
+	struct stream_srv	*ctl;
+	uv_timer_t		 tick;
+	uv_timer_t		 house;		/* 1 s housekeeping */
+	uv_timer_t		 leave_timer;
+	uv_signal_t		 sig_term, sig_int, sig_hup;
+
+	char			*sock_path;
+	char			*snap_path;
+	int			 is_leaving;
+	int			 is_snap_dirty;
+	uint64_t		 last_drop_log_ms;
+
+	struct seed		 seeds[AGENT_JOINS_MAX];
+	size_t			 nseeds;
+	struct peer_key		 peer_keys[AGENT_PEER_KEYS];
+	struct keyop		*keyop;		/* at most one at a time */
+	struct agent_stats	 st;
+};
+
+/* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
+void	agent_id_hex(const uint8_t *id, char out[17]);
+/* Wall clock in ms (packet timestamps). */
+uint64_t agent_wall_ms(void);
+/* Monotonic loop time in ms (what swim gets). */
+uint64_t agent_now(const struct agent *a);
+/* A swim_io for one call. */
+void	agent_io(struct agent *a, struct swim_io *io);
+
+/* wire.c: sockets <-> swim */
+void	agent_udp_recv(void *ctx, const char *from, const uint8_t *p,
+	    size_t len, int is_truncated);
+void	agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
+	    size_t len);
+/* Sends what swim queued, starts push-pulls, logs events. */
+void	agent_flush(struct agent *a);
+/* Seals body (parts) for addr and sends it; 0 or < 0. */
+int	agent_send_body(struct agent *a, const char *addr,
+	    const uint8_t *body, size_t len);
+/* Forgets remembered old keys that left the ring. */
+void	agent_peer_keys_prune(struct agent *a);
+
+/* keys.c: keyring rotation across the cluster */
+void	agent_keys_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t len);
+void	agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
+	    uint8_t flags, const char *arg);
+/* Resends, times out the operation in flight; from the 1 s timer. */
+void	agent_keys_house(struct agent *a);
+/* Sends our primary to a peer that used an old key (rate limited). */
+void	agent_keys_offer(struct agent *a, struct peer_key *pk);
+/* Persists the keyring; logs on failure. */
+void	agent_keys_save(struct agent *a);
+
+/* ctl_srv.c: control socket requests */
+void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
+	    size_t len);
+/* Answers c with status and text. */
+void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
+	    size_t len);
+
+/* agent.c */
+void	agent_leave(struct agent *a);
+void	agent_join(struct agent *a, const char *addr);
+/* SIGHUP: re-reads config file and flags; applies tags, log level and
+ * keyring. Keeps the old settings when the new ones are bad. */
+void	agent_reload(struct agent *a);
+
+#endif

@@ -1,0 +1,317 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define TAGS_MAX	512	/* SWIM_TAGS_MAX; agent/ must not need it */
+
+void
+agent_config_init(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	buf_init(&c->tags);
+	c->profile = AGENT_LAN;
+	c->log_level = LOG_NOTICE;
+}
+
+static void
+joins_clear(struct agent_config *c)
+{
+	for (size_t i = 0; i < c->njoins; i++)
+		free(c->joins[i]);
+	c->njoins = 0;
+}
+
+void
+agent_config_release(struct agent_config *c)
+{
+	free(c->config_path);
+	free(c->name);
+	free(c->bind);
+	free(c->advertise);
+	free(c->keyring_path);
+	free(c->state_dir);
+	joins_clear(c);
+	buf_release(&c->tags);
+	agent_config_init(c);
+}
+
+int
+agent_tags_apply(struct buf *tags, const char *kv, int is_delete,
+    struct tl_err *err)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv), i = 0;
+	struct buf out = BUF_INIT;
+
+	if (klen == 0 || (!is_delete && eq == NULL))
+		return tl_err_set(err, TL_EINVAL,
+		    "tag '%s' is not of the form key=value", kv);
+	/* Copy every other tag, then append the new one. */
+	while (i < tags->len) {
+		const char *t = tags->data + i;
+		size_t n = strlen(t);
+
+		if (!(strncmp(t, kv, klen) == 0 && t[klen] == '='))
+			buf_add(&out, t, n + 1);
+		i += n + 1;
+	}
+	if (!is_delete)
+		buf_add(&out, kv, strlen(kv) + 1);
+	if (out.len > TAGS_MAX) {
+		buf_release(&out);
+		return tl_err_set(err, TL_ETOOBIG,
+		    "tags take more than %d bytes", TAGS_MAX);
+	}
+	buf_release(tags);
+	*tags = out;
+	return 0;
+}
+
+int
+agent_err_wrap(struct tl_err *err, int code, const char *prefix)
+{
+	char m[sizeof(err->msg)];
+
+	snprintf(m, sizeof(m), "%s", err->msg);
+	return tl_err_set(err, code, "%s: %s", prefix, m);
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+/*
+ * Applies one setting. from_flag tells repeatables apart: the first join
+ * flag drops the joins from the file.
+ */
+static int
+config_set(struct agent_config *c, const char *key, const char *val,
+    int *flag_joins, struct tl_err *err)
+{
+	int lvl;
+
+	if (strcmp(key, "name") == 0)
+		return set_str(&c->name, val);
+	if (strcmp(key, "bind") == 0)
+		return set_str(&c->bind, val);
+	if (strcmp(key, "advertise") == 0)
+		return set_str(&c->advertise, val);
+	if (strcmp(key, "keyring") == 0)
+		return set_str(&c->keyring_path, val);
+	if (strcmp(key, "state_dir") == 0 || strcmp(key, "state-dir") == 0)
+		return set_str(&c->state_dir, val);
+	if (strcmp(key, "config") == 0)
+		return set_str(&c->config_path, val);
+	if (strcmp(key, "tag") == 0)
+		return agent_tags_apply(&c->tags, val, 0, err);
+	if (strcmp(key, "join") == 0) {
+		if (flag_joins != NULL && !*flag_joins) {
+			joins_clear(c);
+			*flag_joins = 1;
+		}
+		if (c->njoins == AGENT_JOINS_MAX)
+			return tl_err_set(err, TL_ETOOBIG,
+			    "more than %d join addresses", AGENT_JOINS_MAX);
+		c->joins[c->njoins++] = xstrdup(val);
+		return 0;
+	}
+	if (strcmp(key, "profile") == 0) {
+		if (strcmp(val, "lan") == 0)
+			c->profile = AGENT_LAN;
+		else if (strcmp(val, "wan") == 0)
+			c->profile = AGENT_WAN;
+		else if (strcmp(val, "local") == 0)
+			c->profile = AGENT_LOCAL;
+		else
+			return tl_err_set(err, TL_EINVAL, "profile must be "
+			    "lan, wan or local, not '%s'", val);
+		return 0;
+	}
+	if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
+		if ((lvl = log_level_parse(val)) < 0)
+			return tl_err_set(err, TL_EINVAL, "log level must be "
+			    "err, warn, notice, info or debug, not '%s'", val);
+		c->log_level = lvl;
+		return 0;
+	}
+	return tl_err_set(err, TL_EINVAL, "unknown setting '%s'", key);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_file(struct agent_config *c, const char *path, struct tl_err *err)
+{
+	struct buf b = BUF_INIT;
+	char *line, *save = NULL, *eq;
+	int r, lineno = 0;
+
+	if ((r = fileio_read(path, 1 << 20, &b, err)) < 0) {
+		char pre[300];
+
+		snprintf(pre, sizeof(pre), "config '%s'", path);
+		agent_err_wrap(err, r, pre);
+		goto out;
+	}
+	/* strtok_r would skip empty lines and miscount; split by hand. */
+	for (line = b.data; line != NULL; line = save) {
+		if ((save = strchr(line, '\n')) != NULL)
+			*save++ = '\0';
+		lineno++;
+		line = trim(line);
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			r = tl_err_set(err, TL_ESYNTAX, "config '%s' line %d: "
+			    "expected 'key = value'", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		if ((r = config_set(c, trim(line), trim(eq + 1), NULL,
+		    err)) < 0) {
+			char pre[300];
+
+			snprintf(pre, sizeof(pre), "config '%s' line %d",
+			    path, lineno);
+			agent_err_wrap(err, r, pre);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	buf_release(&b);
+	return r;
+}
+
+/* Finds --config first, so the file can be read before the flags. */
+static int
+config_find_file(struct agent_config *c, int argc, char **argv,
+    struct tl_err *err)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return set_str(&c->config_path, argv[i] + 9);
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 == argc)
+				return tl_err_set(err, TL_EINVAL,
+				    "--config needs a value");
+			return set_str(&c->config_path, argv[i + 1]);
+		}
+	}
+	return 0;
+}
+
+static int
+config_flags(struct agent_config *c, int argc, char **argv,
+    struct tl_err *err)
+{
+	int flag_joins = 0, r;
+
+	for (int i = 1; i < argc; i++) {
+		char key[32];
+		const char *a = argv[i], *val, *eq;
+		size_t klen;
+
+		if (strncmp(a, "--", 2) != 0)
+			return tl_err_set(err, TL_EINVAL,
+			    "unexpected argument '%s'", a);
+		a += 2;
+		eq = strchr(a, '=');
+		klen = eq ? (size_t)(eq - a) : strlen(a);
+		if (klen >= sizeof(key))
+			return tl_err_set(err, TL_EINVAL,
+			    "unknown flag '%s'", argv[i]);
+		memcpy(key, a, klen);
+		key[klen] = '\0';
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return tl_err_set(err, TL_EINVAL,
+			    "--%s needs a value", key);
+		if ((r = config_set(c, key, val, &flag_joins, err)) < 0) {
+			if (r == TL_EINVAL && strncmp(err->msg, "unknown", 7)
+			    == 0)
+				tl_err_set(err, r, "unknown flag '--%s'", key);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int
+config_defaults(struct agent_config *c, struct tl_err *err)
+{
+	const char *env = getenv("TLALOC_STATE_DIR");
+	char host[256];
+
+	if (c->name == NULL) {
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "node");
+		host[sizeof(host) - 1] = '\0';
+		c->name = xstrdup(host);
+	}
+	if (strlen(c->name) == 0 || strlen(c->name) > 64)
+		return tl_err_set(err, TL_EINVAL,
+		    "name must be 1 to 64 bytes long");
+	if (c->bind == NULL)
+		c->bind = xstrdup("0.0.0.0:7946");
+	if (c->advertise == NULL) {
+		if (strncmp(c->bind, "0.0.0.0:", 8) == 0 ||
+		    strncmp(c->bind, "[::]:", 5) == 0)
+			return tl_err_set(err, TL_EINVAL, "advertise must be "
+			    "set when bind '%s' is a wildcard", c->bind);
+		c->advertise = xstrdup(c->bind);
+	}
+	if (c->keyring_path == NULL)
+		c->keyring_path = xstrdup("/etc/tlaloc/keyring");
+	if (c->state_dir == NULL)
+		c->state_dir = xstrdup(env && env[0] ? env :
+		    "/var/lib/tlaloc");
+	return 0;
+}
+
+int
+agent_config_load(struct agent_config *c, int argc, char **argv,
+    struct tl_err *err)
+{
+	int r;
+
+	if ((r = config_find_file(c, argc, argv, err)) < 0)
+		return r;
+	if (c->config_path != NULL) {
+		char *path = xstrdup(c->config_path);
+
+		r = config_file(c, path, err);
+		free(path);
+		if (r < 0)
+			return r;
+	}
+	if ((r = config_flags(c, argc, argv, err)) < 0)
+		return r;
+	return config_defaults(c, err);
+}

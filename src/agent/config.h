@@ -1,0 +1,64 @@
+#ifndef TLALOC_AGENT_CONFIG_H
+#define TLALOC_AGENT_CONFIG_H
+
+/*
+ * Agent settings from an optional config file (`key = value` lines, '#'
+ * comments) and command-line flags, which override the file. The same
+ * names are used in both: name, bind, advertise, join (repeatable),
+ * keyring, tag (repeatable, k=v), state_dir (flag --state-dir), profile
+ * (lan|wan|local), log_level (flag --log-level).
+ *
+ * Repeatable settings: joins given as flags replace the file's joins; a
+ * tag flag replaces the file's tag with the same key.
+ */
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct tl_err;
+
+enum agent_profile { AGENT_LAN, AGENT_WAN, AGENT_LOCAL };
+
+#define AGENT_JOINS_MAX	64
+
+struct agent_config {
+	char		*config_path;	/* NULL when no --config */
+	char		*name;		/* default: the host name */
+	char		*bind;		/* "ip:port"; default 0.0.0.0:7946 */
+	char		*advertise;	/* default: bind (must be specific) */
+	char		*keyring_path;	/* default /etc/tlaloc/keyring */
+	char		*state_dir;	/* default $TLALOC_STATE_DIR or
+					   /var/lib/tlaloc */
+	char		*joins[AGENT_JOINS_MAX];
+	size_t		 njoins;
+	struct buf	 tags;		/* "k=v\0k=v\0" (swim's format) */
+	enum agent_profile profile;
+	int		 log_level;	/* enum log_level */
+};
+
+void	agent_config_init(struct agent_config *c);
+void	agent_config_release(struct agent_config *c);
+
+/*
+ * Fills c from argv (argv[0] is the subcommand) and the --config file it
+ * names, then applies defaults. On a bad flag, file line or value returns
+ * < 0 with a sentence naming the setting in err.
+ */
+int	agent_config_load(struct agent_config *c, int argc, char **argv,
+	    struct tl_err *err);
+
+/*
+ * Adds or replaces tag "k=v" in a swim tag list. TL_EINVAL when kv has no
+ * '=' or an empty key. With is_delete, kv may be just "k".
+ */
+int	agent_tags_apply(struct buf *tags, const char *kv, int is_delete,
+	    struct tl_err *err);
+
+/*
+ * Prefixes err's message with "prefix: " (err->msg cannot be passed to
+ * tl_err_set() as an argument: it is the destination). Returns code.
+ */
+int	agent_err_wrap(struct tl_err *err, int code, const char *prefix);
+
+#endif

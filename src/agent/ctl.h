@@ -1,0 +1,80 @@
+#ifndef TLALOC_AGENT_CTL_H
+#define TLALOC_AGENT_CTL_H
+
+/*
+ * The control protocol between `tlaloc COMMAND` and a running agent, over
+ * the unix socket STATE_DIR/agent.sock (mode 0600 in a 0700 directory: the
+ * file system is the access control). One request frame, one response
+ * frame, each with the u32 length prefix of net/stream.h.
+ *
+ *   request:
+ *   +--------+--------+--------+----------------+------------------------+
+ *   | ver=1  |   op   | flags  | nargs (u16)    | nargs x (u16 len,bytes)|
+ *   +--------+--------+--------+----------------+------------------------+
+ *   response:
+ *   +--------+---------------------------------------------------------+
+ *   | status | body: text or JSON (CTL_F_JSON), UTF-8                  |
+ *   +--------+---------------------------------------------------------+
+ *
+ * status 0 is success; 1 means the body is an error sentence. Arguments
+ * are text without NUL bytes, at most CTL_ARGS_MAX of CTL_ARG_MAX bytes.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+struct tl_err;
+
+#define CTL_VERSION	1
+#define CTL_REQ_MAX	(256u * 1024)
+#define CTL_REPLY_MAX	(16u << 20)
+#define CTL_ARGS_MAX	64
+#define CTL_ARG_MAX	1024
+#define CTL_F_JSON	0x1
+
+enum ctl_op {
+	CTL_MEMBERS = 1,	/* args: "status=S", "tag=k=v" filters */
+	CTL_JOIN,		/* args: addresses */
+	CTL_LEAVE,
+	CTL_INFO,
+	CTL_KEYS_INSTALL,	/* arg: base64 key */
+	CTL_KEYS_USE,		/* arg: base64 key or key id */
+	CTL_KEYS_REMOVE,	/* arg: base64 key or key id */
+	CTL_KEYS_LIST,
+	CTL_TAGS_SET,		/* args: k=v */
+	CTL_TAGS_DELETE,	/* args: k or k=v */
+	CTL_OP_LAST
+};
+
+struct ctl_req {
+	uint8_t		 op;
+	uint8_t		 flags;
+	size_t		 nargs;
+	const char	*args[CTL_ARGS_MAX];	/* into store, NUL-terminated */
+	struct buf	 store;
+};
+
+void	ctl_req_init(struct ctl_req *req);
+void	ctl_req_release(struct ctl_req *req);
+
+/* Appends an encoded request to out. */
+void	ctl_req_encode(uint8_t op, uint8_t flags, int argc,
+	    char *const *argv, struct buf *out);
+/*
+ * Decodes a request frame into req (which must be fresh from
+ * ctl_req_init()). TL_ETRUNC, TL_ETOOBIG or TL_EINVAL on bad input.
+ */
+int	ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *req);
+
+/*
+ * Sends one request to the agent at sock_path and waits up to timeout_ms
+ * for the answer: *status gets its status byte and body its text. Returns
+ * 0, or < 0 with err ("no agent listening on ...").
+ */
+int	ctl_call(const char *sock_path, uint8_t op, uint8_t flags, int argc,
+	    char *const *argv, uint32_t timeout_ms, int *status,
+	    struct buf *body, struct tl_err *err);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * Control socket requests (agent/ctl.h): members, join, leave, info,
+ * tags; keys are handed to keys.c. Text output is for people, JSON
+ * (CTL_F_JSON) is the stable interface documented in docs/agent.md.
+ */
+#include "agent/agent_int.h"
+
+#include <string.h>
+
+#include "agent/ctl.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "net/stream.h"
+
+static const char *const status_names[] = {
+	[SWIM_ALIVE] = "alive", [SWIM_SUSPECT] = "suspect",
+	[SWIM_DEAD] = "failed", [SWIM_LEFT] = "left"
+};
+
+void
+agent_ctl_reply(struct stream_conn *c, int status, const char *text,
+    size_t len)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addch(&b, status);
+	buf_add(&b, text, len);
+	stream_respond(c, b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+reply_str(struct stream_conn *c, int status, const char *s)
+{
+	agent_ctl_reply(c, status, s, strlen(s));
+}
+
+/* ---- members -------------------------------------------------------- */
+
+struct member_filter {
+	int		 status;	/* -1: any */
+	const char	*tags[CTL_ARGS_MAX];	/* "k=v" */
+	size_t		 ntags;
+};
+
+static int
+filter_parse(const struct ctl_req *req, struct member_filter *f,
+    struct buf *errtext)
+{
+	f->status = -1;
+	f->ntags = 0;
+	for (size_t i = 0; i < req->nargs; i++) {
+		const char *a = req->args[i];
+
+		if (strncmp(a, "status=", 7) == 0) {
+			for (int s = 0; s <= SWIM_LEFT; s++)
+				if (strcmp(a + 7, status_names[s]) == 0)
+					f->status = s;
+			if (f->status < 0) {
+				buf_addf(errtext, "status must be alive, "
+				    "suspect, failed or left, not '%s'\n",
+				    a + 7);
+				return -1;
+			}
+		} else if (strncmp(a, "tag=", 4) == 0 && strchr(a + 4, '='))
+			f->tags[f->ntags++] = a + 4;
+		else {
+			buf_addf(errtext, "unknown filter '%s'\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+filter_match(const struct member_filter *f, const struct swim_member *m)
+{
+	if (f->status >= 0 && (int)m->status != f->status)
+		return 0;
+	for (size_t i = 0; i < f->ntags; i++) {
+		const char *eq = strchr(f->tags[i], '='), *v;
+		char key[CTL_ARG_MAX + 1];
+		size_t kl = (size_t)(eq - f->tags[i]);
+
+		memcpy(key, f->tags[i], kl);
+		key[kl] = '\0';
+		if ((v = swim_tag_get(m, key)) == NULL || strcmp(v, eq + 1))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+member_tags(struct buf *out, const struct swim_member *m, int json)
+{
+	size_t i = 0, n = 0;
+
+	buf_addstr(out, json ? "{" : "");
+	while (i < m->tags_len) {
+		const char *t = m->tags + i, *eq;
+		size_t len = strnlen(t, m->tags_len - i);
+
+		i += len + 1;
+		if ((eq = memchr(t, '=', len)) == NULL)
+			continue;
+		if (json) {
+			buf_addstr(out, n ? "," : "");
+			buf_add_json_str(out, t, (size_t)(eq - t));
+			buf_addch(out, ':');
+			buf_add_json_str(out, eq + 1, len - (size_t)(eq - t)
+			    - 1);
+		} else
+			buf_addf(out, "%s%.*s", n ? "," : "", (int)len, t);
+		n++;
+	}
+	buf_addstr(out, json ? "}" : "");
+}
+
+static void
+member_line(struct buf *out, const struct swim_member *m, int json,
+    int first)
+{
+	char id[17];
+
+	agent_id_hex(m->id, id);
+	if (!json) {
+		buf_addf(out, "%-20s %-22s %-8s %-16s ", m->name, m->addr,
+		    status_names[m->status], id);
+		member_tags(out, m, 0);
+		buf_addch(out, '\n');
+		return;
+	}
+	buf_addstr(out, first ? "{\"name\":" : ",{\"name\":");
+	buf_add_json_str(out, m->name, strlen(m->name));
+	buf_addstr(out, ",\"addr\":");
+	buf_add_json_str(out, m->addr, strlen(m->addr));
+	buf_addf(out, ",\"id\":\"%s\",\"status\":\"%s\",\"incarnation\":%u,"
+	    "\"self\":%s,\"tags\":", id, status_names[m->status],
+	    m->incarnation, m->is_self ? "true" : "false");
+	member_tags(out, m, 1);
+	buf_addch(out, '}');
+}
+
+static void
+ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	int json = req->flags & CTL_F_JSON, first = 1;
+	struct member_filter f;
+	struct buf out = BUF_INIT;
+	struct swim_member m;
+
+	if (filter_parse(req, &f, &out) < 0) {
+		agent_ctl_reply(c, 1, out.data, out.len);
+		buf_release(&out);
+		return;
+	}
+	buf_addstr(&out, json ? "{\"members\":[" : "");
+	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
+		if (swim_member_at(a->swim, i, &m) < 0 || !filter_match(&f, &m))
+			continue;
+		member_line(&out, &m, json, first);
+		first = 0;
+	}
+	buf_addstr(&out, json ? "]}\n" : "");
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
+}
+
+/* ---- info ----------------------------------------------------------- */
+
+#define U(x)	((unsigned long long)(x))
+
+static void
+ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	const struct agent_stats *st = &a->st;
+	struct swim_stats ss;
+	struct buf out = BUF_INIT;
+	char id[17];
+	int json = req->flags & CTL_F_JSON;
+
+	struct swim_member self;
+
+	swim_get_stats(a->swim, &ss);
+	swim_member_at(a->swim, 0, &self);
+	agent_id_hex(self.id, id);
+	buf_addf(&out, json ? "{\"name\":\"%s\",\"id\":\"%s\",\"addr\":\"%s\","
+	    : "name: %s\nid: %s\naddr: %s\n", a->cfg.name, id,
+	    a->cfg.advertise);
+	buf_addf(&out, json ?
+	    "\"members\":{\"alive\":%zu,\"suspect\":%zu,\"failed\":%zu,"
+	    "\"left\":%zu}," :
+	    "members: alive %zu, suspect %zu, failed %zu, left %zu\n",
+	    swim_count_status(a->swim, SWIM_ALIVE),
+	    swim_count_status(a->swim, SWIM_SUSPECT),
+	    swim_count_status(a->swim, SWIM_DEAD),
+	    swim_count_status(a->swim, SWIM_LEFT));
+	buf_addf(&out, json ?
+	    "\"packets_in\":%llu,\"packets_out\":%llu,\"bytes_in\":%llu,"
+	    "\"bytes_out\":%llu,\"dropped\":%llu,\"decrypt_failures\":%llu,"
+	    "\"unknown_key\":%llu,\"replays\":%llu,\"stale\":%llu,"
+	    "\"malformed\":%llu,\"send_errors\":%llu," :
+	    "packets: in %llu, out %llu\nbytes: in %llu, out %llu\n"
+	    "dropped: %llu (decrypt failures %llu, of which unknown key "
+	    "%llu; replays %llu; stale %llu; malformed %llu)\n"
+	    "send errors: %llu\n",
+	    U(st->pkts_in), U(st->pkts_out), U(st->bytes_in),
+	    U(st->bytes_out), U(pkt_stats_dropped(&st->pkt)),
+	    U(st->pkt.decrypt_failures + st->pkt.unknown_key),
+	    U(st->pkt.unknown_key), U(st->pkt.replays), U(st->pkt.stale),
+	    U(st->pkt.malformed + st->pkt.truncated + st->pkt.oversized +
+	    st->pkt.bad_header), U(st->send_errors));
+	buf_addf(&out, json ?
+	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
+	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
+	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
+	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu}\n" :
+	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
+	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
+	    "push-pull: in %llu, out %llu, failed %llu\n"
+	    "swim bad packets: %llu\n",
+	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
+	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
+	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
+	    U(ss.bad_packets));
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
+}
+
+/* ---- join, leave, tags ---------------------------------------------- */
+
+static void
+ctl_join(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char addr[ADDR_STR_MAX];
+	struct buf out = BUF_INIT;
+	int status = 0;
+
+	if (req->nargs == 0)
+		buf_addstr(&out, "join needs at least one ADDR:PORT\n");
+	for (size_t i = 0; i < req->nargs; i++) {
+		if (addr_resolve(req->args[i], addr, &err) < 0) {
+			buf_addf(&out, "%s\n", err.msg);
+			status = 1;
+			continue;
+		}
+		agent_join(a, addr);
+		buf_addf(&out, "joining through %s\n", addr);
+	}
+	agent_ctl_reply(c, req->nargs == 0 ? 1 : status, out.data, out.len);
+	buf_release(&out);
+}
+
+static void
+ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf tags = BUF_INIT, msg = BUF_INIT;
+	struct swim_io io;
+	int r = 0;
+
+	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
+	for (size_t i = 0; i < req->nargs && r == 0; i++)
+		r = agent_tags_apply(&tags, req->args[i],
+		    req->op == CTL_TAGS_DELETE, &err);
+	if (r == 0 && req->nargs == 0)
+		r = tl_err_set(&err, TL_EINVAL, "give at least one k=v");
+	if (r == 0) {
+		agent_io(a, &io);
+		if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0)
+			tl_err_set(&err, r, "cannot set tags: %s",
+			    tl_strerror(r));
+		agent_flush(a);
+	}
+	if (r == 0) {
+		buf_release(&a->cfg.tags);
+		a->cfg.tags = tags;
+		buf_init(&tags);
+		log_notice("tags changed through the control socket");
+		reply_str(c, 0, "tags updated\n");
+	} else {
+		buf_addf(&msg, "%s\n", err.msg);
+		agent_ctl_reply(c, 1, msg.data, msg.len);
+	}
+	buf_release(&tags);
+	buf_release(&msg);
+}
+
+void
+agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
+    size_t len)
+{
+	struct agent *a = ctx;
+	struct ctl_req req;
+
+	ctl_req_init(&req);
+	if (ctl_req_decode(p, len, &req) < 0) {
+		reply_str(c, 1, "malformed control request\n");
+		goto out;
+	}
+	switch (req.op) {
+	case CTL_MEMBERS:	ctl_members(a, c, &req); break;
+	case CTL_INFO:		ctl_info(a, c, &req); break;
+	case CTL_JOIN:		ctl_join(a, c, &req); break;
+	case CTL_TAGS_SET:
+	case CTL_TAGS_DELETE:	ctl_tags(a, c, &req); break;
+	case CTL_LEAVE:
+		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
+		    "leaving\n");
+		agent_leave(a);
+		break;
+	default:
+		agent_keys_ctl(a, c, req.op, req.flags,
+		    req.nargs > 0 ? req.args[0] : NULL);
+		break;
+	}
+out:
+	ctl_req_release(&req);
+}

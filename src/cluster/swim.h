@@ -1,0 +1,338 @@
+#ifndef TLALOC_CLUSTER_SWIM_H
+#define TLALOC_CLUSTER_SWIM_H
+
+/*
+ * Membership: SWIM (Das, Gupta, Motivala 2002) with the Lifeguard
+ * extensions (Dadgar, Phillips, Currey 2017), as a pure state machine.
+ *
+ * The caller (agent/ or sim/) owns sockets, clocks and randomness. It feeds
+ * the machine with swim_on_datagram(), swim_on_tick(), swim_join(),
+ * swim_leave() and the push-pull calls, each with a struct swim_io that
+ * carries the current time, a seeded rng and an outbox. After each call the
+ * caller drains the outbox: datagrams to send over UDP, push-pull exchanges
+ * to start over TCP, and membership events to report. Nothing in here calls
+ * a clock, a socket, a random source or the logger.
+ *
+ * Identity: a node is its 32-byte Ed25519 public key. The name is a label;
+ * two ids claiming one name raise SWIM_EV_NAME_CONFLICT and are never merged.
+ * Only a node itself can raise its incarnation or announce that it left:
+ * those statements carry its signature, made and checked through the
+ * sign/verify hooks in struct swim_config.
+ *
+ * Datagrams given to swim_on_datagram() must already be authenticated and
+ * decrypted by the transport; they are still parsed as hostile (bounded
+ * decoders, fuzzed). Every datagram the machine emits is at most
+ * swim_config.max_datagram bytes, never more than SWIM_DATAGRAM_MAX.
+ *
+ * See docs/membership.md for the protocol, the wire format and timings.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct tl_rng;
+
+#define SWIM_ID_LEN		32	/* Ed25519 public key */
+#define SWIM_SIG_LEN		64	/* Ed25519 signature */
+#define SWIM_NAME_MAX		64	/* bytes, without the NUL */
+#define SWIM_ADDR_MAX		64	/* "ip:port" or "[v6]:port", opaque */
+#define SWIM_TAGS_MAX		512	/* "k=v\0k=v\0..." bytes */
+#define SWIM_DATAGRAM_MAX	1200	/* hard cap for any datagram */
+#define SWIM_PUSHPULL_MAX	(64u << 20) /* refuse larger push-pull input */
+
+struct swim;			/* opaque */
+struct swim_pool;		/* opaque: interned member statements */
+
+enum swim_status {
+	SWIM_ALIVE = 0,
+	SWIM_SUSPECT = 1,
+	SWIM_DEAD = 2,
+	SWIM_LEFT = 3
+};
+
+/* Lifeguard extensions, each can be turned off for A/B runs. */
+#define SWIM_LG_LHM	0x1u	/* local health multiplier on probe timing */
+#define SWIM_LG_DYNSUSP	0x2u	/* suspicion timeout shrinks w/ confirmations */
+#define SWIM_LG_BUDDY	0x4u	/* pings to a suspect carry the suspicion */
+#define SWIM_LG_NACK	0x8u	/* indirect probes answer nack on timeout */
+#define SWIM_LG_ALL	0xfu
+
+/*
+ * Signs msg with this node's secret key into sig (64 bytes); returns 0 or
+ * a negative TL_E* code. verify returns 0 when sig is a valid signature of
+ * msg by id, negative otherwise. The agent passes libsodium Ed25519; the
+ * simulator passes cheap fakes (documented in docs/simulator.md).
+ */
+typedef int (*swim_sign_fn)(void *ctx, const uint8_t *msg, size_t len,
+    uint8_t sig[SWIM_SIG_LEN]);
+typedef int (*swim_verify_fn)(void *ctx, const uint8_t id[SWIM_ID_LEN],
+    const uint8_t *msg, size_t len, const uint8_t sig[SWIM_SIG_LEN]);
+
+struct swim_config {
+	/* Failure detection. All times in ms. */
+	uint32_t	probe_interval_ms;	/* one probe per interval */
+	uint32_t	probe_timeout_ms;	/* direct ack deadline */
+	uint32_t	indirect_k;		/* peers asked for ping-req */
+	uint32_t	suspicion_mult;		/* min timeout: mult*log10(N)*pi */
+	uint32_t	suspicion_max_mult;	/* Lifeguard max = this * min */
+	uint32_t	awareness_max;		/* LHM ceiling (8) */
+
+	/* Dissemination. */
+	uint32_t	retransmit_mult;	/* limit = mult*ceil(log10(N+1)) */
+	uint32_t	gossip_interval_ms;	/* 0 disables gossip-only sends */
+	uint32_t	gossip_nodes;		/* fan-out per gossip tick */
+	uint32_t	gossip_to_dead_ms;	/* keep gossiping to the dead */
+	uint32_t	broadcast_queue_max;	/* pending broadcasts kept */
+
+	/* Anti-entropy: TCP push-pull of the full state. */
+	uint32_t	pushpull_interval_ms;	/* base; 0 disables periodic */
+	uint32_t	pushpull_bytes_per_s;	/* budget: interval grows with N
+						   so full state stays under it */
+
+	/* Dead peers are retried forever, with capped per-peer backoff. */
+	uint32_t	dead_retry_interval_ms;	/* one dead peer per interval */
+	uint32_t	dead_backoff_min_ms;
+	uint32_t	dead_backoff_max_ms;
+
+	uint32_t	max_datagram;	/* <= SWIM_DATAGRAM_MAX; the agent
+					   subtracts its AEAD/header overhead */
+	uint32_t	max_members;	/* refuse new members beyond this */
+	unsigned	lifeguard;	/* SWIM_LG_* bits */
+
+	swim_sign_fn	 sign;		/* required */
+	swim_verify_fn	 verify;	/* required */
+	void		*crypto_ctx;	/* passed to sign and verify */
+
+	/*
+	 * Optional pool shared by several machines in one process (the
+	 * simulator runs 10,000 and shares identical member statements);
+	 * NULL gives each machine its own. Borrowed; must outlive them.
+	 */
+	struct swim_pool *pool;
+};
+
+/* Presets (memberlist-like timings). Fill in sign/verify afterwards. */
+void	swim_config_lan(struct swim_config *c);	/* 1 s probes, 500 ms */
+void	swim_config_wan(struct swim_config *c);	/* 5 s probes, 3 s */
+void	swim_config_local(struct swim_config *c); /* loopback: 1 s, 200 ms */
+
+/* Who we are. Strings are copied by swim_new(). */
+struct swim_self {
+	uint8_t		 id[SWIM_ID_LEN];
+	const char	*name;		/* 1..SWIM_NAME_MAX bytes, no NUL */
+	const char	*addr;		/* "ip:port" others reach us at */
+	const char	*tags;		/* "k=v\0k=v\0", may be NULL */
+	size_t		 tags_len;	/* <= SWIM_TAGS_MAX */
+	uint32_t	 incarnation;	/* start value (snapshot restores it) */
+};
+
+/* ---- Outputs ---------------------------------------------------------- */
+
+enum swim_event_kind {
+	SWIM_EV_JOINED,		/* first seen alive */
+	SWIM_EV_ALIVE,		/* back to alive (refuted, or revived) */
+	SWIM_EV_SUSPECT,	/* suspected, not yet dead */
+	SWIM_EV_FAILED,		/* declared dead */
+	SWIM_EV_LEFT,		/* left gracefully (signed) */
+	SWIM_EV_UPDATED,	/* new address or tags */
+	SWIM_EV_NAME_CONFLICT,	/* id claims a name other_id holds */
+	SWIM_EV_REFUTED		/* we refuted a claim about ourselves */
+};
+
+struct swim_event {
+	enum swim_event_kind kind;
+	uint8_t		 id[SWIM_ID_LEN];
+	/* NAME_CONFLICT: the id holding the name; SUSPECT and FAILED: the
+	 * accuser (our own id when we accuse, or relay an unknown one);
+	 * zeros otherwise. */
+	uint8_t		 other_id[SWIM_ID_LEN];
+	uint32_t	 incarnation;
+	char		 name[SWIM_NAME_MAX + 1];
+	char		 addr[SWIM_ADDR_MAX + 1];
+};
+
+struct swim_dgram {
+	char		 addr[SWIM_ADDR_MAX + 1];	/* destination */
+	size_t		 len;
+	uint8_t		 data[SWIM_DATAGRAM_MAX];
+};
+
+struct swim_pushpull_req {
+	char		 addr[SWIM_ADDR_MAX + 1];	/* TCP peer */
+	int		 is_join;	/* we are joining: merge all it says */
+};
+
+/*
+ * Filled by the machine, drained by the caller. Entries are appended; the
+ * caller reads them after a call and empties the box with
+ * swim_outbox_reset(), which keeps the memory (no allocation per message in
+ * steady state). Owned by the caller: swim_outbox_init()/_release().
+ */
+struct swim_outbox {
+	struct swim_dgram	*dgrams;
+	size_t			 ndgrams, cap_dgrams;
+	struct swim_pushpull_req *pushpulls;
+	size_t			 npushpulls, cap_pushpulls;
+	struct swim_event	*events;
+	size_t			 nevents, cap_events;
+	unsigned		 no_events;	/* set: events are not recorded */
+};
+
+void	swim_outbox_init(struct swim_outbox *ob);
+void	swim_outbox_reset(struct swim_outbox *ob);
+void	swim_outbox_release(struct swim_outbox *ob);
+
+/* What the caller hands in on every call. */
+struct swim_io {
+	uint64_t		 now_ms;	/* monotonic, never goes back */
+	struct tl_rng		*rng;		/* seeded; borrowed */
+	struct swim_outbox	*out;		/* borrowed; appended to */
+};
+
+/* ---- Lifecycle -------------------------------------------------------- */
+
+/*
+ * Returns a new machine, or NULL with err filled when cfg or self is
+ * invalid (bad name/addr/tags length, missing hooks, max_datagram over
+ * SWIM_DATAGRAM_MAX). Copies cfg and self. Free with swim_free().
+ */
+struct tl_err;
+struct swim *swim_new(const struct swim_config *cfg,
+	    const struct swim_self *self, struct tl_err *err);
+/* Accepts NULL. */
+void	swim_free(struct swim *s);
+
+/* ---- Inputs ----------------------------------------------------------- */
+
+/*
+ * One datagram from from_addr (authenticated by the transport). Returns 0,
+ * or a negative TL_E* code when it was malformed or carried a bad
+ * signature; what was valid before the bad part has been applied, the rest
+ * is dropped and counted (swim_stats.bad_packets). Never aborts on input.
+ */
+int	swim_on_datagram(struct swim *s, struct swim_io *io,
+	    const char *from_addr, const uint8_t *p, size_t len);
+
+/*
+ * Advances timers: probes, probe timeouts, suspicion timeouts, gossip,
+ * push-pull, dead-peer retries, snapshot seeds. Returns the number of ms
+ * until it next needs to run (>= 1); calling earlier or later is fine.
+ */
+int	swim_on_tick(struct swim *s, struct swim_io *io);
+
+/*
+ * Starts joining through addr: queues a push-pull request (is_join = 1) and
+ * a ping. Call swim_pushpull_merge() with the answer. Returns 0 or TL_EINVAL
+ * for an address over SWIM_ADDR_MAX.
+ */
+int	swim_join(struct swim *s, struct swim_io *io, const char *addr);
+
+/*
+ * Leaves gracefully: raises our incarnation, signs a LEFT statement and
+ * sends it to gossip_nodes peers at once and on later ticks. The caller
+ * keeps ticking for about gossip_interval * retransmit limit before
+ * stopping. Returns 0 or the sign hook's error.
+ */
+int	swim_leave(struct swim *s, struct swim_io *io);
+
+/*
+ * Replaces our tags ("k=v\0..." bytes): raises our incarnation and gossips
+ * a new signed statement. TL_ETOOBIG over SWIM_TAGS_MAX.
+ */
+int	swim_set_tags(struct swim *s, struct swim_io *io, const char *tags,
+	    size_t len);
+
+/* ---- Push-pull (TCP anti-entropy) ------------------------------------- */
+
+/*
+ * Appends our full state to out (the signed statement of every member we
+ * know, with its status and incarnation as we see it). is_join marks a
+ * join request. Both ends of a TCP exchange send one of these and merge
+ * the other's.
+ */
+void	swim_pushpull_encode(struct swim *s, int is_join, struct buf *out);
+
+/*
+ * Merges a peer's full state (from swim_pushpull_encode()). Dead claims
+ * about members we hold alive are taken as suspicions, as memberlist does,
+ * so a stale peer cannot kill anyone outright. Returns 0, or a negative
+ * TL_E* code for malformed input (TL_ETOOBIG over SWIM_PUSHPULL_MAX);
+ * *is_join (may be NULL) reports the peer's flag.
+ */
+int	swim_pushpull_merge(struct swim *s, struct swim_io *io,
+	    const uint8_t *p, size_t len, int *is_join);
+
+/* ---- Snapshot (fast rejoin) ------------------------------------------- */
+
+/*
+ * Appends a snapshot of our incarnation and the addresses and ids of the
+ * peers we know (alive first, then suspect, then dead), for the agent to
+ * save atomically. Left members are not saved.
+ */
+void	swim_snapshot_encode(const struct swim *s, struct buf *out);
+
+/*
+ * Restores a snapshot into a fresh machine: our incarnation goes above the
+ * saved one (so we refute any death claim), and the saved peers become
+ * rejoin seeds that the next ticks contact with push-pull joins (a few at a
+ * time, with backoff) until one answers. Returns 0 or a TL_E* code.
+ */
+int	swim_snapshot_restore(struct swim *s, const uint8_t *p, size_t len);
+
+/* ---- Reading ---------------------------------------------------------- */
+
+/* A borrowed view of a member; valid until the next call that mutates. */
+struct swim_member {
+	const uint8_t	*id;		/* SWIM_ID_LEN bytes */
+	const char	*name;
+	const char	*addr;
+	const char	*tags;		/* "k=v\0...", tags_len bytes */
+	size_t		 tags_len;
+	uint32_t	 incarnation;
+	enum swim_status status;
+	uint64_t	 status_since_ms; /* io->now_ms when status changed */
+	int		 is_self;
+};
+
+/* Number of members we hold, self included (index 0 is self). */
+size_t	swim_member_count(const struct swim *s);
+/* Fills m with member i (0 <= i < swim_member_count()); TL_ENOENT past. */
+int	swim_member_at(const struct swim *s, size_t i, struct swim_member *m);
+int	swim_member_find(const struct swim *s, const uint8_t id[SWIM_ID_LEN],
+	    struct swim_member *m);
+/* Counts members in status (self counts as alive). */
+size_t	swim_count_status(const struct swim *s, enum swim_status status);
+/*
+ * Returns the value of tag key in m (borrowed, NUL-terminated), or NULL.
+ */
+const char *swim_tag_get(const struct swim_member *m, const char *key);
+
+struct swim_stats {
+	uint64_t	probes;			/* direct probes sent */
+	uint64_t	probe_failures;		/* no ack, even indirect */
+	uint64_t	indirect_probes;	/* ping-req sent */
+	uint64_t	nacks_received;
+	uint64_t	suspicions;		/* members we started suspecting */
+	uint64_t	refutations;		/* times we refuted about us */
+	uint64_t	deaths;			/* members we declared dead */
+	uint64_t	revivals;		/* dead/suspect back to alive */
+	uint64_t	dgrams_sent, dgram_bytes_sent;
+	uint64_t	dgrams_received, dgram_bytes_received;
+	uint64_t	bad_packets;		/* dropped (malformed/signature) */
+	uint64_t	pushpulls;		/* push-pull requests queued */
+	uint64_t	max_dgram;		/* largest datagram emitted */
+	uint64_t	name_conflicts;
+	uint32_t	awareness;		/* current LHM score */
+	uint32_t	incarnation;		/* ours */
+};
+
+void	swim_get_stats(const struct swim *s, struct swim_stats *st);
+
+/* ---- Shared pool (for the simulator) ---------------------------------- */
+
+/* Returns a new empty pool; free with swim_pool_free() after the machines. */
+struct swim_pool *swim_pool_new(void);
+void	swim_pool_free(struct swim_pool *pool);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * The rules that change what we believe about a member.
+ *
+ * Order of claims about one member, as in SWIM with suspicion:
+ *   alive(i) is overridden by suspect(j) or dead(j) for j >= i,
+ *   suspect(i) by alive(j) for j > i and dead(j) for j >= i,
+ *   dead(i) by alive(j) for j > i, and left(i) (signed) beats everything
+ *   at i or below. Alive and left come only signed by the member itself.
+ * Claims about ourselves are refuted with a higher incarnation.
+ */
+#include "cluster/swim_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+
+/* Tells a node that we hold it suspect or dead (it will refute). */
+static void
+tell_claim(struct swim *s, struct swim_io *io, uint32_t idx,
+    const char *to_addr)
+{
+	const struct swim_mbr *mb = &s->m[idx];
+	uint8_t type = mb->status == SWIM_DEAD ? SWIM_MSG_DEAD :
+	    SWIM_MSG_SUSPECT;
+
+	swim_pkt_begin(s);
+	swim_put_member_msg(s, s->pkt, type, idx, mb->inc, 0);
+	swim_pkt_send(s, io, to_addr, 0);
+}
+
+static int
+about_self(struct swim *s, struct swim_io *io,
+    const struct swim_stmt_fields *f, const uint8_t *body, size_t body_len,
+    const uint8_t *sig, const char *from_addr)
+{
+	const struct swim_stmt *me = s->m[0].st;
+
+	if (me->body_len == body_len && memcmp(me->body, body, body_len) == 0)
+		return 0;
+	if (f->incarnation < s->m[0].inc)
+		return 0;
+	/* A statement signed with our key that we do not hold: a previous
+	 * life of ours (restart without snapshot). Go above it. */
+	if (s->cfg.verify(s->cfg.crypto_ctx, f->id, body, body_len, sig) < 0)
+		return TL_ECRYPTO;
+	return swim_refute(s, io, f->incarnation, from_addr);
+}
+
+static int
+name_conflict(struct swim *s, struct swim_io *io, uint32_t holder,
+    const struct swim_stmt_fields *f, uint32_t idx)
+{
+	s->st.name_conflicts++;
+	if (io->out == NULL || io->out->no_events)
+		return 0;
+	/* Report it about the newcomer when known, else about the holder. */
+	if (idx != SWIM_NONE)
+		swim_event(s, io, SWIM_EV_NAME_CONFLICT, idx,
+		    s->m[holder].st->id);
+	else {
+		struct swim_event *ev;
+
+		swim_event(s, io, SWIM_EV_NAME_CONFLICT, holder, NULL);
+		ev = &io->out->events[io->out->nevents - 1];
+		memcpy(ev->other_id, ev->id, SWIM_ID_LEN);
+		memcpy(ev->id, f->id, SWIM_ID_LEN);
+		snprintf(ev->addr, sizeof(ev->addr), "%.*s",
+		    (int)f->addr_len, f->addr);
+		ev->incarnation = f->incarnation;
+	}
+	return 0;
+}
+
+static int
+stmt_new_member(struct swim *s, struct swim_io *io,
+    const struct swim_stmt_fields *f, const uint8_t *body, size_t body_len,
+    const uint8_t *sig, int via_pushpull, uint32_t *idx)
+{
+	char name[SWIM_NAME_MAX + 1];
+	struct swim_stmt *st;
+	uint32_t holder;
+
+	if (f->status == SWIM_LEFT || s->n >= s->cfg.max_members)
+		return 0;
+	memcpy(name, f->name, f->name_len);
+	name[f->name_len] = '\0';
+	holder = swim_find_name(s, name);
+	if (holder != SWIM_NONE && (holder == 0 ||
+	    s->m[holder].status == SWIM_ALIVE ||
+	    s->m[holder].status == SWIM_SUSPECT))
+		return name_conflict(s, io, holder, f, SWIM_NONE);
+	if (s->cfg.verify(s->cfg.crypto_ctx, f->id, body, body_len, sig) < 0)
+		return TL_ECRYPTO;
+	st = swim_pool_get(s->pool, body, body_len, sig, f);
+	*idx = swim_member_add(s, io, st);
+	s->m[*idx].since_ms = io->now_ms;
+	swim_event(s, io, SWIM_EV_JOINED, *idx, NULL);
+	if (!via_pushpull)
+		swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f->incarnation, 0);
+	return 0;
+}
+
+/* Is the statement newer than what we hold for idx? */
+static int
+stmt_wins(const struct swim_mbr *mb, const struct swim_stmt_fields *f)
+{
+	if (f->incarnation > mb->inc)
+		return 1;
+	return f->incarnation == mb->inc && f->status == SWIM_LEFT &&
+	    mb->status != SWIM_LEFT;
+}
+
+static void
+stmt_events(struct swim *s, struct swim_io *io, uint32_t idx,
+    uint8_t prev, const struct swim_stmt *old)
+{
+	const struct swim_stmt *st = s->m[idx].st;
+
+	if (st->status == SWIM_LEFT) {
+		swim_event(s, io, SWIM_EV_LEFT, idx, NULL);
+		return;
+	}
+	if (prev != SWIM_ALIVE) {
+		s->st.revivals++;
+		swim_event(s, io, SWIM_EV_ALIVE, idx, NULL);
+	}
+	if (strcmp(st->addr, old->addr) != 0 ||
+	    st->tags_len != old->tags_len ||
+	    memcmp(st->tags, old->tags, st->tags_len) != 0 ||
+	    strcmp(st->name, old->name) != 0)
+		swim_event(s, io, SWIM_EV_UPDATED, idx, NULL);
+}
+
+/* A dead member came back: ask it for its view (rate-limited). */
+static void
+revive_pushpull(struct swim *s, struct swim_io *io, uint32_t idx)
+{
+	if (s->cfg.pushpull_interval_ms == 0 ||
+	    io->now_ms < s->last_revive_pp_ms + s->cfg.pushpull_interval_ms / 3)
+		return;
+	s->last_revive_pp_ms = io->now_ms;
+	swim_out_pushpull(s, io, s->m[idx].st->addr, 0);
+}
+
+int
+swim_apply_stmt(struct swim *s, struct swim_io *io, const uint8_t *body,
+    size_t body_len, const uint8_t *sig, const char *from_addr,
+    int via_pushpull, uint32_t *idx)
+{
+	struct swim_stmt_fields f;
+	struct swim_stmt *old;
+	struct swim_mbr *mb;
+	uint8_t prev;
+	int r;
+
+	*idx = SWIM_NONE;
+	if ((r = swim_body_decode(body, body_len, &f)) < 0)
+		return r;
+	if ((*idx = swim_find(s, f.id)) == 0)
+		return about_self(s, io, &f, body, body_len, sig, from_addr);
+	if (*idx == SWIM_NONE)
+		return stmt_new_member(s, io, &f, body, body_len, sig,
+		    via_pushpull, idx);
+	mb = &s->m[*idx];
+	if (!stmt_wins(mb, &f)) {
+		/* The node itself, unaware of our claim: tell it. */
+		if (from_addr != NULL && mb->status != SWIM_ALIVE &&
+		    mb->status != SWIM_LEFT && f.incarnation <= mb->inc &&
+		    strcmp(from_addr, mb->st->addr) == 0)
+			tell_claim(s, io, *idx, from_addr);
+		return 0;
+	}
+	if (f.name_len != strlen(mb->st->name) ||
+	    memcmp(f.name, mb->st->name, f.name_len) != 0) {
+		char name[SWIM_NAME_MAX + 1];
+		uint32_t holder;
+
+		memcpy(name, f.name, f.name_len);
+		name[f.name_len] = '\0';
+		holder = swim_find_name(s, name);
+		if (holder != SWIM_NONE && holder != *idx &&
+		    (holder == 0 || s->m[holder].status <= SWIM_SUSPECT))
+			return name_conflict(s, io, holder, &f, *idx);
+	}
+	if (s->cfg.verify(s->cfg.crypto_ctx, f.id, body, body_len, sig) < 0)
+		return TL_ECRYPTO;
+	old = mb->st;
+	prev = mb->status;
+	mb->st = swim_pool_get(s->pool, body, body_len, sig, &f);
+	swim_member_renamed(s, *idx, old);
+	swim_set_status(s, io, *idx, f.status, f.incarnation);
+	stmt_events(s, io, *idx, prev, old);
+	if (prev == SWIM_DEAD && f.status == SWIM_ALIVE && !via_pushpull)
+		revive_pushpull(s, io, *idx);
+	swim_pool_put(s->pool, old);
+	if (!via_pushpull || prev != f.status)
+		swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f.incarnation, 0);
+	return 0;
+}
+
+static void
+susp_start(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t inc,
+    uint32_t from)
+{
+	struct swim_susp *sp;
+
+	swim_set_status(s, io, idx, SWIM_SUSPECT, inc);
+	if (s->m[idx].susp == SWIM_NONE) {
+		s->susp = xgrow(s->susp, &s->cap_susp, s->nsusp + 1,
+		    sizeof(*s->susp));
+		s->m[idx].susp = (uint32_t)s->nsusp++;
+	}
+	sp = &s->susp[s->m[idx].susp];
+	memset(sp, 0, sizeof(*sp));
+	sp->member = idx;
+	sp->inc = inc;
+	sp->from[0] = from;
+	sp->start_ms = io->now_ms;
+	sp->deadline_ms = io->now_ms + swim_suspicion_timeout(s, 0);
+}
+
+/* Another accuser for a suspicion we hold: returns 1 when new. */
+static int
+susp_confirm(struct swim *s, uint32_t idx, uint32_t from)
+{
+	struct swim_susp *sp = &s->susp[s->m[idx].susp];
+	uint32_t k = sp->nconfirm + 1;
+
+	if (from == SWIM_NONE || k >= SWIM_CONFIRM_MAX ||
+	    sp->nconfirm >= s->cfg.indirect_k)
+		return 0;
+	for (uint32_t i = 0; i < k; i++)
+		if (sp->from[i] == from)
+			return 0;
+	sp->from[k] = from;
+	sp->nconfirm++;
+	sp->deadline_ms = sp->start_ms +
+	    swim_suspicion_timeout(s, sp->nconfirm);
+	return 1;
+}
+
+void
+swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
+    uint32_t inc, uint32_t from, const char *from_addr)
+{
+	struct swim_mbr *mb = &s->m[idx];
+
+	if (idx == 0) {
+		if (inc >= mb->inc && !s->leaving)
+			swim_refute(s, io, inc, from_addr);
+		return;
+	}
+	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
+	    inc < mb->inc)
+		return;
+	if (mb->status == SWIM_SUSPECT && inc == mb->inc) {
+		if (susp_confirm(s, idx, from))
+			swim_bq_push(s, idx, SWIM_MSG_SUSPECT, inc, from);
+		return;
+	}
+	susp_start(s, io, idx, inc, from);
+	swim_event(s, io, SWIM_EV_SUSPECT, idx,
+	    s->m[from == SWIM_NONE ? 0 : from].st->id);
+	swim_bq_push(s, idx, SWIM_MSG_SUSPECT, inc, from);
+}
+
+void
+swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
+    uint32_t inc, uint32_t from, const char *from_addr, int soften)
+{
+	struct swim_mbr *mb = &s->m[idx];
+
+	if (idx == 0) {
+		if (inc >= mb->inc && !s->leaving)
+			swim_refute(s, io, inc, from_addr);
+		return;
+	}
+	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
+	    inc < mb->inc)
+		return;
+	if (soften) {
+		swim_apply_suspect(s, io, idx, inc, from, from_addr);
+		return;
+	}
+	swim_set_status(s, io, idx, SWIM_DEAD, inc);
+	swim_event(s, io, SWIM_EV_FAILED, idx,
+	    s->m[from == SWIM_NONE ? 0 : from].st->id);
+	swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, from);
+}

@@ -1,0 +1,276 @@
+/*
+ * Timers: probe rounds, relayed ping-reqs, suspicion timeouts, gossip,
+ * push-pull, dead-peer retries and snapshot seeds; joining and leaving.
+ */
+#include "cluster/swim_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/rng.h"
+
+#define SEED_BACKOFF_MAX_MS	60000
+#define PP_ENTRY_BYTES		200	/* estimate per member; arbitrary */
+
+/*
+ * Push-pull period: memberlist's log2 scaling above 32 members, then
+ * stretched so that the full-state exchanges a node takes part in (its
+ * own and, on average, one from a peer, both directions) stay under
+ * pushpull_bytes_per_s.
+ */
+static uint64_t
+pushpull_period(const struct swim *s, struct swim_io *io)
+{
+	double n = (double)(s->nstatus[SWIM_ALIVE] + s->nstatus[SWIM_SUSPECT]);
+	double t = s->cfg.pushpull_interval_ms;
+
+	if (n > 32)
+		t *= ceil(log2(n) - 5) + 1;
+	if (s->cfg.pushpull_bytes_per_s > 0)
+		t = fmax(t, 4 * n * PP_ENTRY_BYTES * 1000 /
+		    s->cfg.pushpull_bytes_per_s);
+	/* +-25% so nodes that started together drift apart. */
+	return (uint64_t)(t * (0.75 + 0.5 * tl_rng_unit(io->rng)));
+}
+
+static void
+tick_fwd(struct swim *s, struct swim_io *io)
+{
+	for (size_t i = 0; i < s->nfwd;) {
+		struct swim_fwd *f = &s->fwd[i];
+
+		if (f->nack_at_ms != 0 && io->now_ms >= f->nack_at_ms) {
+			f->nack_at_ms = 0;
+			swim_pkt_begin(s);
+			codec_put_array(s->pkt, 2);
+			codec_put_uint(s->pkt, SWIM_MSG_NACK);
+			codec_put_uint(s->pkt, f->their_seq);
+			swim_pkt_send(s, io, f->addr, 1);
+		}
+		if (io->now_ms >= f->expire_ms)
+			s->fwd[i] = s->fwd[--s->nfwd];
+		else
+			i++;
+	}
+}
+
+static void
+tick_suspicions(struct swim *s, struct swim_io *io)
+{
+	for (size_t i = 0; i < s->nsusp;) {
+		const struct swim_susp *sp = &s->susp[i];
+		uint32_t idx = sp->member, inc = sp->inc;
+
+		if (io->now_ms < sp->deadline_ms) {
+			i++;
+			continue;
+		}
+		/* set_status swaps the last suspicion into slot i. */
+		swim_set_status(s, io, idx, SWIM_DEAD, inc);
+		s->st.deaths++;
+		swim_event(s, io, SWIM_EV_FAILED, idx, s->m[0].st->id);
+		swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, 0);
+	}
+}
+
+static void
+tick_gossip(struct swim *s, struct swim_io *io)
+{
+	uint32_t to[16];
+	size_t n, want = s->cfg.gossip_nodes;
+	uint64_t dead_since;
+
+	if (s->nheap == 0)
+		return;
+	if (want > 16)
+		want = 16;
+	dead_since = io->now_ms > s->cfg.gossip_to_dead_ms ?
+	    io->now_ms - s->cfg.gossip_to_dead_ms : 0;
+	n = swim_pick_random(s, io, to, want, 1u << SWIM_ALIVE |
+	    1u << SWIM_SUSPECT | 1u << SWIM_DEAD, SWIM_NONE, dead_since);
+	for (size_t i = 0; i < n && s->nheap > 0; i++) {
+		swim_pkt_begin(s);
+		swim_pkt_send(s, io, s->m[to[i]].st->addr, 1);
+	}
+}
+
+/* Retries one dead peer whose backoff ran out, telling it its status. */
+static void
+tick_retry_dead(struct swim *s, struct swim_io *io)
+{
+	for (int tries = 0; tries < 4 && s->ndead > 0; tries++) {
+		struct swim_dead *d = &s->dead[tl_rng_below(io->rng,
+		    s->ndead)];
+		uint32_t idx = d->member;
+		struct swim_mbr *mb = &s->m[idx];
+		uint64_t backoff;
+
+		if ((uint64_t)d->retry_at_s * 1000 > io->now_ms)
+			continue;
+		if (d->retries < 30)
+			d->retries++;
+		backoff = (uint64_t)s->cfg.dead_backoff_min_ms << d->retries;
+		if (backoff > s->cfg.dead_backoff_max_ms)
+			backoff = s->cfg.dead_backoff_max_ms;
+		d->retry_at_s = (uint32_t)((io->now_ms + backoff) / 1000);
+		swim_pkt_begin(s);
+		swim_put_member_msg(s, s->pkt, SWIM_MSG_DEAD, idx, mb->inc, 0);
+		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc,
+		    0);
+		codec_put_array(s->pkt, 3);
+		codec_put_uint(s->pkt, SWIM_MSG_PING);
+		codec_put_uint(s->pkt, ++s->seq);
+		codec_put_bytes(s->pkt, mb->st->id, SWIM_ID_LEN);
+		swim_pkt_send(s, io, mb->st->addr, 1);
+		return;
+	}
+}
+
+static void
+tick_seeds(struct swim *s, struct swim_io *io)
+{
+	if (s->nseeds == 0)
+		return;
+	if (s->nstatus[SWIM_ALIVE] + s->nstatus[SWIM_SUSPECT] > 1) {
+		s->seed_backoff_ms = 0;
+		return;
+	}
+	if (io->now_ms < s->next_seed_ms)
+		return;
+	for (int k = 0; k < 2 && (size_t)k < s->nseeds; k++)
+		swim_out_pushpull(s, io, s->seeds[s->seed_pos++ % s->nseeds],
+		    1);
+	s->seed_backoff_ms = s->seed_backoff_ms == 0 ? 1000 :
+	    s->seed_backoff_ms * 2;
+	if (s->seed_backoff_ms > SEED_BACKOFF_MAX_MS)
+		s->seed_backoff_ms = SEED_BACKOFF_MAX_MS;
+	s->next_seed_ms = io->now_ms + s->seed_backoff_ms;
+}
+
+static void
+tick_start(struct swim *s, struct swim_io *io)
+{
+	uint64_t now = io->now_ms;
+
+	s->started = 1;
+	/* Spread first probes over one interval (arbitrary, but avoids
+	 * every node of a simulated cluster probing in lockstep). */
+	s->next_probe_ms = now + tl_rng_below(io->rng,
+	    s->cfg.probe_interval_ms);
+	s->next_gossip_ms = now + s->cfg.gossip_interval_ms;
+	s->next_pushpull_ms = s->cfg.pushpull_interval_ms ?
+	    now + pushpull_period(s, io) : UINT64_MAX;
+	s->next_retry_ms = now + s->cfg.dead_retry_interval_ms;
+	s->next_seed_ms = now;
+}
+
+static void
+tick_pushpull(struct swim *s, struct swim_io *io)
+{
+	uint32_t peer;
+
+	if (s->cfg.pushpull_interval_ms == 0 || io->now_ms < s->next_pushpull_ms)
+		return;
+	s->next_pushpull_ms = io->now_ms + pushpull_period(s, io);
+	if (swim_pick_random(s, io, &peer, 1, 1u << SWIM_ALIVE, SWIM_NONE,
+	    0) == 1)
+		swim_out_pushpull(s, io, s->m[peer].st->addr, 0);
+}
+
+static uint64_t
+next_deadline(const struct swim *s)
+{
+	uint64_t t = s->next_probe_ms;
+
+#define TL_MIN(a, b) ((b) < (a) ? (b) : (a))
+	if (s->probe.active && !s->probe.acked && !s->probe.indirect_sent)
+		t = TL_MIN(t, s->probe.direct_deadline_ms);
+	if (s->cfg.gossip_interval_ms)
+		t = TL_MIN(t, s->next_gossip_ms);
+	t = TL_MIN(t, s->next_pushpull_ms);
+	if (s->ndead > 0)
+		t = TL_MIN(t, s->next_retry_ms);
+	if (s->nseeds > 0 && s->nstatus[SWIM_ALIVE] +
+	    s->nstatus[SWIM_SUSPECT] <= 1)
+		t = TL_MIN(t, s->next_seed_ms);
+	for (size_t i = 0; i < s->nfwd; i++) {
+		if (s->fwd[i].nack_at_ms)
+			t = TL_MIN(t, s->fwd[i].nack_at_ms);
+		t = TL_MIN(t, s->fwd[i].expire_ms);
+	}
+	for (size_t i = 0; i < s->nsusp; i++)
+		t = TL_MIN(t, s->susp[i].deadline_ms);
+#undef TL_MIN
+	return t;
+}
+
+int
+swim_on_tick(struct swim *s, struct swim_io *io)
+{
+	uint64_t now = io->now_ms, next;
+
+	if (!s->started)
+		tick_start(s, io);
+	if (s->probe.active && !s->probe.acked && !s->probe.indirect_sent &&
+	    now >= s->probe.direct_deadline_ms)
+		swim_probe_indirect(s, io);
+	if (now >= s->next_probe_ms)
+		swim_probe_start(s, io);
+	tick_fwd(s, io);
+	tick_suspicions(s, io);
+	if (s->cfg.gossip_interval_ms && now >= s->next_gossip_ms) {
+		s->next_gossip_ms = now + s->cfg.gossip_interval_ms;
+		tick_gossip(s, io);
+	}
+	tick_pushpull(s, io);
+	if (now >= s->next_retry_ms) {
+		s->next_retry_ms = now + s->cfg.dead_retry_interval_ms;
+		tick_retry_dead(s, io);
+	}
+	tick_seeds(s, io);
+	next = next_deadline(s);
+	if (next <= now)
+		return 1;
+	return next - now > 60000 ? 60000 : (int)(next - now);
+}
+
+int
+swim_join(struct swim *s, struct swim_io *io, const char *addr)
+{
+	if (addr == NULL || addr[0] == '\0' || strlen(addr) > SWIM_ADDR_MAX)
+		return TL_EINVAL;
+	swim_out_pushpull(s, io, addr, 1);
+	swim_bq_push(s, 0, SWIM_MSG_ALIVE, s->m[0].inc, 0);
+	swim_pkt_begin(s);
+	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
+	swim_pkt_send(s, io, addr, 0);
+	return 0;
+}
+
+int
+swim_leave(struct swim *s, struct swim_io *io)
+{
+	uint32_t to[16];
+	size_t n, want = s->cfg.gossip_nodes > 16 ? 16 : s->cfg.gossip_nodes;
+	int r;
+
+	if (s->leaving)
+		return 0;
+	if ((r = swim_self_resign(s, s->m[0].inc + 1, SWIM_LEFT)) < 0)
+		return r;
+	s->leaving = 1;
+	s->probe.active = 0;
+	swim_bq_push(s, 0, SWIM_MSG_ALIVE, s->m[0].inc, 0);
+	n = swim_pick_random(s, io, to, want, 1u << SWIM_ALIVE |
+	    1u << SWIM_SUSPECT, SWIM_NONE, 0);
+	for (size_t i = 0; i < n; i++) {
+		swim_pkt_begin(s);
+		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc,
+		    0);
+		swim_pkt_send(s, io, s->m[to[i]].st->addr, 0);
+	}
+	return 0;
+}

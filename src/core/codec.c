@@ -1,0 +1,269 @@
+#include "codec.h"
+
+#include <string.h>
+
+#include <cbor.h>
+
+#include "buf.h"
+#include "err.h"
+#include "rd.h"
+
+/* The longest CBOR head: one initial byte and an 8-byte argument. */
+#define HEAD_MAX	9
+
+void
+codec_put_uint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[HEAD_MAX];
+	size_t n = cbor_encode_uint(v, tmp, sizeof(tmp));
+
+	TL_ASSERT(n > 0);
+	buf_add(b, tmp, n);
+}
+
+void
+codec_put_bytes(struct buf *b, const void *p, size_t n)
+{
+	unsigned char tmp[HEAD_MAX];
+	size_t h = cbor_encode_bytestring_start(n, tmp, sizeof(tmp));
+
+	TL_ASSERT(h > 0);
+	buf_add(b, tmp, h);
+	buf_add(b, p, n);
+}
+
+void
+codec_put_text(struct buf *b, const char *s, size_t n)
+{
+	unsigned char tmp[HEAD_MAX];
+	size_t h = cbor_encode_string_start(n, tmp, sizeof(tmp));
+
+	TL_ASSERT(h > 0);
+	buf_add(b, tmp, h);
+	buf_add(b, s, n);
+}
+
+void
+codec_put_array(struct buf *b, size_t n)
+{
+	unsigned char tmp[HEAD_MAX];
+	size_t h = cbor_encode_array_start(n, tmp, sizeof(tmp));
+
+	TL_ASSERT(h > 0);
+	buf_add(b, tmp, h);
+}
+
+void
+codec_put_bool(struct buf *b, int v)
+{
+	unsigned char tmp[1];
+	size_t h = cbor_encode_bool(v != 0, tmp, sizeof(tmp));
+
+	TL_ASSERT(h == 1);
+	buf_add(b, tmp, h);
+}
+
+/* Reads one head: major type and argument. Indefinite lengths refused. */
+static int
+get_head(struct rd *rd, int *major, uint64_t *arg)
+{
+	uint8_t ib, b8;
+	uint16_t b16;
+	uint32_t b32;
+	int r, info;
+
+	*major = -1;
+	*arg = 0;
+	if ((r = rd_u8(rd, &ib)) < 0)
+		return r;
+	info = ib & 0x1f;
+	if (info < 24) {
+		*arg = (uint64_t)info;
+	} else if (info == 24) {
+		if ((r = rd_u8(rd, &b8)) < 0)
+			return r;
+		*arg = b8;
+	} else if (info == 25) {
+		if ((r = rd_u16(rd, &b16)) < 0)
+			return r;
+		*arg = b16;
+	} else if (info == 26) {
+		if ((r = rd_u32(rd, &b32)) < 0)
+			return r;
+		*arg = b32;
+	} else if (info == 27) {
+		if ((r = rd_u64(rd, arg)) < 0)
+			return r;
+	} else {
+		return TL_EINVAL;	/* reserved or indefinite */
+	}
+	*major = ib >> 5;
+	return 0;
+}
+
+static int
+expect_head(struct rd *rd, int want, uint64_t *arg)
+{
+	int major, r;
+
+	if ((r = get_head(rd, &major, arg)) < 0)
+		return r;
+	if (major != want) {
+		*arg = 0;
+		return TL_EINVAL;
+	}
+	return 0;
+}
+
+int
+codec_peek(const struct rd *rd)
+{
+	struct rd copy = *rd;
+	uint64_t arg;
+	int major, r;
+
+	if ((r = get_head(&copy, &major, &arg)) < 0)
+		return r;
+	return major;
+}
+
+int
+codec_get_uint(struct rd *rd, uint64_t *v)
+{
+	return expect_head(rd, CODEC_UINT, v);
+}
+
+int
+codec_get_uint_max(struct rd *rd, uint64_t max, uint64_t *v)
+{
+	int r;
+
+	if ((r = expect_head(rd, CODEC_UINT, v)) < 0)
+		return r;
+	if (*v > max) {
+		*v = 0;
+		return TL_ETOOBIG;
+	}
+	return 0;
+}
+
+static int
+get_string(struct rd *rd, int major, size_t max, const uint8_t **p,
+    size_t *n)
+{
+	uint64_t len;
+	int r;
+
+	*p = NULL;
+	*n = 0;
+	if ((r = expect_head(rd, major, &len)) < 0)
+		return r;
+	if (len > max)
+		return TL_ETOOBIG;
+	if ((r = rd_bytes(rd, p, (size_t)len)) < 0)
+		return r;
+	*n = (size_t)len;
+	return 0;
+}
+
+int
+codec_get_bytes(struct rd *rd, size_t max, const uint8_t **p, size_t *n)
+{
+	return get_string(rd, CODEC_BYTES, max, p, n);
+}
+
+int
+codec_get_bytes_exact(struct rd *rd, size_t n, const uint8_t **p)
+{
+	size_t got;
+	int r;
+
+	if ((r = get_string(rd, CODEC_BYTES, n, p, &got)) < 0)
+		return r;
+	if (got != n) {
+		*p = NULL;
+		return TL_EINVAL;
+	}
+	return 0;
+}
+
+int
+codec_get_text(struct rd *rd, size_t max, const char **p, size_t *n)
+{
+	const uint8_t *u;
+	int r;
+
+	*p = NULL;
+	if ((r = get_string(rd, CODEC_TEXT, max, &u, n)) < 0)
+		return r;
+	if (memchr(u, '\0', *n) != NULL) {
+		*n = 0;
+		return TL_EINVAL;
+	}
+	*p = (const char *)u;
+	return 0;
+}
+
+int
+codec_get_array(struct rd *rd, size_t max, size_t *n)
+{
+	uint64_t len;
+	int r;
+
+	*n = 0;
+	if ((r = expect_head(rd, CODEC_ARRAY, &len)) < 0)
+		return r;
+	if (len > max)
+		return TL_ETOOBIG;
+	*n = (size_t)len;
+	return 0;
+}
+
+int
+codec_get_bool(struct rd *rd, int *v)
+{
+	uint64_t arg;
+	int r;
+
+	*v = 0;
+	if ((r = expect_head(rd, CODEC_SIMPLE, &arg)) < 0)
+		return r;
+	if (arg != 20 && arg != 21)
+		return TL_EINVAL;
+	*v = arg == 21;
+	return 0;
+}
+
+int
+codec_skip(struct rd *rd, int depth)
+{
+	const uint8_t *p;
+	uint64_t arg;
+	int major, r;
+
+	if ((r = get_head(rd, &major, &arg)) < 0)
+		return r;
+	switch (major) {
+	case CODEC_UINT:
+		return 0;
+	case CODEC_BYTES:
+	case CODEC_TEXT:
+		if (arg > rd_left(rd))
+			return TL_ETRUNC;
+		return rd_bytes(rd, &p, (size_t)arg);
+	case CODEC_ARRAY:
+		if (depth <= 0)
+			return TL_ETOOBIG;
+		/* Each item takes at least one byte: bounds the loop. */
+		if (arg > rd_left(rd))
+			return TL_ETRUNC;
+		for (uint64_t i = 0; i < arg; i++)
+			if ((r = codec_skip(rd, depth - 1)) < 0)
+				return r;
+		return 0;
+	case CODEC_SIMPLE:
+		return arg == 20 || arg == 21 ? 0 : TL_EINVAL;
+	default:
+		return TL_EINVAL;
+	}
+}

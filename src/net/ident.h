@@ -1,0 +1,41 @@
+#ifndef TLALOC_NET_IDENT_H
+#define TLALOC_NET_IDENT_H
+
+/*
+ * Node identity: an Ed25519 key pair kept in STATE_DIR/node.key (mode 0600,
+ * one line: base64 of libsodium's 64-byte secret key, which embeds the
+ * public key). Generated on first start. The public key is the node id.
+ * The sign/verify functions match the swim_sign_fn/swim_verify_fn hooks,
+ * with a struct ident as their context.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tl_err;
+
+#define IDENT_PK_LEN	32
+#define IDENT_SK_LEN	64
+#define IDENT_SIG_LEN	64
+
+struct ident;			/* opaque; secret key in sodium_malloc memory */
+
+/*
+ * Loads path, or creates it (0600) with a new key pair when it does not
+ * exist. Returns a new ident (free with ident_free()) or NULL with err.
+ */
+struct ident *ident_load_or_create(const char *path, struct tl_err *err);
+/* A new throw-away identity (tests, simulator). */
+struct ident *ident_new_random(void);
+void	ident_free(struct ident *id);
+/* Borrowed public key (IDENT_PK_LEN bytes). */
+const uint8_t *ident_public(const struct ident *id);
+
+/* Signs msg into sig; ctx is a struct ident. Returns 0. */
+int	ident_sign(void *ctx, const uint8_t *msg, size_t len,
+	    uint8_t sig[IDENT_SIG_LEN]);
+/* 0 when sig is pk's signature of msg, TL_ECRYPTO otherwise. ctx unused. */
+int	ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN],
+	    const uint8_t *msg, size_t len, const uint8_t sig[IDENT_SIG_LEN]);
+
+#endif

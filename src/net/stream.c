@@ -1,0 +1,366 @@
+#include "stream.h"
+
+#include <sys/stat.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/xalloc.h"
+#include "net/addr.h"
+
+struct stream_srv {
+	union {
+		uv_tcp_t	tcp;
+		uv_pipe_t	pipe;
+	} h;
+	int		 is_unix;
+	size_t		 max;
+	uint32_t	 timeout_ms;
+	stream_serve_fn	 fn;
+	void		*ctx;
+};
+
+/*
+ * A connection lives until its two handles are closed and, on the server,
+ * until the callback has answered: refs counts those three things.
+ */
+struct stream_conn {
+	union {
+		uv_tcp_t	tcp;
+		uv_pipe_t	pipe;
+	} h;
+	uv_timer_t	 timer;
+	uv_connect_t	 connect;
+	uv_write_t	 wr;
+	int		 refs;
+	int		 is_closing;
+	int		 is_server;
+	int		 is_done;	/* request read (server) / reply given */
+	size_t		 max;
+	struct buf	 in;		/* length prefix + frame so far */
+	struct buf	 out;		/* length prefix + frame to write */
+	stream_serve_fn	 serve;
+	stream_reply_fn	 reply;
+	void		*ctx;
+	char		 peer[ADDR_STR_MAX];
+};
+
+static void
+conn_unref(struct stream_conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	buf_release(&c->in);
+	buf_release(&c->out);
+	free(c);
+}
+
+static void
+conn_close_cb(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+static void
+conn_close(struct stream_conn *c)
+{
+	if (c->is_closing)
+		return;
+	c->is_closing = 1;
+	uv_close((uv_handle_t *)&c->h, conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+}
+
+/* Client only: report once, then close. */
+static void
+conn_finish(struct stream_conn *c, int rc, const uint8_t *p, size_t n)
+{
+	if (!c->is_server && !c->is_done) {
+		c->is_done = 1;
+		c->reply(c->ctx, rc, p, n);
+	}
+	conn_close(c);
+}
+
+static void
+conn_timeout_cb(uv_timer_t *t)
+{
+	conn_finish(t->data, TL_ETIMEOUT, NULL, 0);
+}
+
+static struct stream_conn *
+conn_new(uv_loop_t *loop, int is_unix, size_t max, uint32_t timeout_ms)
+{
+	struct stream_conn *c = xcalloc(1, sizeof(*c));
+
+	buf_init(&c->in);
+	buf_init(&c->out);
+	c->max = max;
+	c->refs = 2;
+	if (is_unix)
+		TL_ASSERT(uv_pipe_init(loop, &c->h.pipe, 0) == 0);
+	else
+		TL_ASSERT(uv_tcp_init(loop, &c->h.tcp) == 0);
+	TL_ASSERT(uv_timer_init(loop, &c->timer) == 0);
+	c->h.tcp.data = c;
+	c->timer.data = c;
+	uv_timer_start(&c->timer, conn_timeout_cb, timeout_ms, 0);
+	return c;
+}
+
+static void
+conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct stream_conn *c = h->data;
+
+	(void)hint;
+	buf_grow(&c->in, 4096);
+	b->base = c->in.data + c->in.len;
+	b->len = 4096;
+}
+
+/* Returns the frame length once 4 bytes are in, or -1. */
+static long long
+conn_frame_len(const struct stream_conn *c)
+{
+	const uint8_t *p = (const uint8_t *)c->in.data;
+
+	if (c->in.len < 4)
+		return -1;
+	return (long long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+static void
+conn_got_frame(struct stream_conn *c, const uint8_t *p, size_t n)
+{
+	uv_read_stop((uv_stream_t *)&c->h);
+	if (!c->is_server) {
+		conn_finish(c, 0, p, n);
+		return;
+	}
+	c->is_done = 1;
+	c->refs++;	/* held until stream_respond() */
+	c->serve(c->ctx, c, p, n);
+}
+
+static void
+conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct stream_conn *c = s->data;
+	long long flen;
+
+	(void)b;
+	if (n < 0) {
+		conn_finish(c, TL_EIO, NULL, 0);
+		return;
+	}
+	c->in.len += (size_t)n;
+	if ((flen = conn_frame_len(c)) < 0)
+		return;
+	if ((unsigned long long)flen > c->max) {
+		conn_finish(c, TL_ETOOBIG, NULL, 0);
+		return;
+	}
+	if (c->in.len > (size_t)flen + 4) {
+		conn_finish(c, TL_EINVAL, NULL, 0);	/* one frame only */
+		return;
+	}
+	if (c->in.len == (size_t)flen + 4)
+		conn_got_frame(c, (const uint8_t *)c->in.data + 4,
+		    (size_t)flen);
+}
+
+static void
+conn_set_out(struct stream_conn *c, const void *p, size_t n)
+{
+	uint8_t h[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+	    (uint8_t)(n >> 8), (uint8_t)n };
+
+	buf_reset(&c->out);
+	buf_add(&c->out, h, 4);
+	buf_add(&c->out, p, n);
+}
+
+static void
+conn_server_written_cb(uv_write_t *w, int status)
+{
+	(void)status;
+	conn_close(w->data);
+}
+
+void
+stream_respond(struct stream_conn *c, const void *p, size_t n)
+{
+	uv_buf_t b;
+
+	TL_ASSERT(c->is_server && c->is_done);
+	if (!c->is_closing && n <= UINT32_MAX) {
+		conn_set_out(c, p, n);
+		b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+		c->wr.data = c;
+		if (uv_write(&c->wr, (uv_stream_t *)&c->h, &b, 1,
+		    conn_server_written_cb) < 0)
+			conn_close(c);
+	}
+	conn_unref(c);
+}
+
+const char *
+stream_conn_peer(const struct stream_conn *c)
+{
+	return c->peer;
+}
+
+/* ---- Server ---------------------------------------------------------- */
+
+static void
+srv_accept_cb(uv_stream_t *ls, int status)
+{
+	struct stream_srv *s = ls->data;
+	struct sockaddr_storage sa;
+	struct stream_conn *c;
+	int salen = sizeof(sa);
+
+	if (status < 0)
+		return;
+	c = conn_new(ls->loop, s->is_unix, s->max, s->timeout_ms);
+	c->is_server = 1;
+	c->serve = s->fn;
+	c->ctx = s->ctx;
+	if (uv_accept(ls, (uv_stream_t *)&c->h) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!s->is_unix && uv_tcp_getpeername(&c->h.tcp,
+	    (struct sockaddr *)&sa, &salen) == 0)
+		addr_format((struct sockaddr *)&sa, c->peer);
+	uv_read_start((uv_stream_t *)&c->h, conn_alloc_cb, conn_read_cb);
+}
+
+static struct stream_srv *
+srv_new(size_t max, uint32_t timeout_ms, stream_serve_fn fn, void *ctx)
+{
+	struct stream_srv *s = xcalloc(1, sizeof(*s));
+
+	s->max = max;
+	s->timeout_ms = timeout_ms;
+	s->fn = fn;
+	s->ctx = ctx;
+	return s;
+}
+
+static void
+srv_close_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+stream_srv_close(struct stream_srv *s)
+{
+	if (s != NULL)
+		uv_close((uv_handle_t *)&s->h, srv_close_cb);
+}
+
+struct stream_srv *
+stream_listen_tcp(uv_loop_t *loop, const char *addr, size_t max,
+    uint32_t timeout_ms, stream_serve_fn fn, void *ctx, struct tl_err *err)
+{
+	struct stream_srv *s;
+	struct sockaddr_storage sa;
+	int r;
+
+	if (addr_parse(addr, &sa, err) < 0)
+		return NULL;
+	s = srv_new(max, timeout_ms, fn, ctx);
+	TL_ASSERT(uv_tcp_init(loop, &s->h.tcp) == 0);
+	s->h.tcp.data = s;
+	if ((r = uv_tcp_bind(&s->h.tcp, (struct sockaddr *)&sa, 0)) < 0 ||
+	    (r = uv_listen((uv_stream_t *)&s->h.tcp, 128,
+	    srv_accept_cb)) < 0) {
+		tl_err_set(err, TL_EIO, "cannot listen on TCP %s: %s", addr,
+		    uv_strerror(r));
+		stream_srv_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct stream_srv *
+stream_listen_unix(uv_loop_t *loop, const char *path, size_t max,
+    uint32_t timeout_ms, stream_serve_fn fn, void *ctx, struct tl_err *err)
+{
+	struct stream_srv *s = srv_new(max, timeout_ms, fn, ctx);
+	mode_t old;
+	int r;
+
+	s->is_unix = 1;
+	TL_ASSERT(uv_pipe_init(loop, &s->h.pipe, 0) == 0);
+	s->h.pipe.data = s;
+	unlink(path);
+	/* Create the socket 0600 from the start: no window where others
+	 * could connect before a chmod. */
+	old = umask(0177);
+	r = uv_pipe_bind(&s->h.pipe, path);
+	umask(old);
+	if (r < 0 || (r = uv_listen((uv_stream_t *)&s->h.pipe, 16,
+	    srv_accept_cb)) < 0) {
+		tl_err_set(err, TL_EIO, "cannot listen on '%s': %s", path,
+		    uv_strerror(r));
+		stream_srv_close(s);
+		return NULL;
+	}
+	chmod(path, 0600);
+	return s;
+}
+
+/* ---- Client ---------------------------------------------------------- */
+
+static void
+client_written_cb(uv_write_t *w, int status)
+{
+	struct stream_conn *c = w->data;
+
+	if (status < 0)
+		conn_finish(c, TL_EIO, NULL, 0);
+}
+
+static void
+client_connect_cb(uv_connect_t *req, int status)
+{
+	struct stream_conn *c = req->data;
+	uv_buf_t b;
+
+	if (status < 0 || c->is_closing) {
+		conn_finish(c, TL_EIO, NULL, 0);
+		return;
+	}
+	b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+	c->wr.data = c;
+	if (uv_write(&c->wr, (uv_stream_t *)&c->h, &b, 1,
+	    client_written_cb) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->h, conn_alloc_cb,
+	    conn_read_cb) < 0)
+		conn_finish(c, TL_EIO, NULL, 0);
+}
+
+void
+stream_request_tcp(uv_loop_t *loop, const char *addr, const void *req,
+    size_t n, size_t max, uint32_t timeout_ms, stream_reply_fn fn, void *ctx)
+{
+	struct sockaddr_storage sa;
+	struct stream_conn *c = conn_new(loop, 0, max, timeout_ms);
+
+	c->reply = fn;
+	c->ctx = ctx;
+	snprintf(c->peer, sizeof(c->peer), "%s", addr);
+	conn_set_out(c, req, n);
+	c->connect.data = c;
+	if (addr_parse(addr, &sa, NULL) < 0 || uv_tcp_connect(&c->connect,
+	    &c->h.tcp, (struct sockaddr *)&sa, client_connect_cb) < 0)
+		conn_finish(c, TL_EIO, NULL, 0);
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Rotation across a live cluster: install spreads the key; `keys use` is
+# refused while a live member lacks it; a node offline during the rotation
+# gets back in (the old key is still accepted), is offered the new key,
+# and after `keys use` + `keys remove` everyone is on the new key only.
+. "$(dirname "$0")/lib.sh"
+N=5
+
+start_agent 1
+for i in $(seq 2 $N); do start_agent "$i" --join "127.0.0.1:$(port 1)"; done
+wait_for 15 "$N agents see $N alive" all_see 1 $N alive $N
+sleep 1.5	# let n5 write its snapshot
+kill -TERM "$(pid_of 5)"; wait "$(pid_of 5)"
+
+NEW=$($T keys gen)
+$T keys install "$NEW" --state-dir "$(sd 2)" || fail "keys install"
+for i in 1 2 3 4; do
+	[ "$(wc -l < "$WORK/keyring.$i")" -eq 2 ] || fail "n$i lacks the key"
+done
+
+# a key only n1 holds (added to its file, SIGHUP reloads the ring):
+# `keys use` must be refused because live members lack it
+THIRD=$($T keys gen)
+printf '%s\n' "$THIRD" >> "$WORK/keyring.1"
+kill -HUP "$(pid_of 1)"
+wait_for 5 "n1 reloaded" grep -q "reloaded configuration" "$WORK/n1.log"
+if $T keys use "$THIRD" --state-dir "$(sd 1)" 2> "$WORK/use.err"; then
+	fail "keys use accepted a key other members lack"
+fi
+grep -q "refusing to use key" "$WORK/use.err" || fail "no refusal message"
+echo "ok: keys use refused: $(cat "$WORK/use.err")"
+
+$T keys use "$NEW" --state-dir "$(sd 3)" || fail "keys use"
+for i in 1 2 3 4; do
+	head -1 "$WORK/keyring.$i" | grep -qF "$NEW" ||
+	    fail "n$i did not switch to the new key"
+done
+
+# n5 slept through it: it still has only the old key
+start_agent 5
+wait_for 20 "offline node n5 back in with the old key" all_say 1 5 n5 alive
+wait_for 20 "n5 was offered the new key" \
+    grep -qF "$NEW" "$WORK/keyring.5"
+$T keys use "$NEW" --state-dir "$(sd 1)" > /dev/null || fail "second use"
+OLD=$(head -1 "$KEYRING")
+$T keys remove "$OLD" --state-dir "$(sd 1)" || fail "keys remove"
+for i in $(seq 1 $N); do
+	grep -qF "$OLD" "$WORK/keyring.$i" && fail "n$i still holds the old key"
+done
+sleep 3
+wait_for 10 "all 5 alive on the new key" all_see 1 $N alive $N
+$T keys list --state-dir "$(sd 2)"
+echo "PASS 30_key_rotation"

@@ -1,0 +1,83 @@
+#include "core/codec.h"
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/rd.h"
+#include "test.h"
+
+TEST(codec_round_trip)
+{
+	struct buf b = BUF_INIT;
+	struct rd rd;
+	const uint8_t *p;
+	const char *t;
+	uint64_t v;
+	size_t n;
+	int flag;
+
+	codec_put_array(&b, 5);
+	codec_put_uint(&b, 23);
+	codec_put_uint(&b, 0x1234567890ULL);
+	codec_put_bytes(&b, "\x01\x02", 2);
+	codec_put_text(&b, "ab", 2);
+	codec_put_bool(&b, 1);
+	/* The wire image: array(5) 23 uint64 bstr(2) text(2) true. */
+	ASSERT_EQ(b.len, 1 + 1 + 9 + 3 + 3 + 1);
+	ASSERT_MEM_EQ(b.data, "\x85\x17\x1b\x00\x00\x00\x12\x34\x56\x78\x90"
+	    "\x42\x01\x02\x62" "ab" "\xf5", b.len);
+	rd_init(&rd, b.data, b.len);
+	ASSERT_EQ(codec_peek(&rd), CODEC_ARRAY);
+	ASSERT_EQ(codec_get_array(&rd, 5, &n), 0);
+	ASSERT_EQ(n, 5);
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(v, 23);
+	ASSERT_EQ(codec_get_uint_max(&rd, 0xffff, &v), TL_ETOOBIG);
+	rd_init(&rd, b.data + 2, b.len - 2);
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(v, 0x1234567890ULL);
+	ASSERT_EQ(codec_get_bytes_exact(&rd, 2, &p), 0);
+	ASSERT_MEM_EQ(p, "\x01\x02", 2);
+	ASSERT_EQ(codec_get_text(&rd, 8, &t, &n), 0);
+	ASSERT_EQ(n, 2);
+	ASSERT_MEM_EQ(t, "ab", 2);
+	ASSERT_EQ(codec_get_bool(&rd, &flag), 0);
+	ASSERT_EQ(flag, 1);
+	ASSERT_EQ(rd_left(&rd), 0);
+	buf_release(&b);
+}
+
+TEST(codec_refuses_what_it_does_not_speak)
+{
+	struct rd rd;
+	const uint8_t *p;
+	const char *t;
+	size_t n;
+	uint64_t v;
+
+	rd_init(&rd, "\x9f\x01\xff", 3);	/* indefinite array */
+	ASSERT_EQ(codec_get_array(&rd, 10, &n), TL_EINVAL);
+	rd_init(&rd, "\x20", 1);		/* negative int */
+	ASSERT_EQ(codec_get_uint(&rd, &v), TL_EINVAL);
+	rd_init(&rd, "\x1b\x00\x00", 3);	/* cut short */
+	ASSERT_EQ(codec_get_uint(&rd, &v), TL_ETRUNC);
+	ASSERT_EQ(v, 0);
+	rd_init(&rd, "\x5a\xff\xff\xff\xff\x00", 6); /* 4 GB bstr */
+	ASSERT_EQ(codec_get_bytes(&rd, 1200, &p, &n), TL_ETOOBIG);
+	ASSERT(p == NULL);
+	rd_init(&rd, "\x43\x01\x02", 3);
+	ASSERT_EQ(codec_get_bytes(&rd, 1200, &p, &n), TL_ETRUNC);
+	rd_init(&rd, "\x62\x61\x00", 3);	/* NUL inside text */
+	ASSERT_EQ(codec_get_text(&rd, 8, &t, &n), TL_EINVAL);
+	rd_init(&rd, "\x42\x01\x02", 3);
+	ASSERT_EQ(codec_get_bytes_exact(&rd, 3, &p), TL_EINVAL);
+	/* Skipping deep nesting stops at the depth bound. */
+	rd_init(&rd, "\x81\x81\x81\x81\x00", 5);
+	ASSERT_EQ(codec_skip(&rd, 3), TL_ETOOBIG);
+	rd_init(&rd, "\x81\x81\x81\x81\x00", 5);
+	ASSERT_EQ(codec_skip(&rd, 4), 0);
+	/* An array claiming more items than bytes left. */
+	rd_init(&rd, "\x9a\x10\x00\x00\x00", 5);
+	ASSERT_EQ(codec_skip(&rd, 4), TL_ETRUNC);
+}

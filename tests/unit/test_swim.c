@@ -1,0 +1,557 @@
+/*
+ * SWIM state machine tests: a handful of machines wired together by hand,
+ * every datagram delivered (or dropped) explicitly, time advanced by hand.
+ */
+#include "cluster/swim.h"
+
+#include <stdlib.h>
+
+#include "cluster/swim_int.h"
+#include "core/buf.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/rd.h"
+#include "core/rng.h"
+#include "test.h"
+
+/* Fake signatures: the signer's id, then a checksum of the message. */
+struct fake_key {
+	uint8_t	id[SWIM_ID_LEN];
+};
+
+static uint64_t
+checksum(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int
+fake_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
+{
+	const struct fake_key *k = ctx;
+	uint64_t h = checksum(msg, len);
+
+	memset(sig, 0, 64);
+	memcpy(sig, k->id, SWIM_ID_LEN);
+	memcpy(sig + SWIM_ID_LEN, &h, sizeof(h));
+	return 0;
+}
+
+static int
+fake_verify(void *ctx, const uint8_t id[32], const uint8_t *msg, size_t len,
+    const uint8_t sig[64])
+{
+	uint64_t h = checksum(msg, len);
+
+	(void)ctx;
+	if (memcmp(sig, id, SWIM_ID_LEN) != 0 ||
+	    memcmp(sig + SWIM_ID_LEN, &h, sizeof(h)) != 0)
+		return TL_ECRYPTO;
+	return 0;
+}
+
+#define NMAX 8
+
+struct net {
+	struct swim		*s[NMAX];
+	struct fake_key		 key[NMAX];
+	char			 addr[NMAX][48];
+	struct swim_outbox	 ob[NMAX];
+	struct swim_io		 io[NMAX];
+	struct tl_rng		 rng;
+	int			 down[NMAX];	/* drops all its traffic */
+	size_t			 n;
+	uint64_t		 now;
+	size_t			 events[NMAX][8];	/* count per kind */
+	size_t			 dgrams;
+};
+
+static void
+net_init(struct net *net, size_t n, unsigned lifeguard)
+{
+	memset(net, 0, sizeof(*net));
+	tl_rng_seed(&net->rng, 42);
+	net->n = n;
+	net->now = 1000;
+	for (size_t i = 0; i < n; i++) {
+		struct swim_config c;
+		struct swim_self self = { .name = NULL };
+		char name[32];
+
+		swim_config_lan(&c);
+		c.lifeguard = lifeguard;
+		c.sign = fake_sign;
+		c.verify = fake_verify;
+		c.crypto_ctx = &net->key[i];
+		memset(net->key[i].id, (int)(0x10 + i), SWIM_ID_LEN);
+		memcpy(self.id, net->key[i].id, SWIM_ID_LEN);
+		snprintf(name, sizeof(name), "node%zu", i);
+		snprintf(net->addr[i], sizeof(net->addr[i]), "10.0.0.%zu:7946",
+		    i + 1);
+		self.name = name;
+		self.addr = net->addr[i];
+		self.tags = "role=web\0";
+		self.tags_len = 9;
+		net->s[i] = swim_new(&c, &self, NULL);
+		ASSERT(net->s[i] != NULL);
+		swim_outbox_init(&net->ob[i]);
+		net->io[i] = (struct swim_io){ net->now, &net->rng,
+		    &net->ob[i] };
+	}
+}
+
+static void
+net_free(struct net *net)
+{
+	for (size_t i = 0; i < net->n; i++) {
+		swim_free(net->s[i]);
+		swim_outbox_release(&net->ob[i]);
+	}
+}
+
+static int
+net_find(struct net *net, const char *addr)
+{
+	for (size_t i = 0; i < net->n; i++)
+		if (strcmp(net->addr[i], addr) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Delivers every queued datagram and push-pull until quiet. */
+static void
+net_flush(struct net *net)
+{
+	int more = 1;
+
+	while (more) {
+		more = 0;
+		for (size_t i = 0; i < net->n; i++) {
+			struct swim_outbox *ob = &net->ob[i];
+			struct swim_outbox copy;
+
+			for (size_t e = 0; e < ob->nevents; e++)
+				net->events[i][ob->events[e].kind]++;
+			if (ob->ndgrams == 0 && ob->npushpulls == 0) {
+				swim_outbox_reset(ob);
+				continue;
+			}
+			more = 1;
+			copy = *ob;	/* take the entries, give a fresh box */
+			swim_outbox_init(ob);
+			for (size_t d = 0; d < copy.ndgrams; d++) {
+				int j = net_find(net, copy.dgrams[d].addr);
+
+				ASSERT(copy.dgrams[d].len <= SWIM_DATAGRAM_MAX);
+				net->dgrams++;
+				if (j < 0 || net->down[i] || net->down[j])
+					continue;
+				net->io[j].now_ms = net->now;
+				swim_on_datagram(net->s[j], &net->io[j],
+				    net->addr[i], copy.dgrams[d].data,
+				    copy.dgrams[d].len);
+			}
+			for (size_t p = 0; p < copy.npushpulls; p++) {
+				int j = net_find(net, copy.pushpulls[p].addr);
+				struct buf a = BUF_INIT, b = BUF_INIT;
+
+				if (j < 0 || net->down[i] || net->down[j])
+					continue;
+				swim_pushpull_encode(net->s[i],
+				    copy.pushpulls[p].is_join, &a);
+				swim_pushpull_encode(net->s[j], 0, &b);
+				ASSERT_EQ(swim_pushpull_merge(net->s[j],
+				    &net->io[j], (uint8_t *)a.data, a.len,
+				    NULL), 0);
+				ASSERT_EQ(swim_pushpull_merge(net->s[i],
+				    &net->io[i], (uint8_t *)b.data, b.len,
+				    NULL), 0);
+				buf_release(&a);
+				buf_release(&b);
+			}
+			/* Keep events queued meanwhile in the fresh box. */
+			swim_outbox_release(&copy);
+		}
+	}
+}
+
+static void
+net_run(struct net *net, uint64_t ms)
+{
+	uint64_t end = net->now + ms;
+
+	for (; net->now < end; net->now += 10) {
+		for (size_t i = 0; i < net->n; i++) {
+			if (net->down[i])
+				continue;
+			net->io[i].now_ms = net->now;
+			swim_on_tick(net->s[i], &net->io[i]);
+		}
+		net_flush(net);
+	}
+}
+
+static enum swim_status
+status_of(struct net *net, size_t viewer, size_t who)
+{
+	struct swim_member m;
+
+	if (swim_member_find(net->s[viewer], net->key[who].id, &m) < 0)
+		return (enum swim_status)-1;
+	return m.status;
+}
+
+static void
+net_join_all(struct net *net)
+{
+	for (size_t i = 1; i < net->n; i++)
+		ASSERT_EQ(swim_join(net->s[i], &net->io[i], net->addr[0]), 0);
+	net_flush(net);
+	net_run(net, 5000);
+}
+
+TEST(swim_join_spreads_membership)
+{
+	struct net net;
+	struct swim_member m;
+
+	net_init(&net, 5, SWIM_LG_ALL);
+	net_join_all(&net);
+	for (size_t i = 0; i < net.n; i++) {
+		ASSERT_EQ(swim_member_count(net.s[i]), 5);
+		ASSERT_EQ(swim_count_status(net.s[i], SWIM_ALIVE), 5);
+		ASSERT_EQ(net.events[i][SWIM_EV_JOINED], 4);
+		ASSERT_EQ(net.events[i][SWIM_EV_SUSPECT], 0);
+	}
+	ASSERT_EQ(swim_member_find(net.s[3], net.key[1].id, &m), 0);
+	ASSERT_STR_EQ(m.name, "node1");
+	ASSERT_STR_EQ(m.addr, "10.0.0.2:7946");
+	ASSERT_STR_EQ(swim_tag_get(&m, "role"), "web");
+	ASSERT(swim_tag_get(&m, "rol") == NULL);
+	ASSERT_EQ(m.incarnation, 0);
+	net_free(&net);
+}
+
+TEST(swim_probe_is_ping_then_ack_on_the_wire)
+{
+	struct net net;
+	struct swim_outbox *ob;
+	struct rd rd;
+	uint64_t v;
+	size_t n;
+	const uint8_t *id;
+
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Tick node 0 until it probes node 1; look at the bytes. */
+	ob = &net.ob[0];
+	for (int t = 0; t < 300 && ob->ndgrams == 0; t++) {
+		net.now += 10;
+		net.io[0].now_ms = net.now;
+		swim_on_tick(net.s[0], &net.io[0]);
+	}
+	ASSERT_EQ(ob->ndgrams, 1);
+	ASSERT_STR_EQ(ob->dgrams[0].addr, "10.0.0.2:7946");
+	rd_init(&rd, ob->dgrams[0].data, ob->dgrams[0].len);
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(v, 1);			/* version */
+	ASSERT_EQ(codec_get_array(&rd, 8, &n), 0);
+	ASSERT_EQ(n, 3);
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(v, SWIM_MSG_PING);
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(codec_get_bytes_exact(&rd, 32, &id), 0);
+	ASSERT_MEM_EQ(id, net.key[1].id, 32);
+	ASSERT_EQ(rd_left(&rd), 0);		/* nothing to piggyback */
+	/* Node 1 answers with an ACK carrying the same seq. */
+	swim_on_datagram(net.s[1], &net.io[1], net.addr[0],
+	    ob->dgrams[0].data, ob->dgrams[0].len);
+	ASSERT_EQ(net.ob[1].ndgrams, 1);
+	ASSERT_EQ(net.ob[1].dgrams[0].len, 1 + 1 + 1 + (v < 24 ? 1 :
+	    v < 256 ? 2 : 3));
+	ASSERT_MEM_EQ(net.ob[1].dgrams[0].data, "\x01\x82\x03", 3);
+	net_free(&net);
+}
+
+TEST(swim_crash_is_suspected_then_declared_dead)
+{
+	struct net net;
+	struct swim_stats st;
+
+	net_init(&net, 5, SWIM_LG_ALL);
+	net_join_all(&net);
+	net.down[4] = 1;
+	net_run(&net, 3000);
+	/* Someone probed it and failed: suspected everywhere, not dead. */
+	for (size_t i = 0; i < 4; i++)
+		ASSERT_EQ(status_of(&net, i, 4), SWIM_SUSPECT);
+	net_run(&net, 40000);
+	for (size_t i = 0; i < 4; i++) {
+		ASSERT_EQ(status_of(&net, i, 4), SWIM_DEAD);
+		ASSERT_EQ(net.events[i][SWIM_EV_FAILED], 1);
+		ASSERT_EQ(status_of(&net, i, (i + 1) % 4), SWIM_ALIVE);
+	}
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.bad_packets, 0);
+	ASSERT(st.max_dgram <= SWIM_DATAGRAM_MAX);
+	net_free(&net);
+}
+
+TEST(swim_suspicion_timeout_shrinks_with_confirmations)
+{
+	struct net net;
+
+	net_init(&net, 5, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* N = 5: min = 2 * max(1, log10 5) * 1000 = 2000, max = 12000;
+	 * k = 3: one confirmation -> 12000 - 10000 * log 2 / log 4. */
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 12000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 7000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 2000);
+	net_free(&net);
+	net_init(&net, 5, 0);
+	net_join_all(&net);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 2000);
+	ASSERT_EQ(swim_retransmit_limit(net.s[0]), 4);
+	net_free(&net);
+}
+
+TEST(swim_refutes_a_suspicion_about_itself)
+{
+	struct net net;
+	struct swim_stats st;
+	struct buf b = BUF_INIT;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 0 claims node 2 is suspect at incarnation 0. */
+	codec_put_uint(&b, 1);
+	swim_put_member_msg(net.s[0], &b, SWIM_MSG_SUSPECT,
+	    (uint32_t)swim_find(net.s[0], net.key[2].id), 0, 0);
+	ASSERT_EQ(swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+	    (uint8_t *)b.data, b.len), 0);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 1);
+	ASSERT_EQ(st.refutations, 1);
+	ASSERT_EQ(st.awareness, 1);		/* LHM: maybe it is us */
+	/* The refutation went straight back to the accuser. */
+	ASSERT_EQ(net.ob[2].ndgrams, 1);
+	ASSERT_STR_EQ(net.ob[2].dgrams[0].addr, net.addr[0]);
+	net_flush(&net);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
+	net_run(&net, 3000);
+	for (size_t i = 0; i < 3; i++) {
+		struct swim_member m;
+
+		ASSERT_EQ(swim_member_find(net.s[i], net.key[2].id, &m), 0);
+		ASSERT_EQ(m.incarnation, 1);
+		ASSERT_EQ(m.status, SWIM_ALIVE);
+	}
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_forged_alive_is_dropped)
+{
+	struct net net;
+	struct swim_stats st;
+	struct buf body = BUF_INIT, pkt = BUF_INIT;
+	uint8_t sig[64];
+	struct fake_key evil;
+
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 1's statement at incarnation 9, signed by someone else. */
+	swim_body_encode(&body, net.key[1].id, 9, "node1", "6.6.6.6:1",
+	    NULL, 0, SWIM_ALIVE);
+	memset(evil.id, 0x66, 32);
+	fake_sign(&evil, (uint8_t *)body.data, body.len, sig);
+	codec_put_uint(&pkt, 1);
+	codec_put_array(&pkt, 3);
+	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
+	codec_put_bytes(&pkt, body.data, body.len);
+	codec_put_bytes(&pkt, sig, 64);
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "6.6.6.6:1",
+	    (uint8_t *)pkt.data, pkt.len), TL_ECRYPTO);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.bad_packets, 1);
+	struct swim_member m;
+	ASSERT_EQ(swim_member_find(net.s[0], net.key[1].id, &m), 0);
+	ASSERT_EQ(m.incarnation, 0);
+	ASSERT_STR_EQ(m.addr, "10.0.0.2:7946");
+	buf_release(&body);
+	buf_release(&pkt);
+	net_free(&net);
+}
+
+TEST(swim_name_conflict_is_reported_not_merged)
+{
+	struct net net;
+	struct buf body = BUF_INIT, pkt = BUF_INIT;
+	uint8_t sig[64];
+	struct fake_key other;
+	struct swim_outbox *ob;
+
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_join_all(&net);
+	memset(other.id, 0x77, 32);
+	swim_body_encode(&body, other.id, 0, "node1", "10.0.0.9:7946",
+	    NULL, 0, SWIM_ALIVE);
+	fake_sign(&other, (uint8_t *)body.data, body.len, sig);
+	codec_put_uint(&pkt, 1);
+	codec_put_array(&pkt, 3);
+	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
+	codec_put_bytes(&pkt, body.data, body.len);
+	codec_put_bytes(&pkt, sig, 64);
+	ob = &net.ob[0];
+	swim_outbox_reset(ob);
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "10.0.0.9:7946",
+	    (uint8_t *)pkt.data, pkt.len), 0);
+	ASSERT_EQ(ob->nevents, 1);
+	ASSERT_EQ(ob->events[0].kind, SWIM_EV_NAME_CONFLICT);
+	ASSERT_MEM_EQ(ob->events[0].id, other.id, 32);
+	ASSERT_MEM_EQ(ob->events[0].other_id, net.key[1].id, 32);
+	ASSERT_STR_EQ(ob->events[0].name, "node1");
+	ASSERT_STR_EQ(ob->events[0].addr, "10.0.0.9:7946");
+	ASSERT_EQ(swim_member_count(net.s[0]), 2);
+	buf_release(&body);
+	buf_release(&pkt);
+	net_free(&net);
+}
+
+TEST(swim_leave_is_signed_and_final)
+{
+	struct net net;
+
+	net_init(&net, 4, SWIM_LG_ALL);
+	net_join_all(&net);
+	ASSERT_EQ(swim_leave(net.s[3], &net.io[3]), 0);
+	net_flush(&net);
+	net_run(&net, 2000);
+	net.down[3] = 1;
+	net_run(&net, 60000);
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_EQ(status_of(&net, i, 3), SWIM_LEFT);
+		ASSERT_EQ(net.events[i][SWIM_EV_LEFT], 1);
+		ASSERT_EQ(net.events[i][SWIM_EV_FAILED], 0);
+		ASSERT_EQ(swim_count_status(net.s[i], SWIM_ALIVE), 3);
+	}
+	net_free(&net);
+}
+
+TEST(swim_dead_peer_is_retried_and_comes_back)
+{
+	struct net net;
+
+	net_init(&net, 4, SWIM_LG_ALL);
+	net_join_all(&net);
+	net.down[2] = 1;
+	net_run(&net, 60000);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_DEAD);
+	/* It was only cut off: its view of the others went dead too. */
+	net.down[2] = 0;
+	net_run(&net, 150000);
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < 4; j++)
+			ASSERT_EQ(status_of(&net, i, j), SWIM_ALIVE);
+	net_free(&net);
+}
+
+TEST(swim_snapshot_rejoins_without_join)
+{
+	struct net net;
+	struct buf snap = BUF_INIT;
+	struct swim_config c;
+	struct swim_self self = { .name = "node3" };
+
+	net_init(&net, 4, SWIM_LG_ALL);
+	net_join_all(&net);
+	swim_snapshot_encode(net.s[3], &snap);
+	/* Restart node 3 from its snapshot, no join. */
+	swim_free(net.s[3]);
+	swim_config_lan(&c);
+	c.sign = fake_sign;
+	c.verify = fake_verify;
+	c.crypto_ctx = &net.key[3];
+	memcpy(self.id, net.key[3].id, 32);
+	self.addr = net.addr[3];
+	net.s[3] = swim_new(&c, &self, NULL);
+	ASSERT_EQ(swim_snapshot_restore(net.s[3], (uint8_t *)snap.data,
+	    snap.len), 0);
+	ASSERT_EQ(swim_snapshot_restore(net.s[3], (uint8_t *)snap.data,
+	    snap.len - 1), TL_ETRUNC);
+	net_run(&net, 5000);
+	ASSERT_EQ(swim_count_status(net.s[3], SWIM_ALIVE), 4);
+	for (size_t i = 0; i < 3; i++) {
+		struct swim_member m;
+
+		ASSERT_EQ(swim_member_find(net.s[i], net.key[3].id, &m), 0);
+		ASSERT_EQ(m.status, SWIM_ALIVE);
+		ASSERT_EQ(m.incarnation, 1);	/* above the saved one */
+		ASSERT_EQ(m.tags_len, 0);	/* restarted without tags */
+	}
+	buf_release(&snap);
+	net_free(&net);
+}
+
+TEST(swim_datagrams_stay_under_the_cap)
+{
+	struct net net;
+	struct swim_stats st;
+
+	net_init(&net, 8, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Lots of tag updates at once: broadcasts queue up and must be
+	 * split across packets. */
+	for (int r = 0; r < 5; r++)
+		for (size_t i = 0; i < net.n; i++) {
+			char tags[400];
+
+			memset(tags, 'x', sizeof(tags));
+			memcpy(tags, "k=", 2);
+			tags[sizeof(tags) - 1] = '\0';
+			ASSERT_EQ(swim_set_tags(net.s[i], &net.io[i], tags,
+			    sizeof(tags)), 0);
+		}
+	/* Gossip alone may miss some (4 transmissions, 2 per packet);
+	 * push-pull (30 s +-25%) settles the rest. */
+	net_run(&net, 40000);
+	for (size_t i = 0; i < net.n; i++) {
+		swim_get_stats(net.s[i], &st);
+		ASSERT(st.max_dgram <= SWIM_DATAGRAM_MAX);
+		ASSERT(st.max_dgram > 900);
+		ASSERT_EQ(st.incarnation, 5);
+		for (size_t j = 0; j < net.n; j++) {
+			struct swim_member m;
+
+			ASSERT_EQ(swim_member_find(net.s[i], net.key[j].id,
+			    &m), 0);
+			ASSERT_EQ(m.incarnation, 5);
+		}
+	}
+	net_free(&net);
+}
+
+TEST(swim_rejects_bad_config)
+{
+	struct swim_config c;
+	struct swim_self self = { .name = "a", .addr = "1.2.3.4:5" };
+	struct tl_err err = TL_ERR_INIT;
+
+	swim_config_lan(&c);
+	ASSERT(swim_new(&c, &self, &err) == NULL);
+	ASSERT_CONTAINS(err.msg, "sign and verify");
+	c.sign = fake_sign;
+	c.verify = fake_verify;
+	c.max_datagram = 1500;
+	ASSERT(swim_new(&c, &self, &err) == NULL);
+	c.max_datagram = 1160;
+	self.tags = "novalue\0";
+	self.tags_len = 8;
+	ASSERT(swim_new(&c, &self, &err) == NULL);
+	ASSERT_CONTAINS(err.msg, "bad tags");
+}
