@@ -64,7 +64,10 @@ enum pkt_type {
 
 enum pkt_part_kind {
 	PKT_PART_SWIM = 1,	/* a swim datagram, handed to swim */
-	PKT_PART_KEYS = 2	/* keyring operation (agent/keys.c) */
+	PKT_PART_KEYS = 2,	/* keyring operation (agent/keys.c) */
+	PKT_PART_BCAST = 3,	/* user broadcast: channels, queries */
+	PKT_PART_PACK = 4,	/* pack election and leases */
+	PKT_PART_POLICY = 5	/* policy announcements and status */
 };
 
 /* Why packets were dropped; the agent shows these in `tlaloc info`. */
