@@ -164,7 +164,8 @@ is_hex32(const char *s, size_t n)
 	if (n != 32)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789abcdef", s[i]))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
