@@ -5,7 +5,8 @@
  * and sysv's S links in /etc/rc[2-5].d. A service both have is declared
  * once, for systemd. Only boot state is adopted: whether a daemon runs
  * right now is the moment's state, not configuration. A service goes into
- * the recipe file of the package that ships its unit or init script.
+ * the recipe file of the package that ships its unit or init script; a
+ * unit the administrator wrote goes with its service.
  */
 #include <sys/stat.h>
 
@@ -53,8 +54,9 @@ add_service(struct adopt_ctx *c, const char *name, const char *provider,
     const char *shipped, const char *note)
 {
 	struct buf lua = BUF_INIT;
+	const char *concern = service_concern(c, shipped, name);
 	char *ref = xasprintf("service[%s]", name), *file = NULL;
-	size_t dummy;
+	size_t fi;
 
 	buf_addstr(&lua, "service{name = ");
 	adopt_lua_str(&lua, name);
@@ -63,12 +65,14 @@ add_service(struct adopt_ctx *c, const char *name, const char *provider,
 	 * file: it must be in place before the service is enabled. */
 	if (shipped != NULL)
 		file = xasprintf("file[%s]", shipped);
-	if (file != NULL && strmap_get(&c->a->refs, file, &dummy))
+	if (file != NULL && strmap_get(&c->a->refs, file, &fi)) {
 		buf_addf(&lua, ",\n        require = \"%s\"", file);
+		free(c->a->v[fi].concern);
+		c->a->v[fi].concern = xstrdup(concern);
+	}
 	free(file);
 	buf_addstr(&lua, "}");
-	adopt_add(c->a, service_concern(c, shipped, name),
-	    ADOPT_RANK_SERVICE, ref, lua.data, note);
+	adopt_add(c->a, concern, ADOPT_RANK_SERVICE, ref, lua.data, note);
 	free(ref);
 	buf_release(&lua);
 }
