@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "adopt/adopt_int.h"
+#include "core/fileio.h"
 #include "core/xalloc.h"
 
 static const char *const wants_dirs[] = {
@@ -77,6 +78,29 @@ add_service(struct adopt_ctx *c, const char *name, const char *provider,
 	buf_release(&lua);
 }
 
+/* Does the unit a wants link points at exist in the tree? An absolute
+ * target is resolved under --root, a relative one beside the link. */
+static int
+unit_exists(struct adopt_ctx *c, const char *link, const char *target)
+{
+	struct stat st;
+	char *dir, *path;
+	int ok;
+
+	if (target[0] == '\0')
+		return 0;
+	if (target[0] == '/')
+		path = adopt_path(c->a, target);
+	else {
+		dir = path_dirname(link);
+		path = xasprintf("%s/%s", dir, target);
+		free(dir);
+	}
+	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ok;
+}
+
 static void
 systemd_wants(struct adopt_ctx *c, const char *dir)
 {
@@ -94,8 +118,13 @@ systemd_wants(struct adopt_ctx *c, const char *dir)
 			continue;
 		link = xasprintf("%s/%s", real, e->d_name);
 		tn = readlink(link, target, sizeof(target) - 1);
-		free(link);
 		target[tn > 0 ? tn : 0] = '\0';
+		/* A dangling link enables nothing: there is no unit. */
+		if (!unit_exists(c, link, target)) {
+			free(link);
+			continue;
+		}
+		free(link);
 		name = xstrndup(e->d_name, n - 8);
 		note = xasprintf("enabled: %s/%s", dir, e->d_name);
 		add_service(c, name, "systemd", tn > 0 ? target : NULL, note);

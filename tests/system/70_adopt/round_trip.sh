@@ -47,6 +47,15 @@ grep -q '^-- file{path = "/etc/ssl/private/tl.key"' $OUTD/recipes/*.lua || fail 
 grep -q 'tl.key' $OUTD/README.md || fail "README does not list the key"
 grep -rq 'HASHbob' $OUTD && fail "password hash in the output"
 
+# --only and --exclude narrow it down
+"$TLALOC" adopt --root $A --out /tmp/narrow --only files,cron --exclude '/etc/tl-app*' >/dev/null || fail "adopt --only"
+N=$(cat /tmp/narrow/recipes/*.lua)
+assert_contains "$N" 'file{path = "/etc/tl-web/web.conf"'
+assert_contains "$N" 'cron{name = "alice-1"'
+assert_not_contains "$N" '/etc/tl-app'
+assert_not_contains "$N" 'package.install'
+assert_not_contains "$N" 'user{'
+
 # --- apply to B, then compare --------------------------------------------
 "$TLALOC" apply --root $B --state-dir /tmp/st $OUTD >/tmp/apply1.log 2>&1
 rc=$?
