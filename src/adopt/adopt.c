@@ -290,10 +290,11 @@ adopt_scan(const struct adopt_opts *opts, struct adopt *a,
 		adopt_accounts(&c);
 	if (a->opts.only & ADOPT_PACKAGES)
 		adopt_packages(&c);
-	if (a->opts.only & ADOPT_FILES) {
+	if ((a->opts.only & ADOPT_FILES) && c.has_dpkg) {
 		adopt_conffiles(&c);
 		adopt_unowned(&c);
-	}
+	} else if (a->opts.only & ADOPT_FILES)
+		adopt_pkgconf(&c);
 	if (a->opts.only & ADOPT_SERVICES)
 		adopt_services(&c);
 	if (a->opts.only & ADOPT_CRON)

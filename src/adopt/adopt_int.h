@@ -88,6 +88,22 @@ size_t	adopt_pkgq_parse(enum adopt_pkgq_form form, const char *text,
 /* Adopts the packages of the first non-dpkg manager the tree has. */
 void	adopt_pkgq(struct adopt *a);
 
+/* How a package manager reports changed configuration files. */
+enum adopt_conf_form {
+	CONF_RPM_V,		/* rpm -Va */
+	CONF_PACMAN_QII,	/* pacman -Qii */
+	CONF_APK_AUDIT		/* apk audit --backup */
+};
+
+/* Calls fn with each changed config file in text and its package (or
+ * NULL when the tool does not say); returns the count. */
+size_t	adopt_conf_parse(enum adopt_conf_form form, const char *text,
+	    size_t len, void (*fn)(const char *path, const char *pkg,
+	    void *arg), void *arg);
+
+/* Changed config files of the first non-dpkg manager the tree has. */
+void	adopt_pkgconf(struct adopt_ctx *c);
+
 /* The collectors. */
 void	adopt_packages(struct adopt_ctx *c);
 void	adopt_conffiles(struct adopt_ctx *c);

@@ -253,3 +253,56 @@ TEST(adopt_md5_matches_md5sum)
 	md5_hex(big, sizeof(big), sum);	/* head -c 1000 | tr '\\0' x | md5sum */
 	ASSERT_STR_EQ(sum, "398533d48111e9f664b1f64cb10c4b63");
 }
+
+struct confs {
+	char	buf[512];
+};
+
+static void
+collect_conf(const char *path, const char *pkg, void *arg)
+{
+	struct confs *c = arg;
+	size_t len = strlen(c->buf);
+
+	snprintf(c->buf + len, sizeof(c->buf) - len, "%s=%s;", path,
+	    pkg ? pkg : "-");
+}
+
+/* Output shaped as rpm(8) VERIFY OPTIONS, the Arch wiki's pacman -Qii
+ * recipe and apk-audit(8) document it. */
+TEST(adopt_changed_config_files)
+{
+	static const char rpm[] =
+	    "S.5....T.  c /etc/ssh/sshd_config\n"
+	    ".......T.  c /etc/only-mtime.conf\n"
+	    "S.5....T.    /usr/bin/not-config\n"
+	    "missing   c /etc/gone.conf\n"
+	    "..5......  c /etc/sudoers\n";
+	static const char pacman[] =
+	    "Name            : openssh\n"
+	    "Version         : 9.6p1-1\n"
+	    "Backup Files    :\n"
+	    "MODIFIED\t/etc/ssh/sshd_config\n"
+	    "UNMODIFIED\t/etc/ssh/ssh_config\n"
+	    "\n"
+	    "Name            : pacman\n"
+	    "MODIFIED\t/etc/pacman.conf\n"
+	    "MISSING\t/etc/makepkg.conf\n";
+	static const char apk[] = "U etc/motd\nA etc/apk/world.d\n"
+	    "X etc/xattr\nU /abs\nU etc/../escape\n";
+	struct confs c;
+
+	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(adopt_conf_parse(CONF_RPM_V, rpm, strlen(rpm), collect_conf,
+	    &c), 2);
+	ASSERT_STR_EQ(c.buf, "/etc/ssh/sshd_config=-;/etc/sudoers=-;");
+	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(adopt_conf_parse(CONF_PACMAN_QII, pacman, strlen(pacman),
+	    collect_conf, &c), 2);
+	ASSERT_STR_EQ(c.buf, "/etc/ssh/sshd_config=openssh;"
+	    "/etc/pacman.conf=pacman;");
+	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(adopt_conf_parse(CONF_APK_AUDIT, apk, strlen(apk),
+	    collect_conf, &c), 2);
+	ASSERT_STR_EQ(c.buf, "/etc/motd=-;/etc/apk/world.d=-;");
+}
