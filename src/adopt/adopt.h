@@ -7,8 +7,9 @@
  * default or owned by no package, enabled services, non-system accounts,
  * crontabs) and write it out as a recipe directory that reproduces it.
  *
- * Each source is one collector (adopt_packages.c, adopt_conffiles.c,
- * adopt_services.c, adopt_accounts.c, adopt_cron.c) that reads the tree
+ * Each source is one collector (adopt_packages.c with adopt_pkgq.c,
+ * adopt_files.c with adopt_pkgconf.c, adopt_services.c, adopt_accounts.c,
+ * adopt_cron.c; dpkg_db.c parses dpkg's database) that reads the tree
  * under opts.root and adds items: one resource declaration each, with the
  * concern it belongs to (the recipe file it goes in) and a note saying
  * where the fact came from. adopt_write.c turns the items into files;
@@ -66,7 +67,7 @@ struct adopt_item {
 
 /* Accounts of the tree, read once: ids to names for owners. */
 struct adopt_ids {
-	char	**users;	/* "name" for uid i at users[i]; sparse */
+	char	**users;	/* users[i] has uid uids[i] (passwd order) */
 	unsigned *uids;
 	size_t	  nusers;
 	char	**groups;
@@ -83,6 +84,7 @@ struct adopt {
 	struct adopt_ids	 ids;
 	size_t			 nsecrets;	/* items left as placeholders */
 	size_t			 nnoise;	/* files the noise filter dropped */
+	size_t			 nunread;	/* files too big or unreadable */
 };
 
 /*

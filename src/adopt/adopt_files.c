@@ -173,8 +173,10 @@ declare_file(struct adopt_ctx *c, const char *concern, const char *path,
 	size_t dummy;
 	int secret;
 
-	if (fileio_read(real, FILE_MAX, &text, &err) < 0)
+	if (fileio_read(real, FILE_MAX, &text, &err) < 0) {
+		c->a->nunread++;
 		goto out;
+	}
 	secret = adopt_is_secret(path, st, text.data, text.len);
 	buf_addstr(&lua, "file{path = ");
 	adopt_lua_str(&lua, path);

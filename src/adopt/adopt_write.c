@@ -188,6 +188,9 @@ readme(const struct adopt *a, const size_t *idx, struct buf *b)
 		nfiles += a->v[idx[i]].asset_from != NULL;
 	buf_addf(b, "- %zu declarations, %zu file contents under files/\n",
 	    a->n, nfiles);
+	if (a->nunread > 0)
+		buf_addf(b, "- %zu files left out: unreadable or over 16 MiB\n",
+		    a->nunread);
 	buf_addf(b, "\n## Secrets left out (%zu)\n\n", a->nsecrets);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct adopt_item *it = &a->v[idx[i]];
