@@ -88,6 +88,13 @@ tabs() { grep -v '^#' $1/var/spool/cron/crontabs/alice; }
 [ "$(tabs $A)" = "$(tabs $B)" ] || { diff <(tabs $A) <(tabs $B); fail "crontabs differ"; }
 [ ! -e $B/etc/ssl/private/tl.key ] || fail "the secret reached B"
 
+# adopting B gives A's declarations and file contents back
+"$TLALOC" adopt --root $B --out /tmp/adoptedB >/dev/null || fail "adopt B"
+diff -r $OUTD/files /tmp/adoptedB/files || fail "B's adopted files differ from A's"
+"$TLALOC" adopt --diff --root $B --recipes $OUTD >/tmp/diff.out 2>&1 || { cat /tmp/diff.out; fail "--diff on B found drift before any"; }
+[ "$(grep -c '^[a-z][a-z.]*[{ ]' /tmp/adoptedB/recipes/*.lua | awk -F: '{n += $2} END {print n}')" = \
+  "$(grep -c '^[a-z][a-z.]*[{ ]' $OUTD/recipes/*.lua | awk -F: '{n += $2} END {print n}')" ] || { grep -c '^[a-z][a-z.]*[{ ]' /tmp/adoptedB/recipes/*.lua $OUTD/recipes/*.lua; fail "declaration counts differ"; }
+
 # --- --include-secrets copies them, privately ----------------------------
 "$TLALOC" adopt --root $A --out /tmp/withsecrets --include-secrets --only files,users >/dev/null || fail "adopt --include-secrets"
 [ "$(stat -c %a /tmp/withsecrets/files/etc/ssl/private/tl.key)" = 600 ] || fail "secret asset not 0600"
