@@ -100,11 +100,11 @@ entry(struct tab *t, char *line)
 	char *name, *ref;
 
 	if (schedule(&sched, &line) < 0)
-		return;
+		goto out;
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (*line == '\0')
-		return;
+		goto out;
 	t->count++;
 	name = t->name ? t->name : xasprintf("%s-%u", t->user, t->count);
 	t->name = NULL;
@@ -123,6 +123,7 @@ entry(struct tab *t, char *line)
 	adopt_add(t->a, "cron", ADOPT_RANK_CRON, ref, lua.data, t->note);
 	free(ref);
 	free(name);
+out:
 	buf_release(&lua);
 	buf_release(&sched);
 }

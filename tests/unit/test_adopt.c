@@ -158,7 +158,8 @@ TEST(adopt_crontab_entries)
 	    "@daily /bin/echo \"hi\"\n"
 	    "# END tlaloc cron: digest\n"
 	    "*/5 * 1 * mon /bin/true\n"
-	    "not a valid line\n", "test");
+	    "not a valid line\n"
+	    "0 3 * * 1\n", "test");		/* no command: skipped */
 	ASSERT_EQ(a.n, 3);
 	ASSERT_STR_EQ(a.v[0].ref, "cron[alice-1]");
 	ASSERT_STR_EQ(a.v[0].lua, "cron{name = \"alice-1\", user = \"alice\", "
