@@ -87,8 +87,12 @@ adopt_parse(int argc, char **argv, struct adopt_cli *c)
 			return -1;
 		}
 	}
-	if (optind != argc || (c->diff && c->recipes == NULL)) {
+	if (optind != argc) {
 		fputs(adopt_usage, stderr);
+		return -1;
+	}
+	if (c->diff != (c->recipes != NULL)) {
+		cli_errorf("--diff and --recipes DIR go together");
 		return -1;
 	}
 	c->o.exclude = c->exclude;
