@@ -104,6 +104,18 @@ size_t	adopt_conf_parse(enum adopt_conf_form form, const char *text,
 /* Changed config files of the first non-dpkg manager the tree has. */
 void	adopt_pkgconf(struct adopt_ctx *c);
 
+/* Services enabled in rc files (adopt_svc_rc.c): each calls fn with
+ * every enabled name. FreeBSD: the text of rc.conf and rc.conf.local;
+ * OpenRC: the output of `rc-update show`; OpenBSD: rc.conf.local. */
+void	adopt_rc_freebsd(const char *rcconf, void (*fn)(const char *name,
+	    void *arg), void *arg);
+void	adopt_rc_openrc(const char *out, void (*fn)(const char *name,
+	    void *arg), void *arg);
+void	adopt_rc_openbsd(const char *rcconf_local,
+	    void (*fn)(const char *name, void *arg), void *arg);
+/* Declares the services of whichever of those the tree has. */
+void	adopt_rc_services(struct adopt *a);
+
 /* The collectors. */
 void	adopt_packages(struct adopt_ctx *c);
 void	adopt_conffiles(struct adopt_ctx *c);

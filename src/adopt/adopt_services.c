@@ -174,4 +174,5 @@ adopt_services(struct adopt_ctx *c)
 		systemd_wants(c, wants_dirs[i]);
 	for (int level = 2; level <= 5; level++)
 		sysv_links(c, level);
+	adopt_rc_services(c->a);
 }

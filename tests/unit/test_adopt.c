@@ -11,6 +11,8 @@
 #include "adopt/adopt_int.h"
 #include "adopt/dpkg_db.h"
 #include "adopt/md5.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
 
 /* Real stanzas (Debian 12, trimmed descriptions), plus edge cases: a
  * multi-arch pair, an obsolete conffile, a removed package with config
@@ -306,4 +308,49 @@ TEST(adopt_changed_config_files)
 	ASSERT_EQ(adopt_conf_parse(CONF_APK_AUDIT, apk, strlen(apk),
 	    collect_conf, &c), 2);
 	ASSERT_STR_EQ(c.buf, "/etc/motd=-;/etc/apk/world.d=-;");
+}
+
+/* The text of tests/system/captures/NAME; caller frees. */
+static char *
+read_capture(const char *name)
+{
+	struct buf b = BUF_INIT;
+	char *path = xasprintf("tests/system/captures/%s", name);
+
+	if (fileio_read(path, 1 << 20, &b, NULL) < 0)
+		test_fail(__FILE__, __LINE__, "no %s: run from the repository "
+		    "root", path);
+	free(path);
+	return buf_detach(&b, NULL);
+}
+
+/* Real captures (tests/system/captures/README.md says where from). */
+TEST(adopt_rc_enabled_services)
+{
+	static const char openbsd[] =
+	    "# admin's changes\n"
+	    "pkg_scripts=\"postgresql nginx\"\n"
+	    "httpd_flags=\n"
+	    "ntpd_flags=-s\n"
+	    "smtpd_flags=NO\n"
+	    "slowcgi_flags=\"\"\n"
+	    "slowcgi_flags=NO\n";
+	struct names n;
+	char *text;
+
+	memset(&n, 0, sizeof(n));
+	text = read_capture("freebsd-rc.conf.real");
+	adopt_rc_freebsd(text, collect, &n);
+	/* sendmail "NONE", netif "NO" and the commented line are off. */
+	ASSERT_STR_EQ(n.buf, "clear_tmp;moused;dbus;firewall;ddb;");
+	free(text);
+	memset(&n, 0, sizeof(n));
+	text = read_capture("openrc-rc-update-show.real");
+	adopt_rc_openrc(text, collect, &n);
+	/* boot, sysinit and shutdown runlevels are the system's own. */
+	ASSERT_STR_EQ(n.buf, "alsasound;local;netmount;udev-postmount;xdm;");
+	free(text);
+	memset(&n, 0, sizeof(n));
+	adopt_rc_openbsd(openbsd, collect, &n);
+	ASSERT_STR_EQ(n.buf, "httpd;ntpd;postgresql;nginx;");
 }
