@@ -1,7 +1,8 @@
 /*
  * The other text adopt reads under libFuzzer: a crontab (becoming cron
- * declarations), the package managers' "installed on request" answers and
- * their changed-config-file reports. The first byte picks the parser, the
+ * declarations), the package managers' "installed on request" answers,
+ * their changed-config-file reports and the rc files that enable services
+ * (FreeBSD rc.conf, `rc-update show`, OpenBSD rc.conf.local). The first byte picks the parser, the
  * rest is its input. Any bytes must parse without crashing, leaking or
  * reading past the end; what comes out is well formed (paths absolute and
  * clean, names non-empty, Lua strings closed).
@@ -55,17 +56,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	text = xstrndup((const char *)data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 10) {
 	case 0:
 		crontab(text);
 		break;
 	case 1: case 2: case 3:
-		adopt_pkgq_parse((enum adopt_pkgq_form)(data[0] % 7 - 1), text,
-		    strlen(text), on_name, NULL);
+		adopt_pkgq_parse((enum adopt_pkgq_form)(data[0] % 10 - 1),
+		    text, strlen(text), on_name, NULL);
+		break;
+	case 4: case 5: case 6:
+		adopt_conf_parse((enum adopt_conf_form)(data[0] % 10 - 4),
+		    text, strlen(text), on_conf, NULL);
+		break;
+	case 7:
+		adopt_rc_freebsd(text, on_name, NULL);
+		break;
+	case 8:
+		adopt_rc_openrc(text, on_name, NULL);
 		break;
 	default:
-		adopt_conf_parse((enum adopt_conf_form)(data[0] % 7 - 4), text,
-		    strlen(text), on_conf, NULL);
+		adopt_rc_openbsd(text, on_name, NULL);
 		break;
 	}
 	free(text);
