@@ -7,6 +7,8 @@
  * a placeholder unless --include-secrets. The same files give the names
  * of file owners (adopt_user_name) for the file collector.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -212,6 +214,21 @@ add_field(struct buf *lua, const char *key, const char *value)
 	adopt_lua_str(lua, value);
 }
 
+static int
+home_exists(const struct adopt *a, const char *home)
+{
+	struct stat st;
+	char *p;
+	int ok;
+
+	if (home[0] != '/')
+		return 0;
+	p = adopt_path(a, home);
+	ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return ok;
+}
+
 static void
 adopt_user(struct adopt *a, char **f, unsigned uid, const char *group_text,
     const char *shadow_text)
@@ -231,7 +248,9 @@ adopt_user(struct adopt *a, char **f, unsigned uid, const char *group_text,
 	add_field(&lua, "comment", f[4]);
 	add_field(&lua, "home", f[5]);
 	add_field(&lua, "shell", f[6]);
-	buf_addstr(&lua, ", managehome = true");
+	/* Only a home that exists is made again ("/nonexistent" is not). */
+	if (home_exists(a, f[5]))
+		buf_addstr(&lua, ", managehome = true");
 	add_memberships(&lua, f[0], group_text);
 	hash = shadow_hash(shadow_text, f[0]);
 	if (hash != NULL && a->opts.include_secrets) {

@@ -82,6 +82,7 @@ diff <(etc_list $A) <(etc_list $B) >/tmp/etc.diff || { cat /tmp/etc.diff; fail "
 acct() { grep -E "^(alice|bob|devs|adm):" $1/etc/passwd $1/etc/group | sed "s#^$1##" | sort; }
 [ "$(acct $A)" = "$(acct $B)" ] || { diff <(acct $A) <(acct $B); fail "accounts differ"; }
 [ -d $B/home/alice ] || fail "alice has no home in B"
+[ ! -e $B/home/bob ] || fail "bob got a home A does not have"
 ls $B/etc/rc2.d/S*tl-web >/dev/null 2>&1 || fail "tl-web not enabled in B"
 [ -L $B/etc/systemd/system/multi-user.target.wants/tl-unit.service ] || fail "tl-unit not enabled in B"
 tabs() { grep -v '^#' $1/var/spool/cron/crontabs/alice; }
