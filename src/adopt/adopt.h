@@ -38,7 +38,7 @@ struct adopt_opts {
 	unsigned		 only;		/* enum adopt_source mask */
 	const char *const	*exclude;	/* fnmatch globs on titles */
 	size_t			 nexclude;
-	int			 include_secrets; /* copy them, not placeholders */
+	int			 include_secrets; /* copy, no placeholder */
 };
 
 /* Where an item sorts inside its recipe file. */
@@ -54,7 +54,7 @@ enum adopt_rank {
 
 /* One declaration of the recipe to write. Every string is owned. */
 struct adopt_item {
-	char		*concern;	/* recipe file (no .lua): "nginx", "users" */
+	char		*concern;	/* recipe file, no .lua: "nginx" */
 	char		*ref;		/* "package[nginx]" */
 	char		*lua;		/* the declaration, one or more lines */
 	char		*note;		/* where the fact came from, one line */
@@ -83,8 +83,10 @@ struct adopt {
 	struct strmap		 manual;	/* packages adopted by name */
 	struct adopt_ids	 ids;
 	size_t			 nsecrets;	/* items left as placeholders */
-	size_t			 nnoise;	/* files the noise filter dropped */
-	size_t			 nunread;	/* files too big or unreadable */
+	size_t			 nnoise;	/* files the noise filter
+						   dropped */
+	size_t			 nunread;	/* files too big or
+						   unreadable */
 };
 
 /*

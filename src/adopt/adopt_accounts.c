@@ -180,7 +180,8 @@ add_memberships(struct buf *lua, const char *user, const char *group_text)
 		for (m = strtok_r(f[3], ",", &msave); m != NULL;
 		    m = strtok_r(NULL, ",", &msave))
 			if (strcmp(m, user) == 0) {
-				buf_addstr(lua, n++ ? ", " : ",\n     groups = {");
+				buf_addstr(lua, n++ ? ", " :
+				    ",\n     groups = {");
 				adopt_lua_str(lua, f[0]);
 			}
 	}

@@ -3,9 +3,10 @@
  * outside its recipes. The recipe is compiled (nothing converges) and
  * every adopted item whose resource it does not declare is listed: a
  * package installed by hand, a file edited or added under /etc, a service
- * enabled, a user added, a crontab entry. Secrets are compared only
- * with --include-secrets (adopt left them out of the recipe). Drift *inside* the recipes (a
- * declared file edited since) is what `tlaloc apply --noop` shows.
+ * enabled, a user added, a crontab entry. Secrets are compared only with
+ * --include-secrets (adopt left them out of the recipe). Drift *inside*
+ * the recipes (a declared file edited since) is what `tlaloc apply
+ * --noop` shows.
  */
 #include <stdlib.h>
 #include <string.h>

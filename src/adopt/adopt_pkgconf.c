@@ -29,7 +29,8 @@ static const struct pkgconf {
 	const char *const	 argv[6];
 	enum adopt_conf_form	 form;
 } pkgconfs[] = {
-	{ "rpm", { "rpm", "-Va", "--nodeps", "--noscripts", NULL }, CONF_RPM_V },
+	{ "rpm", { "rpm", "-Va", "--nodeps", "--noscripts", NULL },
+	    CONF_RPM_V },
 	{ "pacman", { "pacman", "-Qii", NULL }, CONF_PACMAN_QII },
 	{ "apk", { "apk", "audit", "--backup", NULL }, CONF_APK_AUDIT },
 };

@@ -41,13 +41,11 @@ concern_rank(const char *c)
 	return 2;
 }
 
-static const struct adopt *sort_a;	/* for qsort's comparator only */
-
 static int
 cmp_items(const void *x, const void *y)
 {
-	const struct adopt_item *a = &sort_a->v[*(const size_t *)x];
-	const struct adopt_item *b = &sort_a->v[*(const size_t *)y];
+	const struct adopt_item *a = *(const struct adopt_item *const *)x;
+	const struct adopt_item *b = *(const struct adopt_item *const *)y;
 	int d = concern_rank(a->concern) - concern_rank(b->concern);
 
 	if (d == 0)
@@ -59,20 +57,19 @@ cmp_items(const void *x, const void *y)
 	if (d == 0 && a->rank != ADOPT_RANK_CRON)
 		d = strcmp(a->ref, b->ref);
 	if (d == 0)
-		d = *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+		d = a < b ? -1 : a > b;		/* collection order */
 	return d;
 }
 
-static size_t *
+/* The items in writing order; caller frees the array (not the items). */
+static const struct adopt_item **
 sorted_items(const struct adopt *a)
 {
-	size_t *idx = xcalloc(a->n + 1, sizeof(size_t));
+	const struct adopt_item **idx = xcalloc(a->n + 1, sizeof(*idx));
 
 	for (size_t i = 0; i < a->n; i++)
-		idx[i] = i;
-	sort_a = a;
-	qsort(idx, a->n, sizeof(size_t), cmp_items);
-	sort_a = NULL;
+		idx[i] = &a->v[i];
+	qsort(idx, a->n, sizeof(*idx), cmp_items);
 	return idx;
 }
 
@@ -175,7 +172,7 @@ flush_concern(const char *path, struct buf *text, struct tl_err *err)
 }
 
 static void
-readme(const struct adopt *a, const size_t *idx, struct buf *b)
+readme(const struct adopt *a, const struct adopt_item **idx, struct buf *b)
 {
 	size_t nfiles = 0;
 
@@ -185,7 +182,7 @@ readme(const struct adopt *a, const size_t *idx, struct buf *b)
 	    "explains the sources and the noise filter (%zu files left "
 	    "out as noise).\n\n## Resources\n\n", a->opts.root, a->nnoise);
 	for (size_t i = 0; i < a->n; i++)
-		nfiles += a->v[idx[i]].asset_from != NULL;
+		nfiles += idx[i]->asset_from != NULL;
 	buf_addf(b, "- %zu declarations, %zu file contents under files/\n",
 	    a->n, nfiles);
 	if (a->nunread > 0)
@@ -193,7 +190,7 @@ readme(const struct adopt *a, const size_t *idx, struct buf *b)
 		    a->nunread);
 	buf_addf(b, "\n## Secrets left out (%zu)\n\n", a->nsecrets);
 	for (size_t i = 0; i < a->n; i++) {
-		const struct adopt_item *it = &a->v[idx[i]];
+		const struct adopt_item *it = idx[i];
 
 		if (it->is_secret)
 			buf_addf(b, "- `%s` (recipes/%s.lua): put its content "
@@ -206,8 +203,8 @@ readme(const struct adopt *a, const size_t *idx, struct buf *b)
 }
 
 static int
-write_site(const struct adopt *a, const char *out, const size_t *idx,
-    struct tl_err *err)
+write_site(const struct adopt *a, const char *out,
+    const struct adopt_item **idx, struct tl_err *err)
 {
 	struct buf site = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
 	int rc;
@@ -215,10 +212,9 @@ write_site(const struct adopt *a, const char *out, const size_t *idx,
 	buf_addf(&site, "-- Adopted from %s by tlaloc adopt. One recipe "
 	    "file per concern.\n", a->opts.root);
 	for (size_t i = 0; i < a->n; i++)
-		if (i == 0 || strcmp(a->v[idx[i]].concern,
-		    a->v[idx[i - 1]].concern) != 0)
+		if (i == 0 || strcmp(idx[i]->concern, idx[i - 1]->concern) != 0)
 			buf_addf(&site, "include \"recipes/%s.lua\"\n",
-			    a->v[idx[i]].concern);
+			    idx[i]->concern);
 	buf_addf(&path, "%s/site.lua", out);
 	rc = fileio_write_quick(path.data, site.data, site.len, err);
 	readme(a, idx, &text);
@@ -236,7 +232,7 @@ int
 adopt_write(const struct adopt *a, const char *out, struct tl_err *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
-	size_t *idx;
+	const struct adopt_item **idx;
 	int rc;
 
 	if ((rc = dir_is_empty_or_missing(out, err)) < 0)
@@ -248,7 +244,7 @@ adopt_write(const struct adopt *a, const char *out, struct tl_err *err)
 	}
 	idx = sorted_items(a);
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
-		const struct adopt_item *it = &a->v[idx[i]];
+		const struct adopt_item *it = idx[i];
 
 		int first = text.len == 0;
 
@@ -258,11 +254,11 @@ adopt_write(const struct adopt *a, const char *out, struct tl_err *err)
 			buf_addf(&text, "-- %s: adopted from %s by tlaloc "
 			    "adopt\n", it->concern, a->opts.root);
 		}
-		write_item(&text, it, first ? NULL : &a->v[idx[i - 1]]);
+		write_item(&text, it, first ? NULL : idx[i - 1]);
 		if (it->asset_from != NULL)
 			rc = copy_asset(out, it, err);
 		if (rc == 0 && (i + 1 == a->n || strcmp(it->concern,
-		    a->v[idx[i + 1]].concern) != 0))
+		    idx[i + 1]->concern) != 0))
 			rc = flush_concern(path.data, &text, err);
 	}
 	if (rc == 0)

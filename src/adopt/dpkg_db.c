@@ -77,7 +77,8 @@ stanza_field(struct stanza *s, const char *line, size_t n)
 		const char *name;
 		size_t off, noff;
 	} keep[] = {
-#define K(f, m) { f, offsetof(struct stanza, m), offsetof(struct stanza, m##_n) }
+#define K(f, m) \
+	{ f, offsetof(struct stanza, m), offsetof(struct stanza, m##_n) }
 		K("Package", pkg), K("Version", version), K("Status", status),
 		K("Priority", priority), K("Essential", essential),
 		K("Auto-Installed", autoi),
@@ -208,7 +209,8 @@ value_has_word(const char *v, size_t n, const char *word)
 	size_t k = strlen(word);
 
 	for (size_t i = 0; i + k <= n; i++)
-		if ((i == 0 || v[i - 1] == ' ') && memcmp(v + i, word, k) == 0 &&
+		if ((i == 0 || v[i - 1] == ' ') &&
+		    memcmp(v + i, word, k) == 0 &&
 		    (i + k == n || v[i + k] == ' '))
 			return 1;
 	return 0;

@@ -2,10 +2,11 @@
  * The other text adopt reads under libFuzzer: a crontab (becoming cron
  * declarations), the package managers' "installed on request" answers,
  * their changed-config-file reports and the rc files that enable services
- * (FreeBSD rc.conf, `rc-update show`, OpenBSD rc.conf.local). The first byte picks the parser, the
- * rest is its input. Any bytes must parse without crashing, leaking or
- * reading past the end; what comes out is well formed (paths absolute and
- * clean, names non-empty, Lua strings closed).
+ * (FreeBSD rc.conf, `rc-update show`, OpenBSD rc.conf.local). The first
+ * byte picks the parser, the rest is its input. Any bytes must parse
+ * without crashing, leaking or reading past the end; what comes out is
+ * well formed (paths absolute and clean, names non-empty, Lua strings
+ * closed).
  */
 #include <stdint.h>
 #include <stdlib.h>
