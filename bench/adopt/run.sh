@@ -44,6 +44,11 @@ configure_by_hand /tmp/a/root
 echo "== 1. the round-trip test's hand-made server (Debian 12, $(dpkg -l | grep -c ^ii) packages installed)"
 echo "tlaloc adopt:            $(median_ms adopt_to /tmp/a/root /tmp/out1) ms (median of $RUNS)"
 echo "output:                  $(size /tmp/out1)"
+mkroot b
+t0=$(date +%s%N); "$TLALOC" apply --root /tmp/b/root --state-dir /tmp/st /tmp/out1 >/dev/null 2>&1; rc=$?
+echo "apply to a fresh root:   $(( ($(date +%s%N) - t0) / 1000000 )) ms (exit $rc)"
+t0=$(date +%s%N); "$TLALOC" apply --root /tmp/b/root --state-dir /tmp/st /tmp/out1 >/dev/null 2>&1; rc=$?
+echo "apply again:             $(( ($(date +%s%N) - t0) / 1000000 )) ms (exit $rc)"
 
 echo "== 2. this system + 50 extra packages (conffiles, 25 edited, 50 unowned files)"
 for i in $(seq -w 1 50); do
