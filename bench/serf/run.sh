@@ -116,7 +116,8 @@ rss_mean() {
 
 run_one() {
 	sys=$1; n=$2
-	BASE=$((30000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
+	# below the ephemeral range (32768+); serf RPC ports are BASE+1000+i
+	BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 110 * 100))
 	PIDS=""
 	T0=$(now)
 	${sys}_start 1
