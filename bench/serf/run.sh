@@ -7,6 +7,8 @@
 #
 #   bench/serf/run.sh [N...]        default: 5 20 50
 #   SYSTEMS=tl bench/serf/run.sh    only tlaloc (or only serf)
+#   REPS=3 (default)                runs per system and N, interleaved;
+#                                   a row per run, then the medians
 #
 # For each system and N it measures:
 #   converge  s from launching all agents (n1 first, the rest --join n1)
@@ -136,6 +138,7 @@ run_one() {
 	printf '| %-6s | %3d | %8s | %8s | %8d | %9s |\n' "$sys" "$n" \
 	    "$conv" "$kill9" "$rss" "$heap"
 	echo "$sys $n $rss $heap" >> "$WORK/rss"
+	echo "$sys $n $conv $kill9" >> "$WORK/rows"
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$WORK"/tl[0-9]*
@@ -147,7 +150,26 @@ SERF_KEY=$($SERF keygen)
 echo "| system |   N | converge | kill -9  | rss KiB  | heap B    |"
 echo "|--------|-----|----------|----------|----------|-----------|"
 for n in $SIZES; do
-	for sys in $SYSTEMS; do run_one "$sys" "$n"; done
+	for rep in $(seq 1 "${REPS:-3}"); do
+		for sys in $SYSTEMS; do run_one "$sys" "$n"; done
+	done
+done
+# median COLUMN SYS N: the median of one column over the runs
+median() {
+	awk -v s="$2" -v n="$3" -v c="$1" '$1 == s && $2 == n { print $c }' \
+	    "$WORK/rows" | sort -n | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]
+		else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "medians of ${REPS:-3} runs:"
+echo "| system |   N | converge | kill -9  |"
+echo "|--------|-----|----------|----------|"
+for n in $SIZES; do
+	for sys in $SYSTEMS; do
+		printf '| %-6s | %3d | %8s | %8s |\n' "$sys" "$n" \
+		    "$(median 3 "$sys" "$n")" "$(median 4 "$sys" "$n")"
+	done
 done
 lo=$(echo "$SIZES" | awk '{ print $1 }'); hi=$(echo "$SIZES" | awk '{ print $NF }')
 if [ "$lo" != "$hi" ]; then
