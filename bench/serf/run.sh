@@ -119,7 +119,14 @@ rss_mean() {
 run_one() {
 	sys=$1; n=$2
 	# below the ephemeral range (32768+); serf RPC ports are BASE+1000+i
-	BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 110 * 100))
+	# and clear of any port in use (other agents may share the host)
+	while :; do
+		BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 110 * 100))
+		ss -Htuln | awk -v lo="$BASE" -v hi="$((BASE + 1099))" '
+		    { n = split($5, a, ":"); p = a[n] + 0 }
+		    p >= lo && p <= hi { busy = 1 } END { exit !busy }' ||
+		    break
+	done
 	PIDS=""
 	T0=$(now)
 	${sys}_start 1
@@ -156,7 +163,8 @@ for n in $SIZES; do
 done
 # median COLUMN SYS N: the median of one column over the runs
 median() {
-	awk -v s="$2" -v n="$3" -v c="$1" '$1 == s && $2 == n { print $c }' \
+	awk -v s="$2" -v n="$3" -v c="$1" \
+	    '$1 == s && $2 == n && $c ~ /^[0-9.]+$/ { print $c }' \
 	    "$WORK/rows" | sort -n | awk '{ v[NR] = $1 } END {
 		if (NR % 2) print v[(NR + 1) / 2]
 		else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -171,15 +179,18 @@ for n in $SIZES; do
 		    "$(median 3 "$sys" "$n")" "$(median 4 "$sys" "$n")"
 	done
 done
+# mean_rss SYS N COLUMN: mean of the runs' RSS (3) or heap (4), rounded
+mean_rss() {
+	awk -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $c > 0 {
+		t += $c; k++ } END { if (k) printf "%d", t / k }' "$WORK/rss"
+}
 lo=$(echo "$SIZES" | awk '{ print $1 }'); hi=$(echo "$SIZES" | awk '{ print $NF }')
 if [ "$lo" != "$hi" ]; then
 	for sys in $SYSTEMS; do
-		a=$(awk -v s=$sys -v n=$lo '$1 == s && $2 == n { print $3 }' "$WORK/rss")
-		b=$(awk -v s=$sys -v n=$hi '$1 == s && $2 == n { print $3 }' "$WORK/rss")
+		a=$(mean_rss "$sys" "$lo" 3); b=$(mean_rss "$sys" "$hi" 3)
 		echo "$sys: $(( (b - a) * 1024 / (hi - lo) )) bytes of RSS per extra member ($lo -> $hi)"
 	done
-	a=$(awk -v n=$lo '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
-	b=$(awk -v n=$hi '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
+	a=$(mean_rss tl "$lo" 4); b=$(mean_rss tl "$hi" 4)
 	[ -n "$a" ] && [ -n "$b" ] &&
 	    echo "tl: $(( (b - a) / (hi - lo) )) bytes of heap per extra member ($lo -> $hi)"
 fi
