@@ -324,6 +324,27 @@ read_capture(const char *name)
 	return buf_detach(&b, NULL);
 }
 
+/* rpm 4.18 and pacman 6.0 themselves, in a throwaway root (captures
+ * README): only digest changes of config files count. */
+TEST(adopt_changed_config_files_real)
+{
+	struct confs c;
+	char *text;
+
+	memset(&c, 0, sizeof(c));
+	text = read_capture("rpm-Va.real");
+	ASSERT_EQ(adopt_conf_parse(CONF_RPM_V, text, strlen(text),
+	    collect_conf, &c), 1);
+	ASSERT_STR_EQ(c.buf, "/etc/tl-conf/main.conf=-;");
+	free(text);
+	memset(&c, 0, sizeof(c));
+	text = read_capture("pacman-Qii.real");
+	ASSERT_EQ(adopt_conf_parse(CONF_PACMAN_QII, text, strlen(text),
+	    collect_conf, &c), 1);
+	ASSERT_STR_EQ(c.buf, "/etc/tl-pac/pac.conf=tl-pac;");
+	free(text);
+}
+
 /* Real captures (tests/system/captures/README.md says where from). */
 TEST(adopt_rc_enabled_services)
 {
