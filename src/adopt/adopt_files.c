@@ -114,7 +114,9 @@ adopt_parents(struct adopt_ctx *c, const char *concern, const char *path)
 	for (slash = strchr(dir + 1, '/'); ; slash = strchr(slash + 1, '/')) {
 		if (slash != NULL)
 			*slash = '\0';
-		if (strcmp(dir, "/etc") != 0 && !is_owned(c, dir)) {
+		/* Only under /etc: a conffile elsewhere (/opt/x/etc) lives
+		 * in a tree its package makes. */
+		if (strncmp(dir, "/etc/", 5) == 0 && !is_owned(c, dir)) {
 			real = adopt_path(c->a, dir);
 			if (lstat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
 				buf_reset(&lua);
