@@ -9,7 +9,9 @@
  * (lan|wan|local), log_level (flag --log-level), trust (repeatable: a file
  * of operator public keys whose signatures authorize queries that execute
  * and policy bundles; read when the setting is loaded, so a bad file stops
- * the start with its file:line).
+ * the start with its file:line), root (converge a scratch tree instead of
+ * /), interval and splay (seconds between scheduled converges, and the
+ * largest per-node offset), enforce (yes|no; flag --no-enforce).
  *
  * Repeatable settings: joins given as flags replace the file's joins; a
  * tag flag replaces the file's tag with the same key.
@@ -40,6 +42,10 @@ struct agent_config {
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;
 	int		 log_level;	/* enum log_level */
+	char		*root;		/* converge this tree, not "/" */
+	unsigned	 interval_s;	/* scheduled converge; 0 = never */
+	unsigned	 splay_s;	/* per-node offset, 0..splay_s */
+	int		 is_no_enforce;	/* report drift, change nothing */
 };
 
 void	agent_config_init(struct agent_config *c);

@@ -299,6 +299,11 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	size_t blen;
 	int r;
 
+	/* The type byte is authenticated by pkt_open() in the handler. */
+	if (len > 1 && p[1] == PKT_POLICY) {
+		agent_policy_serve(a, c, p, len);
+		return;
+	}
 	if ((r = tcp_open_frame(a, p, len, &plain, &body, &blen, id)) == 0) {
 		agent_io(a, &io);
 		r = swim_pushpull_merge(a->swim, &io, body, blen, NULL);
@@ -336,6 +341,19 @@ agent_flush(struct agent *a)
 	for (size_t i = 0; i < ob->nevents; i++) {
 		log_event(&ob->events[i]);
 		a->is_snap_dirty = 1;
+	}
+	/* Events are read after the reset: policy may queue new swim
+	 * datagrams (a tag change) through agent_flush() again. */
+	if (ob->nevents > 0) {
+		struct swim_event *evs = xcalloc(ob->nevents, sizeof(*evs));
+		size_t n = ob->nevents;
+
+		memcpy(evs, ob->events, n * sizeof(*evs));
+		swim_outbox_reset(ob);
+		for (size_t i = 0; i < n; i++)
+			agent_policy_on_event(a, &evs[i]);
+		free(evs);
+		return;
 	}
 	swim_outbox_reset(ob);
 }
