@@ -21,6 +21,8 @@
  */
 #include "agent/agent_int.h"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,8 +47,16 @@ struct conv_watch {
 	struct agent	*a;
 };
 
+/* What a managed file looked like after our last run. */
+struct path_state {
+	int		 exists;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+	mode_t		 mode;
+};
+
 struct agent_conv {
-	uv_process_t	 proc;
 	int		 is_running;
 	int		 is_pending;
 	char		 why[160];	/* of the run in progress */
@@ -69,8 +79,9 @@ struct agent_conv {
 	struct conv_watch *watches[CONV_WATCH_MAX];
 	size_t		 nwatches;
 	char		**paths;	/* managed, root included */
-	size_t		 npaths, cap_paths;
-	char		 drift_path[256];
+	struct path_state *states;	/* one per path */
+	size_t		 npaths, cap_paths, cap_states;
+	char		 changes[256];	/* refs the last run changed */
 };
 
 static void conv_start(struct agent *a, const char *why);
@@ -143,6 +154,33 @@ paths_collect(struct agent *a, const char *json)
 	}
 }
 
+/* Lists the refs of resources the run changed, for the log. */
+static void
+changes_collect(struct agent_conv *cv, const char *json)
+{
+	const char *p = json, *end, *res;
+	size_t used = 0;
+
+	cv->changes[0] = '\0';
+	while ((p = strstr(p, "{\"ref\":\"")) != NULL) {
+		p += 8;
+		end = strchr(p, '"');
+		res = strstr(p, "\"result\":\"");
+		if (end == NULL || res == NULL)
+			break;
+		if (strncmp(res + 10, "changed\"", 8) != 0)
+			continue;
+		if (used + (size_t)(end - p) + 3 >= sizeof(cv->changes)) {
+			snprintf(cv->changes + used, sizeof(cv->changes) - used,
+			    ", ...");
+			break;
+		}
+		used += (size_t)snprintf(cv->changes + used,
+		    sizeof(cv->changes) - used, "%s%.*s", used ? ", " : "",
+		    (int)(end - p), p);
+	}
+}
+
 /* "tlaloc: recipes/x.lua:3: msg" -> "recipes/x.lua:3: msg", one line. */
 static void
 first_error(const char *text, char *out, size_t size)
@@ -182,16 +220,73 @@ watches_clear(struct agent_conv *cv)
 }
 
 static void
+state_of(const char *path, struct path_state *s)
+{
+	struct stat st;
+
+	memset(s, 0, sizeof(*s));
+	if (lstat(path, &st) < 0)
+		return;
+	s->exists = 1;
+	s->ino = st.st_ino;
+	s->size = st.st_size;
+	s->mtime = st.st_mtim;
+	s->mode = st.st_mode;
+}
+
+static int
+state_same(const struct path_state *x, const struct path_state *y)
+{
+	return x->exists == y->exists && x->ino == y->ino &&
+	    x->size == y->size && x->mode == y->mode &&
+	    x->mtime.tv_sec == y->mtime.tv_sec &&
+	    x->mtime.tv_nsec == y->mtime.tv_nsec;
+}
+
+/* Remembers how our own run left every managed file. */
+static void
+states_record(struct agent_conv *cv)
+{
+	cv->states = xgrow(cv->states, &cv->cap_states, cv->npaths + 1,
+	    sizeof(*cv->states));
+	for (size_t i = 0; i < cv->npaths; i++)
+		state_of(cv->paths[i], &cv->states[i]);
+}
+
+/*
+ * Events settle here. A file that still looks as our last run left it was
+ * changed by that run (its events arrive after the child exits), not by
+ * hand; during a run we look again once it is over.
+ */
+static void
 debounce_cb(uv_timer_t *t)
 {
 	struct agent *a = t->data;
+	struct agent_conv *cv = a->conv;
+	struct path_state now;
 	char why[300];
+	const char *rel;
+	size_t rl = a->cfg.root ? strlen(a->cfg.root) : 0;
 
-	snprintf(why, sizeof(why), "drift: '%s' changed",
-	    a->conv->drift_path);
-	log_warn("%s by hand%s", why, a->cfg.is_no_enforce ?
-	    " (not enforcing)" : "");
-	agent_converge_request(a, why);
+	if (cv->is_running) {
+		uv_timer_start(&cv->debounce, debounce_cb, 50, 0);
+		return;
+	}
+	for (size_t i = 0; i < cv->npaths; i++) {
+		state_of(cv->paths[i], &now);
+		if (state_same(&now, &cv->states[i]))
+			continue;
+		rel = cv->paths[i] + rl;
+		snprintf(why, sizeof(why), "drift: '%s' %s", rel,
+		    !now.exists ? "removed" : now.ino != cv->states[i].ino ?
+		    "replaced" : now.mode != cv->states[i].mode ?
+		    "mode changed" : "content changed");
+		log_warn("%s by hand%s", why, a->cfg.is_no_enforce ?
+		    " (not enforcing)" : "");
+		cv->states[i] = now;	/* one report per change */
+		agent_converge_request(a, why);
+		return;
+	}
 }
 
 static void
@@ -209,8 +304,6 @@ watch_cb(uv_fs_event_t *h, const char *name, int events, int status)
 
 		if (strncmp(p, w->dir, dl) == 0 && p[dl] == '/' &&
 		    strcmp(p + dl + 1, name) == 0) {
-			snprintf(cv->drift_path, sizeof(cv->drift_path), "%s",
-			    p + (w->a->cfg.root ? strlen(w->a->cfg.root) : 0));
 			uv_timer_start(&cv->debounce, debounce_cb,
 			    CONV_DEBOUNCE_MS, 0);
 			return;
@@ -353,12 +446,18 @@ log_result(struct agent *a, int status)
 		    cv->why);
 	else if (cv->changed > 0 || cv->failed > 0)
 		log_notice("converged policy serial %" PRIu64 " (%s): %u "
-		    "changed, %u failed in %u ms", cv->serial, cv->why,
-		    cv->changed, cv->failed, cv->dur_ms);
+		    "changed, %u failed in %u ms: %s", cv->serial, cv->why,
+		    cv->changed, cv->failed, cv->dur_ms, cv->changes);
 	else
 		log_info("converged policy serial %" PRIu64 " (%s): nothing "
 		    "changed in %u ms (status %d)", cv->serial, cv->why,
 		    cv->dur_ms, status);
+}
+
+static void
+proc_close_cb(uv_handle_t *h)
+{
+	free(h);
 }
 
 static void
@@ -369,14 +468,17 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	struct buf out = BUF_INIT, errtext = BUF_INIT;
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
-	uv_close((uv_handle_t *)proc, NULL);
+	/* A handle per run: the next run may start before this closes. */
+	uv_close((uv_handle_t *)proc, proc_close_cb);
 	cv->is_running = 0;
 	read_text(cv->out_path, &out);
 	read_text(cv->err_path, &errtext);
 	conv_record(a, status, out.data, errtext.data);
 	if (status != 1 && status <= 6) {
 		paths_collect(a, out.data);
+		states_record(cv);
 		watches_set(a);
+		changes_collect(cv, out.data);
 	}
 	log_result(a, status);
 	conv_after(a, status);
@@ -401,6 +503,7 @@ conv_spawn(struct agent *a, const char *tree)
 	struct agent_conv *cv = a->conv;
 	uv_process_options_t o;
 	uv_stdio_container_t io[3];
+	uv_process_t *proc;
 	char exe[4096];
 	size_t exelen = sizeof(exe);
 	const char *argv[12];
@@ -434,13 +537,19 @@ conv_spawn(struct agent *a, const char *tree)
 	o.stdio = io;
 	o.stdio_count = 3;
 	o.exit_cb = exit_cb;
-	cv->proc.data = a;
-	r = (fo < 0 || fe < 0) ? UV_EIO : uv_spawn(a->loop, &cv->proc, &o);
+	proc = xcalloc(1, sizeof(*proc));
+	proc->data = a;
+	r = (fo < 0 || fe < 0) ? UV_EIO : uv_spawn(a->loop, proc, &o);
 	if (fo >= 0)
 		close(fo);
 	if (fe >= 0)
 		close(fe);
 	if (r < 0) {
+		/* uv_spawn leaves a failed handle open; close it like any. */
+		if (fo >= 0 && fe >= 0)
+			uv_close((uv_handle_t *)proc, proc_close_cb);
+		else
+			free(proc);
 		log_err("cannot start converge: %s", uv_strerror(r));
 		return TL_ECHILD;
 	}
@@ -541,6 +650,7 @@ agent_conv_free(struct agent *a)
 	 * halfway through a package install. */
 	paths_clear(cv);
 	free(cv->paths);
+	free(cv->states);
 	free(cv->out_path);
 	free(cv->err_path);
 	free(cv);
