@@ -381,9 +381,11 @@ agent_policy_scan(struct agent *a)
 	for (size_t i = 1; i < swim_member_count(a->swim); i++) {
 		if (swim_member_at(a->swim, i, &m) < 0)
 			continue;
-		if (m.status == SWIM_ALIVE)
+		/* A suspect is often just slow: a failed fetch costs
+		 * little, the next chunk goes elsewhere. */
+		if (m.status == SWIM_ALIVE || m.status == SWIM_SUSPECT)
 			policy_peer_seen(a->pol->pm, m.addr, member_serial(&m));
-		else if (m.status != SWIM_SUSPECT)
+		else
 			policy_peer_gone(a->pol->pm, m.addr);
 	}
 	pol_pump(a);
@@ -399,7 +401,7 @@ agent_policy_on_event(struct agent *a, const struct swim_event *ev)
 		return;
 	if (ev->kind == SWIM_EV_FAILED || ev->kind == SWIM_EV_LEFT)
 		policy_peer_gone(a->pol->pm, m.addr);
-	else if (m.status == SWIM_ALIVE)
+	else if (m.status == SWIM_ALIVE || m.status == SWIM_SUSPECT)
 		policy_peer_seen(a->pol->pm, m.addr, member_serial(&m));
 	pol_pump(a);
 }
