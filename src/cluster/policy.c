@@ -35,6 +35,7 @@ struct pol_peer {
 struct pol_chunk {
 	uint8_t		hash[POLICY_HASH_LEN];
 	enum chunk_state state;
+	size_t		peer;		/* index of the peer asked */
 };
 
 struct policy {
@@ -43,6 +44,7 @@ struct policy {
 	uint64_t		 target;	/* 0: idle */
 	int			 has_manifest;	/* chunk list known */
 	int			 is_bundle_inflight;
+	size_t			 bundle_peer;	/* index of the peer asked */
 	struct pol_peer		*peers;
 	size_t			 npeers, cap_peers;
 	struct pol_chunk	*chunks;
@@ -156,9 +158,24 @@ void
 policy_peer_gone(struct policy *p, const char *addr)
 {
 	struct pol_peer *q = peer_find(p, addr);
+	size_t qi;
 
 	if (q == NULL)
 		return;
+	qi = (size_t)(q - p->peers);
+	/* Its fetches go back in the queue now, not at their timeout. */
+	for (size_t i = 0; i < p->nchunks; i++)
+		if (p->chunks[i].state == CHUNK_INFLIGHT &&
+		    p->chunks[i].peer == qi) {
+			p->chunks[i].state = CHUNK_MISSING;
+			peer_release(p, q);
+			p->st.fetch_failures++;
+		}
+	if (p->is_bundle_inflight && p->bundle_peer == qi) {
+		p->is_bundle_inflight = 0;
+		peer_release(p, q);
+		p->st.fetch_failures++;
+	}
 	q->serial = 0;
 	q->fails = POLICY_FAIL_LIMIT;
 	retarget(p);
@@ -212,6 +229,7 @@ policy_next(struct policy *p, struct policy_req *out, size_t max)
 		q->inflight++;
 		p->inflight++;
 		p->is_bundle_inflight = 1;
+		p->bundle_peer = (size_t)(q - p->peers);
 		return n;
 	}
 	for (size_t i = 0; i < p->nchunks && n < max &&
@@ -226,6 +244,7 @@ policy_next(struct policy *p, struct policy_req *out, size_t max)
 		memcpy(out[n].hash, c->hash, POLICY_HASH_LEN);
 		n++;
 		c->state = CHUNK_INFLIGHT;
+		c->peer = (size_t)(q - p->peers);
 		q->inflight++;
 		p->inflight++;
 	}
@@ -255,7 +274,8 @@ policy_on_bundle(struct policy *p, const char *addr, uint64_t serial,
 	struct pol_peer *q = peer_find(p, addr);
 
 	if (serial != p->target || p->has_manifest ||
-	    !p->is_bundle_inflight)
+	    !p->is_bundle_inflight || q == NULL ||
+	    p->bundle_peer != (size_t)(q - p->peers))
 		return;
 	p->is_bundle_inflight = 0;
 	peer_result(p, q, res);
@@ -284,8 +304,9 @@ policy_on_chunk(struct policy *p, const char *addr, uint64_t serial,
 	struct pol_chunk *c;
 
 	if (serial != p->target || !p->has_manifest || idx >= p->nchunks ||
-	    p->chunks[idx].state != CHUNK_INFLIGHT)
-		return;
+	    p->chunks[idx].state != CHUNK_INFLIGHT || q == NULL ||
+	    p->chunks[idx].peer != (size_t)(q - p->peers))
+		return;		/* late answer to a fetch given up on */
 	c = &p->chunks[idx];
 	peer_result(p, q, res);
 	if (res == POLICY_OK) {
