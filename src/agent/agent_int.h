@@ -140,6 +140,9 @@ void	agent_policy_serve(struct agent *a, struct stream_conn *c,
 	    const uint8_t *p, size_t len);
 /* Reads every member's advertised serial and starts fetches. */
 void	agent_policy_scan(struct agent *a);
+/* A PKT_PART_POLICY datagram part from addr: a serial announcement. */
+void	agent_policy_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
 /* A member event: peers that fail or leave stop being asked. */
 void	agent_policy_on_event(struct agent *a, const struct swim_event *ev);
 /* The serial this node holds (0 none) and the store's tree for it. */

@@ -10,6 +10,14 @@
  * "I hold serial N"; what makes a bundle count is the operator signature
  * inside it, checked by each node before it fetches a single chunk.
  *
+ * The tag alone spreads at the pace of swim's piggybacking, which a
+ * cluster-wide burst of tag changes (every node announcing a serial and a
+ * run report) slows down. So a node that accepts a serial also tells
+ * POL_PUSH_FANOUT random members at once with a PKT_PART_POLICY datagram
+ * (op 1, serial u64); each of them fetches, accepts and tells others in
+ * turn: an epidemic of log(N) generations. It is only a hint, as the tag
+ * is; the signature is what counts.
+ *
  * Transfer: TCP to the peer's gossip port, one sealed frame each way
  * (packet type PKT_POLICY, so a policy frame can never be taken for a
  * push-pull). Request: op u8 (1 manifest, 2 chunk), serial u64, hash (32).
@@ -42,6 +50,8 @@
 #define POL_PER_PEER	2	/* chunk fetches in flight per peer */
 #define POL_TOTAL	8	/* ... and in all */
 #define POL_REQS	16
+#define POL_PUSH_FANOUT	4	/* members told of a new serial at once */
+#define POL_PART_ANNOUNCE 1
 
 struct pol_counters {
 	uint64_t	forged;		/* bad signature */
@@ -115,6 +125,51 @@ tags_refresh(struct agent *a)
 		    tl_strerror(r));
 }
 
+static void pol_pump(struct agent *a);
+
+/* ---- Push announcement ---------------------------------------------- */
+
+static void
+pol_push(struct agent *a, uint64_t serial)
+{
+	size_t n = swim_member_count(a->swim), sent = 0;
+	struct buf body = BUF_INIT;
+	struct swim_member m;
+	uint8_t part[9];
+
+	part[0] = POL_PART_ANNOUNCE;
+	for (int i = 0; i < 8; i++)
+		part[1 + i] = (uint8_t)(serial >> (56 - 8 * i));
+	pkt_part_add(&body, PKT_PART_POLICY, part, sizeof(part));
+	/* Random start, then consecutive members: cheap and spread. */
+	for (size_t k = 0, at = n > 1 ? 1 + tl_rng_below(&a->rng, n - 1) : 0;
+	    k + 1 < n && sent < POL_PUSH_FANOUT; k++, at = at + 1 < n ?
+	    at + 1 : 1) {
+		if (swim_member_at(a->swim, at, &m) < 0 ||
+		    m.status != SWIM_ALIVE)
+			continue;
+		agent_send_body(a, m.addr, (uint8_t *)body.data, body.len);
+		sent++;
+	}
+	buf_release(&body);
+}
+
+void
+agent_policy_on_part(struct agent *a, const char *from, const uint8_t *p,
+    size_t n)
+{
+	struct rd rd;
+	uint64_t serial;
+	uint8_t op;
+
+	rd_init(&rd, p, n);
+	if (a->pol == NULL || rd_u8(&rd, &op) < 0 || op != POL_PART_ANNOUNCE ||
+	    rd_u64(&rd, &serial) < 0)
+		return;
+	policy_peer_seen(a->pol->pm, from, serial);
+	pol_pump(a);
+}
+
 /* ---- Accepting a serial --------------------------------------------- */
 
 static int
@@ -140,6 +195,7 @@ pol_accept(struct agent *a, uint64_t serial, const struct buf *raw,
 		    serial, from);
 	pol->fetch_started_ms = 0;
 	tags_refresh(a);
+	pol_push(a, serial);
 	agent_converge_request(a, "new policy");
 	return 0;
 }
@@ -212,8 +268,6 @@ pol_missing(struct agent *a, const struct bundle *b, uint8_t **out)
 }
 
 /* ---- Fetching ------------------------------------------------------- */
-
-static void pol_pump(struct agent *a);
 
 static void
 on_bundle_reply(struct agent *a, const struct policy_req *q,

@@ -139,8 +139,11 @@ policy_peer_seen(struct policy *p, const char *addr, uint64_t serial)
 		memset(q, 0, sizeof(*q));
 		memcpy(q->addr, addr, strlen(addr) + 1);
 	}
-	if (q->serial != serial)
-		q->fails = 0;
+	/* Tags and pushes race: a peer's serial only goes up until it is
+	 * gone (a stale tag must not abort a transfer a push started). */
+	if (serial <= q->serial)
+		return;
+	q->fails = 0;
 	q->serial = serial;
 	retarget(p);
 }

@@ -6,6 +6,9 @@
 # the publish gets the policy from a peer; a hand edit of a managed file
 # is undone within a second; a policy that does not compile leaves every
 # node on its last good policy, shown failing with file:line.
+# Ports below the ephemeral range: 20 agents make many outgoing TCP
+# connections, and lib.sh's default range overlaps it.
+BASE_PORT=${BASE_PORT:-$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 100 * 100))}
 . "$(dirname "$0")/lib.sh"
 N=20
 OP=$WORK/op

@@ -4,6 +4,9 @@
 # fetches a newcomer (n3) sends it hang; then n1 is killed mid-transfer.
 # n3 must still end up with every byte (from n2), converge it, and log the
 # failed fetch from n1.
+# Ports below the ephemeral range: 20 agents make many outgoing TCP
+# connections, and lib.sh's default range overlaps it.
+BASE_PORT=${BASE_PORT:-$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 100 * 100))}
 . "$(dirname "$0")/lib.sh"
 OP=$WORK/op
 mkdir -p "$OP" "$WORK/recipe/files"
