@@ -41,6 +41,8 @@ agent_config_release(struct agent_config *c)
 	free(c->keyring_path);
 	free(c->state_dir);
 	free(c->root);
+	free(c->backup_age);
+	free(c->backup_size);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -148,6 +150,18 @@ config_set(struct agent_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "root") == 0)
 		return set_str(&c->root, val);
+	if (strcmp(key, "backup_max_age") == 0 ||
+	    strcmp(key, "backup-max-age") == 0) {
+		set_str(&c->backup_age, val);
+		return bucket_retention_parse(c->backup_age, c->backup_size,
+		    &c->backups, err);
+	}
+	if (strcmp(key, "backup_max_size") == 0 ||
+	    strcmp(key, "backup-max-size") == 0) {
+		set_str(&c->backup_size, val);
+		return bucket_retention_parse(c->backup_age, c->backup_size,
+		    &c->backups, err);
+	}
 	if (strcmp(key, "interval") == 0 || strcmp(key, "splay") == 0)
 		return config_seconds(strcmp(key, "interval") == 0 ?
 		    &c->interval_s : &c->splay_s, key, val, err);

@@ -432,6 +432,26 @@ conv_after(struct agent *a, int status)
 		cv->backoff_ms = 0;
 }
 
+/* Keeps the bucket within the retention settings after a run. */
+static void
+backups_prune(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct bucket_prune_stats st;
+	char *dir;
+
+	if (a->cfg.backups.max_age_s == 0 && a->cfg.backups.max_bytes == 0)
+		return;
+	dir = xasprintf("%s/bucket", a->cfg.state_dir);
+	if (bucket_prune_dir(dir, &a->cfg.backups, (long long)(agent_wall_ms() /
+	    1000), &st, &err) < 0)
+		log_warn("cannot prune backups: %s", err.msg);
+	else if (st.entries_dropped > 0)
+		log_info("pruned %zu backups (%zu contents, %llu bytes)",
+		    st.entries_dropped, st.objects_removed, st.bytes_freed);
+	free(dir);
+}
+
 static void
 log_result(struct agent *a, int status)
 {
@@ -482,6 +502,8 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	}
 	log_result(a, status);
 	conv_after(a, status);
+	if (!a->cfg.is_no_enforce)
+		backups_prune(a);
 	agent_tags_push(a, &a->cfg.tags);
 	buf_release(&out);
 	buf_release(&errtext);
