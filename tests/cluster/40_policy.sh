@@ -4,7 +4,8 @@
 # forged and a replayed bundle from a rogue member are refused everywhere
 # (counted in `tlaloc info`, logged with the peer); a node started after
 # the publish gets the policy from a peer; a hand edit of a managed file
-# is undone within a second; a policy that does not compile leaves every
+# is undone within a second; a --no-enforce node reports drift and changes
+# nothing; a policy that does not compile leaves every
 # node on its last good policy, shown failing with file:line.
 # Ports below the ephemeral range: 20 agents make many outgoing TCP
 # connections, and lib.sh's default range overlaps it.
@@ -19,9 +20,10 @@ $T keys operator gen --out "$ROGUE" >/dev/null || fail "rogue key"
 
 root() { echo "$WORK/root$1"; }
 start_node() {
-	mkdir -p "$(root "$1")/etc"
-	start_agent "$1" --trust "$OP/operator.pub" --root "$(root "$1")" \
-	    --join "127.0.0.1:$(port 1)" --splay 0
+	i=$1; shift
+	mkdir -p "$(root "$i")/etc"
+	start_agent "$i" --trust "$OP/operator.pub" --root "$(root "$i")" \
+	    --join "127.0.0.1:$(port 1)" --splay 0 "$@"
 }
 recipe() {
 	cat > "$WORK/recipe/site.lua" <<EOF
@@ -116,15 +118,26 @@ echo "ok: hand edit undone in $(echo "$(date +%s.%N) - $t0" | bc |
 grep -q "drift: '/etc/motd' content changed by hand" "$WORK/n5.log" ||
     fail "drift not logged"
 
+# -- --no-enforce: a node reports drift and changes nothing -------------
+start_node 21 --no-enforce
+echo "local" > "$(root 21)/etc/motd"
+drifting() {
+	$T status --json --state-dir "$(sd 2)" |
+	    grep -q '"name":"n21","addr":"[^"]*","state":"drift"'
+}
+wait_for 20 "n21 (--no-enforce) shown drifting in tlaloc status" drifting
+[ "$(serial_of 21)" = "$S" ] || fail "n21 did not get serial $S"
+[ "$(cat "$(root 21)/etc/motd")" = local ] || fail "n21 enforced"
+
 # -- a policy that does not compile: last good kept, shown failing ------
 echo 'file { path = "/etc/x" content = 1 }' > "$WORK/recipe/site.lua"
 $T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 1)" \
     >/dev/null || fail "publish the broken policy"
 failing() {
 	$T status --json --state-dir "$(sd 9)" | grep -o '"state":"failing"' |
-	    wc -l | grep -qx 20
+	    wc -l | grep -qx 21
 }
-wait_for 20 "all 20 shown failing in tlaloc status" failing
+wait_for 20 "all 21 shown failing in tlaloc status" failing
 $T status --state-dir "$(sd 9)" | grep -q "site.lua:1: " ||
     fail "status lacks file:line"
 all_have $((S + 1)) v2 1 20 || fail "a node lost its last good policy"
