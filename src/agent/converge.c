@@ -82,6 +82,7 @@ struct agent_conv {
 	struct path_state *states;	/* one per path */
 	size_t		 npaths, cap_paths, cap_states;
 	char		 changes[256];	/* refs the last run changed */
+	char		 failures[256];	/* refs that failed in it */
 };
 
 static void conv_start(struct agent *a, const char *why);
@@ -154,30 +155,28 @@ paths_collect(struct agent *a, const char *json)
 	}
 }
 
-/* Lists the refs of resources the run changed, for the log. */
+/* Lists the refs of resources with this result, for the log. */
 static void
-changes_collect(struct agent_conv *cv, const char *json)
+refs_collect(const char *json, const char *result, char *out, size_t size)
 {
 	const char *p = json, *end, *res;
-	size_t used = 0;
+	size_t used = 0, rl = strlen(result);
 
-	cv->changes[0] = '\0';
+	out[0] = '\0';
 	while ((p = strstr(p, "{\"ref\":\"")) != NULL) {
 		p += 8;
 		end = strchr(p, '"');
 		res = strstr(p, "\"result\":\"");
 		if (end == NULL || res == NULL)
 			break;
-		if (strncmp(res + 10, "changed\"", 8) != 0)
+		if (strncmp(res + 10, result, rl) != 0 || res[10 + rl] != '"')
 			continue;
-		if (used + (size_t)(end - p) + 3 >= sizeof(cv->changes)) {
-			snprintf(cv->changes + used, sizeof(cv->changes) - used,
-			    ", ...");
+		if (used + (size_t)(end - p) + 8 >= size) {
+			snprintf(out + used, size - used, ", ...");
 			break;
 		}
-		used += (size_t)snprintf(cv->changes + used,
-		    sizeof(cv->changes) - used, "%s%.*s", used ? ", " : "",
-		    (int)(end - p), p);
+		used += (size_t)snprintf(out + used, size - used, "%s%.*s",
+		    used ? ", " : "", (int)(end - p), p);
 	}
 }
 
@@ -464,7 +463,12 @@ log_result(struct agent *a, int status)
 		log_warn("drift: %u resources differ from policy serial %"
 		    PRIu64 " (%s; not enforcing)", cv->drift, cv->serial,
 		    cv->why);
-	else if (cv->changed > 0 || cv->failed > 0)
+	else if (cv->failed > 0)
+		log_err("converge of policy serial %" PRIu64 " (%s): %u "
+		    "failed (%s), %u changed (%s) in %u ms; retrying in %u s",
+		    cv->serial, cv->why, cv->failed, cv->failures, cv->changed,
+		    cv->changes, cv->dur_ms, cv->backoff_ms / 1000);
+	else if (cv->changed > 0)
 		log_notice("converged policy serial %" PRIu64 " (%s): %u "
 		    "changed, %u failed in %u ms: %s", cv->serial, cv->why,
 		    cv->changed, cv->failed, cv->dur_ms, cv->changes);
@@ -498,10 +502,13 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 		paths_collect(a, out.data);
 		states_record(cv);
 		watches_set(a);
-		changes_collect(cv, out.data);
+		refs_collect(out.data, "changed", cv->changes,
+		    sizeof(cv->changes));
+		refs_collect(out.data, "failed", cv->failures,
+		    sizeof(cv->failures));
 	}
-	log_result(a, status);
 	conv_after(a, status);
+	log_result(a, status);
 	if (!a->cfg.is_no_enforce)
 		backups_prune(a);
 	agent_tags_push(a, &a->cfg.tags);
