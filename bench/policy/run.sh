@@ -4,7 +4,6 @@
 #   bench/policy/run.sh [N] [BUNDLE_BYTES]      default: 50 1000000
 #   PROFILE=lan bench/policy/run.sh             timing profile (local)
 #   IDLE_S=20 bench/policy/run.sh               idle sample length
-#   SERF=1 bench/policy/run.sh                  also N idle serf agents
 #
 # 1. N agents, each with its own --root, join n1 and see N alive members.
 # 2. A recipe dir with a random BUNDLE_BYTES file and a site.lua managing

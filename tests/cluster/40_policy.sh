@@ -5,7 +5,8 @@
 # (counted in `tlaloc info`, logged with the peer); a node started after
 # the publish gets the policy from a peer; a hand edit of a managed file
 # is undone within a second; a --no-enforce node reports drift and changes
-# nothing; a policy that does not compile leaves every
+# nothing; a dead node is shown silent; a policy that does not compile
+# leaves every
 # node on its last good policy, shown failing with file:line.
 # Ports below the ephemeral range: 20 agents make many outgoing TCP
 # connections, and lib.sh's default range overlaps it.
@@ -143,4 +144,12 @@ $T status --state-dir "$(sd 9)" | grep -q "site.lua:1: " ||
 all_have $((S + 1)) v2 1 20 || fail "a node lost its last good policy"
 echo "edited again" > "$(root 6)/etc/motd"
 wait_for 5 "n6 still enforces its last good policy" all_have $((S + 1)) v2 6 6
+
+# -- a dead node is shown silent -------------------------------------------
+kill -9 "$(pid_of 20)"
+silent() {
+	$T status --json --state-dir "$(sd 9)" |
+	    grep -q '"name":"n20","addr":"[^"]*","state":"silent"'
+}
+wait_for 20 "n20, killed, shown silent" silent
 echo "ok: policy test done"
