@@ -15,7 +15,8 @@ static const char agent_usage[] =
     "[--profile lan|wan|local]\n"
     "           [--log-level err|warn|notice|info|debug]\n"
     "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
-    "[--no-enforce]\n";
+    "[--no-enforce]\n"
+    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n";
 
 int
 cmd_agent(int argc, char **argv)
