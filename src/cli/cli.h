@@ -41,6 +41,10 @@ int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
 int	cmd_adopt(int argc, char **argv);
+int	cmd_publish(int argc, char **argv);
+int	cmd_policy(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_converge(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of

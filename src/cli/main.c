@@ -33,6 +33,10 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "info", cmd_info, "agent counters and member counts" },
 	{ "keys", cmd_keys, "generate and rotate cluster keys" },
 	{ "tags", cmd_tags, "set or delete this node's tags" },
+	{ "publish", cmd_publish, "sign a recipe dir and spread it to every node" },
+	{ "policy", cmd_policy, "policy status, list, show, diff and rollback" },
+	{ "status", cmd_status, "every node's last converge, from any node" },
+	{ "converge", cmd_converge, "ask the agent to converge now" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }
