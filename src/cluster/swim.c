@@ -62,6 +62,12 @@ swim_config_lan(struct swim_config *c)
 	c->indirect_k = 3;
 	c->suspicion_mult = 2;
 	c->suspicion_max_mult = 6;
+	/*
+	 * Three independent accusers before the minimum, as in the Lifeguard
+	 * paper: it is what keeps a node frozen for a few seconds alive
+	 * (bench/sim stall A/B).
+	 */
+	c->suspicion_k = 3;
 	c->awareness_max = 8;
 	c->retransmit_mult = 4;
 	c->gossip_interval_ms = 100;
@@ -99,6 +105,8 @@ swim_config_local(struct swim_config *c)
 	swim_config_lan(c);
 	c->probe_timeout_ms = 200;
 	c->suspicion_mult = 3;
+	/* memberlist's local profile: suspicion_mult - 2 confirmations. */
+	c->suspicion_k = 1;
 	c->gossip_interval_ms = 100;
 	c->pushpull_interval_ms = 15000;
 	c->dead_backoff_min_ms = 2000;
@@ -392,15 +400,7 @@ swim_suspicion_timeout(const struct swim *s, uint32_t nconfirm)
 	if (!(s->cfg.lifeguard & SWIM_LG_DYNSUSP))
 		return (uint64_t)min;
 	max = s->cfg.suspicion_max_mult * min;
-	/*
-	 * Expected independent confirmations: suspicion_mult - 2 (at least
-	 * one), as memberlist does, capped by the helpers we ask and by the
-	 * others there are. Waiting for indirect_k of them cost a LAN
-	 * cluster 1-2 s per crash with no false death saved: a live node
-	 * refutes within a gossip round, long before min.
-	 */
-	k = fmin(fmax(1.0, (double)s->cfg.suspicion_mult - 2),
-	    fmin((double)s->cfg.indirect_k, n - 2));
+	k = fmin((double)s->cfg.suspicion_k, n - 2);
 	if (k < 1)
 		return (uint64_t)min;
 	frac = log((double)nconfirm + 1) / log(k + 1);

@@ -76,6 +76,8 @@ struct swim_config {
 	uint32_t	indirect_k;		/* peers asked for ping-req */
 	uint32_t	suspicion_mult;		/* min timeout: mult*log10(N)*pi */
 	uint32_t	suspicion_max_mult;	/* Lifeguard max = this * min */
+	uint32_t	suspicion_k;	/* confirmations that bring the
+					   timeout down to min (>= 1) */
 	uint32_t	awareness_max;		/* LHM ceiling (8) */
 
 	/* Dissemination. */
