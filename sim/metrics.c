@@ -71,7 +71,7 @@ crash_known(struct metrics *m, struct sim_crash *c, uint64_t now)
 
 void
 metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
-    uint32_t about, uint32_t accuser, int about_up, int cut)
+    uint32_t about, uint32_t accuser, int about_up, int stalled, int cut)
 {
 	switch (kind) {
 	case SWIM_EV_FAILED:
@@ -79,8 +79,11 @@ metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
 			crash_known(m, &m->crashes[m->crash_of[about]], now);
 		else if (about_up && cut)
 			m->part_dead++;
-		else if (about_up)
+		else if (about_up) {
 			m->false_dead++;
+			m->false_dead_orig += accuser == viewer;
+			m->stall_dead_orig += accuser == viewer && stalled;
+		}
 		break;
 	case SWIM_EV_SUSPECT:
 		if (about_up && cut)
@@ -88,6 +91,7 @@ metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
 		else if (about_up) {
 			m->false_susp++;
 			m->false_susp_orig += accuser == viewer;
+			m->stall_susp_orig += accuser == viewer && stalled;
 		}
 		break;
 	case SWIM_EV_JOINED:
@@ -156,13 +160,26 @@ metrics_report(const struct metrics *m, FILE *f, double seconds)
 			v[i] = m->joins[i].tall;
 		print_dist(f, "join known to all live      ", v, m->njoins);
 	}
-	fprintf(f, "  false suspicions raised %llu (heard %llu times), "
-	    "false deaths %llu (across a partition: %llu suspicions, "
-	    "%llu deaths)\n", (unsigned long long)m->false_susp_orig,
+	fprintf(f, "  false suspicions: %llu raised (heard %llu times); "
+	    "false deaths: %llu declared (heard %llu times)\n",
+	    (unsigned long long)m->false_susp_orig,
 	    (unsigned long long)m->false_susp,
-	    (unsigned long long)m->false_dead,
-	    (unsigned long long)m->part_susp,
-	    (unsigned long long)m->part_dead);
+	    (unsigned long long)m->false_dead_orig,
+	    (unsigned long long)m->false_dead);
+	if (m->part_susp || m->part_dead)
+		fprintf(f, "  across the partition: %llu suspicions, %llu "
+		    "deaths heard (expected)\n",
+		    (unsigned long long)m->part_susp,
+		    (unsigned long long)m->part_dead);
+	if (m->stall_susp_orig || m->stall_dead_orig)
+		fprintf(f, "    about stalled nodes: %llu raised, %llu "
+		    "declared dead; about healthy nodes: %llu raised, %llu "
+		    "declared dead\n", (unsigned long long)m->stall_susp_orig,
+		    (unsigned long long)m->stall_dead_orig,
+		    (unsigned long long)(m->false_susp_orig -
+		    m->stall_susp_orig),
+		    (unsigned long long)(m->false_dead_orig -
+		    m->stall_dead_orig));
 	if (node_s > 0)
 		fprintf(f, "  per node: udp %.1f B/s in %.2f pkt/s "
 		    "(+%.1f B/s at 68 B/pkt transport overhead), "

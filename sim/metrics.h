@@ -25,6 +25,9 @@ struct metrics {
 	uint64_t	 dgrams, dgram_bytes, max_dgram, tcp_bytes;
 	uint64_t	 false_susp, false_dead, part_susp, part_dead;
 	uint64_t	 false_susp_orig;	/* raised by a failed probe */
+	uint64_t	 false_dead_orig;	/* declared by own timeout */
+	/* About nodes stalled now or in the last 3 s (subset of above). */
+	uint64_t	 stall_susp_orig, stall_dead_orig;
 	struct sim_crash *crashes;
 	size_t		 ncrashes, cap_crashes;
 	struct sim_join	*joins;
@@ -42,10 +45,12 @@ void	metrics_dgram(struct metrics *m, size_t len);
 void	metrics_tcp(struct metrics *m, size_t len);
 void	metrics_crash(struct metrics *m, uint32_t victim, uint64_t now);
 void	metrics_join(struct metrics *m, uint32_t node, uint64_t now);
-/* kind is enum swim_event_kind; about_up: the subject is running; cut:
- * viewer and subject are on two sides of a partition. */
+/* kind is enum swim_event_kind; about_up: the subject is running;
+ * stalled: it is or was stalled in the last 3 s; cut: viewer and subject
+ * are on two sides of a partition. */
 void	metrics_event(struct metrics *m, uint64_t now, uint32_t viewer,
-	    int kind, uint32_t about, uint32_t accuser, int about_up, int cut);
+	    int kind, uint32_t about, uint32_t accuser, int about_up,
+	    int stalled, int cut);
 void	metrics_report(const struct metrics *m, FILE *f, double seconds);
 
 #endif

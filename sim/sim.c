@@ -259,6 +259,8 @@ node_create(struct sim *sim, uint32_t idx)
 		c.suspicion_mult = p->suspicion_mult;
 	if (!p->pushpull)
 		c.pushpull_interval_ms = 0;
+	if (p->pushpull_bps)
+		c.pushpull_bytes_per_s = p->pushpull_bps;
 	c.max_datagram = SWIM_DATAGRAM_MAX;
 	c.max_members = 1u << 20;
 	c.sign = fake_sign;
@@ -320,10 +322,12 @@ outbox_drain(struct sim *sim, uint32_t from)
 		sim->trace = (sim->trace ^ ((uint64_t)from << 32 | about)) *
 		    0x100000001b3ULL;
 		sim->trace = (sim->trace ^ (uint64_t)e->kind) * 0x100000001b3ULL;
+		int valid = about < sim->n_per * sim->nclusters;
+
 		metrics_event(m, sim->now, from, e->kind, about,
-		    id_node(e->other_id),
-		    about < sim->n_per * sim->nclusters &&
-		    sim->nodes[about].up, cut_off(sim, from, about));
+		    id_node(e->other_id), valid && sim->nodes[about].up,
+		    valid && sim->nodes[about].stall_until_us + 3000000 >
+		    sim->now, cut_off(sim, from, about));
 	}
 	swim_outbox_reset(ob);
 }

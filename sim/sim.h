@@ -21,6 +21,7 @@ struct sim_params {
 	int		 ab;		/* also run cluster B, lifeguard off */
 	uint32_t	 suspicion_mult;	/* 0: profile's */
 	int		 pushpull;	/* 0 turns anti-entropy off */
+	uint32_t	 pushpull_bps;	/* 0: profile's budget */
 	int		 warm;		/* start with every node knowing all */
 	/* faults */
 	uint32_t	 crash_at_s, crash_every_s, crashes;

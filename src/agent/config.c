@@ -116,6 +116,8 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		return set_str(&c->config_path, val);
 	if (strcmp(key, "tag") == 0)
 		return agent_tags_apply(&c->tags, val, 0, err);
+	if (strcmp(key, "trust") == 0)
+		return opkey_trust_add_file(&c->trust, val, err);
 	if (strcmp(key, "join") == 0) {
 		if (flag_joins != NULL && !*flag_joins) {
 			joins_clear(c);

@@ -6,7 +6,10 @@
  * comments) and command-line flags, which override the file. The same
  * names are used in both: name, bind, advertise, join (repeatable),
  * keyring, tag (repeatable, k=v), state_dir (flag --state-dir), profile
- * (lan|wan|local), log_level (flag --log-level).
+ * (lan|wan|local), log_level (flag --log-level), trust (repeatable: a file
+ * of operator public keys whose signatures authorize queries that execute
+ * and policy bundles; read when the setting is loaded, so a bad file stops
+ * the start with its file:line).
  *
  * Repeatable settings: joins given as flags replace the file's joins; a
  * tag flag replaces the file's tag with the same key.
@@ -15,6 +18,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "net/opkey.h"
 
 struct tl_err;
 
@@ -33,6 +37,7 @@ struct agent_config {
 	char		*joins[AGENT_JOINS_MAX];
 	size_t		 njoins;
 	struct buf	 tags;		/* "k=v\0k=v\0" (swim's format) */
+	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;
 	int		 log_level;	/* enum log_level */
 };

@@ -6,6 +6,9 @@
 #include "agent/agent_int.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "agent/ctl.h"
 #include "core/err.h"
@@ -170,6 +173,23 @@ ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 
 #define U(x)	((unsigned long long)(x))
 
+/*
+ * Bytes the allocator has handed out and not got back: what the agent
+ * really holds, unlike RSS (pages, shared libraries). 0 when unknown.
+ * XXX(agent): glibc only; the BSDs need their own (jemalloc stats).
+ */
+static unsigned long long
+heap_in_use(void)
+{
+#ifdef __GLIBC__
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+#else
+	return 0;
+#endif
+}
+
 static void
 ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
@@ -214,15 +234,16 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
-	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu}\n" :
+	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
+	    "\"heap_in_use\":%llu}\n" :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
-	    "swim bad packets: %llu\n",
+	    "swim bad packets: %llu\nheap in use: %llu bytes\n",
 	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
-	    U(ss.bad_packets));
+	    U(ss.bad_packets), heap_in_use());
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }

@@ -208,10 +208,12 @@ log_event(const struct swim_event *ev)
 		agent_id_hex(ev->other_id, other);
 		log_warn("member name-conflict name=%s id=%s holder=%s "
 		    "addr=%s", ev->name, id, other, ev->addr);
-	} else if (ev->kind == SWIM_EV_SUSPECT || ev->kind == SWIM_EV_FAILED)
-		log_warn("member %s name=%s id=%s addr=%s incarnation=%u",
-		    ev_names[ev->kind], ev->name, id, ev->addr,
-		    ev->incarnation);
+	} else if (ev->kind == SWIM_EV_SUSPECT || ev->kind == SWIM_EV_FAILED) {
+		agent_id_hex(ev->other_id, other);
+		log_warn("member %s name=%s id=%s addr=%s incarnation=%u "
+		    "by=%s", ev_names[ev->kind], ev->name, id, ev->addr,
+		    ev->incarnation, other);
+	}
 	else
 		log_notice("member %s name=%s id=%s addr=%s incarnation=%u",
 		    ev_names[ev->kind], ev->name, id, ev->addr,

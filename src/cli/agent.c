@@ -11,7 +11,7 @@ static const char agent_usage[] =
     "usage: tlaloc agent [--config FILE] [--name NAME] [--bind ADDR:PORT]\n"
     "           [--advertise ADDR:PORT] [--join ADDR:PORT]... "
     "[--keyring FILE]\n"
-    "           [--tag K=V]... [--state-dir DIR] "
+    "           [--tag K=V]... [--trust OPERATOR.pub]... [--state-dir DIR] "
     "[--profile lan|wan|local]\n"
     "           [--log-level err|warn|notice|info|debug]\n";
 

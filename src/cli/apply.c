@@ -190,7 +190,7 @@ apply_save_report(const char *state, const struct buf *json)
 	struct tl_err err = TL_ERR_INIT;
 	char *path = xasprintf("%s/last_run.json", state);
 
-	if (fileio_write_atomic(path, json->data, json->len, NULL, &err) < 0)
+	if (fileio_write_quick(path, json->data, json->len, &err) < 0)
 		fprintf(stderr, "tlaloc: warning: %s\n", err.msg);
 	free(path);
 }

@@ -10,11 +10,52 @@
 #include <sodium.h>
 
 #include "agent/ctl.h"
+#include "core/err.h"
 #include "net/keyring.h"
+#include "net/opkey.h"
 
 static const char keys_usage[] =
     "tlaloc keys gen | install KEY | use KEY | remove KEY | list [--json]"
-    " [--state-dir DIR]";
+    " [--state-dir DIR]\n"
+    "       tlaloc keys operator gen --out DIR [--comment TEXT]";
+
+/* `keys operator gen`: an operator key pair, written, never printed. */
+static int
+keys_operator(int argc, char **argv)
+{
+	struct tl_err err = TL_ERR_INIT;
+	const char *out = NULL, *comment = NULL;
+	struct opkey_pub pub;
+	char id[OPKEY_ID_HEX];
+
+	if (argc < 3 || strcmp(argv[2], "gen") != 0) {
+		cli_errorf("usage: %s", keys_usage);
+		return 1;
+	}
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(argv[i], "--comment") == 0 && i + 1 < argc)
+			comment = argv[++i];
+		else {
+			cli_errorf("usage: %s", keys_usage);
+			return 1;
+		}
+	}
+	if (out == NULL) {
+		cli_errorf("keys operator gen: --out DIR is required");
+		return 1;
+	}
+	if (opkey_generate(out, comment, &pub, &err) < 0) {
+		cli_errorf("keys operator gen: %s", err.msg);
+		return 1;
+	}
+	opkey_id_hex(pub.id, id);
+	printf("operator key %s\n  secret: %s/operator.key (0600; keep it off "
+	    "the nodes)\n  public: %s/operator.pub (give it to agents with "
+	    "--trust)\n", id, out, out);
+	return 0;
+}
 
 static const struct {
 	const char	*name;
@@ -39,6 +80,8 @@ cmd_keys(int argc, char **argv)
 		cli_errorf("usage: %s", keys_usage);
 		return 1;
 	}
+	if (strcmp(argv[1], "operator") == 0)
+		return keys_operator(argc, argv);
 	if (strcmp(argv[1], "gen") == 0) {
 		keyring_generate(key);
 		keyring_key_b64(key, b64);

@@ -64,7 +64,7 @@ swim_config_lan(struct swim_config *c)
 	c->suspicion_max_mult = 6;
 	c->awareness_max = 8;
 	c->retransmit_mult = 4;
-	c->gossip_interval_ms = 200;
+	c->gossip_interval_ms = 100;
 	c->gossip_nodes = 3;
 	c->gossip_to_dead_ms = 30000;
 	c->broadcast_queue_max = 4096;

@@ -198,6 +198,7 @@ struct swim {
 	uint64_t	 next_probe_ms, next_gossip_ms, next_pushpull_ms;
 	uint64_t	 next_retry_ms, next_seed_ms, last_revive_pp_ms;
 	int		 started;
+	uint32_t	 pp_entry_bytes;	/* measured by the last encode */
 
 	uint8_t		 tmp_id[SWIM_ID_LEN];	/* self, until signed */
 	char		 tmp_name[SWIM_NAME_MAX + 1];

@@ -139,7 +139,8 @@ static void
 revive_pushpull(struct swim *s, struct swim_io *io, uint32_t idx)
 {
 	if (s->cfg.pushpull_interval_ms == 0 ||
-	    io->now_ms < s->last_revive_pp_ms + s->cfg.pushpull_interval_ms / 3)
+	    io->now_ms < s->last_revive_pp_ms +
+	    2 * (uint64_t)s->cfg.probe_interval_ms)
 		return;
 	s->last_revive_pp_ms = io->now_ms;
 	swim_out_pushpull(s, io, s->m[idx].st->addr, 0);

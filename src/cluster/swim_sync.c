@@ -35,6 +35,8 @@
 void
 swim_pushpull_encode(struct swim *s, int is_join, struct buf *out)
 {
+	size_t start = out->len;
+
 	codec_put_uint(out, SYNC_VERSION);
 	codec_put_bool(out, is_join);
 	codec_put_array(out, s->n);
@@ -46,6 +48,7 @@ swim_pushpull_encode(struct swim *s, int is_join, struct buf *out)
 		codec_put_uint(out, mb->status);
 		codec_put_uint(out, mb->inc);
 	}
+	s->pp_entry_bytes = (uint32_t)((out->len - start) / s->n);
 }
 
 static int

@@ -30,8 +30,8 @@ pushpull_period(const struct swim *s, struct swim_io *io)
 	if (n > 32)
 		t *= ceil(log2(n) - 5) + 1;
 	if (s->cfg.pushpull_bytes_per_s > 0)
-		t = fmax(t, 4 * n * PP_ENTRY_BYTES * 1000 /
-		    s->cfg.pushpull_bytes_per_s);
+		t = fmax(t, 4 * n * (s->pp_entry_bytes ? s->pp_entry_bytes :
+		    PP_ENTRY_BYTES) * 1000 / s->cfg.pushpull_bytes_per_s);
 	/* +-25% so nodes that started together drift apart. */
 	return (uint64_t)(t * (0.75 + 0.5 * tl_rng_unit(io->rng)));
 }

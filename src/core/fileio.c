@@ -84,9 +84,26 @@ fileio_sync_parent(const char *path, struct tl_err *err)
 	return r;
 }
 
+static int fileio_write_tmp(const char *path, const void *data, size_t len,
+    const struct fileio_meta *meta, int sync, struct tl_err *err);
+
 int
 fileio_write_atomic(const char *path, const void *data, size_t len,
     const struct fileio_meta *meta, struct tl_err *err)
+{
+	return fileio_write_tmp(path, data, len, meta, 1, err);
+}
+
+int
+fileio_write_quick(const char *path, const void *data, size_t len,
+    struct tl_err *err)
+{
+	return fileio_write_tmp(path, data, len, NULL, 0, err);
+}
+
+static int
+fileio_write_tmp(const char *path, const void *data, size_t len,
+    const struct fileio_meta *meta, int sync, struct tl_err *err)
 {
 	char *dir = path_dirname(path);
 	const char *base = strrchr(path, '/');
@@ -117,7 +134,7 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 		r = tl_err_sys(err, TL_EIO, "cannot set the mode of '%s'", path);
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		r = tl_err_sys(err, TL_EIO, "cannot sync '%s'", path);
 		goto fail;
 	}
@@ -128,7 +145,7 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 		goto fail;
 	}
 	free(tmp);
-	return fileio_sync_parent(path, err);
+	return sync ? fileio_sync_parent(path, err) : 0;
 fail:
 	if (fd >= 0)
 		close(fd);

@@ -32,6 +32,15 @@ int	fileio_read(const char *path, size_t max, struct buf *out,
 int	fileio_write_atomic(const char *path, const void *data, size_t len,
 	    const struct fileio_meta *meta, struct tl_err *err);
 
+/*
+ * Like fileio_write_atomic without the fsyncs: readers still see the old
+ * or the new content, but after a power cut the new file may be empty.
+ * For data that is cheap to lose and written often (the last run report),
+ * where two fsyncs would dominate a no-op run.
+ */
+int	fileio_write_quick(const char *path, const void *data, size_t len,
+	    struct tl_err *err);
+
 /* Creates path and its missing parents with mode; an existing dir is fine. */
 int	fileio_mkdirs(const char *path, mode_t mode, struct tl_err *err);
 

@@ -43,7 +43,7 @@ struct replay_ent {
 struct replay {
 	struct replay_ent *fifo;	/* cap entries, in arrival order */
 	size_t		 cap, head, n;	/* head: oldest */
-	size_t		 max;		/* cap grows up to this */
+	size_t		 min, max;	/* cap moves between these */
 	uint32_t	*tab;		/* open addressing: fifo index + 1 */
 	size_t		 tabcap;	/* power of two, >= 2 * cap */
 	uint32_t	 window_ms;
@@ -70,19 +70,24 @@ replay_new(size_t cap, size_t max, uint32_t window_ms)
 
 	TL_ASSERT(cap > 0 && cap <= max && max < UINT32_MAX / 4);
 	replay_alloc(rp, cap);
+	rp->min = cap;
 	rp->max = max;
 	rp->window_ms = window_ms;
 	return rp;
 }
 
-/* Doubles the cache, keeping arrival order. */
+/*
+ * Moves the cache to cap entries (>= n), keeping arrival order. It
+ * doubles when full and halves when under a quarter full, so a burst
+ * (a join storm) does not pin its memory for good.
+ */
 static void
-replay_grow(struct replay *rp)
+replay_resize(struct replay *rp, size_t cap)
 {
 	struct replay old = *rp;
-	size_t cap = rp->cap * 2 > rp->max ? rp->max : rp->cap * 2;
 	int found;
 
+	TL_ASSERT(cap >= old.n);
 	replay_alloc(rp, cap);
 	rp->head = 0;
 	for (size_t i = 0; i < old.n; i++) {
@@ -178,7 +183,11 @@ replay_check(struct replay *rp, const uint8_t nonce[PKT_NONCE_LEN],
 	if (found)
 		return TL_EEXIST;
 	if (rp->n == rp->cap && rp->cap < rp->max) {
-		replay_grow(rp);
+		replay_resize(rp, rp->cap * 2 > rp->max ? rp->max :
+		    rp->cap * 2);
+		slot = replay_slot(rp, key, &found);
+	} else if (rp->n < rp->cap / 4 && rp->cap / 2 >= rp->min) {
+		replay_resize(rp, rp->cap / 2);
 		slot = replay_slot(rp, key, &found);
 	}
 	if (rp->n == rp->cap) {

@@ -30,8 +30,9 @@
  * Replays: an opened packet must be fresh (|sent_ms - now| <= window) and
  * its nonce must not be in the replay cache, a bounded FIFO of the nonces
  * of recently accepted packets (a 64-bit prefix of each; random 192-bit
- * nonces do not collide). The cache covers the freshness window and
- * doubles when full, up to a hard maximum; past that, the oldest entry is
+ * nonces do not collide). The cache covers the freshness window,
+ * doubles when full (up to a hard maximum) and halves when under a
+ * quarter full (down to its start size); past the maximum, the oldest entry is
  * evicted and the "horizon" rises to its send time: from then on packets
  * sent at or before the horizon are refused as stale, so an evicted nonce
  * can never be accepted twice. The costs: clocks must agree within the
@@ -63,7 +64,10 @@ enum pkt_type {
 
 enum pkt_part_kind {
 	PKT_PART_SWIM = 1,	/* a swim datagram, handed to swim */
-	PKT_PART_KEYS = 2	/* keyring operation (agent/keys.c) */
+	PKT_PART_KEYS = 2,	/* keyring operation (agent/keys.c) */
+	PKT_PART_BCAST = 3,	/* user broadcast: channels, queries */
+	PKT_PART_PACK = 4,	/* pack election and leases */
+	PKT_PART_POLICY = 5	/* policy announcements and status */
 };
 
 /* Why packets were dropped; the agent shows these in `tlaloc info`. */

@@ -12,17 +12,14 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "core/rd.h"
 #include "core/xalloc.h"
 
 static void
 apt_query_argv(struct argv *a, const char *const *names, size_t n)
 {
-	argv_add(a, "dpkg-query");
-	argv_add(a, "-W");
-	argv_add(a, "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n");
-	for (size_t i = 0; i < n; i++)
-		argv_add(a, names[i]);
+	argv_addv(a, (const char *const[]){ "dpkg-query", "-W",
+	    "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", NULL });
+	argv_addn(a, names, n);
 }
 
 /* Splits line at tabs into up to max fields (borrowed, NUL-terminated
@@ -44,8 +41,9 @@ split_tabs(char *line, char **f, size_t max)
 /* One line: "name<TAB>ii <TAB>1.2-3". The second letter of the status
  * abbreviation is dpkg's current state. */
 static void
-apt_parse_line(char *line, struct pkg_set *set)
+apt_query_line(char *line, void *arg)
 {
+	struct pkg_set *set = arg;
 	struct pkg_state *p;
 	char *f[3];
 	char st;
@@ -72,84 +70,69 @@ static int
 apt_parse_query(const char *out, size_t len, struct pkg_set *set,
     struct tl_err *err)
 {
-	struct rd rd;
-	const uint8_t *p;
-	size_t n;
-
 	(void)err;
-	rd_init(&rd, out, len);
-	while (rd_left(&rd) > 0) {
-		char *line;
-
-		rd_until(&rd, '\n', &p, &n, NULL);
-		line = xstrndup((const char *)p, n);
-		apt_parse_line(line, set);
-		free(line);
-	}
+	prov_each_line(out, len, apt_query_line, set);
 	return 0;
 }
 
 static void
 apt_candidate_argv(struct argv *a, const char *const *names, size_t n)
 {
-	argv_add(a, "apt-cache");
-	argv_add(a, "policy");
-	for (size_t i = 0; i < n; i++)
-		argv_add(a, names[i]);
+	argv_addv(a, (const char *const[]){ "apt-cache", "policy", NULL });
+	argv_addn(a, names, n);
 }
+
+struct apt_policy {
+	struct pkg_set		*set;
+	struct pkg_state	*cur;	/* the package of the lines read */
+};
 
 /*
  *   nginx:
  *     Installed: (none)
  *     Candidate: 1.22.1-9
  *     Version table: ...
- * A name apt does not know is missing from stdout; stderr says
- * "N: Unable to locate package nosuch".
  */
+static void
+apt_policy_line(char *line, void *arg)
+{
+	struct apt_policy *ap = arg;
+	struct pkg_state *cur = ap->cur;
+	size_t n = strlen(line);
+
+	if (n > 1 && line[0] != ' ' && line[n - 1] == ':') {
+		line[n - 1] = '\0';
+		ap->cur = pkg_set_get(ap->set, line, 1);
+	} else if (cur != NULL && strncmp(line, "  Candidate: ", 13) == 0) {
+		free(cur->candidate);
+		cur->candidate = strcmp(line + 13, "(none)") == 0 ? NULL :
+		    xstrdup(line + 13);
+		if (cur->candidate == NULL && cur->installed == NULL)
+			cur->is_unknown = 1;
+	}
+}
+
+/* "N: Unable to locate package nosuch" */
+static void
+apt_unknown_line(char *line, void *arg)
+{
+	static const char unable[] = "Unable to locate package ";
+	const char *at = strstr(line, unable);
+
+	if (at != NULL)
+		pkg_set_unknown(arg, at + sizeof(unable) - 1, line);
+}
+
+/* A name apt does not know is missing from stdout; stderr says so. */
 static int
 apt_parse_candidates(const char *out, size_t len, const char *errout,
     size_t errlen, struct pkg_set *set, struct tl_err *err)
 {
-	static const char unable[] = "Unable to locate package ";
-	struct pkg_state *cur = NULL;
-	struct rd rd;
-	const uint8_t *p;
-	size_t n;
+	struct apt_policy ap = { set, NULL };
 
 	(void)err;
-	rd_init(&rd, out, len);
-	while (rd_left(&rd) > 0) {
-		char *line;
-
-		rd_until(&rd, '\n', &p, &n, NULL);
-		line = xstrndup((const char *)p, n);
-		if (n > 1 && line[0] != ' ' && line[n - 1] == ':') {
-			line[n - 1] = '\0';
-			cur = pkg_set_get(set, line, 1);
-		} else if (cur != NULL && strncmp(line, "  Candidate: ", 13) ==
-		    0) {
-			free(cur->candidate);
-			cur->candidate = strcmp(line + 13, "(none)") == 0 ?
-			    NULL : xstrdup(line + 13);
-			if (cur->candidate == NULL && cur->installed == NULL)
-				cur->is_unknown = 1;
-		}
-		free(line);
-	}
-	rd_init(&rd, errout, errlen);
-	while (rd_left(&rd) > 0) {
-		char *line, *at;
-
-		rd_until(&rd, '\n', &p, &n, NULL);
-		line = xstrndup((const char *)p, n);
-		if ((at = strstr(line, unable)) != NULL) {
-			cur = pkg_set_get(set, at + sizeof(unable) - 1, 1);
-			cur->is_unknown = 1;
-			free(cur->unknown_msg);
-			cur->unknown_msg = xstrdup(line);
-		}
-		free(line);
-	}
+	prov_each_line(out, len, apt_policy_line, &ap);
+	prov_each_line(errout, errlen, apt_unknown_line, set);
 	return 0;
 }
 
@@ -177,10 +160,8 @@ apt_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
 			argv_addf(a, "%s-", w[i].name);
 		else if (w[i].op == PKG_PURGE)
 			argv_addf(a, "%s_", w[i].name);
-		else if (w[i].version != NULL)
-			argv_addf(a, "%s=%s", w[i].name, w[i].version);
 		else
-			argv_add(a, w[i].name);
+			prov_add_want(a, &w[i], "=");
 	}
 	return 1;
 }

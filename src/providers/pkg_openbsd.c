@@ -9,34 +9,27 @@
  */
 #include "providers.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-#include "core/xalloc.h"
 
 static void
 obsd_query_argv(struct argv *a, const char *const *names, size_t n)
 {
 	(void)names;
 	(void)n;
-	argv_add(a, "pkg_info");
-	argv_add(a, "-q");
+	argv_addv(a, (const char *const[]){ "pkg_info", "-q", NULL });
 }
 
 static void
 obsd_line(char *line, void *arg)
 {
-	struct pkg_set *set = arg;
 	char *name, *version;
-	struct pkg_state *p;
 
 	line[strcspn(line, " \t")] = '\0';
 	if (prov_split_name_version(line, 1, &name, &version) < 0)
 		return;
-	p = pkg_set_get(set, name, 1);
-	free(p->installed);
-	p->installed = xstrdup(version);
+	pkg_lines_put(arg, name, version);
 }
 
 static int
@@ -44,45 +37,20 @@ obsd_parse_query(const char *out, size_t len, struct pkg_set *set,
     struct tl_err *err)
 {
 	(void)err;
-	prov_each_line(out, len, obsd_line, set);
-	return 0;
+	return pkg_lines_parse(out, len, set, 0, obsd_line);
 }
+
+static const struct prov_txn_words obsd_words = {
+	.install = (const char *const[]){ "pkg_add", "-I", "-u", NULL },
+	.remove = (const char *const[]){ "pkg_delete", "-I", NULL },
+	.version_sep = "-",
+};
 
 static int
 obsd_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
     unsigned lock_s)
 {
-	int ncmd = 0, have_in = 0, have_out = 0;
-
-	(void)lock_s;
-	for (size_t i = 0; i < n; i++) {
-		have_in |= w[i].op == PKG_INSTALL;
-		have_out |= w[i].op != PKG_INSTALL;
-	}
-	if (have_in) {
-		argv_add(&cmds[ncmd], "pkg_add");
-		argv_add(&cmds[ncmd], "-I");
-		argv_add(&cmds[ncmd], "-u");
-		for (size_t i = 0; i < n; i++) {
-			if (w[i].op != PKG_INSTALL)
-				continue;
-			if (w[i].version != NULL)
-				argv_addf(&cmds[ncmd], "%s-%s", w[i].name,
-				    w[i].version);
-			else
-				argv_add(&cmds[ncmd], w[i].name);
-		}
-		ncmd++;
-	}
-	if (have_out) {
-		argv_add(&cmds[ncmd], "pkg_delete");
-		argv_add(&cmds[ncmd], "-I");
-		for (size_t i = 0; i < n; i++)
-			if (w[i].op != PKG_INSTALL)
-				argv_add(&cmds[ncmd], w[i].name);
-		ncmd++;
-	}
-	return ncmd;
+	return prov_txn_split(cmds, w, n, lock_s, &obsd_words);
 }
 
 const struct pkg_provider pkg_openbsd = {

@@ -7,48 +7,41 @@
  */
 #include "providers.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-#include "core/xalloc.h"
 
 static void
 rpm_query_argv(struct argv *a, const char *const *names, size_t n)
 {
-	argv_add(a, "rpm");
-	argv_add(a, "-q");
-	argv_add(a, "--qf");
-	argv_add(a, "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n");
-	for (size_t i = 0; i < n; i++)
-		argv_add(a, names[i]);
+	argv_addv(a, (const char *const[]){ "rpm", "-q", "--qf",
+	    "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n", NULL });
+	argv_addn(a, names, n);
 }
 
-/* "(none):1.2-1" -> "1.2-1"; "2:1.2-1" stays. */
-static char *
+/* "(none):1.2-1" -> "1.2-1"; "2:1.2-1" stays. Borrowed from s. */
+static const char *
 rpm_evr(const char *s)
 {
 	if (strncmp(s, "(none):", 7) == 0)
-		s += 7;
-	else if (strncmp(s, "0:", 2) == 0)
-		s += 2;
-	return xstrdup(s);
+		return s + 7;
+	if (strncmp(s, "0:", 2) == 0)
+		return s + 2;
+	return s;
 }
 
+/* "name<TAB>epoch:version-release", from rpm -q and repoquery alike;
+ * rpm -q says "package x is not installed" for the others. Several
+ * installed versions (kernels): the last one wins. */
 static void
-rpm_query_line(char *line, void *arg)
+rpm_line(char *line, void *arg)
 {
-	struct pkg_set *set = arg;
 	char *tab = strchr(line, '\t');
-	struct pkg_state *p;
 
 	if (tab == NULL)
-		return;		/* "package x is not installed" */
+		return;
 	*tab = '\0';
-	p = pkg_set_get(set, line, 1);
-	/* Several installed versions (kernels): the last one wins. */
-	free(p->installed);
-	p->installed = rpm_evr(tab + 1);
+	pkg_lines_put(arg, line, rpm_evr(tab + 1));
 }
 
 static int
@@ -56,47 +49,24 @@ rpm_parse_query(const char *out, size_t len, struct pkg_set *set,
     struct tl_err *err)
 {
 	(void)err;
-	prov_each_line(out, len, rpm_query_line, set);
-	return 0;
+	return pkg_lines_parse(out, len, set, 0, rpm_line);
 }
 
 static void
 dnf_candidate_argv(struct argv *a, const char *const *names, size_t n)
 {
-	argv_add(a, "dnf");
-	argv_add(a, "-q");
-	argv_add(a, "repoquery");
-	argv_add(a, "--latest-limit=1");
-	argv_add(a, "--qf");
-	argv_add(a, "%{name}\\t%{epoch}:%{version}-%{release}");
-	for (size_t i = 0; i < n; i++)
-		argv_add(a, names[i]);
+	argv_addv(a, (const char *const[]){ "dnf", "-q", "repoquery",
+	    "--latest-limit=1", "--qf",
+	    "%{name}\\t%{epoch}:%{version}-%{release}", NULL });
+	argv_addn(a, names, n);
 }
 
 static void
 yum_candidate_argv(struct argv *a, const char *const *names, size_t n)
 {
-	argv_add(a, "repoquery");
-	argv_add(a, "-q");
-	argv_add(a, "--qf");
-	argv_add(a, "%{name}\\t%{epoch}:%{version}-%{release}");
-	for (size_t i = 0; i < n; i++)
-		argv_add(a, names[i]);
-}
-
-static void
-rpm_candidate_line(char *line, void *arg)
-{
-	struct pkg_set *set = arg;
-	char *tab = strchr(line, '\t');
-	struct pkg_state *p;
-
-	if (tab == NULL)
-		return;
-	*tab = '\0';
-	p = pkg_set_get(set, line, 1);
-	free(p->candidate);
-	p->candidate = rpm_evr(tab + 1);
+	argv_addv(a, (const char *const[]){ "repoquery", "-q", "--qf",
+	    "%{name}\\t%{epoch}:%{version}-%{release}", NULL });
+	argv_addn(a, names, n);
 }
 
 /* repoquery prints nothing for a name no repository has. */
@@ -107,64 +77,36 @@ rpm_parse_candidates(const char *out, size_t len, const char *errout,
 	(void)errout;
 	(void)errlen;
 	(void)err;
-	prov_each_line(out, len, rpm_candidate_line, set);
-	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].candidate == NULL && set->v[i].installed == NULL)
-			set->v[i].is_unknown = 1;
+	pkg_lines_parse(out, len, set, 1, rpm_line);
+	pkg_set_mark_unknown(set);
 	return 0;
 }
 
-static int
-rpm_txn(const char *tool, struct argv cmds[2], const struct pkg_want *w,
-    size_t n)
-{
-	int ncmd = 0, have_in = 0, have_out = 0;
+/* No lock flag: rpm waits for its own database lock. */
+static const struct prov_txn_words dnf_words = {
+	.install = (const char *const[]){ "dnf", "-y", "install", NULL },
+	.remove = (const char *const[]){ "dnf", "-y", "remove", NULL },
+	.version_sep = "-",
+};
 
-	for (size_t i = 0; i < n; i++) {
-		have_in |= w[i].op == PKG_INSTALL;
-		have_out |= w[i].op != PKG_INSTALL;
-	}
-	if (have_in) {
-		argv_add(&cmds[ncmd], tool);
-		argv_add(&cmds[ncmd], "-y");
-		argv_add(&cmds[ncmd], "install");
-		for (size_t i = 0; i < n; i++) {
-			if (w[i].op != PKG_INSTALL)
-				continue;
-			if (w[i].version != NULL)
-				argv_addf(&cmds[ncmd], "%s-%s", w[i].name,
-				    w[i].version);
-			else
-				argv_add(&cmds[ncmd], w[i].name);
-		}
-		ncmd++;
-	}
-	if (have_out) {
-		argv_add(&cmds[ncmd], tool);
-		argv_add(&cmds[ncmd], "-y");
-		argv_add(&cmds[ncmd], "remove");
-		for (size_t i = 0; i < n; i++)
-			if (w[i].op != PKG_INSTALL)
-				argv_add(&cmds[ncmd], w[i].name);
-		ncmd++;
-	}
-	return ncmd;
-}
+static const struct prov_txn_words yum_words = {
+	.install = (const char *const[]){ "yum", "-y", "install", NULL },
+	.remove = (const char *const[]){ "yum", "-y", "remove", NULL },
+	.version_sep = "-",
+};
 
 static int
 dnf_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
     unsigned lock_s)
 {
-	(void)lock_s;
-	return rpm_txn("dnf", cmds, w, n);
+	return prov_txn_split(cmds, w, n, lock_s, &dnf_words);
 }
 
 static int
 yum_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
     unsigned lock_s)
 {
-	(void)lock_s;
-	return rpm_txn("yum", cmds, w, n);
+	return prov_txn_split(cmds, w, n, lock_s, &yum_words);
 }
 
 const struct pkg_provider pkg_dnf = {

@@ -46,6 +46,13 @@ argv_addv(struct argv *a, const char *const *v)
 }
 
 void
+argv_addn(struct argv *a, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		argv_add(a, v[i]);
+}
+
+void
 argv_release(struct argv *a)
 {
 	for (size_t i = 0; i < a->n; i++)
@@ -319,6 +326,90 @@ pkg_set_release(struct pkg_set *s)
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+void
+pkg_set_mark_unknown(struct pkg_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].candidate == NULL && s->v[i].installed == NULL)
+			s->v[i].is_unknown = 1;
+}
+
+void
+pkg_set_unknown(struct pkg_set *s, const char *name, const char *msg)
+{
+	struct pkg_state *p = pkg_set_get(s, name, 1);
+
+	p->is_unknown = 1;
+	free(p->unknown_msg);
+	p->unknown_msg = xstrdup(msg);
+}
+
+int
+pkg_lines_parse(const char *text, size_t len, struct pkg_set *set,
+    int is_candidate, void (*fn)(char *line, void *arg))
+{
+	struct pkg_lines l = { set, is_candidate };
+
+	prov_each_line(text, len, fn, &l);
+	return 0;
+}
+
+struct pkg_state *
+pkg_lines_put(struct pkg_lines *l, const char *name, const char *version)
+{
+	struct pkg_state *p = pkg_set_get(l->set, name, 1);
+	char **slot = l->is_candidate ? &p->candidate : &p->installed;
+
+	free(*slot);
+	*slot = xstrdup(version);
+	return p;
+}
+
+void
+prov_add_want(struct argv *a, const struct pkg_want *w,
+    const char *version_sep)
+{
+	if (w->version != NULL && version_sep != NULL)
+		argv_addf(a, "%s%s%s", w->name, version_sep, w->version);
+	else
+		argv_add(a, w->name);
+}
+
+/* Adds one command of prov_txn_split: words, then the names of w that
+ * install (is_install), with their versions, or go, by name alone. */
+static void
+prov_txn_command(struct argv *a, const struct pkg_want *w, size_t n,
+    unsigned lock_s, const struct prov_txn_words *words, int is_install)
+{
+	const char *const *v = is_install ? words->install : words->remove;
+
+	argv_add(a, v[0]);
+	if (words->lock_flag != NULL)
+		argv_addf(a, "%s%u", words->lock_flag, lock_s);
+	argv_addv(a, v + 1);
+	for (size_t i = 0; i < n; i++)
+		if ((w[i].op == PKG_INSTALL) == is_install)
+			prov_add_want(a, &w[i], is_install ?
+			    words->version_sep : NULL);
+}
+
+int
+prov_txn_split(struct argv cmds[2], const struct pkg_want *w, size_t n,
+    unsigned lock_s, const struct prov_txn_words *words)
+{
+	int ncmd = 0, have_in = 0, have_out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		have_in |= w[i].op == PKG_INSTALL;
+		have_out |= w[i].op != PKG_INSTALL;
+	}
+	if (have_in)
+		prov_txn_command(&cmds[ncmd++], w, n, lock_s, words, 1);
+	if (have_out)
+		prov_txn_command(&cmds[ncmd++], w, n, lock_s, words, 0);
+	return ncmd;
 }
 
 const struct pkg_provider *const pkg_providers[] = {

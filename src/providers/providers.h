@@ -37,6 +37,8 @@ void	argv_addf(struct argv *a, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Adds every string of a NULL-terminated list. */
 void	argv_addv(struct argv *a, const char *const *v);
+/* Adds v[0..n). */
+void	argv_addn(struct argv *a, const char *const *v, size_t n);
 void	argv_release(struct argv *a);
 /* "apt-get -y install a b", for reports and messages; caller frees. */
 char	*argv_join(const struct argv *a);
@@ -179,6 +181,63 @@ const struct pkg_provider *pkg_provider_detect(const char *root);
 /* Backends, exposed for the unit tests. */
 extern const struct pkg_provider pkg_apt, pkg_dnf, pkg_yum, pkg_apk,
     pkg_pacman, pkg_freebsd, pkg_openbsd;
+
+/* What the backends share. */
+
+/* A parser of "one package per line" output: the set it fills, and which
+ * version the lines give. The arg of its prov_each_line callback. */
+struct pkg_lines {
+	struct pkg_set	*set;
+	int		 is_candidate;	/* candidates, else installed ones */
+};
+
+/* Calls fn(line, struct pkg_lines *) on every line of text, for set and
+ * is_candidate. Returns 0: a line fn cannot read is skipped. */
+int	pkg_lines_parse(const char *text, size_t len, struct pkg_set *set,
+	    int is_candidate, void (*fn)(char *line, void *arg));
+
+/* Sets name's installed or candidate version (as l says) to a copy of
+ * version, replacing the one before (the last line wins), adding name
+ * when missing. Returns the entry, borrowed until the set changes. */
+struct pkg_state *pkg_lines_put(struct pkg_lines *l, const char *name,
+	    const char *version);
+
+/* Marks unknown every entry with neither an installed nor a candidate
+ * version: for tools that print nothing for a name no repository has. */
+void	pkg_set_mark_unknown(struct pkg_set *s);
+
+/* Marks name unknown (adding it when missing), with msg, the tool's own
+ * words, copied as its unknown_msg. */
+void	pkg_set_unknown(struct pkg_set *s, const char *name, const char *msg);
+
+/* How a tool that installs with one command and removes with another (all
+ * but apt) spells them: "apk --wait=30 add --upgrade a b=1.2" then
+ * "apk --wait=30 del c". */
+struct prov_txn_words {
+	const char *const *install;	/* program, then its words before the
+					   names; NULL-terminated */
+	const char *const *remove;	/* the same for PKG_REMOVE and
+					   PKG_PURGE (no tool but apt purges) */
+	const char	  *lock_flag;	/* "--wait=": lock_s appended to it,
+					   right after the program in both
+					   commands; NULL: the tool has none */
+	const char	  *version_sep;	/* "=": "name=1.2"; NULL: the tool
+					   takes no version (pacman) */
+};
+
+/*
+ * Builds a txn_argv from words: the install command in cmds[0] when any
+ * of w[0..n) is PKG_INSTALL, then the remove command when any is not, each
+ * with its names in the order of w (removals by name alone). Returns how
+ * many commands (0 to 2).
+ */
+int	prov_txn_split(struct argv cmds[2], const struct pkg_want *w,
+	    size_t n, unsigned lock_s, const struct prov_txn_words *words);
+
+/* Adds w's name to a, as name, version_sep and version when w wants a
+ * version and version_sep is not NULL. */
+void	prov_add_want(struct argv *a, const struct pkg_want *w,
+	    const char *version_sep);
 
 /* ------------------------------------------------------------------ */
 /* services */

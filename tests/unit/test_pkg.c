@@ -178,6 +178,64 @@ TEST(pkg_apk_freebsd_openbsd_samples)
 	free(ob);
 }
 
+/* Real apk output found in public sources (captures/README.md). The
+ * WARNING lines are apk's stderr, pasted with stdout as the terminal
+ * showed them; the one package is a virtual one, without -rN. */
+TEST(pkg_apk_parses_real_apk_info_v)
+{
+	char *apk = capture("apk-info-v.real");
+	struct pkg_set s = { 0 };
+
+	ASSERT_EQ(pkg_apk.parse_query(apk, strlen(apk), &s, NULL), 0);
+	ASSERT_EQ(s.n, 1);
+	ASSERT_STR_EQ(installed(&s, ".python-rundeps"), "20240627.001414");
+	ASSERT(pkg_set_get(&s, "WARNING:", 0) == NULL);
+	pkg_set_release(&s);
+	free(apk);
+}
+
+/* `apk -vv info | sort` (the -v lines with " - description" added). */
+TEST(pkg_apk_parses_real_apk_info_vv)
+{
+	char *apk = capture("apk-info-vv.real");
+	struct pkg_set s = { 0 };
+
+	ASSERT_EQ(pkg_apk.parse_query(apk, strlen(apk), &s, NULL), 0);
+	ASSERT_EQ(s.n, 58);
+	ASSERT_STR_EQ(installed(&s, "acct"), "6.6.2-r0");
+	ASSERT_STR_EQ(installed(&s, "apk-tools"), "2.6.8-r1");
+	ASSERT_STR_EQ(installed(&s, "c-client"), "2007f-r4");
+	ASSERT_STR_EQ(installed(&s, "kmod"), "23-r1");
+	ASSERT_STR_EQ(installed(&s, "libcrypto1.0"), "1.0.2j-r2");
+	ASSERT_STR_EQ(installed(&s, "libressl2.4-libcrypto"), "2.4.4-r0");
+	ASSERT_STR_EQ(installed(&s, "libstdc++"), "6.2.1-r1");
+	ASSERT_STR_EQ(installed(&s, "openssh-sftp-server"), "7.4_p1-r0");
+	ASSERT_STR_EQ(installed(&s, "syslinux"), "6.04_pre1-r0");
+	ASSERT_STR_EQ(installed(&s, "zlib"), "1.2.8-r2");
+	ASSERT_STR_EQ(installed(&s, "openssh"), "7.4_p1-r0");
+	pkg_set_release(&s);
+	free(apk);
+}
+
+/* Real OpenBSD `pkg_info` (-a) output: `pkg_info -q` prints the same
+ * first column without the comment. */
+TEST(pkg_openbsd_parses_real_pkg_info)
+{
+	char *ob = capture("openbsd-pkg_info.real");
+	struct pkg_set s = { 0 };
+
+	ASSERT_EQ(pkg_openbsd.parse_query(ob, strlen(ob), &s, NULL), 0);
+	ASSERT_EQ(s.n, 10);
+	ASSERT_STR_EQ(installed(&s, "bash"), "3.1.17");
+	ASSERT_STR_EQ(installed(&s, "gettext"), "0.14.5p1");
+	ASSERT_STR_EQ(installed(&s, "libiconv"), "1.9.2p3");
+	ASSERT_STR_EQ(installed(&s, "python"), "2.4.3p0");
+	ASSERT_STR_EQ(installed(&s, "vim"), "7.0.42-no_x11");
+	ASSERT_STR_EQ(installed(&s, "wget"), "1.10.2p0");
+	pkg_set_release(&s);
+	free(ob);
+}
+
 TEST(pkg_split_name_version)
 {
 	char s1[] = "py3-foo-1.2-r0", s2[] = "bash-5.2.26", s3[] = "noversion";

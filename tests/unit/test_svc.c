@@ -54,6 +54,52 @@ TEST(svc_rcctl_and_openrc_lists)
 	free(o);
 }
 
+/* Real captures found in public sources (captures/README.md). */
+TEST(svc_freebsd_rcconf_real)
+{
+	char *t = sample("freebsd-rc.conf.real");
+
+	ASSERT(svc_freebsd_rcconf_enabled(t, "firewall"));
+	ASSERT(svc_freebsd_rcconf_enabled(t, "moused"));
+	ASSERT(svc_freebsd_rcconf_enabled(t, "dbus"));
+	ASSERT(svc_freebsd_rcconf_enabled(t, "clear_tmp"));
+	ASSERT(svc_freebsd_rcconf_enabled(t, "ddb"));
+	ASSERT(!svc_freebsd_rcconf_enabled(t, "sendmail"));
+	ASSERT(!svc_freebsd_rcconf_enabled(t, "netif"));
+	ASSERT(!svc_freebsd_rcconf_enabled(t, "sshd"));
+	free(t);
+}
+
+TEST(svc_rcctl_ls_on_real)
+{
+	char *r = sample("openbsd-rcctl-ls-on.real");
+
+	ASSERT(svc_rcctl_listed(r, "sshd"));
+	ASSERT(svc_rcctl_listed(r, "check_quotas"));
+	ASSERT(svc_rcctl_listed(r, "syslogd"));
+	ASSERT(svc_rcctl_listed(r, "dhcpleased"));
+	ASSERT(!svc_rcctl_listed(r, "unbound"));
+	ASSERT(!svc_rcctl_listed(r, "ssh"));
+	free(r);
+}
+
+TEST(svc_openrc_rc_update_show_real)
+{
+	char *o = sample("openrc-rc-update-show.real");
+
+	ASSERT(svc_openrc_in_default(o, "alsasound"));
+	ASSERT(svc_openrc_in_default(o, "local"));
+	ASSERT(svc_openrc_in_default(o, "netmount"));
+	ASSERT(svc_openrc_in_default(o, "udev-postmount"));
+	ASSERT(svc_openrc_in_default(o, "xdm"));
+	ASSERT(!svc_openrc_in_default(o, "bootmisc"));
+	ASSERT(!svc_openrc_in_default(o, "net.lo"));
+	ASSERT(!svc_openrc_in_default(o, "udev"));
+	ASSERT(!svc_openrc_in_default(o, "killprocs"));
+	ASSERT(!svc_openrc_in_default(o, "sshd"));
+	free(o);
+}
+
 TEST(svc_provider_names)
 {
 	ASSERT(svc_provider_find("bsdrc") == &svc_freebsd);

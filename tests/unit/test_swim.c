@@ -555,3 +555,90 @@ TEST(swim_rejects_bad_config)
 	ASSERT(swim_new(&c, &self, &err) == NULL);
 	ASSERT_CONTAINS(err.msg, "bad tags");
 }
+
+TEST(swim_ping_to_a_suspect_carries_the_suspicion)
+{
+	struct net net;
+	struct swim_outbox *ob;
+	struct rd rd;
+	uint64_t v;
+	size_t n;
+	uint32_t idx;
+
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_join_all(&net);
+	idx = swim_find(net.s[0], net.key[1].id);
+	swim_apply_suspect(net.s[0], &net.io[0], idx, 0, 0, NULL);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
+	ob = &net.ob[0];
+	swim_outbox_reset(ob);
+	for (int t = 0; t < 300 && ob->ndgrams == 0; t++) {
+		net.now += 10;
+		net.io[0].now_ms = net.now;
+		swim_on_tick(net.s[0], &net.io[0]);
+	}
+	ASSERT(ob->ndgrams >= 1);
+	/* Gossip may go first; find the ping and check what precedes it. */
+	for (size_t d = 0; d < ob->ndgrams; d++) {
+		rd_init(&rd, ob->dgrams[d].data, ob->dgrams[d].len);
+		ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+		ASSERT_EQ(codec_get_array(&rd, 8, &n), 0);
+		ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+		if (v != SWIM_MSG_SUSPECT || n != 4)
+			continue;
+		ASSERT_EQ(codec_skip(&rd, 1), 0);
+		ASSERT_EQ(codec_skip(&rd, 1), 0);
+		ASSERT_EQ(codec_skip(&rd, 1), 0);
+		ASSERT_EQ(codec_get_array(&rd, 8, &n), 0);
+		ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+		if (v == SWIM_MSG_PING) {
+			/* The suspect hears it and refutes at once. */
+			swim_on_datagram(net.s[1], &net.io[1], net.addr[0],
+			    ob->dgrams[d].data, ob->dgrams[d].len);
+			ASSERT_EQ(net.s[1]->m[0].inc, 1);
+			net_free(&net);
+			return;
+		}
+	}
+	ASSERT(!"no ping carrying the suspicion");
+}
+
+TEST(swim_relay_answers_nack_when_target_is_silent)
+{
+	struct net net;
+	struct buf pkt = BUF_INIT;
+	struct swim_outbox *ob;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 0 asks node 1 to probe node 2, which is down. */
+	net.down[2] = 1;
+	codec_put_uint(&pkt, 1);
+	codec_put_array(&pkt, 5);
+	codec_put_uint(&pkt, SWIM_MSG_PINGREQ);
+	codec_put_uint(&pkt, 777);
+	codec_put_bytes(&pkt, net.key[2].id, 32);
+	codec_put_text(&pkt, net.addr[2], strlen(net.addr[2]));
+	codec_put_bool(&pkt, 1);
+	ob = &net.ob[1];
+	swim_outbox_reset(ob);
+	net.io[1].now_ms = net.now;
+	ASSERT_EQ(swim_on_datagram(net.s[1], &net.io[1], net.addr[0],
+	    (uint8_t *)pkt.data, pkt.len), 0);
+	ASSERT_EQ(ob->ndgrams, 1);
+	ASSERT_STR_EQ(ob->dgrams[0].addr, net.addr[2]);	/* the ping */
+	swim_outbox_reset(ob);
+	net.io[1].now_ms = net.now + 399;		/* 80% of 500 ms */
+	swim_on_tick(net.s[1], &net.io[1]);
+	for (size_t d = 0; d < ob->ndgrams; d++)
+		ASSERT(strcmp(ob->dgrams[d].addr, net.addr[0]) != 0);
+	swim_outbox_reset(ob);
+	net.io[1].now_ms = net.now + 400;
+	swim_on_tick(net.s[1], &net.io[1]);
+	ASSERT(ob->ndgrams >= 1);
+	ASSERT_STR_EQ(ob->dgrams[0].addr, net.addr[0]);
+	/* version, [4, 777] */
+	ASSERT_MEM_EQ(ob->dgrams[0].data, "\x01\x82\x04\x19\x03\x09", 6);
+	buf_release(&pkt);
+	net_free(&net);
+}

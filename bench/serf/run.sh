@@ -1,0 +1,162 @@
+#!/bin/sh
+# Side by side: N tlaloc agents and N Debian `serf` agents on loopback,
+# both with the "local" timing profile (memberlist's DefaultLocalConfig:
+# probe 1 s, probe timeout 200 ms, suspicion mult 3, gossip 100 ms) and
+# both encrypting (tlaloc: XChaCha20-Poly1305, serf: AES-GCM keyring).
+# One system at a time, so the two do not share the CPU.
+#
+#   bench/serf/run.sh [N...]        default: 5 20 50
+#   SYSTEMS=tl bench/serf/run.sh    only tlaloc (or only serf)
+#
+# For each system and N it measures:
+#   converge  s from launching all agents (n1 first, the rest --join n1)
+#             until every agent lists N alive members
+#   kill-9    s from kill -9 of one agent until every other lists it failed
+#   rss       mean agent RSS (KiB) once converged
+#   heap      tlaloc only: mean malloc bytes in use (tlaloc info)
+# and prints one table row each. Per-member memory is the RSS slope
+# between the smallest and the largest N.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build-agent}/tlaloc}
+SERF=${SERF:-serf}
+SIZES=${*:-5 20 50}
+SYSTEMS=${SYSTEMS:-tl serf}	# which to run (both by default)
+WORK=$(mktemp -d /tmp/tlaloc-bench.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc | awk '{ printf "%.2f", $1 }'; }
+
+# ---- per-system adapters: start I, alive I, status_of I NAME ----
+
+tl_start() {
+	$T agent --name "n$1" --bind "127.0.0.1:$((BASE + $1))" \
+	    --keyring "$WORK/tl.keyring" --state-dir "$WORK/tl$1" \
+	    --profile local ${2:+--join "127.0.0.1:$((BASE + 1))"} \
+	    > "$WORK/tl$1.log" 2>&1 &
+	PIDS="$PIDS $!"; eval "P_$1=$!"
+}
+tl_alive() {
+	$T members --state-dir "$WORK/tl$1" --status alive 2>/dev/null | wc -l
+}
+tl_status() {
+	$T members --state-dir "$WORK/tl$1" 2>/dev/null |
+	    awk -v n="$2" '$1 == n { print $3 }'
+}
+
+serf_start() {
+	$SERF agent -node="n$1" -bind="127.0.0.1:$((BASE + $1))" \
+	    -rpc-addr="127.0.0.1:$((BASE + 1000 + $1))" -profile=local \
+	    -encrypt="$SERF_KEY" -log-level=warn \
+	    ${2:+-join="127.0.0.1:$((BASE + 1))"} > "$WORK/serf$1.log" 2>&1 &
+	PIDS="$PIDS $!"; eval "P_$1=$!"
+}
+serf_alive() {
+	$SERF members -rpc-addr="127.0.0.1:$((BASE + 1000 + $1))" \
+	    -status=alive 2>/dev/null | wc -l
+}
+serf_status() {
+	$SERF members -rpc-addr="127.0.0.1:$((BASE + 1000 + $1))" \
+	    -name="^$2\$" 2>/dev/null | awk '{ print $3 }'
+}
+
+# wait_all SYS N WHAT: polls agents one by one (a converged agent stays
+# converged), gives up after 120 s; prints seconds since $T0.
+wait_all() {
+	sys=$1; n=$2; what=$3
+	for i in $(seq 1 "$n"); do
+		[ "$i" = "${SKIP:-0}" ] && continue
+		while :; do
+			if [ "$what" = converge ]; then
+				[ "$(${sys}_alive "$i")" -ge "$n" ] && break
+			else
+				[ "$(${sys}_status "$i" "n$VICTIM")" = failed ] &&
+				    break
+			fi
+			if [ "$(since "$T0" | cut -d. -f1)" -ge 120 ]; then
+				echo "$sys n$i stuck ($what); its log:" >&2
+				tail -n 5 "$WORK/$sys$i.log" >&2
+				echo timeout
+				return
+			fi
+			sleep 0.05
+		done
+	done
+	since "$T0"
+}
+
+# Mean malloc bytes in use (tlaloc info heap_in_use); "-" for serf.
+heap_mean() {
+	[ "$1" = tl ] || { echo -; return; }
+	total=0
+	for i in $(seq 1 "$2"); do
+		h=$($T info --json --state-dir "$WORK/tl$i" |
+		    sed 's/.*"heap_in_use":\([0-9]*\).*/\1/')
+		total=$((total + h))
+	done
+	echo $((total / $2))
+}
+
+rss_mean() {
+	total=0; k=0
+	for p in $1; do
+		r=$(awk '/VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ -n "$r" ] && { total=$((total + r)); k=$((k + 1)); }
+	done
+	[ "$k" -gt 0 ] && echo $((total / k)) || echo 0
+}
+
+run_one() {
+	sys=$1; n=$2
+	BASE=$((30000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
+	PIDS=""
+	T0=$(now)
+	${sys}_start 1
+	sleep 0.2	# the seed must listen before the others join
+	for i in $(seq 2 "$n"); do ${sys}_start "$i" join; done
+	conv=$(wait_all "$sys" "$n" converge)
+	sleep 2
+	pids=""
+	for i in $(seq 1 "$n"); do pids="$pids $(eval echo "\$P_$i")"; done
+	rss=$(rss_mean "$pids")
+	heap=$(heap_mean "$sys" "$n")
+	VICTIM=$((n / 2 + 1))
+	T0=$(now)
+	kill -9 "$(eval echo "\$P_$VICTIM")"
+	kill9=$(SKIP=$VICTIM wait_all "$sys" "$n" failed)
+	printf '| %-6s | %3d | %8s | %8s | %8d | %9s |\n' "$sys" "$n" \
+	    "$conv" "$kill9" "$rss" "$heap"
+	echo "$sys $n $rss $heap" >> "$WORK/rss"
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"/tl[0-9]*
+	sleep 1
+}
+
+$T keys gen > "$WORK/tl.keyring"
+SERF_KEY=$($SERF keygen)
+echo "| system |   N | converge | kill -9  | rss KiB  | heap B    |"
+echo "|--------|-----|----------|----------|----------|-----------|"
+for n in $SIZES; do
+	for sys in $SYSTEMS; do run_one "$sys" "$n"; done
+done
+lo=$(echo "$SIZES" | awk '{ print $1 }'); hi=$(echo "$SIZES" | awk '{ print $NF }')
+if [ "$lo" != "$hi" ]; then
+	for sys in $SYSTEMS; do
+		a=$(awk -v s=$sys -v n=$lo '$1 == s && $2 == n { print $3 }' "$WORK/rss")
+		b=$(awk -v s=$sys -v n=$hi '$1 == s && $2 == n { print $3 }' "$WORK/rss")
+		echo "$sys: $(( (b - a) * 1024 / (hi - lo) )) bytes of RSS per extra member ($lo -> $hi)"
+	done
+	a=$(awk -v n=$lo '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
+	b=$(awk -v n=$hi '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
+	[ -n "$a" ] && [ -n "$b" ] &&
+	    echo "tl: $(( (b - a) / (hi - lo) )) bytes of heap per extra member ($lo -> $hi)"
+fi
