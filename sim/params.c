@@ -25,6 +25,11 @@ sim_params_default(struct sim_params *p)
 	p->stall_ms = 2000;
 	p->stall_every_s = 30;
 	p->report_s = 0;
+	snprintf(p->mode, sizeof(p->mode), "swim");
+	p->pack_size = 5;
+	p->schedules = 1;
+	p->failovers = 20;
+	p->drift_ppm = 20000;
 }
 
 struct key {
@@ -45,7 +50,10 @@ static const struct key keys[] = {
 	K(crash_every_s, 'u'), K(crashes, 'u'), K(join_at_s, 'u'),
 	K(join_every_s, 'u'), K(joins, 'u'), K(stall_frac, 'd'),
 	K(stall_ms, 'u'), K(stall_every_s, 'u'), K(stall_slow, 'i'), K(partition_at_s, 'u'),
-	K(partition_for_s, 'u'), K(report_s, 'u'),
+	K(partition_for_s, 'u'), K(report_s, 'u'), K(mode, 's'),
+	K(pack_size, 'u'), K(pack_min, 'u'), K(schedules, 'u'),
+	K(failovers, 'u'), K(drift_ppm, 'u'), K(reap_s, 'u'),
+	K(spike_prob, 'd'), K(spike_ms, 'u'),
 };
 
 int

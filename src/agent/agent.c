@@ -212,6 +212,7 @@ house_cb(uv_timer_t *t)
 	if (!a->is_leaving)
 		seeds_house(a);
 	agent_keys_house(a);
+	agent_pack_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -422,6 +423,7 @@ agent_start_loop(struct agent *a)
 	a->tick.data = a->house.data = a->leave_timer.data = a;
 	uv_timer_start(&a->tick, tick_cb, 0, 0);
 	uv_timer_start(&a->house, house_cb, 0, 1000);
+	agent_pack_start(a);
 	uv_signal_init(a->loop, &a->sig_term);
 	uv_signal_init(a->loop, &a->sig_int);
 	uv_signal_init(a->loop, &a->sig_hup);
@@ -446,6 +448,7 @@ agent_release(struct agent *a)
 	}
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
+	agent_pack_release(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
@@ -477,11 +480,13 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	TL_ASSERT(uv_loop_init(&loop) == 0);
 	a->loop = &loop;
 	if ((r = agent_open_sockets(a, err)) < 0 ||
-	    (r = agent_open_swim(a, err)) < 0)
+	    (r = agent_open_swim(a, err)) < 0 ||
+	    (r = agent_pack_open(a, err)) < 0)
 		goto out;
 	agent_start_loop(a);
-	log_notice("agent started: name=%s bind=%s advertise=%s profile=%s",
-	    a->cfg.name, a->cfg.bind, a->cfg.advertise,
+	log_notice("agent started: name=%s bind=%s advertise=%s pack=%s "
+	    "profile=%s", a->cfg.name, a->cfg.bind, a->cfg.advertise,
+	    a->cfg.pack ? a->cfg.pack : "-",
 	    a->cfg.profile == AGENT_LOCAL ? "local" :
 	    a->cfg.profile == AGENT_WAN ? "wan" : "lan");
 	uv_run(a->loop, UV_RUN_DEFAULT);

@@ -40,6 +40,8 @@ struct agent_config {
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;
 	int		 log_level;	/* enum log_level */
+	char		*pack;		/* NULL: in no pack; also tag pack= */
+	unsigned	 pack_expect;	/* voters of a new pack (bootstrap) */
 };
 
 void	agent_config_init(struct agent_config *c);

@@ -45,6 +45,9 @@ enum ctl_op {
 	CTL_KEYS_LIST,
 	CTL_TAGS_SET,		/* args: k=v */
 	CTL_TAGS_DELETE,	/* args: k or k=v */
+	CTL_PACKS,		/* arg "am-leader": status 0 iff we hold
+				   the lease */
+	CTL_PACK_STEP_DOWN,
 	CTL_OP_LAST
 };
 

@@ -40,6 +40,8 @@ int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
+int	cmd_packs(int argc, char **argv);
+int	cmd_pack(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of
@@ -48,5 +50,11 @@ int	cmd_tags(int argc, char **argv);
  */
 int	cli_ctl(const char *state_dir, int op, int flags, int argc,
 	    char **argv);
+
+/*
+ * Asks the agent of state_dir whether this node holds its pack's leader
+ * lease: 0 yes, 1 no, 2 cannot tell (no agent, or in no pack). Quiet.
+ */
+int	cli_pack_am_leader(const char *state_dir);
 
 #endif

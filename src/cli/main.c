@@ -32,6 +32,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "info", cmd_info, "agent counters and member counts" },
 	{ "keys", cmd_keys, "generate and rotate cluster keys" },
 	{ "tags", cmd_tags, "set or delete this node's tags" },
+	{ "packs", cmd_packs, "this node's pack: leader, term, voters" },
+	{ "pack", cmd_pack, "pack step-down: hand leadership over" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }

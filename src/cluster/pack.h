@@ -22,7 +22,7 @@
  * with a stale term, or from a node that is not a voter when only a voter
  * may send them are dropped and counted (struct pack_stats).
  *
- * See docs/packs.md for the protocol, timings and the wire format.
+ * See docs/pack.md for the protocol, timings and the wire format.
  */
 
 #include <stddef.h>
@@ -178,7 +178,7 @@ void	pack_free(struct pack *p);	/* accepts NULL */
  * Sets the first voter set (version 1, term 0, committed) when we have
  * none: ids need not be sorted; duplicates are dropped. Every node of a
  * new pack must be given the same set (the agent derives it from
- * bootstrap_expect, see docs/packs.md). TL_EEXIST when we already have a
+ * bootstrap_expect, see docs/pack.md). TL_EEXIST when we already have a
  * voter set, TL_EINVAL for 0 or over PACK_VOTERS_MAX ids.
  */
 int	pack_bootstrap(struct pack *p, struct pack_io *io,
@@ -255,11 +255,12 @@ void	pack_get_stats(const struct pack *p, struct pack_stats *st);
 /* ---- Wire helpers (tests, fuzzing, the agent) --------------------------- */
 
 /*
- * Reads the pack name of an encoded message without the rest, so the
- * agent can route it to the right machine. Returns 0 and sets *name
- * (borrowed from msg, not NUL-terminated) and *n, or a TL_E* code.
+ * Reads the pack name and the sender of an encoded message without the
+ * rest, so the agent can check the sender's signature and its pack
+ * before the machine sees the message. Returns 0 and sets *name
+ * (borrowed from msg, not NUL-terminated), *n and from, or a TL_E* code.
  */
-int	pack_msg_peek_name(const uint8_t *msg, size_t len, const char **name,
-	    size_t *n);
+int	pack_msg_peek(const uint8_t *msg, size_t len, const char **name,
+	    size_t *n, uint8_t from[PACK_ID_LEN]);
 
 #endif

@@ -271,8 +271,8 @@ fail:
 }
 
 int
-pack_msg_peek_name(const uint8_t *msg, size_t len, const char **name,
-    size_t *n)
+pack_msg_peek(const uint8_t *msg, size_t len, const char **name,
+    size_t *n, uint8_t from[PACK_ID_LEN])
 {
 	struct pack_msg m;
 	struct rd rd;
@@ -281,11 +281,13 @@ pack_msg_peek_name(const uint8_t *msg, size_t len, const char **name,
 
 	*name = NULL;
 	*n = 0;
+	memset(from, 0, PACK_ID_LEN);
 	rd_init(&rd, msg, len);
 	if ((r = msg_head(&rd, &m, &items)) < 0)
 		return r;
 	*name = m.name;
 	*n = m.name_len;
+	memcpy(from, m.from, PACK_ID_LEN);
 	return 0;
 }
 
