@@ -134,8 +134,7 @@ send_one(struct agent *a, const uint8_t *to, const uint8_t *msg, size_t len)
 	struct swim_member m;
 	struct buf body = BUF_INIT, part = BUF_INIT;
 
-	if (swim_member_find(a->swim, to, &m) < 0 ||
-	    m.status == SWIM_DEAD || m.status == SWIM_LEFT) {
+	if (swim_member_find(a->swim, to, &m) < 0 || m.status == SWIM_LEFT) {
 		a->pack_st.unreachable++;
 		return;
 	}
@@ -185,15 +184,20 @@ pack_tick_cb(uv_timer_t *t)
 	pack_flush(a);
 }
 
-/* Is the member with this id alive (or suspect) and tagged with our pack? */
+/*
+ * Is the member with this id tagged with our pack, and alive or suspect
+ * (or, with even_dead, declared dead: a node that signs messages is not
+ * dead, and its messages should not wait for SWIM to take it back after
+ * a partition heals)? Left members are gone for good.
+ */
 static int
-claims_our_pack(struct agent *a, const uint8_t *id)
+claims_our_pack(struct agent *a, const uint8_t *id, int even_dead)
 {
 	struct swim_member m;
 	const char *tag;
 
-	if (swim_member_find(a->swim, id, &m) < 0 ||
-	    (m.status != SWIM_ALIVE && m.status != SWIM_SUSPECT))
+	if (swim_member_find(a->swim, id, &m) < 0 || m.status == SWIM_LEFT ||
+	    (m.status == SWIM_DEAD && !even_dead))
 		return 0;
 	tag = swim_tag_get(&m, "pack");
 	return tag != NULL && strcmp(tag, pack_name(a->pack)) == 0;
@@ -224,7 +228,7 @@ agent_pack_on_part(struct agent *a, const char *from, const uint8_t *p,
 		log_debug("pack: bad signature on a message from %s", from);
 		return;
 	}
-	if (!claims_our_pack(a, sender)) {
+	if (!claims_our_pack(a, sender, 1)) {
 		a->pack_st.wrong_claim++;
 		log_debug("pack: %s is not a live member of pack %s", from,
 		    pack_name(a->pack));
@@ -251,7 +255,7 @@ agent_pack_house(struct agent *a)
 
 		if (swim_member_at(a->swim, i, &m) < 0)
 			continue;
-		if (m.is_self || claims_our_pack(a, m.id))
+		if (m.is_self || claims_our_pack(a, m.id, 0))
 			memcpy(ids[k++], m.id, PACK_ID_LEN);
 	}
 	pack_io_of(a, &io);
@@ -358,7 +362,7 @@ live_members(struct agent *a, uint8_t (**ids)[PACK_ID_LEN], size_t *n)
 		struct swim_member m;
 
 		if (swim_member_at(a->swim, i, &m) == 0 &&
-		    (m.is_self || claims_our_pack(a, m.id)))
+		    (m.is_self || claims_our_pack(a, m.id, 0)))
 			memcpy((*ids)[(*n)++], m.id, PACK_ID_LEN);
 	}
 }
