@@ -101,12 +101,12 @@ pack_config_lan(struct pack_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->heartbeat_ms = 100;
-	c->election_ms = 1000;
+	c->election_ms = 750;
 	c->jitter_ms = 150;
 	c->ballot_window_ms = 20;
-	c->promise_ms = 900;
+	c->promise_ms = 650;
 	c->drift_ppm = 20000;		/* 2%: far beyond NTP-disciplined */
-	c->lease_ms = 860;		/* <= 900 * 0.98 / 1.02 = 864.7 */
+	c->lease_ms = 620;		/* <= 650 * 0.98 / 1.02 = 624.5 */
 	c->reap_ms = 30000;
 	c->bootstrap_expect = 3;
 }

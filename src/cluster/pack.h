@@ -65,7 +65,7 @@ struct pack_config {
 	uint32_t	bootstrap_expect; /* voters of the first config */
 };
 
-/* LAN: 100 ms rounds, 1 s election, 900 ms promise, 2% drift. */
+/* LAN: 100 ms rounds, 750 ms election, 650 ms promise, 2% drift. */
 void	pack_config_lan(struct pack_config *c);
 /* WAN: 500 ms rounds, 5 s election. */
 void	pack_config_wan(struct pack_config *c);

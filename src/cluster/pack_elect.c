@@ -104,6 +104,7 @@ pack_handle_prevote(struct pack *p, struct pack_io *io,
 	if (m->term <= p->term)
 		p->st.stale_term++;
 	grant = m->term > p->term && p->role != PACK_LEADER &&
+	    io->now_ms >= p->quiet_until &&
 	    !promised_away(p, io->now_ms, m->from) && pack_up_to_date(p, m);
 	reply(p, io, m->from, PACK_MSG_PREVOTE_RESP, m->term, grant);
 	return grant ? 0 : TL_EPERM;
@@ -160,10 +161,26 @@ pending_add(struct pack *p, const uint8_t *id)
 	memcpy(p->pending[p->npending++], id, PACK_ID_LEN);
 }
 
+/*
+ * Another node's election is under way and we take part: give it a full
+ * election timeout before we stand, or help anyone else stand, ourselves.
+ * Without this a voter whose timer fires while it waits for its ballot
+ * window starts a pre-vote for the next term, other voters (whose leader
+ * is gone) grant it, and the election needs a second round.
+ */
+static void
+election_seen(struct pack *p, struct pack_io *io)
+{
+	pack_reset_election(p, io);
+	p->quiet_until = io->now_ms + p->cfg.election_ms;
+}
+
 static void
 window_offer(struct pack *p, struct pack_io *io, const uint8_t *id,
     uint64_t ballot)
 {
+	if (!same_id(id, p->self))
+		election_seen(p, io);
 	if (!p->window_open || p->window_term != p->term) {
 		p->window_open = 1;
 		p->window_term = p->term;
@@ -217,7 +234,7 @@ pack_close_window(struct pack *p, struct pack_io *io)
 	}
 	reply(p, io, p->best, PACK_MSG_VOTE_RESP, p->term, 1);
 	p->role = PACK_FOLLOWER;	/* a candidate with a lower ballot */
-	pack_reset_election(p, io);	/* granting restarts the timer */
+	election_seen(p, io);		/* granting restarts the timer */
 }
 
 /* ---- Votes -------------------------------------------------------------- */

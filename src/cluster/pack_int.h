@@ -94,6 +94,8 @@ struct pack {
 	int		 has_promise_to;
 	uint8_t		 promise_to[PACK_ID_LEN];	/* ...this node */
 	uint64_t	 last_change_ms;
+	/* ms: an election we take part in runs; no pre-votes until then. */
+	uint64_t	 quiet_until;
 
 	/* Ballot window: the votes of term window_term wait for it. */
 	int		 window_open;
