@@ -438,6 +438,8 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 	struct pack_io io;
 	int status = 0, r;
 
+	/* The loop's cached time may lag; a lease answer must not. */
+	uv_update_time(a->loop);
 	if (a->pack == NULL) {
 		buf_addstr(&out, "this node is in no pack (agent --pack NAME)\n");
 		status = 1;

@@ -1,5 +1,6 @@
 /*
- * Fuzzes the pack decoders: messages through pack_on_message() into a
+ * Fuzzes the pack decoders: pack_msg_peek() (what the agent reads before
+ * checking the signature), messages through pack_on_message() into a
  * machine that holds a voter set (so the bytes reach every handler), and
  * saved state through pack_persist_decode() into pack_new(). The first
  * input byte picks the decoder.
@@ -42,6 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p == NULL)
 			return 0;
 	} else {
+		const char *name;
+		uint8_t from[PACK_ID_LEN];
+		size_t n;
+
+		if (pack_msg_peek(data + 1, size - 1, &name, &n, from) == 0 &&
+		    (n > PACK_NAME_MAX || (n > 0 && name == NULL)))
+			__builtin_trap();
 		p = pack_new(&c, "web", ids[0], NULL, 0, NULL);
 		pack_bootstrap(p, &io, (const uint8_t (*)[PACK_ID_LEN])ids, 3);
 		pack_on_message(p, &io, data + 1, size - 1);

@@ -41,12 +41,23 @@
 #ifndef L
 #define L	2
 #endif
+/* Bounds that keep the search to minutes: crashes and step-downs in one
+ * run, and messages in flight at once. */
+#ifndef MAXCRASH
+#define MAXCRASH	1
+#endif
+#ifndef MAXSTEP
+#define MAXSTEP	1
+#endif
+#ifndef NETCAP
+#define NETCAP	3
+#endif
 
 mtype = { VOTE, GRANT, DENY, HB, ACK, RELEASE };
 
 /* type, from, to, term, aux (HB/ACK: round send time), cfg mask, cfg ver,
  * cfg term, committed */
-chan net = [3] of { mtype, byte, byte, byte, byte, byte, byte, byte, bit };
+chan net = [NETCAP] of { mtype, byte, byte, byte, byte, byte, byte, byte, bit };
 
 byte now;
 byte term[N], voted[N], role[N];	/* role: 0 follower 1 cand 2 leader */
@@ -59,6 +70,7 @@ byte cmask[N], cver[N], cterm[N], cprev[N];
 bit ccom[N];
 byte leader_of[MAXTERM + 1];
 bit changed;			/* the one voter-set change was proposed */
+byte crashes, stepdowns;
 
 #define POP(x)	(((x) & 1) + (((x) >> 1) & 1) + (((x) >> 2) & 1))
 #define MAJ(bits, mask)	(2 * POP((bits) & (mask)) > POP(mask))
@@ -71,8 +83,19 @@ bit changed;			/* the one voter-set change was proposed */
 
 #ifdef LIVE
 ltl elected { <> HAS_LEADER }
+/* What the ballot window gives: one candidacy at a time between 0 and 1. */
+#define ONE_CANDIDACY(i)	((i) == 2 || role[1 - (i)] != 1)
+#else
+#define ONE_CANDIDACY(i)	true
 #endif
 
+#ifdef LIVE
+/* Connected: nothing is lost (a full network makes the sender wait). */
+inline send(styp, sfrom, sto, saux) {
+	net ! styp, sfrom, sto, term[sfrom], saux,
+	    cmask[sfrom], cver[sfrom], cterm[sfrom], ccom[sfrom]
+}
+#else
 inline send(styp, sfrom, sto, saux) {
 	if
 	:: nfull(net) -> net ! styp, sfrom, sto, term[sfrom], saux,
@@ -80,6 +103,7 @@ inline send(styp, sfrom, sto, saux) {
 	:: true		/* lost (or the network is full) */
 	fi
 }
+#endif
 
 inline become_follower(i) {
 	role[i] = 0; lease[i] = 0; votes[i] = 0; acks[i] = 0
@@ -146,10 +170,7 @@ proctype node(byte i)
 	do
 	/* Candidacy: only without a running promise (pre-vote's rule). */
 	:: atomic { up[i] && role[i] != 2 && now >= promise[i] &&
-	       term[i] < MAXTERM && (cmask[i] & (1 << i))
-#ifdef LIVE
-	       && role[1 - i] != 1
-#endif
+	       term[i] < MAXTERM && (cmask[i] & (1 << i)) && ONE_CANDIDACY(i)
 	       ->
 		term[i]++; voted[i] = i; role[i] = 1; votes[i] = 1 << i;
 		j = 0;
@@ -161,8 +182,10 @@ proctype node(byte i)
 	/* Leader: a new round, or step down (check-quorum, any time). */
 	:: atomic { up[i] && role[i] == 2 -> send_round(i); CLEAR }
 #ifndef LIVE
-	:: atomic { up[i] && role[i] == 2 -> become_follower(i) }
-	:: atomic { up[i] && role[i] == 2 ->	/* pack_step_down() */
+	:: atomic { up[i] && role[i] == 2 && stepdowns < MAXSTEP ->
+		stepdowns++; become_follower(i) }
+	:: atomic { up[i] && role[i] == 2 && stepdowns < MAXSTEP ->
+		stepdowns++;			/* pack_step_down() */
 		become_follower(i); promise[i] = 0;
 		j = 0;
 		do
@@ -176,7 +199,8 @@ proctype node(byte i)
 		changed = 1; cprev[i] = 7; cmask[i] = 3; cver[i]++;
 		ccom[i] = 0; cfgacks[i] = 1 << i }
 	/* Crash: the saved state (term, vote, voter set) survives. */
-	:: atomic { up[i] -> up[i] = 0; become_follower(i) }
+	:: atomic { up[i] && crashes < MAXCRASH -> crashes++; up[i] = 0;
+		become_follower(i) }
 	:: atomic { !up[i] -> up[i] = 1; promise[i] = now + P;
 		promise_to[i] = NONE }
 #endif
