@@ -550,19 +550,10 @@ pack_set_members(struct pack *p, struct pack_io *io,
 		return TL_ETOOBIG;
 	memset(&tmp, 0, sizeof(tmp));
 	for (size_t i = 0; i < n; i++) {
-		size_t pos = 0, lo = 0, hi = k;
+		size_t pos;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (memcmp(p->members[mid], ids[i], PACK_ID_LEN) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		pos = lo;
-		if (pos < k && memcmp(p->members[pos], ids[i],
-		    PACK_ID_LEN) == 0)
+		if (pack_ids_find((const uint8_t (*)[PACK_ID_LEN])p->members,
+		    k, ids[i], &pos))
 			continue;
 		memmove(p->members[pos + 1], p->members[pos],
 		    (k - pos) * PACK_ID_LEN);
@@ -589,20 +580,10 @@ pack_set_members(struct pack *p, struct pack_io *io,
 static int
 member_has(const struct pack *p, const uint8_t *id)
 {
-	size_t lo = 0, hi = p->nmembers;
+	size_t pos;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(p->members[mid], id, PACK_ID_LEN);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return pack_ids_find((const uint8_t (*)[PACK_ID_LEN])p->members,
+	    p->nmembers, id, &pos);
 }
 
 /* Rebuilds the absent table: voters not in the members view, since when. */

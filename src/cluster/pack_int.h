@@ -53,6 +53,10 @@ void	pack_msg_encode(const struct pack_msg *m, struct buf *out);
 /* Decodes one message; every field bounded. TL_EINVAL/ETRUNC/ETOOBIG. */
 int	pack_msg_decode(struct pack_msg *m, const uint8_t *p, size_t len);
 
+/* Binary search in sorted ids: 1 and *pos if found, else 0 and where
+ * id would go. */
+int	pack_ids_find(const uint8_t (*ids)[PACK_ID_LEN], size_t n,
+	    const uint8_t *id, size_t *pos);
 /* Voter-set helpers (pack_proto.c). ids are kept sorted. */
 int	pack_voters_has(const struct pack_voters *v, const uint8_t *id);
 /* Is id in the set before the pending change? */

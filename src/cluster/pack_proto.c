@@ -46,14 +46,15 @@
 
 /* ---- Voter sets --------------------------------------------------------- */
 
-static int
-find(const struct pack_voters *v, const uint8_t *id, size_t *pos)
+int
+pack_ids_find(const uint8_t (*ids)[PACK_ID_LEN], size_t n, const uint8_t *id,
+    size_t *pos)
 {
-	size_t lo = 0, hi = v->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(v->ids[mid], id, PACK_ID_LEN);
+		int c = memcmp(ids[mid], id, PACK_ID_LEN);
 
 		if (c == 0) {
 			*pos = mid;
@@ -73,7 +74,8 @@ pack_voters_has(const struct pack_voters *v, const uint8_t *id)
 {
 	size_t pos;
 
-	return find(v, id, &pos);
+	return pack_ids_find((const uint8_t (*)[PACK_ID_LEN])v->ids, v->n,
+	    id, &pos);
 }
 
 int
@@ -88,7 +90,8 @@ int
 pack_voters_edit(struct pack_voters *v, const uint8_t *id, int add)
 {
 	size_t pos;
-	int has = find(v, id, &pos);
+	int has = pack_ids_find((const uint8_t (*)[PACK_ID_LEN])v->ids,
+	    v->n, id, &pos);
 
 	if (add) {
 		if (has)

@@ -96,11 +96,13 @@ inline send(styp, sfrom, sto, saux) {
 	    cmask[sfrom], cver[sfrom], cterm[sfrom], ccom[sfrom]
 }
 #else
+/* Loss is the in-flight drop below (sent, then never received); losing
+ * at the send as well would only repeat those states. */
 inline send(styp, sfrom, sto, saux) {
 	if
 	:: nfull(net) -> net ! styp, sfrom, sto, term[sfrom], saux,
 	       cmask[sfrom], cver[sfrom], cterm[sfrom], ccom[sfrom]
-	:: true		/* lost (or the network is full) */
+	:: full(net)	/* lost: the network is full */
 	fi
 }
 #endif
@@ -179,8 +181,10 @@ proctype node(byte i)
 		:: else -> break
 		od;
 		if :: QUORUM(i, votes[i]) -> become_leader(i) :: else fi; CLEAR }
-	/* Leader: a new round, or step down (check-quorum, any time). */
-	:: atomic { up[i] && role[i] == 2 -> send_round(i); CLEAR }
+	/* Leader: a new round (one per tick: a tick is longer than the
+	 * heartbeat interval), or step down (check-quorum, any time). */
+	:: atomic { up[i] && role[i] == 2 && round_sent[i] < now ->
+		send_round(i); CLEAR }
 #ifndef LIVE
 	:: atomic { up[i] && role[i] == 2 && stepdowns < MAXSTEP ->
 		stepdowns++; become_follower(i) }
