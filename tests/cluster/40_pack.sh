@@ -24,7 +24,7 @@ for i in 2 3; do
 done
 start_agent 4 --join "127.0.0.1:$(port 1)" --pack db --pack-expect 1
 start_agent 5 --join "127.0.0.1:$(port 1)"
-wait_for 20 "pack web elects one leader" agree 1 2 3
+wait_for 30 "pack web elects one leader" agree 1 2 3
 L=$AGREED
 wait_for 10 "pack db (one node) leads itself" agree 4
 [ "$(am "$L")" = 0 ] || fail "leader n$L: --am-leader not 0"
