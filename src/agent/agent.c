@@ -254,6 +254,7 @@ agent_leave(struct agent *a)
 	if (a->is_leaving)
 		return;
 	a->is_leaving = 1;
+	agent_pack_leave(a);
 	agent_io(a, &io);
 	if ((r = swim_leave(a->swim, &io)) < 0)
 		log_err("cannot sign leave: %s", tl_strerror(r));

@@ -144,6 +144,8 @@ void	agent_keys_save(struct agent *a);
 int	agent_pack_open(struct agent *a, struct tl_err *err);
 void	agent_pack_start(struct agent *a);
 void	agent_pack_release(struct agent *a);
+/* Before a graceful leave: a leader steps down and hands over. */
+void	agent_pack_leave(struct agent *a);
 void	agent_pack_on_part(struct agent *a, const char *from,
 	    const uint8_t *p, size_t n);
 /* Feeds the SWIM view of the pack's live members; from the 1 s timer. */

@@ -112,19 +112,22 @@ pack_io_of(struct agent *a, struct pack_io *io)
 	io->out = &a->pack_ob;
 }
 
-static void
+static int
 save_state(struct agent *a)
 {
 	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
+	int r;
 
 	meta.mode = 0600;
 	pack_persist_encode(a->pack, &b);
-	if (fileio_write_atomic(a->pack_path, b.data, b.len, &meta, &err) < 0)
-		log_err("pack %s: cannot save its state: %s",
+	if ((r = fileio_write_atomic(a->pack_path, b.data, b.len, &meta,
+	    &err)) < 0)
+		log_err("pack %s: cannot save its state, sending nothing: %s",
 		    pack_name(a->pack), err.msg);
 	buf_release(&b);
+	return r;
 }
 
 static void
@@ -159,8 +162,10 @@ pack_flush(struct agent *a)
 
 	/* A few passes at most: a tick at the same instant settles. */
 	for (int pass = 0; pass < 4; pass++) {
-		if (ob->persist)
-			save_state(a);
+		/* A vote not on disk must not leave: a restart could vote
+		 * again in the same term. */
+		if (ob->persist && save_state(a) < 0)
+			ob->nmsgs = 0;
 		for (size_t i = 0; i < ob->nmsgs; i++)
 			send_one(a, ob->msgs[i].to, ob->bytes +
 			    ob->msgs[i].off, ob->msgs[i].len);
@@ -319,6 +324,21 @@ agent_pack_start(struct agent *a)
 	a->pack_tick.data = a;
 	if (a->pack != NULL)
 		uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+}
+
+/* Leaving the cluster: a leader hands over rather than go silent. */
+void
+agent_pack_leave(struct agent *a)
+{
+	struct pack_io io;
+
+	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER)
+		return;
+	pack_io_of(a, &io);
+	if (pack_step_down(a->pack, &io) == 0)
+		log_notice("pack %s: handing leadership over before leaving",
+		    pack_name(a->pack));
+	pack_flush(a);
 }
 
 void

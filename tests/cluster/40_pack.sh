@@ -2,8 +2,9 @@
 # Packs on loopback (docs/pack.md): three agents of pack "web" elect one
 # leader; a lone agent of pack "db" leads itself; an agent in no pack
 # cannot tell. `tlaloc packs --am-leader` exit codes, pack.is_leader() in a
-# recipe, `tlaloc pack step-down`, and a member whose SWIM tag stops
-# claiming the pack has its messages dropped and counted.
+# recipe, `tlaloc pack step-down`, a member whose SWIM tag stops claiming
+# the pack has its messages dropped and counted, and a leader that leaves
+# hands over.
 . "$(dirname "$0")/lib.sh"
 
 leader_of() {
@@ -79,4 +80,12 @@ for i in 1 2 3; do [ "$i" != "$NL" ] && X=$i; done
 $T tags set pack=db --state-dir "$(sd "$X")" > /dev/null || fail "tags set"
 wait_for 15 "n$NL counts messages from n$X as a false pack claim" sh -c \
     "$T info --json --state-dir $(sd "$NL") | grep -q '\"pack_wrong_claim\":[1-9]'"
+$T tags set pack=web --state-dir "$(sd "$X")" > /dev/null || fail "tags set"
+
+# A leader that leaves gracefully (SIGTERM) hands over first.
+kill -TERM "$(pid_of "$NL")"
+REST=$(for i in 1 2 3; do [ "$i" != "$NL" ] && echo "$i"; done)
+wait_for 10 "the two others agree on a new leader after n$NL left" agree $REST
+grep -q "handing leadership over before leaving" "$WORK/n$NL.log" ||
+    fail "n$NL did not hand over"
 echo "PASS 40_pack"
