@@ -2,10 +2,12 @@
  * Pack election, lease and voter-set change (src/cluster/pack*.c), for SPIN.
  *
  * 3 nodes, terms up to MAXTERM, a global clock up to MAXT ticks, an
- * unordered lossy network (random receive "??" reorders; any message may
- * be dropped), crash and restart that keep only the saved state (term,
- * vote, voter set), leader step-down at any time (over-approximates
- * check-quorum) and graceful hand-over (RELEASE). Clock drift: a promise
+ * unordered lossy network of NETCAP slots (random receive "??" reorders;
+ * any message may be dropped in flight, and a send to a full network is
+ * lost), MAXCRASH crashes and restarts that keep only the saved state
+ * (term, vote, voter set), MAXSTEP leader step-downs at any time
+ * (over-approximates check-quorum) or graceful hand-overs (RELEASE); a
+ * leader sends at most one heartbeat round per tick. Clock drift: a promise
  * lasts P or P-1 ticks from receipt, a lease L or L+1 ticks from the send
  * of the round a quorum acknowledged; the C code's bound
  * lease <= promise (1-r)/(1+r) becomes L + 1 <= P - 1 here.
@@ -22,10 +24,12 @@
  *   safety: assertions: at most one leader per term (become_leader), and
  *          never two nodes holding a lease at once (on_acks: the only
  *          place a lease starts; time and step-downs only end leases).
- *   live   (-DLIVE): node 2 is down, 0 and 1 connected, no loss, and a
- *          candidacy does not start while the other node's is running
- *          (what the ballot window gives in one round):
- *          ltl elected: eventually a leader (weak fairness).
+ *   live   (-DLIVE): node 2 is down, 0 and 1 connected, no loss, no
+ *          crash, and a candidacy does not start while the other node's
+ *          is running (what the ballot window gives in one round):
+ *          ltl elected: eventually a leader (weak fairness). This is the
+ *          weaker check: the simulator's healed-schedule check
+ *          (tests/model/pack_sim.sh) covers liveness with loss and ties.
  */
 #define N	3
 #define NONE	255
