@@ -56,7 +56,55 @@ name_of(struct agent *a, const uint8_t *id, char *out, size_t n)
 	snprintf(out, n, "%s", hex);
 }
 
-/* ---- Leader changes: logs, and the hook channels will use ------------- */
+/* ---- Leader changes: logs, gossip, and the hook channels will use ----- */
+
+/*
+ * Adds (or with term 0 removes) our tag pack_leader=TERM in tags. Leaders
+ * publish it so that nodes of other packs can list every pack's leader
+ * from gossip alone (`tlaloc packs`).
+ */
+void
+agent_pack_leader_tag(struct agent *a, struct buf *tags)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char kv[48];
+
+	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER) {
+		(void)agent_tags_apply(tags, "pack_leader", 1, &err);
+		return;
+	}
+	snprintf(kv, sizeof(kv), "pack_leader=%llu",
+	    (unsigned long long)pack_term(a->pack));
+	if (agent_tags_apply(tags, kv, 0, &err) < 0)
+		log_warn("pack %s: cannot publish leadership: %s",
+		    pack_name(a->pack), err.msg);
+}
+
+static void
+publish_leadership(struct agent *a)
+{
+	struct buf tags = BUF_INIT;
+	struct swim_io io;
+	int r;
+
+	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
+	agent_pack_leader_tag(a, &tags);
+	if (tags.len == a->cfg.tags.len &&
+	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
+		buf_release(&tags);
+		return;
+	}
+	agent_io(a, &io);
+	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
+		log_warn("pack %s: cannot publish leadership: %s",
+		    pack_name(a->pack), tl_strerror(r));
+		buf_release(&tags);
+		return;
+	}
+	agent_flush(a);
+	buf_release(&a->cfg.tags);
+	a->cfg.tags = tags;
+}
 
 /*
  * Called once per leadership event of our pack, after the state is saved.
@@ -100,6 +148,8 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_LEADER_LOST ||
 	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
 		a->pack_changed_wall = agent_wall_ms();
+	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
+		publish_leadership(a);
 }
 
 /* ---- Driving the machine ------------------------------------------------ */
@@ -387,6 +437,85 @@ live_members(struct agent *a, uint8_t (**ids)[PACK_ID_LEN], size_t *n)
 	}
 }
 
+/* The pack tag of alive member i, or NULL. */
+static const char *
+pack_of_member(struct agent *a, size_t i, struct swim_member *m)
+{
+	if (swim_member_at(a->swim, i, m) < 0 ||
+	    (m->status != SWIM_ALIVE && m->status != SWIM_SUSPECT))
+		return NULL;
+	return swim_tag_get(m, "pack");
+}
+
+/*
+ * Packs this node is not in, as gossip shows them: their live members and
+ * the member that publishes the highest pack_leader term.
+ */
+static void
+other_packs(struct agent *a, struct buf *out, int json)
+{
+	size_t n = swim_member_count(a->swim);
+	const char *ours = a->pack ? pack_name(a->pack) : "";
+	struct swim_member m, o;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *pk = pack_of_member(a, i, &m), *t;
+		unsigned long long best = 0;
+		char lname[80] = "";
+		int first = 1, seen = 0;
+
+		if (pk == NULL || strcmp(pk, ours) == 0)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *q = pack_of_member(a, j, &o);
+
+			seen = q != NULL && strcmp(q, pk) == 0;
+		}
+		if (seen)
+			continue;
+		buf_addstr(out, json ? ",{\"name\":" : "pack ");
+		if (json)
+			buf_add_json_str(out, pk, strlen(pk));
+		else
+			buf_addf(out, "%s (gossip): members ", pk);
+		buf_addstr(out, json ? ",\"members\":[" : "");
+		for (size_t j = i; j < n; j++) {
+			const char *q = pack_of_member(a, j, &o);
+			char hex[17];
+
+			if (q == NULL || strcmp(q, pk) != 0)
+				continue;
+			if ((t = swim_tag_get(&o, "pack_leader")) != NULL &&
+			    strtoull(t, NULL, 10) > best) {
+				best = strtoull(t, NULL, 10);
+				snprintf(lname, sizeof(lname), "%s", o.name);
+			}
+			agent_id_hex(o.id, hex);
+			if (json) {
+				buf_addstr(out, first ? "{\"name\":" :
+				    ",{\"name\":");
+				buf_add_json_str(out, o.name, strlen(o.name));
+				buf_addf(out, ",\"id\":\"%s\"}", hex);
+			} else
+				buf_addf(out, "%s%s", first ? "" : " ", o.name);
+			first = 0;
+		}
+		if (json) {
+			buf_addstr(out, "],\"leader\":");
+			if (best > 0) {
+				buf_addstr(out, "{\"name\":");
+				buf_add_json_str(out, lname, strlen(lname));
+				buf_addf(out, "},\"term\":%llu", best);
+			} else
+				buf_addstr(out, "null");
+			buf_addstr(out, ",\"from_gossip\":true}");
+		} else if (best > 0)
+			buf_addf(out, "; leader %s, term %llu\n", lname, best);
+		else
+			buf_addstr(out, "; no leader published\n");
+	}
+}
+
 static void
 packs_report(struct agent *a, struct buf *out, int json)
 {
@@ -427,7 +556,9 @@ packs_report(struct agent *a, struct buf *out, int json)
 		    1);
 		buf_addstr(out, "],\"members\":[");
 		id_list(a, out, (const uint8_t (*)[PACK_ID_LEN])mem, nmem, 1);
-		buf_addf(out, "],\"last_change_s_ago\":%.1f}]}\n", ago);
+		buf_addf(out, "],\"last_change_s_ago\":%.1f}", ago);
+		other_packs(a, out, 1);
+		buf_addstr(out, "]}\n");
 	} else {
 		buf_addf(out, "pack %s: leader %s, term %llu; this node: %s%s\n",
 		    pack_name(a->pack), has_leader ? lname : "(none)",
@@ -446,6 +577,7 @@ packs_report(struct agent *a, struct buf *out, int json)
 			    ago);
 		else
 			buf_addstr(out, "\n  last leader change: none seen\n");
+		other_packs(a, out, 0);
 	}
 	free(mem);
 }
@@ -460,7 +592,20 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 
 	/* The loop's cached time may lag; a lease answer must not. */
 	uv_update_time(a->loop);
-	if (a->pack == NULL) {
+	if (a->pack == NULL && req->op == CTL_PACKS && req->nargs == 0) {
+		/* Still worth listing the packs others gossip. */
+		struct buf others = BUF_INIT;
+		int json = req->flags & CTL_F_JSON;
+
+		other_packs(a, &others, json);
+		if (json)
+			buf_addf(&out, "{\"packs\":[%s]}\n", others.len ?
+			    others.data + 1 : "");
+		else
+			buf_addf(&out, "this node is in no pack (agent --pack "
+			    "NAME)\n%s", others.data);
+		buf_release(&others);
+	} else if (a->pack == NULL) {
 		buf_addstr(&out, "this node is in no pack (agent --pack NAME)\n");
 		status = 1;
 	} else if (req->op == CTL_PACK_STEP_DOWN) {

@@ -7,9 +7,14 @@
 # hands over.
 . "$(dirname "$0")/lib.sh"
 
+# leader_of I: the leader of node I's own pack (the first listed), or "-".
 leader_of() {
-	$T packs --json --state-dir "$(sd "$1")" 2>/dev/null |
-	    sed -n 's/.*"leader":{"name":"\([^"]*\)".*/\1/p' | grep . || echo -
+	$T packs --json --state-dir "$(sd "$1")" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    print(json.load(sys.stdin)["packs"][0]["leader"]["name"])
+except Exception:
+    print("-")'
 }
 agree() {
 	first=$(leader_of "$1")
@@ -37,6 +42,13 @@ done
 [ "$(am 5)" = 2 ] || fail "node in no pack: --am-leader not 2"
 $T packs --state-dir "$(sd 5)" 2>&1 | grep -q "in no pack" ||
     fail "tlaloc packs on a node in no pack"
+# Other packs' leaders, from gossip (tag pack_leader=TERM).
+gossip_shows_leaders() {
+	$T packs --state-dir "$(sd 5)" | grep -q "^pack web (gossip).*leader n$L," &&
+	    $T packs --json --state-dir "$(sd 5)" |
+	    grep -q '"name":"db".*"leader":{"name":"n4"}'
+}
+wait_for 10 "n5 (in no pack) sees both packs' leaders" gossip_shows_leaders
 $T packs --state-dir "$(sd "$L")" | grep -q "^pack web: leader n$L" ||
     fail "tlaloc packs text"
 $T packs --json --state-dir "$(sd "$F")" | grep -q '"voters":\[{' ||
