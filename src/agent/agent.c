@@ -389,7 +389,10 @@ agent_open_sockets(struct agent *a, struct tl_err *err)
 	buf_release(&probe);
 	a->ctl = stream_listen_unix(a->loop, a->sock_path, CTL_REQ_MAX,
 	    60000, agent_ctl_serve, a, err);
-	return a->ctl == NULL ? TL_EIO : 0;
+	if (a->ctl == NULL)
+		return TL_EIO;
+	stream_srv_set_max_conns(a->ctl, 8);
+	return 0;
 }
 
 static int

@@ -244,8 +244,10 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets));
 	agent_pack_info(a, &out, json);
-	buf_addf(&out, json ? "\"heap_in_use\":%llu}\n" :
-	    "heap in use: %llu bytes\n", heap_in_use());
+	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
+	    "heap in use: %llu bytes\n"
+	    "tcp connections refused (over the limit): %llu\n",
+	    heap_in_use(), U(stream_srv_refused(a->tcp)));
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }

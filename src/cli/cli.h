@@ -42,6 +42,7 @@ int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
 int	cmd_packs(int argc, char **argv);
 int	cmd_pack(int argc, char **argv);
+int	cmd_adopt(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of

@@ -24,6 +24,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "apply", cmd_apply, "converge this node to a recipe (or a recipe dir)" },
 	{ "facts", cmd_facts, "print what this node knows about itself" },
 	{ "backups", cmd_backups, "list, show and restore backed-up files" },
+	{ "adopt", cmd_adopt, "write a hand-made node out as recipes" },
 	{ "resources", cmd_resources, "list resource types and attributes" },
 	{ "agent", cmd_agent, "run the cluster agent in the foreground" },
 	{ "members", cmd_members, "list cluster members" },
