@@ -301,7 +301,7 @@ agent_reload(struct agent *a)
 		agent_config_release(&nc);
 		return;
 	}
-	agent_pack_leader_tag(a, &nc.tags);	/* not in the config file */
+	agent_pack_tags(a, &nc.tags);	/* maybe not in the config file */
 	if (keyring_load(a->kr, nc.keyring_path, &err) < 0)
 		log_err("reload: keeping the old keyring: %s", err.msg);
 	else

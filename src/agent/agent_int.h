@@ -144,8 +144,8 @@ void	agent_keys_save(struct agent *a);
 int	agent_pack_open(struct agent *a, struct tl_err *err);
 void	agent_pack_start(struct agent *a);
 void	agent_pack_release(struct agent *a);
-/* Sets or clears our pack_leader=TERM tag in tags (a swim tag list). */
-void	agent_pack_leader_tag(struct agent *a, struct buf *tags);
+/* Sets pack=NAME and (leader) pack_leader=TERM in tags (swim's list). */
+void	agent_pack_tags(struct agent *a, struct buf *tags);
 /* Before a graceful leave: a leader steps down and hands over. */
 void	agent_pack_leave(struct agent *a);
 void	agent_pack_on_part(struct agent *a, const char *from,

@@ -48,6 +48,7 @@ enum ctl_op {
 	CTL_PACKS,		/* arg "am-leader": status 0 iff we hold
 				   the lease */
 	CTL_PACK_STEP_DOWN,
+	CTL_PACK_JOIN,		/* arg: pack name a recipe declared */
 	CTL_OP_LAST
 };
 

@@ -331,7 +331,8 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_TAGS_SET:
 	case CTL_TAGS_DELETE:	ctl_tags(a, c, &req); break;
 	case CTL_PACKS:
-	case CTL_PACK_STEP_DOWN: agent_pack_ctl(a, c, &req); break;
+	case CTL_PACK_STEP_DOWN:
+	case CTL_PACK_JOIN:	agent_pack_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

@@ -59,16 +59,21 @@ name_of(struct agent *a, const uint8_t *id, char *out, size_t n)
 /* ---- Leader changes: logs, gossip, and the hook channels will use ----- */
 
 /*
- * Adds (or with term 0 removes) our tag pack_leader=TERM in tags. Leaders
- * publish it so that nodes of other packs can list every pack's leader
- * from gossip alone (`tlaloc packs`).
+ * Puts our pack tags in tags: pack=NAME while we are in a pack, and
+ * pack_leader=TERM while we lead it. Leaders publish their term so that
+ * nodes of other packs can list every pack's leader from gossip alone
+ * (`tlaloc packs`).
  */
 void
-agent_pack_leader_tag(struct agent *a, struct buf *tags)
+agent_pack_tags(struct agent *a, struct buf *tags)
 {
 	struct tl_err err = TL_ERR_INIT;
-	char kv[48];
+	char kv[48 + PACK_NAME_MAX];
 
+	if (a->pack != NULL) {
+		snprintf(kv, sizeof(kv), "pack=%s", pack_name(a->pack));
+		(void)agent_tags_apply(tags, kv, 0, &err);
+	}
 	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER) {
 		(void)agent_tags_apply(tags, "pack_leader", 1, &err);
 		return;
@@ -81,14 +86,14 @@ agent_pack_leader_tag(struct agent *a, struct buf *tags)
 }
 
 static void
-publish_leadership(struct agent *a)
+publish_tags(struct agent *a)
 {
 	struct buf tags = BUF_INIT;
 	struct swim_io io;
 	int r;
 
 	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
-	agent_pack_leader_tag(a, &tags);
+	agent_pack_tags(a, &tags);
 	if (tags.len == a->cfg.tags.len &&
 	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
 		buf_release(&tags);
@@ -96,7 +101,7 @@ publish_leadership(struct agent *a)
 	}
 	agent_io(a, &io);
 	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
-		log_warn("pack %s: cannot publish leadership: %s",
+		log_warn("pack %s: cannot publish its tags: %s",
 		    pack_name(a->pack), tl_strerror(r));
 		buf_release(&tags);
 		return;
@@ -149,7 +154,7 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
 		a->pack_changed_wall = agent_wall_ms();
 	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
-		publish_leadership(a);
+		publish_tags(a);
 }
 
 /* ---- Driving the machine ------------------------------------------------ */
@@ -323,6 +328,23 @@ agent_pack_house(struct agent *a)
 
 /* ---- Start and stop ----------------------------------------------------- */
 
+/* The pack a recipe declared on an earlier run (STATE_DIR/pack.name). */
+static void
+recipe_pack_load(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *path = xasprintf("%s/pack.name", a->cfg.state_dir);
+
+	if (fileio_read(path, PACK_NAME_MAX + 2, &b, &err) == 0 && b.len > 0) {
+		b.data[strcspn(b.data, "\n")] = '\0';
+		a->cfg.pack = xstrdup(b.data);
+		log_info("pack %s: declared by a recipe", a->cfg.pack);
+	}
+	buf_release(&b);
+	free(path);
+}
+
 int
 agent_pack_open(struct agent *a, struct tl_err *err)
 {
@@ -331,13 +353,17 @@ agent_pack_open(struct agent *a, struct tl_err *err)
 	int r, has = 0;
 
 	if (a->cfg.pack == NULL)
+		recipe_pack_load(a);
+	if (a->cfg.pack == NULL)
 		return 0;
 	if (a->cfg.profile == AGENT_WAN)
 		pack_config_wan(&a->pack_cfg);
 	else
 		pack_config_lan(&a->pack_cfg);
 	a->pack_cfg.bootstrap_expect = a->cfg.pack_expect;
-	a->pack_path = xasprintf("%s/pack.state", a->cfg.state_dir);
+	/* One file per pack name: another pack's votes are not ours. */
+	a->pack_path = xasprintf("%s/pack-%s.state", a->cfg.state_dir,
+	    a->cfg.pack);
 	r = fileio_read(a->pack_path, PACK_STATE_MAX, &b, err);
 	if (r == 0) {
 		if ((r = pack_persist_decode(&ps, (const uint8_t *)b.data,
@@ -364,7 +390,48 @@ agent_pack_open(struct agent *a, struct tl_err *err)
 	log_info("pack %s: %s, term %llu, %zu voters", a->cfg.pack,
 	    has ? "state restored" : "new", (unsigned long long)
 	    pack_term(a->pack), pack_voters(a->pack)->n);
+	publish_tags(a);
 	return 0;
+}
+
+/*
+ * A recipe said `pack "NAME"` (tlaloc apply tells us): join that pack
+ * unless we are in one already, and remember it across restarts.
+ */
+static void
+join_from_recipe(struct agent *a, const char *name, struct buf *out)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct tl_err err = TL_ERR_INIT;
+	char *path, *line;
+
+	if (a->pack != NULL) {
+		if (strcmp(pack_name(a->pack), name) == 0)
+			buf_addf(out, "already in pack %s\n", name);
+		else
+			buf_addf(out, "this node is in pack '%s'; a node "
+			    "belongs to one pack\n", pack_name(a->pack));
+		return;
+	}
+	free(a->cfg.pack);
+	a->cfg.pack = xstrdup(name);
+	if (agent_pack_open(a, &err) < 0) {
+		buf_addf(out, "cannot join pack '%s': %s\n", name, err.msg);
+		agent_pack_release(a);
+		free(a->cfg.pack);
+		a->cfg.pack = NULL;
+		return;
+	}
+	path = xasprintf("%s/pack.name", a->cfg.state_dir);
+	line = xasprintf("%s\n", name);
+	meta.mode = 0600;
+	if (fileio_write_atomic(path, line, strlen(line), &meta, &err) < 0)
+		log_warn("pack %s: cannot remember it: %s", name, err.msg);
+	free(path);
+	free(line);
+	uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+	log_notice("pack %s: joined, as a recipe declared", name);
+	buf_addf(out, "joined pack %s\n", name);
 }
 
 void
@@ -592,7 +659,15 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 
 	/* The loop's cached time may lag; a lease answer must not. */
 	uv_update_time(a->loop);
-	if (a->pack == NULL && req->op == CTL_PACKS && req->nargs == 0) {
+	if (req->op == CTL_PACK_JOIN) {
+		if (req->nargs == 1)
+			join_from_recipe(a, req->args[0], &out);
+		else
+			buf_addstr(&out, "pack join needs one name\n");
+		status = a->pack == NULL || req->nargs != 1 ||
+		    strcmp(pack_name(a->pack), req->args[0]) != 0;
+	} else if (a->pack == NULL && req->op == CTL_PACKS &&
+	    req->nargs == 0) {
 		/* Still worth listing the packs others gossip. */
 		struct buf others = BUF_INIT;
 		int json = req->flags & CTL_F_JSON;

@@ -268,6 +268,8 @@ cmd_apply(int argc, char **argv)
 		fprintf(stderr, "tlaloc: nothing was changed\n");
 		goto out;
 	}
+	if (rec->pack != NULL && !o.noop)
+		cli_pack_declare(o.state_flag, rec->pack);
 	rc = apply_converge(&o, rec, cli_state_dir(o.state_flag), f);
 out:
 	recipe_free(rec);

@@ -57,5 +57,11 @@ int	cli_ctl(const char *state_dir, int op, int flags, int argc,
  * lease: 0 yes, 1 no, 2 cannot tell (no agent, or in no pack). Quiet.
  */
 int	cli_pack_am_leader(const char *state_dir);
+/*
+ * Tells the agent of state_dir that a recipe declared pack name; warns on
+ * stderr when the agent refuses (it is in another pack). Quiet without an
+ * agent.
+ */
+void	cli_pack_declare(const char *state_dir, const char *name);
 
 #endif

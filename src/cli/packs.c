@@ -39,6 +39,24 @@ cli_pack_am_leader(const char *state_dir)
 	return status == 0 ? 0 : 1;
 }
 
+void
+cli_pack_declare(const char *state_dir, const char *name)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf body = BUF_INIT;
+	char *sock = xasprintf("%s/agent.sock", cli_state_dir(state_dir));
+	char *args[] = { (char *)name };
+	int status;
+
+	/* No agent listening: nothing to tell; the next apply will. */
+	if (ctl_call(sock, CTL_PACK_JOIN, 0, 1, args, AM_LEADER_TIMEOUT_MS,
+	    &status, &body, &err) == 0 && status != 0)
+		fprintf(stderr, "tlaloc: warning: pack \"%s\": %s", name,
+		    body.data);
+	free(sock);
+	buf_release(&body);
+}
+
 static int
 usage(FILE *f)
 {

@@ -29,7 +29,7 @@ for i in 2 3; do
 	start_agent "$i" --join "127.0.0.1:$(port 1)" --pack web --pack-expect 3
 done
 start_agent 4 --join "127.0.0.1:$(port 1)" --pack db --pack-expect 1
-start_agent 5 --join "127.0.0.1:$(port 1)"
+start_agent 5 --join "127.0.0.1:$(port 1)" --pack-expect 1
 wait_for 30 "pack web elects one leader" agree 1 2 3
 L=$AGREED
 wait_for 10 "pack db (one node) leads itself" agree 4
@@ -72,6 +72,20 @@ done
 [ -f "$WORK/backup-n$L" ] || fail "leader n$L did not run the singleton"
 [ ! -e "$WORK/backup-n$F" ] || fail "follower n$F ran the singleton"
 echo "ok: pack.is_leader() true on n$L only"
+
+# A recipe's `pack "ops"` puts n5 (in no pack) in pack ops, and it
+# stays there across a restart; n4 (pack db) refuses a second pack.
+mkdir -p "$WORK/ops" "$WORK/web"
+echo 'pack "ops"' > "$WORK/ops/site.lua"
+echo 'pack "web"' > "$WORK/web/site.lua"
+$T apply "$WORK/ops" --state-dir "$(sd 5)" -q > /dev/null 2>&1
+wait_for 10 "n5 leads pack ops, declared by its recipe" agree 5
+$T apply "$WORK/web" --state-dir "$(sd 4)" -q 2> "$WORK/apply4.err" > /dev/null
+grep -q "is in pack 'db'; a node belongs to one pack" "$WORK/apply4.err" ||
+    fail "n4 did not refuse a second pack"
+kill -9 "$(pid_of 5)"
+start_agent 5 --pack-expect 1
+wait_for 10 "n5 is back in pack ops after a restart" agree 5
 
 # Step down: someone else leads, the old leader follows.
 $T pack step-down --state-dir "$(sd "$F")" 2>/dev/null &&
