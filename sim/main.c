@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pack_sim.h"
 #include "sim.h"
 
 static int
@@ -44,5 +45,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (strncmp(p.mode, "pack", 4) == 0)
+		return pack_sim_run(&p);
 	return p.policy ? sim_policy_run(&p) : sim_run(&p);
 }

@@ -28,6 +28,11 @@ sim_params_default(struct sim_params *p)
 	p->bundle_bytes = 10u << 20;
 	p->upload_bps = 12500000;	/* 100 Mbit/s */
 	p->gossip_ms = 1000;
+	snprintf(p->mode, sizeof(p->mode), "swim");
+	p->pack_size = 5;
+	p->schedules = 1;
+	p->failovers = 20;
+	p->drift_ppm = 20000;
 }
 
 struct key {
@@ -50,6 +55,10 @@ static const struct key keys[] = {
 	K(stall_ms, 'u'), K(stall_every_s, 'u'), K(stall_slow, 'i'), K(partition_at_s, 'u'),
 	K(partition_for_s, 'u'), K(report_s, 'u'), K(policy, 'i'),
 	K(bundle_bytes, 'U'), K(upload_bps, 'u'), K(gossip_ms, 'u'),
+	K(mode, 's'),
+	K(pack_size, 'u'), K(pack_min, 'u'), K(schedules, 'u'),
+	K(failovers, 'u'), K(drift_ppm, 'u'), K(reap_s, 'u'),
+	K(spike_prob, 'd'), K(spike_ms, 'u'),
 };
 
 int

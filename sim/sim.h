@@ -38,6 +38,16 @@ struct sim_params {
 	uint64_t	 bundle_bytes;
 	uint32_t	 upload_bps;	/* per node upload link, bytes/s */
 	uint32_t	 gossip_ms;	/* tag spread: one peer per node per */
+	/* pack modes (pack_sim.c) */
+	char		 mode[16];	/* swim, pack-chaos, pack-failover */
+	uint32_t	 pack_size;	/* voters */
+	uint32_t	 pack_min;	/* chaos: sizes drawn in [min, size] */
+	uint32_t	 schedules;	/* chaos: seeds seed .. seed + n - 1 */
+	uint32_t	 failovers;	/* failover: leader kills */
+	uint32_t	 drift_ppm;	/* node clock rates within +- this */
+	uint32_t	 reap_s;	/* 0: the profile's reap delay */
+	double		 spike_prob;	/* a datagram delayed up to... */
+	uint32_t	 spike_ms;	/* ...this much more */
 };
 
 void	sim_params_default(struct sim_params *p);

@@ -213,6 +213,7 @@ house_cb(uv_timer_t *t)
 		seeds_house(a);
 	agent_keys_house(a);
 	agent_policy_house(a);
+	agent_pack_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -254,6 +255,7 @@ agent_leave(struct agent *a)
 	if (a->is_leaving)
 		return;
 	a->is_leaving = 1;
+	agent_pack_leave(a);
 	agent_io(a, &io);
 	if ((r = swim_leave(a->swim, &io)) < 0)
 		log_err("cannot sign leave: %s", tl_strerror(r));
@@ -299,6 +301,7 @@ agent_reload(struct agent *a)
 		agent_config_release(&nc);
 		return;
 	}
+	agent_pack_tags(a, &nc.tags);	/* maybe not in the config file */
 	if (keyring_load(a->kr, nc.keyring_path, &err) < 0)
 		log_err("reload: keeping the old keyring: %s", err.msg);
 	else
@@ -427,6 +430,7 @@ agent_start_loop(struct agent *a)
 	a->tick.data = a->house.data = a->leave_timer.data = a;
 	uv_timer_start(&a->tick, tick_cb, 0, 0);
 	uv_timer_start(&a->house, house_cb, 0, 1000);
+	agent_pack_start(a);
 	uv_signal_init(a->loop, &a->sig_term);
 	uv_signal_init(a->loop, &a->sig_int);
 	uv_signal_init(a->loop, &a->sig_hup);
@@ -454,6 +458,7 @@ agent_release(struct agent *a)
 		unlink(a->sock_path);
 	agent_conv_free(a);
 	agent_policy_close(a);
+	agent_pack_release(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
@@ -486,12 +491,14 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	a->loop = &loop;
 	if ((r = agent_open_sockets(a, err)) < 0 ||
 	    (r = agent_policy_open(a, err)) < 0 ||
-	    (r = agent_open_swim(a, err)) < 0)
+	    (r = agent_open_swim(a, err)) < 0 ||
+	    (r = agent_pack_open(a, err)) < 0)
 		goto out;
 	agent_start_loop(a);
 	agent_conv_open(a, err);
-	log_notice("agent started: name=%s bind=%s advertise=%s profile=%s",
-	    a->cfg.name, a->cfg.bind, a->cfg.advertise,
+	log_notice("agent started: name=%s bind=%s advertise=%s pack=%s "
+	    "profile=%s", a->cfg.name, a->cfg.bind, a->cfg.advertise,
+	    a->cfg.pack ? a->cfg.pack : "-",
 	    a->cfg.profile == AGENT_LOCAL ? "local" :
 	    a->cfg.profile == AGENT_WAN ? "wan" : "lan");
 	uv_run(a->loop, UV_RUN_DEFAULT);

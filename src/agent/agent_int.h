@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "agent/config.h"
+#include "cluster/pack.h"
 #include "cluster/swim.h"
 #include "core/buf.h"
 #include "core/rng.h"
@@ -24,6 +25,7 @@ struct udp;
 struct keyop;
 struct agent_policy;
 struct agent_conv;
+struct ctl_req;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
 #define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
@@ -38,6 +40,15 @@ struct agent_stats {
 	uint64_t	tcp_in, tcp_out, tcp_failures;
 	struct pkt_stats pkt;		/* UDP and TCP opens */
 	uint64_t	logged_drops;	/* drops already summarised in logs */
+};
+
+/* Pack messages the agent dropped before the machine saw them. */
+struct agent_pack_stats {
+	uint64_t	forged;		/* bad node signature */
+	uint64_t	wrong_claim;	/* sender not a live member of our pack */
+	uint64_t	not_in_pack;	/* we are in no pack */
+	uint64_t	malformed;
+	uint64_t	unreachable;	/* no address for a destination */
 };
 
 /* A peer that talked to us with a key other than our primary. */
@@ -86,6 +97,14 @@ struct agent {
 	size_t			 nseeds;
 	struct peer_key		 peer_keys[AGENT_PEER_KEYS];
 	struct keyop		*keyop;		/* at most one at a time */
+
+	struct pack		*pack;		/* NULL: in no pack */
+	struct pack_config	 pack_cfg;
+	struct pack_outbox	 pack_ob;
+	uv_timer_t		 pack_tick;
+	char			*pack_path;	/* saved term, vote, voters */
+	uint64_t		 pack_changed_wall; /* last leader change */
+	struct agent_pack_stats	 pack_st;
 	struct agent_stats	 st;
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
@@ -124,6 +143,30 @@ void	agent_keys_house(struct agent *a);
 void	agent_keys_offer(struct agent *a, struct peer_key *pk);
 /* Persists the keyring; logs on failure. */
 void	agent_keys_save(struct agent *a);
+
+/* pack_glue.c: the pack election machine (docs/pack.md) */
+int	agent_pack_open(struct agent *a, struct tl_err *err);
+void	agent_pack_start(struct agent *a);
+void	agent_pack_release(struct agent *a);
+/* Sets pack=NAME and (leader) pack_leader=TERM in tags (swim's list). */
+void	agent_pack_tags(struct agent *a, struct buf *tags);
+/* Before a graceful leave: a leader steps down and hands over. */
+void	agent_pack_leave(struct agent *a);
+void	agent_pack_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
+/* Feeds the SWIM view of the pack's live members; from the 1 s timer. */
+void	agent_pack_house(struct agent *a);
+void	agent_pack_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+/* Appends the pack drop counters to `tlaloc info` output. */
+void	agent_pack_info(struct agent *a, struct buf *out, int json);
+/*
+ * Every leadership event of our pack (elected, new leader, leader lost,
+ * stepped down, voters changed, election started) passes through here
+ * once, after the state is saved: it logs them, and is the hook for
+ * announcing them on channel #pack-NAME.
+ */
+void	agent_pack_announce(struct agent *a, const struct pack_event *ev);
 
 /* ctl_srv.c: control socket requests */
 void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,

@@ -9,6 +9,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "cluster/pack.h"
 
 #define TAGS_MAX	512	/* SWIM_TAGS_MAX; agent/ must not need it */
 
@@ -18,6 +19,7 @@ agent_config_init(struct agent_config *c)
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->tags);
 	c->profile = AGENT_LAN;
+	c->pack_expect = 3;
 	c->log_level = LOG_NOTICE;
 	c->interval_s = 1800;
 	c->splay_s = 300;
@@ -43,6 +45,7 @@ agent_config_release(struct agent_config *c)
 	free(c->root);
 	free(c->backup_age);
 	free(c->backup_size);
+	free(c->pack);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -111,6 +114,26 @@ config_seconds(unsigned *dst, const char *key, const char *val,
 	return 0;
 }
 
+/* A pack name is also published as the swim tag pack=NAME. */
+static int
+set_pack(struct agent_config *c, const char *v, struct tl_err *err)
+{
+	size_t n = strlen(v);
+	char *kv;
+	int r;
+
+	if (n == 0 || n > PACK_NAME_MAX ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+		return tl_err_set(err, TL_EINVAL, "pack name must be 1 to %d "
+		    "of a-z 0-9 _ -, not '%s'", PACK_NAME_MAX, v);
+	kv = xasprintf("pack=%s", v);
+	r = agent_tags_apply(&c->tags, kv, 0, err);
+	free(kv);
+	if (r == 0)
+		set_str(&c->pack, v);
+	return r;
+}
+
 /*
  * Applies one setting. from_flag tells repeatables apart: the first join
  * flag drops the joins from the file.
@@ -137,6 +160,20 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		return agent_tags_apply(&c->tags, val, 0, err);
 	if (strcmp(key, "trust") == 0)
 		return opkey_trust_add_file(&c->trust, val, err);
+	if (strcmp(key, "pack") == 0)
+		return set_pack(c, val, err);
+	if (strcmp(key, "pack_expect") == 0 ||
+	    strcmp(key, "pack-expect") == 0) {
+		char *end;
+		unsigned long n = strtoul(val, &end, 10);
+
+		if (*val == '\0' || *end != '\0' || n < 1 ||
+		    n > PACK_VOTERS_MAX)
+			return tl_err_set(err, TL_EINVAL, "pack_expect must "
+			    "be 1 to %d, not '%s'", PACK_VOTERS_MAX, val);
+		c->pack_expect = (unsigned)n;
+		return 0;
+	}
 	if (strcmp(key, "join") == 0) {
 		if (flag_joins != NULL && !*flag_joins) {
 			joins_clear(c);

@@ -50,6 +50,8 @@ struct agent_config {
 	int		 is_no_enforce;	/* report drift, change nothing */
 	struct bucket_retention backups; /* pruned after each converge */
 	char		*backup_age, *backup_size; /* as given, for re-parse */
+	char		*pack;		/* NULL: in no pack; also tag pack= */
+	unsigned	 pack_expect;	/* voters of a new pack (bootstrap) */
 };
 
 void	agent_config_init(struct agent_config *c);

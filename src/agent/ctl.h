@@ -50,6 +50,10 @@ enum ctl_op {
 	CTL_POLICY_STATUS,	/* this node's policy and transfer */
 	CTL_STATUS,		/* every node's last converge */
 	CTL_CONVERGE,		/* arg: why; converge now */
+	CTL_PACKS,		/* arg "am-leader": status 0 iff we hold
+				   the lease */
+	CTL_PACK_STEP_DOWN,
+	CTL_PACK_JOIN,		/* arg: pack name a recipe declared */
 	CTL_OP_LAST
 };
 

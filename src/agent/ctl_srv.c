@@ -235,17 +235,20 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
-	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
-	    "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
+	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu," :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
-	    "swim bad packets: %llu\nheap in use: %llu bytes\n"
-	    "tcp connections refused (over the limit): %llu\n",
+	    "swim bad packets: %llu\n",
 	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
-	    U(ss.bad_packets), heap_in_use(), U(stream_srv_refused(a->tcp)));
+	    U(ss.bad_packets));
+	agent_pack_info(a, &out, json);
+	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
+	    "heap in use: %llu bytes\n"
+	    "tcp connections refused (over the limit): %llu\n",
+	    heap_in_use(), U(stream_srv_refused(a->tcp)));
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }
@@ -332,6 +335,9 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		agent_policy_ctl(a, c, req.op, req.flags, (int)req.nargs,
 		    req.args);
 		break;
+	case CTL_PACKS:
+	case CTL_PACK_STEP_DOWN:
+	case CTL_PACK_JOIN:	agent_pack_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

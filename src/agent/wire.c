@@ -124,6 +124,8 @@ udp_dispatch(struct agent *a, const char *from, const uint8_t *body,
 			agent_keys_on_part(a, from, p, n);
 		else if (kind == PKT_PART_POLICY)
 			agent_policy_on_part(a, from, p, n);
+		else if (kind == PKT_PART_PACK)
+			agent_pack_on_part(a, from, p, n);
 		else
 			r = TL_EINVAL;
 		if (r < 0)

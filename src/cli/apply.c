@@ -261,11 +261,15 @@ cmd_apply(int argc, char **argv)
 	ropts.facts = f;
 	ropts.only_tags = o.tags;
 	ropts.n_only_tags = o.ntags;
+	/* Asked once, before the compile: no agent means not the leader. */
+	ropts.is_pack_leader = cli_pack_am_leader(o.state_flag) == 0;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
 		cli_error(&err);
 		fprintf(stderr, "tlaloc: nothing was changed\n");
 		goto out;
 	}
+	if (rec->pack != NULL && !o.noop)
+		cli_pack_declare(o.state_flag, rec->pack);
 	rc = apply_converge(&o, rec, cli_state_dir(o.state_flag), f);
 out:
 	recipe_free(rec);

@@ -40,6 +40,8 @@ int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
+int	cmd_packs(int argc, char **argv);
+int	cmd_pack(int argc, char **argv);
 int	cmd_adopt(int argc, char **argv);
 int	cmd_publish(int argc, char **argv);
 int	cmd_policy(int argc, char **argv);
@@ -53,5 +55,17 @@ int	cmd_converge(int argc, char **argv);
  */
 int	cli_ctl(const char *state_dir, int op, int flags, int argc,
 	    char **argv);
+
+/*
+ * Asks the agent of state_dir whether this node holds its pack's leader
+ * lease: 0 yes, 1 no, 2 cannot tell (no agent, or in no pack). Quiet.
+ */
+int	cli_pack_am_leader(const char *state_dir);
+/*
+ * Tells the agent of state_dir that a recipe declared pack name; warns on
+ * stderr when the agent refuses (it is in another pack). Quiet without an
+ * agent.
+ */
+void	cli_pack_declare(const char *state_dir, const char *name);
 
 #endif

@@ -37,6 +37,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "policy", cmd_policy, "policy status, list, show, diff and rollback" },
 	{ "status", cmd_status, "every node's last converge, from any node" },
 	{ "converge", cmd_converge, "ask the agent to converge now" },
+	{ "packs", cmd_packs, "this node's pack: leader, term, voters" },
+	{ "pack", cmd_pack, "pack step-down: hand leadership over" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }

@@ -334,11 +334,12 @@ str_push(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = xstrdup(s);
 }
 
+/* pack "web": called through the pack table's __call, so arg 1 is it. */
 static int
 recipe_pack(lua_State *L)
 {
 	struct recipe *rec = compile_of(L)->rec;
-	const char *name = luaL_checkstring(L, 1);
+	const char *name = luaL_checkstring(L, 2);
 
 	if (rec->pack != NULL && strcmp(rec->pack, name) != 0)
 		return luaL_error(L, "this node is already in pack '%s'; a "
@@ -346,6 +347,31 @@ recipe_pack(lua_State *L)
 	free(rec->pack);
 	rec->pack = xstrdup(name);
 	return 0;
+}
+
+/*
+ * pack.is_leader(): whether the agent said, just before this compile,
+ * that this node holds its pack's leader lease (recipe_opts).
+ */
+static int
+recipe_pack_is_leader(lua_State *L)
+{
+	lua_pushboolean(L, compile_of(L)->opts->is_pack_leader);
+	return 1;
+}
+
+/* The global `pack`: callable to declare, with is_leader() inside. */
+static void
+pack_open(lua_State *L)
+{
+	lua_newtable(L);
+	lua_pushcfunction(L, recipe_pack_is_leader);
+	lua_setfield(L, -2, "is_leader");
+	lua_newtable(L);
+	lua_pushcfunction(L, recipe_pack);
+	lua_setfield(L, -2, "__call");
+	lua_setmetatable(L, -2);
+	lua_setglobal(L, "pack");
 }
 
 /* tag "web" or tags{"web", role = "db"} */
@@ -406,7 +432,6 @@ recipe_globals(lua_State *L, const struct compile *c)
 {
 	static const luaL_Reg fns[] = {
 		{ "include", recipe_include },
-		{ "pack", recipe_pack },
 		{ "tag", recipe_tags },
 		{ "tags", recipe_tags },
 		{ "channel", recipe_channel },
@@ -417,6 +442,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 	lua_pushglobaltable(L);
 	luaL_setfuncs(L, fns, 0);
 	lua_pop(L, 1);
+	pack_open(L);
 	node_open(L, c);
 	regex_open(L);
 	declare_open(L);

@@ -35,6 +35,7 @@ struct recipe_opts {
 	size_t			 n_only_tags;
 	size_t			 max_memory;	/* bytes; 0 means 256 MiB */
 	unsigned long long	 max_instructions; /* 0 means 1e9 */
+	int			 is_pack_leader; /* pack.is_leader() */
 };
 
 /*

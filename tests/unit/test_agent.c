@@ -89,3 +89,26 @@ TEST(agent_config_errors_name_the_setting)
 	agent_config_release(&c);
 	free(conf);
 }
+
+TEST(agent_config_pack_sets_the_tag)
+{
+	char *argv[] = { "agent", "--bind", "127.0.0.1:1", "--pack", "web",
+	    "--pack-expect", "5" };
+	char *bad[] = { "agent", "--pack", "Web!" };
+	char *bad2[] = { "agent", "--pack-expect", "0" };
+	struct tl_err err = TL_ERR_INIT;
+	struct agent_config c;
+
+	agent_config_init(&c);
+	ASSERT_EQ(agent_config_load(&c, 7, argv, &err), 0);
+	ASSERT_STR_EQ(c.pack, "web");
+	ASSERT_EQ(c.pack_expect, 5);
+	ASSERT_MEM_EQ(c.tags.data, "pack=web", sizeof("pack=web"));
+	agent_config_release(&c);
+	ASSERT(agent_config_load(&c, 3, bad, &err) < 0);
+	ASSERT_CONTAINS(err.msg, "pack name must be");
+	agent_config_release(&c);
+	ASSERT(agent_config_load(&c, 3, bad2, &err) < 0);
+	ASSERT_CONTAINS(err.msg, "pack_expect must be 1 to 101");
+	agent_config_release(&c);
+}

@@ -119,6 +119,9 @@ TEST(recipe_node_declarations_are_stored)
 	recipe_free(rec);
 	ASSERT(compile("pack 'web'\npack 'db'\n", &rec, &err) < 0);
 	ASSERT_CONTAINS(err.msg, "already in pack 'web'");
+	ASSERT_EQ(compile("pack 'web'\nassert(pack.is_leader() == false)\n",
+	    &rec, &err), 0);
+	recipe_free(rec);
 	ASSERT(compile("channel 'web'\n", &rec, &err) < 0);
 	ASSERT_CONTAINS(err.msg, "bad channel name 'web'");
 }

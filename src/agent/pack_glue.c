@@ -1,0 +1,729 @@
+/*
+ * The agent's side of packs (docs/pack.md): drives the pure election
+ * machine of src/cluster/pack.h with the loop's clock, the agent's rng,
+ * the SWIM view and the UDP socket, saves its state, and answers
+ * `tlaloc packs` and `tlaloc pack step-down`.
+ *
+ * Authentication: the cluster key only proves a packet came from some
+ * member; a pack message must also prove which member sent it, since a
+ * vote counts once per node. So every pack message travels as
+ *   PKT_PART_PACK = message || Ed25519 signature of message (64 bytes)
+ * signed with the sender's node key, whose public half is the id the
+ * message names as its sender. A bad signature is a forgery: dropped and
+ * counted, as is a sender that SWIM does not show as a live member with
+ * tag pack=OUR-PACK (a node claiming a pack it is not configured for).
+ */
+#include "agent/agent_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/ctl.h"
+#include "cluster/pack.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "net/ident.h"
+#include "net/stream.h"
+
+#define PACK_STATE_MAX	(64u * 1024)
+
+static const char *const role_names[] = {
+	[PACK_FOLLOWER] = "follower", [PACK_PRECANDIDATE] = "pre-candidate",
+	[PACK_CANDIDATE] = "candidate", [PACK_LEADER] = "leader"
+};
+
+static const char *const reason_names[] = {
+	[PACK_R_NONE] = "none", [PACK_R_HIGHER_TERM] = "saw a newer term",
+	[PACK_R_NO_QUORUM] = "lost contact with a majority",
+	[PACK_R_REQUESTED] = "asked to step down",
+	[PACK_R_REMOVED] = "removed from the voters"
+};
+
+/* The member's name, or its id in hex when SWIM does not know it. */
+static void
+name_of(struct agent *a, const uint8_t *id, char *out, size_t n)
+{
+	struct swim_member m;
+	char hex[17];
+
+	if (swim_member_find(a->swim, id, &m) == 0) {
+		snprintf(out, n, "%s", m.name);
+		return;
+	}
+	agent_id_hex(id, hex);
+	snprintf(out, n, "%s", hex);
+}
+
+/* ---- Leader changes: logs, gossip, and the hook channels will use ----- */
+
+/*
+ * Puts our pack tags in tags: pack=NAME while we are in a pack, and
+ * pack_leader=TERM while we lead it. Leaders publish their term so that
+ * nodes of other packs can list every pack's leader from gossip alone
+ * (`tlaloc packs`).
+ */
+void
+agent_pack_tags(struct agent *a, struct buf *tags)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char kv[48 + PACK_NAME_MAX];
+
+	if (a->pack != NULL) {
+		snprintf(kv, sizeof(kv), "pack=%s", pack_name(a->pack));
+		(void)agent_tags_apply(tags, kv, 0, &err);
+	}
+	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER) {
+		(void)agent_tags_apply(tags, "pack_leader", 1, &err);
+		return;
+	}
+	snprintf(kv, sizeof(kv), "pack_leader=%llu",
+	    (unsigned long long)pack_term(a->pack));
+	if (agent_tags_apply(tags, kv, 0, &err) < 0)
+		log_warn("pack %s: cannot publish leadership: %s",
+		    pack_name(a->pack), err.msg);
+}
+
+static void
+publish_tags(struct agent *a)
+{
+	struct buf tags = BUF_INIT;
+	struct swim_io io;
+	int r;
+
+	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
+	agent_pack_tags(a, &tags);
+	if (tags.len == a->cfg.tags.len &&
+	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
+		buf_release(&tags);
+		return;
+	}
+	agent_io(a, &io);
+	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
+		log_warn("pack %s: cannot publish its tags: %s",
+		    pack_name(a->pack), tl_strerror(r));
+		buf_release(&tags);
+		return;
+	}
+	agent_flush(a);
+	buf_release(&a->cfg.tags);
+	a->cfg.tags = tags;
+}
+
+/*
+ * Called once per leadership event of our pack, after the state is saved.
+ * Today it logs; the channel layer (#pack-NAME announcements, recipe
+ * handlers) hooks in here.
+ */
+void
+agent_pack_announce(struct agent *a, const struct pack_event *ev)
+{
+	const char *pn = pack_name(a->pack);
+	char who[80];
+
+	name_of(a, ev->id, who, sizeof(who));
+	switch (ev->kind) {
+	case PACK_EV_ELECTED:
+		log_notice("pack %s: elected leader for term %llu", pn,
+		    (unsigned long long)ev->term);
+		break;
+	case PACK_EV_LEADER:
+		log_notice("pack %s: leader %s for term %llu", pn, who,
+		    (unsigned long long)ev->term);
+		break;
+	case PACK_EV_LEADER_LOST:
+		log_info("pack %s: no leader known (was %s, term %llu)", pn,
+		    who, (unsigned long long)ev->term);
+		break;
+	case PACK_EV_STEPPED_DOWN:
+		log_notice("pack %s: stepped down in term %llu: %s", pn,
+		    (unsigned long long)ev->term, reason_names[ev->reason]);
+		break;
+	case PACK_EV_VOTERS:
+		log_notice("pack %s: voters now %zu (version %llu)", pn,
+		    pack_voters(a->pack)->n,
+		    (unsigned long long)pack_voters(a->pack)->version);
+		break;
+	case PACK_EV_ELECTION:
+		log_info("pack %s: standing for election in term %llu", pn,
+		    (unsigned long long)ev->term);
+		break;
+	}
+	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_LEADER_LOST ||
+	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
+		a->pack_changed_wall = agent_wall_ms();
+	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
+		publish_tags(a);
+}
+
+/* ---- Driving the machine ------------------------------------------------ */
+
+static void
+pack_io_of(struct agent *a, struct pack_io *io)
+{
+	io->now_ms = agent_now(a);
+	io->rng = &a->rng;
+	io->out = &a->pack_ob;
+}
+
+static int
+save_state(struct agent *a)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	int r;
+
+	meta.mode = 0600;
+	pack_persist_encode(a->pack, &b);
+	if ((r = fileio_write_atomic(a->pack_path, b.data, b.len, &meta,
+	    &err)) < 0)
+		log_err("pack %s: cannot save its state, sending nothing: %s",
+		    pack_name(a->pack), err.msg);
+	buf_release(&b);
+	return r;
+}
+
+static void
+send_one(struct agent *a, const uint8_t *to, const uint8_t *msg, size_t len)
+{
+	uint8_t sig[IDENT_SIG_LEN];
+	struct swim_member m;
+	struct buf body = BUF_INIT, part = BUF_INIT;
+
+	if (swim_member_find(a->swim, to, &m) < 0 || m.status == SWIM_LEFT) {
+		a->pack_st.unreachable++;
+		return;
+	}
+	ident_sign(a->ident, msg, len, sig);
+	buf_add(&part, msg, len);
+	buf_add(&part, sig, sizeof(sig));
+	pkt_part_add(&body, PKT_PART_PACK, part.data, part.len);
+	agent_send_body(a, m.addr, (const uint8_t *)body.data, body.len);
+	buf_release(&part);
+	buf_release(&body);
+}
+
+static void pack_tick_cb(uv_timer_t *t);
+
+/* Saves (before anything leaves), sends, announces, re-arms the timer. */
+static void
+pack_flush(struct agent *a)
+{
+	struct pack_outbox *ob = &a->pack_ob;
+	struct pack_io io;
+	int next;
+
+	/* A few passes at most: a tick at the same instant settles. */
+	for (int pass = 0; pass < 4; pass++) {
+		/* A vote not on disk must not leave: a restart could vote
+		 * again in the same term. */
+		if (ob->persist && save_state(a) < 0)
+			ob->nmsgs = 0;
+		for (size_t i = 0; i < ob->nmsgs; i++)
+			send_one(a, ob->msgs[i].to, ob->bytes +
+			    ob->msgs[i].off, ob->msgs[i].len);
+		for (size_t i = 0; i < ob->nevents; i++)
+			agent_pack_announce(a, &ob->events[i]);
+		pack_outbox_reset(ob);
+		/* An input may have moved a deadline: ask again. */
+		pack_io_of(a, &io);
+		next = pack_on_tick(a->pack, &io);
+		if (ob->nmsgs == 0 && ob->nevents == 0 && !ob->persist)
+			break;
+	}
+	uv_timer_start(&a->pack_tick, pack_tick_cb, (uint64_t)next, 0);
+}
+
+static void
+pack_tick_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	pack_flush(a);
+}
+
+/*
+ * Is the member with this id tagged with our pack, and alive or suspect
+ * (or, with even_dead, declared dead: a node that signs messages is not
+ * dead, and its messages should not wait for SWIM to take it back after
+ * a partition heals)? Left members are gone for good.
+ */
+static int
+claims_our_pack(struct agent *a, const uint8_t *id, int even_dead)
+{
+	struct swim_member m;
+	const char *tag;
+
+	if (swim_member_find(a->swim, id, &m) < 0 || m.status == SWIM_LEFT ||
+	    (m.status == SWIM_DEAD && !even_dead))
+		return 0;
+	tag = swim_tag_get(&m, "pack");
+	return tag != NULL && strcmp(tag, pack_name(a->pack)) == 0;
+}
+
+void
+agent_pack_on_part(struct agent *a, const char *from, const uint8_t *p,
+    size_t n)
+{
+	uint8_t sender[PACK_ID_LEN];
+	const char *name;
+	size_t mlen, nlen;
+	struct pack_io io;
+
+	if (a->pack == NULL) {
+		a->pack_st.not_in_pack++;
+		return;
+	}
+	if (n <= IDENT_SIG_LEN ||
+	    pack_msg_peek(p, n - IDENT_SIG_LEN, &name, &nlen, sender) < 0) {
+		a->pack_st.malformed++;
+		log_debug("pack: malformed message from %s", from);
+		return;
+	}
+	mlen = n - IDENT_SIG_LEN;
+	if (ident_verify(NULL, sender, p, mlen, p + mlen) < 0) {
+		a->pack_st.forged++;
+		log_debug("pack: bad signature on a message from %s", from);
+		return;
+	}
+	if (!claims_our_pack(a, sender, 1)) {
+		a->pack_st.wrong_claim++;
+		log_debug("pack: %s is not a live member of pack %s", from,
+		    pack_name(a->pack));
+		return;
+	}
+	pack_io_of(a, &io);
+	(void)pack_on_message(a->pack, &io, p, mlen);
+	pack_flush(a);
+}
+
+/* Every second: the live members of our pack, as SWIM sees them. */
+void
+agent_pack_house(struct agent *a)
+{
+	size_t n = swim_member_count(a->swim), k = 0;
+	uint8_t (*ids)[PACK_ID_LEN];
+	struct pack_io io;
+
+	if (a->pack == NULL)
+		return;
+	ids = xcalloc(n + 1, PACK_ID_LEN);
+	for (size_t i = 0; i < n; i++) {
+		struct swim_member m;
+
+		if (swim_member_at(a->swim, i, &m) < 0)
+			continue;
+		if (m.is_self || claims_our_pack(a, m.id, 0))
+			memcpy(ids[k++], m.id, PACK_ID_LEN);
+	}
+	pack_io_of(a, &io);
+	if (k <= 4 * PACK_VOTERS_MAX)
+		(void)pack_set_members(a->pack, &io,
+		    (const uint8_t (*)[PACK_ID_LEN])ids, k);
+	free(ids);
+	pack_flush(a);
+}
+
+/* ---- Start and stop ----------------------------------------------------- */
+
+/* The pack a recipe declared on an earlier run (STATE_DIR/pack.name). */
+static void
+recipe_pack_load(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *path = xasprintf("%s/pack.name", a->cfg.state_dir);
+
+	if (fileio_read(path, PACK_NAME_MAX + 2, &b, &err) == 0 && b.len > 0) {
+		b.data[strcspn(b.data, "\n")] = '\0';
+		a->cfg.pack = xstrdup(b.data);
+		log_info("pack %s: declared by a recipe", a->cfg.pack);
+	}
+	buf_release(&b);
+	free(path);
+}
+
+int
+agent_pack_open(struct agent *a, struct tl_err *err)
+{
+	struct pack_persist ps;
+	struct buf b = BUF_INIT;
+	int r, has = 0;
+
+	if (a->cfg.pack == NULL)
+		recipe_pack_load(a);
+	if (a->cfg.pack == NULL)
+		return 0;
+	if (a->cfg.profile == AGENT_WAN)
+		pack_config_wan(&a->pack_cfg);
+	else
+		pack_config_lan(&a->pack_cfg);
+	a->pack_cfg.bootstrap_expect = a->cfg.pack_expect;
+	/* One file per pack name: another pack's votes are not ours. */
+	a->pack_path = xasprintf("%s/pack-%s.state", a->cfg.state_dir,
+	    a->cfg.pack);
+	r = fileio_read(a->pack_path, PACK_STATE_MAX, &b, err);
+	if (r == 0) {
+		if ((r = pack_persist_decode(&ps, (const uint8_t *)b.data,
+		    b.len)) < 0) {
+			buf_release(&b);
+			/* Starting afresh could cast a second vote in a term. */
+			return tl_err_set(err, r, "pack state '%s' is "
+			    "unreadable (%s); move it away only if this node "
+			    "has not voted in the last term", a->pack_path,
+			    tl_strerror(r));
+		}
+		has = 1;
+	} else if (r != TL_ENOENT) {
+		buf_release(&b);
+		return r;
+	}
+	buf_release(&b);
+	*err = (struct tl_err)TL_ERR_INIT;
+	a->pack = pack_new(&a->pack_cfg, a->cfg.pack, ident_public(a->ident),
+	    has ? &ps : NULL, agent_now(a), err);
+	if (a->pack == NULL)
+		return err->code ? err->code : TL_EINVAL;
+	pack_outbox_init(&a->pack_ob);
+	log_info("pack %s: %s, term %llu, %zu voters", a->cfg.pack,
+	    has ? "state restored" : "new", (unsigned long long)
+	    pack_term(a->pack), pack_voters(a->pack)->n);
+	publish_tags(a);
+	return 0;
+}
+
+/*
+ * A recipe said `pack "NAME"` (tlaloc apply tells us): join that pack
+ * unless we are in one already, and remember it across restarts.
+ */
+static void
+join_from_recipe(struct agent *a, const char *name, struct buf *out)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct tl_err err = TL_ERR_INIT;
+	char *path, *line;
+
+	if (a->pack != NULL) {
+		if (strcmp(pack_name(a->pack), name) == 0)
+			buf_addf(out, "already in pack %s\n", name);
+		else
+			buf_addf(out, "this node is in pack '%s'; a node "
+			    "belongs to one pack\n", pack_name(a->pack));
+		return;
+	}
+	free(a->cfg.pack);
+	a->cfg.pack = xstrdup(name);
+	if (agent_pack_open(a, &err) < 0) {
+		buf_addf(out, "cannot join pack '%s': %s\n", name, err.msg);
+		agent_pack_release(a);
+		free(a->cfg.pack);
+		a->cfg.pack = NULL;
+		return;
+	}
+	path = xasprintf("%s/pack.name", a->cfg.state_dir);
+	line = xasprintf("%s\n", name);
+	meta.mode = 0600;
+	if (fileio_write_atomic(path, line, strlen(line), &meta, &err) < 0)
+		log_warn("pack %s: cannot remember it: %s", name, err.msg);
+	free(path);
+	free(line);
+	uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+	log_notice("pack %s: joined, as a recipe declared", name);
+	buf_addf(out, "joined pack %s\n", name);
+}
+
+void
+agent_pack_start(struct agent *a)
+{
+	uv_timer_init(a->loop, &a->pack_tick);
+	a->pack_tick.data = a;
+	if (a->pack != NULL)
+		uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+}
+
+/* Leaving the cluster: a leader hands over rather than go silent. */
+void
+agent_pack_leave(struct agent *a)
+{
+	struct pack_io io;
+
+	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER)
+		return;
+	pack_io_of(a, &io);
+	if (pack_step_down(a->pack, &io) == 0)
+		log_notice("pack %s: handing leadership over before leaving",
+		    pack_name(a->pack));
+	pack_flush(a);
+}
+
+void
+agent_pack_release(struct agent *a)
+{
+	pack_free(a->pack);
+	a->pack = NULL;
+	pack_outbox_release(&a->pack_ob);
+	free(a->pack_path);
+	a->pack_path = NULL;
+}
+
+/* ---- Control: tlaloc packs, tlaloc pack step-down ---------------------- */
+
+static void
+id_list(struct agent *a, struct buf *out, const uint8_t (*ids)[PACK_ID_LEN],
+    size_t n, int json)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[80], hex[17];
+
+		name_of(a, ids[i], name, sizeof(name));
+		agent_id_hex(ids[i], hex);
+		if (json) {
+			buf_addstr(out, i ? ",{\"name\":" : "{\"name\":");
+			buf_add_json_str(out, name, strlen(name));
+			buf_addf(out, ",\"id\":\"%s\"}", hex);
+		} else
+			buf_addf(out, "%s%s", i ? " " : "", name);
+	}
+}
+
+static void
+live_members(struct agent *a, uint8_t (**ids)[PACK_ID_LEN], size_t *n)
+{
+	size_t total = swim_member_count(a->swim);
+
+	*ids = xcalloc(total + 1, PACK_ID_LEN);
+	*n = 0;
+	for (size_t i = 0; i < total; i++) {
+		struct swim_member m;
+
+		if (swim_member_at(a->swim, i, &m) == 0 &&
+		    (m.is_self || claims_our_pack(a, m.id, 0)))
+			memcpy((*ids)[(*n)++], m.id, PACK_ID_LEN);
+	}
+}
+
+/* The pack tag of alive member i, or NULL. */
+static const char *
+pack_of_member(struct agent *a, size_t i, struct swim_member *m)
+{
+	if (swim_member_at(a->swim, i, m) < 0 ||
+	    (m->status != SWIM_ALIVE && m->status != SWIM_SUSPECT))
+		return NULL;
+	return swim_tag_get(m, "pack");
+}
+
+/*
+ * Packs this node is not in, as gossip shows them: their live members and
+ * the member that publishes the highest pack_leader term.
+ */
+static void
+other_packs(struct agent *a, struct buf *out, int json)
+{
+	size_t n = swim_member_count(a->swim);
+	const char *ours = a->pack ? pack_name(a->pack) : "";
+	struct swim_member m, o;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *pk = pack_of_member(a, i, &m), *t;
+		unsigned long long best = 0;
+		char lname[80] = "";
+		int first = 1, seen = 0;
+
+		if (pk == NULL || strcmp(pk, ours) == 0)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *q = pack_of_member(a, j, &o);
+
+			seen = q != NULL && strcmp(q, pk) == 0;
+		}
+		if (seen)
+			continue;
+		buf_addstr(out, json ? ",{\"name\":" : "pack ");
+		if (json)
+			buf_add_json_str(out, pk, strlen(pk));
+		else
+			buf_addf(out, "%s (gossip): members ", pk);
+		buf_addstr(out, json ? ",\"members\":[" : "");
+		for (size_t j = i; j < n; j++) {
+			const char *q = pack_of_member(a, j, &o);
+			char hex[17];
+
+			if (q == NULL || strcmp(q, pk) != 0)
+				continue;
+			if ((t = swim_tag_get(&o, "pack_leader")) != NULL &&
+			    strtoull(t, NULL, 10) > best) {
+				best = strtoull(t, NULL, 10);
+				snprintf(lname, sizeof(lname), "%s", o.name);
+			}
+			agent_id_hex(o.id, hex);
+			if (json) {
+				buf_addstr(out, first ? "{\"name\":" :
+				    ",{\"name\":");
+				buf_add_json_str(out, o.name, strlen(o.name));
+				buf_addf(out, ",\"id\":\"%s\"}", hex);
+			} else
+				buf_addf(out, "%s%s", first ? "" : " ", o.name);
+			first = 0;
+		}
+		if (json) {
+			buf_addstr(out, "],\"leader\":");
+			if (best > 0) {
+				buf_addstr(out, "{\"name\":");
+				buf_add_json_str(out, lname, strlen(lname));
+				buf_addf(out, "},\"term\":%llu", best);
+			} else
+				buf_addstr(out, "null");
+			buf_addstr(out, ",\"from_gossip\":true}");
+		} else if (best > 0)
+			buf_addf(out, "; leader %s, term %llu\n", lname, best);
+		else
+			buf_addstr(out, "; no leader published\n");
+	}
+}
+
+static void
+packs_report(struct agent *a, struct buf *out, int json)
+{
+	const struct pack_voters *v = pack_voters(a->pack);
+	uint8_t lid[PACK_ID_LEN], (*mem)[PACK_ID_LEN];
+	char lname[80] = "", lhex[17] = "";
+	uint64_t now = agent_now(a), lease = pack_lease_until(a->pack);
+	int has_leader = pack_leader(a->pack, lid);
+	int am = pack_am_leader_with_lease(a->pack, now);
+	size_t nmem;
+	double ago = a->pack_changed_wall ? (double)(agent_wall_ms() -
+	    a->pack_changed_wall) / 1000.0 : -1;
+
+	if (has_leader) {
+		name_of(a, lid, lname, sizeof(lname));
+		agent_id_hex(lid, lhex);
+	}
+	live_members(a, &mem, &nmem);
+	if (json) {
+		buf_addstr(out, "{\"packs\":[{\"name\":");
+		buf_add_json_str(out, pack_name(a->pack),
+		    strlen(pack_name(a->pack)));
+		if (has_leader) {
+			buf_addstr(out, ",\"leader\":{\"name\":");
+			buf_add_json_str(out, lname, strlen(lname));
+			buf_addf(out, ",\"id\":\"%s\"}", lhex);
+		} else
+			buf_addstr(out, ",\"leader\":null");
+		buf_addf(out, ",\"term\":%llu,\"role\":\"%s\",\"am_leader\":%s,"
+		    "\"lease_ms\":%llu,\"voters_version\":%llu,"
+		    "\"voters_committed\":%s,\"voters\":[",
+		    (unsigned long long)pack_term(a->pack),
+		    role_names[pack_role(a->pack)], am ? "true" : "false",
+		    (unsigned long long)(am ? lease - now : 0),
+		    (unsigned long long)v->version,
+		    v->committed ? "true" : "false");
+		id_list(a, out, (const uint8_t (*)[PACK_ID_LEN])v->ids, v->n,
+		    1);
+		buf_addstr(out, "],\"members\":[");
+		id_list(a, out, (const uint8_t (*)[PACK_ID_LEN])mem, nmem, 1);
+		buf_addf(out, "],\"last_change_s_ago\":%.1f}", ago);
+		other_packs(a, out, 1);
+		buf_addstr(out, "]}\n");
+	} else {
+		buf_addf(out, "pack %s: leader %s, term %llu; this node: %s%s\n",
+		    pack_name(a->pack), has_leader ? lname : "(none)",
+		    (unsigned long long)pack_term(a->pack),
+		    role_names[pack_role(a->pack)], am ? " (holds the lease)"
+		    : "");
+		buf_addf(out, "  voters (%zu, version %llu%s): ", v->n,
+		    (unsigned long long)v->version, v->committed ? "" :
+		    ", change pending");
+		id_list(a, out, (const uint8_t (*)[PACK_ID_LEN])v->ids, v->n,
+		    0);
+		buf_addf(out, "\n  live members (%zu): ", nmem);
+		id_list(a, out, (const uint8_t (*)[PACK_ID_LEN])mem, nmem, 0);
+		if (ago >= 0)
+			buf_addf(out, "\n  last leader change: %.1f s ago\n",
+			    ago);
+		else
+			buf_addstr(out, "\n  last leader change: none seen\n");
+		other_packs(a, out, 0);
+	}
+	free(mem);
+}
+
+void
+agent_pack_ctl(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	struct buf out = BUF_INIT;
+	struct pack_io io;
+	int status = 0, r;
+
+	/* The loop's cached time may lag; a lease answer must not. */
+	uv_update_time(a->loop);
+	if (req->op == CTL_PACK_JOIN) {
+		if (req->nargs == 1)
+			join_from_recipe(a, req->args[0], &out);
+		else
+			buf_addstr(&out, "pack join needs one name\n");
+		status = a->pack == NULL || req->nargs != 1 ||
+		    strcmp(pack_name(a->pack), req->args[0]) != 0;
+	} else if (a->pack == NULL && req->op == CTL_PACKS &&
+	    req->nargs == 0) {
+		/* Still worth listing the packs others gossip. */
+		struct buf others = BUF_INIT;
+		int json = req->flags & CTL_F_JSON;
+
+		other_packs(a, &others, json);
+		if (json)
+			buf_addf(&out, "{\"packs\":[%s]}\n", others.len ?
+			    others.data + 1 : "");
+		else
+			buf_addf(&out, "this node is in no pack (agent --pack "
+			    "NAME)\n%s", others.data);
+		buf_release(&others);
+	} else if (a->pack == NULL) {
+		buf_addstr(&out, "this node is in no pack (agent --pack NAME)\n");
+		status = 1;
+	} else if (req->op == CTL_PACK_STEP_DOWN) {
+		pack_io_of(a, &io);
+		r = pack_step_down(a->pack, &io);
+		pack_flush(a);
+		if (r == TL_EPERM)
+			buf_addstr(&out, "this node is not the leader\n");
+		else if (r < 0)
+			buf_addstr(&out, "no other voter to hand over to\n");
+		else
+			buf_addf(&out, "stepped down from pack %s\n",
+			    pack_name(a->pack));
+		status = r < 0;
+	} else if (req->nargs == 1 && strcmp(req->args[0], "am-leader") == 0) {
+		status = !pack_am_leader_with_lease(a->pack, agent_now(a));
+		buf_addstr(&out, status ? "no\n" : "yes\n");
+	} else
+		packs_report(a, &out, req->flags & CTL_F_JSON);
+	agent_ctl_reply(c, status, out.data, out.len);
+	buf_release(&out);
+}
+
+void
+agent_pack_info(struct agent *a, struct buf *out, int json)
+{
+	struct pack_stats ps;
+	const struct agent_pack_stats *st = &a->pack_st;
+
+	memset(&ps, 0, sizeof(ps));
+	if (a->pack != NULL)
+		pack_get_stats(a->pack, &ps);
+	buf_addf(out, json ?
+	    "\"pack_forged\":%llu,\"pack_wrong_claim\":%llu,"
+	    "\"pack_malformed\":%llu,\"pack_wrong_pack\":%llu,"
+	    "\"pack_stale_term\":%llu,\"pack_not_voter\":%llu," :
+	    "pack drops: forged %llu, claimed a pack they are not in %llu, "
+	    "malformed %llu, other pack %llu, stale term %llu, "
+	    "not a voter %llu\n",
+	    (unsigned long long)st->forged,
+	    (unsigned long long)(st->wrong_claim + st->not_in_pack),
+	    (unsigned long long)(st->malformed + ps.bad_msgs),
+	    (unsigned long long)ps.wrong_pack,
+	    (unsigned long long)ps.stale_term,
+	    (unsigned long long)ps.not_voter);
+}
