@@ -31,6 +31,9 @@ endif
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
 LIB_SRCS  := $(filter-out src/cli/main.c,$(LIB_SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# Service definitions and bootstrap templates, carried in the binary.
+DIST_TEXT := $(sort $(wildcard dist/*.in dist/bootstrap/*.in))
+LIB_OBJS  += $(BUILD)/gen/dist_text.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 SIM_SRCS  := $(sort $(wildcard sim/*.c))
@@ -41,6 +44,14 @@ all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/dist_text.c: $(DIST_TEXT) scripts/embed-text
+	@mkdir -p $(dir $@)
+	@scripts/embed-text $(DIST_TEXT) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/dist_text.o: $(BUILD)/gen/dist_text.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -9,7 +9,9 @@
  * (lan|wan|local), log_level (flag --log-level), trust (repeatable: a file
  * of operator public keys whose signatures authorize queries that execute
  * and policy bundles; read when the setting is loaded, so a bad file stops
- * the start with its file:line).
+ * the start with its file:line), pack (the policy pack this node runs) and
+ * policy_from (flag --policy-from: ADDR:PORT of the member to fetch the
+ * published policy from; written by `tlaloc bootstrap --policy-from`).
  *
  * Repeatable settings: joins given as flags replace the file's joins; a
  * tag flag replaces the file's tag with the same key.
@@ -36,6 +38,8 @@ struct agent_config {
 					   /var/lib/tlaloc */
 	char		*joins[AGENT_JOINS_MAX];
 	size_t		 njoins;
+	char		*pack;		/* NULL when unset */
+	char		*policy_from;	/* NULL when unset */
 	struct buf	 tags;		/* "k=v\0k=v\0" (swim's format) */
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;

@@ -40,6 +40,8 @@ int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
+int	cmd_init(int argc, char **argv);
+int	cmd_bootstrap(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of

@@ -32,6 +32,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "info", cmd_info, "agent counters and member counts" },
 	{ "keys", cmd_keys, "generate and rotate cluster keys" },
 	{ "tags", cmd_tags, "set or delete this node's tags" },
+	{ "init", cmd_init, "write a fresh node's config and keys" },
+	{ "bootstrap", cmd_bootstrap, "print an installer that joins a new machine" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }
