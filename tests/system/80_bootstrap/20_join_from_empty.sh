@@ -4,13 +4,14 @@
 # installed) runs the `tlaloc bootstrap --via shell` installer, which
 # installs tlaloc from a tarball, writes keys and config, starts the agent
 # as a sysv service, and joins. Then the same with the .deb as the install
-# source, in a fourth namespace. Each must be a member within 10 s of the
+# source, in a fourth namespace; and the dhcp kind in a fifth, joining when
+# a lease brings the seeds. Each must be a member within 10 s of the
 # installer starting (lib/new_machine.sh measures it). The throwaway root
 # is the host's, man pages and all, so new_machine.sh turns off man-db's
 # index update (dpkg's trigger would re-index them all: 5-25 s here);
 # bench/bootstrap/ measures with it too.
 . tests/system/80_bootstrap/lib/net.sh
-net_up 4
+net_up 5
 net_tlaloc_cluster 2
 
 # Install sources: a tarball of `make install PREFIX=/usr`, and the .deb
@@ -23,12 +24,14 @@ deb=$(scripts/mkdeb "$W/root" "$W") || fail "mkdeb"
 
 boot() { # NODE SOURCE_URL LABEL
 	local i=$1 url=$2 label=$3
+	"$TLALOC" bootstrap --via shell --join 10.78.0.1:7946 \
+	    --package-url "$url" > "$W/keyless-$i.sh" || fail "bootstrap"
 	"$TLALOC" bootstrap --via shell --join 10.78.0.1:7946,10.78.0.2:7946 \
 	    --keyring "$W/keyring" --tag role=new --policy-from 10.78.0.1:7946 \
 	    --package-url "$url" --out "$W/install-$i.sh" || fail "bootstrap"
 	[ "$(stat -c %a "$W/install-$i.sh")" = 600 ] || fail "--out is not 0600"
 	ip netns exec "$TAG-n$i" bash tests/system/80_bootstrap/lib/new_machine.sh \
-	    "$W/install-$i.sh" 3 "$W/keyring" "$label" "$label" \
+	    "$W/install-$i.sh" 3 "$W/keyring" "$label" "$label" "$W/keyless-$i.sh" \
 	    > "$W/out-$i" 2>&1 || { cat "$W/out-$i"; fail "$label"; }
 	grep -v '^RESULT' "$W/out-$i"
 	sed -n 's/^RESULT [a-z]* //p' "$W/out-$i" > "$W/secs-$i"
@@ -37,6 +40,12 @@ boot() { # NODE SOURCE_URL LABEL
 }
 boot 3 "file://$W/tlaloc.tar.gz" tarball
 boot 4 "$deb" deb
+# DHCP: the seeds come with a lease (lib/dhcp_machine.sh plays the client).
+"$TLALOC" bootstrap --via dhcp --keyring "$W/keyring" \
+    --package-url "file://$W/tlaloc.tar.gz" --out "$W/install-5.sh" ||
+    fail "bootstrap --via dhcp"
+ip netns exec "$TAG-n5" bash tests/system/80_bootstrap/lib/dhcp_machine.sh \
+    "$W/install-5.sh" 10.78.0.5 3 || fail "dhcp"
 for i in 3 4; do
 	ok=$(echo "$(cat "$W/secs-$i") < 10" | bc)
 	[ "$ok" = 1 ] || fail "node $i took $(cat "$W/secs-$i") s (over 10 s)"

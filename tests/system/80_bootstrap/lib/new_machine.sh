@@ -6,13 +6,24 @@
 # alive, checks what the installer left, and writes the seconds it took.
 . tests/system/lib/sandbox.sh
 sandbox_enter "$0" "$@"
-installer=$1 want=$2 keyring=$3 result=$4 label=$5
+installer=$1 want=$2 keyring=$3 result=$4 label=$5 keyless=${6:-}
 
 [ -e /usr/bin/tlaloc ] && fail "tlaloc is already installed in the sandbox"
 [ -e /etc/tlaloc ] && fail "/etc/tlaloc already exists in the sandbox"
 # See 20_join_from_empty.sh; TLALOC_MANDB=1 keeps it (the bench).
 [ "${TLALOC_MANDB:-0}" = 1 ] || rm -f /var/lib/man-db/auto-update
 alive() { /usr/bin/tlaloc members --status alive 2>/dev/null | grep -c .; }
+
+# Made without --keyring: stops at the placeholder, says where the key
+# goes, starts nothing. (Then the real installer runs in this same root.)
+if [ -n "$keyless" ]; then
+	grep -q TLALOC-CLUSTER-KEY-PLACEHOLDER "$keyless" || fail "no placeholder"
+	kout=$(TLALOC_WAIT=5 sh "$keyless" 2>&1) && fail "ran without a key"
+	assert_contains "$kout" "no cluster key: put the cluster keyring in /etc/tlaloc/keyring"
+	[ -e /etc/tlaloc/keyring ] && fail "a keyring appeared"
+	[ -e /run/tlaloc.pid ] && fail "an agent was started without a key"
+	rm -rf /etc/tlaloc /var/lib/tlaloc /usr/bin/tlaloc
+fi
 
 start=$(date +%s.%N)
 out=$(TLALOC_NAME=$label TLALOC_WAIT=20 sh "$installer" 2>&1) || { echo "$out"; fail "installer failed"; }
