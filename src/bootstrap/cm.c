@@ -37,13 +37,38 @@ config_for(const struct bs_ctx *c, struct buf *out)
 	buf_release(&paths);
 }
 
+/*
+ * Installs the binary from a downloaded tarball the way the installer
+ * does: unpacked aside, only bin/tlaloc copied (unpacking at / could
+ * replace the /lib -> usr/lib link of a merged-/usr system).
+ */
+static void
+add_tar_command(struct buf *out, const char *bin)
+{
+	buf_addf(out, "d=$(mktemp -d) && tar -xzf /var/tmp/tlaloc.tar.gz "
+	    "-C \"$d\" && install -m 0755 \"$(find \"$d\" -path \"*bin/tlaloc\" "
+	    "-type f | head -n 1)\" %s; rc=$?; rm -rf \"$d\"; exit $rc", bin);
+}
+
+/* ".deb", ".rpm" or ".tar.gz": how the downloaded file is installed. */
+static const char *
+url_ext(const char *url)
+{
+	size_t n = strlen(url);
+
+	if (n > 4 && strcmp(url + n - 4, ".deb") == 0)
+		return ".deb";
+	if (n > 4 && strcmp(url + n - 4, ".rpm") == 0)
+		return ".rpm";
+	return ".tar.gz";
+}
+
 /* ---- Puppet ---------------------------------------------------------- */
 
 static void
-puppet_install(const struct bs_ctx *c, struct buf *out)
+puppet_install(const struct bs_ctx *c, const char *bin, struct buf *out)
 {
-	const char *url = c->o->package_url;
-	size_t n = url ? strlen(url) : 0;
+	const char *url = c->o->package_url, *ext;
 
 	if (c->o->from == BOOTSTRAP_FROM_PKG) {
 		buf_addstr(out, "  package { 'tlaloc':\n    ensure => installed,\n"
@@ -52,24 +77,30 @@ puppet_install(const struct bs_ctx *c, struct buf *out)
 	}
 	if (c->o->from == BOOTSTRAP_FROM_NONE)
 		return;
-	if (n > 4 && (strcmp(url + n - 4, ".deb") == 0 ||
-	    strcmp(url + n - 4, ".rpm") == 0)) {
-		buf_addf(out, "  exec { 'tlaloc-download':\n"
-		    "    command => 'curl -fsSL -o /var/tmp/tlaloc%s %s',\n"
-		    "    path    => ['/usr/bin', '/bin', '/usr/local/bin'],\n"
-		    "    creates => '/var/tmp/tlaloc%s',\n  }\n"
-		    "  -> package { 'tlaloc':\n    ensure   => installed,\n"
+	ext = url_ext(url);
+	buf_addf(out, "  exec { 'tlaloc-download':\n"
+	    "    command => 'curl -fsSL -o /var/tmp/tlaloc%s %s',\n"
+	    "    path    => ['/usr/bin', '/bin', '/usr/local/bin'],\n"
+	    "    creates => '/var/tmp/tlaloc%s',\n  }\n", ext, url, ext);
+	if (strcmp(ext, ".tar.gz") != 0) {
+		buf_addf(out, "  -> package { 'tlaloc':\n    ensure   => installed,\n"
 		    "    provider => '%s',\n    source   => '/var/tmp/tlaloc%s',\n"
-		    "    before   => Service['tlaloc'],\n  }\n\n", url + n - 4, url,
-		    url + n - 4, strcmp(url + n - 4, ".deb") == 0 ? "dpkg" :
-		    "rpm", url + n - 4);
+		    "    before   => Service['tlaloc'],\n  }\n\n",
+		    ext[1] == 'd' ? "dpkg" : "rpm", ext);
 		return;
 	}
-	buf_addf(out, "  exec { 'tlaloc-install':\n"
-	    "    command => 'sh -c \"curl -fsSL %s | tar -xzf - -C /\"',\n"
-	    "    path    => ['/usr/bin', '/bin', '/usr/local/bin'],\n"
-	    "    creates => $bin,\n    before  => Service['tlaloc'],\n  }\n\n",
-	    url);
+	buf_addstr(out, "  -> exec { 'tlaloc-install':\n    command  => '");
+	{
+		struct buf cmd = BUF_INIT;
+
+		add_tar_command(&cmd, bin);
+		add_squoted(out, cmd.data);
+		buf_release(&cmd);
+	}
+	buf_addstr(out, "',\n    provider => shell,\n"
+	    "    path     => ['/usr/bin', '/bin', '/usr/local/bin'],\n"
+	    "    creates  => $bin,\n    before   => Service['tlaloc'],\n"
+	    "  }\n\n");
 }
 
 static void
@@ -97,7 +128,7 @@ bs_puppet(const struct bs_ctx *c, struct buf *out)
 	    "never shown\n# in diffs, logs or reports.\n"
 	    "class tlaloc_bootstrap {\n  $etc = '%s'\n  $state = '%s'\n"
 	    "  $bin = '%s'\n\n", l->etc, l->state, bs_bin(c, l));
-	puppet_install(c, out);
+	puppet_install(c, bs_bin(c, l), out);
 	buf_addstr(out, "  file { [$etc, \"${etc}/trust\"]:\n"
 	    "    ensure => directory,\n    owner  => 'root',\n"
 	    "    group  => 0,\n    mode   => '0755',\n  }\n"
@@ -164,11 +195,9 @@ bs_puppet(const struct bs_ctx *c, struct buf *out)
 /* ---- Chef ------------------------------------------------------------ */
 
 static void
-chef_install(const struct bs_ctx *c, struct buf *out)
+chef_install(const struct bs_ctx *c, const char *bin, struct buf *out)
 {
-	const char *url = c->o->package_url;
-	size_t n = url ? strlen(url) : 0;
-	const char *ext;
+	const char *url = c->o->package_url, *ext;
 
 	if (c->o->from == BOOTSTRAP_FROM_PKG) {
 		buf_addstr(out, "package 'tlaloc'\n\n");
@@ -176,14 +205,20 @@ chef_install(const struct bs_ctx *c, struct buf *out)
 	}
 	if (c->o->from == BOOTSTRAP_FROM_NONE)
 		return;
-	ext = n > 4 && strcmp(url + n - 4, ".deb") == 0 ? ".deb" :
-	    n > 4 && strcmp(url + n - 4, ".rpm") == 0 ? ".rpm" : ".tar.gz";
+	ext = url_ext(url);
 	buf_addf(out, "remote_file '/var/tmp/tlaloc%s' do\n  source '%s'\n"
 	    "  mode '0644'\nend\n", ext, url);
-	if (strcmp(ext, ".tar.gz") == 0)
-		buf_addf(out, "execute 'tar -xzf /var/tmp/tlaloc.tar.gz -C /' "
-		    "do\n  creates bin\nend\n\n");
-	else
+	if (strcmp(ext, ".tar.gz") == 0) {
+		buf_addstr(out, "execute 'tlaloc-install' do\n  command '");
+		{
+			struct buf cmd = BUF_INIT;
+
+			add_tar_command(&cmd, bin);
+			add_squoted(out, cmd.data);
+			buf_release(&cmd);
+		}
+		buf_addstr(out, "'\n  creates bin\nend\n\n");
+	} else
 		buf_addf(out, "%s_package 'tlaloc' do\n  source "
 		    "'/var/tmp/tlaloc%s'\nend\n\n", ext[1] == 'd' ? "dpkg" :
 		    "rpm", ext);
@@ -210,7 +245,7 @@ bs_chef(const struct bs_ctx *c, struct buf *out)
 	    "shown in diffs or logs.\n"
 	    "etc = '%s'\nstate = '%s'\nbin = '%s'\n\n", l->etc, l->state,
 	    bs_bin(c, l));
-	chef_install(c, out);
+	chef_install(c, bs_bin(c, l), out);
 	buf_addstr(out, "[etc, \"#{etc}/trust\"].each do |d|\n  directory d do\n"
 	    "    owner 'root'\n    group 0\n    mode '0755'\n  end\nend\n"
 	    "directory state do\n  owner 'root'\n  group 0\n  mode '0700'\n"
