@@ -21,6 +21,12 @@ make --no-print-directory -s BUILD="${TLALOC_BUILD:-build}" \
     install > /dev/null || fail "make install"
 tar -C "$W/root" -czf "$W/tlaloc.tar.gz" . || fail "tar"
 deb=$(scripts/mkdeb "$W/root" "$W") || fail "mkdeb"
+# No lintian error or warning (make deb's hardened build is also clean of
+# the info tags, -I --pedantic; that needs its own compile, so not here).
+if command -v lintian > /dev/null; then
+	lintian --fail-on error,warning "$deb" > "$W/lintian" 2>&1 ||
+	    { cat "$W/lintian"; fail "lintian"; }
+fi
 
 boot() { # NODE SOURCE_URL LABEL
 	local i=$1 url=$2 label=$3
