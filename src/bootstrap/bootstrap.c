@@ -77,14 +77,6 @@ kind_find(const char *via)
 	return NULL;
 }
 
-const char *
-bootstrap_parts(const char *via)
-{
-	const struct kind *k = kind_find(via);
-
-	return k ? k->parts : "";
-}
-
 const struct bs_layout *
 bs_layout(const char *init)
 {
@@ -166,8 +158,8 @@ bs_config_text(const struct bootstrap_node *n, const char *advertise,
 	buf_addf(out,
 	    "# tlaloc agent config (docs/agent.md): `key = value`, '#' "
 	    "comments.\n"
-	    "# Written by `tlaloc init`; flags given to `tlaloc agent` "
-	    "override it.\n\n"
+	    "# Written by tlaloc init or a tlaloc bootstrap artifact; flags "
+	    "given to\n# `tlaloc agent` override it.\n\n"
 	    "# The node's label; the host name when unset.\n");
 	if (n->name != NULL)
 		buf_addf(out, "name = %s\n", n->name);

@@ -48,8 +48,6 @@ struct bootstrap_opts {
 
 /* "cloud-init systemd ..." : the kind names, for usage messages. */
 const char *bootstrap_kinds(void);
-/* The parts of a kind that --part can print alone ("" when none). */
-const char *bootstrap_parts(const char *via);
 
 /*
  * Appends the artifact to out. TL_EINVAL with a sentence naming the bad

@@ -109,9 +109,10 @@ install_desc(const struct bs_ctx *c, struct buf *b)
 {
 	switch (c->o->from) {
 	case BOOTSTRAP_FROM_URL:
-		buf_addf(b, "downloads %s and installs it (.deb with apt-get, "
-		    ".rpm with rpm, from a .tar.gz the bin/tlaloc of a make install "
-		    "tree)", c->o->package_url);
+		buf_addf(b, "downloads %s and installs it (.deb with dpkg, "
+		    "apt-get fetching missing libraries; .rpm with rpm; from a "
+		    ".tar.gz, the bin/tlaloc of a make install tree)",
+		    c->o->package_url);
 		break;
 	case BOOTSTRAP_FROM_PKG:
 		buf_addstr(b, "the OS package manager, package 'tlaloc'");

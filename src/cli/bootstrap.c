@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -24,6 +25,9 @@ static const char bootstrap_usage[] =
     "[--port N]\n"
     "         [--dhcp-option N] [--part NAME] [--out FILE]\n"
     "KIND: %s\n"
+    "--part prints one file: service (systemd sysv openrc freebsd-rc "
+    "openbsd-rc),\n"
+    "  installer (cloud-init), dhclient-hook dhcpcd-hook dhcp-join (dhcp)\n"
     "Without --keyring the artifact holds a marked placeholder for the "
     "cluster key.\n";
 
@@ -66,8 +70,17 @@ parse(struct bootstrap_opts *o, struct node_flags *f, const char **out,
 			o->from = BOOTSTRAP_FROM_URL;
 		} else if (strcmp(a, "--bin") == 0)
 			o->bin = argv[++i];
-		else if (strcmp(a, "--dhcp-option") == 0)
-			o->dhcp_option = atoi(argv[++i]);
+		else if (strcmp(a, "--dhcp-option") == 0) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end != '\0' || v < 224 || v > 254) {
+				cli_errorf("--dhcp-option must be a site-local "
+				    "code, 224-254, not '%s'", argv[i]);
+				return -1;
+			}
+			o->dhcp_option = (int)v;
+		}
 		else if (strcmp(a, "--part") == 0)
 			o->part = argv[++i];
 		else if (strcmp(a, "--out") == 0)
