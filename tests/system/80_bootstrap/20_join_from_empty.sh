@@ -5,7 +5,7 @@
 # installs tlaloc from a tarball, writes keys and config, starts the agent
 # as a sysv service, and joins. Then the same with the .deb as the install
 # source, in a fourth namespace; and the dhcp kind in a fifth, joining when
-# a lease brings the seeds. Each must be a member within 10 s of the
+# a lease brings the seeds; and the systemd kind in an image build. Each must be a member within 10 s of the
 # installer starting (lib/new_machine.sh measures it). The throwaway root
 # is the host's, man pages and all, so new_machine.sh turns off man-db's
 # index update (dpkg's trigger would re-index them all: 5-25 s here);
@@ -52,6 +52,12 @@ boot 4 "$deb" deb
     fail "bootstrap --via dhcp"
 ip netns exec "$TAG-n5" bash tests/system/80_bootstrap/lib/dhcp_machine.sh \
     "$W/install-5.sh" 10.78.0.5 3 || fail "dhcp"
+# An image build: systemd installed but not running.
+"$TLALOC" bootstrap --via systemd --keyring "$W/keyring" \
+    --join 10.78.0.1:7946 --package-url "file://$W/tlaloc.tar.gz" \
+    --out "$W/install-systemd.sh" || fail "bootstrap --via systemd"
+bash tests/system/80_bootstrap/lib/systemd_machine.sh "$W/install-systemd.sh" ||
+    fail "systemd"
 for i in 3 4; do
 	ok=$(echo "$(cat "$W/secs-$i") < 10" | bc)
 	[ "$ok" = 1 ] || fail "node $i took $(cat "$W/secs-$i") s (over 10 s)"
