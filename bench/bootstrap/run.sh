@@ -16,11 +16,7 @@ for i in 1 2; do
 	    -join 10.78.0.1:7947 -join 10.78.0.2:7947 >> "$W/serf$i.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
-make --no-print-directory -s BUILD="${TLALOC_BUILD:-build}" \
-    DESTDIR="$W/root" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system \
-    install > /dev/null || fail "make install"
-tar -C "$W/root" -czf "$W/tlaloc.tar.gz" . || fail "tar"
-deb=$(scripts/mkdeb "$W/root" "$W") || fail "mkdeb"
+make_sources
 sleep 2	# the serf pair settles
 
 node=2
@@ -41,8 +37,8 @@ serf_one() {
 }
 for _ in $(seq "$RUNS"); do
 	one tarball "file://$W/tlaloc.tar.gz" 0
-	one deb "$deb" 0
-	one deb+man-db "$deb" 1
+	one deb "$DEB" 0
+	one deb+man-db "$DEB" 1
 	serf_one
 done | tee "$W/results"
 echo "median seconds over $RUNS runs:"

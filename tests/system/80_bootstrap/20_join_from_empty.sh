@@ -14,17 +14,11 @@
 net_up 5
 net_tlaloc_cluster 2
 
-# Install sources: a tarball of `make install PREFIX=/usr`, and the .deb
-# scripts/mkdeb makes from the same tree (what `make deb` does).
-make --no-print-directory -s BUILD="${TLALOC_BUILD:-build}" \
-    DESTDIR="$W/root" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system \
-    install > /dev/null || fail "make install"
-tar -C "$W/root" -czf "$W/tlaloc.tar.gz" . || fail "tar"
-deb=$(scripts/mkdeb "$W/root" "$W") || fail "mkdeb"
+make_sources
 # No lintian error or warning (make deb's hardened build is also clean of
 # the info tags, -I --pedantic; that needs its own compile, so not here).
 if command -v lintian > /dev/null; then
-	lintian --fail-on error,warning "$deb" > "$W/lintian" 2>&1 ||
+	lintian --fail-on error,warning "$DEB" > "$W/lintian" 2>&1 ||
 	    { cat "$W/lintian"; fail "lintian"; }
 fi
 
@@ -45,7 +39,7 @@ boot() { # NODE SOURCE_URL LABEL
 	    grep -q "role=new" || fail "n1 never saw the node from $label"
 }
 boot 3 "file://$W/tlaloc.tar.gz" tarball
-boot 4 "$deb" deb
+boot 4 "$DEB" deb
 # DHCP: the seeds come with a lease (lib/dhcp_machine.sh plays the client).
 "$TLALOC" bootstrap --via dhcp --keyring "$W/keyring" \
     --package-url "file://$W/tlaloc.tar.gz" --out "$W/install-5.sh" ||

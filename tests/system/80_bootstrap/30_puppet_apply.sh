@@ -8,9 +8,7 @@
 command -v puppet > /dev/null || { echo "needs puppet"; exit 77; }
 net_up 3
 net_tlaloc_cluster 2
-make --no-print-directory -s BUILD="${TLALOC_BUILD:-build}" \
-    DESTDIR="$W/root" PREFIX=/usr install > /dev/null || fail "make install"
-tar -C "$W/root" -czf "$W/tlaloc.tar.gz" . || fail "tar"
+make_sources
 "$TLALOC" bootstrap --via puppet --join 10.78.0.1:7946,10.78.0.2:7946 \
     --keyring "$W/keyring" --tag role=puppet \
     --package-url "file://$W/tlaloc.tar.gz" --out "$W/tlaloc.pp" ||

@@ -60,3 +60,15 @@ net_tlaloc_cluster() { # N
 		[ "$c" = "$n" ] || fail "the $n-node cluster did not form"
 	done
 }
+
+# Install sources in W: tlaloc.tar.gz, a `make install PREFIX=/usr` tree
+# tarred, and the .deb scripts/mkdeb makes of the same tree (what `make
+# deb` does), its path in DEB. -o: never rebuild the binary under test.
+make_sources() {
+	local b=${TLALOC_BUILD:-build}
+	make --no-print-directory -s -o "$b/tlaloc" BUILD="$b" \
+	    DESTDIR="$W/root" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system \
+	    install > /dev/null || fail "make install"
+	tar -C "$W/root" -czf "$W/tlaloc.tar.gz" . || fail "tar"
+	DEB=$(scripts/mkdeb "$W/root" "$W") || fail "mkdeb"
+}
