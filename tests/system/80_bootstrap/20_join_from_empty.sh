@@ -5,13 +5,14 @@
 # installs tlaloc from a tarball, writes keys and config, starts the agent
 # as a sysv service, and joins. Then the same with the .deb as the install
 # source, in a fourth namespace; and the dhcp kind in a fifth, joining when
-# a lease brings the seeds; and the systemd kind in an image build. Each must be a member within 10 s of the
+# a lease brings the seeds; cloud-init user data run by the real cloud-init
+# in a sixth; and the systemd kind in an image build. Each must be a member within 10 s of the
 # installer starting (lib/new_machine.sh measures it). The throwaway root
 # is the host's, man pages and all, so new_machine.sh turns off man-db's
 # index update (dpkg's trigger would re-index them all: 5-25 s here);
 # bench/bootstrap/ measures with it too.
 . tests/system/80_bootstrap/lib/net.sh
-net_up 5
+net_up 6
 net_tlaloc_cluster 2
 
 make_sources
@@ -46,6 +47,18 @@ boot 4 "$DEB" deb
     fail "bootstrap --via dhcp"
 ip netns exec "$TAG-n5" bash tests/system/80_bootstrap/lib/dhcp_machine.sh \
     "$W/install-5.sh" 10.78.0.5 3 || fail "dhcp"
+# A cloud instance: the real cloud-init runs the user data.
+if command -v cloud-init > /dev/null; then
+	"$TLALOC" bootstrap --via cloud-init --keyring "$W/keyring" \
+	    --join 10.78.0.1:7946,10.78.0.2:7946 \
+	    --package-url "file://$W/tlaloc.tar.gz" --out "$W/user-data" ||
+	    fail "bootstrap --via cloud-init"
+	ip netns exec "$TAG-n6" bash tests/system/80_bootstrap/lib/cloud_machine.sh \
+	    "$W/user-data" 3 "$W/keyring" || fail "cloud-init"
+else
+	echo "no cloud-init: its user data is not run (scripts/install-deps)"
+fi
+
 # An image build: systemd installed but not running.
 "$TLALOC" bootstrap --via systemd --keyring "$W/keyring" \
     --join 10.78.0.1:7946 --package-url "file://$W/tlaloc.tar.gz" \
