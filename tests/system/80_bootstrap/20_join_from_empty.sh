@@ -5,14 +5,15 @@
 # installs tlaloc from a tarball, writes keys and config, starts the agent
 # as a sysv service, and joins. Then the same with the .deb as the install
 # source, in a fourth namespace; and the dhcp kind in a fifth, joining when
-# a lease brings the seeds; cloud-init user data run by the real cloud-init
+# a lease brings the seeds, simulated in a fifth and from dnsmasq and
+# dhclient in a seventh; cloud-init user data run by the real cloud-init
 # in a sixth; and the systemd kind in an image build. Each must be a member within 10 s of the
 # installer starting (lib/new_machine.sh measures it). The throwaway root
 # is the host's, man pages and all, so new_machine.sh turns off man-db's
 # index update (dpkg's trigger would re-index them all: 5-25 s here);
 # bench/bootstrap/ measures with it too.
 . tests/system/80_bootstrap/lib/net.sh
-net_up 6
+net_up 7
 net_tlaloc_cluster 2
 
 make_sources
@@ -47,6 +48,23 @@ boot 4 "$DEB" deb
     fail "bootstrap --via dhcp"
 ip netns exec "$TAG-n5" bash tests/system/80_bootstrap/lib/dhcp_machine.sh \
     "$W/install-5.sh" 10.78.0.5 3 || fail "dhcp"
+# A real DHCP server: dnsmasq in n1's namespace sends the seeds in option
+# 224 (the line docs/bootstrap.md gives); the real dhclient in n7 gets them.
+if command -v dnsmasq > /dev/null && command -v dhclient > /dev/null; then
+	ip netns exec "$TAG-n1" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	    --port=0 --user=root --interface=eth0 --bind-interfaces \
+	    --dhcp-range=10.78.0.100,10.78.0.150,255.255.255.0,1h \
+	    --dhcp-leasefile="$W/dnsmasq.leases" --pid-file="$W/dnsmasq.pid" \
+	    --dhcp-option-force=224,"10.78.0.1:7946,10.78.0.2:7946" \
+	    > "$W/dnsmasq.log" 2>&1 &
+	PIDS="$PIDS $!"
+	ip netns exec "$TAG-n7" ip addr flush dev eth0
+	ip netns exec "$TAG-n7" bash tests/system/80_bootstrap/lib/dhclient_machine.sh \
+	    "$W/install-5.sh" 3 || { cat "$W/dnsmasq.log"; fail "dhclient"; }
+else
+	echo "no dnsmasq or dhclient: no real DHCP run (scripts/install-deps)"
+fi
+
 # A cloud instance: the real cloud-init runs the user data.
 if command -v cloud-init > /dev/null; then
 	"$TLALOC" bootstrap --via cloud-init --keyring "$W/keyring" \
