@@ -146,18 +146,14 @@ bs_installer(const struct bs_ctx *c, const char *const *inits, int dhcp,
 		buf_addstr(&args, "\told_ifs=$IFS\n\tIFS=,\n"
 		    "\tfor s in $JOINS; do\n\t\tset -- \"$@\" --join \"$s\"\n"
 		    "\tdone\n\tIFS=$old_ifs\n");
+		bs_dhcp_server_doc(c, &doc);
+		bs_dhcp_install_funcs(c, &funcs);
 	} else {
 		buf_addch(&joins, '\'');
 		for (size_t i = 0; i < c->o->njoins; i++)
 			buf_addf(&joins, "%s%s", i ? "," : "",
 			    c->o->joins[i]);
 		buf_addch(&joins, '\'');
-	}
-	buf_addstr(&doc, "");
-	buf_addstr(&funcs, "");
-	if (dhcp) {
-		bs_dhcp_server_doc(c, &doc);
-		bs_dhcp_install_funcs(c, &funcs);
 	}
 	snprintf(port, sizeof(port), "%d", c->port);
 	{
@@ -177,9 +173,9 @@ bs_installer(const struct bs_ctx *c, const char *const *inits, int dhcp,
 			{ "JOINS", joins.data },
 			{ "PORT", port },
 			{ "LAYOUTS", layouts.data },
-			{ "KEYS", keys.data ? keys.data : "" },
-			{ "TRUST", trust.data ? trust.data : "" },
-			{ "INIT_ARGS", args.data ? args.data : "" },
+			{ "KEYS", keys.data },
+			{ "TRUST", trust.data },
+			{ "INIT_ARGS", args.data },
 			{ "SERVICES", services.data },
 			{ "DHCP_DOC", doc.data },
 			{ "DHCP_FUNCS", funcs.data },
