@@ -151,7 +151,7 @@ deb:
 	scripts/mkdeb $(DEB_BUILD)/root $(DEB_BUILD)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 .PHONY: all check fuzz lint check-deps check-headers check-banned format \
 	install deb clean
