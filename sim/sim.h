@@ -33,6 +33,11 @@ struct sim_params {
 					   the whole process freezes */
 	uint32_t	 partition_at_s, partition_for_s;
 	uint32_t	 report_s;	/* progress line every s (0: none) */
+	/* policy mode (sim/policy_sim.c) */
+	int		 policy;	/* 1: simulate a policy publish */
+	uint64_t	 bundle_bytes;
+	uint32_t	 upload_bps;	/* per node upload link, bytes/s */
+	uint32_t	 gossip_ms;	/* tag spread: one peer per node per */
 };
 
 void	sim_params_default(struct sim_params *p);
@@ -43,5 +48,7 @@ int	sim_params_load(struct sim_params *p, const char *path);
 
 /* Runs the scenario, prints the report on stdout; returns 0 or 1. */
 int	sim_run(const struct sim_params *p);
+/* Policy mode: one publish spread to every node; 0 when all got it. */
+int	sim_policy_run(const struct sim_params *p);
 
 #endif

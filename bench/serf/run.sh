@@ -7,6 +7,8 @@
 #
 #   bench/serf/run.sh [N...]        default: 5 20 50
 #   SYSTEMS=tl bench/serf/run.sh    only tlaloc (or only serf)
+#   REPS=3 (default)                runs per system and N, interleaved;
+#                                   a row per run, then the medians
 #
 # For each system and N it measures:
 #   converge  s from launching all agents (n1 first, the rest --join n1)
@@ -116,7 +118,15 @@ rss_mean() {
 
 run_one() {
 	sys=$1; n=$2
-	BASE=$((30000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
+	# below the ephemeral range (32768+); serf RPC ports are BASE+1000+i
+	# and clear of any port in use (other agents may share the host)
+	while :; do
+		BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 110 * 100))
+		ss -Htuln | awk -v lo="$BASE" -v hi="$((BASE + 1099))" '
+		    { n = split($5, a, ":"); p = a[n] + 0 }
+		    p >= lo && p <= hi { busy = 1 } END { exit !busy }' ||
+		    break
+	done
 	PIDS=""
 	T0=$(now)
 	${sys}_start 1
@@ -135,6 +145,7 @@ run_one() {
 	printf '| %-6s | %3d | %8s | %8s | %8d | %9s |\n' "$sys" "$n" \
 	    "$conv" "$kill9" "$rss" "$heap"
 	echo "$sys $n $rss $heap" >> "$WORK/rss"
+	echo "$sys $n $conv $kill9" >> "$WORK/rows"
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$WORK"/tl[0-9]*
@@ -146,17 +157,40 @@ SERF_KEY=$($SERF keygen)
 echo "| system |   N | converge | kill -9  | rss KiB  | heap B    |"
 echo "|--------|-----|----------|----------|----------|-----------|"
 for n in $SIZES; do
-	for sys in $SYSTEMS; do run_one "$sys" "$n"; done
+	for rep in $(seq 1 "${REPS:-3}"); do
+		for sys in $SYSTEMS; do run_one "$sys" "$n"; done
+	done
 done
+# median COLUMN SYS N: the median of one column over the runs
+median() {
+	awk -v s="$2" -v n="$3" -v c="$1" \
+	    '$1 == s && $2 == n && $c ~ /^[0-9.]+$/ { print $c }' \
+	    "$WORK/rows" | sort -n | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]
+		else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "medians of ${REPS:-3} runs:"
+echo "| system |   N | converge | kill -9  |"
+echo "|--------|-----|----------|----------|"
+for n in $SIZES; do
+	for sys in $SYSTEMS; do
+		printf '| %-6s | %3d | %8s | %8s |\n' "$sys" "$n" \
+		    "$(median 3 "$sys" "$n")" "$(median 4 "$sys" "$n")"
+	done
+done
+# mean_rss SYS N COLUMN: mean of the runs' RSS (3) or heap (4), rounded
+mean_rss() {
+	awk -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $c > 0 {
+		t += $c; k++ } END { if (k) printf "%d", t / k }' "$WORK/rss"
+}
 lo=$(echo "$SIZES" | awk '{ print $1 }'); hi=$(echo "$SIZES" | awk '{ print $NF }')
 if [ "$lo" != "$hi" ]; then
 	for sys in $SYSTEMS; do
-		a=$(awk -v s=$sys -v n=$lo '$1 == s && $2 == n { print $3 }' "$WORK/rss")
-		b=$(awk -v s=$sys -v n=$hi '$1 == s && $2 == n { print $3 }' "$WORK/rss")
+		a=$(mean_rss "$sys" "$lo" 3); b=$(mean_rss "$sys" "$hi" 3)
 		echo "$sys: $(( (b - a) * 1024 / (hi - lo) )) bytes of RSS per extra member ($lo -> $hi)"
 	done
-	a=$(awk -v n=$lo '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
-	b=$(awk -v n=$hi '$1 == "tl" && $2 == n { print $4 }' "$WORK/rss")
+	a=$(mean_rss tl "$lo" 4); b=$(mean_rss tl "$hi" 4)
 	[ -n "$a" ] && [ -n "$b" ] &&
 	    echo "tl: $(( (b - a) / (hi - lo) )) bytes of heap per extra member ($lo -> $hi)"
 fi

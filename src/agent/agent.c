@@ -212,6 +212,7 @@ house_cb(uv_timer_t *t)
 	if (!a->is_leaving)
 		seeds_house(a);
 	agent_keys_house(a);
+	agent_policy_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -289,7 +290,6 @@ agent_reload(struct agent *a)
 {
 	struct agent_config nc;
 	struct tl_err err = TL_ERR_INIT;
-	struct swim_io io;
 	int r;
 
 	agent_config_init(&nc);
@@ -306,11 +306,8 @@ agent_reload(struct agent *a)
 	log_set_level(nc.log_level);
 	if (nc.tags.len != a->cfg.tags.len ||
 	    memcmp(nc.tags.data, a->cfg.tags.data, nc.tags.len) != 0) {
-		agent_io(a, &io);
-		if ((r = swim_set_tags(a->swim, &io, nc.tags.data,
-		    nc.tags.len)) < 0)
+		if ((r = agent_tags_push(a, &nc.tags)) < 0)
 			log_err("reload: cannot set tags: %s", tl_strerror(r));
-		agent_flush(a);
 	}
 	/* Only what can change live is taken; the rest waits a restart. */
 	buf_release(&a->cfg.tags);
@@ -386,13 +383,17 @@ agent_open_sockets(struct agent *a, struct tl_err *err)
 	buf_release(&probe);
 	a->ctl = stream_listen_unix(a->loop, a->sock_path, CTL_REQ_MAX,
 	    60000, agent_ctl_serve, a, err);
-	return a->ctl == NULL ? TL_EIO : 0;
+	if (a->ctl == NULL)
+		return TL_EIO;
+	stream_srv_set_max_conns(a->ctl, 8);
+	return 0;
 }
 
 static int
 agent_open_swim(struct agent *a, struct tl_err *err)
 {
 	struct swim_self self;
+	struct buf tags = BUF_INIT;
 	uint64_t seed;
 
 	swim_config_for(&a->cfg, &a->swim_cfg);
@@ -401,12 +402,16 @@ agent_open_swim(struct agent *a, struct tl_err *err)
 	memcpy(self.id, ident_public(a->ident), SWIM_ID_LEN);
 	self.name = a->cfg.name;
 	self.addr = a->cfg.advertise;
-	self.tags = a->cfg.tags.data;
-	self.tags_len = a->cfg.tags.len;
+	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
+	agent_policy_tags(a, &tags);
+	self.tags = tags.data;
+	self.tags_len = tags.len;
 	randombytes_buf(&seed, sizeof(seed));
 	tl_rng_seed(&a->rng, seed);
 	log_info("rng seed %llu", (unsigned long long)seed);
-	if ((a->swim = swim_new(&a->swim_cfg, &self, err)) == NULL)
+	a->swim = swim_new(&a->swim_cfg, &self, err);
+	buf_release(&tags);
+	if (a->swim == NULL)
 		return err->code ? err->code : TL_EINVAL;
 	swim_outbox_init(&a->ob);
 	snapshot_restore(a);
@@ -440,12 +445,15 @@ agent_release(struct agent *a)
 		udp_close(a->udp);
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
+		agent_conv_close(a);
 		uv_walk(a->loop, close_walk_cb, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(a->loop);
 	}
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
+	agent_conv_free(a);
+	agent_policy_close(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
@@ -477,9 +485,11 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	TL_ASSERT(uv_loop_init(&loop) == 0);
 	a->loop = &loop;
 	if ((r = agent_open_sockets(a, err)) < 0 ||
+	    (r = agent_policy_open(a, err)) < 0 ||
 	    (r = agent_open_swim(a, err)) < 0)
 		goto out;
 	agent_start_loop(a);
+	agent_conv_open(a, err);
 	log_notice("agent started: name=%s bind=%s advertise=%s profile=%s",
 	    a->cfg.name, a->cfg.bind, a->cfg.advertise,
 	    a->cfg.profile == AGENT_LOCAL ? "local" :

@@ -22,6 +22,8 @@ struct stream_conn;
 struct stream_srv;
 struct udp;
 struct keyop;
+struct agent_policy;
+struct agent_conv;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
 #define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
@@ -85,6 +87,8 @@ struct agent {
 	struct peer_key		 peer_keys[AGENT_PEER_KEYS];
 	struct keyop		*keyop;		/* at most one at a time */
 	struct agent_stats	 st;
+	struct agent_policy	*pol;		/* policy.c */
+	struct agent_conv	*conv;		/* converge.c */
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
@@ -127,6 +131,55 @@ void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 /* Answers c with status and text. */
 void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	    size_t len);
+
+/* policy.c: signed bundles, announce (tag "policy"), fetch, serve */
+int	agent_policy_open(struct agent *a, struct tl_err *err);
+void	agent_policy_close(struct agent *a);
+/* A sealed PKT_POLICY frame from a peer over TCP. */
+void	agent_policy_serve(struct agent *a, struct stream_conn *c,
+	    const uint8_t *p, size_t len);
+/* Reads every member's advertised serial and starts fetches. */
+void	agent_policy_scan(struct agent *a);
+/* A PKT_PART_POLICY datagram part from addr: a serial announcement. */
+void	agent_policy_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
+/* A member event: peers that fail or leave stop being asked. */
+void	agent_policy_on_event(struct agent *a, const struct swim_event *ev);
+/* The serial this node holds (0 none) and the store's tree for it. */
+uint64_t agent_policy_current(const struct agent *a);
+/* Appends the policy and run-report tags to tags. */
+void	agent_policy_tags(const struct agent *a, struct buf *tags);
+/* Sets base tags plus ours on swim; < 0 when they do not fit. */
+int	agent_tags_push(struct agent *a, const struct buf *base);
+void	agent_policy_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
+	    uint8_t flags, int nargs, const char *const *args);
+/* 1 s housekeeping: retries peers, rescans members. */
+void	agent_policy_house(struct agent *a);
+/* Counters for `tlaloc info`, as JSON fields (leading comma). */
+void	agent_policy_info(const struct agent *a, struct buf *out, int json);
+/* Tree and serial to converge: current unless it does not compile. */
+int	agent_policy_tree(struct agent *a, uint64_t *serial, char **dir);
+
+/* Marks serial as the last one that compiled here. */
+void	agent_policy_mark_good(struct agent *a, uint64_t serial);
+/* status.c: `tlaloc status`, every node's last converge */
+void	agent_status_ctl(struct agent *a, struct stream_conn *c, int json);
+
+/* converge.c: the converge loop (child `tlaloc apply`), schedule, drift */
+int	agent_conv_open(struct agent *a, struct tl_err *err);
+/* Closes the watches (loop still running); _free after the loop ends. */
+void	agent_conv_close(struct agent *a);
+void	agent_conv_free(struct agent *a);
+/*
+ * Asks for a converge of the current policy; why is logged. Never two at
+ * once: a request during a run makes one more run after it. Channel
+ * handlers call this too.
+ */
+void	agent_converge_request(struct agent *a, const char *why);
+/* Appends the run-report tag ("run=...") to tags. */
+void	agent_conv_tag(const struct agent *a, struct buf *tags);
+/* The compile error of serial if it failed to compile here, else NULL. */
+int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -19,6 +19,8 @@ agent_config_init(struct agent_config *c)
 	buf_init(&c->tags);
 	c->profile = AGENT_LAN;
 	c->log_level = LOG_NOTICE;
+	c->interval_s = 1800;
+	c->splay_s = 300;
 }
 
 static void
@@ -38,6 +40,9 @@ agent_config_release(struct agent_config *c)
 	free(c->advertise);
 	free(c->keyring_path);
 	free(c->state_dir);
+	free(c->root);
+	free(c->backup_age);
+	free(c->backup_size);
 	free(c->pack);
 	free(c->policy_from);
 	joins_clear(c);
@@ -94,6 +99,20 @@ set_str(char **dst, const char *v)
 	return 0;
 }
 
+static int
+config_seconds(unsigned *dst, const char *key, const char *val,
+    struct tl_err *err)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 10);
+
+	if (val[0] < '0' || val[0] > '9' || *end != '\0' || v > 86400 * 7)
+		return tl_err_set(err, TL_EINVAL, "%s must be seconds "
+		    "(0..604800), not '%s'", key, val);
+	*dst = (unsigned)v;
+	return 0;
+}
+
 /*
  * Applies one setting. from_flag tells repeatables apart: the first join
  * flag drops the joins from the file.
@@ -134,6 +153,30 @@ config_set(struct agent_config *c, const char *key, const char *val,
 			return tl_err_set(err, TL_ETOOBIG,
 			    "more than %d join addresses", AGENT_JOINS_MAX);
 		c->joins[c->njoins++] = xstrdup(val);
+		return 0;
+	}
+	if (strcmp(key, "root") == 0)
+		return set_str(&c->root, val);
+	if (strcmp(key, "backup_max_age") == 0 ||
+	    strcmp(key, "backup-max-age") == 0) {
+		set_str(&c->backup_age, val);
+		return bucket_retention_parse(c->backup_age, c->backup_size,
+		    &c->backups, err);
+	}
+	if (strcmp(key, "backup_max_size") == 0 ||
+	    strcmp(key, "backup-max-size") == 0) {
+		set_str(&c->backup_size, val);
+		return bucket_retention_parse(c->backup_age, c->backup_size,
+		    &c->backups, err);
+	}
+	if (strcmp(key, "interval") == 0 || strcmp(key, "splay") == 0)
+		return config_seconds(strcmp(key, "interval") == 0 ?
+		    &c->interval_s : &c->splay_s, key, val, err);
+	if (strcmp(key, "enforce") == 0) {
+		if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+			return tl_err_set(err, TL_EINVAL, "enforce must be "
+			    "yes or no, not '%s'", val);
+		c->is_no_enforce = strcmp(val, "no") == 0;
 		return 0;
 	}
 	if (strcmp(key, "profile") == 0) {
@@ -255,6 +298,10 @@ config_flags(struct agent_config *c, int argc, char **argv,
 			    "unknown flag '%s'", argv[i]);
 		memcpy(key, a, klen);
 		key[klen] = '\0';
+		if (strcmp(key, "no-enforce") == 0 && eq == NULL) {
+			c->is_no_enforce = 1;
+			continue;
+		}
 		if (eq != NULL)
 			val = eq + 1;
 		else if (i + 1 < argc)

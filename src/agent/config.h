@@ -9,9 +9,13 @@
  * (lan|wan|local), log_level (flag --log-level), trust (repeatable: a file
  * of operator public keys whose signatures authorize queries that execute
  * and policy bundles; read when the setting is loaded, so a bad file stops
- * the start with its file:line), pack (the policy pack this node runs) and
- * policy_from (flag --policy-from: ADDR:PORT of the member to fetch the
- * published policy from; written by `tlaloc bootstrap --policy-from`).
+ * the start with its file:line), root (converge a scratch tree instead of
+ * /), interval and splay (seconds between scheduled converges, and the
+ * largest per-node offset), enforce (yes|no; flag --no-enforce),
+ * backup_max_age and backup_max_size (bucket retention: "30d", "500M"),
+ * pack (the policy pack this node runs) and policy_from (flag
+ * --policy-from: ADDR:PORT of the member to fetch the published policy
+ * from; written by `tlaloc bootstrap --policy-from`).
  *
  * Repeatable settings: joins given as flags replace the file's joins; a
  * tag flag replaces the file's tag with the same key.
@@ -19,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "bucket/bucket.h"
 #include "core/buf.h"
 #include "net/opkey.h"
 
@@ -44,6 +49,12 @@ struct agent_config {
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;
 	int		 log_level;	/* enum log_level */
+	char		*root;		/* converge this tree, not "/" */
+	unsigned	 interval_s;	/* scheduled converge; 0 = never */
+	unsigned	 splay_s;	/* per-node offset, 0..splay_s */
+	int		 is_no_enforce;	/* report drift, change nothing */
+	struct bucket_retention backups; /* pruned after each converge */
+	char		*backup_age, *backup_size; /* as given, for re-parse */
 };
 
 void	agent_config_init(struct agent_config *c);

@@ -230,20 +230,22 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->pkt.unknown_key), U(st->pkt.replays), U(st->pkt.stale),
 	    U(st->pkt.malformed + st->pkt.truncated + st->pkt.oversized +
 	    st->pkt.bad_header), U(st->send_errors));
+	agent_policy_info(a, &out, json);
 	buf_addf(&out, json ?
 	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
 	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
-	    "\"heap_in_use\":%llu}\n" :
+	    "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
-	    "swim bad packets: %llu\nheap in use: %llu bytes\n",
+	    "swim bad packets: %llu\nheap in use: %llu bytes\n"
+	    "tcp connections refused (over the limit): %llu\n",
 	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
-	    U(ss.bad_packets), heap_in_use());
+	    U(ss.bad_packets), heap_in_use(), U(stream_srv_refused(a->tcp)));
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }
@@ -278,7 +280,6 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf tags = BUF_INIT, msg = BUF_INIT;
-	struct swim_io io;
 	int r = 0;
 
 	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
@@ -288,11 +289,9 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	if (r == 0 && req->nargs == 0)
 		r = tl_err_set(&err, TL_EINVAL, "give at least one k=v");
 	if (r == 0) {
-		agent_io(a, &io);
-		if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0)
+		if ((r = agent_tags_push(a, &tags)) < 0)
 			tl_err_set(&err, r, "cannot set tags: %s",
 			    tl_strerror(r));
-		agent_flush(a);
 	}
 	if (r == 0) {
 		buf_release(&a->cfg.tags);
@@ -326,6 +325,13 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_JOIN:		ctl_join(a, c, &req); break;
 	case CTL_TAGS_SET:
 	case CTL_TAGS_DELETE:	ctl_tags(a, c, &req); break;
+	case CTL_POLICY_PUBLISH:
+	case CTL_POLICY_STATUS:
+	case CTL_STATUS:
+	case CTL_CONVERGE:
+		agent_policy_ctl(a, c, req.op, req.flags, (int)req.nargs,
+		    req.args);
+		break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

@@ -122,6 +122,8 @@ udp_dispatch(struct agent *a, const char *from, const uint8_t *body,
 			swim_on_datagram(a->swim, &io, from, p, n);
 		} else if (kind == PKT_PART_KEYS)
 			agent_keys_on_part(a, from, p, n);
+		else if (kind == PKT_PART_POLICY)
+			agent_policy_on_part(a, from, p, n);
 		else
 			r = TL_EINVAL;
 		if (r < 0)
@@ -299,6 +301,11 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	size_t blen;
 	int r;
 
+	/* The type byte is authenticated by pkt_open() in the handler. */
+	if (len > 1 && p[1] == PKT_POLICY) {
+		agent_policy_serve(a, c, p, len);
+		return;
+	}
 	if ((r = tcp_open_frame(a, p, len, &plain, &body, &blen, id)) == 0) {
 		agent_io(a, &io);
 		r = swim_pushpull_merge(a->swim, &io, body, blen, NULL);
@@ -336,6 +343,19 @@ agent_flush(struct agent *a)
 	for (size_t i = 0; i < ob->nevents; i++) {
 		log_event(&ob->events[i]);
 		a->is_snap_dirty = 1;
+	}
+	/* Events are read after the reset: policy may queue new swim
+	 * datagrams (a tag change) through agent_flush() again. */
+	if (ob->nevents > 0) {
+		struct swim_event *evs = xcalloc(ob->nevents, sizeof(*evs));
+		size_t n = ob->nevents;
+
+		memcpy(evs, ob->events, n * sizeof(*evs));
+		swim_outbox_reset(ob);
+		for (size_t i = 0; i < n; i++)
+			agent_policy_on_event(a, &evs[i]);
+		free(evs);
+		return;
 	}
 	swim_outbox_reset(ob);
 }

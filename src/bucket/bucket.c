@@ -260,18 +260,35 @@ index_append_locked(struct bucket *b, int fd, struct bucket_entry *e,
 	return 0;
 }
 
+/* Is fd still the file at path? A prune may have renamed a new index
+ * over it while we waited for the lock. */
+static int
+index_fd_current(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int
 index_append(struct bucket *b, struct bucket_entry *e, char id[16],
     struct tl_err *err)
 {
 	int fd, r;
 
-	fd = open(b->index_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return tl_err_sys(err, TL_EIO, "cannot open '%s'",
-		    b->index_path);
-	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-		;
+	for (int tries = 0;; tries++) {
+		fd = open(b->index_path, O_RDWR | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0600);
+		if (fd < 0)
+			return tl_err_sys(err, TL_EIO, "cannot open '%s'",
+			    b->index_path);
+		while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+			;
+		if (r < 0 || tries == 3 || index_fd_current(fd, b->index_path))
+			break;
+		close(fd);
+	}
 	if (r < 0)
 		r = tl_err_sys(err, TL_EIO, "cannot lock '%s'", b->index_path);
 	else

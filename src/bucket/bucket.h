@@ -125,4 +125,35 @@ int	bucket_restore(struct bucket *b, const char *path,
 	    const char *run_id_or_id, const char *root, const char *new_run_id,
 	    struct tl_err *err);
 
+/* --- retention (prune.c) ---------------------------------------------- */
+
+struct bucket_retention {
+	long long		max_age_s;	/* 0: no age limit */
+	unsigned long long	max_bytes;	/* 0: no size limit */
+};
+
+struct bucket_prune_stats {
+	size_t			entries_kept, entries_dropped;
+	size_t			objects_removed;
+	unsigned long long	bytes_freed;
+};
+
+/*
+ * Applies r to the bucket in dir at time now (unix seconds): entries
+ * older than max_age_s go, then the oldest until the distinct contents
+ * still named fit in max_bytes; the newest backup of every path always
+ * stays. Objects no kept entry names are removed. Kept index lines are
+ * rewritten unchanged (ids stay valid), atomically, under the index lock.
+ * A missing bucket is empty: 0.
+ */
+int	bucket_prune_dir(const char *dir, const struct bucket_retention *r,
+	    long long now, struct bucket_prune_stats *st, struct tl_err *err);
+
+/*
+ * Fills r from "30d"-style age (s, m, h, d, w; plain seconds) and
+ * "100M"-style size (K, M, G; plain bytes); NULL leaves that limit off.
+ */
+int	bucket_retention_parse(const char *age, const char *size,
+	    struct bucket_retention *r, struct tl_err *err);
+
 #endif

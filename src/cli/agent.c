@@ -13,7 +13,10 @@ static const char agent_usage[] =
     "[--keyring FILE]\n"
     "           [--tag K=V]... [--trust OPERATOR.pub]... [--state-dir DIR] "
     "[--profile lan|wan|local]\n"
-    "           [--log-level err|warn|notice|info|debug]\n";
+    "           [--log-level err|warn|notice|info|debug]\n"
+    "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
+    "[--no-enforce]\n"
+    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n";
 
 int
 cmd_agent(int argc, char **argv)

@@ -24,6 +24,7 @@ struct backups_opts {
 	const char	*root;
 	const char	*run;
 	const char	*id;
+	const char	*max_age, *max_size;
 	int		 json;
 	char		**args;		/* action and its operands */
 	int		 nargs;
@@ -34,13 +35,18 @@ static const char backups_usage[] =
     "       tlaloc backups show ID [--state-dir DIR]\n"
     "       tlaloc backups restore PATH [--run RUN | --id ID] [--root DIR]\n"
     "                      [--state-dir DIR]\n"
+    "       tlaloc backups prune [--max-age AGE] [--max-size SIZE] "
+    "[--state-dir DIR]\n"
     "\n"
     "Files are saved to STATE_DIR/bucket before tlaloc changes or removes\n"
     "them (default /var/lib/tlaloc/bucket).\n"
     "  list      backups, oldest first (PATH: only that file's)\n"
     "  show      write the saved bytes of backup ID to stdout\n"
     "  restore   put PATH back as it was before run RUN, as backup ID, or\n"
-    "            as its newest backup; the current file is saved first\n";
+    "            as its newest backup; the current file is saved first\n"
+    "  prune     drop backups older than AGE (30d, 12h, ...) and then the\n"
+    "            oldest until they fit in SIZE (500M, 2G, ...); the newest\n"
+    "            backup of every file always stays\n";
 
 static int
 backups_parse(int argc, char **argv, struct backups_opts *o)
@@ -51,6 +57,8 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		{ "run", required_argument, NULL, 'R' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "max-age", required_argument, NULL, 'a' },
+		{ "max-size", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -69,6 +77,8 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		case 'R': o->run = optarg; break;
 		case 'i': o->id = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'a': o->max_age = optarg; break;
+		case 'z': o->max_size = optarg; break;
 		case 'h': fputs(backups_usage, stdout); return 1;
 		case ':':
 			cli_errorf("option '%s' needs a value (see tlaloc "
@@ -308,6 +318,37 @@ backups_restore(const struct backups_opts *o)
 	return r < 0 ? 1 : 0;
 }
 
+static int
+backups_prune(const struct backups_opts *o)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct bucket_retention r;
+	struct bucket_prune_stats st;
+	char *dir;
+	int rc;
+
+	if (o->nargs != 1 || o->json || (o->max_age == NULL &&
+	    o->max_size == NULL)) {
+		fputs(backups_usage, stderr);
+		return 1;
+	}
+	if (bucket_retention_parse(o->max_age, o->max_size, &r, &err) < 0) {
+		cli_error(&err);
+		return 1;
+	}
+	dir = xasprintf("%s/bucket", cli_state_dir(o->state_flag));
+	rc = bucket_prune_dir(dir, &r, (long long)time(NULL), &st, &err);
+	free(dir);
+	if (rc < 0) {
+		cli_error(&err);
+		return 1;
+	}
+	printf("kept %zu backups, dropped %zu; removed %zu contents "
+	    "(%llu bytes)\n", st.entries_kept, st.entries_dropped,
+	    st.objects_removed, st.bytes_freed);
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(const struct backups_opts *);
@@ -315,6 +356,7 @@ static const struct {
 	{ "list", backups_list },
 	{ "show", backups_show },
 	{ "restore", backups_restore },
+	{ "prune", backups_prune },
 	{ NULL, NULL }
 };
 
@@ -333,7 +375,7 @@ cmd_backups(int argc, char **argv)
 	for (size_t i = 0; backups_actions[i].name != NULL; i++)
 		if (strcmp(o.args[0], backups_actions[i].name) == 0)
 			return backups_actions[i].fn(&o);
-	cli_errorf("unknown backups action '%s' (list, show, restore)",
+	cli_errorf("unknown backups action '%s' (list, show, restore, prune)",
 	    o.args[0]);
 	return 1;
 }

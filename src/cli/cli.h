@@ -40,6 +40,11 @@ int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
+int	cmd_adopt(int argc, char **argv);
+int	cmd_publish(int argc, char **argv);
+int	cmd_policy(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_converge(int argc, char **argv);
 int	cmd_init(int argc, char **argv);
 int	cmd_bootstrap(int argc, char **argv);
 

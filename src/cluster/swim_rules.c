@@ -77,7 +77,7 @@ name_conflict(struct swim *s, struct swim_io *io, uint32_t holder,
 static int
 stmt_new_member(struct swim *s, struct swim_io *io,
     const struct swim_stmt_fields *f, const uint8_t *body, size_t body_len,
-    const uint8_t *sig, int via_pushpull, uint32_t *idx)
+    const uint8_t *sig, uint32_t *idx)
 {
 	char name[SWIM_NAME_MAX + 1];
 	struct swim_stmt *st;
@@ -98,8 +98,14 @@ stmt_new_member(struct swim *s, struct swim_io *io,
 	*idx = swim_member_add(s, io, st);
 	s->m[*idx].since_ms = io->now_ms;
 	swim_event(s, io, SWIM_EV_JOINED, *idx, NULL);
-	if (!via_pushpull)
-		swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f->incarnation, 0);
+	/*
+	 * New to us is likely new to others too, however we heard it: a
+	 * member learned only through push-pull and kept quiet reaches the
+	 * rest at their next periodic push-pull (15-30 s), not in a few
+	 * gossip rounds. The queue bounds what a joiner learning everyone
+	 * at once can send.
+	 */
+	swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f->incarnation, 0);
 	return 0;
 }
 
@@ -163,8 +169,7 @@ swim_apply_stmt(struct swim *s, struct swim_io *io, const uint8_t *body,
 	if ((*idx = swim_find(s, f.id)) == 0)
 		return about_self(s, io, &f, body, body_len, sig, from_addr);
 	if (*idx == SWIM_NONE)
-		return stmt_new_member(s, io, &f, body, body_len, sig,
-		    via_pushpull, idx);
+		return stmt_new_member(s, io, &f, body, body_len, sig, idx);
 	mb = &s->m[*idx];
 	if (!stmt_wins(mb, &f)) {
 		/* The node itself, unaware of our claim: tell it. */

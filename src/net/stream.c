@@ -17,7 +17,10 @@ struct stream_srv {
 		uv_pipe_t	pipe;
 	} h;
 	int		 is_unix;
+	int		 is_closed;	/* freed once its conns are gone too */
 	size_t		 max;
+	size_t		 nconns, max_conns;
+	uint64_t	 refused;	/* connections over max_conns */
 	uint32_t	 timeout_ms;
 	stream_serve_fn	 fn;
 	void		*ctx;
@@ -46,13 +49,18 @@ struct stream_conn {
 	stream_reply_fn	 reply;
 	void		*ctx;
 	char		 peer[ADDR_STR_MAX];
+	struct stream_srv *srv;		/* server side; counts us */
 };
 
 static void
 conn_unref(struct stream_conn *c)
 {
+	struct stream_srv *s = c->srv;
+
 	if (--c->refs > 0)
 		return;
+	if (s != NULL && --s->nconns == 0 && s->is_closed)
+		free(s);
 	buf_release(&c->in);
 	buf_release(&c->out);
 	free(c);
@@ -228,10 +236,17 @@ srv_accept_cb(uv_stream_t *ls, int status)
 	if (status < 0)
 		return;
 	c = conn_new(ls->loop, s->is_unix, s->max, s->timeout_ms);
+	c->srv = s;
+	s->nconns++;
 	c->is_server = 1;
 	c->serve = s->fn;
 	c->ctx = s->ctx;
-	if (uv_accept(ls, (uv_stream_t *)&c->h) < 0) {
+	/* Frames are buffered before they can be authenticated: bound how
+	 * many a stranger can make us hold at once. */
+	if (uv_accept(ls, (uv_stream_t *)&c->h) < 0 ||
+	    s->nconns > s->max_conns) {
+		if (s->nconns > s->max_conns)
+			s->refused++;
 		conn_close(c);
 		return;
 	}
@@ -247,6 +262,7 @@ srv_new(size_t max, uint32_t timeout_ms, stream_serve_fn fn, void *ctx)
 	struct stream_srv *s = xcalloc(1, sizeof(*s));
 
 	s->max = max;
+	s->max_conns = STREAM_CONNS_MAX;
 	s->timeout_ms = timeout_ms;
 	s->fn = fn;
 	s->ctx = ctx;
@@ -256,7 +272,23 @@ srv_new(size_t max, uint32_t timeout_ms, stream_serve_fn fn, void *ctx)
 static void
 srv_close_cb(uv_handle_t *h)
 {
-	free(h->data);
+	struct stream_srv *s = h->data;
+
+	s->is_closed = 1;
+	if (s->nconns == 0)
+		free(s);
+}
+
+void
+stream_srv_set_max_conns(struct stream_srv *s, size_t n)
+{
+	s->max_conns = n;
+}
+
+uint64_t
+stream_srv_refused(const struct stream_srv *s)
+{
+	return s->refused;
 }
 
 void

@@ -55,6 +55,15 @@ struct stream_srv *stream_listen_unix(uv_loop_t *loop, const char *path,
 /* Stops listening and frees; open connections finish on their own. */
 void	stream_srv_close(struct stream_srv *s);
 
+#define STREAM_CONNS_MAX	16	/* default; arbitrary */
+/*
+ * At most n connections at once (each may buffer up to max bytes before
+ * its frame can be checked); more are closed at once and counted.
+ */
+void	stream_srv_set_max_conns(struct stream_srv *s, size_t n);
+/* Connections closed for being over the limit. */
+uint64_t stream_srv_refused(const struct stream_srv *s);
+
 /* Answers c (the frame is copied); c must not be used afterwards. */
 void	stream_respond(struct stream_conn *c, const void *p, size_t n);
 /* Borrowed "ip:port" of a TCP peer ("" for unix sockets). */

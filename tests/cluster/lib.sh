@@ -5,7 +5,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TLALOC_BUILD:-build-agent}
 T=${TLALOC:-$ROOT/$BUILD/tlaloc}
 WORK=$(mktemp -d /tmp/tlaloc-cluster.XXXXXX)
-BASE=${BASE_PORT:-$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 400 * 100))}
+# below the ephemeral range (32768+), where outgoing connections live
+BASE=${BASE_PORT:-$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 120 * 100))}
 PIDS=""
 KEYRING=$WORK/keyring
 
@@ -15,6 +16,8 @@ cleanup() {
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# A signal (a closed pipe, ^C) must clean up too, not only a normal exit.
+trap "exit 1" INT TERM HUP PIPE
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -19,6 +19,8 @@ cleanup() {
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# A signal (a closed pipe, ^C) must clean up too, not only a normal exit.
+trap "exit 1" INT TERM HUP PIPE
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -142,3 +142,37 @@ TEST(net_udp_send_recv_and_bind_in_use)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ASSERT_EQ(uv_loop_close(&loop), 0);
 }
+
+TEST(net_stream_conn_limit)
+{
+	struct reply r1 = { 0, 0, BUF_INIT }, r2 = { 0, 0, BUF_INIT };
+	struct tl_err err = TL_ERR_INIT;
+	struct stream_srv *srv;
+	uv_loop_t loop;
+
+	uv_loop_init(&loop);
+	srv = stream_listen_tcp(&loop, "127.0.0.1:39414", 1024, 2000,
+	    never_answer, NULL, &err);
+	ASSERT(srv != NULL);
+	stream_srv_set_max_conns(srv, 1);
+	stream_request_tcp(&loop, "127.0.0.1:39414", "a", 1, 1024, 1000,
+	    got_reply, &r1);
+	while (held == NULL)
+		uv_run(&loop, UV_RUN_ONCE);
+	stream_request_tcp(&loop, "127.0.0.1:39414", "b", 1, 1024, 1000,
+	    got_reply, &r2);
+	while (r2.calls == 0)
+		uv_run(&loop, UV_RUN_ONCE);
+	ASSERT_EQ(r2.rc, TL_EIO);	/* closed at once, not timed out */
+	ASSERT_EQ(stream_srv_refused(srv), 1);
+	stream_respond(held, "ok", 2);
+	held = NULL;
+	while (r1.calls == 0)
+		uv_run(&loop, UV_RUN_ONCE);
+	ASSERT_EQ(r1.rc, 0);
+	ASSERT_STR_EQ(r1.body.data, "ok");
+	stream_srv_close(srv);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ASSERT_EQ(uv_loop_close(&loop), 0);
+	buf_release(&r1.body);
+}

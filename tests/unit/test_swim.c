@@ -308,9 +308,9 @@ TEST(swim_suspicion_timeout_shrinks_with_confirmations)
 	net_init(&net, 5, SWIM_LG_ALL);
 	net_join_all(&net);
 	/* N = 5: min = 2 * max(1, log10 5) * 1000 = 2000, max = 12000;
-	 * k = 3: one confirmation -> 12000 - 10000 * log 2 / log 4. */
+	 * k = max(1, suspicion_mult - 2) = 1: one confirmation -> min. */
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 12000);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 7000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 2000);
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 2000);
 	net_free(&net);
 	net_init(&net, 5, 0);

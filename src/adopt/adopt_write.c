@@ -1,0 +1,270 @@
+/*
+ * Writing the adopted items out as a recipe directory:
+ *
+ *   OUT/site.lua              includes every recipe file, accounts first
+ *   OUT/recipes/CONCERN.lua   users, packages, one per package or service
+ *                             with files of its own, etc, cron
+ *   OUT/files/PATH            file contents, at the path they came from
+ *   OUT/README.md             what was adopted, and the secrets left out
+ *
+ * Each declaration is preceded by a comment saying where the fact came
+ * from. A secret is written commented out, with a note, and its content
+ * is not copied.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adopt/adopt_int.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/xalloc.h"
+
+#define ASSET_MAX	(16u << 20)
+
+/* Concerns in include order: accounts before what they own, packages
+ * before their files, loose files and cron last. */
+static int
+concern_rank(const char *c)
+{
+	if (strcmp(c, "users") == 0)
+		return 0;
+	if (strcmp(c, "packages") == 0)
+		return 1;
+	if (strcmp(c, "etc") == 0)
+		return 3;
+	if (strcmp(c, "cron") == 0)
+		return 4;
+	return 2;
+}
+
+static int
+cmp_items(const void *x, const void *y)
+{
+	const struct adopt_item *a = *(const struct adopt_item *const *)x;
+	const struct adopt_item *b = *(const struct adopt_item *const *)y;
+	int d = concern_rank(a->concern) - concern_rank(b->concern);
+
+	if (d == 0)
+		d = strcmp(a->concern, b->concern);
+	if (d == 0)
+		d = (int)a->rank - (int)b->rank;
+	/* Paths and names sort (parents before children, a stable output);
+	 * crontab entries keep their table's order. */
+	if (d == 0 && a->rank != ADOPT_RANK_CRON)
+		d = strcmp(a->ref, b->ref);
+	if (d == 0)
+		d = a < b ? -1 : a > b;		/* collection order */
+	return d;
+}
+
+/* The items in writing order; caller frees the array (not the items). */
+static const struct adopt_item **
+sorted_items(const struct adopt *a)
+{
+	const struct adopt_item **idx = xcalloc(a->n + 1, sizeof(*idx));
+
+	for (size_t i = 0; i < a->n; i++)
+		idx[i] = &a->v[i];
+	qsort(idx, a->n, sizeof(*idx), cmp_items);
+	return idx;
+}
+
+static int
+dir_is_empty_or_missing(const char *path, struct tl_err *err)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return tl_err_sys(err, TL_EIO, "cannot open '%s'", path);
+	}
+	while (empty && (e = readdir(d)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0;
+	closedir(d);
+	if (!empty)
+		return tl_err_set(err, TL_EEXIST, "'%s' is not empty: adopt "
+		    "writes a new recipe directory", path);
+	return 0;
+}
+
+/* Concerns are package and service names: never a slash or a dot first
+ * (dpkg, rc links and unit names allow neither). */
+static void
+concern_file(struct buf *b, const char *out, const char *concern)
+{
+	buf_addf(b, "%s/recipes/%s.lua", out, concern);
+}
+
+/* prev: the item written before in the same file, or NULL. A run of
+ * items with the same note gets it once, as a heading. */
+static void
+write_item(struct buf *b, const struct adopt_item *it,
+    const struct adopt_item *prev)
+{
+	int same = prev != NULL && prev->note != NULL && it->note != NULL &&
+	    strcmp(prev->note, it->note) == 0 && !prev->is_secret &&
+	    !it->is_secret;
+
+	if (!same)
+		buf_addch(b, '\n');
+	if (it->note != NULL && !same)
+		buf_addf(b, "-- %s\n", it->note);
+	if (!it->is_secret) {
+		buf_addf(b, "%s\n", it->lua);
+		return;
+	}
+	buf_addf(b, "-- SECRET, not copied: put the file at %s and remove "
+	    "the comment marks\n-- below, or adopt with --include-secrets.\n",
+	    it->asset ? it->asset : "its source path");
+	buf_addstr(b, "-- ");
+	for (const char *p = it->lua; *p; p++)
+		if (*p == '\n')
+			buf_addstr(b, "\n-- ");
+		else
+			buf_addch(b, *p);
+	buf_addch(b, '\n');
+}
+
+static int
+copy_asset(const char *out, const struct adopt_item *it, struct tl_err *err)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct buf data = BUF_INIT;
+	struct stat st;
+	char *dst = xasprintf("%s/%s", out, it->asset), *dir;
+	int rc;
+
+	if ((rc = fileio_read(it->asset_from, ASSET_MAX, &data, err)) < 0)
+		goto out;
+	/* A copied secret stays as private as the original. */
+	meta.mode = stat(it->asset_from, &st) == 0 && !(st.st_mode & S_IROTH) ?
+	    0600 : 0644;
+	dir = path_dirname(dst);
+	rc = fileio_mkdirs(dir, 0755, err);
+	free(dir);
+	if (rc == 0)
+		rc = fileio_write_quick(dst, data.data, data.len, err);
+	if (rc == 0 && chmod(dst, meta.mode) < 0)
+		rc = tl_err_sys(err, TL_EIO, "cannot chmod '%s'", dst);
+out:
+	free(dst);
+	buf_release(&data);
+	return rc;
+}
+
+static int
+flush_concern(const char *path, struct buf *text, struct tl_err *err)
+{
+	int rc = 0;
+
+	if (text->len > 0)
+		rc = fileio_write_quick(path, text->data, text->len, err);
+	buf_reset(text);
+	return rc;
+}
+
+static void
+readme(const struct adopt *a, const struct adopt_item **idx, struct buf *b)
+{
+	size_t nfiles = 0;
+
+	buf_addf(b, "# Adopted from %s\n\nWritten by `tlaloc adopt`. "
+	    "Apply with `tlaloc apply .` (or `--noop` first).\n"
+	    "Each declaration says where it came from; docs/adopt.md "
+	    "explains the sources and the noise filter (%zu files left "
+	    "out as noise).\n\n## Resources\n\n", a->opts.root, a->nnoise);
+	for (size_t i = 0; i < a->n; i++)
+		nfiles += idx[i]->asset_from != NULL;
+	buf_addf(b, "- %zu declarations, %zu file contents under files/\n",
+	    a->n, nfiles);
+	if (a->nunread > 0)
+		buf_addf(b, "- %zu files left out: unreadable or over 16 MiB\n",
+		    a->nunread);
+	buf_addf(b, "\n## Secrets left out (%zu)\n\n", a->nsecrets);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct adopt_item *it = idx[i];
+
+		if (it->is_secret)
+			buf_addf(b, "- `%s` (recipes/%s.lua): put its content "
+			    "at `%s` and uncomment the declaration\n", it->ref,
+			    it->concern, it->asset);
+		else if (strstr(it->lua, "-- password") != NULL)
+			buf_addf(b, "- `%s` (recipes/%s.lua): password hash "
+			    "not copied\n", it->ref, it->concern);
+	}
+}
+
+static int
+write_site(const struct adopt *a, const char *out,
+    const struct adopt_item **idx, struct tl_err *err)
+{
+	struct buf site = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
+	int rc;
+
+	buf_addf(&site, "-- Adopted from %s by tlaloc adopt. One recipe "
+	    "file per concern.\n", a->opts.root);
+	for (size_t i = 0; i < a->n; i++)
+		if (i == 0 || strcmp(idx[i]->concern, idx[i - 1]->concern) != 0)
+			buf_addf(&site, "include \"recipes/%s.lua\"\n",
+			    idx[i]->concern);
+	buf_addf(&path, "%s/site.lua", out);
+	rc = fileio_write_quick(path.data, site.data, site.len, err);
+	readme(a, idx, &text);
+	buf_reset(&path);
+	buf_addf(&path, "%s/README.md", out);
+	if (rc == 0)
+		rc = fileio_write_quick(path.data, text.data, text.len, err);
+	buf_release(&site);
+	buf_release(&path);
+	buf_release(&text);
+	return rc;
+}
+
+int
+adopt_write(const struct adopt *a, const char *out, struct tl_err *err)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	const struct adopt_item **idx;
+	int rc;
+
+	if ((rc = dir_is_empty_or_missing(out, err)) < 0)
+		return rc;
+	buf_addf(&path, "%s/recipes", out);
+	if ((rc = fileio_mkdirs(path.data, 0755, err)) < 0) {
+		buf_release(&path);
+		return rc;
+	}
+	idx = sorted_items(a);
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		const struct adopt_item *it = idx[i];
+
+		int first = text.len == 0;
+
+		if (first) {
+			buf_reset(&path);
+			concern_file(&path, out, it->concern);
+			buf_addf(&text, "-- %s: adopted from %s by tlaloc "
+			    "adopt\n", it->concern, a->opts.root);
+		}
+		write_item(&text, it, first ? NULL : idx[i - 1]);
+		if (it->asset_from != NULL)
+			rc = copy_asset(out, it, err);
+		if (rc == 0 && (i + 1 == a->n || strcmp(it->concern,
+		    idx[i + 1]->concern) != 0))
+			rc = flush_concern(path.data, &text, err);
+	}
+	if (rc == 0)
+		rc = write_site(a, out, idx, err);
+	free(idx);
+	buf_release(&path);
+	buf_release(&text);
+	return rc;
+}

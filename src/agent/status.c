@@ -1,0 +1,171 @@
+/*
+ * `tlaloc status`: the whole cluster's last converges, from any node, with
+ * no report server. Each node gossips its last run in its swim tag
+ * "run=SERIAL,CHANGED,FAILED,DRIFT,WHEN,DURATION_MS[,ERROR]" (see
+ * converge.c); this file reads every member's tag and judges it:
+ *
+ *   failing  the last run failed or the policy did not compile (ERROR)
+ *   behind   its last run was on a serial older than the newest announced
+ *   silent   not alive, no run yet, or no run for 2 x interval + splay
+ *   drift    (--no-enforce nodes) resources differ from the policy
+ *   ok       none of the above
+ */
+#include "agent/agent_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+struct node_run {
+	int		 has_run;
+	uint64_t	 serial, when_s;
+	unsigned	 changed, failed, drift, dur_ms;
+	const char	*error;		/* borrowed from the tag, "" none */
+};
+
+static void
+run_parse(const struct swim_member *m, struct node_run *r)
+{
+	const char *v = swim_tag_get(m, "run");
+	char *end;
+
+	memset(r, 0, sizeof(*r));
+	r->error = "";
+	if (v == NULL)
+		return;
+	r->serial = strtoull(v, &end, 10);
+	if (*end != ',')
+		return;
+	r->changed = (unsigned)strtoul(end + 1, &end, 10);
+	if (*end == ',')
+		r->failed = (unsigned)strtoul(end + 1, &end, 10);
+	if (*end == ',')
+		r->drift = (unsigned)strtoul(end + 1, &end, 10);
+	if (*end == ',')
+		r->when_s = strtoull(end + 1, &end, 10);
+	if (*end == ',')
+		r->dur_ms = (unsigned)strtoul(end + 1, &end, 10);
+	if (*end == ',')
+		r->error = end + 1;
+	r->has_run = 1;
+}
+
+static const char *
+judge(const struct agent *a, const struct swim_member *m,
+    const struct node_run *r, uint64_t newest, uint64_t now_s)
+{
+	uint64_t quiet = 2ull * (a->cfg.interval_s + a->cfg.splay_s) + 60;
+
+	if (m->status != SWIM_ALIVE || !r->has_run)
+		return "silent";
+	if (r->error[0] != '\0' || r->failed > 0)
+		return "failing";
+	if (r->serial < newest)
+		return "behind";
+	if (a->cfg.interval_s > 0 && now_s > r->when_s + quiet)
+		return "silent";
+	if (r->drift > 0)
+		return "drift";
+	return "ok";
+}
+
+static uint64_t
+newest_serial(const struct agent *a)
+{
+	struct swim_member m;
+	uint64_t best = 0, v;
+	const char *t;
+
+	for (size_t i = 0; i < swim_member_count(a->swim); i++)
+		if (swim_member_at(a->swim, i, &m) == 0 &&
+		    m.status == SWIM_ALIVE &&
+		    (t = swim_tag_get(&m, "policy")) != NULL &&
+		    (v = strtoull(t, NULL, 10)) > best)
+			best = v;
+	return best;
+}
+
+static void
+node_json(struct buf *out, const struct swim_member *m,
+    const struct node_run *r, const char *state)
+{
+	const char *pol = swim_tag_get(m, "policy");
+
+	buf_addstr(out, "{\"name\":");
+	buf_add_json_str(out, m->name, strlen(m->name));
+	buf_addf(out, ",\"addr\":\"%s\",\"state\":\"%s\",\"policy\":%s,",
+	    m->addr, state, pol != NULL ? pol : "0");
+	buf_addf(out, "\"run_serial\":%" PRIu64 ",\"changed\":%u,"
+	    "\"failed\":%u,\"drift\":%u,\"when\":%" PRIu64 ","
+	    "\"duration_ms\":%u,\"error\":", r->serial, r->changed,
+	    r->failed, r->drift, r->when_s, r->dur_ms);
+	buf_add_json_str(out, r->error, strlen(r->error));
+	buf_addch(out, '}');
+}
+
+static void
+node_text(struct buf *out, const struct swim_member *m,
+    const struct node_run *r, const char *state, uint64_t now_s)
+{
+	const char *pol = swim_tag_get(m, "policy");
+
+	buf_addf(out, "%-20s %-8s %8s %8" PRIu64 " %7u %6u %5u ", m->name,
+	    state, pol != NULL ? pol : "-", r->serial, r->changed, r->failed,
+	    r->drift);
+	if (r->has_run)
+		buf_addf(out, "%6llus", (unsigned long long)(now_s >
+		    r->when_s ? now_s - r->when_s : 0));
+	else
+		buf_addstr(out, "      -");
+	buf_addf(out, "%s%s\n", r->error[0] ? "  " : "", r->error);
+}
+
+void
+agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
+{
+	static const char *const states[] = { "ok", "behind", "failing",
+	    "silent", "drift" };
+	size_t counts[5] = { 0 };
+	uint64_t newest = newest_serial(a), now_s = agent_wall_ms() / 1000;
+	struct buf out = BUF_INIT;
+	struct swim_member m;
+	struct node_run r;
+
+	if (json)
+		buf_addf(&out, "{\"newest\":%" PRIu64 ",\"nodes\":[", newest);
+	else
+		buf_addf(&out, "%-20s %-8s %8s %8s %7s %6s %5s %7s\n", "NAME",
+		    "STATE", "POLICY", "RAN", "CHANGED", "FAILED", "DRIFT",
+		    "AGE");
+	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
+		const char *state;
+
+		if (swim_member_at(a->swim, i, &m) < 0 ||
+		    m.status == SWIM_LEFT)
+			continue;
+		run_parse(&m, &r);
+		state = judge(a, &m, &r, newest, now_s);
+		for (size_t k = 0; k < 5; k++)
+			if (strcmp(states[k], state) == 0)
+				counts[k]++;
+		if (json) {
+			if (out.data[out.len - 1] != '[')
+				buf_addch(&out, ',');
+			node_json(&out, &m, &r, state);
+		} else
+			node_text(&out, &m, &r, state, now_s);
+	}
+	if (json)
+		buf_addstr(&out, "]");
+	else
+		buf_addf(&out, "newest serial %" PRIu64 ": ", newest);
+	buf_addf(&out, json ? ",\"ok\":%zu,\"behind\":%zu,\"failing\":%zu,"
+	    "\"silent\":%zu,\"drift\":%zu}\n" :
+	    "%zu ok, %zu behind, %zu failing, %zu silent, %zu drifting\n",
+	    counts[0], counts[1], counts[2], counts[3], counts[4]);
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
+}

@@ -1,0 +1,112 @@
+#ifndef TLALOC_CLUSTER_POLICY_H
+#define TLALOC_CLUSTER_POLICY_H
+
+/*
+ * Policy transfer as a pure state machine: which serial we hold, which
+ * serials peers advertise, and what to fetch from whom. It never touches
+ * a socket, the store or a clock; the agent (or the simulator) tells it
+ * what peers advertise and how each fetch ended, and asks it for the next
+ * fetches to start.
+ *
+ * A transfer has two steps. First the signed manifest of the highest
+ * advertised serial is fetched from one peer advertising exactly that
+ * serial (a peer only advertises a serial once it holds all of it); the
+ * caller verifies it and hands back the hashes of the chunks it lacks.
+ * Then the chunks are fetched, spread over every peer advertising the
+ * serial, at most per_peer at a time from each and total in all, so one
+ * slow or dead peer only delays its own share. A failed fetch goes back
+ * in the queue and prefers another peer; a chunk whose hash did not match
+ * is never asked from that peer again for this serial; a manifest that
+ * failed verification marks that peer's advertisement bad until it
+ * advertises something else.
+ *
+ * A higher advertisement during a transfer abandons it for the newer
+ * serial (chunks already stored are kept by the caller, and most will be
+ * shared).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define POLICY_HASH_LEN		32
+#define POLICY_ADDR_MAX		64
+#define POLICY_PEERS_MAX	4096	/* peers remembered (arbitrary) */
+#define POLICY_CHUNKS_MAX	(1u << 20)
+
+enum policy_req_kind {
+	POLICY_REQ_BUNDLE = 1,	/* fetch the manifest of serial */
+	POLICY_REQ_CHUNK = 2	/* fetch chunk hash (index idx) */
+};
+
+struct policy_req {
+	enum policy_req_kind	kind;
+	char			addr[POLICY_ADDR_MAX + 1];
+	uint64_t		serial;
+	uint32_t		idx;
+	uint8_t			hash[POLICY_HASH_LEN];
+};
+
+/* How a fetch ended, from the caller. */
+enum policy_result {
+	POLICY_OK = 0,
+	POLICY_FAILED = 1,	/* transport: refused, reset, timeout */
+	POLICY_BAD = 2		/* the peer sent something we refuse */
+};
+
+struct policy_config {
+	uint32_t	per_peer;	/* fetches in flight per peer */
+	uint32_t	total;		/* fetches in flight in all */
+};
+
+struct policy;
+
+/* A machine that already holds serial have (0: none). Free with _free. */
+struct policy *policy_new(const struct policy_config *c, uint64_t have);
+void	policy_free(struct policy *p);
+
+/* A peer advertises serial (0: nothing). Addresses are opaque. */
+void	policy_peer_seen(struct policy *p, const char *addr, uint64_t serial);
+/* The peer is gone: its fetches in flight count as failed. */
+void	policy_peer_gone(struct policy *p, const char *addr);
+
+/*
+ * Appends up to max fetches to start now to out; returns how many. Call
+ * after every input.
+ */
+size_t	policy_next(struct policy *p, struct policy_req *out, size_t max);
+
+/*
+ * The manifest fetch for serial from addr ended. With POLICY_OK, hashes
+ * holds the n chunks still missing (may be 0).
+ */
+void	policy_on_bundle(struct policy *p, const char *addr, uint64_t serial,
+	    enum policy_result res, const uint8_t *hashes, size_t n);
+/* The chunk fetch idx for the current transfer ended. */
+void	policy_on_chunk(struct policy *p, const char *addr, uint64_t serial,
+	    uint32_t idx, enum policy_result res);
+
+/* Lets peers that failed a few fetches in a row be tried again (the
+ * caller's housekeeping, e.g. once a second). */
+void	policy_retry(struct policy *p);
+
+/*
+ * The serial whose chunks are all here and that the caller should now
+ * accept, or 0. Call policy_accepted() once it is accepted.
+ */
+uint64_t policy_complete(const struct policy *p);
+/* We now hold serial (fetched or published here). */
+void	policy_accepted(struct policy *p, uint64_t serial);
+
+struct policy_stats {
+	uint64_t	have;		/* serial held */
+	uint64_t	target;		/* serial being fetched, 0 none */
+	uint64_t	best_seen;	/* highest serial advertised */
+	size_t		chunks_total, chunks_done, inflight;
+	uint64_t	fetch_failures;	/* transport failures */
+	uint64_t	bad_bundles;	/* manifests refused */
+	uint64_t	bad_chunks;	/* chunks that failed their hash */
+};
+
+void	policy_get_stats(const struct policy *p, struct policy_stats *st);
+
+#endif
