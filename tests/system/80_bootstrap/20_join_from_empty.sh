@@ -4,11 +4,12 @@
 # installed) runs the `tlaloc bootstrap --via shell` installer, which
 # installs tlaloc from a tarball, writes keys and config, starts the agent
 # as a sysv service, and joins. Then the same with the .deb as the install
-# source, in a fourth namespace; and the dhcp kind in a fifth, joining when
+# source, in a fourth namespace; both must also converge the policy the
+# cluster published (a file in their root); and the dhcp kind in a fifth, joining when
 # a lease brings the seeds, simulated in a fifth and from dnsmasq and
 # dhclient in a seventh; cloud-init user data run by the real cloud-init
 # in a sixth; and the systemd kind in an image build. Each must be a member within 10 s of the
-# installer starting (lib/new_machine.sh measures it). The throwaway root
+# installer starting, policy converged (lib/new_machine.sh measures it). The throwaway root
 # is the host's, man pages and all, so new_machine.sh turns off man-db's
 # index update (dpkg's trigger would re-index them all: 5-25 s here);
 # bench/bootstrap/ measures with it too.
@@ -24,15 +25,24 @@ if command -v lintian > /dev/null; then
 	    { cat "$W/lintian"; fail "lintian"; }
 fi
 
+# The cluster's published policy: a new node must converge it too.
+mkdir -p "$W/recipe"
+echo 'file { path = "/etc/tlaloc-bootstrap-test", content = "converged\n" }' \
+    > "$W/recipe/site.lua"
+"$TLALOC" publish "$W/recipe" --key "$W/op/operator.key" --state-dir "$W/n1" \
+    > /dev/null || fail "publish"
+
 boot() { # NODE SOURCE_URL LABEL
 	local i=$1 url=$2 label=$3
 	"$TLALOC" bootstrap --via shell --join 10.78.0.1:7946 \
 	    --package-url "$url" > "$W/keyless-$i.sh" || fail "bootstrap"
 	"$TLALOC" bootstrap --via shell --join 10.78.0.1:7946,10.78.0.2:7946 \
 	    --keyring "$W/keyring" --tag role=new --policy-from 10.78.0.1:7946 \
+	    --trust "$W/op/operator.pub" \
 	    --package-url "$url" --out "$W/install-$i.sh" || fail "bootstrap"
 	[ "$(stat -c %a "$W/install-$i.sh")" = 600 ] || fail "--out is not 0600"
-	ip netns exec "$TAG-n$i" bash tests/system/80_bootstrap/lib/new_machine.sh \
+	TLALOC_POLICY_FILE=/etc/tlaloc-bootstrap-test \
+	    ip netns exec "$TAG-n$i" bash tests/system/80_bootstrap/lib/new_machine.sh \
 	    "$W/install-$i.sh" 3 "$W/keyring" "$label" "$label" "$W/keyless-$i.sh" \
 	    > "$W/out-$i" 2>&1 || { cat "$W/out-$i"; fail "$label"; }
 	grep -v '^RESULT' "$W/out-$i"

@@ -37,16 +37,21 @@ net_up() { # N
 	done
 }
 
-# tlaloc agents n1..nN (10.78.0.I), seeded with n1 and n2; waits until each
-# sees N alive.
+# tlaloc agents n1..nN (10.78.0.I), seeded with n1 and n2, trusting the
+# operator key in W/op and converging policy into W/rootI; waits until
+# each sees N alive.
 net_tlaloc_cluster() { # N
 	local n=$1 i c
 	"$TLALOC" keys gen > "$W/keyring" || fail "keys gen"
+	mkdir -p "$W/op"
+	"$TLALOC" keys operator gen --out "$W/op" > /dev/null || fail "operator key"
 	for i in $(seq 1 "$n"); do
+		mkdir -p "$W/root$i"
 		ip netns exec "$TAG-n$i" "$TLALOC" agent --name "n$i" \
 		    --bind "10.78.0.$i:7946" --keyring "$W/keyring" \
 		    --state-dir "$W/n$i" --profile local \
 		    --join 10.78.0.1:7946 --join 10.78.0.2:7946 \
+		    --trust "$W/op/operator.pub" --root "$W/root$i" --splay 0 \
 		    >> "$W/n$i.log" 2>&1 &
 		PIDS="$PIDS $!"
 	done

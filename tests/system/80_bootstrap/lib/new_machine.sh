@@ -33,11 +33,20 @@ for _ in $(seq 200); do
 	[ "$n" -ge "$want" ] && break
 	sleep 0.05
 done
+# TLALOC_POLICY_FILE: the published policy writes it; wait for that too.
+if [ -n "${TLALOC_POLICY_FILE:-}" ]; then
+	for _ in $(seq 200); do
+		[ "$(cat "$TLALOC_POLICY_FILE" 2>/dev/null)" = converged ] && break
+		sleep 0.05
+	done
+	[ "$(cat "$TLALOC_POLICY_FILE" 2>/dev/null)" = converged ] ||
+	    { /usr/bin/tlaloc policy status; tail /var/log/tlaloc.log; fail "policy not converged"; }
+fi
 end=$(date +%s.%N)
 [ "$n" -ge "$want" ] || { echo "$out"; /usr/bin/tlaloc members; cat /var/log/tlaloc.log; fail "$n alive members, wanted $want"; }
 secs=$(echo "$end - $start" | bc)
 # The sandbox keeps no file: the time goes out on stdout.
-echo "$label: member of a $n-node cluster $secs s after the installer started"
+echo "$label: member of a $n-node cluster${TLALOC_POLICY_FILE:+, policy converged,} $secs s after the installer started"
 echo "RESULT $result $secs"
 
 # What the installer left: the agent under sysv, keys 0600/0700, config.
