@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# From an empty throwaway root to "member of the cluster": RUNS times each
+# From an empty throwaway root to "member of the cluster, published policy
+# converged" (serf: member; it has no policy): RUNS times each
 # for the tlaloc shell installer from a tarball, from the .deb (man-db's
 # index update off and on) and for serf set up the same way.
 #   bench/bootstrap/run.sh [RUNS]      (root; TLALOC_BUILD picks the build)
@@ -17,15 +18,22 @@ for i in 1 2; do
 	PIDS="$PIDS $!"
 done
 make_sources
+# A published policy: the tlaloc nodes count as done once converged.
+mkdir -p "$W/recipe"
+echo 'file { path = "/etc/tlaloc-bootstrap-test", content = "converged\n" }' \
+    > "$W/recipe/site.lua"
+"$TLALOC" publish "$W/recipe" --key "$W/op/operator.key" --state-dir "$W/n1" \
+    > /dev/null || fail "publish"
 sleep 2	# the serf pair settles
 
 node=2
 one() { # LABEL SOURCE MANDB
 	node=$((node + 1))
 	"$TLALOC" bootstrap --via shell --join 10.78.0.1:7946,10.78.0.2:7946 \
-	    --keyring "$W/keyring" --package-url "$2" --out "$W/i$node.sh" ||
+	    --keyring "$W/keyring" --trust "$W/op/operator.pub" \
+	    --package-url "$2" --out "$W/i$node.sh" ||
 	    fail bootstrap
-	TLALOC_MANDB=$3 ip netns exec "$TAG-n$node" bash \
+	TLALOC_MANDB=$3 TLALOC_POLICY_FILE=/etc/tlaloc-bootstrap-test ip netns exec "$TAG-n$node" bash \
 	    tests/system/80_bootstrap/lib/new_machine.sh "$W/i$node.sh" 3 \
 	    "$W/keyring" "$1" "$1-$node" 2>&1 | sed -n 's/^RESULT //p'
 }
