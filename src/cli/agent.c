@@ -16,7 +16,8 @@ static const char agent_usage[] =
     "           [--log-level err|warn|notice|info|debug]\n"
     "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
     "[--no-enforce]\n"
-    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n";
+    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
+    "           [--pack NAME] [--policy-from ADDR:PORT]\n";
 
 int
 cmd_agent(int argc, char **argv)
