@@ -31,6 +31,9 @@ endif
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
 LIB_SRCS  := $(filter-out src/cli/main.c,$(LIB_SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# Service definitions and bootstrap templates, carried in the binary.
+DIST_TEXT := $(sort $(wildcard dist/*.in dist/bootstrap/*.in))
+LIB_OBJS  += $(BUILD)/gen/dist_text.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 SIM_SRCS  := $(sort $(wildcard sim/*.c))
@@ -41,6 +44,14 @@ all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/dist_text.c: $(DIST_TEXT) scripts/embed-text
+	@mkdir -p $(dir $@)
+	@scripts/embed-text $(DIST_TEXT) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/dist_text.o: $(BUILD)/gen/dist_text.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -105,17 +116,44 @@ check-banned:
 format:
 	clang-format -i src/*/*.[ch] tests/unit/*.[ch]
 
+# Installed paths; the service definitions are filled in with them.
+SYSCONFDIR	?= /etc
+LOCALSTATEDIR	?= /var
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+INITDIR		?= $(SYSCONFDIR)/init.d
+DIST_SUBST = sed -e 's|@BIN@|$(PREFIX)/bin/tlaloc|g' \
+	    -e 's|@ETC@|$(SYSCONFDIR)/tlaloc|g' \
+	    -e 's|@STATE@|$(LOCALSTATEDIR)/lib/tlaloc|g'
+
 install: $(BUILD)/tlaloc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/tlaloc/examples
+	    $(DESTDIR)$(PREFIX)/share/tlaloc/examples \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(INITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/tlaloc
 	install -m 0755 $(BUILD)/tlaloc $(DESTDIR)$(PREFIX)/bin/tlaloc
 	install -m 0644 docs/tlaloc.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlaloc.1
+	$(DIST_SUBST) dist/tlaloc.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/tlaloc.service
+	$(DIST_SUBST) dist/tlaloc.init.in > $(DESTDIR)$(INITDIR)/tlaloc
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tlaloc.service
+	chmod 0755 $(DESTDIR)$(INITDIR)/tlaloc
 	cp -R examples/. $(DESTDIR)$(PREFIX)/share/tlaloc/examples/
 
+# A Debian package built with dpkg-deb (scripts/mkdeb): hardened build
+# flags, its own build dir, /usr + /etc/tlaloc + /var/lib/tlaloc.
+DEB_BUILD := $(BUILD)-deb
+deb:
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; $(MAKE) BUILD=$(DEB_BUILD) \
+	    CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(DEB_BUILD)/tlaloc
+	rm -rf $(DEB_BUILD)/root
+	$(MAKE) BUILD=$(DEB_BUILD) DESTDIR=$(CURDIR)/$(DEB_BUILD)/root \
+	    PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system install
+	scripts/mkdeb $(DEB_BUILD)/root $(DEB_BUILD)
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 .PHONY: all check fuzz lint check-deps check-headers check-banned format \
-	install clean
+	install deb clean
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SIM_OBJS:.o=.d)

@@ -46,6 +46,7 @@ agent_config_release(struct agent_config *c)
 	free(c->backup_age);
 	free(c->backup_size);
 	free(c->pack);
+	free(c->policy_from);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -156,6 +157,9 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		return set_str(&c->state_dir, val);
 	if (strcmp(key, "config") == 0)
 		return set_str(&c->config_path, val);
+	if (strcmp(key, "policy_from") == 0 ||
+	    strcmp(key, "policy-from") == 0)
+		return set_str(&c->policy_from, val);
 	if (strcmp(key, "tag") == 0)
 		return agent_tags_apply(&c->tags, val, 0, err);
 	if (strcmp(key, "trust") == 0)

@@ -12,7 +12,11 @@
  * the start with its file:line), root (converge a scratch tree instead of
  * /), interval and splay (seconds between scheduled converges, and the
  * largest per-node offset), enforce (yes|no; flag --no-enforce),
- * backup_max_age and backup_max_size (bucket retention: "30d", "500M").
+ * backup_max_age and backup_max_size (bucket retention: "30d", "500M"),
+ * pack (docs/pack.md; also the tag pack=NAME), pack_expect, and
+ * policy_from (flag
+ * --policy-from: ADDR:PORT of the member to fetch the published policy
+ * from; written by `tlaloc bootstrap --policy-from`).
  *
  * Repeatable settings: joins given as flags replace the file's joins; a
  * tag flag replaces the file's tag with the same key.
@@ -40,6 +44,7 @@ struct agent_config {
 					   /var/lib/tlaloc */
 	char		*joins[AGENT_JOINS_MAX];
 	size_t		 njoins;
+	char		*policy_from;	/* NULL when unset */
 	struct buf	 tags;		/* "k=v\0k=v\0" (swim's format) */
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;

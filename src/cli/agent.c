@@ -17,7 +17,8 @@ static const char agent_usage[] =
     "[--pack NAME [--pack-expect N]]\n"
     "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
     "[--no-enforce]\n"
-    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n";
+    "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
+    "           [--pack NAME] [--policy-from ADDR:PORT]\n";
 
 int
 cmd_agent(int argc, char **argv)

@@ -47,6 +47,8 @@ int	cmd_publish(int argc, char **argv);
 int	cmd_policy(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_converge(int argc, char **argv);
+int	cmd_init(int argc, char **argv);
+int	cmd_bootstrap(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of
