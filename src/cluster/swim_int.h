@@ -197,6 +197,7 @@ struct swim {
 
 	uint64_t	 next_probe_ms, next_gossip_ms, next_pushpull_ms;
 	uint64_t	 next_retry_ms, next_seed_ms, last_revive_pp_ms;
+	uint64_t	 tick_due_ms;	/* when our last tick asked to run again */
 	int		 started;
 	uint32_t	 pp_entry_bytes;	/* measured by the last encode */
 

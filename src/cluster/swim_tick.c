@@ -207,13 +207,39 @@ next_deadline(const struct swim *s)
 	return t;
 }
 
+/*
+ * A tick far later than we asked for means this node was frozen (GC or VM
+ * pause, swapping, SIGSTOP): the refutations that would save its suspects
+ * are likely sitting unread in its socket buffer. Declaring them dead now
+ * turns our own stall into their false death, so suspicions that ran out
+ * while we slept get one more probe interval, in which the agent reads
+ * what is queued. Part of Lifeguard's local health awareness: a node
+ * distrusts its own timing before it distrusts its peers.
+ */
+static void
+tick_after_stall(struct swim *s, struct swim_io *io)
+{
+	uint64_t now = io->now_ms;
+
+	if (!(s->cfg.lifeguard & SWIM_LG_LHM) || s->tick_due_ms == 0 ||
+	    now <= s->tick_due_ms + s->cfg.probe_interval_ms / 2)
+		return;
+	s->st.stalls++;
+	for (size_t i = 0; i < s->nsusp; i++)
+		if (s->susp[i].deadline_ms <= now)
+			s->susp[i].deadline_ms = now +
+			    s->cfg.probe_interval_ms;
+}
+
 int
 swim_on_tick(struct swim *s, struct swim_io *io)
 {
 	uint64_t now = io->now_ms, next;
+	int wait_ms;
 
 	if (!s->started)
 		tick_start(s, io);
+	tick_after_stall(s, io);
 	if (s->probe.active && !s->probe.acked && !s->probe.indirect_sent &&
 	    now >= s->probe.direct_deadline_ms)
 		swim_probe_indirect(s, io);
@@ -233,8 +259,11 @@ swim_on_tick(struct swim *s, struct swim_io *io)
 	tick_seeds(s, io);
 	next = next_deadline(s);
 	if (next <= now)
-		return 1;
-	return next - now > 60000 ? 60000 : (int)(next - now);
+		wait_ms = 1;
+	else
+		wait_ms = next - now > 60000 ? 60000 : (int)(next - now);
+	s->tick_due_ms = now + (uint64_t)wait_ms;
+	return wait_ms;
 }
 
 int

@@ -301,6 +301,53 @@ TEST(swim_crash_is_suspected_then_declared_dead)
 	net_free(&net);
 }
 
+/* Node 0 suspects 4, then freezes past the suspicion's deadline. */
+static void
+freeze_past_deadline(struct net *net, unsigned lifeguard)
+{
+	net_init(net, 5, lifeguard);
+	net_join_all(net);
+	net->down[4] = 1;
+	net_run(net, 3000);
+	ASSERT_EQ(status_of(net, 0, 4), SWIM_SUSPECT);
+	net->io[0].now_ms = net->now + 60000;
+	swim_on_tick(net->s[0], &net->io[0]);
+}
+
+TEST(swim_frozen_node_reads_its_mail_before_declaring_deaths)
+{
+	struct net net;
+	struct swim_stats st;
+	uint32_t interval;
+
+	/* Lifeguard: one more probe interval for what queued meanwhile. */
+	freeze_past_deadline(&net, SWIM_LG_ALL);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.stalls, 1);
+	ASSERT_EQ(status_of(&net, 0, 4), SWIM_SUSPECT);
+	interval = 1000;	/* LAN probe interval */
+	for (uint32_t t = 0; t < interval - 20; t += 10) {
+		net.io[0].now_ms += 10;
+		swim_on_tick(net.s[0], &net.io[0]);
+	}
+	ASSERT_EQ(status_of(&net, 0, 4), SWIM_SUSPECT);
+	for (uint32_t t = 0; t < 40; t += 10) {
+		net.io[0].now_ms += 10;
+		swim_on_tick(net.s[0], &net.io[0]);
+	}
+	ASSERT_EQ(status_of(&net, 0, 4), SWIM_DEAD);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.stalls, 1);
+	net_free(&net);
+
+	/* Without it, the stalled node's timers win at once. */
+	freeze_past_deadline(&net, 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.stalls, 0);
+	ASSERT_EQ(status_of(&net, 0, 4), SWIM_DEAD);
+	net_free(&net);
+}
+
 TEST(swim_suspicion_timeout_shrinks_with_confirmations)
 {
 	struct net net;
