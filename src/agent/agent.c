@@ -179,6 +179,12 @@ tick_cb(uv_timer_t *t)
 	agent_io(a, &io);
 	next = swim_on_tick(a->swim, &io);
 	agent_flush(a);
+	if (a->bcast != NULL) {
+		int bn = agent_msgs_tick(a);
+
+		if (bn < next)
+			next = bn;
+	}
 	if (next < 1)
 		next = 1;
 	uv_timer_start(&a->tick, tick_cb, next > TICK_MAX_MS ? TICK_MAX_MS :
@@ -212,6 +218,8 @@ house_cb(uv_timer_t *t)
 	if (!a->is_leaving)
 		seeds_house(a);
 	agent_keys_house(a);
+	agent_chan_house(a);
+	agent_query_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -304,6 +312,7 @@ agent_reload(struct agent *a)
 	else
 		agent_peer_keys_prune(a);
 	log_set_level(nc.log_level);
+	agent_chan_tags(a, &nc.tags);
 	if (nc.tags.len != a->cfg.tags.len ||
 	    memcmp(nc.tags.data, a->cfg.tags.data, nc.tags.len) != 0) {
 		agent_io(a, &io);
@@ -436,7 +445,10 @@ agent_release(struct agent *a)
 {
 	if (a->loop != NULL) {
 		/* Sockets free their state in their own close callbacks;
-		 * what is left (timers, signals) lives inside *a. */
+		 * what is left (timers, signals) lives inside *a.
+		 * Waiting control clients get their answer first. */
+		agent_chan_close(a);
+		agent_query_close(a);
 		udp_close(a->udp);
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
@@ -446,6 +458,7 @@ agent_release(struct agent *a)
 	}
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
+	agent_msgs_close(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
@@ -477,8 +490,11 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	TL_ASSERT(uv_loop_init(&loop) == 0);
 	a->loop = &loop;
 	if ((r = agent_open_sockets(a, err)) < 0 ||
-	    (r = agent_open_swim(a, err)) < 0)
+	    (r = agent_chan_open(a, err)) < 0 ||
+	    (r = agent_open_swim(a, err)) < 0 ||
+	    (r = agent_msgs_open(a, err)) < 0)
 		goto out;
+	agent_query_open(a);
 	agent_start_loop(a);
 	log_notice("agent started: name=%s bind=%s advertise=%s profile=%s",
 	    a->cfg.name, a->cfg.bind, a->cfg.advertise,

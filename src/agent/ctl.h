@@ -45,6 +45,14 @@ enum ctl_op {
 	CTL_KEYS_LIST,
 	CTL_TAGS_SET,		/* args: k=v */
 	CTL_TAGS_DELETE,	/* args: k or k=v */
+	CTL_CHAN_JOIN,		/* arg: #channel */
+	CTL_CHAN_PART,		/* arg: #channel */
+	CTL_CHANNELS,
+	CTL_WHO,		/* arg: #channel */
+	CTL_SAY,		/* args: #channel or @node, text */
+	CTL_LISTEN,		/* args: #channel or "*", cursor ("" = now) */
+	CTL_RUN,		/* args: base64 query (agent/query.c) */
+	CTL_RUN_POLL,		/* args: query id, cursor */
 	CTL_OP_LAST
 };
 

@@ -326,6 +326,14 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_JOIN:		ctl_join(a, c, &req); break;
 	case CTL_TAGS_SET:
 	case CTL_TAGS_DELETE:	ctl_tags(a, c, &req); break;
+	case CTL_CHAN_JOIN:
+	case CTL_CHAN_PART:
+	case CTL_CHANNELS:
+	case CTL_WHO:
+	case CTL_SAY:
+	case CTL_LISTEN:	agent_chan_ctl(a, c, &req); break;
+	case CTL_RUN:
+	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

@@ -122,6 +122,8 @@ udp_dispatch(struct agent *a, const char *from, const uint8_t *body,
 			swim_on_datagram(a->swim, &io, from, p, n);
 		} else if (kind == PKT_PART_KEYS)
 			agent_keys_on_part(a, from, p, n);
+		else if (kind == PKT_PART_BCAST)
+			agent_msgs_on_part(a, p, n);
 		else
 			r = TL_EINVAL;
 		if (r < 0)

@@ -40,6 +40,13 @@ int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_tags(int argc, char **argv);
+int	cmd_channel(int argc, char **argv);
+int	cmd_channels(int argc, char **argv);
+int	cmd_who(int argc, char **argv);
+int	cmd_say(int argc, char **argv);
+int	cmd_listen(int argc, char **argv);
+int	cmd_run(int argc, char **argv);
+int	cmd_query(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of
@@ -48,5 +55,18 @@ int	cmd_tags(int argc, char **argv);
  */
 int	cli_ctl(const char *state_dir, int op, int flags, int argc,
 	    char **argv);
+
+/*
+ * Splits argv (argv[0] is the command) into --state-dir, --json (flags
+ * gets CTL_F_JSON) and the rest (*rest, *nrest, free with
+ * cli_rest_free()); value flags named in keep become "name=value" args.
+ * -1 after printing an error for an unknown flag.
+ */
+int	cli_client_args(int argc, char **argv, const char *const *keep,
+	    const char **state_dir, int *flags, char ***rest, int *nrest);
+void	cli_rest_free(char **rest, int n);
+/* --help, then cli_client_args(), then cli_ctl() with op. */
+int	cli_client_cmd(int argc, char **argv, int op,
+	    const char *const *keep, int min_args, const char *usage);
 
 #endif
