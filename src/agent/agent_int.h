@@ -187,6 +187,8 @@ void	agent_query_ctl(struct agent *a, struct stream_conn *c,
 /* A reply frame over TCP (PKT_TCP_REPLY), already opened. */
 void	agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len);
 void	agent_query_house(struct agent *a);
+/* Appends broadcast and query counters to `tlaloc info` (ends the JSON). */
+void	agent_query_info(struct agent *a, struct buf *out, int json);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -235,7 +235,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
 	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
-	    "\"heap_in_use\":%llu}\n" :
+	    "\"heap_in_use\":%llu," :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
@@ -244,6 +244,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets), heap_in_use());
+	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }

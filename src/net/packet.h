@@ -59,7 +59,8 @@ struct keyring;
 
 enum pkt_type {
 	PKT_UDP = 1,		/* gossip datagram */
-	PKT_TCP = 2		/* one push-pull frame */
+	PKT_TCP = 2,		/* one push-pull frame */
+	PKT_QREPLY = 3		/* a query reply over TCP (agent/query.c) */
 };
 
 enum pkt_part_kind {
