@@ -8,6 +8,8 @@ N=20
 WEB="2 3 4 5 6 7 8"
 
 start_agent 1
+# Seeds retry with backoff: let n1 listen before the others knock.
+wait_for 10 "n1 is up" sh -c "$T info --state-dir $(sd 1) > /dev/null 2>&1"
 for i in $(seq 2 $N); do start_agent "$i" --join "127.0.0.1:$(port 1)"; done
 wait_for 30 "$N agents see $N alive" all_see 1 $N alive $N
 
