@@ -122,15 +122,25 @@ int
 cmd_listen(int argc, char **argv)
 {
 	static const char usage[] =
-	    "tlaloc listen ['#NAME'|@NODE] [--json] [--state-dir DIR]";
+	    "tlaloc listen ['#NAME'|@NODE] [--recent] [--json] "
+	    "[--state-dir DIR]\n"
+	    "  --recent  first print what this node still holds (its last "
+	    "256 messages)";
 	const char *state_dir;
 	char **rest, cursor[32] = "", *sock;
-	int flags, n, r = 1;
+	int flags, n, r = 1, m = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
 		printf("usage: %s\n", usage);
 		return 0;
 	}
+	/* "" starts from now, "0" from the oldest message still held. */
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--recent") == 0)
+			cursor[0] = '0';
+		else
+			argv[m++] = argv[i];
+	argc = m;
 	if (cli_client_args(argc, argv, NULL, &state_dir, &flags, &rest,
 	    &n) < 0 || n > 1) {
 		if (n > 1)

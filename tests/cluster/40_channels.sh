@@ -27,7 +27,7 @@ $T channels --state-dir "$(sd 20)" | grep -q '^#all  *20' ||
 
 # Every node listens to everything it is given.
 for i in $(seq 1 $N); do
-	$T listen --json --state-dir "$(sd "$i")" > "$WORK/heard.$i" \
+	$T listen --recent --json --state-dir "$(sd "$i")" > "$WORK/heard.$i" \
 	    2> /dev/null &
 	PIDS="$PIDS $!"
 done
