@@ -19,6 +19,7 @@
 #define HOLD_MAX	16	/* out-of-order messages kept per sender */
 #define RATE_SLACK	2	/* receivers allow twice the sender's rate */
 #define RECENT_SEQS	64	/* delivered seqs remembered per sender */
+#define SENT_TIMES	512	/* our own send times, for the base */
 
 struct sender {
 	uint8_t		 id[BCAST_ID_LEN];
@@ -46,6 +47,7 @@ struct bcast {
 	uint64_t	 epoch;
 	uint64_t	 seq;		/* last we sent */
 	uint64_t	 lamport;
+	uint64_t	 sent_ms[SENT_TIMES];	/* by seq % SENT_TIMES */
 	uint64_t	 next_gossip_ms;
 	struct sender	*senders;
 	size_t		 nsenders;
@@ -438,7 +440,11 @@ accept_msg(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 		if (s == NULL)
 			s = sender_add(b, m->sender, io->now_ms);
 		s->epoch = m->epoch;
-		s->next_seq = m->seq;
+		/* Wait for what the sender says is still recent, as far
+		 * back as the hold reaches. */
+		s->next_seq = m->base;
+		if (m->seq - m->base >= HOLD_MAX)
+			s->next_seq = m->seq - HOLD_MAX + 1;
 		s->nhold = 0;
 	}
 	s->seen_ms = io->now_ms;
@@ -539,6 +545,12 @@ bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
 	memcpy(m->sender_name, b->name, sizeof(m->sender_name));
 	m->epoch = b->epoch;
 	m->seq = ++b->seq;
+	b->sent_ms[m->seq % SENT_TIMES] = io->wall_ms;
+	m->base = m->seq;
+	while (m->base > 1 && m->seq - m->base + 1 < SENT_TIMES &&
+	    b->sent_ms[(m->base - 1) % SENT_TIMES] + b->cfg.recent_ms >
+	    io->wall_ms)
+		m->base--;
 	m->ltime = ++b->lamport;
 	m->wall_ms = io->wall_ms;
 	memcpy(m->target, target, tl);

@@ -16,7 +16,10 @@
  *     sender's Lamport time rises with every message it sends;
  *   - delivers one sender's messages in their order: a message that
  *     arrives ahead of a missing one waits up to hold_ms for it, then the
- *     gap is skipped (counted); a skipped message that turns up later,
+ *     gap is skipped (counted). Each message carries the oldest seq its
+ *     sender sent within the recent window, so a node hearing from a
+ *     sender for the first time knows which earlier messages to wait for
+ *     (relays can overtake each other even without loss); a skipped message that turns up later,
  *     or one older than the first we heard from a sender, is still
  *     delivered, late (counted), since losing it would be worse;
  *   - relays every new message at once to gossip_nodes random peers, then
@@ -81,6 +84,8 @@ struct bcast_msg {
 	char		 sender_name[BCAST_NAME_MAX + 1];
 	uint64_t	 epoch;
 	uint64_t	 seq;			/* 1, 2, ... per epoch */
+	uint64_t	 base;			/* sender's oldest seq still
+						   inside the recent window */
 	uint64_t	 ltime;			/* Lamport time */
 	uint64_t	 wall_ms;		/* sender's clock, unix ms */
 	char		 target[BCAST_TARGET_MAX + 1];

@@ -1,8 +1,8 @@
 /*
  * The BCAST part on the wire (docs/channels.md): a CBOR uint version,
- * then messages, each a CBOR array of nine items:
- *   [kind, sender id (32 bytes), sender name, epoch, seq, Lamport time,
- *    wall ms, target, payload]
+ * then messages, each a CBOR array of ten items:
+ *   [kind, sender id (32 bytes), sender name, epoch, seq, base,
+ *    Lamport time, wall ms, target, payload]
  * Every length is bounded before use; nothing is allocated.
  */
 #include "cluster/bcast.h"
@@ -14,7 +14,7 @@
 #include "core/err.h"
 #include "core/rd.h"
 
-#define MSG_ITEMS	9
+#define MSG_ITEMS	10
 
 void
 bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
@@ -25,6 +25,7 @@ bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
 	codec_put_text(out, m->sender_name, strlen(m->sender_name));
 	codec_put_uint(out, m->epoch);
 	codec_put_uint(out, m->seq);
+	codec_put_uint(out, m->base);
 	codec_put_uint(out, m->ltime);
 	codec_put_uint(out, m->wall_ms);
 	codec_put_text(out, m->target, strlen(m->target));
@@ -68,12 +69,14 @@ msg_decode(struct rd *rd, struct bcast_msg *m)
 	if ((r = get_text(rd, BCAST_NAME_MAX, m->sender_name)) < 0 ||
 	    (r = codec_get_uint(rd, &m->epoch)) < 0 ||
 	    (r = codec_get_uint(rd, &m->seq)) < 0 ||
+	    (r = codec_get_uint(rd, &m->base)) < 0 ||
 	    (r = codec_get_uint(rd, &m->ltime)) < 0 ||
 	    (r = codec_get_uint(rd, &m->wall_ms)) < 0 ||
 	    (r = get_text(rd, BCAST_TARGET_MAX, m->target)) < 0 ||
 	    (r = codec_get_bytes(rd, BCAST_PAYLOAD_MAX, &p, &n)) < 0)
 		return r;
-	if (m->seq == 0 || m->sender_name[0] == '\0')
+	if (m->seq == 0 || m->base == 0 || m->base > m->seq ||
+	    m->sender_name[0] == '\0')
 		return TL_EINVAL;
 	memcpy(m->payload, p, n);
 	m->len = n;

@@ -206,6 +206,7 @@ part_for(struct buf *b, uint64_t seq, uint64_t wall, const char *text)
 	snprintf(m.sender_name, sizeof(m.sender_name), "far");
 	m.epoch = 1;
 	m.seq = seq;
+	m.base = 1;
 	m.ltime = 100 + seq;
 	m.wall_ms = wall;
 	snprintf(m.target, sizeof(m.target), "#web");
@@ -234,28 +235,34 @@ TEST(bcast_dedups_orders_and_skips_gaps)
 	struct bcast_stats st;
 
 	net_init(&net, 1, 0);
+	/* First contact with 2, which says 1 is recent: 1 is awaited. */
+	part_for(&b, 2, net.wall, "two");
+	feed(&net, &b);
+	ASSERT_EQ(net.ob[0].ndelivered, 0);
 	part_for(&b, 1, net.wall, "one");
 	feed(&net, &b);
 	feed(&net, &b);			/* duplicate */
+	ASSERT_EQ(net.ob[0].ndelivered, 2);
+	ASSERT_EQ(net.ob[0].delivered[0].seq, 1);
+	net.ob[0].ndelivered = 1;	/* as if 2 had not come yet */
+	part_for(&b, 4, net.wall, "four");
+	feed(&net, &b);			/* ahead of 3: held */
 	ASSERT_EQ(net.ob[0].ndelivered, 1);
 	part_for(&b, 3, net.wall, "three");
-	feed(&net, &b);			/* ahead of 2: held */
-	ASSERT_EQ(net.ob[0].ndelivered, 1);
-	part_for(&b, 2, net.wall, "two");
 	feed(&net, &b);
 	ASSERT_EQ(net.ob[0].ndelivered, 3);
-	ASSERT_EQ(net.ob[0].delivered[1].seq, 2);
-	ASSERT_EQ(net.ob[0].delivered[2].seq, 3);
-	ASSERT_EQ(bcast_lamport(net.m[0]), 103);
+	ASSERT_EQ(net.ob[0].delivered[1].seq, 3);
+	ASSERT_EQ(net.ob[0].delivered[2].seq, 4);
+	ASSERT_EQ(bcast_lamport(net.m[0]), 104);
 	net.ob[0].ndelivered = 0;
-	part_for(&b, 5, net.wall, "five");	/* 4 never comes */
+	part_for(&b, 6, net.wall, "six");	/* 5 never comes */
 	feed(&net, &b);
 	ASSERT_EQ(net.ob[0].ndelivered, 0);
 	net_tick(&net, 2100);
 	bcast_get_stats(net.m[0], &st);
 	ASSERT_EQ(st.gaps, 1);
 	ASSERT_EQ(st.duplicates, 1);
-	ASSERT_EQ(net.got[0][8], 1);	/* "five", after the hold */
+	ASSERT_EQ(net.got[0][8], 1);	/* "six", after the hold */
 	buf_release(&b);
 	net_free(&net);
 }
