@@ -44,5 +44,5 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	return sim_run(&p);
+	return p.bcast ? bsim_run(&p) : sim_run(&p);
 }

@@ -25,6 +25,9 @@ sim_params_default(struct sim_params *p)
 	p->stall_ms = 2000;
 	p->stall_every_s = 30;
 	p->report_s = 0;
+	p->bcast_msgs = 20;
+	p->bcast_every_ms = 1000;
+	p->query_frac = 0.1;
 }
 
 struct key {
@@ -45,7 +48,9 @@ static const struct key keys[] = {
 	K(crash_every_s, 'u'), K(crashes, 'u'), K(join_at_s, 'u'),
 	K(join_every_s, 'u'), K(joins, 'u'), K(stall_frac, 'd'),
 	K(stall_ms, 'u'), K(stall_every_s, 'u'), K(stall_slow, 'i'), K(partition_at_s, 'u'),
-	K(partition_for_s, 'u'), K(report_s, 'u'),
+	K(partition_for_s, 'u'), K(report_s, 'u'), K(bcast, 'i'),
+	K(bcast_msgs, 'u'), K(bcast_every_ms, 'u'), K(query_frac, 'd'),
+	K(dead_frac, 'd'),
 };
 
 int

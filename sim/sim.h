@@ -33,6 +33,12 @@ struct sim_params {
 					   the whole process freezes */
 	uint32_t	 partition_at_s, partition_for_s;
 	uint32_t	 report_s;	/* progress line every s (0: none) */
+	/* broadcast mode (sim/bsim.c): messages instead of membership */
+	int		 bcast;		/* 1: run the broadcast simulation */
+	uint32_t	 bcast_msgs;	/* channel messages and queries */
+	uint32_t	 bcast_every_ms;	/* one message every ... */
+	double		 query_frac;	/* nodes a query matches */
+	double		 dead_frac;	/* nodes down the whole run */
 };
 
 void	sim_params_default(struct sim_params *p);
@@ -43,5 +49,7 @@ int	sim_params_load(struct sim_params *p, const char *path);
 
 /* Runs the scenario, prints the report on stdout; returns 0 or 1. */
 int	sim_run(const struct sim_params *p);
+/* The broadcast simulation (docs/simulator.md, "Broadcast"). */
+int	bsim_run(const struct sim_params *p);
 
 #endif

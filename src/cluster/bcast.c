@@ -100,7 +100,8 @@ outbox_dgram(struct bcast_outbox *ob)
 {
 	if (ob->ndgrams == ob->cap_dgrams) {
 		ob->cap_dgrams = ob->cap_dgrams ? 2 * ob->cap_dgrams : 8;
-		ob->dgrams = xrealloc(ob->dgrams, (ob->cap_dgrams) * sizeof(*ob->dgrams));
+		ob->dgrams = xrealloc(ob->dgrams,
+		    ob->cap_dgrams * sizeof(*ob->dgrams));
 	}
 	return &ob->dgrams[ob->ndgrams++];
 }
@@ -113,7 +114,8 @@ deliver(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 	if (ob->ndelivered == ob->cap_delivered) {
 		ob->cap_delivered = ob->cap_delivered ?
 		    2 * ob->cap_delivered : 8;
-		ob->delivered = xrealloc(ob->delivered, (ob->cap_delivered) * sizeof(*ob->delivered));
+		ob->delivered = xrealloc(ob->delivered,
+		    ob->cap_delivered * sizeof(*ob->delivered));
 	}
 	ob->delivered[ob->ndelivered++] = *m;
 	b->st.delivered++;
@@ -200,7 +202,8 @@ sender_add(struct bcast *b, const uint8_t id[BCAST_ID_LEN], uint64_t now)
 				s = &b->senders[i];
 		free(s->hold);
 	} else {
-		b->senders = xrealloc(b->senders, (b->nsenders + 1) * sizeof(*b->senders));
+		b->senders = xrealloc(b->senders,
+		    (b->nsenders + 1) * sizeof(*b->senders));
 		s = &b->senders[b->nsenders++];
 	}
 	memset(s, 0, sizeof(*s));
@@ -354,7 +357,8 @@ relay(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 				worst = i;
 		queue_remove(b, worst);
 	}
-	b->queue = xrealloc(b->queue, (b->nqueue + 1) * sizeof(*b->queue));
+	b->queue = xrealloc(b->queue,
+	    (b->nqueue + 1) * sizeof(*b->queue));
 	q = &b->queue[b->nqueue++];
 	buf_init(&q->enc);
 	bcast_msg_encode(m, &q->enc);

@@ -19,9 +19,9 @@
  *     gap is skipped (counted). Each message carries the oldest seq its
  *     sender sent within the recent window, so a node hearing from a
  *     sender for the first time knows which earlier messages to wait for
- *     (relays can overtake each other even without loss); a skipped message that turns up later,
- *     or one older than the first we heard from a sender, is still
- *     delivered, late (counted), since losing it would be worse;
+ *     (relays can overtake each other even without loss); a skipped
+ *     message that turns up later is still delivered, late (counted),
+ *     since losing it would be worse;
  *   - relays every new message at once to gossip_nodes random peers, then
  *     piggybacks it on its gossip ticks until it was sent
  *     retransmit_mult * ceil(log10(N + 1)) times (the idea of memberlist's

@@ -63,7 +63,7 @@ net_init(struct net *net, size_t n, unsigned loss)
 {
 	struct bcast_config c;
 	uint8_t id[BCAST_ID_LEN];
-	char name[16];
+	char name[32];
 
 	memset(net, 0, sizeof(*net));
 	tl_rng_seed(&net->rng, 42);
