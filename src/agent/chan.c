@@ -102,15 +102,20 @@ agent_chan_open(struct agent *a, struct tl_err *err)
 		r = 0;
 	} else if (r == 0) {
 		/* Keep only the names that still pass the rule. */
+		struct buf next = BUF_INIT;
 		char *save = NULL;
 
 		for (char *t = strtok_r(raw.data, ",\n", &save); t != NULL;
-		    t = strtok_r(NULL, ",\n", &save))
-			if (chan_name_check(t, NULL) == 0 &&
-			    strcmp(t, CHAN_ALL) != 0)
-				chan_list_edit(ch->list.data, t, 1, &raw, NULL),
-				buf_reset(&ch->list),
-				buf_add(&ch->list, raw.data, raw.len);
+		    t = strtok_r(NULL, ",\n", &save)) {
+			if (chan_name_check(t, NULL) < 0 ||
+			    strcmp(t, CHAN_ALL) == 0 ||
+			    chan_list_edit(ch->list.data, t, 1, &next,
+			    NULL) < 0)
+				continue;
+			buf_reset(&ch->list);
+			buf_add(&ch->list, next.data, next.len);
+		}
+		buf_release(&next);
 	}
 	buf_release(&raw);
 	if (r < 0)

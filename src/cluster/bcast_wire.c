@@ -33,20 +33,6 @@ bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
 }
 
 static int
-get_text(struct rd *rd, size_t max, char *dst)
-{
-	const char *p;
-	size_t n;
-	int r;
-
-	if ((r = codec_get_text(rd, max, &p, &n)) < 0)
-		return r;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-static int
 msg_decode(struct rd *rd, struct bcast_msg *m)
 {
 	const uint8_t *p;
@@ -66,13 +52,13 @@ msg_decode(struct rd *rd, struct bcast_msg *m)
 		return TL_EINVAL;
 	m->kind = (uint8_t)kind;
 	memcpy(m->sender, p, BCAST_ID_LEN);
-	if ((r = get_text(rd, BCAST_NAME_MAX, m->sender_name)) < 0 ||
+	if ((r = codec_get_cstr(rd, BCAST_NAME_MAX, m->sender_name)) < 0 ||
 	    (r = codec_get_uint(rd, &m->epoch)) < 0 ||
 	    (r = codec_get_uint(rd, &m->seq)) < 0 ||
 	    (r = codec_get_uint(rd, &m->base)) < 0 ||
 	    (r = codec_get_uint(rd, &m->ltime)) < 0 ||
 	    (r = codec_get_uint(rd, &m->wall_ms)) < 0 ||
-	    (r = get_text(rd, BCAST_TARGET_MAX, m->target)) < 0 ||
+	    (r = codec_get_cstr(rd, BCAST_TARGET_MAX, m->target)) < 0 ||
 	    (r = codec_get_bytes(rd, BCAST_PAYLOAD_MAX, &p, &n)) < 0)
 		return r;
 	if (m->seq == 0 || m->base == 0 || m->base > m->seq ||

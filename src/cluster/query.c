@@ -28,20 +28,6 @@ query_body_encode(const struct query *q, struct buf *out)
 }
 
 static int
-get_text(struct rd *rd, size_t max, char *dst)
-{
-	const char *p;
-	size_t n;
-	int r;
-
-	if ((r = codec_get_text(rd, max, &p, &n)) < 0)
-		return r;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-static int
 get_argv(struct rd *rd, struct query *q)
 {
 	size_t n, used = 0, len;
@@ -91,7 +77,7 @@ query_body_decode(const uint8_t *p, size_t len, struct query *q)
 	    (r = codec_get_bytes_exact(&rd, QUERY_NONCE_LEN, &b)) < 0)
 		return r;
 	memcpy(q->nonce, b, QUERY_NONCE_LEN);
-	if ((r = get_text(&rd, QFILTER_MAX, q->filter)) < 0 ||
+	if ((r = codec_get_cstr(&rd, QFILTER_MAX, q->filter)) < 0 ||
 	    (r = codec_get_uint_max(&rd, QUERY_TIMEOUT_MAX_MS, &timeout)) < 0
 	    || (r = get_argv(&rd, q)) < 0)
 		return r;
@@ -134,7 +120,7 @@ query_env_decode(const uint8_t *p, size_t len, const uint8_t **body,
 	if ((r = codec_get_bytes(&rd, len, body, blen)) < 0 ||
 	    (r = codec_get_bytes(&rd, QUERY_KEYID_LEN, key_id, &kl)) < 0 ||
 	    (r = codec_get_bytes(&rd, QUERY_SIG_LEN, sig, &sl)) < 0 ||
-	    (r = get_text(&rd, QUERY_ADDR_MAX, addr)) < 0)
+	    (r = codec_get_cstr(&rd, QUERY_ADDR_MAX, addr)) < 0)
 		return r;
 	if (kl == 0 && sl == 0)
 		*key_id = *sig = NULL;
@@ -177,7 +163,7 @@ query_reply_decode(const uint8_t *p, size_t len, struct query_reply *r)
 	if ((rc = codec_get_bytes_exact(&rd, QUERY_ID_LEN, &b)) < 0)
 		return rc;
 	memcpy(r->id, b, QUERY_ID_LEN);
-	if ((rc = get_text(&rd, QUERY_NODE_MAX, r->node)) < 0 ||
+	if ((rc = codec_get_cstr(&rd, QUERY_NODE_MAX, r->node)) < 0 ||
 	    (rc = codec_get_uint_max(&rd, QUERY_FAILED, &outcome)) < 0 ||
 	    (rc = codec_get_uint_max(&rd, UINT32_MAX, &status)) < 0 ||
 	    (rc = codec_get_bool(&rd, &r->timed_out)) < 0 ||
@@ -187,7 +173,7 @@ query_reply_decode(const uint8_t *p, size_t len, struct query_reply *r)
 	    (rc = codec_get_bytes(&rd, QUERY_OUTPUT_MAX, &r->errout,
 	    &r->errlen)) < 0 ||
 	    (rc = codec_get_uint(&rd, &r->dropped)) < 0 ||
-	    (rc = get_text(&rd, QUERY_MSG_MAX, r->msg)) < 0)
+	    (rc = codec_get_cstr(&rd, QUERY_MSG_MAX, r->msg)) < 0)
 		return rc;
 	r->outcome = (uint8_t)outcome;
 	r->status = (uint32_t)status;

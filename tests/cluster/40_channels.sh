@@ -2,7 +2,8 @@
 # 20 agents on loopback: n2..n8 join #web; every member gets each #web
 # message exactly once and one sender's messages in order; non-members get
 # nothing; who/channels agree across the cluster; bad input exits 1 naming
-# the rule; a direct message reaches only its node.
+# the rule; a direct message reaches only its node; parting is gossiped;
+# a restarted member is back in its channels.
 . "$(dirname "$0")/lib.sh"
 N=20
 WEB="2 3 4 5 6 7 8"
@@ -95,4 +96,10 @@ $T channel part '#web' --state-dir "$(sd 8)" > /dev/null || fail part
 gone() { [ "$($T who '#web' --state-dir "$(sd 1)" | wc -l)" -eq 6 ]; }
 wait_for 10 "n1 sees n8 gone from #web" gone
 [ "$(cat "$(sd 2)/channels")" = "#web" ] || fail "n2 did not save #web"
+kill -TERM "$(pid_of 2)"
+wait "$(pid_of 2)"
+start_agent 2
+back() { $T who '#web' --state-dir "$(sd 1)" | grep -q '^n2 ' &&
+    $T channels --state-dir "$(sd 2)" | grep -q '^#web .*(joined)'; }
+wait_for 20 "n2 restarted is back in #web" back
 echo "PASS 40_channels"
