@@ -445,13 +445,21 @@ agent_release(struct agent *a)
 {
 	if (a->loop != NULL) {
 		/* Sockets free their state in their own close callbacks;
-		 * what is left (timers, signals) lives inside *a.
-		 * Waiting control clients get their answer first. */
-		agent_chan_close(a);
-		agent_query_close(a);
+		 * what is left (timers, signals) lives inside *a. */
 		udp_close(a->udp);
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
+		if (a->tick.data != NULL) {
+			uv_timer_stop(&a->tick);
+			uv_timer_stop(&a->house);
+		}
+		/* Waiting control clients (listen, run) get an answer, and
+		 * the loop a few turns to send it and close their
+		 * connections before everything else is closed. */
+		agent_chan_close(a);
+		agent_query_close(a);
+		for (int i = 0; i < 8; i++)
+			uv_run(a->loop, UV_RUN_NOWAIT);
 		uv_walk(a->loop, close_walk_cb, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(a->loop);
