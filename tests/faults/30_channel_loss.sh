@@ -10,7 +10,7 @@ net_up $N
 start_agent 1
 wait_for 10 "n1 is up" sh -c "$T info --state-dir $(sd 1) > /dev/null 2>&1"
 for i in $(seq 2 $N); do start_agent "$i" --join "$(addr 1)"; done
-wait_for 40 "$N agents form a cluster" all_see 1 $N alive $N
+wait_for 60 "$N agents form a cluster" all_see 1 $N alive $N
 for i in $WEB; do
 	$T channel join '#web' --state-dir "$(sd "$i")" > /dev/null ||
 	    fail "n$i join"
