@@ -54,7 +54,9 @@ agent_msgs_open(struct agent *a, struct tl_err *err)
 	c.max_datagram = PKT_UDP_MAX - PKT_OVERHEAD - PKT_PART_HDR;
 	c.gossip_interval_ms = a->swim_cfg.gossip_interval_ms;
 	c.gossip_nodes = a->swim_cfg.gossip_nodes;
-	c.retransmit_mult = a->swim_cfg.retransmit_mult;
+	/* Messages keep the default multiplier (6), above swim's 4: a
+	 * member statement is repaired by push-pull, a lost message is not,
+	 * and messages are few and small. */
 	bcast_outbox_init(&a->bob);
 	/* The start time is the epoch: a restart begins a new sequence. */
 	a->bcast = bcast_new(&c, ident_public(a->ident), a->cfg.name,

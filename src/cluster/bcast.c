@@ -60,7 +60,7 @@ void
 bcast_config_default(struct bcast_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->retransmit_mult = 4;
+	c->retransmit_mult = 6;
 	c->gossip_interval_ms = 100;
 	c->gossip_nodes = 3;
 	c->recent_ms = 30000;

@@ -74,7 +74,7 @@ struct bcast_config {
 	uint32_t	max_datagram;		/* <= BCAST_DATAGRAM_MAX */
 };
 
-/* Defaults: 100 ms gossip, fan-out 3, mult 4, 30 s window, 2 s hold,
+/* Defaults: 100 ms gossip, fan-out 3, mult 6, 30 s window, 2 s hold,
  * 10 messages/s with a burst of 50 per sender. */
 void	bcast_config_default(struct bcast_config *c);
 
