@@ -1,8 +1,9 @@
 #!/bin/sh
 # 20 agents on loopback, all trusting one operator key: unsigned,
-# untrusted and replayed exec queries are refused on every node (counted
-# in `tlaloc info`, and the asker is told why); a signed one runs on every
-# node of its filter and nowhere else, and the asker reports each result;
+# untrusted, replayed and forged exec queries are refused on every node
+# (counted in `tlaloc info`, and the asker is told why); a signed one runs
+# on every node of its filter and nowhere else, and the asker reports each
+# result;
 # a hung command is killed at its timeout and the reply says so.
 . "$(dirname "$0")/lib.sh"
 N=20
@@ -70,6 +71,20 @@ for i in $WEB; do
 	    fail "n$i did not count the replay"
 done
 echo "ok: replayed exec refused by all 7 it was meant for"
+
+# The same request with its signature damaged (one base64 digit changed).
+awk 'NR == 3 { c = substr($0, 10, 1); $0 = substr($0, 1, 9) \
+    (c == "A" ? "B" : "A") substr($0, 11) } { print }' "$WORK/signed" \
+    > "$WORK/forged"
+out=$($T run --resend "$WORK/forged" --state-dir "$(sd 13)") &&
+    fail "a forged run exited 0"
+[ "$(echo "$out" | grep -c 'refused: bad signature')" -eq 7 ] ||
+    fail "forged: not 7 refusals: $out"
+for i in $WEB; do
+	$T info --state-dir "$(sd "$i")" | grep -q "forged 1," ||
+	    fail "n$i did not count the forgery"
+done
+echo "ok: forged exec refused by all 7"
 
 out=$($T run 'name=^n1[0-9]$' --json --key "$WORK/op/operator.key" \
     --state-dir "$(sd 3)" -- true) || fail "name filter: $out"
