@@ -3,8 +3,7 @@
 # untrusted, replayed and forged exec queries are refused on every node
 # (counted in `tlaloc info`, and the asker is told why); a signed one runs
 # on every node of its filter and nowhere else, and the asker reports each
-# result;
-# a hung command is killed at its timeout and the reply says so.
+# result; a hung command is killed at its timeout and the reply says so.
 . "$(dirname "$0")/lib.sh"
 N=20
 WEB="2 3 4 5 6 7 8"
