@@ -42,11 +42,20 @@ agent_query_open(struct agent *a)
 	a->query = xcalloc(1, sizeof(*a->query));
 }
 
+static void reply_send_free(struct reply_send *rs);
+static void reply_send_start(struct reply_send *rs);
+
 void
 agent_query_close(struct agent *a)
 {
 	if (a->query == NULL)
 		return;
+	while (a->query->retry != NULL) {
+		struct reply_send *rs = a->query->retry;
+
+		a->query->retry = rs->next;
+		reply_send_free(rs);
+	}
 	query_ask_release(a->query);
 	free(a->query);
 	a->query = NULL;
@@ -55,36 +64,89 @@ agent_query_close(struct agent *a)
 void
 agent_query_house(struct agent *a)
 {
+	struct reply_send *rs = a->query->retry;
+
+	a->query->retry = NULL;
+	while (rs != NULL) {
+		struct reply_send *next = rs->next;
+
+		reply_send_start(rs);
+		rs = next;
+	}
 	query_ask_house(a);
 }
 
 /* ---- Sending replies -------------------------------------------------- */
 
+/*
+ * An asker accepts a bounded number of connections at once (they carry
+ * frames not yet authenticated), so when a whole channel answers together
+ * some replies are refused. Each is tried again: at once, then from the
+ * 1 s house tick, REPLY_TRIES times in all.
+ */
+#define REPLY_TRIES	4
+
+static void
+reply_send_free(struct reply_send *rs)
+{
+	free(rs->addr);
+	free(rs->pkt);
+	free(rs);
+}
+
 static void
 reply_sent_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 {
-	struct agent *a = ctx;
+	struct reply_send *rs = ctx;
+	struct agent *a = rs->a;
 
 	(void)p;
 	(void)len;
-	if (a->query == NULL)
+	if (a->query == NULL) {
+		reply_send_free(rs);
 		return;
-	if (rc < 0)
-		a->query->st.reply_failures++;
-	else
+	}
+	if (rc >= 0) {
 		a->query->st.replies_out++;
+		reply_send_free(rs);
+	} else if (rs->tries >= REPLY_TRIES) {
+		a->query->st.reply_failures++;
+		log_warn("query reply to %s failed %u times; dropped",
+		    rs->addr, rs->tries);
+		reply_send_free(rs);
+	} else if (rs->tries == 1) {
+		reply_send_start(rs);
+	} else {
+		rs->next = a->query->retry;
+		a->query->retry = rs;
+	}
+}
+
+static void
+reply_send_start(struct reply_send *rs)
+{
+	rs->tries++;
+	stream_request_tcp(rs->a->loop, rs->addr, rs->pkt, rs->len, 64,
+	    REPLY_TIMEOUT_MS, reply_sent_cb, rs);
 }
 
 static void
 send_reply(struct agent *a, const char *addr, const struct query_reply *r)
 {
 	struct buf body = BUF_INIT, pkt = BUF_INIT;
+	struct reply_send *rs;
 
 	query_reply_encode(r, &body);
 	if (pkt_seal(a->kr, NULL, PKT_QREPLY, agent_wall_ms(),
-	    (uint8_t *)body.data, body.len, &pkt) == 0)
-		stream_request_tcp(a->loop, addr, pkt.data, pkt.len, 64,
-		    REPLY_TIMEOUT_MS, reply_sent_cb, a);
+	    (uint8_t *)body.data, body.len, &pkt) == 0) {
+		rs = xcalloc(1, sizeof(*rs));
+		rs->a = a;
+		rs->addr = xstrdup(addr);
+		rs->pkt = xmalloc(pkt.len);
+		memcpy(rs->pkt, pkt.data, pkt.len);
+		rs->len = pkt.len;
+		reply_send_start(rs);
+	}
 	buf_release(&body);
 	buf_release(&pkt);
 }

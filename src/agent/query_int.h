@@ -27,8 +27,19 @@ struct seen_nonce {
 	uint64_t	 time_ms;
 };
 
+/* A reply on its way to an asker; tried again when the asker refused. */
+struct reply_send {
+	struct agent		*a;
+	struct reply_send	*next;		/* in agent_query.retry */
+	char			*addr;
+	uint8_t			*pkt;
+	size_t			 len;
+	unsigned		 tries;
+};
+
 struct agent_query {
 	struct pending		*pending[QUERY_PENDING];
+	struct reply_send	*retry;		/* sent again by the house tick */
 	struct seen_nonce	 nonces[QUERY_NONCES];	/* ring */
 	size_t			 nnonces, next_nonce;
 	uint64_t		 horizon_ms;	/* evicted nonces were before */
