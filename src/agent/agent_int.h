@@ -40,6 +40,7 @@ struct agent_stats {
 	uint64_t	tcp_in, tcp_out, tcp_failures;
 	struct pkt_stats pkt;		/* UDP and TCP opens */
 	uint64_t	logged_drops;	/* drops already summarised in logs */
+	uint64_t	convreq_done, convreq_refused; /* convreq_glue.c */
 };
 
 /* Pack messages the agent dropped before the machine saw them. */
@@ -64,6 +65,8 @@ struct seed {
 	uint64_t	next_ms;	/* uv time of the next attempt */
 	uint32_t	backoff_ms;
 };
+
+#define AGENT_CONVREQ_SEEN	64
 
 struct agent {
 	uv_loop_t		*loop;
@@ -108,6 +111,9 @@ struct agent {
 	struct agent_stats	 st;
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
+	/* Nonces of converge requests acted on (convreq_glue.c). */
+	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
+	unsigned		 convreq_next;
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
@@ -223,6 +229,16 @@ void	agent_converge_request(struct agent *a, const char *why);
 void	agent_conv_tag(const struct agent *a, struct buf *tags);
 /* The compile error of serial if it failed to compile here, else NULL. */
 int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
+
+/*
+ * convreq_glue.c: converge requests of programs for other nodes, signed
+ * by an operator key (program/convreq.h), carried in policy parts.
+ */
+#define POL_PART_CONVERGE	2
+void	agent_convreq_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+void	agent_convreq_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

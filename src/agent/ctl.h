@@ -54,6 +54,9 @@ enum ctl_op {
 				   the lease */
 	CTL_PACK_STEP_DOWN,
 	CTL_PACK_JOIN,		/* arg: pack name a recipe declared */
+	/* Programs (docs/programs.md). */
+	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
+				   request (program/convreq.h) */
 	CTL_OP_LAST
 };
 

@@ -49,6 +49,7 @@ int	cmd_status(int argc, char **argv);
 int	cmd_converge(int argc, char **argv);
 int	cmd_init(int argc, char **argv);
 int	cmd_bootstrap(int argc, char **argv);
+int	cmd_program(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of
