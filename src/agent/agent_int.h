@@ -114,6 +114,7 @@ struct agent {
 	/* Nonces of converge requests acted on (convreq_glue.c). */
 	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
 	unsigned		 convreq_next;
+	struct agent_prog	*prog;		/* program_sched.c */
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
@@ -239,6 +240,11 @@ void	agent_convreq_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
 void	agent_convreq_on_part(struct agent *a, const char *from,
 	    const uint8_t *p, size_t n);
+
+/* program_sched.c: the pack leader's scheduled program */
+void	agent_prog_house(struct agent *a);
+void	agent_prog_info(const struct agent *a, struct buf *out, int json);
+void	agent_prog_free(struct agent *a);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -248,6 +248,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"converge_requests_refused\":%llu," :
 	    "converge requests (programs): %llu, refused %llu\n",
 	    U(st->convreq_done), U(st->convreq_refused));
+	agent_prog_info(a, &out, json);
 	agent_pack_info(a, &out, json);
 	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
 	    "heap in use: %llu bytes\n"
