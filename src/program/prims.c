@@ -166,16 +166,43 @@ key_get(lua_State *L, struct prog *p)
 	return p->key;
 }
 
-/* request_converge(name, is_self) -> true | nil, why */
+/* A request for node name, signed now, in base64 (for the ctl arg). */
+static char *
+convreq_b64(lua_State *L, struct prog *p, const char *name)
+{
+	struct buf req = BUF_INIT;
+	struct timespec ts;
+	size_t len;
+	char *b64;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (convreq_encode(key_get(L, p), name, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000, &req) < 0) {
+		buf_release(&req);
+		luaL_error(L, "bad node name '%s'", name);
+	}
+	len = sodium_base64_encoded_len(req.len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	b64 = xmalloc(len);
+	sodium_bin2base64(b64, len, (uint8_t *)req.data, req.len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	buf_release(&req);
+	return b64;
+}
+
+/*
+ * request_converge(name, is_self [, request]) -> true, request | nil, why
+ * Another node's request is returned so that it can be sent again as is
+ * (same nonce: the node converges once however many copies arrive).
+ */
 static int
 l_request_converge(lua_State *L)
 {
 	struct prog *p = prog_of(L);
 	const char *name = luaL_checkstring(L, 1);
 	int is_self = lua_toboolean(L, 2), st;
-	struct buf body = BUF_INIT, req = BUF_INIT;
-	char *b64, *args[2];
-	size_t b64len;
+	struct buf body = BUF_INIT;
+	char *b64 = NULL, *args[2];
 
 	prog_guard(L);
 	if (is_self) {
@@ -183,31 +210,22 @@ l_request_converge(lua_State *L)
 		st = prog_ctl(L, CTL_CONVERGE, 0, 1, args, CTL_QUICK_MS,
 		    &body);
 	} else {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		if (convreq_encode(key_get(L, p), name,
-		    (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec /
-		    1000000, &req) < 0) {
-			buf_release(&req);
-			return luaL_error(L, "bad node name '%s'", name);
-		}
-		b64len = sodium_base64_encoded_len(req.len,
-		    sodium_base64_VARIANT_ORIGINAL);
-		b64 = xmalloc(b64len);
-		sodium_bin2base64(b64, b64len, (uint8_t *)req.data, req.len,
-		    sodium_base64_VARIANT_ORIGINAL);
-		buf_release(&req);
+		b64 = lua_isstring(L, 3) ? xstrdup(lua_tostring(L, 3)) :
+		    convreq_b64(L, p, name);
+		/* Kept on the stack: prog_ctl may raise, b64 must not leak. */
+		lua_pushstring(L, b64);
+		free(b64);
 		args[0] = (char *)name;
-		args[1] = b64;
+		args[1] = (char *)lua_tostring(L, -1);
 		st = prog_ctl(L, CTL_CONVERGE_NODE, 0, 2, args, CTL_QUICK_MS,
 		    &body);
-		free(b64);
 	}
 	if (st == 0) {
 		buf_release(&body);
 		lua_pushboolean(L, 1);
-		return 1;
+		if (!is_self)
+			lua_pushvalue(L, -2);
+		return is_self ? 1 : 2;
 	}
 	while (body.len > 0 && body.data[body.len - 1] == '\n')
 		body.len--;
