@@ -33,6 +33,21 @@ for i in 1 2 3; do
 done
 echo "ok: only the leader n$L runs it"
 
+# By hand on a follower: pack.leader() names the leader, on_leader skips.
+F=$((L % 3 + 1))
+cat > "$WORK/who.lua" <<'EOF2'
+local ran = on_leader("db", function() error("ran on a follower") end)
+return { leader = pack.leader("db").name, ran = ran,
+  me = cluster.self().name, is_leader = pack.is_leader("db") }
+EOF2
+$T program "$WORK/who.lua" --json --state-dir "$(sd "$F")" > "$WORK/who.json" \
+    2>/dev/null || fail "on_leader on a follower: $(cat "$WORK/who.json")"
+grep -q "\"leader\":\"n$L\"" "$WORK/who.json" &&
+    grep -q '"ran":false' "$WORK/who.json" &&
+    grep -q '"is_leader":false' "$WORK/who.json" ||
+    fail "follower n$F: $(cat "$WORK/who.json")"
+echo "ok: on follower n$F, pack.leader is n$L and on_leader skips"
+
 # Kill the leader in the middle of a run (a start with no end yet).
 mid_run() { [ "$(grep -c " start " "$(sd "$L")/program.log")" -gt \
     "$(grep -c " end " "$(sd "$L")/program.log")" ]; }
