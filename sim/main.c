@@ -47,5 +47,7 @@ main(int argc, char **argv)
 	}
 	if (strncmp(p.mode, "pack", 4) == 0)
 		return pack_sim_run(&p);
+	if (p.bcast)
+		return bsim_run(&p);
 	return p.policy ? sim_policy_run(&p) : sim_run(&p);
 }

@@ -33,6 +33,9 @@ sim_params_default(struct sim_params *p)
 	p->schedules = 1;
 	p->failovers = 20;
 	p->drift_ppm = 20000;
+	p->bcast_msgs = 20;
+	p->bcast_every_ms = 1000;
+	p->query_frac = 0.1;
 }
 
 struct key {
@@ -59,6 +62,9 @@ static const struct key keys[] = {
 	K(pack_size, 'u'), K(pack_min, 'u'), K(schedules, 'u'),
 	K(failovers, 'u'), K(drift_ppm, 'u'), K(reap_s, 'u'),
 	K(spike_prob, 'd'), K(spike_ms, 'u'),
+	K(bcast, 'i'),
+	K(bcast_msgs, 'u'), K(bcast_every_ms, 'u'), K(query_frac, 'd'),
+	K(dead_frac, 'd'),
 };
 
 int

@@ -48,6 +48,12 @@ struct sim_params {
 	uint32_t	 reap_s;	/* 0: the profile's reap delay */
 	double		 spike_prob;	/* a datagram delayed up to... */
 	uint32_t	 spike_ms;	/* ...this much more */
+	/* broadcast mode (sim/bsim.c): messages instead of membership */
+	int		 bcast;		/* 1: run the broadcast simulation */
+	uint32_t	 bcast_msgs;	/* channel messages and queries */
+	uint32_t	 bcast_every_ms;	/* one message every ... */
+	double		 query_frac;	/* nodes a query matches */
+	double		 dead_frac;	/* nodes down the whole run */
 };
 
 void	sim_params_default(struct sim_params *p);
@@ -60,5 +66,7 @@ int	sim_params_load(struct sim_params *p, const char *path);
 int	sim_run(const struct sim_params *p);
 /* Policy mode: one publish spread to every node; 0 when all got it. */
 int	sim_policy_run(const struct sim_params *p);
+/* The broadcast simulation (docs/simulator.md, "Broadcast"). */
+int	bsim_run(const struct sim_params *p);
 
 #endif

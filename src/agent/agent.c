@@ -179,6 +179,12 @@ tick_cb(uv_timer_t *t)
 	agent_io(a, &io);
 	next = swim_on_tick(a->swim, &io);
 	agent_flush(a);
+	if (a->bcast != NULL) {
+		int bn = agent_msgs_tick(a);
+
+		if (bn < next)
+			next = bn;
+	}
 	if (next < 1)
 		next = 1;
 	uv_timer_start(&a->tick, tick_cb, next > TICK_MAX_MS ? TICK_MAX_MS :
@@ -215,6 +221,8 @@ house_cb(uv_timer_t *t)
 	agent_policy_house(a);
 	agent_pack_house(a);
 	agent_prog_house(a);
+	agent_chan_house(a);
+	agent_query_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -308,6 +316,7 @@ agent_reload(struct agent *a)
 	else
 		agent_peer_keys_prune(a);
 	log_set_level(nc.log_level);
+	agent_chan_tags(a, &nc.tags);
 	if (nc.tags.len != a->cfg.tags.len ||
 	    memcmp(nc.tags.data, a->cfg.tags.data, nc.tags.len) != 0) {
 		if ((r = agent_tags_push(a, &nc.tags)) < 0)
@@ -451,6 +460,17 @@ agent_release(struct agent *a)
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
 		agent_conv_close(a);
+		if (a->tick.data != NULL) {
+			uv_timer_stop(&a->tick);
+			uv_timer_stop(&a->house);
+		}
+		/* Waiting control clients (listen, run) get an answer, and
+		 * the loop a few turns to send it and close their
+		 * connections before everything else is closed. */
+		agent_chan_close(a);
+		agent_query_close(a);
+		for (int i = 0; i < 8; i++)
+			uv_run(a->loop, UV_RUN_NOWAIT);
 		uv_walk(a->loop, close_walk_cb, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(a->loop);
@@ -461,6 +481,7 @@ agent_release(struct agent *a)
 	agent_prog_free(a);
 	agent_policy_close(a);
 	agent_pack_release(a);
+	agent_msgs_close(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
@@ -493,9 +514,12 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	a->loop = &loop;
 	if ((r = agent_open_sockets(a, err)) < 0 ||
 	    (r = agent_policy_open(a, err)) < 0 ||
+	    (r = agent_chan_open(a, err)) < 0 ||
 	    (r = agent_open_swim(a, err)) < 0 ||
-	    (r = agent_pack_open(a, err)) < 0)
+	    (r = agent_pack_open(a, err)) < 0 ||
+	    (r = agent_msgs_open(a, err)) < 0)
 		goto out;
+	agent_query_open(a);
 	agent_start_loop(a);
 	agent_conv_open(a, err);
 	log_notice("agent started: name=%s bind=%s advertise=%s pack=%s "

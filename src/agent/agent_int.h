@@ -10,6 +10,7 @@
 
 #include "agent/config.h"
 #include "cluster/pack.h"
+#include "cluster/bcast.h"
 #include "cluster/swim.h"
 #include "core/buf.h"
 #include "core/rng.h"
@@ -25,6 +26,8 @@ struct udp;
 struct keyop;
 struct agent_policy;
 struct agent_conv;
+struct agent_chan;
+struct agent_query;
 struct ctl_req;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
@@ -32,6 +35,7 @@ struct ctl_req;
 #define AGENT_TCP_TIMEOUT_MS 10000
 #define AGENT_SEED_BACKOFF_MIN_MS 1000
 #define AGENT_SEED_BACKOFF_MAX_MS 30000
+#define AGENT_SAY_MAX	512	/* bytes of text in one message */
 
 struct agent_stats {
 	uint64_t	pkts_in, bytes_in;	/* UDP, before opening */
@@ -108,6 +112,10 @@ struct agent {
 	char			*pack_path;	/* saved term, vote, voters */
 	uint64_t		 pack_changed_wall; /* last leader change */
 	struct agent_pack_stats	 pack_st;
+	struct bcast		*bcast;		/* msgs.c */
+	struct bcast_outbox	 bob;
+	struct agent_chan	*chan;		/* chan.c */
+	struct agent_query	*query;		/* query.c */
 	struct agent_stats	 st;
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
@@ -230,6 +238,58 @@ void	agent_converge_request(struct agent *a, const char *why);
 void	agent_conv_tag(const struct agent *a, struct buf *tags);
 /* The compile error of serial if it failed to compile here, else NULL. */
 int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
+/* msgs.c: the broadcast machine <-> sockets and local consumers */
+int	agent_msgs_open(struct agent *a, struct tl_err *err);
+void	agent_msgs_close(struct agent *a);
+void	agent_msgs_on_part(struct agent *a, const uint8_t *p, size_t len);
+/* Ticks the machine and flushes; returns ms until it wants a tick. */
+int	agent_msgs_tick(struct agent *a);
+/* Sends what the machine queued and hands out what it delivered. */
+void	agent_msgs_flush(struct agent *a);
+/* Sends one message (kind, target, payload); < 0 with err. */
+int	agent_msgs_send(struct agent *a, uint8_t kind, const char *target,
+	    const void *p, size_t len, uint64_t *ltime, struct tl_err *err);
+
+/*
+ * chan.c: channels. Handlers (the converge loop's `on("#web", ...)`)
+ * subscribe here: fn is called once for every channel message delivered
+ * on a channel this node is in (#all included) and every direct message
+ * to this node, after listeners got it. m is borrowed for the call.
+ */
+typedef void (*agent_msg_fn)(void *ctx, struct agent *a,
+    const struct bcast_msg *m);
+int	agent_msg_subscribe(struct agent *a, agent_msg_fn fn, void *ctx);
+/* Loads STATE_DIR/channels into cfg.tags; before swim starts. */
+int	agent_chan_open(struct agent *a, struct tl_err *err);
+void	agent_chan_close(struct agent *a);
+/*
+ * Joins (is_join) or parts a channel, gossips and persists it: what
+ * `tlaloc channel join` and a converged recipe's `channel "#web"` call.
+ */
+int	agent_chan_set(struct agent *a, const char *name, int is_join,
+	    struct tl_err *err);
+/* 1 when this node is in channel name (#all: always). */
+int	agent_chan_is_member(struct agent *a, const char *name);
+/* Puts our channel list into tags (config reload). */
+void	agent_chan_tags(struct agent *a, struct buf *tags);
+/* A channel or direct message for us: listeners, then handlers. */
+void	agent_chan_deliver(struct agent *a, const struct bcast_msg *m);
+void	agent_chan_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+/* Answers listeners whose wait is over; from the 1 s timer. */
+void	agent_chan_house(struct agent *a);
+
+/* query.c: cluster-wide queries */
+void	agent_query_open(struct agent *a);
+void	agent_query_close(struct agent *a);
+void	agent_query_on_msg(struct agent *a, const struct bcast_msg *m);
+void	agent_query_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+/* A reply frame over TCP (PKT_TCP_REPLY), already opened. */
+void	agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len);
+void	agent_query_house(struct agent *a);
+/* Appends broadcast and query counters to `tlaloc info` (ends the JSON). */
+void	agent_query_info(struct agent *a, struct buf *out, int json);
 
 /*
  * convreq_glue.c: converge requests of programs for other nodes, signed

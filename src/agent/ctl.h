@@ -54,6 +54,14 @@ enum ctl_op {
 				   the lease */
 	CTL_PACK_STEP_DOWN,
 	CTL_PACK_JOIN,		/* arg: pack name a recipe declared */
+	CTL_CHAN_JOIN,		/* arg: #channel */
+	CTL_CHAN_PART,		/* arg: #channel */
+	CTL_CHANNELS,
+	CTL_WHO,		/* arg: #channel */
+	CTL_SAY,		/* args: #channel or @node, text */
+	CTL_LISTEN,		/* args: #channel or "*", cursor ("" = now) */
+	CTL_RUN,		/* args: base64 query (agent/query.c) */
+	CTL_RUN_POLL,		/* args: query id, cursor */
 	/* Programs (docs/programs.md). */
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
 				   request (program/convreq.h) */

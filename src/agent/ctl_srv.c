@@ -250,10 +250,11 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->convreq_done), U(st->convreq_refused));
 	agent_prog_info(a, &out, json);
 	agent_pack_info(a, &out, json);
-	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
+	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu," :
 	    "heap in use: %llu bytes\n"
 	    "tcp connections refused (over the limit): %llu\n",
 	    heap_in_use(), U(stream_srv_refused(a->tcp)));
+	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }
@@ -343,6 +344,14 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_PACKS:
 	case CTL_PACK_STEP_DOWN:
 	case CTL_PACK_JOIN:	agent_pack_ctl(a, c, &req); break;
+	case CTL_CHAN_JOIN:
+	case CTL_CHAN_PART:
+	case CTL_CHANNELS:
+	case CTL_WHO:
+	case CTL_SAY:
+	case CTL_LISTEN:	agent_chan_ctl(a, c, &req); break;
+	case CTL_RUN:
+	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
 	case CTL_CONVERGE_NODE:	agent_convreq_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :

@@ -126,6 +126,8 @@ udp_dispatch(struct agent *a, const char *from, const uint8_t *body,
 			agent_policy_on_part(a, from, p, n);
 		else if (kind == PKT_PART_PACK)
 			agent_pack_on_part(a, from, p, n);
+		else if (kind == PKT_PART_BCAST)
+			agent_msgs_on_part(a, p, n);
 		else
 			r = TL_EINVAL;
 		if (r < 0)
@@ -291,6 +293,28 @@ pp_start(struct agent *a, const struct swim_pushpull_req *req)
 	buf_release(&pkt);
 }
 
+/* A query reply: opened like push-pull, answered with an empty frame. */
+static void
+qreply_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
+    size_t len)
+{
+	uint8_t id[KEYRING_ID_LEN], *plain = xmalloc(len + 1);
+	const uint8_t *body;
+	size_t blen;
+	int r;
+
+	r = pkt_open(a->kr, a->replay, PKT_QREPLY, agent_wall_ms(), p, len,
+	    AGENT_TCP_MAX, plain, &body, &blen, id);
+	pkt_stats_count(&a->st.pkt, r);
+	if (r == 0)
+		agent_query_on_reply(a, body, blen);
+	else
+		log_info("query reply from %s refused: %s",
+		    stream_conn_peer(c), tl_strerror(r));
+	stream_respond(c, "", 0);
+	free(plain);
+}
+
 void
 agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
     size_t len)
@@ -306,6 +330,10 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	/* The type byte is authenticated by pkt_open() in the handler. */
 	if (len > 1 && p[1] == PKT_POLICY) {
 		agent_policy_serve(a, c, p, len);
+		return;
+	}
+	if (len >= 2 && p[1] == PKT_QREPLY) {
+		qreply_serve(a, c, p, len);
 		return;
 	}
 	if ((r = tcp_open_frame(a, p, len, &plain, &body, &blen, id)) == 0) {

@@ -49,6 +49,13 @@ int	cmd_status(int argc, char **argv);
 int	cmd_converge(int argc, char **argv);
 int	cmd_init(int argc, char **argv);
 int	cmd_bootstrap(int argc, char **argv);
+int	cmd_channel(int argc, char **argv);
+int	cmd_channels(int argc, char **argv);
+int	cmd_who(int argc, char **argv);
+int	cmd_say(int argc, char **argv);
+int	cmd_listen(int argc, char **argv);
+int	cmd_run(int argc, char **argv);
+int	cmd_query(int argc, char **argv);
 int	cmd_program(int argc, char **argv);
 
 /*
@@ -70,5 +77,17 @@ int	cli_pack_am_leader(const char *state_dir);
  * agent.
  */
 void	cli_pack_declare(const char *state_dir, const char *name);
+/*
+ * Splits argv (argv[0] is the command) into --state-dir, --json (flags
+ * gets CTL_F_JSON) and the rest (*rest, *nrest, free with
+ * cli_rest_free()); value flags named in keep become "name=value" args.
+ * -1 after printing an error for an unknown flag.
+ */
+int	cli_client_args(int argc, char **argv, const char *const *keep,
+	    const char **state_dir, int *flags, char ***rest, int *nrest);
+void	cli_rest_free(char **rest, int n);
+/* --help, then cli_client_args(), then cli_ctl() with op. */
+int	cli_client_cmd(int argc, char **argv, int op,
+	    const char *const *keep, int min_args, const char *usage);
 
 #endif

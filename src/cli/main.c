@@ -43,6 +43,13 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "do", cmd_program, "the same as program" },
 	{ "init", cmd_init, "write a fresh node's config and keys" },
 	{ "bootstrap", cmd_bootstrap, "print an installer that joins a new machine" },
+	{ "channel", cmd_channel, "join or part a channel ('#web')" },
+	{ "channels", cmd_channels, "list channels and their member counts" },
+	{ "who", cmd_who, "list the members of a channel" },
+	{ "say", cmd_say, "send a message to a channel or to @node" },
+	{ "listen", cmd_listen, "print messages as they arrive" },
+	{ "run", cmd_run, "run a command on matching nodes (signed)" },
+	{ "query", cmd_query, "gather facts or status from matching nodes" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }

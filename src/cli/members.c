@@ -31,6 +31,8 @@ cli_ctl(const char *state_dir, int op, int flags, int argc, char **argv)
 		buf_release(&body);
 		return 1;
 	}
+	if (status != 0)
+		fputs("tlaloc: ", stderr);
 	fputs(body.data, status == 0 ? stdout : stderr);
 	buf_release(&body);
 	return status == 0 ? 0 : 1;
@@ -41,8 +43,8 @@ cli_ctl(const char *state_dir, int op, int flags, int argc, char **argv)
  * is returned in rest (argv[1..]); value flags listed in keep are turned
  * into "name=value" args (e.g. --status alive -> status=alive).
  */
-static int
-client_args(int argc, char **argv, const char *const *keep,
+int
+cli_client_args(int argc, char **argv, const char *const *keep,
     const char **state_dir, int *flags, char ***rest, int *nrest)
 {
 	*state_dir = NULL;
@@ -87,16 +89,16 @@ client_args(int argc, char **argv, const char *const *keep,
 	return 0;
 }
 
-static void
-rest_free(char **rest, int n)
+void
+cli_rest_free(char **rest, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(rest[i]);
 	free(rest);
 }
 
-static int
-client_cmd(int argc, char **argv, int op, const char *const *keep,
+int
+cli_client_cmd(int argc, char **argv, int op, const char *const *keep,
     int min_args, const char *usage)
 {
 	const char *state_dir;
@@ -108,13 +110,14 @@ client_cmd(int argc, char **argv, int op, const char *const *keep,
 		printf("usage: %s\n", usage);
 		return 0;
 	}
-	if (client_args(argc, argv, keep, &state_dir, &flags, &rest, &n) == 0) {
+	if (cli_client_args(argc, argv, keep, &state_dir, &flags, &rest,
+	    &n) == 0) {
 		if (n < min_args)
 			cli_errorf("usage: %s", usage);
 		else
 			r = cli_ctl(state_dir, op, flags, n, rest);
 	}
-	rest_free(rest, n);
+	cli_rest_free(rest, n);
 	return r;
 }
 
@@ -123,7 +126,7 @@ cmd_members(int argc, char **argv)
 {
 	static const char *const keep[] = { "status", "tag", NULL };
 
-	return client_cmd(argc, argv, CTL_MEMBERS, keep, 0,
+	return cli_client_cmd(argc, argv, CTL_MEMBERS, keep, 0,
 	    "tlaloc members [--json] [--status alive|suspect|failed|left] "
 	    "[--tag K=V]... [--state-dir DIR]");
 }
@@ -131,21 +134,21 @@ cmd_members(int argc, char **argv)
 int
 cmd_join(int argc, char **argv)
 {
-	return client_cmd(argc, argv, CTL_JOIN, NULL, 1,
+	return cli_client_cmd(argc, argv, CTL_JOIN, NULL, 1,
 	    "tlaloc join ADDR:PORT... [--state-dir DIR]");
 }
 
 int
 cmd_leave(int argc, char **argv)
 {
-	return client_cmd(argc, argv, CTL_LEAVE, NULL, 0,
+	return cli_client_cmd(argc, argv, CTL_LEAVE, NULL, 0,
 	    "tlaloc leave [--state-dir DIR]");
 }
 
 int
 cmd_info(int argc, char **argv)
 {
-	return client_cmd(argc, argv, CTL_INFO, NULL, 0,
+	return cli_client_cmd(argc, argv, CTL_INFO, NULL, 0,
 	    "tlaloc info [--json] [--state-dir DIR]");
 }
 
@@ -156,10 +159,10 @@ cmd_tags(int argc, char **argv)
 	    "tlaloc tags set|delete K=V... [--state-dir DIR]";
 
 	if (argc >= 2 && strcmp(argv[1], "set") == 0)
-		return client_cmd(argc - 1, argv + 1, CTL_TAGS_SET, NULL, 1,
+		return cli_client_cmd(argc - 1, argv + 1, CTL_TAGS_SET, NULL, 1,
 		    usage);
 	if (argc >= 2 && strcmp(argv[1], "delete") == 0)
-		return client_cmd(argc - 1, argv + 1, CTL_TAGS_DELETE, NULL,
+		return cli_client_cmd(argc - 1, argv + 1, CTL_TAGS_DELETE, NULL,
 		    1, usage);
 	cli_errorf("usage: %s", usage);
 	return 1;

@@ -205,6 +205,21 @@ codec_get_text(struct rd *rd, size_t max, const char **p, size_t *n)
 }
 
 int
+codec_get_cstr(struct rd *rd, size_t max, char *dst)
+{
+	const char *p;
+	size_t n;
+	int r;
+
+	dst[0] = '\0';
+	if ((r = codec_get_text(rd, max, &p, &n)) < 0)
+		return r;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
 codec_get_array(struct rd *rd, size_t max, size_t *n)
 {
 	uint64_t len;

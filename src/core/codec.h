@@ -45,6 +45,8 @@ int	codec_get_bytes(struct rd *rd, size_t max, const uint8_t **p,
 int	codec_get_bytes_exact(struct rd *rd, size_t n, const uint8_t **p);
 /* Text: borrowed, not NUL-terminated, and must hold no NUL byte. */
 int	codec_get_text(struct rd *rd, size_t max, const char **p, size_t *n);
+/* Text copied into dst (at least max + 1 bytes) and NUL-terminated. */
+int	codec_get_cstr(struct rd *rd, size_t max, char *dst);
 /* Array header; TL_ETOOBIG when it has more than max items. */
 int	codec_get_array(struct rd *rd, size_t max, size_t *n);
 int	codec_get_bool(struct rd *rd, int *v);

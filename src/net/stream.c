@@ -75,7 +75,8 @@ conn_close_cb(uv_handle_t *h)
 static void
 conn_close(struct stream_conn *c)
 {
-	if (c->is_closing)
+	/* The agent's shutdown may have closed our handles already. */
+	if (c->is_closing || uv_is_closing((uv_handle_t *)&c->h))
 		return;
 	c->is_closing = 1;
 	uv_close((uv_handle_t *)&c->h, conn_close_cb);

@@ -1,0 +1,589 @@
+/*
+ * Channels in the agent: which ones this node is in (gossiped in the
+ * "channels" tag, kept in STATE_DIR/channels across restarts), the
+ * control requests (channel join/part, channels, who, say, listen), a
+ * ring of recently delivered messages that `tlaloc listen` long-polls,
+ * and the subscriber list recipe handlers hook into.
+ */
+#include "agent/agent_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/ctl.h"
+#include "cluster/chan.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "net/stream.h"
+
+#define LOG_MAX		256	/* delivered messages kept for listeners */
+#define LISTEN_WAIT_MS	10000	/* a listen poll is answered by then */
+#define LISTENERS_MAX	256
+#define SUBS_MAX	16
+
+struct listener {
+	struct stream_conn	*c;
+	char			 chan[CHAN_NAME_MAX + 1];	/* or "*" */
+	uint64_t		 cursor;
+	uint64_t		 deadline_ms;
+	int			 json;
+};
+
+struct sub {
+	agent_msg_fn	 fn;
+	void		*ctx;
+};
+
+struct agent_chan {
+	char		*path;
+	struct buf	 list;		/* "#web,#db", NUL-terminated */
+	struct bcast_msg *log;		/* LOG_MAX, by index % LOG_MAX */
+	uint64_t	 head;		/* index of the next delivery */
+	struct listener	 ls[LISTENERS_MAX];
+	size_t		 nls;
+	struct sub	 subs[SUBS_MAX];
+	size_t		 nsubs;
+};
+
+/* ---- Membership ----------------------------------------------------- */
+
+int
+agent_chan_is_member(struct agent *a, const char *name)
+{
+	return strcmp(name, CHAN_ALL) == 0 ||
+	    chan_list_has(a->chan->list.data, name);
+}
+
+void
+agent_chan_tags(struct agent *a, struct buf *tags)
+{
+	char *kv;
+
+	if (a->chan->list.len == 0) {
+		agent_tags_apply(tags, CHAN_TAG, 1, NULL);
+		return;
+	}
+	kv = xasprintf("%s=%s", CHAN_TAG, a->chan->list.data);
+	agent_tags_apply(tags, kv, 0, NULL);
+	free(kv);
+}
+
+static void
+list_save(struct agent *a)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct tl_err err = TL_ERR_INIT;
+
+	meta.mode = 0600;
+	if (fileio_write_atomic(a->chan->path, a->chan->list.data,
+	    a->chan->list.len, &meta, &err) < 0)
+		log_warn("cannot save channels: %s", err.msg);
+}
+
+int
+agent_chan_open(struct agent *a, struct tl_err *err)
+{
+	struct agent_chan *ch = xcalloc(1, sizeof(*ch));
+	struct buf raw = BUF_INIT;
+	int r;
+
+	a->chan = ch;
+	ch->path = xasprintf("%s/channels", a->cfg.state_dir);
+	ch->log = xcalloc(LOG_MAX, sizeof(*ch->log));
+	buf_init(&ch->list);
+	buf_addstr(&ch->list, "");
+	r = fileio_read(ch->path, CHAN_TAG_MAX, &raw, err);
+	if (r == TL_ENOENT) {
+		*err = (struct tl_err)TL_ERR_INIT;
+		r = 0;
+	} else if (r == 0) {
+		/* Keep only the names that still pass the rule. */
+		struct buf next = BUF_INIT;
+		char *save = NULL;
+
+		for (char *t = strtok_r(raw.data, ",\n", &save); t != NULL;
+		    t = strtok_r(NULL, ",\n", &save)) {
+			if (chan_name_check(t, NULL) < 0 ||
+			    strcmp(t, CHAN_ALL) == 0 ||
+			    chan_list_edit(ch->list.data, t, 1, &next,
+			    NULL) < 0)
+				continue;
+			buf_reset(&ch->list);
+			buf_add(&ch->list, next.data, next.len);
+		}
+		buf_release(&next);
+	}
+	buf_release(&raw);
+	if (r < 0)
+		return agent_err_wrap(err, r, "channels");
+	agent_chan_tags(a, &a->cfg.tags);
+	return 0;
+}
+
+void
+agent_chan_close(struct agent *a)
+{
+	struct agent_chan *ch = a->chan;
+
+	if (ch == NULL)
+		return;
+	for (size_t i = 0; i < ch->nls; i++)
+		agent_ctl_reply(ch->ls[i].c, 1, "agent stopping\n", 15);
+	buf_release(&ch->list);
+	free(ch->log);
+	free(ch->path);
+	free(ch);
+	a->chan = NULL;
+}
+
+int
+agent_chan_set(struct agent *a, const char *name, int is_join,
+    struct tl_err *err)
+{
+	struct agent_chan *ch = a->chan;
+	struct buf next = BUF_INIT, tags = BUF_INIT;
+	struct swim_io io;
+	int r;
+
+	if ((r = chan_name_check(name, err)) < 0)
+		return r;
+	if (strcmp(name, CHAN_ALL) == 0)
+		return tl_err_set(err, TL_EINVAL, "every node is in '%s': it "
+		    "cannot be joined or parted", CHAN_ALL);
+	if (chan_list_has(ch->list.data, name) == is_join)
+		return 0;
+	if ((r = chan_list_edit(ch->list.data, name, is_join, &next,
+	    err)) < 0)
+		goto out;
+	buf_reset(&ch->list);
+	buf_add(&ch->list, next.data, next.len);
+	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
+	agent_chan_tags(a, &tags);
+	agent_io(a, &io);
+	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
+		tl_err_set(err, r, "cannot gossip the channel list: %s",
+		    tl_strerror(r));
+		goto out;
+	}
+	agent_flush(a);
+	buf_release(&a->cfg.tags);
+	a->cfg.tags = tags;
+	buf_init(&tags);
+	list_save(a);
+	log_notice("%s channel %s", is_join ? "joined" : "parted", name);
+out:
+	buf_release(&next);
+	buf_release(&tags);
+	return r;
+}
+
+int
+agent_msg_subscribe(struct agent *a, agent_msg_fn fn, void *ctx)
+{
+	struct agent_chan *ch = a->chan;
+
+	if (ch->nsubs == SUBS_MAX)
+		return TL_ETOOBIG;
+	ch->subs[ch->nsubs].fn = fn;
+	ch->subs[ch->nsubs].ctx = ctx;
+	ch->nsubs++;
+	return 0;
+}
+
+/* ---- Delivery and listeners ----------------------------------------- */
+
+/* "#web" for channel messages, "@name" for direct ones. */
+static void
+msg_where(const struct bcast_msg *m, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", m->kind == BCAST_DIRECT ? "@" : "",
+	    m->target);
+}
+
+static void
+msg_format(struct buf *out, const struct bcast_msg *m, int json)
+{
+	char where[BCAST_TARGET_MAX + 2], stamp[32];
+	time_t secs = (time_t)(m->wall_ms / 1000);
+	struct tm tm;
+
+	msg_where(m, where, sizeof(where));
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (json) {
+		buf_addstr(out, "{\"channel\":");
+		buf_add_json_str(out, where, strlen(where));
+		buf_addstr(out, ",\"from\":");
+		buf_add_json_str(out, m->sender_name,
+		    strlen(m->sender_name));
+		buf_addf(out, ",\"lamport\":%llu,\"wall_ms\":%llu,"
+		    "\"time\":\"%s.%03uZ\",\"text\":",
+		    (unsigned long long)m->ltime,
+		    (unsigned long long)m->wall_ms, stamp,
+		    (unsigned)(m->wall_ms % 1000));
+		buf_add_json_str(out, (const char *)m->payload, m->len);
+		buf_addstr(out, "}\n");
+		return;
+	}
+	buf_addf(out, "%s.%03uZ %s %s [%llu] ", stamp,
+	    (unsigned)(m->wall_ms % 1000), where, m->sender_name,
+	    (unsigned long long)m->ltime);
+	/* Text for a terminal: control bytes are shown as '?'. */
+	for (size_t i = 0; i < m->len; i++)
+		buf_addch(out, m->payload[i] < ' ' || m->payload[i] == 0x7f ?
+		    '?' : m->payload[i]);
+	buf_addch(out, '\n');
+}
+
+static int
+listener_wants(const struct listener *l, const struct bcast_msg *m)
+{
+	char where[BCAST_TARGET_MAX + 2];
+
+	if (strcmp(l->chan, "*") == 0)
+		return 1;
+	msg_where(m, where, sizeof(where));
+	return strcmp(l->chan, where) == 0;
+}
+
+/*
+ * Appends what listener l has not seen to out (after a "cursor=N" line);
+ * returns how many messages.
+ */
+static size_t
+listener_collect(struct agent_chan *ch, struct listener *l, struct buf *out)
+{
+	uint64_t from = l->cursor;
+	size_t n = 0;
+
+	if (ch->head > LOG_MAX && from < ch->head - LOG_MAX)
+		from = ch->head - LOG_MAX;	/* missed some: skip on */
+	buf_addf(out, "cursor=%llu\n", (unsigned long long)ch->head);
+	for (uint64_t i = from; i < ch->head; i++) {
+		const struct bcast_msg *m = &ch->log[i % LOG_MAX];
+
+		if (!listener_wants(l, m))
+			continue;
+		msg_format(out, m, l->json);
+		n++;
+	}
+	return n;
+}
+
+static void
+listener_answer(struct agent_chan *ch, size_t i, int force)
+{
+	struct buf out = BUF_INIT;
+
+	if (listener_collect(ch, &ch->ls[i], &out) > 0 || force) {
+		agent_ctl_reply(ch->ls[i].c, 0, out.data, out.len);
+		ch->ls[i] = ch->ls[--ch->nls];
+	}
+	buf_release(&out);
+}
+
+void
+agent_chan_deliver(struct agent *a, const struct bcast_msg *m)
+{
+	struct agent_chan *ch = a->chan;
+
+	if (m->kind == BCAST_CHANNEL ? !agent_chan_is_member(a, m->target) :
+	    strcmp(m->target, a->cfg.name) != 0)
+		return;
+	ch->log[ch->head % LOG_MAX] = *m;
+	ch->head++;
+	log_debug("message on %s from %s lamport %llu", m->target,
+	    m->sender_name, (unsigned long long)m->ltime);
+	for (size_t i = ch->nls; i-- > 0;)
+		listener_answer(ch, i, 0);
+	for (size_t i = 0; i < ch->nsubs; i++)
+		ch->subs[i].fn(ch->subs[i].ctx, a, m);
+}
+
+void
+agent_chan_house(struct agent *a)
+{
+	struct agent_chan *ch = a->chan;
+	uint64_t now = agent_now(a);
+
+	for (size_t i = ch->nls; i-- > 0;)
+		if (now >= ch->ls[i].deadline_ms)
+			listener_answer(ch, i, 1);
+}
+
+/* ---- Control requests ----------------------------------------------- */
+
+static void
+reply_err(struct stream_conn *c, const struct tl_err *err)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s\n", err->msg);
+	agent_ctl_reply(c, 1, b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+ctl_join_part(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	struct tl_err err = TL_ERR_INIT;
+	int is_join = req->op == CTL_CHAN_JOIN;
+	struct buf out = BUF_INIT;
+
+	if (req->nargs != 1)
+		tl_err_set(&err, TL_EINVAL, "give one channel, like '#web'");
+	else if (agent_chan_set(a, req->args[0], is_join, &err) == 0) {
+		buf_addf(&out, "%s %s\n", is_join ? "joined" : "parted",
+		    req->args[0]);
+		agent_ctl_reply(c, 0, out.data, out.len);
+	}
+	if (err.code != 0)
+		reply_err(c, &err);
+	buf_release(&out);
+}
+
+/* Calls fn for each channel of alive member m (#all first). */
+static void
+member_channels(const struct swim_member *m,
+    void (*fn)(void *, const char *, size_t), void *ctx)
+{
+	const char *list = swim_tag_get(m, CHAN_TAG), *p = list;
+
+	fn(ctx, CHAN_ALL, strlen(CHAN_ALL));
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0)
+			fn(ctx, p, len);
+		p = end != NULL ? end + 1 : NULL;
+	}
+}
+
+struct chan_count {
+	char		 name[CHAN_NAME_MAX + 1];
+	size_t		 members;
+};
+
+struct count_ctx {
+	struct chan_count *v;
+	size_t		 n;
+};
+
+static void
+count_one(void *ctx, const char *name, size_t len)
+{
+	struct count_ctx *cc = ctx;
+	size_t i;
+
+	if (len > CHAN_NAME_MAX)
+		return;
+	for (i = 0; i < cc->n; i++)
+		if (strlen(cc->v[i].name) == len &&
+		    memcmp(cc->v[i].name, name, len) == 0)
+			break;
+	if (i == cc->n) {
+		cc->v = xrealloc(cc->v, (cc->n + 1) * sizeof(*cc->v));
+		memcpy(cc->v[i].name, name, len);
+		cc->v[i].name[len] = '\0';
+		cc->v[i].members = 0;
+		cc->n++;
+	}
+	cc->v[i].members++;
+}
+
+static int
+by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct chan_count *)x)->name,
+	    ((const struct chan_count *)y)->name);
+}
+
+static void
+ctl_channels(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	int json = req->flags & CTL_F_JSON;
+	struct count_ctx cc = { NULL, 0 };
+	struct buf out = BUF_INIT;
+	struct swim_member m;
+
+	for (size_t i = 0; i < swim_member_count(a->swim); i++)
+		if (swim_member_at(a->swim, i, &m) == 0 &&
+		    m.status == SWIM_ALIVE)
+			member_channels(&m, count_one, &cc);
+	qsort(cc.v, cc.n, sizeof(*cc.v), by_name);
+	buf_addstr(&out, json ? "{\"channels\":[" : "");
+	for (size_t i = 0; i < cc.n; i++) {
+		if (json) {
+			buf_addstr(&out, i ? ",{\"name\":" : "{\"name\":");
+			buf_add_json_str(&out, cc.v[i].name,
+			    strlen(cc.v[i].name));
+			buf_addf(&out, ",\"members\":%zu,\"joined\":%s}",
+			    cc.v[i].members, agent_chan_is_member(a,
+			    cc.v[i].name) ? "true" : "false");
+		} else
+			buf_addf(&out, "%-24s %zu%s\n", cc.v[i].name,
+			    cc.v[i].members, agent_chan_is_member(a,
+			    cc.v[i].name) ? " (joined)" : "");
+	}
+	buf_addstr(&out, json ? "]}\n" : "");
+	agent_ctl_reply(c, 0, out.data, out.len);
+	free(cc.v);
+	buf_release(&out);
+}
+
+static void
+ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	struct tl_err err = TL_ERR_INIT;
+	int json = req->flags & CTL_F_JSON, first = 1;
+	struct buf out = BUF_INIT;
+	struct swim_member m;
+	const char *name = req->nargs == 1 ? req->args[0] : "";
+
+	if (req->nargs != 1 || chan_name_check(name, &err) < 0) {
+		if (err.code == 0)
+			tl_err_set(&err, TL_EINVAL, "give one channel");
+		reply_err(c, &err);
+		return;
+	}
+	buf_addstr(&out, json ? "{\"members\":[" : "");
+	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
+		if (swim_member_at(a->swim, i, &m) < 0 ||
+		    m.status != SWIM_ALIVE || (strcmp(name, CHAN_ALL) != 0 &&
+		    !chan_list_has(swim_tag_get(&m, CHAN_TAG), name)))
+			continue;
+		if (json) {
+			buf_addstr(&out, first ? "{\"name\":" : ",{\"name\":");
+			buf_add_json_str(&out, m.name, strlen(m.name));
+			buf_addstr(&out, ",\"addr\":");
+			buf_add_json_str(&out, m.addr, strlen(m.addr));
+			buf_addch(&out, '}');
+		} else
+			buf_addf(&out, "%-20s %s\n", m.name, m.addr);
+		first = 0;
+	}
+	buf_addstr(&out, json ? "]}\n" : "");
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
+}
+
+static int
+member_named(struct agent *a, const char *name)
+{
+	struct swim_member m;
+
+	for (size_t i = 0; i < swim_member_count(a->swim); i++)
+		if (swim_member_at(a->swim, i, &m) == 0 &&
+		    strcmp(m.name, name) == 0 && m.status == SWIM_ALIVE)
+			return 1;
+	return 0;
+}
+
+static void
+ctl_say(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf out = BUF_INIT;
+	const char *to, *text;
+	uint64_t ltime;
+	uint8_t kind = BCAST_CHANNEL;
+
+	if (req->nargs != 2) {
+		tl_err_set(&err, TL_EINVAL, "give '#channel' or '@node', "
+		    "then the text");
+		goto out;
+	}
+	to = req->args[0];
+	text = req->args[1];
+	if (to[0] == '@') {
+		kind = BCAST_DIRECT;
+		if (!member_named(a, ++to)) {
+			tl_err_set(&err, TL_ENOENT, "no live member named "
+			    "'%s'", to);
+			goto out;
+		}
+	} else if (chan_name_check(to, &err) < 0)
+		goto out;
+	if (strlen(text) > AGENT_SAY_MAX) {
+		tl_err_set(&err, TL_ETOOBIG, "message is %zu bytes, the "
+		    "limit is %d", strlen(text), AGENT_SAY_MAX);
+		goto out;
+	}
+	if (agent_msgs_send(a, kind, to, text, strlen(text), &ltime,
+	    &err) < 0)
+		goto out;
+	buf_addf(&out, "sent to %s%s (lamport %llu)\n",
+	    kind == BCAST_DIRECT ? "@" : "", to, (unsigned long long)ltime);
+	agent_ctl_reply(c, 0, out.data, out.len);
+out:
+	if (err.code != 0)
+		reply_err(c, &err);
+	buf_release(&out);
+}
+
+static void
+ctl_listen(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	struct agent_chan *ch = a->chan;
+	struct tl_err err = TL_ERR_INIT;
+	struct listener *l;
+	char *end;
+
+	if (req->nargs != 2) {
+		tl_err_set(&err, TL_EINVAL, "give a channel and a cursor");
+		goto out;
+	}
+	if (strcmp(req->args[0], "*") != 0 && req->args[0][0] != '@') {
+		if (chan_name_check(req->args[0], &err) < 0)
+			goto out;
+		if (!agent_chan_is_member(a, req->args[0])) {
+			tl_err_set(&err, TL_ENOENT, "this node is not in '%s': "
+			    "'tlaloc channel join %s' first", req->args[0],
+			    req->args[0]);
+			goto out;
+		}
+	}
+	if (ch->nls == LISTENERS_MAX) {
+		tl_err_set(&err, TL_EAGAIN, "too many listeners (%d)",
+		    LISTENERS_MAX);
+		goto out;
+	}
+	l = &ch->ls[ch->nls++];
+	memset(l, 0, sizeof(*l));
+	l->c = c;
+	snprintf(l->chan, sizeof(l->chan), "%s", req->args[0]);
+	l->json = req->flags & CTL_F_JSON;
+	l->deadline_ms = agent_now(a) + LISTEN_WAIT_MS;
+	l->cursor = strtoull(req->args[1], &end, 10);
+	if (req->args[1][0] == '\0' || *end != '\0') {
+		/* No cursor: start from now. */
+		l->cursor = ch->head;
+		listener_answer(ch, ch->nls - 1, 1);
+		return;
+	}
+	listener_answer(ch, ch->nls - 1, 0);
+	return;
+out:
+	reply_err(c, &err);
+}
+
+void
+agent_chan_ctl(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	switch (req->op) {
+	case CTL_CHAN_JOIN:
+	case CTL_CHAN_PART:	ctl_join_part(a, c, req); break;
+	case CTL_CHANNELS:	ctl_channels(a, c, req); break;
+	case CTL_WHO:		ctl_who(a, c, req); break;
+	case CTL_SAY:		ctl_say(a, c, req); break;
+	default:		ctl_listen(a, c, req); break;
+	}
+}

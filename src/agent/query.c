@@ -1,0 +1,422 @@
+/*
+ * Answering queries. Every node gets each query through the broadcast;
+ * those that match its filter answer the asker over TCP. A query that
+ * executes a command must be signed by an operator key in our trust list
+ * (--trust), be at most QUERY_WINDOW_MS away from our clock, and carry a
+ * nonce we have not seen; anything else is refused, counted, logged and
+ * answered with the reason. Commands run on libuv's thread pool (never
+ * in the loop), without a shell, with the query's timeout.
+ */
+#include "agent/query_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cluster/qfilter.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/spawn.h"
+#include "core/xalloc.h"
+#include "facts/facts.h"
+#include "net/opkey.h"
+#include "net/stream.h"
+
+#define REPLY_TIMEOUT_MS 10000
+
+struct job {
+	uv_work_t		 w;
+	struct agent		*a;
+	struct query		 q;
+	char			 addr[QUERY_ADDR_MAX + 1];
+	struct spawn_result	 res;
+	struct tl_err		 err;
+	int			 rc;
+};
+
+void
+agent_query_open(struct agent *a)
+{
+	a->query = xcalloc(1, sizeof(*a->query));
+}
+
+static void reply_send_free(struct reply_send *rs);
+static void reply_send_start(struct reply_send *rs);
+
+void
+agent_query_close(struct agent *a)
+{
+	if (a->query == NULL)
+		return;
+	while (a->query->retry != NULL) {
+		struct reply_send *rs = a->query->retry;
+
+		a->query->retry = rs->next;
+		reply_send_free(rs);
+	}
+	query_ask_release(a->query);
+	free(a->query);
+	a->query = NULL;
+}
+
+void
+agent_query_house(struct agent *a)
+{
+	struct reply_send *rs = a->query->retry;
+
+	a->query->retry = NULL;
+	while (rs != NULL) {
+		struct reply_send *next = rs->next;
+
+		reply_send_start(rs);
+		rs = next;
+	}
+	query_ask_house(a);
+}
+
+/* ---- Sending replies -------------------------------------------------- */
+
+/*
+ * An asker accepts a bounded number of connections at once (they carry
+ * frames not yet authenticated), so when a whole channel answers together
+ * some replies are refused. Each is tried again: at once, then from the
+ * 1 s house tick, REPLY_TRIES times in all.
+ */
+#define REPLY_TRIES	4
+
+static void
+reply_send_free(struct reply_send *rs)
+{
+	free(rs->addr);
+	free(rs->pkt);
+	free(rs);
+}
+
+static void
+reply_sent_cb(void *ctx, int rc, const uint8_t *p, size_t len)
+{
+	struct reply_send *rs = ctx;
+	struct agent *a = rs->a;
+
+	(void)p;
+	(void)len;
+	if (a->query == NULL) {
+		reply_send_free(rs);
+		return;
+	}
+	if (rc >= 0) {
+		a->query->st.replies_out++;
+		reply_send_free(rs);
+	} else if (rs->tries >= REPLY_TRIES) {
+		a->query->st.reply_failures++;
+		log_warn("query reply to %s failed %u times; dropped",
+		    rs->addr, rs->tries);
+		reply_send_free(rs);
+	} else if (rs->tries == 1) {
+		reply_send_start(rs);
+	} else {
+		rs->next = a->query->retry;
+		a->query->retry = rs;
+	}
+}
+
+static void
+reply_send_start(struct reply_send *rs)
+{
+	rs->tries++;
+	stream_request_tcp(rs->a->loop, rs->addr, rs->pkt, rs->len, 64,
+	    REPLY_TIMEOUT_MS, reply_sent_cb, rs);
+}
+
+static void
+send_reply(struct agent *a, const char *addr, const struct query_reply *r)
+{
+	struct buf body = BUF_INIT, pkt = BUF_INIT;
+	struct reply_send *rs;
+
+	query_reply_encode(r, &body);
+	if (pkt_seal(a->kr, NULL, PKT_QREPLY, agent_wall_ms(),
+	    (uint8_t *)body.data, body.len, &pkt) == 0) {
+		rs = xcalloc(1, sizeof(*rs));
+		rs->a = a;
+		rs->addr = xstrdup(addr);
+		rs->pkt = xmalloc(pkt.len);
+		memcpy(rs->pkt, pkt.data, pkt.len);
+		rs->len = pkt.len;
+		reply_send_start(rs);
+	}
+	buf_release(&body);
+	buf_release(&pkt);
+}
+
+static void
+reply_init(struct agent *a, const struct query *q, struct query_reply *r,
+    uint8_t outcome, const char *msg)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, q->id, QUERY_ID_LEN);
+	snprintf(r->node, sizeof(r->node), "%s", a->cfg.name);
+	r->outcome = outcome;
+	snprintf(r->msg, sizeof(r->msg), "%.200s", msg);
+}
+
+/* ---- Running ---------------------------------------------------------- */
+
+static void
+job_work(uv_work_t *w)
+{
+	struct job *j = w->data;
+	struct spawn_opts o;
+	struct facts *f;
+
+	if (j->q.type == QUERY_FACTS) {
+		f = facts_new();
+		j->rc = facts_gather(f, NULL, &j->err);
+		facts_to_json(f, &j->res.out);
+		facts_free(f);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.argv = (const char *const *)j->q.argv;
+	o.timeout_ms = j->q.timeout_ms;
+	o.max_output = QUERY_OUTPUT_MAX;
+	j->rc = spawn_run(&o, &j->res, &j->err);
+}
+
+static void
+job_done(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+	struct agent *a = j->a;
+	struct query_reply r;
+
+	(void)status;
+	if (a->query != NULL)
+		a->query->running--;
+	reply_init(a, &j->q, &r, j->rc < 0 ? QUERY_FAILED : QUERY_RAN,
+	    j->rc < 0 ? j->err.msg : "");
+	r.status = (uint32_t)j->res.status;
+	r.timed_out = j->res.timed_out;
+	r.duration_ms = j->res.duration_ms;
+	r.out = (uint8_t *)j->res.out.data;
+	r.outlen = j->res.out.len > QUERY_OUTPUT_MAX ? QUERY_OUTPUT_MAX :
+	    j->res.out.len;
+	r.errout = (uint8_t *)j->res.errout.data;
+	r.errlen = j->res.errout.len > QUERY_OUTPUT_MAX ? QUERY_OUTPUT_MAX :
+	    j->res.errout.len;
+	r.dropped = j->res.dropped;
+	if (j->res.timed_out)
+		snprintf(r.msg, sizeof(r.msg), "killed at its timeout of %u "
+		    "ms", j->q.timeout_ms);
+	if (a->query != NULL && !a->is_leaving)
+		send_reply(a, j->addr, &r);
+	log_info("query %s finished: status %d%s in %u ms", j->q.argv[0] ?
+	    j->q.argv[0] : "facts", j->res.status, j->res.timed_out ?
+	    " (timed out)" : "", j->res.duration_ms);
+	spawn_result_release(&j->res);
+	free(j);
+}
+
+static void
+answer_status(struct agent *a, const struct query *q, const char *addr)
+{
+	struct query_reply r;
+	struct buf out = BUF_INIT;
+
+	/* XXX(policy): the converge loop will add the last run here. */
+	buf_addf(&out, "{\"name\":\"%s\",\"members_alive\":%zu,"
+	    "\"last_run\":null}\n", a->cfg.name,
+	    swim_count_status(a->swim, SWIM_ALIVE));
+	reply_init(a, q, &r, QUERY_RAN, "");
+	r.out = (uint8_t *)out.data;
+	r.outlen = out.len;
+	send_reply(a, addr, &r);
+	buf_release(&out);
+}
+
+/* ---- Checking --------------------------------------------------------- */
+
+/* 0 when new (and now remembered), TL_EEXIST for a replay. */
+static int
+nonce_check(struct agent_query *aq, const struct query *q)
+{
+	struct seen_nonce *s;
+
+	if (q->time_ms <= aq->horizon_ms)
+		return TL_ETIMEOUT;
+	for (size_t i = 0; i < aq->nnonces; i++)
+		if (memcmp(aq->nonces[i].nonce, q->nonce,
+		    QUERY_NONCE_LEN) == 0)
+			return TL_EEXIST;
+	s = &aq->nonces[aq->next_nonce];
+	if (aq->nnonces == QUERY_NONCES) {
+		/* Past this, a forgotten nonce could come back: refuse
+		 * everything as old as what we forget. */
+		if (s->time_ms > aq->horizon_ms)
+			aq->horizon_ms = s->time_ms;
+	} else
+		aq->nnonces++;
+	memcpy(s->nonce, q->nonce, QUERY_NONCE_LEN);
+	s->time_ms = q->time_ms;
+	aq->next_nonce = (aq->next_nonce + 1) % QUERY_NONCES;
+	return 0;
+}
+
+/* NULL when an exec query may run, else why not (and counts it). */
+static const char *
+exec_refusal(struct agent *a, const struct query *q, const uint8_t *body,
+    size_t blen, const uint8_t *key_id, const uint8_t *sig)
+{
+	struct query_stats *st = &a->query->st;
+	uint64_t now = agent_wall_ms();
+	int r;
+
+	if (key_id == NULL) {
+		st->refused_unsigned++;
+		return "unsigned: commands must be signed by a trusted "
+		    "operator key (tlaloc run --key)";
+	}
+	r = opkey_verify(&a->cfg.trust, key_id, body, blen, sig);
+	if (r == TL_EPERM) {
+		st->refused_untrusted++;
+		return "signed by a key this node does not trust";
+	}
+	if (r < 0) {
+		st->refused_forged++;
+		return "bad signature";
+	}
+	if (q->time_ms + QUERY_WINDOW_MS < now ||
+	    q->time_ms > now + QUERY_WINDOW_MS) {
+		st->refused_stale++;
+		return "too old (or from the future): more than 60 s off";
+	}
+	if ((r = nonce_check(a->query, q)) < 0) {
+		if (r == TL_EEXIST)
+			st->refused_replayed++;
+		else
+			st->refused_stale++;
+		return r == TL_EEXIST ? "replayed: this nonce was used" :
+		    "too old for the replay window";
+	}
+	return NULL;
+}
+
+void
+agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
+{
+	const uint8_t *body, *key_id, *sig;
+	char addr[QUERY_ADDR_MAX + 1], kid[OPKEY_ID_HEX] = "none";
+	struct qfilter f;
+	struct query_reply r;
+	const char *why;
+	struct job *j;
+	size_t blen;
+
+	j = xcalloc(1, sizeof(*j));
+	if (query_env_decode(m->payload, m->len, &body, &blen, &key_id, &sig,
+	    addr) < 0 || query_body_decode(body, blen, &j->q) < 0 ||
+	    qfilter_parse(j->q.filter, &f, NULL) < 0) {
+		a->query->st.malformed++;
+		goto out;
+	}
+	if (!qfilter_match(&f, a->cfg.name, a->cfg.tags.data,
+	    a->cfg.tags.len))
+		goto out;
+	if (j->q.type == QUERY_STATUS) {
+		answer_status(a, &j->q, addr);
+		goto out;
+	}
+	if (j->q.type == QUERY_EXEC && (why = exec_refusal(a, &j->q, body,
+	    blen, key_id, sig)) != NULL) {
+		if (key_id != NULL)
+			opkey_id_hex(key_id, kid);
+		log_warn("refused query from %s (key %s) to run '%s': %s",
+		    m->sender_name, kid, j->q.argv[0], why);
+		reply_init(a, &j->q, &r, QUERY_REFUSED, why);
+		send_reply(a, addr, &r);
+		goto out;
+	}
+	if (a->query->running >= QUERY_RUNNING) {
+		a->query->st.busy++;
+		reply_init(a, &j->q, &r, QUERY_FAILED, "busy: too many "
+		    "queries running here");
+		send_reply(a, addr, &r);
+		goto out;
+	}
+	if (j->q.type == QUERY_EXEC)
+		log_notice("running query from %s: '%s' (%zu args, timeout "
+		    "%u ms)", m->sender_name, j->q.argv[0], j->q.argc,
+		    j->q.timeout_ms);
+	a->query->st.ran++;
+	a->query->running++;
+	j->a = a;
+	snprintf(j->addr, sizeof(j->addr), "%s", addr);
+	spawn_result_init(&j->res);
+	j->w.data = j;
+	uv_queue_work(a->loop, &j->w, job_work, job_done);
+	return;
+out:
+	free(j);
+}
+
+void
+agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len)
+{
+	struct query_reply r;
+
+	if (query_reply_decode(p, len, &r) < 0) {
+		a->query->st.malformed++;
+		return;
+	}
+	a->query->st.replies_in++;
+	query_ask_on_reply(a, &r);
+}
+
+void
+agent_query_ctl(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	query_ask_ctl(a, c, req);
+}
+
+void
+agent_query_info(struct agent *a, struct buf *out, int json)
+{
+	const struct query_stats *st = &a->query->st;
+	struct bcast_stats bs;
+
+	bcast_get_stats(a->bcast, &bs);
+	buf_addf(out, json ?
+	    "\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
+	    "\"duplicates\":%llu,\"stale\":%llu,\"rate_limited\":%llu,"
+	    "\"gaps\":%llu,\"late\":%llu,\"malformed\":%llu,\"queued\":%llu},"
+	    : "messages: sent %llu, delivered %llu, duplicates %llu, stale "
+	    "%llu, rate limited %llu, gaps %llu, late %llu, malformed %llu, "
+	    "queued %llu\n",
+	    (unsigned long long)bs.sent, (unsigned long long)bs.delivered,
+	    (unsigned long long)bs.duplicates, (unsigned long long)bs.stale,
+	    (unsigned long long)bs.rate_limited,
+	    (unsigned long long)bs.gaps, (unsigned long long)bs.late,
+	    (unsigned long long)bs.malformed, (unsigned long long)bs.queued);
+	buf_addf(out, json ?
+	    "\"queries\":{\"ran\":%llu,\"refused_unsigned\":%llu,"
+	    "\"refused_untrusted\":%llu,\"refused_forged\":%llu,"
+	    "\"refused_stale\":%llu,\"refused_replayed\":%llu,\"busy\":%llu,"
+	    "\"malformed\":%llu,\"replies_in\":%llu,\"replies_out\":%llu,"
+	    "\"reply_failures\":%llu}}\n"
+	    : "queries: ran %llu; refused: unsigned %llu, untrusted %llu, "
+	    "forged %llu, stale %llu, replayed %llu; busy %llu, malformed "
+	    "%llu\nquery replies: in %llu, out %llu, failed %llu\n",
+	    (unsigned long long)st->ran,
+	    (unsigned long long)st->refused_unsigned,
+	    (unsigned long long)st->refused_untrusted,
+	    (unsigned long long)st->refused_forged,
+	    (unsigned long long)st->refused_stale,
+	    (unsigned long long)st->refused_replayed,
+	    (unsigned long long)st->busy, (unsigned long long)st->malformed,
+	    (unsigned long long)st->replies_in,
+	    (unsigned long long)st->replies_out,
+	    (unsigned long long)st->reply_failures);
+}

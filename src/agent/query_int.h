@@ -1,0 +1,57 @@
+#ifndef TLALOC_AGENT_QUERY_INT_H
+#define TLALOC_AGENT_QUERY_INT_H
+
+/* Shared by query.c (answering) and query_ask.c (asking) only. */
+
+#include "agent/agent_int.h"
+#include "cluster/query.h"
+
+#define QUERY_WINDOW_MS	60000	/* exec queries older/newer: refused */
+#define QUERY_NONCES	4096	/* nonces remembered against replays */
+#define QUERY_RUNNING	4	/* commands running at once */
+#define QUERY_PENDING	16	/* our own queries awaiting replies */
+#define QUERY_GRACE_MS	2000	/* the asker waits timeout + this */
+
+struct pending;
+
+struct query_stats {
+	uint64_t	ran;
+	uint64_t	refused_unsigned, refused_untrusted, refused_forged;
+	uint64_t	refused_stale, refused_replayed, busy;
+	uint64_t	malformed;
+	uint64_t	replies_in, replies_out, reply_failures;
+};
+
+struct seen_nonce {
+	uint8_t		 nonce[QUERY_NONCE_LEN];
+	uint64_t	 time_ms;
+};
+
+/* A reply on its way to an asker; tried again when the asker refused. */
+struct reply_send {
+	struct agent		*a;
+	struct reply_send	*next;		/* in agent_query.retry */
+	char			*addr;
+	uint8_t			*pkt;
+	size_t			 len;
+	unsigned		 tries;
+};
+
+struct agent_query {
+	struct pending		*pending[QUERY_PENDING];
+	struct reply_send	*retry;		/* sent again by the house tick */
+	struct seen_nonce	 nonces[QUERY_NONCES];	/* ring */
+	size_t			 nnonces, next_nonce;
+	uint64_t		 horizon_ms;	/* evicted nonces were before */
+	unsigned		 running;
+	struct query_stats	 st;
+};
+
+/* query_ask.c */
+void	query_ask_release(struct agent_query *aq);
+void	query_ask_house(struct agent *a);
+void	query_ask_on_reply(struct agent *a, const struct query_reply *r);
+void	query_ask_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+
+#endif
