@@ -146,10 +146,23 @@ l_guard_set(lua_State *L)
 	return 0;
 }
 
-static struct opkey *
-key_get(lua_State *L, struct prog *p)
+void
+prog_push_b64(lua_State *L, const uint8_t *p, size_t n)
+{
+	size_t len = sodium_base64_encoded_len(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *s = xmalloc(len);
+
+	sodium_bin2base64(s, len, p, n, sodium_base64_VARIANT_ORIGINAL);
+	lua_pushstring(L, s);
+	free(s);
+}
+
+const struct opkey *
+prog_key(lua_State *L, const char *what)
 {
 	struct tl_err err = TL_ERR_INIT;
+	struct prog *p = prog_of(L);
 	const char *path = p->o->key_path;
 
 	if (p->key != NULL)
@@ -157,8 +170,8 @@ key_get(lua_State *L, struct prog *p)
 	if (path == NULL || path[0] == '\0')
 		path = getenv("TLALOC_OPERATOR_KEY");
 	if (path == NULL || path[0] == '\0') {
-		luaL_error(L, "converging another node needs an operator key "
-		    "its agent trusts: --key FILE or TLALOC_OPERATOR_KEY");
+		luaL_error(L, "%s needs an operator key the nodes trust: "
+		    "--key FILE or TLALOC_OPERATOR_KEY", what);
 		return NULL;
 	}
 	if ((p->key = opkey_load(path, &err)) == NULL)
@@ -166,28 +179,22 @@ key_get(lua_State *L, struct prog *p)
 	return p->key;
 }
 
-/* A request for node name, signed now, in base64 (for the ctl arg). */
-static char *
-convreq_b64(lua_State *L, struct prog *p, const char *name)
+/* Pushes a request for node name, signed now, in base64 (a ctl arg). */
+static void
+convreq_push(lua_State *L, const char *name)
 {
 	struct buf req = BUF_INIT;
+	const struct opkey *k = prog_key(L, "converging another node");
 	struct timespec ts;
-	size_t len;
-	char *b64;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (convreq_encode(key_get(L, p), name, (uint64_t)ts.tv_sec * 1000 +
+	if (convreq_encode(k, name, (uint64_t)ts.tv_sec * 1000 +
 	    (uint64_t)ts.tv_nsec / 1000000, &req) < 0) {
 		buf_release(&req);
 		luaL_error(L, "bad node name '%s'", name);
 	}
-	len = sodium_base64_encoded_len(req.len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	b64 = xmalloc(len);
-	sodium_bin2base64(b64, len, (uint8_t *)req.data, req.len,
-	    sodium_base64_VARIANT_ORIGINAL);
+	prog_push_b64(L, (uint8_t *)req.data, req.len);
 	buf_release(&req);
-	return b64;
 }
 
 /*
@@ -198,11 +205,10 @@ convreq_b64(lua_State *L, struct prog *p, const char *name)
 static int
 l_request_converge(lua_State *L)
 {
-	struct prog *p = prog_of(L);
 	const char *name = luaL_checkstring(L, 1);
 	int is_self = lua_toboolean(L, 2), st;
 	struct buf body = BUF_INIT;
-	char *b64 = NULL, *args[2];
+	char *args[2];
 
 	prog_guard(L);
 	if (is_self) {
@@ -210,11 +216,10 @@ l_request_converge(lua_State *L)
 		st = prog_ctl(L, CTL_CONVERGE, 0, 1, args, CTL_QUICK_MS,
 		    &body);
 	} else {
-		b64 = lua_isstring(L, 3) ? xstrdup(lua_tostring(L, 3)) :
-		    convreq_b64(L, p, name);
-		/* Kept on the stack: prog_ctl may raise, b64 must not leak. */
-		lua_pushstring(L, b64);
-		free(b64);
+		if (lua_isstring(L, 3))
+			lua_pushvalue(L, 3);
+		else
+			convreq_push(L, name);
 		args[0] = (char *)name;
 		args[1] = (char *)lua_tostring(L, -1);
 		st = prog_ctl(L, CTL_CONVERGE_NODE, 0, 2, args, CTL_QUICK_MS,
@@ -337,6 +342,7 @@ prog_prims_register(lua_State *L)
 	};
 
 	luaL_setfuncs(L, fns, 0);
+	prog_chan_register(L);
 	lua_pushboolean(L, prog_of(L)->o->is_dry_run);
 	lua_setfield(L, -2, "dry");
 	lua_pushinteger(L, prog_of(L)->o->poll_ms ? prog_of(L)->o->poll_ms :

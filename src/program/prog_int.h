@@ -2,6 +2,7 @@
 #define TLALOC_PROGRAM_PROG_INT_H
 
 #include <lua.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "program/program.h"
@@ -38,8 +39,13 @@ extern const char prog_prelude[];
 
 /* Registers the C primitives the prelude builds on into the table on top. */
 void	prog_prims_register(lua_State *L);
-/* cluster.run, cluster.say, cluster.wait into the table on top. */
+/* The channel and query primitives (query, say, listen) likewise. */
 void	prog_chan_register(lua_State *L);
+/* Pushes base64 (standard alphabet) of p. */
+void	prog_push_b64(lua_State *L, const uint8_t *p, size_t n);
+/* The operator key (--key, $TLALOC_OPERATOR_KEY), or raises: what needs
+ * it is named in the error. */
+const struct opkey *prog_key(lua_State *L, const char *what);
 
 /* One control request; 0 with the answer in body, or raises. */
 int	prog_ctl(lua_State *L, int op, int flags, int argc, char **argv,

@@ -22,14 +22,14 @@
 #define PROG_HOOK_EVERY	1000
 #define API_CHUNK	"(program api)"
 
-static const char prog_key = 'p';
+static const char prog_slot = 'p';
 
 struct prog *
 prog_of(lua_State *L)
 {
 	struct prog *p;
 
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &prog_key);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &prog_slot);
 	p = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return p;
@@ -295,9 +295,6 @@ static int
 api_open(lua_State *L, struct buf *err)
 {
 	recipe_sandbox(L);
-	lua_newtable(L);
-	prog_chan_register(L);
-	lua_setglobal(L, "cluster");
 	if (luaL_loadbufferx(L, prog_prelude, strlen(prog_prelude),
 	    "=" API_CHUNK, "t") != LUA_OK) {
 		buf_addstr(err, lua_tostring(L, -1));
@@ -332,7 +329,7 @@ program_run(const struct program_opts *o)
 		return 1;
 	}
 	lua_pushlightuserdata(L, &p);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &prog_key);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &prog_slot);
 	if (api_open(L, &err) < 0) {
 		fprintf(stderr, "tlaloc: program api: %s\n", err.data);
 		lua_close(L);

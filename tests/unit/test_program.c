@@ -141,8 +141,29 @@ TEST(program_sandbox_and_limits)
 	    0, &out), 1);
 	ASSERT_CONTAINS(out.data, "\"error\":");
 	buf_reset(&out);
-	ASSERT_EQ(run("cluster.say('ops', 'hi')\n", 0, &out), 1);
-	ASSERT_CONTAINS(out.data, "channels are not available");
+	buf_release(&out);
+}
+
+TEST(program_dry_run_records_and_touches_nothing)
+{
+	struct buf out = BUF_INIT;
+
+	ASSERT_EQ(run("local nodes = { { name = 'n1' }, { name = 'n2' } }\n"
+	    "local res = cluster.run(nodes, { 'systemctl', 'restart', 'x' })\n"
+	    "assert(res.n1.ok and res.n2.dry_run)\n"
+	    "assert(cluster.say('#ops', 'restarting'))\n"
+	    "assert(cluster.wait('#ops', 'done', 5) == nil)\n"
+	    "local t = cluster.clock_ms()\n"
+	    "cluster.sleep(30)\n"
+	    "assert(cluster.clock_ms() - t < 1000, 'slept in a dry run')\n",
+	    1, &out), 0);
+	ASSERT_CONTAINS(out.data, "{\"node\":\"n2\",\"action\":\"run\","
+	    "\"result\":\"would\",\"detail\":\"systemctl restart x\"}");
+	ASSERT_CONTAINS(out.data, "\"action\":\"say\",\"result\":\"would\"");
+	ASSERT_CONTAINS(out.data, "\"dry_run\":true,\"ok\":true");
+	buf_reset(&out);
+	ASSERT_EQ(run("cluster.run({}, 'uptime')\n", 0, &out), 1);
+	ASSERT_CONTAINS(out.data, "p.lua:1: cluster.run: the command is a list");
 	buf_release(&out);
 }
 
