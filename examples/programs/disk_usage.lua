@@ -1,18 +1,14 @@
--- Disk usage of every node, gathered into one table. Other nodes answer
--- through an exec query (cluster.run, signed with the operator key);
--- without channels in the build this node's own facts are shown.
+-- Disk usage of every node, gathered into one table: an exec query
+-- (signed with the operator key) runs df on every node at once.
 --
---   tlaloc program disk_usage.lua --json --key ops.key
+--   tlaloc program disk_usage.lua [FILTER] --json --key ops.key
+--
+-- FILTER is a query filter ('#web', 'pack=db', 'name=^db'); default all.
+local res = cluster.run(arg[1] or "#all", { "df", "-P", "/" }, { timeout = 10 })
 local usage = {}
-local ok, res = pcall(cluster.run, {}, { "df", "-P", "/" }, { timeout = 10 })
-if ok then
-  for name, r in pairs(res) do
-    local pct = r.stdout and r.stdout:match("(%d+)%%%s+/%s*$")
-    usage[name] = pct and tonumber(pct) or r.error or "?"
-  end
-else
-  local me = cluster.self()
-  local f = me:facts()
-  usage[me.name] = f.disk or f.mounts or "facts have no disk usage"
+for name, r in pairs(res) do
+  -- POSIX df -P: the last line ends with "CAPACITY% MOUNTPOINT".
+  local pct = r.ok and r.stdout:match("(%d+)%%%s+/%s*$")
+  usage[name] = pct and tonumber(pct) or (r.message or r.outcome or "?")
 end
 return usage

@@ -102,3 +102,14 @@ runs = [a["node"] for a in d["actions"] if a["action"] == "run"]
 assert runs == ["n2", "n3", "n4"], runs
 EOF2
 echo "ok: --dry-run lists 4 commands; the rolling run stops at n4, n5 untouched"
+
+# The disk usage example gathers one number per node.
+P "$ROOT/examples/programs/disk_usage.lua" --json > "$WORK/du.json" \
+    2>/dev/null || fail "disk_usage.lua: $(cat "$WORK/du.json")"
+python3 - "$WORK/du.json" <<'EOF2' || fail "disk usage: $(cat "$WORK/du.json")"
+import json, sys
+u = json.load(open(sys.argv[1]))["result"]
+assert sorted(u) == ["n%d" % i for i in range(1, 7)], u
+assert all(isinstance(v, int) and 0 <= v <= 100 for v in u.values()), u
+EOF2
+echo "ok: examples/programs/disk_usage.lua: one number per node"
