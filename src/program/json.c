@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define JSON_DEPTH_MAX	64
+#define JSON_OUT_MAX	(16u << 20)	/* a shared subtable is copied */
 
 struct jp {
 	const char	*p, *end;
@@ -263,7 +264,9 @@ encode(lua_State *L, int idx, struct buf *out, int depth)
 		buf_addstr(out, "null");
 		return;
 	}
-	if (depth >= JSON_DEPTH_MAX) {
+	/* Every call writes, so this bounds the work too: a table made of
+	 * itself twice over is cut, not followed 2^64 times. */
+	if (depth >= JSON_DEPTH_MAX || out->len > JSON_OUT_MAX) {
 		buf_addstr(out, "null");
 		return;
 	}
@@ -283,12 +286,25 @@ encode(lua_State *L, int idx, struct buf *out, int depth)
 	buf_addch(out, '{');
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
-		lua_pushvalue(L, -2);	/* tostring on a copy keeps next() sane */
-		s = luaL_tolstring(L, -1, &len);
-		buf_addstr(out, first ? "" : ",");
-		buf_add_json_str(out, s, len);
+		/* Only string and number keys: converting a key in place
+		 * would confuse next(), and metamethods may raise. */
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			s = lua_tolstring(L, -2, &len);
+			buf_addstr(out, first ? "" : ",");
+			buf_add_json_str(out, s, len);
+		} else if (lua_type(L, -2) == LUA_TNUMBER) {
+			buf_addstr(out, first ? "\"" : ",\"");
+			if (lua_isinteger(L, -2))
+				buf_addf(out, "%lld",
+				    (long long)lua_tointeger(L, -2));
+			else
+				buf_addf(out, "%.14g", lua_tonumber(L, -2));
+			buf_addch(out, '"');
+		} else {
+			lua_pop(L, 1);
+			continue;
+		}
 		buf_addch(out, ':');
-		lua_pop(L, 2);
 		encode(L, -1, out, depth + 1);
 		lua_pop(L, 1);
 		first = 0;

@@ -124,22 +124,25 @@ report_actions_text(const struct prog *p, FILE *f)
 		    p->acts[i].action, p->acts[i].result, p->acts[i].detail);
 }
 
+/* One line of node names from a report list (names or {node=}). */
 static void
 list_text(lua_State *L, int idx, const char *field, FILE *f)
 {
-	lua_getfield(L, idx, field);
 	fprintf(f, "  %-10s", field);
-	for (lua_Integer i = 1; lua_istable(L, -1) &&
-	    lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-		if (lua_istable(L, -1)) {
-			lua_getfield(L, -1, "node");
-			fprintf(f, " %s", lua_tostring(L, -1));
-			lua_pop(L, 1);
-		} else
-			fprintf(f, " %s", lua_tostring(L, -1));
+	if (lua_getfield(L, idx, field) == LUA_TTABLE) {
+		for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL;
+		    i++) {
+			if (lua_istable(L, -1))
+				lua_getfield(L, -1, "node");
+			else
+				lua_pushvalue(L, -1);
+			fprintf(f, " %s", lua_type(L, -1) == LUA_TSTRING ?
+			    lua_tostring(L, -1) : "?");
+			lua_pop(L, 2);
+		}
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 	fputc('\n', f);
 }
 
@@ -175,7 +178,8 @@ rolling_ok(lua_State *L, int reports)
 
 	for (lua_Integer i = 1; lua_rawgeti(L, reports, i) == LUA_TTABLE;
 	    i++) {
-		lua_getfield(L, -1, "ok");
+		lua_pushliteral(L, "ok");
+		lua_rawget(L, -2);
 		ok &= lua_toboolean(L, -1);
 		lua_pop(L, 2);
 	}
@@ -252,6 +256,29 @@ report(lua_State *L, const struct prog *p, int reports, int result,
 	fflush(f);
 }
 
+struct report_args {
+	struct prog	*p;
+	const char	*error;
+	int		 is_ok;		/* out: exit 0 */
+};
+
+/*
+ * report(ra, reports, result) in protected mode: a program may have left
+ * metatables on what it returned, and nothing may abort the report.
+ */
+static int
+report_protected(lua_State *L)
+{
+	struct report_args *ra = lua_touserdata(L, 1);
+
+	report(L, ra->p, 2, lua_isnil(L, 3) ? 0 : 3, ra->error);
+	/* A rolling run that stopped is a failure even with no failed
+	 * action: its health check said no. */
+	ra->is_ok = ra->error == NULL && ra->p->nfailed == 0 &&
+	    rolling_ok(L, 2);
+	return 0;
+}
+
 static int
 load_script(lua_State *L, const char *path, struct buf *err)
 {
@@ -312,6 +339,7 @@ api_open(lua_State *L, struct buf *err)
 int
 program_run(const struct program_opts *o)
 {
+	struct report_args ra;
 	struct prog p;
 	struct buf err = BUF_INIT;
 	const char *error = NULL;
@@ -361,10 +389,24 @@ program_run(const struct program_opts *o)
 			result = lua_gettop(L);
 	}
 	lua_sethook(L, NULL, 0, 0);
-	report(L, &p, reports, result, error);
-	/* A rolling run that stopped is a failure even with no failed
-	 * action: its health check said no. */
-	rc = error != NULL || p.nfailed > 0 || !rolling_ok(L, reports);
+	/* Room for the report even when the program died of its memory
+	 * cap: what it builds is bounded by the data. */
+	p.mem_max = (size_t)-1;
+	lua_gc(L, LUA_GCCOLLECT);
+	ra.p = &p;
+	ra.error = error;
+	ra.is_ok = 0;
+	lua_pushcfunction(L, report_protected);
+	lua_pushlightuserdata(L, &ra);
+	lua_pushvalue(L, reports);
+	if (result != 0)
+		lua_pushvalue(L, result);
+	else
+		lua_pushnil(L);
+	if (lua_pcall(L, 3, 0, 0) != LUA_OK)
+		fprintf(stderr, "tlaloc: cannot write the report: %s\n",
+		    lua_tostring(L, -1));
+	rc = !ra.is_ok;
 	lua_close(L);
 	prog_release(&p);
 	buf_release(&err);

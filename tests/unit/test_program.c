@@ -167,6 +167,45 @@ TEST(program_dry_run_records_and_touches_nothing)
 	buf_release(&out);
 }
 
+TEST(program_report_survives_what_the_program_leaves)
+{
+	struct buf out = BUF_INIT;
+	char *path = test_write("m.lua", "local t = {}\n"
+	    "for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end\n");
+	struct program_opts o;
+	FILE *f = tmpfile();
+	char chunk[4096];
+	size_t n;
+
+	/* The memory cap, hit with the table still referenced. */
+	memset(&o, 0, sizeof(o));
+	o.script = path;
+	o.is_json = 1;
+	o.max_memory = 4u << 20;
+	o.out = f;
+	ASSERT_EQ(program_run(&o), 1);
+	rewind(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&out, chunk, n);
+	buf_addch(&out, '\0');
+	fclose(f);
+	free(path);
+	ASSERT_CONTAINS(out.data, "not enough memory");
+	buf_reset(&out);
+	/* A cycle, shared subtables, odd keys and a hostile metatable. */
+	ASSERT_EQ(run("local t = { 1 }\n"
+	    "t[2] = t\n"
+	    "local d = {}\n"
+	    "for i = 1, 40 do d = { d, d } end\n"
+	    "return setmetatable({ cyc = t, dag = d, [true] = 1, [2.5] = 'x' },\n"
+	    "  { __index = function() error('boom') end,\n"
+	    "    __tostring = function() error('boom') end })\n", 0, &out),
+	    0);
+	ASSERT_CONTAINS(out.data, "\"2.5\":\"x\"");
+	ASSERT_CONTAINS(out.data, "\"ok\":true");
+	buf_release(&out);
+}
+
 TEST(program_result_and_args_in_report)
 {
 	struct buf out = BUF_INIT;
