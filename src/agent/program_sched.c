@@ -26,6 +26,7 @@ extern char **environ;
 
 struct agent_prog {
 	uv_process_t	*proc;		/* NULL: not running */
+	int		 is_warned;	/* "in no pack" said once */
 	int		 was_leader;
 	uint64_t	 last_start_ms;
 	uint64_t	 runs, failures;
@@ -137,11 +138,18 @@ agent_prog_house(struct agent *a)
 	uint64_t now = agent_now(a);
 	int held;
 
-	if (a->cfg.program == NULL || a->pack == NULL)
+	if (a->cfg.program == NULL)
 		return;
 	if (a->prog == NULL)
 		a->prog = xcalloc(1, sizeof(*a->prog));
 	pg = a->prog;
+	if (a->pack == NULL) {
+		if (!pg->is_warned)
+			log_warn("program %s is set but this node is in no "
+			    "pack (--pack): it never runs", a->cfg.program);
+		pg->is_warned = 1;
+		return;
+	}
 	held = !a->is_leaving && pack_am_leader_with_lease(a->pack, now);
 	if (!held && pg->proc != NULL) {
 		log_notice("no longer leader of pack %s: stopping scheduled "
