@@ -220,6 +220,7 @@ house_cb(uv_timer_t *t)
 	agent_keys_house(a);
 	agent_policy_house(a);
 	agent_pack_house(a);
+	agent_prog_house(a);
 	agent_chan_house(a);
 	agent_query_house(a);
 	drops_house(a);
@@ -477,6 +478,7 @@ agent_release(struct agent *a)
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
 	agent_conv_free(a);
+	agent_prog_free(a);
 	agent_policy_close(a);
 	agent_pack_release(a);
 	agent_msgs_close(a);

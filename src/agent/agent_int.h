@@ -44,6 +44,7 @@ struct agent_stats {
 	uint64_t	tcp_in, tcp_out, tcp_failures;
 	struct pkt_stats pkt;		/* UDP and TCP opens */
 	uint64_t	logged_drops;	/* drops already summarised in logs */
+	uint64_t	convreq_done, convreq_refused; /* convreq_glue.c */
 };
 
 /* Pack messages the agent dropped before the machine saw them. */
@@ -68,6 +69,8 @@ struct seed {
 	uint64_t	next_ms;	/* uv time of the next attempt */
 	uint32_t	backoff_ms;
 };
+
+#define AGENT_CONVREQ_SEEN	64
 
 struct agent {
 	uv_loop_t		*loop;
@@ -116,6 +119,10 @@ struct agent {
 	struct agent_stats	 st;
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
+	/* Nonces of converge requests acted on (convreq_glue.c). */
+	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
+	unsigned		 convreq_next;
+	struct agent_prog	*prog;		/* program_sched.c */
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
@@ -283,6 +290,21 @@ void	agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len);
 void	agent_query_house(struct agent *a);
 /* Appends broadcast and query counters to `tlaloc info` (ends the JSON). */
 void	agent_query_info(struct agent *a, struct buf *out, int json);
+
+/*
+ * convreq_glue.c: converge requests of programs for other nodes, signed
+ * by an operator key (program/convreq.h), carried in policy parts.
+ */
+#define POL_PART_CONVERGE	2
+void	agent_convreq_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+void	agent_convreq_on_part(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
+
+/* program_sched.c: the pack leader's scheduled program */
+void	agent_prog_house(struct agent *a);
+void	agent_prog_info(const struct agent *a, struct buf *out, int json);
+void	agent_prog_free(struct agent *a);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -23,6 +23,7 @@ agent_config_init(struct agent_config *c)
 	c->log_level = LOG_NOTICE;
 	c->interval_s = 1800;
 	c->splay_s = 300;
+	c->program_interval_s = 3600;
 }
 
 static void
@@ -47,6 +48,8 @@ agent_config_release(struct agent_config *c)
 	free(c->backup_size);
 	free(c->pack);
 	free(c->policy_from);
+	free(c->program);
+	free(c->program_key);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -191,6 +194,14 @@ config_set(struct agent_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "root") == 0)
 		return set_str(&c->root, val);
+	if (strcmp(key, "program") == 0)
+		return set_str(&c->program, val);
+	if (strcmp(key, "program_key") == 0 ||
+	    strcmp(key, "program-key") == 0)
+		return set_str(&c->program_key, val);
+	if (strcmp(key, "program_interval") == 0 ||
+	    strcmp(key, "program-interval") == 0)
+		return config_seconds(&c->program_interval_s, key, val, err);
 	if (strcmp(key, "backup_max_age") == 0 ||
 	    strcmp(key, "backup-max-age") == 0) {
 		set_str(&c->backup_age, val);

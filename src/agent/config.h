@@ -13,7 +13,9 @@
  * /), interval and splay (seconds between scheduled converges, and the
  * largest per-node offset), enforce (yes|no; flag --no-enforce),
  * backup_max_age and backup_max_size (bucket retention: "30d", "500M"),
- * pack (docs/pack.md; also the tag pack=NAME), pack_expect, and
+ * pack (docs/pack.md; also the tag pack=NAME), pack_expect, program,
+ * program_key and program_interval (docs/programs.md: a program the
+ * pack's leader runs on a schedule), and
  * policy_from (flag
  * --policy-from: ADDR:PORT of the member to fetch the published policy
  * from; written by `tlaloc bootstrap --policy-from`).
@@ -57,6 +59,9 @@ struct agent_config {
 	char		*backup_age, *backup_size; /* as given, for re-parse */
 	char		*pack;		/* NULL: in no pack; also tag pack= */
 	unsigned	 pack_expect;	/* voters of a new pack (bootstrap) */
+	char		*program;	/* run on the pack leader's schedule */
+	char		*program_key;	/* operator key it may sign with */
+	unsigned	 program_interval_s;
 };
 
 void	agent_config_init(struct agent_config *c);

@@ -69,6 +69,7 @@ struct agent_conv {
 	uint32_t	 backoff_ms;
 
 	int		 has_report;	/* the fields below are set */
+	uint64_t	 runs;		/* finished runs: programs wait on it */
 	uint64_t	 serial;
 	unsigned	 changed, failed, drift, dur_ms;
 	uint64_t	 when_s;	/* unix seconds */
@@ -99,6 +100,8 @@ agent_conv_tag(const struct agent *a, struct buf *tags)
 	buf_addf(tags, "run=%" PRIu64 ",%u,%u,%u,%" PRIu64 ",%u%s%s",
 	    cv->serial, cv->changed, cv->failed, cv->drift, cv->when_s,
 	    cv->dur_ms, cv->error[0] ? "," : "", cv->error);
+	buf_addch(tags, '\0');
+	buf_addf(tags, "runs=%" PRIu64, cv->runs);
 	buf_addch(tags, '\0');
 }
 
@@ -368,6 +371,7 @@ conv_record(struct agent *a, int status, const char *json,
 	struct agent_conv *cv = a->conv;
 
 	cv->has_report = 1;
+	cv->runs++;
 	cv->serial = cv->run_serial;
 	cv->dur_ms = (unsigned)(agent_now(a) - cv->started_ms);
 	cv->when_s = agent_wall_ms() / 1000;

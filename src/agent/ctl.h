@@ -62,6 +62,9 @@ enum ctl_op {
 	CTL_LISTEN,		/* args: #channel or "*", cursor ("" = now) */
 	CTL_RUN,		/* args: base64 query (agent/query.c) */
 	CTL_RUN_POLL,		/* args: query id, cursor */
+	/* Programs (docs/programs.md). */
+	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
+				   request (program/convreq.h) */
 	CTL_OP_LAST
 };
 

@@ -18,7 +18,9 @@ static const char agent_usage[] =
     "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
     "[--no-enforce]\n"
     "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
-    "           [--pack NAME] [--policy-from ADDR:PORT]\n";
+    "           [--pack NAME] [--policy-from ADDR:PORT]\n"
+    "           [--program FILE.lua [--program-interval SECONDS] "
+    "[--program-key OPERATOR.key]]\n";
 
 int
 cmd_agent(int argc, char **argv)

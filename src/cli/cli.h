@@ -56,6 +56,7 @@ int	cmd_say(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
 int	cmd_query(int argc, char **argv);
+int	cmd_program(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of

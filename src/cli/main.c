@@ -39,6 +39,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "converge", cmd_converge, "ask the agent to converge now" },
 	{ "packs", cmd_packs, "this node's pack: leader, term, voters" },
 	{ "pack", cmd_pack, "pack step-down: hand leadership over" },
+	{ "program", cmd_program, "run a Lua program that puts the cluster to work" },
+	{ "do", cmd_program, "the same as program" },
 	{ "init", cmd_init, "write a fresh node's config and keys" },
 	{ "bootstrap", cmd_bootstrap, "print an installer that joins a new machine" },
 	{ "channel", cmd_channel, "join or part a channel ('#web')" },

@@ -109,8 +109,8 @@ recipe_load(lua_State *L)
 	return 1;
 }
 
-static void
-sandbox_libs(lua_State *L)
+void
+recipe_sandbox(lua_State *L)
 {
 	static const char *const unsafe[] = {
 		"dofile", "loadfile", "require", "collectgarbage", NULL
@@ -524,7 +524,7 @@ recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	lua_pushlightuserdata(L, &c);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
 	lua_sethook(L, recipe_hook, LUA_MASKCOUNT, RECIPE_HOOK_EVERY);
-	sandbox_libs(L);
+	recipe_sandbox(L);
 	lua_pushcfunction(L, recipe_main);
 	if (entry != NULL)
 		lua_pushstring(L, entry);

@@ -47,4 +47,12 @@ int	recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	    struct tl_err *err);
 void	recipe_free(struct recipe *rec);
 
+struct lua_State;
+/*
+ * Opens the libraries a sandboxed chunk may use into L: no io, no
+ * require/dofile/loadfile, os only for the clock and environment, load()
+ * for text only, print() to stderr. Programs share it.
+ */
+void	recipe_sandbox(struct lua_State *L);
+
 #endif

@@ -1,0 +1,130 @@
+/*
+ * Converge requests for other nodes, from programs (docs/programs.md).
+ * The client signs a request with an operator key and hands it to its
+ * agent over the control socket; the agent carries it to the named node
+ * in a policy part; that node checks the signature against its --trust
+ * keys, the name and the time, and converges once per request nonce.
+ * The client repeats a request until the node reports, so a lost
+ * datagram costs a repeat, not a run.
+ */
+#include "agent/agent_int.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "agent/ctl.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "net/packet.h"
+#include "program/convreq.h"
+
+static const char *
+refusal(int r)
+{
+	switch (r) {
+	case TL_EINVAL:		return "it names another node";
+	case TL_ETIMEOUT:	return "it is stale (check the clocks)";
+	case TL_EPERM:		return "its key is not trusted here (--trust)";
+	default:		return "its signature does not verify";
+	}
+}
+
+static int
+nonce_seen(struct agent *a, const uint8_t *nonce)
+{
+	for (unsigned i = 0; i < AGENT_CONVREQ_SEEN; i++)
+		if (memcmp(a->convreq_seen[i], nonce, CONVREQ_NONCE_LEN) == 0)
+			return 1;
+	memcpy(a->convreq_seen[a->convreq_next], nonce, CONVREQ_NONCE_LEN);
+	a->convreq_next = (a->convreq_next + 1) % AGENT_CONVREQ_SEEN;
+	return 0;
+}
+
+/* Checks and acts on a request; 0, or the refusal code. */
+static int
+convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n)
+{
+	struct convreq req;
+	char why[128], id[OPKEY_ID_HEX];
+	int r;
+
+	if ((r = convreq_decode(p, n, &req)) < 0)
+		r = TL_EINVAL;
+	else
+		r = convreq_check(&req, &a->cfg.trust, a->cfg.name,
+		    agent_wall_ms());
+	if (r < 0) {
+		a->st.convreq_refused++;
+		log_warn("converge request from %s refused: %s", from,
+		    refusal(r));
+		return r;
+	}
+	if (nonce_seen(a, req.nonce))
+		return 0;		/* a repeat of one we acted on */
+	a->st.convreq_done++;
+	opkey_id_hex(req.key_id, id);
+	snprintf(why, sizeof(why), "program request by operator key %s", id);
+	agent_converge_request(a, why);
+	return 0;
+}
+
+void
+agent_convreq_on_part(struct agent *a, const char *from, const uint8_t *p,
+    size_t n)
+{
+	convreq_act(a, from, p, n);
+}
+
+void
+agent_convreq_ctl(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	uint8_t raw[CONVREQ_MAX + 1];
+	struct buf body = BUF_INIT, pkt = BUF_INIT, msg = BUF_INIT;
+	struct swim_member m;
+	struct convreq cr;
+	size_t len = 0, i;
+	int r;
+
+	if (req->nargs != 2 ||
+	    sodium_base642bin(raw, sizeof(raw), req->args[1],
+	    strlen(req->args[1]), NULL, &len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    convreq_decode(raw, len, &cr) < 0 ||
+	    strcmp(cr.name, req->args[0]) != 0) {
+		buf_addstr(&msg, "malformed converge request\n");
+		goto fail;
+	}
+	for (i = 0; i < swim_member_count(a->swim); i++)
+		if (swim_member_at(a->swim, i, &m) == 0 &&
+		    strcmp(m.name, cr.name) == 0)
+			break;
+	if (i == swim_member_count(a->swim) || m.status != SWIM_ALIVE) {
+		buf_addf(&msg, "no alive member named '%s'\n", cr.name);
+		goto fail;
+	}
+	if (m.is_self) {
+		if ((r = convreq_act(a, "the control socket", raw, len)) < 0) {
+			buf_addf(&msg, "refused: %s\n", refusal(r));
+			goto fail;
+		}
+	} else {
+		buf_addch(&body, POL_PART_CONVERGE);
+		buf_add(&body, raw, len);
+		pkt_part_add(&pkt, PKT_PART_POLICY, body.data, body.len);
+		if (agent_send_body(a, m.addr, (uint8_t *)pkt.data,
+		    pkt.len) < 0) {
+			buf_addf(&msg, "cannot send to %s\n", m.addr);
+			goto fail;
+		}
+	}
+	buf_release(&body);
+	buf_release(&pkt);
+	agent_ctl_reply(c, 0, "converge request sent\n", 22);
+	return;
+fail:
+	buf_release(&body);
+	buf_release(&pkt);
+	agent_ctl_reply(c, 1, msg.data, msg.len);
+	buf_release(&msg);
+}

@@ -1,0 +1,184 @@
+/*
+ * The pack leader's scheduled program (agent setting `program`,
+ * docs/programs.md). While this node holds its pack's lease it runs the
+ * program at once on becoming leader, then every program_interval
+ * seconds, one run at a time; losing the lease stops the run. Together:
+ *
+ *   - never two runs at once in a pack: a run starts only under the
+ *     lease, is killed within a housekeeping second of losing it, dies
+ *     with the agent (Linux: PR_SET_PDEATHSIG in the child), and the
+ *     program checks the lease itself before each thing it does;
+ *   - at least once per interval across leader changes: a new leader
+ *     does not wait for the old one's next tick, it runs at once.
+ */
+#include "agent/agent_int.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+extern char **environ;
+
+struct agent_prog {
+	uv_process_t	*proc;		/* NULL: not running */
+	int		 is_warned;	/* "in no pack" said once */
+	int		 was_leader;
+	uint64_t	 last_start_ms;
+	uint64_t	 runs, failures;
+};
+
+static void
+proc_close_cb(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+exit_cb(uv_process_t *proc, int64_t status, int term_signal)
+{
+	struct agent *a = proc->data;
+
+	a->prog->proc = NULL;
+	uv_close((uv_handle_t *)proc, proc_close_cb);
+	if (status != 0 || term_signal != 0)
+		a->prog->failures++;
+	if (term_signal != 0)
+		log_notice("scheduled program %s stopped by signal %d",
+		    a->cfg.program, term_signal);
+	else
+		log_notice("scheduled program %s exited with status %d",
+		    a->cfg.program, (int)status);
+}
+
+/* The agent's environment plus the two settings the child needs. */
+static char **
+child_env(const struct agent *a)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 3, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "TLALOC_STATE_DIR=", 17) != 0)
+			env[k++] = xstrdup(environ[i]);
+	env[k++] = xasprintf("TLALOC_STATE_DIR=%s", a->cfg.state_dir);
+	env[k++] = xstrdup("TLALOC_PROGRAM_SCHEDULED=1");
+	return env;
+}
+
+static void
+prog_start(struct agent *a)
+{
+	struct agent_prog *pg = a->prog;
+	uv_process_options_t o;
+	uv_stdio_container_t io[3];
+	char exe[4096], *out, **env;
+	size_t exelen = sizeof(exe);
+	const char *argv[8];
+	int n = 0, fd, r;
+
+	if (uv_exepath(exe, &exelen) < 0)
+		return;
+	argv[n++] = exe;
+	argv[n++] = "program";
+	argv[n++] = a->cfg.program;
+	if (a->cfg.program_key != NULL) {
+		argv[n++] = "--key";
+		argv[n++] = a->cfg.program_key;
+	}
+	argv[n] = NULL;
+	out = xasprintf("%s/program.log", a->cfg.state_dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	free(out);
+	memset(&o, 0, sizeof(o));
+	memset(io, 0, sizeof(io));
+	io[0].flags = UV_IGNORE;
+	io[1].flags = io[2].flags = fd >= 0 ? UV_INHERIT_FD : UV_IGNORE;
+	io[1].data.fd = io[2].data.fd = fd;
+	env = child_env(a);
+	o.file = exe;
+	o.args = (char **)argv;
+	o.env = env;
+	o.stdio = io;
+	o.stdio_count = 3;
+	o.exit_cb = exit_cb;
+	pg->proc = xcalloc(1, sizeof(*pg->proc));
+	pg->proc->data = a;
+	r = uv_spawn(a->loop, pg->proc, &o);
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+	if (fd >= 0)
+		close(fd);
+	pg->last_start_ms = agent_now(a);
+	if (r < 0) {
+		uv_close((uv_handle_t *)pg->proc, proc_close_cb);
+		pg->proc = NULL;
+		pg->failures++;
+		log_err("cannot start scheduled program %s: %s",
+		    a->cfg.program, uv_strerror(r));
+		return;
+	}
+	pg->runs++;
+	log_notice("scheduled program %s started (leader of pack %s)",
+	    a->cfg.program, a->cfg.pack);
+}
+
+void
+agent_prog_house(struct agent *a)
+{
+	struct agent_prog *pg;
+	uint64_t now = agent_now(a);
+	int held;
+
+	if (a->cfg.program == NULL)
+		return;
+	if (a->prog == NULL)
+		a->prog = xcalloc(1, sizeof(*a->prog));
+	pg = a->prog;
+	if (a->pack == NULL) {
+		if (!pg->is_warned)
+			log_warn("program %s is set but this node is in no "
+			    "pack (--pack): it never runs", a->cfg.program);
+		pg->is_warned = 1;
+		return;
+	}
+	held = !a->is_leaving && pack_am_leader_with_lease(a->pack, now);
+	if (!held && pg->proc != NULL) {
+		log_notice("no longer leader of pack %s: stopping scheduled "
+		    "program %s", a->cfg.pack, a->cfg.program);
+		uv_process_kill(pg->proc, SIGKILL);
+	} else if (held && pg->proc == NULL && (!pg->was_leader ||
+	    (a->cfg.program_interval_s > 0 && now - pg->last_start_ms >=
+	    (uint64_t)a->cfg.program_interval_s * 1000)))
+		prog_start(a);
+	pg->was_leader = held;
+}
+
+void
+agent_prog_info(const struct agent *a, struct buf *out, int json)
+{
+	uint64_t runs = a->prog ? a->prog->runs : 0;
+	uint64_t fails = a->prog ? a->prog->failures : 0;
+
+	buf_addf(out, json ? "\"program_runs\":%llu,\"program_failures\":%llu,"
+	    : "scheduled program runs: %llu, failed %llu\n",
+	    (unsigned long long)runs, (unsigned long long)fails);
+}
+
+void
+agent_prog_free(struct agent *a)
+{
+	/* A run still going at exit: its handle was closed with the loop. */
+	if (a->prog != NULL)
+		free(a->prog->proc);
+	free(a->prog);
+	a->prog = NULL;
+}
