@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "program/program.h"
+#include "recipe/lua_budget.h"
 
 struct opkey;
 
@@ -21,8 +22,7 @@ struct prog {
 	struct prog_action *acts;
 	size_t		 nacts;
 	size_t		 nfailed;	/* actions whose result is not ok */
-	size_t		 mem_used, mem_max;
-	unsigned long long steps;
+	struct lua_budget budget;	/* memory, instructions */
 	char		 guard_pack[128]; /* on_leader: lease to keep */
 };
 

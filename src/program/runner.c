@@ -19,7 +19,6 @@
 #include "recipe/recipe.h"
 
 #define PROG_MAX_FILE	(8u << 20)
-#define PROG_HOOK_EVERY	1000
 #define API_CHUNK	"(program api)"
 
 static const char prog_slot = 'p';
@@ -33,46 +32,6 @@ prog_of(lua_State *L)
 	p = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return p;
-}
-
-static void *
-prog_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct prog *p = ud;
-
-	if (ptr == NULL)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		p->mem_used -= osize;
-		return NULL;
-	}
-	if (nsize > osize && p->mem_used + (nsize - osize) > p->mem_max)
-		return NULL;
-	ptr = realloc(ptr, nsize);
-	if (ptr != NULL)
-		p->mem_used += nsize - osize;
-	return ptr;
-}
-
-/* Time spent waiting on nodes is not counted: only Lua instructions. */
-static void
-prog_hook(lua_State *L, lua_Debug *ar)
-{
-	struct prog *p = prog_of(L);
-	unsigned long long max = p->o->max_instructions ?
-	    p->o->max_instructions : 1000000000ULL;
-	char msg[128];
-
-	(void)ar;
-	if (++p->steps * PROG_HOOK_EVERY <= max)
-		return;
-	snprintf(msg, sizeof(msg), "program ran too long (over %llu "
-	    "instructions); is there an endless loop?", max);
-	luaL_where(L, 0);
-	lua_pushstring(L, msg);
-	lua_concat(L, 2);
-	lua_error(L);
 }
 
 /*
@@ -348,10 +307,12 @@ program_run(const struct program_opts *o)
 
 	memset(&p, 0, sizeof(p));
 	p.o = o;
-	p.mem_max = o->max_memory ? o->max_memory : (256u << 20);
+	p.budget.mem_max = o->max_memory;
+	p.budget.max_instructions = o->max_instructions;
+	p.budget.what = "program";
 	if (o->state_dir != NULL)
 		p.sock = xasprintf("%s/agent.sock", o->state_dir);
-	if ((L = lua_newstate(prog_alloc, &p)) == NULL) {
+	if ((L = lua_budget_newstate(&p.budget)) == NULL) {
 		fprintf(stderr, "tlaloc: out of memory\n");
 		prog_release(&p);
 		return 1;
@@ -376,7 +337,6 @@ program_run(const struct program_opts *o)
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setglobal(L, "arg");
-	lua_sethook(L, prog_hook, LUA_MASKCOUNT, PROG_HOOK_EVERY);
 	lua_pushcfunction(L, prog_msgh);
 	if (load_script(L, o->script, &err) < 0)
 		error = err.data;
@@ -388,10 +348,10 @@ program_run(const struct program_opts *o)
 		else
 			result = lua_gettop(L);
 	}
-	lua_sethook(L, NULL, 0, 0);
+	lua_budget_stop(L);
 	/* Room for the report even when the program died of its memory
 	 * cap: what it builds is bounded by the data. */
-	p.mem_max = (size_t)-1;
+	p.budget.mem_max = (size_t)-1;
 	lua_gc(L, LUA_GCCOLLECT);
 	ra.p = &p;
 	ra.error = error;

@@ -14,10 +14,10 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "recipe/lua_budget.h"
 #include "recipe/recipe_int.h"
 
 #define RECIPE_MAX_FILE		(8u << 20)	/* one recipe file */
-#define RECIPE_HOOK_EVERY	1000		/* instructions per hook call */
 
 static const char compile_key = 'c';
 
@@ -30,50 +30,6 @@ compile_of(lua_State *L)
 	c = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return c;
-}
-
-/* The allocator enforces the memory cap: a recipe cannot take the node
- * down by building a huge table. */
-static void *
-recipe_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct compile *c = ud;
-
-	if (ptr == NULL)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		c->mem_used -= osize;
-		return NULL;
-	}
-	if (nsize > osize && c->mem_used + (nsize - osize) > c->mem_max)
-		return NULL;
-	ptr = realloc(ptr, nsize);
-	if (ptr != NULL)
-		c->mem_used += nsize - osize;
-	return ptr;
-}
-
-static void
-recipe_hook(lua_State *L, lua_Debug *ar)
-{
-	struct compile *c = compile_of(L);
-	unsigned long long max = c->opts->max_instructions ?
-	    c->opts->max_instructions : 1000000000ULL;
-
-	char msg[128];
-
-	(void)ar;
-	if (++c->steps * RECIPE_HOOK_EVERY <= max)
-		return;
-	/* lua_pushfstring knows no %llu. */
-	snprintf(msg, sizeof(msg), "recipe ran too long (over %llu "
-	    "instructions); is there an endless loop?", max);
-	/* In a hook, level 0 is the Lua function being run. */
-	luaL_where(L, 0);
-	lua_pushstring(L, msg);
-	lua_concat(L, 2);
-	lua_error(L);
 }
 
 /* print() goes to stderr with the caller's position: stdout is the
@@ -510,20 +466,21 @@ recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	graph_init(&rec->graph);
 	c.rec = rec;
 	c.opts = opts;
-	c.mem_max = opts->max_memory ? opts->max_memory : (256u << 20);
+	c.budget.mem_max = opts->max_memory;
+	c.budget.max_instructions = opts->max_instructions;
+	c.budget.what = "recipe";
 	if ((rc = recipe_locate(opts->path, &rec->dir, &entry, err)) < 0)
 		goto fail;
 	if ((c.root_real = realpath(rec->dir, NULL)) == NULL) {
 		rc = tl_err_sys(err, TL_ENOENT, "cannot read '%s'", rec->dir);
 		goto fail;
 	}
-	if ((L = lua_newstate(recipe_alloc, &c)) == NULL) {
+	if ((L = lua_budget_newstate(&c.budget)) == NULL) {
 		rc = tl_err_set(err, TL_EIO, "cannot start Lua");
 		goto fail;
 	}
 	lua_pushlightuserdata(L, &c);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
-	lua_sethook(L, recipe_hook, LUA_MASKCOUNT, RECIPE_HOOK_EVERY);
 	recipe_sandbox(L);
 	lua_pushcfunction(L, recipe_main);
 	if (entry != NULL)

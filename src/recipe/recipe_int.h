@@ -6,6 +6,7 @@
 #include <lua.h>
 
 #include "core/strmap.h"
+#include "recipe/lua_budget.h"
 
 struct recipe;
 struct recipe_opts;
@@ -17,8 +18,7 @@ struct compile {
 	char				*root_real;	/* realpath of rec->dir */
 	struct strmap			 included;	/* realpaths run */
 	const char			*cur_file;	/* relative, for where */
-	size_t				 mem_used, mem_max;
-	unsigned long long		 steps;		/* instructions / 1000 */
+	struct lua_budget		 budget;	/* memory, instructions */
 };
 
 /* The compile of the running state, from the registry. */
