@@ -1,9 +1,10 @@
 #!/bin/bash
-# The pack leader's scheduled program (docs/programs.md): three agents of
+# The pack leader's scheduled program (docs/programs.md): N (10) agents of
 # pack "db" with `--program`; only the leader runs it, never two nodes at
 # once; when the leader is killed in the middle of a run, its run dies
 # with it and the new leader runs the program at once.
 . "$(dirname "$0")/lib.sh"
+N=${N:-10}
 P=$WORK/nightly.lua
 cat > "$P" <<'EOF2'
 on_leader("db", function(me)
@@ -12,29 +13,29 @@ on_leader("db", function(me)
   print("end " .. me.name .. " " .. cluster.clock_ms())
 end)
 EOF2
-for i in 1 2 3; do
+for i in $(seq 1 "$N"); do
 	join=""
 	[ "$i" = 1 ] || join="--join 127.0.0.1:$(port 1)"
-	start_agent "$i" $join --pack db --pack-expect 3 --program "$P" \
+	start_agent "$i" $join --pack db --pack-expect "$N" --program "$P" \
 	    --program-interval 2
 done
 mono_ms() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 starts() { cat "$(sd "$1")/program.log" 2>/dev/null | grep -c " start "; }
 leader_runs() {
-	for i in 1 2 3; do
+	for i in $(seq 1 "$N"); do
 		[ "$(starts "$i")" -ge 2 ] && { L=$i; return 0; }
 	done
 	return 1
 }
 wait_for 40 "the leader runs the program twice" leader_runs
-for i in 1 2 3; do
+for i in $(seq 1 "$N"); do
 	[ "$i" = "$L" ] || [ "$(starts "$i")" = 0 ] ||
 	    fail "n$i ran the program while n$L led"
 done
 echo "ok: only the leader n$L runs it"
 
 # By hand on a follower: pack.leader() names the leader, on_leader skips.
-F=$((L % 3 + 1))
+F=$((L % N + 1))
 cat > "$WORK/who.lua" <<'EOF2'
 local ran = on_leader("db", function() error("ran on a follower") end)
 return { leader = pack.leader("db").name, ran = ran,
@@ -55,7 +56,7 @@ wait_for 10 "n$L in the middle of a run" mid_run
 kill -9 "$(pid_of "$L")"
 KILLED_AT=$(mono_ms)
 other_runs() {
-	for i in 1 2 3; do
+	for i in $(seq 1 "$N"); do
 		[ "$i" != "$L" ] && [ "$(starts "$i")" -ge 1 ] && return 0
 	done
 	return 1
@@ -64,7 +65,7 @@ wait_for 20 "a new leader runs it" other_runs
 sleep 4
 # No two runs overlap: every run's [start, end] (a killed run's ends at
 # the kill) is apart from every other's.
-for i in 1 2 3; do
+for i in $(seq 1 "$N"); do
 	sed -n "s/.*\(start\|end\) \(n[0-9]*\) \([0-9]*\)$/\1 \2 \3/p" \
 	    "$(sd "$i")/program.log" 2>/dev/null
 done > "$WORK/runs"
