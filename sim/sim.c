@@ -589,7 +589,9 @@ warm_start(struct sim *sim, uint32_t c)
 		io = node_io(sim, nd);
 		swim_pushpull_merge(nd->s, &io, (uint8_t *)sim->ppa.data,
 		    sim->ppa.len, NULL);
+		swim_settle(nd->s);
 	}
+	swim_settle(first->s);
 	swim_outbox_reset(&sim->ob);
 	sim->ob.no_events = 0;
 }

@@ -268,6 +268,14 @@ int	swim_pushpull_merge(struct swim *s, struct swim_io *io,
 /* ---- Snapshot (fast rejoin) ------------------------------------------- */
 
 /*
+ * Drops every queued broadcast, as if gossip had long since carried them:
+ * the state of a node in a settled cluster. For the simulator's warm
+ * start, which builds that state by push-pull merges that would otherwise
+ * leave each node re-gossiping the whole cluster.
+ */
+void	swim_settle(struct swim *s);
+
+/*
  * Appends a snapshot of our incarnation and the addresses and ids of the
  * peers we know (alive first, then suspect, then dead), for the agent to
  * save atomically. Left members are not saved.

@@ -112,6 +112,13 @@ bc_free_slot(struct swim *s, uint32_t slot)
 }
 
 void
+swim_settle(struct swim *s)
+{
+	while (s->nheap > 0)
+		bc_free_slot(s, s->heap[--s->nheap]);
+}
+
+void
 swim_bq_push(struct swim *s, uint32_t member, uint8_t type, uint32_t inc,
     uint32_t from)
 {
