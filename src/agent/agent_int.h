@@ -236,6 +236,8 @@ void	agent_conv_free(struct agent *a);
 void	agent_converge_request(struct agent *a, const char *why);
 /* Appends the run-report tag ("run=...") to tags. */
 void	agent_conv_tag(const struct agent *a, struct buf *tags);
+/* The last run's summary as a JSON object, or null before any run. */
+void	agent_conv_report_json(const struct agent *a, struct buf *out);
 /* The compile error of serial if it failed to compile here, else NULL. */
 int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
 /* msgs.c: the broadcast machine <-> sockets and local consumers */

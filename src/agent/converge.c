@@ -105,6 +105,26 @@ agent_conv_tag(const struct agent *a, struct buf *tags)
 	buf_addch(tags, '\0');
 }
 
+void
+agent_conv_report_json(const struct agent *a, struct buf *out)
+{
+	const struct agent_conv *cv = a->conv;
+
+	if (cv == NULL || !cv->has_report) {
+		buf_addf(out, "null");
+		return;
+	}
+	buf_addf(out, "{\"serial\":%" PRIu64 ",\"changed\":%u,\"failed\":%u,"
+	    "\"drift\":%u,\"when\":%" PRIu64 ",\"duration_ms\":%u,"
+	    "\"runs\":%" PRIu64 ",\"error\":", cv->serial, cv->changed,
+	    cv->failed, cv->drift, cv->when_s, cv->dur_ms, cv->runs);
+	if (cv->error[0])
+		buf_add_json_str(out, cv->error, strlen(cv->error));
+	else
+		buf_addf(out, "null");
+	buf_addch(out, '}');
+}
+
 int
 agent_conv_failed_serial(const struct agent *a, uint64_t serial)
 {

@@ -175,8 +175,9 @@ ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 
 /*
  * Bytes the allocator has handed out and not got back: what the agent
- * really holds, unlike RSS (pages, shared libraries). 0 when unknown.
- * XXX(agent): glibc only; the BSDs need their own (jemalloc stats).
+ * really holds, unlike RSS (pages, shared libraries). Only glibc tells;
+ * elsewhere 0, which `tlaloc info` documents as unknown (the BSDs'
+ * jemalloc has its own call, left out until a BSD build is tested).
  */
 static unsigned long long
 heap_in_use(void)

@@ -225,10 +225,11 @@ answer_status(struct agent *a, const struct query *q, const char *addr)
 	struct query_reply r;
 	struct buf out = BUF_INIT;
 
-	/* XXX(policy): the converge loop will add the last run here. */
 	buf_addf(&out, "{\"name\":\"%s\",\"members_alive\":%zu,"
-	    "\"last_run\":null}\n", a->cfg.name,
+	    "\"last_run\":", a->cfg.name,
 	    swim_count_status(a->swim, SWIM_ALIVE));
+	agent_conv_report_json(a, &out);
+	buf_addf(&out, "}\n");
 	reply_init(a, q, &r, QUERY_RAN, "");
 	r.out = (uint8_t *)out.data;
 	r.outlen = out.len;

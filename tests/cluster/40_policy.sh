@@ -64,6 +64,10 @@ $T publish "$WORK/recipe" --key "$OP/operator.key" --message one \
     --state-dir "$(sd 7)" | grep -q "published policy serial 1" ||
     fail "publish on n7"
 wait_for 20 "all 19 converge serial 1" all_have 1 v1 1 19
+# A status query reports each node's last converge, straight from it.
+ran_serial1() { $T query 'name=^n3$' status --state-dir "$(sd 1)" \
+    2>/dev/null | grep -q '"last_run":{"serial":1,'; }
+wait_for 10 "a status query gives n3's last run" ran_serial1
 
 # -- a key the nodes do not trust is refused at once -------------------
 recipe "rogue"
