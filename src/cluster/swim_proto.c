@@ -149,11 +149,19 @@ swim_bq_push(struct swim *s, uint32_t member, uint8_t type, uint32_t inc,
 	e->inc = inc;
 	e->type = type;
 	e->transmits = 0;
+	e->is_news = 0;
 	e->order = ++s->bc_order;
 	if (fresh)
 		heap_push(s, slot);
 	else
 		heap_up(s, e->pos);
+}
+
+void
+swim_bq_mark_news(struct swim *s, uint32_t member)
+{
+	if (s->m[member].bq != SWIM_NONE)
+		s->bc[s->m[member].bq].is_news = 1;
 }
 
 void
@@ -212,7 +220,7 @@ bq_fill(struct swim *s, size_t limit)
 {
 	uint32_t taken[FILL_MAX], skipped[SKIP_MAX];
 	size_t nt = 0, ns = 0;
-	uint32_t rt = swim_retransmit_limit(s);
+	uint32_t rt = swim_retransmit_limit(s), rt_news;
 
 	while (s->nheap > 0 && nt < FILL_MAX && s->pkt->len + 8 < limit) {
 		uint32_t slot = heap_pop(s);
@@ -230,8 +238,13 @@ bq_fill(struct swim *s, size_t limit)
 		}
 		taken[nt++] = slot;
 	}
+	/* transmits is a byte: a limit above 255 would never be reached. */
+	rt = rt > UINT8_MAX ? UINT8_MAX : rt;
+	rt_news = 2 * rt > UINT8_MAX ? UINT8_MAX : 2 * rt;
 	for (size_t i = 0; i < nt; i++) {
-		if (++s->bc[taken[i]].transmits >= rt)
+		const struct swim_bcast *e = &s->bc[taken[i]];
+
+		if (++s->bc[taken[i]].transmits >= (e->is_news ? rt_news : rt))
 			bc_free_slot(s, taken[i]);
 		else
 			heap_push(s, taken[i]);

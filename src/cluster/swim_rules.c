@@ -106,6 +106,7 @@ stmt_new_member(struct swim *s, struct swim_io *io,
 	 * at once can send.
 	 */
 	swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f->incarnation, 0);
+	swim_bq_mark_news(s, *idx);
 	return 0;
 }
 
