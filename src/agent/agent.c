@@ -223,6 +223,7 @@ house_cb(uv_timer_t *t)
 	agent_prog_house(a);
 	agent_chan_house(a);
 	agent_query_house(a);
+	agent_repl_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -478,6 +479,7 @@ agent_release(struct agent *a)
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
 	agent_conv_free(a);
+	agent_repl_close(a);
 	agent_prog_free(a);
 	agent_policy_close(a);
 	agent_pack_release(a);
@@ -520,6 +522,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	    (r = agent_msgs_open(a, err)) < 0)
 		goto out;
 	agent_query_open(a);
+	agent_repl_open(a);
 	agent_start_loop(a);
 	agent_conv_open(a, err);
 	log_notice("agent started: name=%s bind=%s advertise=%s pack=%s "

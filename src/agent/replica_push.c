@@ -1,0 +1,346 @@
+/*
+ * Bucket replication, the sending side (docs/backups.md): after each
+ * converge, and every few seconds for anything not yet sent (a fresh
+ * start, a chosen peer that died), our backups go to the k live peers of
+ * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
+ * frame is in flight at a time; a peer's acknowledgement is recorded in
+ * STATE_DIR/replicas.sent ("<entry id> TAB <peer name>" lines) so that
+ * a restart does not send everything again.
+ */
+#include "agent/agent_int.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/replica_int.h"
+#include "bucket/replica.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/strmap.h"
+#include "core/xalloc.h"
+#include "net/ident.h"
+#include "net/stream.h"
+
+#define REPL_SCAN_MS	5000	/* look for unsent backups this often */
+
+struct repl_push {
+	struct agent	*a;
+	char		 peer[SWIM_NAME_MAX + 1];
+	char		 addr[ADDR_STR_MAX];
+	char		(*ids)[16];	/* entries in the frame */
+	size_t		 n;
+};
+
+/* ---- the sent record --------------------------------------------------- */
+
+static void
+sent_key(char *out, size_t size, const char *id, const char *peer)
+{
+	snprintf(out, size, "%s\t%s", id, peer);
+}
+
+static int
+sent_has(const struct agent_repl *r, const char *id, const char *peer)
+{
+	char key[16 + SWIM_NAME_MAX + 2];
+	size_t v;
+
+	sent_key(key, sizeof(key), id, peer);
+	return strmap_get(&r->sent, key, &v) && v == 1;
+}
+
+static void
+sent_load(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *line, *next;
+
+	if (fileio_read(a->repl->sent_path, (size_t)64 << 20, &b, &err) < 0 ||
+	    b.len == 0)
+		goto out;
+	buf_addch(&b, '\0');
+	for (line = b.data; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strchr(line, '\t') != NULL)
+			strmap_put(&a->repl->sent, line, 1);
+	}
+out:
+	buf_release(&b);
+}
+
+static void
+sent_save(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	const struct strmap *m = &a->repl->sent;
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i] != NULL && m->vals[i] == 1)
+			buf_addf(&b, "%s\n", m->keys[i]);
+	/* Losing the record only costs a resend, so no fsync. */
+	if (fileio_write_quick(a->repl->sent_path, b.data, b.len, &err) < 0)
+		log_warn("cannot save the replica record: %s", err.msg);
+	buf_release(&b);
+}
+
+/* Forgets pairs whose entry the bucket no longer has (pruned). */
+static void
+sent_trim(struct agent *a, const struct bucket_entry *v, size_t n)
+{
+	struct strmap live = STRMAP_INIT;
+	struct strmap *m = &a->repl->sent;
+	size_t x, dropped = 0;
+
+	for (size_t i = 0; i < n; i++)
+		strmap_put(&live, v[i].id, 1);
+	for (size_t i = 0; i < m->cap; i++) {
+		char id[16];
+
+		if (m->keys[i] == NULL || m->vals[i] != 1)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(m->keys[i],
+		    "\t"), m->keys[i]);
+		if (!strmap_get(&live, id, &x)) {
+			m->vals[i] = 0;		/* strmap has no delete */
+			dropped++;
+		}
+	}
+	strmap_release(&live);
+	if (dropped > 0)
+		sent_save(a);
+}
+
+/* ---- choosing peers ---------------------------------------------------- */
+
+/*
+ * Live members that may keep our copies: those of our pack when we are
+ * in one, else every live member. Names and addresses are copied.
+ */
+static size_t
+repl_candidates(struct agent *a, char ***names, char ***addrs)
+{
+	size_t total = swim_member_count(a->swim), n = 0;
+	const char *ours = a->pack != NULL ? pack_name(a->pack) : NULL;
+
+	*names = xcalloc(total + 1, sizeof(**names));
+	*addrs = xcalloc(total + 1, sizeof(**addrs));
+	for (size_t i = 0; i < total; i++) {
+		struct swim_member m;
+		const char *tag;
+
+		if (swim_member_at(a->swim, i, &m) < 0 || m.is_self ||
+		    m.status != SWIM_ALIVE)
+			continue;
+		tag = swim_tag_get(&m, "pack");
+		if (ours != NULL && (tag == NULL || strcmp(tag, ours) != 0))
+			continue;
+		(*names)[n] = xstrdup(m.name);
+		(*addrs)[n++] = xstrdup(m.addr);
+	}
+	return n;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- pushing ----------------------------------------------------------- */
+
+static void
+push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
+{
+	struct repl_push *ps = ctx;
+	struct agent *a = ps->a;
+	struct tl_err err = TL_ERR_INIT;
+	struct repl_msg m;
+	struct buf body = BUF_INIT;
+
+	memset(&m, 0, sizeof(m));
+	if (a->repl == NULL)
+		goto out;
+	a->repl->is_busy = 0;
+	if (rc == 0)
+		rc = agent_repl_open_reply(a, p, len, &body);
+	if (rc == 0 && (rc = repl_msg_decode((uint8_t *)body.data, body.len,
+	    &m, &err)) == 0 && m.op != (REPL_PUSH | REPL_REPLY))
+		rc = TL_EINVAL;
+	if (rc == 0 && m.status != REPL_OK)
+		rc = m.status == REPL_NOT_MEMBER ? TL_ENOENT : TL_EPERM;
+	if (rc < 0) {
+		log_info("replicating %zu backups to %s (%s) failed: %s", ps->n,
+		    ps->peer, ps->addr, tl_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		char key[16 + SWIM_NAME_MAX + 2];
+
+		sent_key(key, sizeof(key), ps->ids[i], ps->peer);
+		strmap_put(&a->repl->sent, key, 1);
+	}
+	a->repl->n_sent += ps->n;
+	sent_save(a);
+	log_info("replicated %zu backups to %s (%u new there)", ps->n,
+	    ps->peer, m.stored);
+	/* The next batch, or the next peer. */
+	agent_repl_kick(a);
+out:
+	repl_msg_release(&m);
+	buf_release(&body);
+	free(ps->ids);
+	free(ps);
+}
+
+/* Adds unsent entries for peer to a PUSH body; how many were added. */
+static size_t
+push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
+    size_t n, struct repl_push *ps, struct buf *msg)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf data = BUF_INIT, items = BUF_INIT;
+	size_t bytes = 0, count = 0;
+
+	ps->ids = xcalloc(n + 1, sizeof(*ps->ids));
+	for (size_t i = 0; i < n && count < REPL_ITEMS_MAX; i++) {
+		if (sent_has(a->repl, v[i].id, ps->peer))
+			continue;
+		if (v[i].size > REPL_ENTRY_MAX) {
+			if (!sent_has(a->repl, v[i].id, "")) {
+				a->repl->n_too_big++;
+				log_warn("backup %s of '%s' (%llu bytes) is too "
+				    "big to replicate", v[i].id, v[i].path,
+				    v[i].size);
+				repl_sent_mark(a->repl, v[i].id, "");
+			}
+			continue;
+		}
+		if (count > 0 && bytes + v[i].size > REPL_BATCH_BYTES)
+			break;
+		buf_reset(&data);
+		if (bucket_read(b, v[i].id, &data, &err) < 0) {
+			log_warn("cannot replicate backup %s: %s", v[i].id,
+			    err.msg);
+			continue;
+		}
+		repl_add_entry(&items, &v[i], data.data);
+		memcpy(ps->ids[count++], v[i].id, 16);
+		bytes += v[i].size;
+	}
+	ps->n = count;
+	repl_begin(msg, REPL_PUSH, ident_public(a->ident));
+	repl_add_u16(msg, (unsigned)count);
+	buf_add(msg, items.data, items.len);
+	buf_release(&items);
+	buf_release(&data);
+	return count;
+}
+
+/* Starts one PUSH to the first chosen peer that lacks something. */
+static void
+push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
+    size_t nv)
+{
+	char **names, **addrs;
+	size_t nc = repl_candidates(a, &names, &addrs);
+	size_t *pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*pick));
+	size_t k = repl_pick(a->cfg.name, (const char *const *)names, nc,
+	    a->cfg.bucket_replicas, pick);
+
+	for (size_t j = 0; j < k && !a->repl->is_busy; j++) {
+		struct repl_push *ps = xcalloc(1, sizeof(*ps));
+		struct buf msg = BUF_INIT;
+
+		ps->a = a;
+		snprintf(ps->peer, sizeof(ps->peer), "%s", names[pick[j]]);
+		snprintf(ps->addr, sizeof(ps->addr), "%s", addrs[pick[j]]);
+		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
+		    agent_repl_send(a, ps->addr, &msg, push_reply_cb, ps) == 0)
+			a->repl->is_busy = 1;
+		else {
+			free(ps->ids);
+			free(ps);
+		}
+		buf_release(&msg);
+	}
+	free(pick);
+	strv_free(names, nc);
+	strv_free(addrs, nc);
+}
+
+void
+agent_repl_kick(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct bucket_entry *v = NULL;
+	struct bucket *b = NULL;
+	struct stat st;
+	size_t n = 0;
+	char *dir;
+
+	if (a->repl == NULL || a->cfg.bucket_replicas == 0 || a->is_leaving ||
+	    a->repl->is_busy)
+		return;
+	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
+	dir = xasprintf("%s/bucket", a->cfg.state_dir);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		goto out;	/* nothing backed up yet */
+	if (bucket_open(dir, &b, &err) < 0 ||
+	    bucket_list(b, NULL, &v, &n, &err) < 0) {
+		log_warn("cannot read the bucket to replicate it: %s", err.msg);
+		goto out;
+	}
+	sent_trim(a, v, n);
+	push_next(a, b, v, n);
+out:
+	bucket_entries_free(v, n);
+	bucket_close(b);
+	free(dir);
+}
+
+void
+agent_repl_house(struct agent *a)
+{
+	if (a->repl != NULL && agent_now(a) >= a->repl->next_scan_ms)
+		agent_repl_kick(a);
+}
+
+void
+repl_sent_mark(struct agent_repl *r, const char *id, const char *peer)
+{
+	char key[16 + SWIM_NAME_MAX + 2];
+
+	sent_key(key, sizeof(key), id, peer);
+	strmap_put(&r->sent, key, 1);
+}
+
+int
+agent_repl_open(struct agent *a)
+{
+	a->repl = xcalloc(1, sizeof(*a->repl));
+	a->repl->sent_path = xasprintf("%s/replicas.sent", a->cfg.state_dir);
+	/* The first scan waits for the membership to form. */
+	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
+	sent_load(a);
+	return 0;
+}
+
+void
+agent_repl_close(struct agent *a)
+{
+	if (a->repl == NULL)
+		return;
+	strmap_release(&a->repl->sent);
+	free(a->repl->sent_path);
+	free(a->repl);
+	a->repl = NULL;
+}
