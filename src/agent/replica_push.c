@@ -4,8 +4,10 @@
  * start, a chosen peer that died), our backups go to the k live peers of
  * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
  * frame is in flight at a time; a peer's acknowledgement is recorded in
- * STATE_DIR/replicas.sent ("<entry id> TAB <peer name>" lines) so that
- * a restart does not send everything again.
+ * STATE_DIR/replicas.sent ("<entry id> TAB <peer key>" lines) so that a
+ * restart does not send everything again. Peers are chosen by name (a
+ * rebuilt peer keeps its role) but recorded by node key (a rebuilt peer
+ * lost what it held, so it gets everything again).
  */
 #include "agent/agent_int.h"
 
@@ -27,10 +29,15 @@
 
 #define REPL_SCAN_MS	5000	/* look for unsent backups this often */
 
+struct repl_peer {
+	char		 addr[ADDR_STR_MAX];
+	char		 key[17];	/* agent_id_hex() of its node id */
+};
+
 struct repl_push {
 	struct agent	*a;
 	char		 peer[SWIM_NAME_MAX + 1];
-	char		 addr[ADDR_STR_MAX];
+	struct repl_peer to;
 	char		(*ids)[16];	/* entries in the frame */
 	size_t		 n;
 };
@@ -124,13 +131,13 @@ sent_trim(struct agent *a, const struct bucket_entry *v, size_t n)
  * in one, else every live member. Names and addresses are copied.
  */
 static size_t
-repl_candidates(struct agent *a, char ***names, char ***addrs)
+repl_candidates(struct agent *a, char ***names, struct repl_peer **peers)
 {
 	size_t total = swim_member_count(a->swim), n = 0;
 	const char *ours = a->pack != NULL ? pack_name(a->pack) : NULL;
 
 	*names = xcalloc(total + 1, sizeof(**names));
-	*addrs = xcalloc(total + 1, sizeof(**addrs));
+	*peers = xcalloc(total + 1, sizeof(**peers));
 	for (size_t i = 0; i < total; i++) {
 		struct swim_member m;
 		const char *tag;
@@ -141,8 +148,10 @@ repl_candidates(struct agent *a, char ***names, char ***addrs)
 		tag = swim_tag_get(&m, "pack");
 		if (ours != NULL && (tag == NULL || strcmp(tag, ours) != 0))
 			continue;
-		(*names)[n] = xstrdup(m.name);
-		(*addrs)[n++] = xstrdup(m.addr);
+		snprintf((*peers)[n].addr, sizeof((*peers)[n].addr), "%s",
+		    m.addr);
+		agent_id_hex(m.id, (*peers)[n].key);
+		(*names)[n++] = xstrdup(m.name);
 	}
 	return n;
 }
@@ -179,13 +188,13 @@ push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 		rc = m.status == REPL_NOT_MEMBER ? TL_ENOENT : TL_EPERM;
 	if (rc < 0) {
 		log_info("replicating %zu backups to %s (%s) failed: %s", ps->n,
-		    ps->peer, ps->addr, tl_strerror(rc));
+		    ps->peer, ps->to.addr, tl_strerror(rc));
 		goto out;
 	}
 	for (size_t i = 0; i < ps->n; i++) {
 		char key[16 + SWIM_NAME_MAX + 2];
 
-		sent_key(key, sizeof(key), ps->ids[i], ps->peer);
+		sent_key(key, sizeof(key), ps->ids[i], ps->to.key);
 		strmap_put(&a->repl->sent, key, 1);
 	}
 	a->repl->n_sent += ps->n;
@@ -212,7 +221,7 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 
 	ps->ids = xcalloc(n + 1, sizeof(*ps->ids));
 	for (size_t i = 0; i < n && count < REPL_ITEMS_MAX; i++) {
-		if (sent_has(a->repl, v[i].id, ps->peer))
+		if (sent_has(a->repl, v[i].id, ps->to.key))
 			continue;
 		if (v[i].size > REPL_ENTRY_MAX) {
 			if (!sent_has(a->repl, v[i].id, "")) {
@@ -250,8 +259,9 @@ static void
 push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
     size_t nv)
 {
-	char **names, **addrs;
-	size_t nc = repl_candidates(a, &names, &addrs);
+	struct repl_peer *peers;
+	char **names;
+	size_t nc = repl_candidates(a, &names, &peers);
 	size_t *pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*pick));
 	size_t k = repl_pick(a->cfg.name, (const char *const *)names, nc,
 	    a->cfg.bucket_replicas, pick);
@@ -262,9 +272,9 @@ push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 
 		ps->a = a;
 		snprintf(ps->peer, sizeof(ps->peer), "%s", names[pick[j]]);
-		snprintf(ps->addr, sizeof(ps->addr), "%s", addrs[pick[j]]);
+		ps->to = peers[pick[j]];
 		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
-		    agent_repl_send(a, ps->addr, &msg, push_reply_cb, ps) == 0)
+		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb, ps) == 0)
 			a->repl->is_busy = 1;
 		else {
 			free(ps->ids);
@@ -274,7 +284,7 @@ push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	}
 	free(pick);
 	strv_free(names, nc);
-	strv_free(addrs, nc);
+	free(peers);
 }
 
 void

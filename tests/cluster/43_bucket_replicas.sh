@@ -105,6 +105,16 @@ grep -q ' 12  [0-9a-f]\{64\}  /etc/secret$' "$WORK/list.out" ||
     fail "--list printed: $(cat "$WORK/list.out")"
 echo "ok: --list shows what n$P holds for n2"
 
+# -- the rebuilt n2 (a new key) gets again the copies it is chosen for ---
+refilled() {
+	for i in 1 3 4; do
+		case " $(expected "$i") " in *" 2 "*) ;; *) continue;; esac
+		grep -q '/etc/x$' "$(sd 2)/replicas/n$i/index" 2>/dev/null ||
+		    return 1
+	done
+}
+wait_for 15 "peers that chose n2 send their backups to the rebuilt n2" refilled
+
 # -- another node cannot read n2's backups --------------------------------
 Q=$(expected 2 | cut -d' ' -f1)
 ASKER=$(for j in 1 3 4; do [ "$j" != "$Q" ] && echo "$j"; done | head -1)
