@@ -79,57 +79,94 @@ repl_dir_bytes(const char *dir, unsigned long long *bytes,
 	return r;
 }
 
-/* Prunes dir to the retention, with max_bytes at most room. */
+/* Prunes dir to the retention, with max_bytes at most the cap. */
 static int
-prune_to(const char *dir, const struct repl_limits *lim,
-    unsigned long long room, long long now, struct tl_err *err)
+prune_to(const char *dir, const struct repl_limits *lim, long long now,
+    struct tl_err *err)
 {
 	struct bucket_retention r = lim->retention;
 	struct bucket_prune_stats st;
 
-	if (lim->cap > 0 && (r.max_bytes == 0 || r.max_bytes > room))
-		r.max_bytes = room;
+	if (lim->cap > 0 && (r.max_bytes == 0 || r.max_bytes > lim->cap))
+		r.max_bytes = lim->cap;
 	if (r.max_age_s == 0 && r.max_bytes == 0)
 		return 0;
 	return bucket_prune_dir(dir, &r, now, &st, err);
+}
+
+/* Will v[i] survive any prune once item is stored as newest of its path? */
+static int
+is_kept(const struct bucket_entry *v, size_t n, size_t i,
+    const struct repl_item *item)
+{
+	if (strcmp(v[i].path, item->e.path) == 0)
+		return 0;
+	for (size_t j = i + 1; j < n; j++)
+		if (strcmp(v[j].path, v[i].path) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Bytes a prune can never free once item is stored: the newest backup of
+ * every other path (a prune keeps those) plus item itself, which becomes
+ * the newest of its path, so the older versions of its path may go.
+ */
+static unsigned long long
+floor_bytes(const struct bucket_entry *v, size_t n,
+    const struct repl_item *item)
+{
+	unsigned long long total = 0;
+	int has_item = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+
+		if (!is_kept(v, n, i, item))
+			continue;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = is_kept(v, n, j, item) &&
+			    strcmp(v[j].hash, v[i].hash) == 0;
+		if (!dup)
+			total += v[i].size;
+		has_item |= strcmp(v[i].hash, item->e.hash) == 0;
+	}
+	return has_item ? total : total + item->e.size;
 }
 
 int
 repl_store(const char *dir, const struct repl_item *item,
     const struct repl_limits *lim, long long now, struct tl_err *err)
 {
-	unsigned long long used, size = item->e.size;
 	struct tl_err perr = TL_ERR_INIT;
+	struct bucket_entry *v = NULL;
 	struct bucket *b;
 	char id[16];
+	size_t n = 0;
 	int r;
 
-	if (lim->cap > 0 && size > lim->cap)
+	if (lim->cap > 0 && item->e.size > lim->cap)
 		return tl_err_set(err, TL_ETOOBIG, "replica of '%s' (%llu "
 		    "bytes) is over the %llu-byte cap per origin",
-		    item->e.path, size, lim->cap);
-	if ((r = repl_dir_bytes(dir, &used, err)) < 0)
-		return r;
-	/* Room first: the prune keeps the newest backup of every path, so
-	 * it may not get under the cap; then the entry is refused. */
-	if (lim->cap > 0 && used + size > lim->cap) {
-		if ((r = prune_to(dir, lim, lim->cap - size, now, err)) < 0 ||
-		    (r = repl_dir_bytes(dir, &used, err)) < 0)
-			return r;
-		if (used + size > lim->cap)
-			return tl_err_set(err, TL_ETOOBIG, "no room for a "
-			    "replica of '%s': the origin's newest backups "
-			    "already fill its %llu-byte cap", item->e.path,
-			    lim->cap);
-	}
+		    item->e.path, item->e.size, lim->cap);
 	if ((r = bucket_open(dir, &b, err)) < 0)
 		return r;
-	r = bucket_put(b, &item->e, item->data, (size_t)item->e.size, id, err);
+	if ((r = bucket_list(b, NULL, &v, &n, err)) < 0)
+		goto out;
+	if (lim->cap > 0 && floor_bytes(v, n, item) > lim->cap) {
+		r = tl_err_set(err, TL_ETOOBIG, "no room for a replica of "
+		    "'%s': the origin's newest backups already fill its "
+		    "%llu-byte cap", item->e.path, lim->cap);
+		goto out;
+	}
+	if ((r = bucket_put(b, &item->e, item->data, (size_t)item->e.size, id,
+	    err)) < 0)
+		goto out;
+	r = id[0] != '\0';
+	/* Stored; a failed prune only delays the trim to the next store. */
+	(void)prune_to(dir, lim, now, &perr);
+out:
+	bucket_entries_free(v, n);
 	bucket_close(b);
-	if (r < 0)
-		return r;
-	/* The entry is stored; a failed prune only delays the trim. */
-	if (lim->retention.max_age_s > 0 || lim->retention.max_bytes > 0)
-		(void)prune_to(dir, lim, lim->cap, now, &perr);
-	return id[0] != '\0';
+	return r;
 }
