@@ -18,6 +18,7 @@ struct agent_repl {
 	int		 is_busy;	/* a PUSH is in flight */
 	uint64_t	 next_scan_ms;
 	uint64_t	 n_sent;	/* entries a peer acknowledged */
+	uint64_t	 n_bytes_sent;	/* their PUSH frames, on the wire */
 	uint64_t	 n_stored;	/* peers' entries we stored */
 	uint64_t	 n_refused;	/* frames or entries we refused */
 	uint64_t	 n_too_big;	/* ours, over REPL_ENTRY_MAX */

@@ -40,6 +40,7 @@ struct repl_push {
 	struct repl_peer to;
 	char		(*ids)[16];	/* entries in the frame */
 	size_t		 n;
+	size_t		 bytes;		/* the frame on the wire */
 };
 
 /* ---- the sent record --------------------------------------------------- */
@@ -198,6 +199,7 @@ push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 		strmap_put(&a->repl->sent, key, 1);
 	}
 	a->repl->n_sent += ps->n;
+	a->repl->n_bytes_sent += ps->bytes;
 	sent_save(a);
 	log_info("replicated %zu backups to %s (%u new there)", ps->n,
 	    ps->peer, m.stored);
@@ -274,8 +276,12 @@ push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 		snprintf(ps->peer, sizeof(ps->peer), "%s", names[pick[j]]);
 		ps->to = peers[pick[j]];
 		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
-		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb, ps) == 0)
+		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb,
+		    ps) == 0) {
+			/* msg now holds the signature too; + the length. */
+			ps->bytes = msg.len + PKT_OVERHEAD + 4;
 			a->repl->is_busy = 1;
+		}
 		else {
 			free(ps->ids);
 			free(ps);

@@ -370,10 +370,12 @@ agent_repl_info(const struct agent *a, struct buf *out, int json)
 {
 	const struct agent_repl *r = a->repl;
 	unsigned long long s = r ? r->n_sent : 0, st = r ? r->n_stored : 0,
-	    rf = r ? r->n_refused : 0, tb = r ? r->n_too_big : 0;
+	    rf = r ? r->n_refused : 0, tb = r ? r->n_too_big : 0,
+	    by = r ? r->n_bytes_sent : 0;
 
-	buf_addf(out, json ? "\"replicas_sent\":%llu,\"replicas_stored\":%llu,"
+	buf_addf(out, json ? "\"replicas_sent\":%llu,"
+	    "\"replicas_bytes_sent\":%llu,\"replicas_stored\":%llu,"
 	    "\"replicas_refused\":%llu,\"replicas_too_big\":%llu," :
-	    "bucket replicas: sent %llu, stored %llu, refused %llu, too big "
-	    "to send %llu\n", s, st, rf, tb);
+	    "bucket replicas: sent %llu (%llu bytes), stored %llu, refused "
+	    "%llu, too big to send %llu\n", s, by, st, rf, tb);
 }
