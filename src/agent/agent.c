@@ -468,6 +468,7 @@ agent_release(struct agent *a)
 		/* Waiting control clients (listen, run) get an answer, and
 		 * the loop a few turns to send it and close their
 		 * connections before everything else is closed. */
+		agent_repl_stop(a);
 		agent_chan_close(a);
 		agent_query_close(a);
 		for (int i = 0; i < 8; i++)

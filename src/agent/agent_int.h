@@ -315,10 +315,12 @@ void	agent_prog_free(struct agent *a);
  * our pack and fetched back (docs/backups.md).
  */
 int	agent_repl_open(struct agent *a);
+/* Before the sockets close: waits for PUSHes being stored. */
+void	agent_repl_stop(struct agent *a);
 /* After the loop has ended. */
 void	agent_repl_close(struct agent *a);
 /* Sends backups not yet replicated (after a converge; at most one push
- * in flight). */
+ * in flight per peer). */
 void	agent_repl_kick(struct agent *a);
 /* 1 s timer: a scan every few seconds (start, a chosen peer died). */
 void	agent_repl_house(struct agent *a);

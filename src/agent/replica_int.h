@@ -12,11 +12,15 @@
 struct agent;
 struct buf;
 
+#define REPL_BUSY_MAX	16	/* peers pushed to at once (k <= 16) */
+
 struct agent_repl {
 	struct strmap	 sent;		/* "id\tpeer" -> 1 (0: forgotten) */
 	char		*sent_path;
-	int		 is_busy;	/* a PUSH is in flight */
+	/* Peers (node key hex) with a PUSH in flight: one each at most. */
+	char		 busy[REPL_BUSY_MAX][17];
 	uint64_t	 next_scan_ms;
+	unsigned	 n_jobs;	/* PUSHes being stored by workers */
 	uint64_t	 n_sent;	/* entries a peer acknowledged */
 	uint64_t	 n_bytes_sent;	/* their PUSH frames, on the wire */
 	uint64_t	 n_stored;	/* peers' entries we stored */

@@ -3,7 +3,7 @@
  * converge, and every few seconds for anything not yet sent (a fresh
  * start, a chosen peer that died), our backups go to the k live peers of
  * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
- * frame is in flight at a time; a peer's acknowledgement is recorded in
+ * frame is in flight per peer at a time; a peer's acknowledgement is recorded in
  * STATE_DIR/replicas.sent ("<entry id> TAB <peer key>" lines) so that a
  * restart does not send everything again. Peers are chosen by name (a
  * rebuilt peer keeps its role) but recorded by node key (a rebuilt peer
@@ -167,6 +167,16 @@ strv_free(char **v, size_t n)
 
 /* ---- pushing ----------------------------------------------------------- */
 
+/* Finds key in the in-flight set (key "" finds a free slot). */
+static char *
+busy_slot(struct agent_repl *r, const char *key)
+{
+	for (size_t i = 0; i < REPL_BUSY_MAX; i++)
+		if (strcmp(r->busy[i], key) == 0)
+			return r->busy[i];
+	return NULL;
+}
+
 static void
 push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 {
@@ -175,11 +185,13 @@ push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 	struct tl_err err = TL_ERR_INIT;
 	struct repl_msg m;
 	struct buf body = BUF_INIT;
+	char *slot;
 
 	memset(&m, 0, sizeof(m));
 	if (a->repl == NULL)
 		goto out;
-	a->repl->is_busy = 0;
+	if ((slot = busy_slot(a->repl, ps->to.key)) != NULL)
+		slot[0] = '\0';
 	if (rc == 0)
 		rc = agent_repl_open_reply(a, p, len, &body);
 	if (rc == 0 && (rc = repl_msg_decode((uint8_t *)body.data, body.len,
@@ -256,7 +268,8 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	return count;
 }
 
-/* Starts one PUSH to the first chosen peer that lacks something. */
+/* Starts a PUSH to each chosen peer that lacks something and has none
+ * in flight. */
 static void
 push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
     size_t nv)
@@ -268,10 +281,15 @@ push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	size_t k = repl_pick(a->cfg.name, (const char *const *)names, nc,
 	    a->cfg.bucket_replicas, pick);
 
-	for (size_t j = 0; j < k && !a->repl->is_busy; j++) {
-		struct repl_push *ps = xcalloc(1, sizeof(*ps));
+	for (size_t j = 0; j < k; j++) {
+		struct repl_push *ps;
 		struct buf msg = BUF_INIT;
+		char *slot;
 
+		if (busy_slot(a->repl, peers[pick[j]].key) != NULL ||
+		    (slot = busy_slot(a->repl, "")) == NULL)
+			continue;
+		ps = xcalloc(1, sizeof(*ps));
 		ps->a = a;
 		snprintf(ps->peer, sizeof(ps->peer), "%s", names[pick[j]]);
 		ps->to = peers[pick[j]];
@@ -280,7 +298,7 @@ push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 		    ps) == 0) {
 			/* msg now holds the signature too; + the length. */
 			ps->bytes = msg.len + PKT_OVERHEAD + 4;
-			a->repl->is_busy = 1;
+			memcpy(slot, ps->to.key, sizeof(ps->to.key));
 		}
 		else {
 			free(ps->ids);
@@ -303,8 +321,7 @@ agent_repl_kick(struct agent *a)
 	size_t n = 0;
 	char *dir;
 
-	if (a->repl == NULL || a->cfg.bucket_replicas == 0 || a->is_leaving ||
-	    a->repl->is_busy)
+	if (a->repl == NULL || a->cfg.bucket_replicas == 0 || a->is_leaving)
 		return;
 	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
 	dir = xasprintf("%s/bucket", a->cfg.state_dir);

@@ -82,33 +82,101 @@ reply_status(struct buf *out, const struct repl_msg *m, int status)
 	buf_addch(out, status);
 }
 
-static void
-serve_push(struct agent *a, const struct repl_msg *m, const char *origin,
-    struct buf *out)
-{
-	struct repl_limits lim;
-	char *dir = repl_origin_dir(a->cfg.state_dir, origin);
-	unsigned stored = 0;
+/*
+ * One request being served. A PUSH is stored on a libuv worker thread:
+ * each entry costs fsyncs, and the loop must keep answering probes.
+ */
+struct repl_job {
+	uv_work_t		 w;
+	struct agent		*a;
+	struct stream_conn	*c;
+	uint8_t			 key_id[KEYRING_ID_LEN];
+	uint8_t			*plain;		/* m points into it */
+	struct repl_msg		 m;
+	char			 origin[SWIM_NAME_MAX + 1];
+	/* PUSH, for the worker: */
+	char			*dir;
+	struct repl_limits	 lim;
+	long long		 now;
+	unsigned		 stored, refused;
+	struct buf		 errs;		/* a line per refused entry */
+	struct buf		 out;		/* the reply body */
+};
 
-	lim.retention = a->cfg.backups;
-	lim.cap = a->cfg.replica_max_bytes;
-	for (size_t i = 0; i < m->n; i++) {
+/* Seals the reply with the key the request used, answers, frees. */
+static void
+job_finish(struct repl_job *j)
+{
+	struct buf pkt = BUF_INIT;
+
+	if (j->out.len > 0)
+		pkt_seal(j->a->kr, j->key_id, PKT_REPLICA, agent_wall_ms(),
+		    (uint8_t *)j->out.data, j->out.len, &pkt);
+	/* An empty frame tells a refused peer nothing it can use. */
+	stream_respond(j->c, pkt.data, pkt.len);
+	buf_release(&pkt);
+	buf_release(&j->out);
+	buf_release(&j->errs);
+	repl_msg_release(&j->m);
+	free(j->dir);
+	free(j->plain);
+	free(j);
+}
+
+/* Worker thread: touches only the job and the origin's directory. */
+static void
+push_work(uv_work_t *w)
+{
+	struct repl_job *j = w->data;
+
+	for (size_t i = 0; i < j->m.n; i++) {
 		struct tl_err err = TL_ERR_INIT;
-		int r = repl_store(dir, &m->v[i], &lim, (long long)time(NULL),
-		    &err);
+		int r = repl_store(j->dir, &j->m.v[i], &j->lim, j->now, &err);
 
 		if (r < 0) {
-			a->repl->n_refused++;
-			log_warn("refused a replica from %s: %s", origin,
-			    err.msg);
-		} else if (r == 1) {
-			a->repl->n_stored++;
-			stored++;
-		}
+			j->refused++;
+			buf_addf(&j->errs, "%s\n", err.msg);
+		} else
+			j->stored += (unsigned)r;
 	}
-	free(dir);
-	reply_status(out, m, REPL_OK);
-	repl_add_u16(out, stored);
+}
+
+static void
+push_done(uv_work_t *w, int status)
+{
+	struct repl_job *j = w->data;
+	struct agent *a = j->a;
+	char *line = j->errs.data, *nl;
+
+	(void)status;
+	a->repl->n_jobs--;
+	a->repl->n_stored += j->stored;
+	a->repl->n_refused += j->refused;
+	for (; line != NULL && (nl = strchr(line, '\n')) != NULL;
+	    line = nl + 1)
+		log_warn("refused a replica from %s: %.*s", j->origin,
+		    (int)(nl - line), line);
+	reply_status(&j->out, &j->m, REPL_OK);
+	repl_add_u16(&j->out, j->stored);
+	job_finish(j);
+}
+
+static void
+serve_push(struct repl_job *j)
+{
+	struct agent *a = j->a;
+
+	j->dir = repl_origin_dir(a->cfg.state_dir, j->origin);
+	j->lim.retention = a->cfg.backups;
+	j->lim.cap = a->cfg.replica_max_bytes;
+	j->now = (long long)time(NULL);
+	j->w.data = j;
+	if (uv_queue_work(a->loop, &j->w, push_work, push_done) == 0) {
+		a->repl->n_jobs++;
+		return;
+	}
+	reply_status(&j->out, &j->m, REPL_FAILED);
+	job_finish(j);
 }
 
 /* LIST and GET: the origin's entries for m->path, if any. */
@@ -179,69 +247,62 @@ serve_sender(struct agent *a, const struct repl_msg *m, const uint8_t *body,
 	return REPL_OK;
 }
 
+/* Decodes and checks a request; answers it now, or later for a PUSH. */
 static void
-serve_body(struct agent *a, const char *from, const uint8_t *body,
-    size_t blen, struct buf *out)
+serve_job(struct repl_job *j, const uint8_t *body, size_t blen)
 {
+	struct agent *a = j->a;
+	const char *from = stream_conn_peer(j->c);
 	struct tl_err err = TL_ERR_INIT;
-	char origin[SWIM_NAME_MAX + 1];
-	struct repl_msg m;
 	int status;
 
-	if (repl_msg_decode(body, blen, &m, &err) < 0 ||
-	    (m.op & REPL_REPLY) != 0) {
+	if (repl_msg_decode(body, blen, &j->m, &err) < 0 ||
+	    (j->m.op & REPL_REPLY) != 0) {
 		a->repl->n_refused++;
 		log_info("refused a replica frame from %s: %s", from,
 		    err.msg[0] ? err.msg : "not a request");
-		reply_status(out, &m, REPL_REFUSED);
-		goto out;
-	}
-	if ((status = serve_sender(a, &m, body, origin)) != REPL_OK) {
+		reply_status(&j->out, &j->m, REPL_REFUSED);
+	} else if ((status = serve_sender(a, &j->m, body, j->origin)) !=
+	    REPL_OK) {
 		a->repl->n_refused++;
-		log_info("refused a replica %s from %s: %s", m.op == REPL_PUSH ?
-		    "push" : "request", from, status == REPL_REFUSED ?
-		    "bad signature" : "sender is not a live member");
-		reply_status(out, &m, status);
-		goto out;
-	}
-	if (m.op == REPL_PUSH)
-		serve_push(a, &m, origin, out);
-	else
-		serve_read(a, &m, origin, out);
-out:
-	repl_msg_release(&m);
+		log_info("refused a replica %s from %s: %s", j->m.op ==
+		    REPL_PUSH ? "push" : "request", from, status ==
+		    REPL_REFUSED ? "bad signature" : "sender is not a live "
+		    "member");
+		reply_status(&j->out, &j->m, status);
+	} else if (j->m.op == REPL_PUSH) {
+		serve_push(j);
+		return;
+	} else
+		serve_read(a, &j->m, j->origin, &j->out);
+	job_finish(j);
 }
 
 void
 agent_repl_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
     size_t len)
 {
-	uint8_t id[KEYRING_ID_LEN], *plain = xmalloc(len + 1);
-	struct buf out = BUF_INIT, pkt = BUF_INIT;
+	struct repl_job *j = xcalloc(1, sizeof(*j));
 	const uint8_t *body;
 	size_t blen;
 	int r;
 
+	j->a = a;
+	j->c = c;
+	j->plain = xmalloc(len + 1);
 	r = pkt_open(a->kr, a->replay, PKT_REPLICA, agent_wall_ms(), p, len,
-	    AGENT_TCP_MAX, plain, &body, &blen, id);
+	    AGENT_TCP_MAX, j->plain, &body, &blen, j->key_id);
 	pkt_stats_count(&a->st.pkt, r);
 	if (r == 0 && a->repl != NULL) {
-		serve_body(a, stream_conn_peer(c), body, blen, &out);
-		pkt_seal(a->kr, id, PKT_REPLICA, agent_wall_ms(),
-		    (uint8_t *)out.data, out.len, &pkt);
-	} else {
-		if (a->repl != NULL)
-			a->repl->n_refused++;
-		log_info("replica frame from %s refused: %s",
-		    stream_conn_peer(c), tl_strerror(r));
+		serve_job(j, body, blen);
+		return;
 	}
-	/* An empty frame tells a refused peer nothing it can use. */
-	stream_respond(c, pkt.data, pkt.len);
-	free(plain);
-	buf_release(&out);
-	buf_release(&pkt);
+	if (a->repl != NULL)
+		a->repl->n_refused++;
+	log_info("replica frame from %s refused: %s", stream_conn_peer(c),
+	    tl_strerror(r));
+	job_finish(j);
 }
-
 /* ---- `tlaloc backups restore --from PEER` ------------------------------ */
 
 struct repl_ask {
@@ -363,6 +424,15 @@ fail:
 	agent_ctl_reply(c, 1, text.data, text.len);
 	buf_release(&msg);
 	buf_release(&text);
+}
+
+void
+agent_repl_stop(struct agent *a)
+{
+	/* A worker cannot be cancelled; its answer must go out before the
+	 * connections are closed under it. */
+	while (a->repl != NULL && a->repl->n_jobs > 0)
+		uv_run(a->loop, UV_RUN_ONCE);
 }
 
 void
