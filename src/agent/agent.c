@@ -328,6 +328,8 @@ agent_reload(struct agent *a)
 	a->cfg.tags = nc.tags;
 	buf_init(&nc.tags);
 	a->cfg.log_level = nc.log_level;
+	a->cfg.bucket_replicas = nc.bucket_replicas;
+	a->cfg.replica_max_bytes = nc.replica_max_bytes;
 	agent_config_release(&nc);
 	log_notice("reloaded configuration");
 }

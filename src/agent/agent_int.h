@@ -336,8 +336,11 @@ void	agent_repl_info(const struct agent *a, struct buf *out, int json);
 /* agent.c */
 void	agent_leave(struct agent *a);
 void	agent_join(struct agent *a, const char *addr);
-/* SIGHUP: re-reads config file and flags; applies tags, log level and
- * keyring. Keeps the old settings when the new ones are bad. */
+/*
+ * SIGHUP: re-reads config file and flags; applies tags, log level,
+ * keyring and the replica settings. Keeps the old settings when the new
+ * ones are bad.
+ */
 void	agent_reload(struct agent *a);
 
 #endif

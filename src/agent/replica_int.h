@@ -20,6 +20,7 @@ struct agent_repl {
 	/* Peers (node key hex) with a PUSH in flight: one each at most. */
 	char		 busy[REPL_BUSY_MAX][17];
 	uint64_t	 next_scan_ms;
+	char		*idle_stamp;	/* the last scan found nothing to send */
 	unsigned	 n_jobs;	/* PUSHes being stored by workers */
 	uint64_t	 n_sent;	/* entries a peer acknowledged */
 	uint64_t	 n_bytes_sent;	/* their PUSH frames, on the wire */

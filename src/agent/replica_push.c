@@ -3,9 +3,9 @@
  * converge, and every few seconds for anything not yet sent (a fresh
  * start, a chosen peer that died), our backups go to the k live peers of
  * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
- * frame is in flight per peer at a time; a peer's acknowledgement is recorded in
- * STATE_DIR/replicas.sent ("<entry id> TAB <peer key>" lines) so that a
- * restart does not send everything again. Peers are chosen by name (a
+ * frame is in flight per peer at a time; a peer's acknowledgement is
+ * recorded in STATE_DIR/replicas.sent ("<entry id> TAB <peer key>"
+ * lines) so that a restart does not send everything again. Peers are chosen by name (a
  * rebuilt peer keeps its role) but recorded by node key (a rebuilt peer
  * lost what it held, so it gets everything again).
  */
@@ -268,47 +268,96 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	return count;
 }
 
+/* The peers chosen now, as indexes into the live candidates. */
+struct repl_choice {
+	struct repl_peer	*peers;
+	char			**names;
+	size_t			 nc;
+	size_t			*pick;
+	size_t			 k;
+};
+
+static void
+choice_make(struct agent *a, struct repl_choice *ch)
+{
+	ch->nc = repl_candidates(a, &ch->names, &ch->peers);
+	ch->pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*ch->pick));
+	ch->k = repl_pick(a->cfg.name, (const char *const *)ch->names, ch->nc,
+	    a->cfg.bucket_replicas, ch->pick);
+}
+
+static void
+choice_free(struct repl_choice *ch)
+{
+	free(ch->pick);
+	strv_free(ch->names, ch->nc);
+	free(ch->peers);
+}
+
+/*
+ * What a scan depends on: the chosen peers' keys and the index file's
+ * size and time. A scan that found nothing to send is not repeated until
+ * one of them changes, so an idle agent does not re-read a big index
+ * every few seconds.
+ */
+static char *
+scan_stamp(const struct repl_choice *ch, const char *dir)
+{
+	char *index = xasprintf("%s/index", dir);
+	struct buf b = BUF_INIT;
+	struct stat st;
+
+	for (size_t j = 0; j < ch->k; j++)
+		buf_addf(&b, "%s,", ch->peers[ch->pick[j]].key);
+	if (stat(index, &st) == 0)
+		buf_addf(&b, "%lld.%lld.%lld", (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec,
+		    (long long)st.st_mtim.tv_nsec);
+	free(index);
+	return buf_detach(&b, NULL);
+}
+
+static int
+any_busy(const struct agent_repl *r)
+{
+	for (size_t i = 0; i < REPL_BUSY_MAX; i++)
+		if (r->busy[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
 /* Starts a PUSH to each chosen peer that lacks something and has none
  * in flight. */
 static void
-push_next(struct agent *a, struct bucket *b, const struct bucket_entry *v,
-    size_t nv)
+push_next(struct agent *a, const struct repl_choice *ch, struct bucket *b,
+    const struct bucket_entry *v, size_t nv)
 {
-	struct repl_peer *peers;
-	char **names;
-	size_t nc = repl_candidates(a, &names, &peers);
-	size_t *pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*pick));
-	size_t k = repl_pick(a->cfg.name, (const char *const *)names, nc,
-	    a->cfg.bucket_replicas, pick);
-
-	for (size_t j = 0; j < k; j++) {
+	for (size_t j = 0; j < ch->k; j++) {
+		const struct repl_peer *to = &ch->peers[ch->pick[j]];
 		struct repl_push *ps;
 		struct buf msg = BUF_INIT;
 		char *slot;
 
-		if (busy_slot(a->repl, peers[pick[j]].key) != NULL ||
+		if (busy_slot(a->repl, to->key) != NULL ||
 		    (slot = busy_slot(a->repl, "")) == NULL)
 			continue;
 		ps = xcalloc(1, sizeof(*ps));
 		ps->a = a;
-		snprintf(ps->peer, sizeof(ps->peer), "%s", names[pick[j]]);
-		ps->to = peers[pick[j]];
+		snprintf(ps->peer, sizeof(ps->peer), "%s",
+		    ch->names[ch->pick[j]]);
+		ps->to = *to;
 		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
 		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb,
 		    ps) == 0) {
 			/* msg now holds the signature too; + the length. */
 			ps->bytes = msg.len + PKT_OVERHEAD + 4;
 			memcpy(slot, ps->to.key, sizeof(ps->to.key));
-		}
-		else {
+		} else {
 			free(ps->ids);
 			free(ps);
 		}
 		buf_release(&msg);
 	}
-	free(pick);
-	strv_free(names, nc);
-	free(peers);
 }
 
 void
@@ -316,15 +365,21 @@ agent_repl_kick(struct agent *a)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct bucket_entry *v = NULL;
+	struct repl_choice ch;
 	struct bucket *b = NULL;
 	struct stat st;
 	size_t n = 0;
-	char *dir;
+	char *dir, *stamp;
 
 	if (a->repl == NULL || a->cfg.bucket_replicas == 0 || a->is_leaving)
 		return;
 	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
 	dir = xasprintf("%s/bucket", a->cfg.state_dir);
+	choice_make(a, &ch);
+	stamp = scan_stamp(&ch, dir);
+	if (a->repl->idle_stamp != NULL &&
+	    strcmp(stamp, a->repl->idle_stamp) == 0)
+		goto out;	/* nothing changed since a scan found nothing */
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		goto out;	/* nothing backed up yet */
 	if (bucket_open(dir, &b, &err) < 0 ||
@@ -333,8 +388,16 @@ agent_repl_kick(struct agent *a)
 		goto out;
 	}
 	sent_trim(a, v, n);
-	push_next(a, b, v, n);
+	push_next(a, &ch, b, v, n);
+	free(a->repl->idle_stamp);
+	a->repl->idle_stamp = NULL;
+	if (!any_busy(a->repl)) {
+		a->repl->idle_stamp = stamp;
+		stamp = NULL;
+	}
 out:
+	free(stamp);
+	choice_free(&ch);
 	bucket_entries_free(v, n);
 	bucket_close(b);
 	free(dir);
@@ -374,6 +437,7 @@ agent_repl_close(struct agent *a)
 		return;
 	strmap_release(&a->repl->sent);
 	free(a->repl->sent_path);
+	free(a->repl->idle_stamp);
 	free(a->repl);
 	a->repl = NULL;
 }

@@ -75,7 +75,7 @@ TEST(repl_pick_spreads_origins)
 	const char *peers[] = { "n1", "n2", "n3", "n4", "n5", "n6", "n7",
 	    "n8" };
 	unsigned hits[8] = { 0 };
-	char self[16];
+	char self[32];
 	size_t out[2];
 
 	/* 400 origins, 2 copies each over 8 peers: 100 per peer on
