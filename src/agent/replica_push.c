@@ -5,9 +5,9 @@
  * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
  * frame is in flight per peer at a time; a peer's acknowledgement is
  * recorded in STATE_DIR/replicas.sent ("<entry id> TAB <peer key>"
- * lines) so that a restart does not send everything again. Peers are chosen by name (a
- * rebuilt peer keeps its role) but recorded by node key (a rebuilt peer
- * lost what it held, so it gets everything again).
+ * lines) so that a restart does not send everything again. Peers are
+ * chosen by name (a rebuilt peer keeps its role) but recorded by node
+ * key (a rebuilt peer lost what it held, so it gets everything again).
  */
 #include "agent/agent_int.h"
 
