@@ -310,6 +310,7 @@ struct repl_ask {
 	struct stream_conn	*c;
 	char			 peer[SWIM_NAME_MAX + 1];
 	char			*path;
+	unsigned long long	 time;		/* 0: the newest */
 };
 
 static void
@@ -331,6 +332,10 @@ ask_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 	    &err) < 0 || (m.op & REPL_REPLY) == 0)
 		buf_addf(&text, "peer %s sent a bad answer: %s\n", q->peer,
 		    err.msg);
+	else if (m.status == REPL_NOTHING && q->time != 0)
+		buf_addf(&text, "peer %s holds no backup of '%s' saved at %llu "
+		    "for %s (see --list)\n", q->peer, q->path, q->time,
+		    q->a->cfg.name);
 	else if (m.status == REPL_NOTHING)
 		buf_addf(&text, "peer %s holds no backup of '%s' for %s\n",
 		    q->peer, q->path, q->a->cfg.name);
@@ -411,6 +416,7 @@ agent_repl_ctl(struct agent *a, struct stream_conn *c,
 	q->a = a;
 	q->c = c;
 	q->path = xstrdup(req->args[1]);
+	q->time = t;
 	snprintf(q->peer, sizeof(q->peer), "%s", req->args[0]);
 	if (agent_repl_send(a, addr, &msg, ask_reply_cb, q) < 0) {
 		free(q->path);

@@ -104,6 +104,16 @@ $T backups restore /etc/secret --from "n$P" --list --state-dir "$(sd 2)" \
 grep -q ' 12  [0-9a-f]\{64\}  /etc/secret$' "$WORK/list.out" ||
     fail "--list printed: $(cat "$WORK/list.out")"
 echo "ok: --list shows what n$P holds for n2"
+# --time picks a backup by the time --list prints.
+T_X=$($T backups restore /etc/x --from "n$P" --list --state-dir "$(sd 2)" |
+    awk '$NF == "/etc/x" { print $2 }')
+$T backups restore /etc/x --from "n$P" --time "$T_X" --root "$(root 2)" \
+    --state-dir "$(sd 2)" | grep -q "already matches" ||
+    fail "--time $T_X did not pick the restored backup"
+if $T backups restore /etc/x --from "n$P" --time 12345 --root "$(root 2)" \
+    --state-dir "$(sd 2)" 2>"$WORK/err"; then fail "--time 12345 worked"; fi
+grep -q "holds no backup of '/etc/x' saved at 12345 for n2" "$WORK/err" ||
+    fail "--time 12345: $(cat "$WORK/err")"
 
 # -- the rebuilt n2 (a new key) gets again the copies it is chosen for ---
 refilled() {
