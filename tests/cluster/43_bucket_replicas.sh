@@ -159,4 +159,9 @@ s.close()
 EOF
 counted() { [ "$(info_field "$P" replicas_refused)" -gt "$before" ]; }
 wait_for 5 "n$P counts the corrupted frame in replicas_refused" counted
+# -- a clean stop: a replica keeper exits 0 (no leak under sanitizers) --
+kill -TERM "$(pid_of "$P")"
+wait "$(pid_of "$P")" || fail "n$P exited $? on SIGTERM: $(tail -5 "$WORK/n$P.log")"
+! grep -q "runtime error\|Sanitizer" "$WORK"/n*.log ||
+    fail "sanitizer reports: $(grep -h "runtime error\|Sanitizer" "$WORK"/n*.log | head -3)"
 echo "ok: bucket replicas test done"
