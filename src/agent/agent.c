@@ -223,6 +223,7 @@ house_cb(uv_timer_t *t)
 	agent_prog_house(a);
 	agent_chan_house(a);
 	agent_query_house(a);
+	agent_repl_house(a);
 	drops_house(a);
 	if (a->is_snap_dirty)
 		snapshot_save(a);
@@ -327,6 +328,8 @@ agent_reload(struct agent *a)
 	a->cfg.tags = nc.tags;
 	buf_init(&nc.tags);
 	a->cfg.log_level = nc.log_level;
+	a->cfg.bucket_replicas = nc.bucket_replicas;
+	a->cfg.replica_max_bytes = nc.replica_max_bytes;
 	agent_config_release(&nc);
 	log_notice("reloaded configuration");
 }
@@ -467,6 +470,7 @@ agent_release(struct agent *a)
 		/* Waiting control clients (listen, run) get an answer, and
 		 * the loop a few turns to send it and close their
 		 * connections before everything else is closed. */
+		agent_repl_stop(a);
 		agent_chan_close(a);
 		agent_query_close(a);
 		for (int i = 0; i < 8; i++)
@@ -478,6 +482,7 @@ agent_release(struct agent *a)
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
 	agent_conv_free(a);
+	agent_repl_close(a);
 	agent_handlers_free(a);
 	agent_prog_free(a);
 	agent_policy_close(a);
@@ -521,6 +526,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	    (r = agent_msgs_open(a, err)) < 0)
 		goto out;
 	agent_query_open(a);
+	agent_repl_open(a);
 	agent_start_loop(a);
 	agent_handlers_open(a);
 	agent_conv_open(a, err);

@@ -29,6 +29,7 @@ struct agent_conv;
 struct agent_chan;
 struct agent_handlers;
 struct agent_query;
+struct agent_repl;
 struct ctl_req;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
@@ -126,6 +127,7 @@ struct agent {
 	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
 	unsigned		 convreq_next;
 	struct agent_prog	*prog;		/* program_sched.c */
+	struct agent_repl	*repl;		/* replica_*.c */
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
@@ -325,11 +327,37 @@ void	agent_prog_house(struct agent *a);
 void	agent_prog_info(const struct agent *a, struct buf *out, int json);
 void	agent_prog_free(struct agent *a);
 
+/*
+ * replica_push.c, replica_serve.c: bucket backups copied to k peers of
+ * our pack and fetched back (docs/backups.md).
+ */
+int	agent_repl_open(struct agent *a);
+/* Before the sockets close: waits for PUSHes being stored. */
+void	agent_repl_stop(struct agent *a);
+/* After the loop has ended. */
+void	agent_repl_close(struct agent *a);
+/* Sends backups not yet replicated (after a converge; at most one push
+ * in flight per peer). */
+void	agent_repl_kick(struct agent *a);
+/* 1 s timer: a scan every few seconds (start, a chosen peer died). */
+void	agent_repl_house(struct agent *a);
+/* A sealed PKT_REPLICA frame from a peer over TCP. */
+void	agent_repl_serve(struct agent *a, struct stream_conn *c,
+	    const uint8_t *p, size_t len);
+/* CTL_BACKUPS_FROM: list or fetch our backups held by a peer. */
+void	agent_repl_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+/* Counters for `tlaloc info` (JSON fields end with a comma). */
+void	agent_repl_info(const struct agent *a, struct buf *out, int json);
+
 /* agent.c */
 void	agent_leave(struct agent *a);
 void	agent_join(struct agent *a, const char *addr);
-/* SIGHUP: re-reads config file and flags; applies tags, log level and
- * keyring. Keeps the old settings when the new ones are bad. */
+/*
+ * SIGHUP: re-reads config file and flags; applies tags, log level,
+ * keyring and the replica settings. Keeps the old settings when the new
+ * ones are bad.
+ */
 void	agent_reload(struct agent *a);
 
 #endif

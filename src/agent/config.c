@@ -24,6 +24,8 @@ agent_config_init(struct agent_config *c)
 	c->interval_s = 1800;
 	c->splay_s = 300;
 	c->program_interval_s = 3600;
+	c->bucket_replicas = 2;
+	c->replica_max_bytes = (unsigned long long)64 << 20;
 }
 
 static void
@@ -213,6 +215,27 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		set_str(&c->backup_size, val);
 		return bucket_retention_parse(c->backup_age, c->backup_size,
 		    &c->backups, err);
+	}
+	if (strcmp(key, "bucket_replicas") == 0 ||
+	    strcmp(key, "bucket-replicas") == 0) {
+		char *end;
+		unsigned long n = strtoul(val, &end, 10);
+
+		if (*val == '\0' || *end != '\0' || n > 16)
+			return tl_err_set(err, TL_EINVAL, "bucket_replicas must "
+			    "be 0 to 16, not '%s'", val);
+		c->bucket_replicas = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(key, "replica_max_bytes") == 0 ||
+	    strcmp(key, "replica-max-bytes") == 0) {
+		struct bucket_retention r;
+
+		if (bucket_retention_parse(NULL, val, &r, err) < 0)
+			return agent_err_wrap(err, TL_EINVAL,
+			    "replica_max_bytes");
+		c->replica_max_bytes = r.max_bytes;
+		return 0;
 	}
 	if (strcmp(key, "interval") == 0 || strcmp(key, "splay") == 0)
 		return config_seconds(strcmp(key, "interval") == 0 ?

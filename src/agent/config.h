@@ -13,6 +13,8 @@
  * /), interval and splay (seconds between scheduled converges, and the
  * largest per-node offset), enforce (yes|no; flag --no-enforce),
  * backup_max_age and backup_max_size (bucket retention: "30d", "500M"),
+ * bucket_replicas and replica_max_bytes (docs/backups.md: how many
+ * peers keep copies of our backups, and how much we keep of each peer's),
  * pack (docs/pack.md; also the tag pack=NAME), pack_expect, program,
  * program_key and program_interval (docs/programs.md: a program the
  * pack's leader runs on a schedule), and
@@ -62,6 +64,8 @@ struct agent_config {
 	char		*program;	/* run on the pack leader's schedule */
 	char		*program_key;	/* operator key it may sign with */
 	unsigned	 program_interval_s;
+	unsigned	 bucket_replicas; /* peers keeping our backups; 0 off */
+	unsigned long long replica_max_bytes; /* per origin we keep */
 };
 
 void	agent_config_init(struct agent_config *c);

@@ -533,8 +533,10 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	}
 	conv_after(a, status);
 	log_result(a, status);
-	if (!a->cfg.is_no_enforce)
+	if (!a->cfg.is_no_enforce) {
 		backups_prune(a);
+		agent_repl_kick(a);
+	}
 	agent_tags_push(a, &a->cfg.tags);
 	buf_release(&out);
 	buf_release(&errtext);

@@ -66,6 +66,10 @@ enum ctl_op {
 	/* Programs (docs/programs.md). */
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
 				   request (program/convreq.h) */
+	/* Bucket replicas (docs/backups.md). */
+	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
+				   "list" or "get"; status 0: the peer's
+				   reply (bucket/replica.h) */
 	CTL_OP_LAST
 };
 

@@ -254,6 +254,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "recipe handler messages: %llu, overflowed %llu\n",
 	    U(st->handler_runs), U(st->handler_overflows));
 	agent_prog_info(a, &out, json);
+	agent_repl_info(a, &out, json);
 	agent_pack_info(a, &out, json);
 	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu," :
 	    "heap in use: %llu bytes\n"
@@ -365,6 +366,7 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_RUN:
 	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
 	case CTL_CONVERGE_NODE:	agent_convreq_ctl(a, c, &req); break;
+	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
 	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :

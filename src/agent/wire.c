@@ -332,6 +332,10 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		agent_policy_serve(a, c, p, len);
 		return;
 	}
+	if (len >= 2 && p[1] == PKT_REPLICA) {
+		agent_repl_serve(a, c, p, len);
+		return;
+	}
 	if (len >= 2 && p[1] == PKT_QREPLY) {
 		qreply_serve(a, c, p, len);
 		return;

@@ -442,6 +442,36 @@ bucket_store(struct bucket *b, const char *path, const char *real_path,
 	return bucket_save(b, path, real_path, run_id, id, err);
 }
 
+int
+bucket_put(struct bucket *b, const struct bucket_entry *e,
+    const void *content, size_t len, char id[16], struct tl_err *err)
+{
+	struct buf data = BUF_INIT;
+	struct bucket_entry copy;
+	char hex[65];
+	int r;
+
+	id[0] = '\0';
+	if (!path_is_clean_abs(e->path) || strlen(e->path) > BUCKET_PATH_MAX ||
+	    !bucket_run_id_ok(e->run_id) || e->mode > 07777 ||
+	    len > BUCKET_FILE_MAX || e->size != len)
+		return tl_err_set(err, TL_EINVAL, "bad backup entry for '%s'",
+		    e->path);
+	hash_hex(content, len, hex);
+	if (strcmp(hex, e->hash) != 0)
+		return tl_err_set(err, TL_EINVAL, "the content of '%s' does "
+		    "not match its hash", e->path);
+	/* object_put() takes a buf; one copy of a bounded entry is cheap
+	 * next to the fsyncs that follow. */
+	buf_add(&data, content, len);
+	r = object_put(b, e->hash, &data, err);
+	buf_release(&data);
+	if (r < 0)
+		return r;
+	copy = *e;
+	return index_append(b, &copy, id, err);
+}
+
 /* --- reading ----------------------------------------------------------- */
 
 int

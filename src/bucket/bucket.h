@@ -73,6 +73,15 @@ int	bucket_store(struct bucket *b, const char *path, const char *real_path,
 int	bucket_save(struct bucket *b, const char *path, const char *real_path,
 	    const char *run_id, char id[16], struct tl_err *err);
 
+/*
+ * Saves content as a backup described by e (path, time, mode, owner, run;
+ * e->hash must be its SHA-256, or TL_EINVAL): a backup made elsewhere,
+ * such as a peer's replicated entry or one fetched back from a peer.
+ * Deduplicated like bucket_save(); id gets the new entry's id or "".
+ */
+int	bucket_put(struct bucket *b, const struct bucket_entry *e,
+	    const void *content, size_t len, char id[16], struct tl_err *err);
+
 /* --- reading ----------------------------------------------------------- */
 
 /*

@@ -3,6 +3,7 @@
  * (docs/backups.md). Reads STATE_DIR/bucket; only restore writes.
  */
 #include "cli.h"
+#include "backups.h"
 
 #include <sys/stat.h>
 
@@ -25,7 +26,10 @@ struct backups_opts {
 	const char	*run;
 	const char	*id;
 	const char	*max_age, *max_size;
+	const char	*from;		/* restore from this peer's replicas */
+	const char	*time;		/* with --from: unix seconds */
 	int		 json;
+	int		 is_list;	/* with --from: list, do not restore */
 	char		**args;		/* action and its operands */
 	int		 nargs;
 };
@@ -35,6 +39,8 @@ static const char backups_usage[] =
     "       tlaloc backups show ID [--state-dir DIR]\n"
     "       tlaloc backups restore PATH [--run RUN | --id ID] [--root DIR]\n"
     "                      [--state-dir DIR]\n"
+    "       tlaloc backups restore PATH --from PEER [--time T | --list]\n"
+    "                      [--root DIR] [--state-dir DIR]\n"
     "       tlaloc backups prune [--max-age AGE] [--max-size SIZE] "
     "[--state-dir DIR]\n"
     "\n"
@@ -43,7 +49,10 @@ static const char backups_usage[] =
     "  list      backups, oldest first (PATH: only that file's)\n"
     "  show      write the saved bytes of backup ID to stdout\n"
     "  restore   put PATH back as it was before run RUN, as backup ID, or\n"
-    "            as its newest backup; the current file is saved first\n"
+    "            as its newest backup; the current file is saved first.\n"
+    "            --from PEER: fetch it from the copies a peer keeps of this\n"
+    "            node's backups (through the running agent), the newest or\n"
+    "            the one saved at unix time T; --list shows what PEER holds\n"
     "  prune     drop backups older than AGE (30d, 12h, ...) and then the\n"
     "            oldest until they fit in SIZE (500M, 2G, ...); the newest\n"
     "            backup of every file always stays\n";
@@ -59,6 +68,9 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "max-size", required_argument, NULL, 'z' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "time", required_argument, NULL, 't' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -79,6 +91,9 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		case 'j': o->json = 1; break;
 		case 'a': o->max_age = optarg; break;
 		case 'z': o->max_size = optarg; break;
+		case 'f': o->from = optarg; break;
+		case 't': o->time = optarg; break;
+		case 'l': o->is_list = 1; break;
 		case 'h': fputs(backups_usage, stdout); return 1;
 		case ':':
 			cli_errorf("option '%s' needs a value (see tlaloc "
@@ -120,8 +135,8 @@ out:
 	return r;
 }
 
-static void
-iso_time(long long t, char *s, size_t n)
+void
+cli_iso_time(long long t, char *s, size_t n)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -138,7 +153,7 @@ list_json(const struct bucket_entry *v, size_t n, struct buf *out)
 
 	buf_addstr(out, "[");
 	for (size_t i = 0; i < n; i++) {
-		iso_time(v[i].time, when, sizeof(when));
+		cli_iso_time(v[i].time, when, sizeof(when));
 		buf_addf(out, "%s\n  {\"id\": \"%s\", \"path\": ",
 		    i ? "," : "", v[i].id);
 		buf_add_json_str(out, v[i].path, strlen(v[i].path));
@@ -162,7 +177,7 @@ list_table(const struct bucket_entry *v, size_t n, struct buf *out)
 	buf_addf(out, "%-12s  %-20s  %10s  %-24s  %s\n", "ID", "TIME (UTC)",
 	    "SIZE", "RUN", "PATH");
 	for (size_t i = 0; i < n; i++) {
-		iso_time(v[i].time, when, sizeof(when));
+		cli_iso_time(v[i].time, when, sizeof(when));
 		buf_addf(out, "%-12s  %-20s  %10llu  %-24s  %s\n", v[i].id,
 		    when, v[i].size, v[i].run_id, v[i].path);
 	}
@@ -249,8 +264,8 @@ backups_show(const struct backups_opts *o)
 	return r;
 }
 
-static char *
-restore_run_id(void)
+char *
+cli_restore_run_id(void)
 {
 	char stamp[32];
 	struct tm tm;
@@ -261,13 +276,13 @@ restore_run_id(void)
 	return xasprintf("restore-%s", stamp);
 }
 
-static void
-restore_say(const struct bucket_entry *e, const char *root, int r,
+void
+cli_restore_say(const struct bucket_entry *e, const char *root, int r,
     const char *saved)
 {
 	char when[32];
 
-	iso_time(e->time, when, sizeof(when));
+	cli_iso_time(e->time, when, sizeof(when));
 	if (r == 1) {
 		printf("%s already matches backup %s (%s); nothing to do\n",
 		    e->path, e->id, when);
@@ -293,11 +308,16 @@ backups_restore(const struct backups_opts *o)
 	struct bucket *b;
 	int r;
 
-	if (o->nargs != 2 || (o->run && o->id) || o->json) {
+	if (o->nargs != 2 || (o->run && o->id) || o->json ||
+	    ((o->time || o->is_list) && !o->from) ||
+	    (o->from && (o->run || o->id || (o->time && o->is_list)))) {
 		fputs(backups_usage, stderr);
 		return 1;
 	}
 	path = o->args[1];
+	if (o->from != NULL)
+		return cli_backups_from(o->state_flag, o->from, path, o->time,
+		    o->is_list, o->root);
 	if ((r = backups_open(o, &b)) < 0)
 		return 1;
 	if (r == 1) {
@@ -305,14 +325,14 @@ backups_restore(const struct backups_opts *o)
 		return 1;
 	}
 	if ((r = bucket_find(b, path, kind, sel, &e, &err)) == 0) {
-		run_id = restore_run_id();
+		run_id = cli_restore_run_id();
 		r = bucket_restore_entry(b, e, o->root, run_id, saved, &err);
 		free(run_id);
 	}
 	if (r < 0)
 		cli_error(&err);
 	else
-		restore_say(e, o->root, r, saved);
+		cli_restore_say(e, o->root, r, saved);
 	bucket_entries_free(e, 1);
 	bucket_close(b);
 	return r < 0 ? 1 : 0;

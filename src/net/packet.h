@@ -61,7 +61,8 @@ enum pkt_type {
 	PKT_UDP = 1,		/* gossip datagram */
 	PKT_TCP = 2,		/* one push-pull frame */
 	PKT_POLICY = 3,		/* policy transfer frame (agent/policy.c) */
-	PKT_QREPLY = 4		/* a query reply over TCP (agent/query.c) */
+	PKT_QREPLY = 4,		/* a query reply over TCP (agent/query.c) */
+	PKT_REPLICA = 5		/* bucket replicas (agent/replica_*.c) */
 };
 
 enum pkt_part_kind {

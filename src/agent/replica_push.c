@@ -1,0 +1,443 @@
+/*
+ * Bucket replication, the sending side (docs/backups.md): after each
+ * converge, and every few seconds for anything not yet sent (a fresh
+ * start, a chosen peer that died), our backups go to the k live peers of
+ * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
+ * frame is in flight per peer at a time; a peer's acknowledgement is
+ * recorded in STATE_DIR/replicas.sent ("<entry id> TAB <peer key>"
+ * lines) so that a restart does not send everything again. Peers are
+ * chosen by name (a rebuilt peer keeps its role) but recorded by node
+ * key (a rebuilt peer lost what it held, so it gets everything again).
+ */
+#include "agent/agent_int.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/replica_int.h"
+#include "bucket/replica.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "core/log.h"
+#include "core/strmap.h"
+#include "core/xalloc.h"
+#include "net/ident.h"
+#include "net/stream.h"
+
+#define REPL_SCAN_MS	5000	/* look for unsent backups this often */
+
+struct repl_peer {
+	char		 addr[ADDR_STR_MAX];
+	char		 key[17];	/* agent_id_hex() of its node id */
+};
+
+struct repl_push {
+	struct agent	*a;
+	char		 peer[SWIM_NAME_MAX + 1];
+	struct repl_peer to;
+	char		(*ids)[16];	/* entries in the frame */
+	size_t		 n;
+	size_t		 bytes;		/* the frame on the wire */
+};
+
+/* ---- the sent record --------------------------------------------------- */
+
+static void
+sent_key(char *out, size_t size, const char *id, const char *peer)
+{
+	snprintf(out, size, "%s\t%s", id, peer);
+}
+
+static int
+sent_has(const struct agent_repl *r, const char *id, const char *peer)
+{
+	char key[16 + SWIM_NAME_MAX + 2];
+	size_t v;
+
+	sent_key(key, sizeof(key), id, peer);
+	return strmap_get(&r->sent, key, &v) && v == 1;
+}
+
+static void
+sent_load(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *line, *next;
+
+	if (fileio_read(a->repl->sent_path, (size_t)64 << 20, &b, &err) < 0 ||
+	    b.len == 0)
+		goto out;
+	buf_addch(&b, '\0');
+	for (line = b.data; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (strchr(line, '\t') != NULL)
+			strmap_put(&a->repl->sent, line, 1);
+	}
+out:
+	buf_release(&b);
+}
+
+static void
+sent_save(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	const struct strmap *m = &a->repl->sent;
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i] != NULL && m->vals[i] == 1)
+			buf_addf(&b, "%s\n", m->keys[i]);
+	/* Losing the record only costs a resend, so no fsync. */
+	if (fileio_write_quick(a->repl->sent_path, b.data, b.len, &err) < 0)
+		log_warn("cannot save the replica record: %s", err.msg);
+	buf_release(&b);
+}
+
+/* Forgets pairs whose entry the bucket no longer has (pruned). */
+static void
+sent_trim(struct agent *a, const struct bucket_entry *v, size_t n)
+{
+	struct strmap live = STRMAP_INIT;
+	struct strmap *m = &a->repl->sent;
+	size_t x, dropped = 0;
+
+	for (size_t i = 0; i < n; i++)
+		strmap_put(&live, v[i].id, 1);
+	for (size_t i = 0; i < m->cap; i++) {
+		char id[16];
+
+		if (m->keys[i] == NULL || m->vals[i] != 1)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(m->keys[i],
+		    "\t"), m->keys[i]);
+		if (!strmap_get(&live, id, &x)) {
+			m->vals[i] = 0;		/* strmap has no delete */
+			dropped++;
+		}
+	}
+	strmap_release(&live);
+	if (dropped > 0)
+		sent_save(a);
+}
+
+/* ---- choosing peers ---------------------------------------------------- */
+
+/*
+ * Live members that may keep our copies: those of our pack when we are
+ * in one, else every live member. Names and addresses are copied.
+ */
+static size_t
+repl_candidates(struct agent *a, char ***names, struct repl_peer **peers)
+{
+	size_t total = swim_member_count(a->swim), n = 0;
+	const char *ours = a->pack != NULL ? pack_name(a->pack) : NULL;
+
+	*names = xcalloc(total + 1, sizeof(**names));
+	*peers = xcalloc(total + 1, sizeof(**peers));
+	for (size_t i = 0; i < total; i++) {
+		struct swim_member m;
+		const char *tag;
+
+		if (swim_member_at(a->swim, i, &m) < 0 || m.is_self ||
+		    m.status != SWIM_ALIVE)
+			continue;
+		tag = swim_tag_get(&m, "pack");
+		if (ours != NULL && (tag == NULL || strcmp(tag, ours) != 0))
+			continue;
+		snprintf((*peers)[n].addr, sizeof((*peers)[n].addr), "%s",
+		    m.addr);
+		agent_id_hex(m.id, (*peers)[n].key);
+		(*names)[n++] = xstrdup(m.name);
+	}
+	return n;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- pushing ----------------------------------------------------------- */
+
+/* Finds key in the in-flight set (key "" finds a free slot). */
+static char *
+busy_slot(struct agent_repl *r, const char *key)
+{
+	for (size_t i = 0; i < REPL_BUSY_MAX; i++)
+		if (strcmp(r->busy[i], key) == 0)
+			return r->busy[i];
+	return NULL;
+}
+
+static void
+push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
+{
+	struct repl_push *ps = ctx;
+	struct agent *a = ps->a;
+	struct tl_err err = TL_ERR_INIT;
+	struct repl_msg m;
+	struct buf body = BUF_INIT;
+	char *slot;
+
+	memset(&m, 0, sizeof(m));
+	if (a->repl == NULL)
+		goto out;
+	if ((slot = busy_slot(a->repl, ps->to.key)) != NULL)
+		slot[0] = '\0';
+	if (rc == 0)
+		rc = agent_repl_open_reply(a, p, len, &body);
+	if (rc == 0 && (rc = repl_msg_decode((uint8_t *)body.data, body.len,
+	    &m, &err)) == 0 && m.op != (REPL_PUSH | REPL_REPLY))
+		rc = TL_EINVAL;
+	if (rc == 0 && m.status != REPL_OK)
+		rc = m.status == REPL_NOT_MEMBER ? TL_ENOENT : TL_EPERM;
+	if (rc < 0) {
+		log_info("replicating %zu backups to %s (%s) failed: %s", ps->n,
+		    ps->peer, ps->to.addr, tl_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		char key[16 + SWIM_NAME_MAX + 2];
+
+		sent_key(key, sizeof(key), ps->ids[i], ps->to.key);
+		strmap_put(&a->repl->sent, key, 1);
+	}
+	a->repl->n_sent += ps->n;
+	a->repl->n_bytes_sent += ps->bytes;
+	sent_save(a);
+	log_info("replicated %zu backups to %s (%u new there)", ps->n,
+	    ps->peer, m.stored);
+	/* The next batch, or the next peer. */
+	agent_repl_kick(a);
+out:
+	repl_msg_release(&m);
+	buf_release(&body);
+	free(ps->ids);
+	free(ps);
+}
+
+/* Adds unsent entries for peer to a PUSH body; how many were added. */
+static size_t
+push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
+    size_t n, struct repl_push *ps, struct buf *msg)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf data = BUF_INIT, items = BUF_INIT;
+	size_t bytes = 0, count = 0;
+
+	ps->ids = xcalloc(n + 1, sizeof(*ps->ids));
+	for (size_t i = 0; i < n && count < REPL_ITEMS_MAX; i++) {
+		if (sent_has(a->repl, v[i].id, ps->to.key))
+			continue;
+		if (v[i].size > REPL_ENTRY_MAX) {
+			if (!sent_has(a->repl, v[i].id, "")) {
+				a->repl->n_too_big++;
+				log_warn("backup %s of '%s' (%llu bytes) is too "
+				    "big to replicate", v[i].id, v[i].path,
+				    v[i].size);
+				repl_sent_mark(a->repl, v[i].id, "");
+			}
+			continue;
+		}
+		if (count > 0 && bytes + v[i].size > REPL_BATCH_BYTES)
+			break;
+		buf_reset(&data);
+		if (bucket_read(b, v[i].id, &data, &err) < 0) {
+			log_warn("cannot replicate backup %s: %s", v[i].id,
+			    err.msg);
+			continue;
+		}
+		repl_add_entry(&items, &v[i], data.data);
+		memcpy(ps->ids[count++], v[i].id, 16);
+		bytes += v[i].size;
+	}
+	ps->n = count;
+	repl_begin(msg, REPL_PUSH, ident_public(a->ident));
+	repl_add_u16(msg, (unsigned)count);
+	buf_add(msg, items.data, items.len);
+	buf_release(&items);
+	buf_release(&data);
+	return count;
+}
+
+/* The peers chosen now, as indexes into the live candidates. */
+struct repl_choice {
+	struct repl_peer	*peers;
+	char			**names;
+	size_t			 nc;
+	size_t			*pick;
+	size_t			 k;
+};
+
+static void
+choice_make(struct agent *a, struct repl_choice *ch)
+{
+	ch->nc = repl_candidates(a, &ch->names, &ch->peers);
+	ch->pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*ch->pick));
+	ch->k = repl_pick(a->cfg.name, (const char *const *)ch->names, ch->nc,
+	    a->cfg.bucket_replicas, ch->pick);
+}
+
+static void
+choice_free(struct repl_choice *ch)
+{
+	free(ch->pick);
+	strv_free(ch->names, ch->nc);
+	free(ch->peers);
+}
+
+/*
+ * What a scan depends on: the chosen peers' keys and the index file's
+ * size and time. A scan that found nothing to send is not repeated until
+ * one of them changes, so an idle agent does not re-read a big index
+ * every few seconds.
+ */
+static char *
+scan_stamp(const struct repl_choice *ch, const char *dir)
+{
+	char *index = xasprintf("%s/index", dir);
+	struct buf b = BUF_INIT;
+	struct stat st;
+
+	for (size_t j = 0; j < ch->k; j++)
+		buf_addf(&b, "%s,", ch->peers[ch->pick[j]].key);
+	if (stat(index, &st) == 0)
+		buf_addf(&b, "%lld.%lld.%lld", (long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec,
+		    (long long)st.st_mtim.tv_nsec);
+	free(index);
+	return buf_detach(&b, NULL);
+}
+
+static int
+any_busy(const struct agent_repl *r)
+{
+	for (size_t i = 0; i < REPL_BUSY_MAX; i++)
+		if (r->busy[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
+/* Starts a PUSH to each chosen peer that lacks something and has none
+ * in flight. */
+static void
+push_next(struct agent *a, const struct repl_choice *ch, struct bucket *b,
+    const struct bucket_entry *v, size_t nv)
+{
+	for (size_t j = 0; j < ch->k; j++) {
+		const struct repl_peer *to = &ch->peers[ch->pick[j]];
+		struct repl_push *ps;
+		struct buf msg = BUF_INIT;
+		char *slot;
+
+		if (busy_slot(a->repl, to->key) != NULL ||
+		    (slot = busy_slot(a->repl, "")) == NULL)
+			continue;
+		ps = xcalloc(1, sizeof(*ps));
+		ps->a = a;
+		snprintf(ps->peer, sizeof(ps->peer), "%s",
+		    ch->names[ch->pick[j]]);
+		ps->to = *to;
+		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
+		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb,
+		    ps) == 0) {
+			/* msg now holds the signature too; + the length. */
+			ps->bytes = msg.len + PKT_OVERHEAD + 4;
+			memcpy(slot, ps->to.key, sizeof(ps->to.key));
+		} else {
+			free(ps->ids);
+			free(ps);
+		}
+		buf_release(&msg);
+	}
+}
+
+void
+agent_repl_kick(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct bucket_entry *v = NULL;
+	struct repl_choice ch;
+	struct bucket *b = NULL;
+	struct stat st;
+	size_t n = 0;
+	char *dir, *stamp;
+
+	if (a->repl == NULL || a->cfg.bucket_replicas == 0 || a->is_leaving)
+		return;
+	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
+	dir = xasprintf("%s/bucket", a->cfg.state_dir);
+	choice_make(a, &ch);
+	stamp = scan_stamp(&ch, dir);
+	if (a->repl->idle_stamp != NULL &&
+	    strcmp(stamp, a->repl->idle_stamp) == 0)
+		goto out;	/* nothing changed since a scan found nothing */
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		goto out;	/* nothing backed up yet */
+	if (bucket_open(dir, &b, &err) < 0 ||
+	    bucket_list(b, NULL, &v, &n, &err) < 0) {
+		log_warn("cannot read the bucket to replicate it: %s", err.msg);
+		goto out;
+	}
+	sent_trim(a, v, n);
+	push_next(a, &ch, b, v, n);
+	free(a->repl->idle_stamp);
+	a->repl->idle_stamp = NULL;
+	if (!any_busy(a->repl)) {
+		a->repl->idle_stamp = stamp;
+		stamp = NULL;
+	}
+out:
+	free(stamp);
+	choice_free(&ch);
+	bucket_entries_free(v, n);
+	bucket_close(b);
+	free(dir);
+}
+
+void
+agent_repl_house(struct agent *a)
+{
+	if (a->repl != NULL && agent_now(a) >= a->repl->next_scan_ms)
+		agent_repl_kick(a);
+}
+
+void
+repl_sent_mark(struct agent_repl *r, const char *id, const char *peer)
+{
+	char key[16 + SWIM_NAME_MAX + 2];
+
+	sent_key(key, sizeof(key), id, peer);
+	strmap_put(&r->sent, key, 1);
+}
+
+int
+agent_repl_open(struct agent *a)
+{
+	a->repl = xcalloc(1, sizeof(*a->repl));
+	a->repl->sent_path = xasprintf("%s/replicas.sent", a->cfg.state_dir);
+	/* The first scan waits for the membership to form. */
+	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
+	sent_load(a);
+	return 0;
+}
+
+void
+agent_repl_close(struct agent *a)
+{
+	if (a->repl == NULL)
+		return;
+	strmap_release(&a->repl->sent);
+	free(a->repl->sent_path);
+	free(a->repl->idle_stamp);
+	free(a->repl);
+	a->repl = NULL;
+}

@@ -1,0 +1,26 @@
+#ifndef TLALOC_CLI_BACKUPS_H
+#define TLALOC_CLI_BACKUPS_H
+
+/* Shared by backups.c and backups_from.c (tlaloc backups). */
+
+#include <stddef.h>
+
+struct bucket_entry;
+
+/* "2026-11-25T09:30:01Z", or the number when it cannot be formatted. */
+void	cli_iso_time(long long t, char *s, size_t n);
+/* "restore-<UTC stamp>": the run id of a restore's own backup. */
+char	*cli_restore_run_id(void);
+/* Tells what a restore did; r is bucket_restore_entry()'s result. */
+void	cli_restore_say(const struct bucket_entry *e, const char *root, int r,
+	    const char *saved);
+/*
+ * restore PATH --from PEER: asks the local agent to fetch this node's
+ * backup of path from peer (the newest, or the one saved at time), then
+ * puts it into our bucket and restores it under root; with is_list only
+ * prints what peer holds. Returns the exit status.
+ */
+int	cli_backups_from(const char *state_flag, const char *peer,
+	    const char *path, const char *time, int is_list, const char *root);
+
+#endif
