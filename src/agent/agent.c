@@ -468,6 +468,7 @@ agent_release(struct agent *a)
 		 * the loop a few turns to send it and close their
 		 * connections before everything else is closed. */
 		agent_chan_close(a);
+		agent_convreq_close(a);
 		agent_query_close(a);
 		for (int i = 0; i < 8; i++)
 			uv_run(a->loop, UV_RUN_NOWAIT);
@@ -478,6 +479,7 @@ agent_release(struct agent *a)
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
 	agent_conv_free(a);
+	agent_convreq_free(a);
 	agent_prog_free(a);
 	agent_policy_close(a);
 	agent_pack_release(a);

@@ -61,7 +61,9 @@ enum pkt_type {
 	PKT_UDP = 1,		/* gossip datagram */
 	PKT_TCP = 2,		/* one push-pull frame */
 	PKT_POLICY = 3,		/* policy transfer frame (agent/policy.c) */
-	PKT_QREPLY = 4		/* a query reply over TCP (agent/query.c) */
+	PKT_QREPLY = 4,		/* a query reply over TCP (agent/query.c) */
+	PKT_CREPORT = 5		/* a converge report over TCP
+				   (program/convrep.h) */
 };
 
 enum pkt_part_kind {

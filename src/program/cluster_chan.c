@@ -23,9 +23,8 @@
 #define SAY_TIMEOUT_MS		5000
 #define POLL_TIMEOUT_MS		15000	/* > the agent's 10 s long poll */
 
-/* Pushes the JSON lines of text (after its first line) into list t. */
-static void
-json_lines(lua_State *L, const char *text, int t)
+void
+prog_json_lines(lua_State *L, const char *text, int t)
 {
 	const char *p = strchr(text, '\n'), *nl, *why;
 
@@ -145,7 +144,7 @@ l_query(lua_State *L)
 			buf_release(&ans);
 			return lua_error(L);
 		}
-		json_lines(L, ans.data, list);
+		prog_json_lines(L, ans.data, list);
 		buf_release(&ans);
 	}
 	/* The summary is the last line: move it out of the list. */
@@ -224,7 +223,7 @@ l_listen(lua_State *L)
 	}
 	lua_pushstring(L, cursor);
 	lua_newtable(L);
-	json_lines(L, ans.data, lua_gettop(L));
+	prog_json_lines(L, ans.data, lua_gettop(L));
 	buf_release(&ans);
 	return 2;
 }
