@@ -327,6 +327,7 @@ agent_reload(struct agent *a)
 	a->cfg.tags = nc.tags;
 	buf_init(&nc.tags);
 	a->cfg.log_level = nc.log_level;
+	agent_prog_reload(a, &nc);
 	agent_config_release(&nc);
 	log_notice("reloaded configuration");
 }

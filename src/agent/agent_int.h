@@ -332,6 +332,8 @@ void	agent_convreq_free(struct agent *a);
 void	agent_prog_house(struct agent *a);
 void	agent_prog_info(const struct agent *a, struct buf *out, int json);
 void	agent_prog_free(struct agent *a);
+/* SIGHUP: takes program, program_key and program_interval from nc. */
+void	agent_prog_reload(struct agent *a, struct agent_config *nc);
 
 /* agent.c */
 void	agent_leave(struct agent *a);
