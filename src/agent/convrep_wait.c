@@ -147,7 +147,7 @@ convrep_poll_ctl(struct agent *a, struct stream_conn *c,
     const struct ctl_req *req)
 {
 	struct agent_convreq *cr = convreq_of(a);
-	unsigned long long cursor, wait;
+	unsigned long long cursor = 0, wait = 0;
 	char *end1 = NULL, *end2 = NULL;
 
 	if (req->nargs == 2) {

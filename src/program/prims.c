@@ -262,7 +262,7 @@ static int
 l_convreq_poll(lua_State *L)
 {
 	struct buf ans = BUF_INIT;
-	char *args[2], cur[32], wait[32], next[32];
+	char *args[2], cur[32], wait[32];
 	lua_Integer w = luaL_checkinteger(L, 2);
 
 	snprintf(cur, sizeof(cur), "%s", luaL_checkstring(L, 1));
@@ -270,17 +270,12 @@ l_convreq_poll(lua_State *L)
 	args[0] = cur;
 	args[1] = wait;
 	if (prog_ctl(L, CTL_CONVREQ_POLL, CTL_F_JSON, 2, args,
-	    (unsigned)(w > 0 ? w : 0) + CTL_QUICK_MS, &ans) != 0 ||
-	    sscanf(ans.data, "cursor=%31s", next) != 1) {
+	    (unsigned)(w > 0 ? w : 0) + CTL_QUICK_MS, &ans) != 0) {
 		lua_pushlstring(L, ans.data, ans.len);
 		buf_release(&ans);
 		return lua_error(L);
 	}
-	lua_pushstring(L, next);
-	lua_newtable(L);
-	prog_json_lines(L, ans.data, lua_gettop(L));
-	buf_release(&ans);
-	return 2;
+	return prog_cursor_lines(L, &ans);
 }
 
 static int

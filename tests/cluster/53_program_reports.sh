@@ -30,11 +30,7 @@ done
 wait_for 30 "$N agents see each other" all_see 1 $N alive $N
 $T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 1)" \
     >/dev/null || fail "publish"
-ran_once() { $T status --json --state-dir "$(sd 1)" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-sys.exit(0 if sum(n["run_serial"] == 1 for n in d["nodes"]) == 6 else 1)'; }
-wait_for 30 "every node ran serial 1" ran_once
+wait_for 30 "every node ran serial 1" all_ran 1 1 $N
 # info_field I KEY: converge_reports.KEY in node I's `tlaloc info --json`.
 info_field() {
 	$T info --json --state-dir "$(sd "$1")" | python3 -c '
