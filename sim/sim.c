@@ -255,7 +255,7 @@ node_create(struct sim *sim, uint32_t idx)
 	else
 		swim_config_lan(&c);
 	c.lifeguard = nd->cluster == 0 ? p->lifeguard : 0;
-	if (p->suspicion_mult)
+	if (p->suspicion_mult > 0)
 		c.suspicion_mult = p->suspicion_mult;
 	if (!p->pushpull)
 		c.pushpull_interval_ms = 0;

@@ -19,7 +19,7 @@ struct sim_params {
 	uint32_t	 lat_min_us, lat_max_us;	/* one-way, uniform */
 	uint32_t	 lifeguard;	/* SWIM_LG_* for cluster A */
 	int		 ab;		/* also run cluster B, lifeguard off */
-	uint32_t	 suspicion_mult;	/* 0: profile's */
+	double		 suspicion_mult;	/* 0: profile's */
 	int		 pushpull;	/* 0 turns anti-entropy off */
 	uint32_t	 pushpull_bps;	/* 0: profile's budget */
 	int		 warm;		/* start with every node knowing all */

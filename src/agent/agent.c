@@ -481,6 +481,7 @@ agent_release(struct agent *a)
 		unlink(a->sock_path);
 	agent_conv_free(a);
 	agent_convreq_free(a);
+	agent_handlers_free(a);
 	agent_prog_free(a);
 	agent_policy_close(a);
 	agent_pack_release(a);
@@ -524,6 +525,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 		goto out;
 	agent_query_open(a);
 	agent_start_loop(a);
+	agent_handlers_open(a);
 	agent_conv_open(a, err);
 	log_notice("agent started: name=%s bind=%s advertise=%s pack=%s "
 	    "profile=%s", a->cfg.name, a->cfg.bind, a->cfg.advertise,

@@ -27,6 +27,7 @@ struct keyop;
 struct agent_policy;
 struct agent_conv;
 struct agent_chan;
+struct agent_handlers;
 struct agent_query;
 struct ctl_req;
 
@@ -45,6 +46,7 @@ struct agent_stats {
 	struct pkt_stats pkt;		/* UDP and TCP opens */
 	uint64_t	logged_drops;	/* drops already summarised in logs */
 	uint64_t	convreq_done, convreq_refused; /* convreq_glue.c */
+	uint64_t	handler_runs, handler_overflows; /* handlers.c */
 };
 
 /* Pack messages the agent dropped before the machine saw them. */
@@ -120,6 +122,7 @@ struct agent {
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
 	struct agent_convreq	*convreq;	/* convreq_glue.c, lazily */
+	struct agent_handlers	*handlers;	/* handlers.c */
 	/* Nonces of converge requests acted on (convreq_glue.c). */
 	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
 	unsigned		 convreq_next;
@@ -278,6 +281,20 @@ int	agent_chan_set(struct agent *a, const char *name, int is_join,
 	    struct tl_err *err);
 /* 1 when this node is in channel name (#all: always). */
 int	agent_chan_is_member(struct agent *a, const char *name);
+/*
+ * handlers.c: a recipe's on("#ch", pattern, fn). _open loads the saved
+ * set and subscribes; a matching message queues a converge. _take hands
+ * the next queued message to a starting converge (1, or 0 when none);
+ * the strings live until the next _take.
+ */
+void	agent_handlers_open(struct agent *a);
+void	agent_handlers_free(struct agent *a);
+int	agent_handlers_take(struct agent *a, const char **arg,
+	    const char **from);
+int	agent_handlers_waiting(const struct agent *a);
+struct ctl_req;
+void	agent_handlers_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
 /* Puts our channel list into tags (config reload). */
 void	agent_chan_tags(struct agent *a, struct buf *tags);
 /* A channel or direct message for us: listeners, then handlers. */

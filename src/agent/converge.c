@@ -563,6 +563,11 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	agent_tags_push(a, &a->cfg.tags);
 	buf_release(&out);
 	buf_release(&errtext);
+	if (!cv->is_pending && agent_handlers_waiting(a)) {
+		cv->is_pending = 1;
+		snprintf(cv->pending_why, sizeof(cv->pending_why),
+		    "queued channel message");
+	}
 	if (cv->is_pending && !a->is_leaving) {
 		cv->is_pending = 0;
 		conv_start(a, cv->pending_why);
@@ -584,7 +589,8 @@ conv_spawn(struct agent *a, const char *tree)
 	uv_process_t *proc;
 	char exe[4096];
 	size_t exelen = sizeof(exe);
-	const char *argv[12];
+	const char *argv[18], *msg, *from;
+	char name_fact[sizeof("agent.name=") + 256];
 	int n = 0, fo, fe, r;
 
 	if (uv_exepath(exe, &exelen) < 0)
@@ -601,6 +607,17 @@ conv_spawn(struct agent *a, const char *tree)
 	}
 	if (a->cfg.is_no_enforce)
 		argv[n++] = "--noop";
+	/* Many agents may share a host (and a hostname): node.agent.name
+	 * tells recipes which one converges. */
+	snprintf(name_fact, sizeof(name_fact), "agent.name=%s", a->cfg.name);
+	argv[n++] = "--fact";
+	argv[n++] = name_fact;
+	if (agent_handlers_take(a, &msg, &from)) {
+		argv[n++] = "--message";
+		argv[n++] = msg;
+		argv[n++] = "--message-from";
+		argv[n++] = from;
+	}
 	argv[n] = NULL;
 	fo = open_out(cv->out_path);
 	fe = open_out(cv->err_path);

@@ -45,6 +45,7 @@ enum ctl_op {
 	CTL_KEYS_LIST,
 	CTL_TAGS_SET,		/* args: k=v */
 	CTL_TAGS_DELETE,	/* args: k or k=v */
+	CTL_HANDLERS_SET = 24,	/* args: channel, pattern, ... (recipe on()) */
 	/* Policy ops sit apart so other subsystems can add theirs above. */
 	CTL_POLICY_PUBLISH = 32, /* arg: path of a signed bundle file */
 	CTL_POLICY_STATUS,	/* this node's policy and transfer */

@@ -246,6 +246,10 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets));
 	agent_convreq_info(a, &out, json);
+	buf_addf(&out, json ? "\"handler_messages\":%llu,"
+	    "\"handler_overflows\":%llu," :
+	    "recipe handler messages: %llu, overflowed %llu\n",
+	    U(st->handler_runs), U(st->handler_overflows));
 	agent_prog_info(a, &out, json);
 	agent_pack_info(a, &out, json);
 	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu," :
@@ -295,6 +299,13 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		    req->op == CTL_TAGS_DELETE, &err);
 	if (r == 0 && req->nargs == 0)
 		r = tl_err_set(&err, TL_EINVAL, "give at least one k=v");
+	/* Every converge restates a recipe's tags: no news, no gossip. */
+	if (r == 0 && tags.len == a->cfg.tags.len &&
+	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
+		reply_str(c, 0, "tags unchanged\n");
+		buf_release(&tags);
+		return;
+	}
 	if (r == 0) {
 		if ((r = agent_tags_push(a, &tags)) < 0)
 			tl_err_set(&err, r, "cannot set tags: %s",
@@ -352,6 +363,7 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
 	case CTL_CONVERGE_NODE:
 	case CTL_CONVREQ_POLL:	agent_convreq_ctl(a, c, &req); break;
+	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

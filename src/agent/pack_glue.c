@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "agent/ctl.h"
+#include "cluster/bcast.h"
+#include "cluster/chan.h"
 #include "cluster/pack.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -111,10 +113,60 @@ publish_tags(struct agent *a)
 	a->cfg.tags = tags;
 }
 
+/* "#pack-NAME", or 0 when the name is too long for a channel. */
+static int
+pack_channel(const struct agent *a, char out[CHAN_NAME_MAX + 1])
+{
+	int n = snprintf(out, CHAN_NAME_MAX + 1, "#pack-%s",
+	    pack_name(a->pack));
+
+	return n > 0 && n < CHAN_NAME_MAX;
+}
+
+/* Pack members listen on #pack-NAME, where leaders announce themselves. */
+static void
+pack_channel_join(struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char ch[CHAN_NAME_MAX + 1];
+
+	if (!pack_channel(a, ch))
+		return;
+	if (agent_chan_set(a, ch, 1, &err) < 0)
+		log_warn("pack %s: cannot join %s: %s", pack_name(a->pack), ch,
+		    err.msg);
+}
+
 /*
- * Called once per leadership event of our pack, after the state is saved.
- * Today it logs; the channel layer (#pack-NAME announcements, recipe
- * handlers) hooks in here.
+ * A leader's own change of state, said once on #pack-NAME by the node it
+ * happened to: `tlaloc listen '#pack-web'` and recipe handlers
+ * (on("#pack-web", "^leader ", fn)) follow the pack without polling.
+ */
+static void
+pack_channel_say(struct agent *a, const struct pack_event *ev)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char ch[CHAN_NAME_MAX + 1], text[160];
+	uint64_t ltime;
+
+	if (!pack_channel(a, ch))
+		return;
+	if (ev->kind == PACK_EV_ELECTED)
+		snprintf(text, sizeof(text), "leader %s term %llu",
+		    a->cfg.name, (unsigned long long)ev->term);
+	else
+		snprintf(text, sizeof(text), "stepped-down %s term %llu: %s",
+		    a->cfg.name, (unsigned long long)ev->term,
+		    reason_names[ev->reason]);
+	if (agent_msgs_send(a, BCAST_CHANNEL, ch, text, strlen(text), &ltime,
+	    &err) < 0)
+		log_warn("pack %s: cannot announce on %s: %s",
+		    pack_name(a->pack), ch, err.msg);
+}
+
+/*
+ * Called once per leadership event of our pack, after the state is saved:
+ * logs it, and a change of our own leadership is said on #pack-NAME.
  */
 void
 agent_pack_announce(struct agent *a, const struct pack_event *ev)
@@ -153,8 +205,10 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_LEADER_LOST ||
 	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
 		a->pack_changed_wall = agent_wall_ms();
-	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
+	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN) {
 		publish_tags(a);
+		pack_channel_say(a, ev);
+	}
 }
 
 /* ---- Driving the machine ------------------------------------------------ */
@@ -430,6 +484,7 @@ join_from_recipe(struct agent *a, const char *name, struct buf *out)
 	free(path);
 	free(line);
 	uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+	pack_channel_join(a);
 	log_notice("pack %s: joined, as a recipe declared", name);
 	buf_addf(out, "joined pack %s\n", name);
 }
@@ -439,8 +494,10 @@ agent_pack_start(struct agent *a)
 {
 	uv_timer_init(a->loop, &a->pack_tick);
 	a->pack_tick.data = a;
-	if (a->pack != NULL)
+	if (a->pack != NULL) {
 		uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
+		pack_channel_join(a);
+	}
 }
 
 /* Leaving the cluster: a leader hands over rather than go silent. */

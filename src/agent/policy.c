@@ -73,8 +73,13 @@ struct agent_policy {
 	struct buf		 want_raw;	/* verified manifest */
 	uint64_t		 want_serial;
 	char			 from_addr[POLICY_ADDR_MAX + 1];
+	uint64_t		 prefer_until_ms; /* policy_from grace */
 	struct pol_counters	 n;
 };
+
+/* How long a node that just started waits to meet its policy_from peer
+ * before it fetches from anyone. */
+#define POL_PREFER_GRACE_MS	5000
 
 struct pol_fetch {
 	struct agent		*a;
@@ -475,6 +480,11 @@ agent_policy_house(struct agent *a)
 	if (a->pol == NULL)
 		return;
 	policy_retry(a->pol->pm);
+	if (a->pol->prefer_until_ms != 0 &&
+	    agent_now(a) >= a->pol->prefer_until_ms) {
+		a->pol->prefer_until_ms = 0;
+		policy_prefer(a->pol->pm, a->cfg.policy_from, 0);
+	}
 	agent_policy_scan(a);
 }
 
@@ -585,6 +595,10 @@ agent_policy_open(struct agent *a, struct tl_err *err)
 	}
 	pol->current = pol_load_current(a);
 	pol->pm = policy_new(&pc, pol->current);
+	if (a->cfg.policy_from != NULL) {
+		policy_prefer(pol->pm, a->cfg.policy_from, 1);
+		pol->prefer_until_ms = agent_now(a) + POL_PREFER_GRACE_MS;
+	}
 	return 0;
 }
 

@@ -35,6 +35,8 @@ struct apply_opts {
 	const char	*root;
 	const char	*state_flag;
 	const char	*facts_d;
+	char		*message;	/* "#web TEXT", split in place */
+	const char	*message_from;
 	int		 noop, diff, json, quiet, no_backup;
 	const char	*tags[MAX_TAGS];
 	size_t		 ntags;
@@ -45,6 +47,7 @@ static const char apply_usage[] =
     "usage: tlaloc apply RECIPE|DIR [--noop] [--diff] [--json] [--root DIR]\n"
     "                    [--state-dir DIR] [--fact k=v]... [--tags a,b]\n"
     "                    [--facts-d DIR] [--no-backup] [--quiet]\n"
+    "                    [--message '#CHANNEL TEXT' [--message-from NODE]]\n"
     "\n"
     "Converges this node (or the tree under --root) to the recipe.\n"
     "  --noop        change nothing; say what would change (exit 2 if any)\n"
@@ -55,6 +58,10 @@ static const char apply_usage[] =
     "(default /var/lib/tlaloc)\n"
     "  --fact k=v    set or override a fact\n"
     "  --tags a,b    converge only resources with one of these tags\n"
+    "  --message '#web TEXT'\n"
+    "                converge as if this channel message had arrived: the\n"
+    "                recipe's matching on() handlers run (the agent passes\n"
+    "                the messages that woke it)\n"
     "exit: 0 nothing changed, 2 changed, 4 failures, 6 both, 1 error\n";
 
 static int
@@ -90,6 +97,8 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		{ "facts-d", required_argument, NULL, 'F' },
 		{ "tags", required_argument, NULL, 't' },
 		{ "no-backup", no_argument, NULL, 'B' },
+		{ "message", required_argument, NULL, 'M' },
+		{ "message-from", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -108,6 +117,8 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		case 's': o->state_flag = optarg; break;
 		case 'F': o->facts_d = optarg; break;
 		case 'B': o->no_backup = 1; break;
+		case 'M': o->message = optarg; break;
+		case 'm': o->message_from = optarg; break;
 		case 't':
 			if (apply_parse_tags(o, optarg) < 0)
 				return -1;
@@ -131,6 +142,12 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		return -1;
 	}
 	o->recipe = argv[optind];
+	if (o->message != NULL && (o->message[0] != '#' ||
+	    strchr(o->message, ' ') == NULL)) {
+		cli_errorf("--message takes '#CHANNEL TEXT', not '%s'",
+		    o->message);
+		return -1;
+	}
 	return 0;
 }
 
@@ -242,6 +259,7 @@ cmd_apply(int argc, char **argv)
 	struct facts *f = facts_new();
 	struct facts *user = facts_new();
 	struct recipe_opts ropts = { 0 };
+	struct recipe_message msg = { 0 };
 	struct facts_opts fopts = { 0 };
 	struct tl_err err = TL_ERR_INIT;
 	struct recipe *rec = NULL;
@@ -261,6 +279,15 @@ cmd_apply(int argc, char **argv)
 	ropts.facts = f;
 	ropts.only_tags = o.tags;
 	ropts.n_only_tags = o.ntags;
+	if (o.message != NULL) {
+		char *sp = strchr(o.message, ' ');
+
+		*sp = '\0';
+		msg.channel = o.message;
+		msg.text = sp + 1;
+		msg.from = o.message_from;
+		ropts.message = &msg;
+	}
 	/* Asked once, before the compile: no agent means not the leader. */
 	ropts.is_pack_leader = cli_pack_am_leader(o.state_flag) == 0;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
@@ -268,8 +295,8 @@ cmd_apply(int argc, char **argv)
 		fprintf(stderr, "tlaloc: nothing was changed\n");
 		goto out;
 	}
-	if (rec->pack != NULL && !o.noop)
-		cli_pack_declare(o.state_flag, rec->pack);
+	if (!o.noop)
+		cli_recipe_declare(o.state_flag, rec);
 	rc = apply_converge(&o, rec, cli_state_dir(o.state_flag), f);
 out:
 	recipe_free(rec);

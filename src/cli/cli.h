@@ -77,6 +77,10 @@ int	cli_pack_am_leader(const char *state_dir);
  * agent.
  */
 void	cli_pack_declare(const char *state_dir, const char *name);
+struct recipe;
+/* Tells the local agent, if one runs, what the recipe declared for the
+ * node (pack, channels, tags, on() handlers); warns, never fails. */
+void	cli_recipe_declare(const char *state_dir, const struct recipe *rec);
 /*
  * Splits argv (argv[0] is the command) into --state-dir, --json (flags
  * gets CTL_F_JSON) and the rest (*rest, *nrest, free with

@@ -14,6 +14,7 @@
  */
 #include "cluster/policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ struct policy {
 	int			 has_manifest;	/* chunk list known */
 	int			 is_bundle_inflight;
 	size_t			 bundle_peer;	/* index of the peer asked */
+	char			 prefer[POLICY_ADDR_MAX + 1]; /* "" none */
+	int			 prefer_wait;
 	struct pol_peer		*peers;
 	size_t			 npeers, cap_peers;
 	struct pol_chunk	*chunks;
@@ -191,11 +194,41 @@ is_candidate(const struct policy *p, const struct pol_peer *q)
 	    q->fails < POLICY_FAIL_LIMIT && q->inflight < p->cfg.per_peer;
 }
 
-/* The least-loaded candidate, scanning from start; NULL when none. */
+void
+policy_prefer(struct policy *p, const char *addr, int wait)
+{
+	snprintf(p->prefer, sizeof(p->prefer), "%s", addr ? addr : "");
+	p->prefer_wait = wait;
+}
+
+/* The preferred peer when it can serve the target, else NULL. */
+static struct pol_peer *
+preferred(struct policy *p)
+{
+	struct pol_peer *q;
+
+	if (p->prefer[0] == '\0' || (q = peer_find(p, p->prefer)) == NULL)
+		return NULL;
+	if (q->serial != p->target || q->bad_serial == p->target ||
+	    q->fails >= POLICY_FAIL_LIMIT)
+		return NULL;
+	return q;
+}
+
+/*
+ * The preferred peer while it can serve (NULL when it is busy: wait for
+ * it), else the least-loaded candidate, scanning from start; NULL when
+ * none.
+ */
 static struct pol_peer *
 pick_peer(struct policy *p, size_t start)
 {
-	struct pol_peer *best = NULL;
+	struct pol_peer *best = preferred(p);
+
+	if (best != NULL)
+		return best->inflight < p->cfg.total ? best : NULL;
+	if (p->prefer[0] != '\0' && p->prefer_wait)
+		return NULL;
 
 	for (size_t k = 0; k < p->npeers; k++) {
 		struct pol_peer *q = &p->peers[(start + k) % p->npeers];

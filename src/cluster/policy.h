@@ -64,6 +64,15 @@ struct policy;
 struct policy *policy_new(const struct policy_config *c, uint64_t have);
 void	policy_free(struct policy *p);
 
+/*
+ * Fetch from addr alone while it advertises the target serial and has not
+ * failed or lied (up to `total` fetches in flight); the other peers are
+ * the fallback. With wait, fetch nothing while addr is unknown or behind
+ * (a node that just joined may not know its preferred peer yet: the
+ * caller clears wait after a grace period). NULL or "" clears it.
+ */
+void	policy_prefer(struct policy *p, const char *addr, int wait);
+
 /* A peer advertises serial (0: nothing). Addresses are opaque. */
 void	policy_peer_seen(struct policy *p, const char *addr, uint64_t serial);
 /* The peer is gone: its fetches in flight count as failed. */

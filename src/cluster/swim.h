@@ -74,7 +74,7 @@ struct swim_config {
 	uint32_t	probe_interval_ms;	/* one probe per interval */
 	uint32_t	probe_timeout_ms;	/* direct ack deadline */
 	uint32_t	indirect_k;		/* peers asked for ping-req */
-	uint32_t	suspicion_mult;		/* min timeout: mult*log10(N)*pi */
+	double		suspicion_mult;		/* min timeout: mult*log10(N)*pi */
 	uint32_t	suspicion_max_mult;	/* Lifeguard max = this * min */
 	uint32_t	suspicion_k;	/* confirmations that bring the
 					   timeout down to min (>= 1) */

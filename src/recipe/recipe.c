@@ -280,8 +280,8 @@ recipe_include(lua_State *L)
 	return 0;
 }
 
-static void
-str_push(char ***v, size_t *n, const char *s)
+void
+recipe_str_push(char ***v, size_t *n, const char *s)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i], s) == 0)
@@ -337,19 +337,19 @@ recipe_tags(lua_State *L)
 	struct recipe *rec = compile_of(L)->rec;
 
 	if (lua_type(L, 1) == LUA_TSTRING) {
-		str_push(&rec->tags, &rec->ntags, lua_tostring(L, 1));
+		recipe_str_push(&rec->tags, &rec->ntags, lua_tostring(L, 1));
 		return 0;
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_pushnil(L);
 	while (lua_next(L, 1) != 0) {
 		if (lua_type(L, -2) == LUA_TNUMBER)
-			str_push(&rec->tags, &rec->ntags,
+			recipe_str_push(&rec->tags, &rec->ntags,
 			    luaL_checkstring(L, -1));
 		else {
 			char *kv = xasprintf("%s=%s", luaL_checkstring(L, -2),
 			    luaL_checkstring(L, -1));
-			str_push(&rec->tags, &rec->ntags, kv);
+			recipe_str_push(&rec->tags, &rec->ntags, kv);
 			free(kv);
 		}
 		lua_pop(L, 1);
@@ -363,13 +363,18 @@ recipe_channel(lua_State *L)
 	struct recipe *rec = compile_of(L)->rec;
 	const char *name = luaL_checkstring(L, 1);
 
+	recipe_check_channel(L, name);
+	recipe_str_push(&rec->channels, &rec->nchannels, name);
+	return 0;
+}
+
+void
+recipe_check_channel(lua_State *L, const char *name)
+{
 	if (name[0] != '#' || name[1] == '\0' || strlen(name) > 64 ||
 	    strpbrk(name, " \t\n,") != NULL)
-		return luaL_error(L, "bad channel name '%s': it starts with "
-		    "'#', has no spaces or commas, and is at most 64 bytes",
-		    name);
-	str_push(&rec->channels, &rec->nchannels, name);
-	return 0;
+		luaL_error(L, "bad channel name '%s': it starts with '#', has "
+		    "no spaces or commas, and is at most 64 bytes", name);
 }
 
 static int
@@ -391,6 +396,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 		{ "tag", recipe_tags },
 		{ "tags", recipe_tags },
 		{ "channel", recipe_channel },
+		{ "on", recipe_on },
 		{ "template", recipe_template },
 		{ NULL, NULL }
 	};
@@ -516,10 +522,13 @@ recipe_free(struct recipe *rec)
 		free(rec->tags[i]);
 	for (size_t i = 0; i < rec->nchannels; i++)
 		free(rec->channels[i]);
+	for (size_t i = 0; i < rec->nhandlers; i++)
+		free(rec->handlers[i]);
 	for (size_t i = 0; i < rec->nfiles; i++)
 		free(rec->files[i]);
 	free(rec->tags);
 	free(rec->channels);
+	free(rec->handlers);
 	free(rec->files);
 	free(rec->pack);
 	free(rec->dir);

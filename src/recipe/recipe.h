@@ -22,10 +22,19 @@ struct recipe {
 	char		 *pack;		/* `pack "web"`, or NULL */
 	char		**tags;		/* `tag "x"` / `tags{k="v"}`: "x", "k=v" */
 	size_t		  ntags;
-	char		**channels;	/* `channel "#web"` */
+	char		**channels;	/* `channel "#web"`, and on()'s */
 	size_t		  nchannels;
+	char		**handlers;	/* on(): channel, pattern, channel, ... */
+	size_t		  nhandlers;	/* strings: 2 per handler */
 	char		**files;	/* every recipe file read, relative */
 	size_t		  nfiles;
+};
+
+/* The channel message a converge answers (on() handlers), or none. */
+struct recipe_message {
+	const char	*channel;	/* "#web" */
+	const char	*text;
+	const char	*from;		/* the sender's name; may be NULL */
 };
 
 struct recipe_opts {
@@ -36,6 +45,7 @@ struct recipe_opts {
 	size_t			 max_memory;	/* bytes; 0 means 256 MiB */
 	unsigned long long	 max_instructions; /* 0 means 1e9 */
 	int			 is_pack_leader; /* pack.is_leader() */
+	const struct recipe_message *message;	/* NULL: no message */
 };
 
 /*

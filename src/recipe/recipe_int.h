@@ -31,6 +31,13 @@ void	regex_open(lua_State *L);
 /* Builds the `node` global from the facts. */
 void	node_open(lua_State *L, const struct compile *c);
 
+/* Appends a copy of s to the string vector *v of *n entries. */
+void	recipe_str_push(char ***v, size_t *n, const char *s);
+/* Raises a Lua error unless name is a channel name ("#web"). */
+void	recipe_check_channel(lua_State *L, const char *name);
+/* on(channel, pattern, fn): channel message handlers (handlers.c). */
+int	recipe_on(lua_State *L);
+
 /* Converts the table at idx into a template value tree; NULL with a Lua
  * error raised on unconvertible values (functions, cycles, too deep). */
 struct tval *lua_to_tval(lua_State *L, int idx, int depth);

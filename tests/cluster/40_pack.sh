@@ -53,6 +53,10 @@ $T packs --state-dir "$(sd "$L")" | grep -q "^pack web: leader n$L" ||
     fail "tlaloc packs text"
 $T packs --json --state-dir "$(sd "$F")" | grep -q '"voters":\[{' ||
     fail "tlaloc packs --json has no voters"
+# The leader says so on #pack-web, where every member listens.
+announced() { timeout 1 $T listen '#pack-web' --recent --state-dir "$(sd "$F")" \
+    2>/dev/null | grep -q " n$L .*leader n$L term [0-9]"; }
+wait_for 10 "n$L's election is announced on #pack-web to n$F" announced
 
 # pack.is_leader() in a recipe: singleton work runs on the leader only.
 mkdir -p "$WORK/r"

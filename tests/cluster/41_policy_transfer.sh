@@ -47,3 +47,19 @@ grep -q "policy fetch from 127.0.0.1:$(port 1) failed" "$WORK/n3.log" ||
 echo "ok: transfer resumed from another peer" \
     "(fetch failures on n3: $($T info --json --state-dir "$(sd 3)" |
     sed -n 's/.*"policy_fetch_failures":\([0-9]*\).*/\1/p'))"
+
+# A node with --policy-from fetches from that member alone while it can
+# serve: n4 joins through n2 but prefers n3, and n2 serves it nothing.
+out_of() { $T info --json --state-dir "$(sd "$1")" |
+    sed -n "s/.*\"policy_$2\":\([0-9]*\).*/\1/p"; }
+chunks2=$(out_of 2 chunks_out); bundles2=$(out_of 2 bundles_out)
+mkdir -p "$WORK/root4/etc"
+start_agent 4 --trust "$OP/operator.pub" --root "$WORK/root4" \
+    --join "127.0.0.1:$(port 2)" --policy-from "127.0.0.1:$(port 3)"
+wait_for 10 "n4 has the policy" has 4
+grep -q "policy serial 1 accepted from 127.0.0.1:$(port 3)" "$WORK/n4.log" ||
+    fail "n4 did not take the policy from n3 (--policy-from)"
+[ "$(out_of 2 chunks_out)" = "$chunks2" ] &&
+    [ "$(out_of 2 bundles_out)" = "$bundles2" ] ||
+    fail "n2 served n4 although n4 prefers n3"
+echo "ok: --policy-from: n4 fetched all from n3, nothing from n2"

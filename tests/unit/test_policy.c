@@ -281,6 +281,50 @@ TEST(policy_fetch_spreads_chunks_over_peers)
 	policy_free(p);
 }
 
+TEST(policy_preferred_peer_serves_alone_until_it_fails)
+{
+	struct policy *p = machine(0);
+	struct policy_req r[16];
+	size_t n;
+
+	policy_prefer(p, "pref:1", 0);
+	policy_peer_seen(p, "a:1", 2);
+	policy_peer_seen(p, "pref:1", 2);
+	policy_peer_seen(p, "b:1", 2);
+	ASSERT_EQ(policy_next(p, r, 16), 1);
+	ASSERT_STR_EQ(r[0].addr, "pref:1");
+	policy_on_bundle(p, r[0].addr, 2, POLICY_OK, hashes, 6);
+	n = policy_next(p, r, 16);
+	ASSERT_EQ(n, 6);		/* all of them, up to total (8) */
+	for (size_t i = 0; i < n; i++)
+		ASSERT_STR_EQ(r[i].addr, "pref:1");
+	/* It fails three in a row: the others take over. */
+	for (size_t i = 3; i < n; i++)
+		policy_on_chunk(p, "pref:1", 2, r[i].idx, POLICY_OK);
+	for (size_t i = 0; i < 3; i++)
+		policy_on_chunk(p, "pref:1", 2, r[i].idx, POLICY_FAILED);
+	n = policy_next(p, r, 16);
+	ASSERT_EQ(n, 3);
+	for (size_t i = 0; i < n; i++)
+		ASSERT(strcmp(r[i].addr, "pref:1") != 0);
+	for (size_t i = 0; i < n; i++)
+		policy_on_chunk(p, r[i].addr, 2, r[i].idx, POLICY_OK);
+	ASSERT_EQ(policy_complete(p), 2);
+	policy_free(p);
+	/* A preferred peer behind the others is waited for only while the
+	 * caller says so. */
+	p = machine(0);
+	policy_prefer(p, "pref:1", 1);
+	policy_peer_seen(p, "a:1", 2);
+	ASSERT_EQ(policy_next(p, r, 16), 0);
+	policy_peer_seen(p, "pref:1", 1);
+	ASSERT_EQ(policy_next(p, r, 16), 0);
+	policy_prefer(p, "pref:1", 0);
+	ASSERT_EQ(policy_next(p, r, 16), 1);
+	ASSERT_STR_EQ(r[0].addr, "a:1");
+	policy_free(p);
+}
+
 TEST(policy_fetch_survives_dead_peer_and_bad_chunk)
 {
 	struct policy *p = machine(0);

@@ -7,9 +7,11 @@
 #include "recipe/recipe.h"
 #include "test.h"
 
-/* Compiles `src` as site.lua in a scratch dir with a few facts. */
+/* Compiles `src` as site.lua in a scratch dir with a few facts, as if
+ * msg (may be NULL) had woken the converge. */
 static int
-compile(const char *src, struct recipe **rec, struct tl_err *err)
+compile_msg(const char *src, const struct recipe_message *msg,
+    struct recipe **rec, struct tl_err *err)
 {
 	struct facts *f = facts_new();
 	struct recipe_opts o = { 0 };
@@ -22,11 +24,18 @@ compile(const char *src, struct recipe **rec, struct tl_err *err)
 	facts_set(f, "interfaces.eth0.ipv4", FACT_STR, "10.1.2.3");
 	o.path = dir;
 	o.facts = f;
+	o.message = msg;
 	rc = recipe_compile(&o, rec, err);
 	facts_free(f);
 	free(path);
 	free(dir);
 	return rc;
+}
+
+static int
+compile(const char *src, struct recipe **rec, struct tl_err *err)
+{
+	return compile_msg(src, NULL, rec, err);
 }
 
 TEST(recipe_node_facts_nest_and_keep_their_types)
@@ -123,6 +132,51 @@ TEST(recipe_node_declarations_are_stored)
 	    &rec, &err), 0);
 	recipe_free(rec);
 	ASSERT(compile("channel 'web'\n", &rec, &err) < 0);
+	ASSERT_CONTAINS(err.msg, "bad channel name 'web'");
+}
+
+static const char handlers_src[] =
+    "on('#web', '^deploy (\\\\S+)$', function(m)\n"
+    "  file{path='/srv/version', content=m.match[1] .. ' from ' .. m.from}\n"
+    "end)\n"
+    "on('#web', '^restart', function(m) exec{name='r', command='true'} end)\n"
+    "on('#db', 'deploy', function(m) error('not this one') end)\n";
+
+TEST(recipe_on_handlers_are_declared_and_run_for_their_message)
+{
+	struct recipe_message deploy = { "#web", "deploy v2.1", "n3" };
+	struct recipe_message other = { "#web", "hello deploy v3", "n3" };
+	struct recipe *rec;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *r;
+
+	/* No message: declared (and the channels joined), nothing run. */
+	ASSERT_EQ(compile(handlers_src, &rec, &err), 0);
+	ASSERT_EQ(rec->nhandlers, 6);
+	ASSERT_STR_EQ(rec->handlers[0], "#web");
+	ASSERT_STR_EQ(rec->handlers[1], "^deploy (\\S+)$");
+	ASSERT_STR_EQ(rec->handlers[4], "#db");
+	ASSERT_EQ(rec->nchannels, 2);
+	ASSERT_EQ(rec->graph.n, 0);
+	recipe_free(rec);
+	/* The message that matches runs its handler, and only it. */
+	ASSERT_EQ(compile_msg(handlers_src, &deploy, &rec, &err), 0);
+	ASSERT_EQ(rec->graph.n, 1);
+	ASSERT((r = graph_find(&rec->graph, "file[/srv/version]")) != NULL);
+	recipe_free(rec);
+	ASSERT_EQ(compile_msg(handlers_src, &other, &rec, &err), 0);
+	ASSERT_EQ(rec->graph.n, 0);
+	recipe_free(rec);
+	/* An error inside a handler names its line; a bad pattern too. */
+	deploy.channel = "#db";
+	ASSERT(compile_msg(handlers_src, &deploy, &rec, &err) < 0);
+	ASSERT_STR_EQ(err.where, "site.lua:5");
+	ASSERT_CONTAINS(err.msg, "not this one");
+	ASSERT(compile("\non('#web', 'a(', function() end)\n", &rec,
+	    &err) < 0);
+	ASSERT_STR_EQ(err.where, "site.lua:2");
+	ASSERT_CONTAINS(err.msg, "bad regex 'a('");
+	ASSERT(compile("on('web', 'x', function() end)\n", &rec, &err) < 0);
 	ASSERT_CONTAINS(err.msg, "bad channel name 'web'");
 }
 

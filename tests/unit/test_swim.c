@@ -354,15 +354,15 @@ TEST(swim_suspicion_timeout_shrinks_with_confirmations)
 
 	net_init(&net, 5, SWIM_LG_ALL);
 	net_join_all(&net);
-	/* N = 5: min = 2 * max(1, log10 5) * 1000 = 2000, max = 12000;
-	 * k = 3: one confirmation -> 12000 - 10000 * log 2 / log 4. */
+	/* N = 5: min = 1.5 * max(1, log10 5) * 1000 = 1500, max = 8 * min;
+	 * k = 3: one confirmation -> 12000 - 10500 * log 2 / log 4. */
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 12000);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 7000);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 2000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 6750);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 1500);
 	net_free(&net);
 	net_init(&net, 5, 0);
 	net_join_all(&net);
-	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 2000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 1500);
 	ASSERT_EQ(swim_retransmit_limit(net.s[0]), 4);
 	net_free(&net);
 }
