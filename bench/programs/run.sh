@@ -9,8 +9,10 @@
 # the slowest node works 0.9 s. The program is
 #     cluster.converge(cluster.members{})
 # run with `tlaloc program` on n1; we time the whole command (start, ask
-# N-1 nodes over signed requests, wait for every report by gossip) and
+# N-1 nodes over signed requests, wait for every node's report: straight
+# back from the node, or its gossiped runs tag when that comes first) and
 # compare it with the slowest node's duration_ms from its own report.
+# Each line also says how the results arrived and the load average.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build}/tlaloc}
@@ -64,16 +66,20 @@ for r in $(seq 1 "$ROUNDS"); do
 	    --state-dir "$WORK/s1" > "$WORK/out.json" 2>/dev/null
 	rc=$?
 	t1=$(date +%s.%N)
-	python3 - "$WORK/out.json" "$(echo "$t1 - $t0" | bc)" "$rc" <<'EOF2'
-import json, sys
+	python3 - "$WORK/out.json" "$(echo "$t1 - $t0" | bc)" "$rc" \
+	    "$(cut -d' ' -f1 /proc/loadavg)" <<'EOF2'
+import collections, json, sys
 d = json.load(open(sys.argv[1]))
 total = float(sys.argv[2])
 res = d["result"]
 ok = sum(1 for r in res.values() if r.get("ok"))
 slow = max(r.get("duration_ms", 0) for r in res.values()) / 1000
+via = collections.Counter(r.get("via", "?") for r in res.values())
 print("%d/%d nodes converged (exit %s): program %.2f s, slowest node's "
-      "work %.2f s, ratio %.2f, overhead %.2f s"
-      % (ok, len(res), sys.argv[3], total, slow, total / slow, total - slow))
+      "work %.2f s, ratio %.2f, overhead %.2f s; via %s; load %s"
+      % (ok, len(res), sys.argv[3], total, slow, total / slow, total - slow,
+         ", ".join("%s %d" % kv for kv in sorted(via.items())),
+         sys.argv[4]))
 EOF2
 	sleep 1
 done

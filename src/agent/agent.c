@@ -330,6 +330,7 @@ agent_reload(struct agent *a)
 	a->cfg.log_level = nc.log_level;
 	a->cfg.bucket_replicas = nc.bucket_replicas;
 	a->cfg.replica_max_bytes = nc.replica_max_bytes;
+	agent_prog_reload(a, &nc);
 	agent_config_release(&nc);
 	log_notice("reloaded configuration");
 }
@@ -472,6 +473,7 @@ agent_release(struct agent *a)
 		 * connections before everything else is closed. */
 		agent_repl_stop(a);
 		agent_chan_close(a);
+		agent_convreq_close(a);
 		agent_query_close(a);
 		for (int i = 0; i < 8; i++)
 			uv_run(a->loop, UV_RUN_NOWAIT);
@@ -483,6 +485,7 @@ agent_release(struct agent *a)
 		unlink(a->sock_path);
 	agent_conv_free(a);
 	agent_repl_close(a);
+	agent_convreq_free(a);
 	agent_handlers_free(a);
 	agent_prog_free(a);
 	agent_policy_close(a);

@@ -122,6 +122,7 @@ struct agent {
 	struct agent_stats	 st;
 	struct agent_policy	*pol;		/* policy.c */
 	struct agent_conv	*conv;		/* converge.c */
+	struct agent_convreq	*convreq;	/* convreq_glue.c, lazily */
 	struct agent_handlers	*handlers;	/* handlers.c */
 	/* Nonces of converge requests acted on (convreq_glue.c). */
 	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
@@ -243,6 +244,11 @@ void	agent_converge_request(struct agent *a, const char *why);
 void	agent_conv_tag(const struct agent *a, struct buf *tags);
 /* The last run's summary as a JSON object, or null before any run. */
 void	agent_conv_report_json(const struct agent *a, struct buf *out);
+/* Runs started so far; the one in progress (if any) is the last. */
+uint64_t agent_conv_starts(const struct agent *a);
+struct convrep;
+/* Fills the last run's summary into r (nonce and node left alone). */
+void	agent_conv_summary(const struct agent *a, struct convrep *r);
 /* The compile error of serial if it failed to compile here, else NULL. */
 int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
 /* msgs.c: the broadcast machine <-> sockets and local consumers */
@@ -309,6 +315,13 @@ void	agent_query_ctl(struct agent *a, struct stream_conn *c,
 /* A reply frame over TCP (PKT_TCP_REPLY), already opened. */
 void	agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len);
 void	agent_query_house(struct agent *a);
+/*
+ * Seals body as a frame of type and sends it to addr over TCP, tried
+ * again (now, then from the house tick) while the peer refuses; bumps
+ * *sent or *failed at the end.
+ */
+void	agent_frame_send(struct agent *a, const char *addr, uint8_t type,
+	    const struct buf *body, uint64_t *sent, uint64_t *failed);
 /* Appends broadcast and query counters to `tlaloc info` (ends the JSON). */
 void	agent_query_info(struct agent *a, struct buf *out, int json);
 
@@ -316,16 +329,30 @@ void	agent_query_info(struct agent *a, struct buf *out, int json);
  * convreq_glue.c: converge requests of programs for other nodes, signed
  * by an operator key (program/convreq.h), carried in policy parts.
  */
-#define POL_PART_CONVERGE	2
+#define POL_PART_CONVERGE	2	/* request alone (no report wanted) */
+#define POL_PART_CONVERGE_R	3	/* reply address, then request */
+/* CTL_CONVERGE_NODE and CTL_CONVREQ_POLL. */
 void	agent_convreq_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
-void	agent_convreq_on_part(struct agent *a, const char *from,
+void	agent_convreq_on_part(struct agent *a, const char *from, int kind,
 	    const uint8_t *p, size_t n);
+/* A converge report frame (PKT_CREPORT), already opened. */
+void	agent_convreq_on_report(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
+/* The converge loop finished run number `run` (agent_conv_starts). */
+void	agent_convreq_run_done(struct agent *a, uint64_t run);
+/* Counters for `tlaloc info`. */
+void	agent_convreq_info(const struct agent *a, struct buf *out, int json);
+/* Answers waiting control clients (agent stopping). */
+void	agent_convreq_close(struct agent *a);
+void	agent_convreq_free(struct agent *a);
 
 /* program_sched.c: the pack leader's scheduled program */
 void	agent_prog_house(struct agent *a);
 void	agent_prog_info(const struct agent *a, struct buf *out, int json);
 void	agent_prog_free(struct agent *a);
+/* SIGHUP: takes program, program_key and program_interval from nc. */
+void	agent_prog_reload(struct agent *a, struct agent_config *nc);
 
 /*
  * replica_push.c, replica_serve.c: bucket backups copied to k peers of

@@ -34,6 +34,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "program/convrep.h"
 
 #define CONV_BACKOFF_MIN_MS	2000
 #define CONV_BACKOFF_MAX_MS	300000
@@ -70,6 +71,8 @@ struct agent_conv {
 
 	int		 has_report;	/* the fields below are set */
 	uint64_t	 runs;		/* finished runs: programs wait on it */
+	uint64_t	 starts;	/* runs started (converge reports) */
+	int		 status;	/* exit status of the last run */
 	uint64_t	 serial;
 	unsigned	 changed, failed, drift, dur_ms;
 	uint64_t	 when_s;	/* unix seconds */
@@ -123,6 +126,26 @@ agent_conv_report_json(const struct agent *a, struct buf *out)
 	else
 		buf_addf(out, "null");
 	buf_addch(out, '}');
+}
+
+uint64_t
+agent_conv_starts(const struct agent *a)
+{
+	return a->conv != NULL ? a->conv->starts : 0;
+}
+
+void
+agent_conv_summary(const struct agent *a, struct convrep *r)
+{
+	const struct agent_conv *cv = a->conv;
+
+	r->runs = cv->runs;
+	r->serial = cv->serial;
+	r->status = (uint16_t)cv->status;
+	r->changed = cv->changed;
+	r->failed = cv->failed;
+	r->duration_ms = cv->dur_ms;
+	snprintf(r->error, sizeof(r->error), "%s", cv->error);
 }
 
 int
@@ -392,6 +415,7 @@ conv_record(struct agent *a, int status, const char *json,
 
 	cv->has_report = 1;
 	cv->runs++;
+	cv->status = status;
 	cv->serial = cv->run_serial;
 	cv->dur_ms = (unsigned)(agent_now(a) - cv->started_ms);
 	cv->when_s = agent_wall_ms() / 1000;
@@ -533,6 +557,7 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	}
 	conv_after(a, status);
 	log_result(a, status);
+	agent_convreq_run_done(a, cv->starts);
 	if (!a->cfg.is_no_enforce) {
 		backups_prune(a);
 		agent_repl_kick(a);
@@ -641,8 +666,10 @@ conv_start(struct agent *a, const char *why)
 	uv_timer_stop(&cv->retry);
 	log_info("converging policy serial %" PRIu64 " (%s)", cv->run_serial,
 	    why);
-	if (conv_spawn(a, tree) == 0)
+	if (conv_spawn(a, tree) == 0) {
 		cv->is_running = 1;
+		cv->starts++;
+	}
 	free(tree);
 }
 

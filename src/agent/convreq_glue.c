@@ -6,8 +6,13 @@
  * keys, the name and the time, and converges once per request nonce.
  * The client repeats a request until the node reports, so a lost
  * datagram costs a repeat, not a run.
+ *
+ * The request travels with our address (program/convrep.h), and the node
+ * owes us a report: when the first run that started after the request
+ * ends, it sends the run's summary straight back over TCP (convrep_wait.c
+ * takes it from there), so the program need not wait for gossip.
  */
-#include "agent/agent_int.h"
+#include "agent/convreq_int.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -15,8 +20,8 @@
 #include "agent/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "net/packet.h"
-#include "program/convreq.h"
 
 static const char *
 refusal(int r)
@@ -40,9 +45,27 @@ nonce_seen(struct agent *a, const uint8_t *nonce)
 	return 0;
 }
 
-/* Checks and acts on a request; 0, or the refusal code. */
+static void
+owe_report(struct agent *a, const uint8_t *nonce, const char *addr)
+{
+	struct agent_convreq *cr = convreq_of(a);
+	struct convreq_owed *o = &cr->owed[cr->owed_next];
+
+	/* Full: the oldest asker falls back on the gossiped runs tag. */
+	cr->owed_next = (cr->owed_next + 1) % CONVREQ_OWED;
+	o->is_used = 1;
+	memcpy(o->nonce, nonce, CONVREQ_NONCE_LEN);
+	snprintf(o->addr, sizeof(o->addr), "%s", addr);
+	o->after = agent_conv_starts(a);
+}
+
+/*
+ * Checks and acts on a request; 0, or the refusal code. A report is owed
+ * to reply_to when it is not NULL.
+ */
 static int
-convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n)
+convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n,
+    const char *reply_to)
 {
 	struct convreq req;
 	char why[128], id[OPKEY_ID_HEX];
@@ -64,15 +87,57 @@ convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n)
 	a->st.convreq_done++;
 	opkey_id_hex(req.key_id, id);
 	snprintf(why, sizeof(why), "program request by operator key %s", id);
+	if (reply_to != NULL)
+		owe_report(a, req.nonce, reply_to);
 	agent_converge_request(a, why);
 	return 0;
 }
 
 void
-agent_convreq_on_part(struct agent *a, const char *from, const uint8_t *p,
-    size_t n)
+agent_convreq_on_part(struct agent *a, const char *from, int kind,
+    const uint8_t *p, size_t n)
 {
-	convreq_act(a, from, p, n);
+	char addr[CONVREP_ADDR_MAX + 1];
+	const uint8_t *req;
+	size_t rlen;
+
+	if (kind == POL_PART_CONVERGE) {
+		convreq_act(a, from, p, n, NULL);
+		return;
+	}
+	if (convrep_env_decode(p, n, addr, &req, &rlen) < 0) {
+		a->st.convreq_refused++;
+		log_warn("converge request from %s refused: malformed", from);
+		return;
+	}
+	convreq_act(a, from, req, rlen, addr);
+}
+
+void
+agent_convreq_run_done(struct agent *a, uint64_t run)
+{
+	struct agent_convreq *cr = a->convreq;
+	struct buf body = BUF_INIT;
+	struct convrep r;
+
+	if (cr == NULL || a->is_leaving)
+		return;
+	for (unsigned i = 0; i < CONVREQ_OWED; i++) {
+		struct convreq_owed *o = &cr->owed[i];
+
+		if (!o->is_used || run <= o->after)
+			continue;
+		memset(&r, 0, sizeof(r));
+		memcpy(r.nonce, o->nonce, CONVREQ_NONCE_LEN);
+		snprintf(r.node, sizeof(r.node), "%s", a->cfg.name);
+		agent_conv_summary(a, &r);
+		buf_reset(&body);
+		convrep_encode(&r, &body);
+		agent_frame_send(a, o->addr, PKT_CREPORT, &body,
+		    &cr->reports_out, &cr->report_failures);
+		o->is_used = 0;
+	}
+	buf_release(&body);
 }
 
 void
@@ -86,6 +151,10 @@ agent_convreq_ctl(struct agent *a, struct stream_conn *c,
 	size_t len = 0, i;
 	int r;
 
+	if (req->op == CTL_CONVREQ_POLL) {
+		convrep_poll_ctl(a, c, req);
+		return;
+	}
 	if (req->nargs != 2 ||
 	    sodium_base642bin(raw, sizeof(raw), req->args[1],
 	    strlen(req->args[1]), NULL, &len, NULL,
@@ -104,19 +173,26 @@ agent_convreq_ctl(struct agent *a, struct stream_conn *c,
 		goto fail;
 	}
 	if (m.is_self) {
-		if ((r = convreq_act(a, "the control socket", raw, len)) < 0) {
+		if ((r = convreq_act(a, "the control socket", raw, len,
+		    NULL)) < 0) {
 			buf_addf(&msg, "refused: %s\n", refusal(r));
 			goto fail;
 		}
 	} else {
-		buf_addch(&body, POL_PART_CONVERGE);
-		buf_add(&body, raw, len);
+		buf_addch(&body, POL_PART_CONVERGE_R);
+		if (convrep_env_encode(a->cfg.advertise, raw, len,
+		    &body) < 0) {
+			buf_addf(&msg, "advertise address '%s' too long for "
+			    "converge reports\n", a->cfg.advertise);
+			goto fail;
+		}
 		pkt_part_add(&pkt, PKT_PART_POLICY, body.data, body.len);
 		if (agent_send_body(a, m.addr, (uint8_t *)pkt.data,
 		    pkt.len) < 0) {
 			buf_addf(&msg, "cannot send to %s\n", m.addr);
 			goto fail;
 		}
+		convrep_asked(a, cr.nonce, cr.name);
 	}
 	buf_release(&body);
 	buf_release(&pkt);

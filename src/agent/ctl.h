@@ -66,6 +66,8 @@ enum ctl_op {
 	/* Programs (docs/programs.md). */
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
 				   request (program/convreq.h) */
+	CTL_CONVREQ_POLL,	/* args: cursor, wait ms: converge reports
+				   that came back (agent/convreq_glue.c) */
 	/* Bucket replicas (docs/backups.md). */
 	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
 				   "list" or "get"; status 0: the peer's

@@ -245,10 +245,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets));
-	buf_addf(&out, json ? "\"converge_requests\":%llu,"
-	    "\"converge_requests_refused\":%llu," :
-	    "converge requests (programs): %llu, refused %llu\n",
-	    U(st->convreq_done), U(st->convreq_refused));
+	agent_convreq_info(a, &out, json);
 	buf_addf(&out, json ? "\"handler_messages\":%llu,"
 	    "\"handler_overflows\":%llu," :
 	    "recipe handler messages: %llu, overflowed %llu\n",
@@ -365,7 +362,8 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_LISTEN:	agent_chan_ctl(a, c, &req); break;
 	case CTL_RUN:
 	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
-	case CTL_CONVERGE_NODE:	agent_convreq_ctl(a, c, &req); break;
+	case CTL_CONVERGE_NODE:
+	case CTL_CONVREQ_POLL:	agent_convreq_ctl(a, c, &req); break;
 	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
 	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
 	case CTL_LEAVE:

@@ -168,8 +168,9 @@ agent_policy_on_part(struct agent *a, const char *from, const uint8_t *p,
 	uint8_t op;
 
 	rd_init(&rd, p, n);
-	if (n > 0 && p[0] == POL_PART_CONVERGE) {
-		agent_convreq_on_part(a, from, p + 1, n - 1);
+	if (n > 0 && (p[0] == POL_PART_CONVERGE ||
+	    p[0] == POL_PART_CONVERGE_R)) {
+		agent_convreq_on_part(a, from, p[0], p + 1, n - 1);
 		return;
 	}
 	if (a->pol == NULL || rd_u8(&rd, &op) < 0 || op != POL_PART_ANNOUNCE ||

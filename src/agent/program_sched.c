@@ -10,6 +10,9 @@
  *     program checks the lease itself before each thing it does;
  *   - at least once per interval across leader changes: a new leader
  *     does not wait for the old one's next tick, it runs at once.
+ *
+ * SIGHUP reloads the three settings (agent_prog_reload): a run in
+ * progress finishes as it started; the next one uses the new settings.
  */
 #include "agent/agent_int.h"
 
@@ -26,6 +29,7 @@ extern char **environ;
 
 struct agent_prog {
 	uv_process_t	*proc;		/* NULL: not running */
+	char		*running;	/* its script: settings may change */
 	int		 is_warned;	/* "in no pack" said once */
 	int		 was_leader;
 	uint64_t	 last_start_ms;
@@ -49,10 +53,12 @@ exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 		a->prog->failures++;
 	if (term_signal != 0)
 		log_notice("scheduled program %s stopped by signal %d",
-		    a->cfg.program, term_signal);
+		    a->prog->running, term_signal);
 	else
 		log_notice("scheduled program %s exited with status %d",
-		    a->cfg.program, (int)status);
+		    a->prog->running, (int)status);
+	free(a->prog->running);
+	a->prog->running = NULL;
 }
 
 /* The agent's environment plus the two settings the child needs. */
@@ -127,6 +133,8 @@ prog_start(struct agent *a)
 		return;
 	}
 	pg->runs++;
+	free(pg->running);
+	pg->running = xstrdup(a->cfg.program);
 	log_notice("scheduled program %s started (leader of pack %s)",
 	    a->cfg.program, a->cfg.pack);
 }
@@ -177,8 +185,45 @@ void
 agent_prog_free(struct agent *a)
 {
 	/* A run still going at exit: its handle was closed with the loop. */
-	if (a->prog != NULL)
+	if (a->prog != NULL) {
 		free(a->prog->proc);
+		free(a->prog->running);
+	}
 	free(a->prog);
 	a->prog = NULL;
+}
+
+static int
+str_differs(const char *x, const char *y)
+{
+	return (x == NULL) != (y == NULL) || (x != NULL && strcmp(x, y) != 0);
+}
+
+void
+agent_prog_reload(struct agent *a, struct agent_config *nc)
+{
+	char *t;
+
+	if (!str_differs(a->cfg.program, nc->program) &&
+	    !str_differs(a->cfg.program_key, nc->program_key) &&
+	    a->cfg.program_interval_s == nc->program_interval_s)
+		return;
+	/* Swapped: releasing nc frees the old values. */
+	t = a->cfg.program;
+	a->cfg.program = nc->program;
+	nc->program = t;
+	t = a->cfg.program_key;
+	a->cfg.program_key = nc->program_key;
+	nc->program_key = t;
+	a->cfg.program_interval_s = nc->program_interval_s;
+	if (a->prog != NULL)
+		a->prog->is_warned = 0;	/* said again for the new setting */
+	if (a->cfg.program == NULL)
+		log_notice("reload: no scheduled program any more%s",
+		    a->prog != NULL && a->prog->proc != NULL ?
+		    " (the run in progress finishes)" : "");
+	else
+		log_notice("reload: scheduled program %s every %u s, key %s",
+		    a->cfg.program, a->cfg.program_interval_s,
+		    a->cfg.program_key ? a->cfg.program_key : "(none)");
 }

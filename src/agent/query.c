@@ -107,11 +107,11 @@ reply_sent_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 		return;
 	}
 	if (rc >= 0) {
-		a->query->st.replies_out++;
+		(*rs->sent)++;
 		reply_send_free(rs);
 	} else if (rs->tries >= REPLY_TRIES) {
-		a->query->st.reply_failures++;
-		log_warn("query reply to %s failed %u times; dropped",
+		(*rs->failed)++;
+		log_warn("%s to %s failed %u times; dropped", rs->what,
 		    rs->addr, rs->tries);
 		reply_send_free(rs);
 	} else if (rs->tries == 1) {
@@ -130,25 +130,41 @@ reply_send_start(struct reply_send *rs)
 	    REPLY_TIMEOUT_MS, reply_sent_cb, rs);
 }
 
+void
+agent_frame_send(struct agent *a, const char *addr, uint8_t type,
+    const struct buf *body, uint64_t *sent, uint64_t *failed)
+{
+	struct buf pkt = BUF_INIT;
+	struct reply_send *rs;
+
+	if (a->query == NULL || pkt_seal(a->kr, NULL, type, agent_wall_ms(),
+	    (uint8_t *)body->data, body->len, &pkt) < 0) {
+		(*failed)++;
+		buf_release(&pkt);
+		return;
+	}
+	rs = xcalloc(1, sizeof(*rs));
+	rs->a = a;
+	rs->what = type == PKT_QREPLY ? "query reply" : "converge report";
+	rs->sent = sent;
+	rs->failed = failed;
+	rs->addr = xstrdup(addr);
+	rs->pkt = xmalloc(pkt.len);
+	memcpy(rs->pkt, pkt.data, pkt.len);
+	rs->len = pkt.len;
+	reply_send_start(rs);
+	buf_release(&pkt);
+}
+
 static void
 send_reply(struct agent *a, const char *addr, const struct query_reply *r)
 {
-	struct buf body = BUF_INIT, pkt = BUF_INIT;
-	struct reply_send *rs;
+	struct buf body = BUF_INIT;
 
 	query_reply_encode(r, &body);
-	if (pkt_seal(a->kr, NULL, PKT_QREPLY, agent_wall_ms(),
-	    (uint8_t *)body.data, body.len, &pkt) == 0) {
-		rs = xcalloc(1, sizeof(*rs));
-		rs->a = a;
-		rs->addr = xstrdup(addr);
-		rs->pkt = xmalloc(pkt.len);
-		memcpy(rs->pkt, pkt.data, pkt.len);
-		rs->len = pkt.len;
-		reply_send_start(rs);
-	}
+	agent_frame_send(a, addr, PKT_QREPLY, &body, &a->query->st.replies_out,
+	    &a->query->st.reply_failures);
 	buf_release(&body);
-	buf_release(&pkt);
 }
 
 static void

@@ -27,7 +27,8 @@ struct seen_nonce {
 	uint64_t	 time_ms;
 };
 
-/* A reply on its way to an asker; tried again when the asker refused. */
+/* A reply (query reply, converge report) on its way to an asker; tried
+ * again when the asker refused. */
 struct reply_send {
 	struct agent		*a;
 	struct reply_send	*next;		/* in agent_query.retry */
@@ -35,6 +36,8 @@ struct reply_send {
 	uint8_t			*pkt;
 	size_t			 len;
 	unsigned		 tries;
+	const char		*what;		/* for the log */
+	uint64_t		*sent, *failed;	/* counters to bump */
 };
 
 struct agent_query {

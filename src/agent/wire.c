@@ -293,9 +293,12 @@ pp_start(struct agent *a, const struct swim_pushpull_req *req)
 	buf_release(&pkt);
 }
 
-/* A query reply: opened like push-pull, answered with an empty frame. */
+/*
+ * A query reply or a converge report: opened like push-pull, answered
+ * with an empty frame.
+ */
 static void
-qreply_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
+reply_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
     size_t len)
 {
 	uint8_t id[KEYRING_ID_LEN], *plain = xmalloc(len + 1);
@@ -303,14 +306,17 @@ qreply_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
 	size_t blen;
 	int r;
 
-	r = pkt_open(a->kr, a->replay, PKT_QREPLY, agent_wall_ms(), p, len,
+	r = pkt_open(a->kr, a->replay, p[1], agent_wall_ms(), p, len,
 	    AGENT_TCP_MAX, plain, &body, &blen, id);
 	pkt_stats_count(&a->st.pkt, r);
-	if (r == 0)
+	if (r == 0 && p[1] == PKT_QREPLY)
 		agent_query_on_reply(a, body, blen);
+	else if (r == 0)
+		agent_convreq_on_report(a, stream_conn_peer(c), body, blen);
 	else
-		log_info("query reply from %s refused: %s",
-		    stream_conn_peer(c), tl_strerror(r));
+		log_info("%s from %s refused: %s", p[1] == PKT_QREPLY ?
+		    "query reply" : "converge report", stream_conn_peer(c),
+		    tl_strerror(r));
 	stream_respond(c, "", 0);
 	free(plain);
 }
@@ -336,8 +342,8 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		agent_repl_serve(a, c, p, len);
 		return;
 	}
-	if (len >= 2 && p[1] == PKT_QREPLY) {
-		qreply_serve(a, c, p, len);
+	if (len >= 2 && (p[1] == PKT_QREPLY || p[1] == PKT_CREPORT)) {
+		reply_serve(a, c, p, len);
 		return;
 	}
 	if ((r = tcp_open_frame(a, p, len, &plain, &body, &blen, id)) == 0) {

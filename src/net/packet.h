@@ -62,7 +62,9 @@ enum pkt_type {
 	PKT_TCP = 2,		/* one push-pull frame */
 	PKT_POLICY = 3,		/* policy transfer frame (agent/policy.c) */
 	PKT_QREPLY = 4,		/* a query reply over TCP (agent/query.c) */
-	PKT_REPLICA = 5		/* bucket replicas (agent/replica_*.c) */
+	PKT_REPLICA = 5,	/* bucket replicas (agent/replica_*.c) */
+	PKT_CREPORT = 6		/* a converge report over TCP
+				   (program/convrep.h) */
 };
 
 enum pkt_part_kind {

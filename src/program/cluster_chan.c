@@ -23,9 +23,25 @@
 #define SAY_TIMEOUT_MS		5000
 #define POLL_TIMEOUT_MS		15000	/* > the agent's 10 s long poll */
 
-/* Pushes the JSON lines of text (after its first line) into list t. */
-static void
-json_lines(lua_State *L, const char *text, int t)
+int
+prog_cursor_lines(lua_State *L, struct buf *ans)
+{
+	char cursor[32];
+
+	if (sscanf(ans->data, "cursor=%31s", cursor) != 1) {
+		lua_pushlstring(L, ans->data, ans->len);
+		buf_release(ans);
+		return lua_error(L);
+	}
+	lua_pushstring(L, cursor);
+	lua_newtable(L);
+	prog_json_lines(L, ans->data, lua_gettop(L));
+	buf_release(ans);
+	return 2;
+}
+
+void
+prog_json_lines(lua_State *L, const char *text, int t)
 {
 	const char *p = strchr(text, '\n'), *nl, *why;
 
@@ -145,7 +161,7 @@ l_query(lua_State *L)
 			buf_release(&ans);
 			return lua_error(L);
 		}
-		json_lines(L, ans.data, list);
+		prog_json_lines(L, ans.data, list);
 		buf_release(&ans);
 	}
 	/* The summary is the last line: move it out of the list. */
@@ -195,7 +211,7 @@ l_listen(lua_State *L)
 	struct tl_err err = TL_ERR_INIT;
 	struct prog *p = prog_of(L);
 	struct buf ans = BUF_INIT;
-	char *args[2], cursor[32];
+	char *args[2];
 	lua_Integer wait = luaL_checkinteger(L, 3);
 	int st, r;
 
@@ -217,16 +233,12 @@ l_listen(lua_State *L)
 		buf_release(&ans);
 		return luaL_error(L, "%s", err.msg);
 	}
-	if (st != 0 || sscanf(ans.data, "cursor=%31s", cursor) != 1) {
+	if (st != 0) {
 		lua_pushlstring(L, ans.data, ans.len);
 		buf_release(&ans);
 		return lua_error(L);
 	}
-	lua_pushstring(L, cursor);
-	lua_newtable(L);
-	json_lines(L, ans.data, lua_gettop(L));
-	buf_release(&ans);
-	return 2;
+	return prog_cursor_lines(L, &ans);
 }
 
 void

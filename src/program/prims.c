@@ -179,28 +179,38 @@ prog_key(lua_State *L, const char *what)
 	return p->key;
 }
 
-/* Pushes a request for node name, signed now, in base64 (a ctl arg). */
+/*
+ * Pushes a request for node name, signed now, in base64 (a ctl arg),
+ * then its nonce in hex (what the node's direct report names).
+ */
 static void
 convreq_push(lua_State *L, const char *name)
 {
 	struct buf req = BUF_INIT;
 	const struct opkey *k = prog_key(L, "converging another node");
+	char hex[2 * CONVREQ_NONCE_LEN + 1];
+	struct convreq cr;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (convreq_encode(k, name, (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000, &req) < 0) {
+	    (uint64_t)ts.tv_nsec / 1000000, &req) < 0 ||
+	    convreq_decode((uint8_t *)req.data, req.len, &cr) < 0) {
 		buf_release(&req);
 		luaL_error(L, "bad node name '%s'", name);
 	}
 	prog_push_b64(L, (uint8_t *)req.data, req.len);
+	sodium_bin2hex(hex, sizeof(hex), cr.nonce, CONVREQ_NONCE_LEN);
+	lua_pushstring(L, hex);
 	buf_release(&req);
 }
 
 /*
- * request_converge(name, is_self [, request]) -> true, request | nil, why
+ * request_converge(name, is_self [, request])
+ *   -> true [, request, nonce] | nil, why
  * Another node's request is returned so that it can be sent again as is
- * (same nonce: the node converges once however many copies arrive).
+ * (same nonce: the node converges once however many copies arrive), with
+ * its nonce in hex (the first time only) to match the node's report.
  */
 static int
 l_request_converge(lua_State *L)
@@ -216,21 +226,24 @@ l_request_converge(lua_State *L)
 		st = prog_ctl(L, CTL_CONVERGE, 0, 1, args, CTL_QUICK_MS,
 		    &body);
 	} else {
-		if (lua_isstring(L, 3))
+		if (lua_isstring(L, 3)) {
 			lua_pushvalue(L, 3);
-		else
+			lua_pushstring(L, "");
+		} else
 			convreq_push(L, name);
 		args[0] = (char *)name;
-		args[1] = (char *)lua_tostring(L, -1);
+		args[1] = (char *)lua_tostring(L, -2);
 		st = prog_ctl(L, CTL_CONVERGE_NODE, 0, 2, args, CTL_QUICK_MS,
 		    &body);
 	}
 	if (st == 0) {
 		buf_release(&body);
 		lua_pushboolean(L, 1);
-		if (!is_self)
-			lua_pushvalue(L, -2);
-		return is_self ? 1 : 2;
+		if (is_self)
+			return 1;
+		lua_pushvalue(L, -3);
+		lua_pushvalue(L, -3);
+		return 3;
 	}
 	while (body.len > 0 && body.data[body.len - 1] == '\n')
 		body.len--;
@@ -238,6 +251,31 @@ l_request_converge(lua_State *L)
 	lua_pushlstring(L, body.data, body.len);
 	buf_release(&body);
 	return 2;
+}
+
+/*
+ * convreq_poll(cursor, wait_ms) -> cursor, list of reports
+ * Converge reports that came back to the agent (agent/convrep_wait.c)
+ * from cursor on, waiting up to wait_ms for one when there is none.
+ */
+static int
+l_convreq_poll(lua_State *L)
+{
+	struct buf ans = BUF_INIT;
+	char *args[2], cur[32], wait[32];
+	lua_Integer w = luaL_checkinteger(L, 2);
+
+	snprintf(cur, sizeof(cur), "%s", luaL_checkstring(L, 1));
+	snprintf(wait, sizeof(wait), "%lld", (long long)(w > 0 ? w : 0));
+	args[0] = cur;
+	args[1] = wait;
+	if (prog_ctl(L, CTL_CONVREQ_POLL, CTL_F_JSON, 2, args,
+	    (unsigned)(w > 0 ? w : 0) + CTL_QUICK_MS, &ans) != 0) {
+		lua_pushlstring(L, ans.data, ans.len);
+		buf_release(&ans);
+		return lua_error(L);
+	}
+	return prog_cursor_lines(L, &ans);
 }
 
 static int
@@ -335,6 +373,7 @@ prog_prims_register(lua_State *L)
 		{ "members", l_members }, { "packs", l_packs },
 		{ "am_leader", l_am_leader }, { "guard_set", l_guard_set },
 		{ "request_converge", l_request_converge },
+		{ "convreq_poll", l_convreq_poll },
 		{ "facts_local", l_facts_local }, { "now_ms", l_now_ms },
 		{ "sleep", l_sleep }, { "match", l_match },
 		{ "record", l_record }, { "progress", l_progress },

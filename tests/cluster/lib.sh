@@ -54,6 +54,16 @@ status_of() {
 	    awk -v n="$2" '$1 == n { print $3 }'
 }
 
+# all_ran I SERIAL N: node I's `tlaloc status` shows N nodes that ran
+# policy SERIAL (their last converge).
+all_ran() {
+	$T status --json --state-dir "$(sd "$1")" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+ran = sum(n["run_serial"] == int(sys.argv[1]) for n in d["nodes"])
+sys.exit(0 if ran >= int(sys.argv[2]) else 1)' "$2" "$3"
+}
+
 # wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.5 s.
 wait_for() {
 	limit=$1; what=$2; shift 2

@@ -1,0 +1,63 @@
+#ifndef TLALOC_AGENT_CONVREQ_INT_H
+#define TLALOC_AGENT_CONVREQ_INT_H
+
+/*
+ * Shared by convreq_glue.c (requests, and the reports this node owes)
+ * and convrep_wait.c (reports coming back to this node, and the
+ * programs waiting for them) only.
+ */
+
+#include "agent/agent_int.h"
+#include "program/convrep.h"
+
+#define CONVREQ_OWED		64	/* reports to send after a run */
+#define CONVREQ_ASKED		1024	/* nonces we carried, by node */
+#define CONVREQ_REPORTS		256	/* reports kept for programs */
+#define CONVREQ_WAITERS		16	/* programs polling at once */
+#define CONVREQ_WAIT_MAX_MS	10000
+
+/* A report this node owes: sent when run number `after` + 1 ends. */
+struct convreq_owed {
+	int		 is_used;
+	uint8_t		 nonce[CONVREQ_NONCE_LEN];
+	char		 addr[CONVREP_ADDR_MAX + 1];
+	uint64_t	 after;
+};
+
+/* A request this agent carried for a program: who may report on it. */
+struct convreq_asked {
+	uint8_t		 nonce[CONVREQ_NONCE_LEN];
+	char		 node[CONVREQ_NAME_MAX + 1];
+	int		 is_answered;
+};
+
+struct convreq_waiter {
+	struct stream_conn *c;
+	uint64_t	 cursor;
+	uint64_t	 deadline_ms;	/* agent_now() */
+};
+
+struct agent_convreq {
+	struct convreq_owed	 owed[CONVREQ_OWED];	/* ring */
+	unsigned		 owed_next;
+	struct convreq_asked	 asked[CONVREQ_ASKED];	/* ring */
+	unsigned		 asked_next;
+	struct convrep		 reports[CONVREQ_REPORTS]; /* ring */
+	uint64_t		 nreports;	/* ever kept: the cursor */
+	struct convreq_waiter	 w[CONVREQ_WAITERS];
+	size_t			 nw;
+	uv_timer_t		 timer;		/* earliest waiter deadline */
+	uint64_t		 reports_in, unsolicited, duplicates;
+	uint64_t		 malformed, reports_out, report_failures;
+};
+
+/* The state, made on first use (the loop must be running). */
+struct agent_convreq *convreq_of(struct agent *a);
+/* Remembers that we carried the request with nonce for node. */
+void	convrep_asked(struct agent *a, const uint8_t *nonce,
+	    const char *node);
+/* CTL_CONVREQ_POLL. */
+void	convrep_poll_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+
+#endif

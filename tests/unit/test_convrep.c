@@ -1,0 +1,116 @@
+/*
+ * Direct converge reports (program/convrep.h): the request envelope with
+ * the reply address, and the report a node sends back, both ways and cut
+ * or bent at every byte.
+ */
+#include "test.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "program/convrep.h"
+
+static void
+report_fill(struct convrep *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < CONVREQ_NONCE_LEN; i++)
+		r->nonce[i] = (uint8_t)(i * 7 + 1);
+	strcpy(r->node, "web3");
+	r->runs = 42;
+	r->serial = 7ull << 40;
+	r->status = 2;
+	r->changed = 3;
+	r->failed = 1;
+	r->duration_ms = 912;
+	strcpy(r->error, "site.lua:4: no such user");
+}
+
+TEST(convrep_report_roundtrip)
+{
+	struct convrep r, back;
+	struct buf b = BUF_INIT;
+
+	report_fill(&r);
+	convrep_encode(&r, &b);
+	ASSERT(b.len <= CONVREP_MAX);
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), 0);
+	ASSERT_EQ(memcmp(back.nonce, r.nonce, CONVREQ_NONCE_LEN), 0);
+	ASSERT_STR_EQ(back.node, "web3");
+	ASSERT_EQ(back.runs, 42);
+	ASSERT_EQ(back.serial, 7ull << 40);
+	ASSERT_EQ(back.status, 2);
+	ASSERT_EQ(back.changed, 3);
+	ASSERT_EQ(back.failed, 1);
+	ASSERT_EQ(back.duration_ms, 912);
+	ASSERT_STR_EQ(back.error, "site.lua:4: no such user");
+	/* Every shorter prefix is refused, and so is a byte more. */
+	for (size_t n = 0; n < b.len; n++)
+		ASSERT(convrep_decode((uint8_t *)b.data, n, &back) < 0);
+	buf_addch(&b, 0);
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), TL_EINVAL);
+	buf_release(&b);
+}
+
+TEST(convrep_report_refuses_bad_fields)
+{
+	struct convrep r, back;
+	struct buf b = BUF_INIT;
+
+	report_fill(&r);
+	r.error[0] = '\0';
+	convrep_encode(&r, &b);
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), 0);
+	ASSERT_STR_EQ(back.error, "");
+	b.data[0] = CONVREP_VERSION + 1;	/* unknown version */
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), TL_EINVAL);
+	b.data[0] = CONVREP_VERSION;
+	b.data[1 + CONVREQ_NONCE_LEN + 1] = '\0';	/* NUL in the name */
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), TL_EINVAL);
+	buf_reset(&b);
+	/* An over-long error is cut, not sent whole. */
+	report_fill(&r);
+	memset(r.error, 'x', CONVREP_ERR_MAX);
+	r.error[CONVREP_ERR_MAX] = '\0';
+	convrep_encode(&r, &b);
+	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), 0);
+	ASSERT_EQ(strlen(back.error), CONVREP_ERR_MAX);
+	b.data[b.len - CONVREP_ERR_MAX - 1] = CONVREP_ERR_MAX + 1;
+	ASSERT(convrep_decode((uint8_t *)b.data, b.len, &back) < 0);
+	buf_release(&b);
+}
+
+TEST(convrep_envelope_roundtrip)
+{
+	static const uint8_t req[] = { 1, 4, 'w', 'e', 'b', '3', 9, 9 };
+	char addr[CONVREP_ADDR_MAX + 1], longaddr[CONVREP_ADDR_MAX + 2];
+	struct buf b = BUF_INIT;
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_EQ(convrep_env_encode("10.0.0.1:7946", req, sizeof(req), &b),
+	    0);
+	ASSERT_EQ(convrep_env_decode((uint8_t *)b.data, b.len, addr, &p, &n),
+	    0);
+	ASSERT_STR_EQ(addr, "10.0.0.1:7946");
+	ASSERT_EQ(n, sizeof(req));
+	ASSERT_EQ(memcmp(p, req, n), 0);
+	/* No request after the address, a cut address, a NUL in it. */
+	ASSERT_EQ(convrep_env_decode((uint8_t *)b.data, 14, addr, &p, &n),
+	    TL_ETRUNC);
+	ASSERT(convrep_env_decode((uint8_t *)b.data, 5, addr, &p, &n) < 0);
+	b.data[3] = '\0';
+	ASSERT_EQ(convrep_env_decode((uint8_t *)b.data, b.len, addr, &p, &n),
+	    TL_EINVAL);
+	b.data[0] = 0;
+	ASSERT_EQ(convrep_env_decode((uint8_t *)b.data, b.len, addr, &p, &n),
+	    TL_EINVAL);
+	buf_reset(&b);
+	memset(longaddr, '1', sizeof(longaddr) - 1);
+	longaddr[sizeof(longaddr) - 1] = '\0';
+	ASSERT_EQ(convrep_env_encode(longaddr, req, sizeof(req), &b),
+	    TL_EINVAL);
+	ASSERT_EQ(convrep_env_encode("", req, sizeof(req), &b), TL_EINVAL);
+	buf_release(&b);
+}
