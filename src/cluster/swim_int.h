@@ -246,6 +246,11 @@ void	swim_bq_drop(struct swim *s, uint32_t member);
  * one node in 20,000 misses a join (bench/sim crash1k, seed 1).
  */
 void	swim_bq_mark_news(struct swim *s, uint32_t member);
+/* Restores the suspicion heap (earliest deadline first) after the deadline
+ * of the suspicion in slot changed, or it was added there. */
+void	swim_susp_fix(struct swim *s, uint32_t slot);
+/* Rebuilds the heap after many deadlines changed. */
+void	swim_susp_heapify(struct swim *s);
 void	swim_pkt_begin(struct swim *s);
 void	swim_pkt_send(struct swim *s, struct swim_io *io, const char *addr,
 	    int piggyback);

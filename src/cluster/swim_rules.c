@@ -227,6 +227,7 @@ susp_start(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t inc,
 	sp->from[0] = from;
 	sp->start_ms = io->now_ms;
 	sp->deadline_ms = io->now_ms + swim_suspicion_timeout(s, 0);
+	swim_susp_fix(s, s->m[idx].susp);
 }
 
 /* Another accuser for a suspicion we hold: returns 1 when new. */
@@ -246,6 +247,7 @@ susp_confirm(struct swim *s, uint32_t idx, uint32_t from)
 	sp->nconfirm++;
 	sp->deadline_ms = sp->start_ms +
 	    swim_suspicion_timeout(s, sp->nconfirm);
+	swim_susp_fix(s, s->m[idx].susp);
 	return 1;
 }
 

@@ -60,16 +60,14 @@ tick_fwd(struct swim *s, struct swim_io *io)
 static void
 tick_suspicions(struct swim *s, struct swim_io *io)
 {
-	for (size_t i = 0; i < s->nsusp;) {
-		const struct swim_susp *sp = &s->susp[i];
-		uint32_t idx = sp->member, inc = sp->inc;
+	/* The earliest deadline heads the heap (swim_susp_fix). */
+	while (s->nsusp > 0 && io->now_ms >= s->susp[0].deadline_ms) {
+		uint32_t idx = s->susp[0].member, inc = s->susp[0].inc;
+		size_t before = s->nsusp;
 
-		if (io->now_ms < sp->deadline_ms) {
-			i++;
-			continue;
-		}
-		/* set_status swaps the last suspicion into slot i. */
+		/* Leaving SUSPECT takes the suspicion off the heap. */
 		swim_set_status(s, io, idx, SWIM_DEAD, inc);
+		TL_ASSERT(s->nsusp < before);
 		s->st.deaths++;
 		swim_event(s, io, SWIM_EV_FAILED, idx, s->m[0].st->id);
 		swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, 0);
@@ -201,8 +199,8 @@ next_deadline(const struct swim *s)
 			t = TL_MIN(t, s->fwd[i].nack_at_ms);
 		t = TL_MIN(t, s->fwd[i].expire_ms);
 	}
-	for (size_t i = 0; i < s->nsusp; i++)
-		t = TL_MIN(t, s->susp[i].deadline_ms);
+	if (s->nsusp > 0)
+		t = TL_MIN(t, s->susp[0].deadline_ms);
 #undef TL_MIN
 	return t;
 }
@@ -229,6 +227,7 @@ tick_after_stall(struct swim *s, struct swim_io *io)
 		if (s->susp[i].deadline_ms <= now)
 			s->susp[i].deadline_ms = now +
 			    s->cfg.probe_interval_ms;
+	swim_susp_heapify(s);
 }
 
 int
