@@ -16,8 +16,12 @@
  */
 #include "agent/agent_int.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +66,27 @@ exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 }
 
 /* The agent's environment plus the two settings the child needs. */
+/*
+ * A scheduled program appends to its log every interval, for the life of
+ * the node: past PROGRAM_LOG_MAX the log moves to .1 (one generation
+ * kept), so it never holds more than twice that.
+ */
+#define PROGRAM_LOG_MAX	(4u << 20)
+
+static void
+log_rotate(const char *path)
+{
+	struct stat st;
+	char *old;
+
+	if (stat(path, &st) < 0 || st.st_size < (off_t)PROGRAM_LOG_MAX)
+		return;
+	old = xasprintf("%s.1", path);
+	if (rename(path, old) < 0)
+		log_warn("cannot rotate %s: %s", path, strerror(errno));
+	free(old);
+}
+
 static char **
 child_env(const struct agent *a)
 {
@@ -101,6 +126,7 @@ prog_start(struct agent *a)
 	}
 	argv[n] = NULL;
 	out = xasprintf("%s/program.log", a->cfg.state_dir);
+	log_rotate(out);
 	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	free(out);
 	memset(&o, 0, sizeof(o));

@@ -2,7 +2,8 @@
 # Program details (docs/programs.md), one agent leading pack "db" alone:
 # SIGHUP reloads the scheduled program's settings from the config file
 # (the next run is the new script); cluster.wait keeps the messages it
-# skips, so waiting for "two" then for "one" gets both.
+# skips, so waiting for "two" then for "one" gets both; program.log is
+# rotated past 4 MiB.
 . "$(dirname "$0")/lib.sh"
 for s in a b; do
 	echo "print('script $s ' .. cluster.clock_ms())" > "$WORK/$s.lua"
@@ -11,6 +12,12 @@ printf 'program = %s\nprogram_interval = 1\n' "$WORK/a.lua" > "$WORK/n1.conf"
 start_agent 1 --config "$WORK/n1.conf" --pack db --pack-expect 1
 ran() { grep -q "script $1" "$(sd 1)/program.log" 2>/dev/null; }
 wait_for 20 "the leader runs a.lua" ran a
+# A log past 4 MiB moves to program.log.1 before the next run.
+head -c 4200000 /dev/zero | tr '\0' x >> "$(sd 1)/program.log"
+rotated() { grep -q "script a" "$(sd 1)/program.log" 2>/dev/null &&
+    [ "$(stat -c %s "$(sd 1)/program.log")" -lt 100000 ] &&
+    [ "$(stat -c %s "$(sd 1)/program.log.1")" -gt 4200000 ]; }
+wait_for 10 "program.log rotated past 4 MiB" rotated
 printf 'program = %s\nprogram_interval = 1\n' "$WORK/b.lua" > "$WORK/n1.conf"
 kill -HUP "$(pid_of 1)"
 wait_for 10 "after SIGHUP, b.lua runs" ran b
