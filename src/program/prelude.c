@@ -96,12 +96,16 @@ const char prog_prelude[] =
  * after each run, so a count above the one seen before the request is
  * this request's run (or a later one, which is as good): that is how the
  * local node finishes, and the fallback when a direct report is lost.
+ * For a node that reports directly, one more run may be the one that was
+ * already under way when the request came (its report is not ours): the
+ * fallback trusts it only after a 2 s grace, or at once from two runs on.
  */
 "local conv_cursor = '0'\n"
 "local function converge_all(list, opts)\n"
 "  opts = opts or {}\n"
 "  local timeout = (opts.timeout or 600) * 1000\n"
 "  local res, pending, resend, nonces, before = {}, {}, {}, {}, nil\n"
+"  local reports, moved = {}, {}\n"
 "  local function done(name, r, result, detail)\n"
 "    res[name] = r\n"
 "    tl.record(name, 'converge', result, detail)\n"
@@ -135,7 +139,7 @@ const char prog_prelude[] =
 "      local ok, why, nonce = tl.request_converge(n.name, b.self)\n"
 "      if ok then\n"
 "        pending[n.name] = b.runs; resend[n.name] = why\n"
-"        if nonce then nonces[nonce] = n.name end\n"
+"        if nonce then nonces[nonce] = n.name; reports[n.name] = true end\n"
 "      else done(n.name, { ok = false, error = why }, 'failed', why) end\n"
 "    end\n"
 "  end\n"
@@ -178,7 +182,11 @@ const char prog_prelude[] =
 "      for name, runs in pairs(pending) do\n"
 "        local m = now[name]\n"
 "        if m and m.runs > runs and m.run then\n"
-"          finished(name, m.run, now[name].self and 'local' or 'gossip')\n"
+"          moved[name] = moved[name] or tl.now_ms()\n"
+"          if not reports[name] or m.runs >= runs + 2 or\n"
+"              tl.now_ms() - moved[name] >= 2000 then\n"
+"            finished(name, m.run, now[name].self and 'local' or 'gossip')\n"
+"          end\n"
 "        elseif not m or m.status == 'failed' or m.status == 'left' then\n"
 "          done(name, { ok = false, error = 'node went away' }, 'unknown',\n"
 "            'node went away before reporting')\n"

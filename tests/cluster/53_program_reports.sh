@@ -6,7 +6,8 @@
 # and may win a race on a loaded machine), n1 counts 5 reports in and
 # each other node 1 out. Then a report that answers no request n1
 # carried (n1 restarted while n6 was converging for it) is counted as
-# unsolicited and dropped.
+# unsolicited and dropped. A request that lands while a run is under way
+# finishes on the next run's report, not on the earlier run's tag.
 . "$(dirname "$0")/lib.sh"
 N=6
 OP=$WORK/op
@@ -66,6 +67,29 @@ for i in $(seq 2 $N); do
 	    fail "n$i reports out: $(info_field "$i" out)"
 done
 echo "ok: 5 direct reports, n1 by its own tag"
+
+# A request that reaches n5 while a run of its own is under way is served
+# by the next run: the end of the earlier one (its runs tag moves) must
+# not finish the program, the direct report of the next one does.
+echo 1 > "$WORK/root5/work"
+runs5=$(grep -c "converging policy" "$WORK/n5.log")
+$T converge --state-dir "$(sd 5)" >/dev/null || fail "converge n5"
+started() { [ "$(grep -c "converging policy" "$WORK/n5.log")" -gt "$runs5" ]; }
+wait_for 5 "n5 runs a converge of its own" started
+echo 'return cluster.converge(cluster.members{ name = "^n5$" })' \
+    > "$WORK/n5.lua"
+$T program "$WORK/n5.lua" --json --key "$OP/operator.key" \
+    --state-dir "$(sd 1)" > "$WORK/n5.json" 2>&1 ||
+    fail "n5 program: $(cat "$WORK/n5.json")"
+python3 - "$WORK/n5.json" <<'EOF2' || fail "n5: $(cat "$WORK/n5.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))["result"]["n5"]
+assert r["ok"] and r["via"] == "report", r
+EOF2
+[ "$(grep -c "converging policy" "$WORK/n5.log")" -ge $((runs5 + 2)) ] ||
+    fail "the program finished before n5's run for it started"
+echo 0.2 > "$WORK/root5/work"
+echo "ok: a run under way when the request came does not answer it"
 
 # n6 works 3 s for a program on n1; n1 restarts meanwhile and forgets.
 echo 3 > "$WORK/root6/work"
