@@ -41,7 +41,10 @@ struct sub {
 struct agent_chan {
 	char		*path;
 	struct buf	 list;		/* "#web,#db", NUL-terminated */
-	struct bcast_msg *log;		/* LOG_MAX, by index % LOG_MAX */
+	struct bcast_msg *log;		/* LOG_MAX, by index % LOG_MAX;
+					   made at the first delivery (it
+					   is 270 KB, and many nodes never
+					   get a message) */
 	uint64_t	 head;		/* index of the next delivery */
 	struct listener	 ls[LISTENERS_MAX];
 	size_t		 nls;
@@ -93,7 +96,6 @@ agent_chan_open(struct agent *a, struct tl_err *err)
 
 	a->chan = ch;
 	ch->path = xasprintf("%s/channels", a->cfg.state_dir);
-	ch->log = xcalloc(LOG_MAX, sizeof(*ch->log));
 	buf_init(&ch->list);
 	buf_addstr(&ch->list, "");
 	r = fileio_read(ch->path, CHAN_TAG_MAX, &raw, err);
@@ -294,6 +296,8 @@ agent_chan_deliver(struct agent *a, const struct bcast_msg *m)
 	if (m->kind == BCAST_CHANNEL ? !agent_chan_is_member(a, m->target) :
 	    strcmp(m->target, a->cfg.name) != 0)
 		return;
+	if (ch->log == NULL)
+		ch->log = xcalloc(LOG_MAX, sizeof(*ch->log));
 	ch->log[ch->head % LOG_MAX] = *m;
 	ch->head++;
 	log_debug("message on %s from %s lamport %llu", m->target,
