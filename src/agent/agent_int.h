@@ -297,6 +297,12 @@ int	agent_handlers_waiting(const struct agent *a);
 struct ctl_req;
 void	agent_handlers_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
+/*
+ * recipe_decl.c: the channels and tags the last converged recipe declared
+ * (CTL_RECIPE_DECL); what a later recipe drops is parted or deleted.
+ */
+void	agent_recipe_decl_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
 /* Puts our channel list into tags (config reload). */
 void	agent_chan_tags(struct agent *a, struct buf *tags);
 /* A channel or direct message for us: listeners, then handlers. */

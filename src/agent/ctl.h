@@ -46,6 +46,8 @@ enum ctl_op {
 	CTL_TAGS_SET,		/* args: k=v */
 	CTL_TAGS_DELETE,	/* args: k or k=v */
 	CTL_HANDLERS_SET = 24,	/* args: channel, pattern, ... (recipe on()) */
+	CTL_RECIPE_DECL,	/* args: "c:#chan", "t:k=v": what the recipe
+				   declares (agent/recipe_decl.c) */
 	/* Policy ops sit apart so other subsystems can add theirs above. */
 	CTL_POLICY_PUBLISH = 32, /* arg: path of a signed bundle file */
 	CTL_POLICY_STATUS,	/* this node's policy and transfer */

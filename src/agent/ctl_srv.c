@@ -366,6 +366,7 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_CONVREQ_POLL:	agent_convreq_ctl(a, c, &req); break;
 	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
 	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
+	case CTL_RECIPE_DECL:	agent_recipe_decl_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

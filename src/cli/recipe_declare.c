@@ -36,23 +36,30 @@ tell(const char *sock, int op, size_t nargs, char **args, const char *what)
 	return r < 0 ? -1 : status != 0;
 }
 
-/* A bare tag "x" becomes the gossiped tag x= (key only). */
-static char **
-tag_args(const struct recipe *rec)
+/* "c:#web" per channel, "t:k=v" per tag (a bare tag "x" is x=). */
+static size_t
+decl_args(const struct recipe *rec, char **v, size_t max)
 {
-	char **v = xcalloc(rec->ntags + 1, sizeof(char *));
+	size_t n = 0;
 
-	for (size_t i = 0; i < rec->ntags; i++)
-		v[i] = strchr(rec->tags[i], '=') != NULL ?
-		    xstrdup(rec->tags[i]) : xasprintf("%s=", rec->tags[i]);
-	return v;
+	for (size_t i = 0; i < rec->nchannels && n < max; i++)
+		v[n++] = xasprintf("c:%s", rec->channels[i]);
+	for (size_t i = 0; i < rec->ntags && n < max; i++)
+		v[n++] = strchr(rec->tags[i], '=') != NULL ?
+		    xasprintf("t:%s", rec->tags[i]) :
+		    xasprintf("t:%s=", rec->tags[i]);
+	if (rec->nchannels + rec->ntags > max)
+		fprintf(stderr, "tlaloc: warning: the agent keeps only the "
+		    "first %zu channels and tags a recipe declares\n", max);
+	return n;
 }
 
 void
 cli_recipe_declare(const char *state_dir, const struct recipe *rec)
 {
 	char *sock = xasprintf("%s/agent.sock", cli_state_dir(state_dir));
-	char *one[1];
+	char *decl[CTL_ARGS_MAX];
+	size_t n;
 
 	if (rec->pack != NULL)
 		cli_pack_declare(state_dir, rec->pack);
@@ -64,19 +71,10 @@ cli_recipe_declare(const char *state_dir, const struct recipe *rec)
 	    CTL_ARGS_MAX : rec->nhandlers, rec->handlers,
 	    "on() handlers") < 0)
 		goto out;
-	for (size_t i = 0; i < rec->nchannels; i++) {
-		one[0] = rec->channels[i];
-		tell(sock, CTL_CHAN_JOIN, 1, one, rec->channels[i]);
-	}
-	if (rec->ntags > 0) {
-		char **tags = tag_args(rec);
-
-		tell(sock, CTL_TAGS_SET, rec->ntags > CTL_ARGS_MAX ?
-		    CTL_ARGS_MAX : rec->ntags, tags, "recipe tags");
-		for (size_t i = 0; i < rec->ntags; i++)
-			free(tags[i]);
-		free(tags);
-	}
+	n = decl_args(rec, decl, CTL_ARGS_MAX);
+	tell(sock, CTL_RECIPE_DECL, n, decl, "channels and tags");
+	for (size_t i = 0; i < n; i++)
+		free(decl[i]);
 out:
 	free(sock);
 }

@@ -5,7 +5,8 @@
 # those nodes with the message (each writes its capture), one that does
 # not match converges nobody; two messages in a row are two runs in
 # order; a restarted agent still listens; the recipe's tags are gossiped
-# once, not restated by every converge.
+# once, not restated by every converge; what a later recipe drops (a
+# handler, so its channel; a tag) is undone.
 set -u
 . "$(dirname "$0")/lib.sh"
 N=4
@@ -90,9 +91,32 @@ v10() { grep -q "^v10 from n1" "$(root 3)/etc/version" 2>/dev/null; }
 wait_for 10 "the restarted n3 handles #web messages" v10
 
 # Every converge restates role=web; only the first one changed a tag.
-changed=$(grep -c "tags changed through the control socket" "$WORK/n2.log")
+changed=$(grep -c "tags changed as the recipe declares" "$WORK/n2.log")
 [ "$changed" = 1 ] || fail "n2 re-gossiped its recipe tags $changed times"
 handled=$($T info --json --state-dir "$(sd 2)" |
     sed -n 's/.*"handler_messages":\([0-9]*\).*/\1/p')
 [ "$handled" = 4 ] || fail "n2 counted $handled handled messages, not 4"
+
+# What a later recipe no longer declares is undone: n3 drops its handler
+# (so it parts #web) and nobody declares role=web any more.
+cat > "$WORK/recipe/site.lua" <<'EOF'
+file { path = "/etc/motd", content = "managed\n" }
+if node.agent.name == "n1" or node.agent.name == "n2" then
+	on("#web", "^deploy (\\S+)$", function(m)
+		file { path = "/etc/version", content = m.match[1] .. "\n" }
+	end)
+end
+EOF
+$T publish "$WORK/recipe" --key "$OP/operator.key" \
+    --state-dir "$(sd 1)" >/dev/null || fail "publish 2"
+two_in_web() {
+	who=$($T who "#web" --state-dir "$(sd 4)" 2>/dev/null | cut -d" " -f1 | sort | xargs)
+	[ "$who" = "n1 n2" ]
+}
+wait_for 20 "n3 parts #web when its recipe drops on('#web')" two_in_web
+untagged() {
+	[ "$($T members --tag role=web --state-dir "$(sd 4)" 2>/dev/null |
+	    grep -c alive)" = 0 ]
+}
+wait_for 10 "role=web is deleted once no recipe declares it" untagged
 echo "PASS 43_recipe_handlers"
