@@ -246,6 +246,8 @@ void	agent_conv_tag(const struct agent *a, struct buf *tags);
 void	agent_conv_report_json(const struct agent *a, struct buf *out);
 /* Runs started so far; the one in progress (if any) is the last. */
 uint64_t agent_conv_starts(const struct agent *a);
+/* 1 while a converge run is under way. */
+int	agent_conv_is_running(const struct agent *a);
 struct convrep;
 /* Fills the last run's summary into r (nonce and node left alone). */
 void	agent_conv_summary(const struct agent *a, struct convrep *r);

@@ -134,6 +134,12 @@ agent_conv_starts(const struct agent *a)
 	return a->conv != NULL ? a->conv->starts : 0;
 }
 
+int
+agent_conv_is_running(const struct agent *a)
+{
+	return a->conv != NULL && a->conv->is_running;
+}
+
 void
 agent_conv_summary(const struct agent *a, struct convrep *r)
 {

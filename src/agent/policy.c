@@ -768,8 +768,13 @@ agent_policy_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
 	else if (op == CTL_STATUS)
 		agent_status_ctl(a, c, flags & CTL_F_JSON);
 	else if (op == CTL_CONVERGE) {
+		/* Programs need to know: the run under way is not theirs. */
+		int busy = agent_conv_is_running(a);
+		const char *say = busy ? "converge queued after the run under "
+		    "way\n" : "converge requested\n";
+
 		agent_converge_request(a, nargs > 0 ? args[0] : "request");
-		agent_ctl_reply(c, 0, "converge requested\n", 19);
+		agent_ctl_reply(c, 0, say, strlen(say));
 	} else
 		agent_ctl_reply(c, 1, "bad policy request\n", 19);
 }

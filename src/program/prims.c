@@ -208,6 +208,8 @@ convreq_push(lua_State *L, const char *name)
 /*
  * request_converge(name, is_self [, request])
  *   -> true [, request, nonce] | nil, why
+ *   (this node: true, nil, nil, queued: a run was under way, so the
+ *   request is served by the one after it)
  * Another node's request is returned so that it can be sent again as is
  * (same nonce: the node converges once however many copies arrive), with
  * its nonce in hex (the first time only) to match the node's report.
@@ -237,10 +239,18 @@ l_request_converge(lua_State *L)
 		    &body);
 	}
 	if (st == 0) {
+		int queued = body.len >= 15 &&
+		    strncmp(body.data, "converge queued", 15) == 0;
+
 		buf_release(&body);
 		lua_pushboolean(L, 1);
-		if (is_self)
-			return 1;
+		if (is_self) {
+			/* true, nil, nil, queued behind a run under way */
+			lua_pushnil(L);
+			lua_pushnil(L);
+			lua_pushboolean(L, queued);
+			return 4;
+		}
 		lua_pushvalue(L, -3);
 		lua_pushvalue(L, -3);
 		return 3;

@@ -91,6 +91,23 @@ EOF2
 echo 0.2 > "$WORK/root5/work"
 echo "ok: a run under way when the request came does not answer it"
 
+# The same on the program's own node, which finishes by its runs tag.
+echo 1 > "$WORK/root1/work"
+runs1=$(grep -c "converging policy" "$WORK/n1.log")
+ends1=$(grep -c "converged policy" "$WORK/n1.log")
+$T converge --state-dir "$(sd 1)" >/dev/null || fail "converge n1"
+started1() { [ "$(grep -c "converging policy" "$WORK/n1.log")" -gt "$runs1" ]; }
+wait_for 5 "n1 runs a converge of its own" started1
+echo 'return cluster.converge(cluster.members{ name = "^n1$" })' \
+    > "$WORK/n1.lua"
+$T program "$WORK/n1.lua" --json --key "$OP/operator.key" \
+    --state-dir "$(sd 1)" > "$WORK/n1.json" 2>&1 ||
+    fail "n1 program: $(cat "$WORK/n1.json")"
+[ "$(grep -c "converged policy" "$WORK/n1.log")" -ge $((ends1 + 2)) ] ||
+    fail "the program finished on the run under way, not on its own"
+echo 0.2 > "$WORK/root1/work"
+echo "ok: on its own node too, the run under way does not answer"
+
 # n6 works 3 s for a program on n1; n1 restarts meanwhile and forgets.
 echo 3 > "$WORK/root6/work"
 echo 'return cluster.converge(cluster.members{ name = "^n6$" })' \
