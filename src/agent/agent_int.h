@@ -215,6 +215,13 @@ uint64_t agent_policy_current(const struct agent *a);
 void	agent_policy_tags(const struct agent *a, struct buf *tags);
 /* Sets base tags plus ours on swim; < 0 when they do not fit. */
 int	agent_tags_push(struct agent *a, const struct buf *base);
+/*
+ * Makes *tags (taken) the node's own tags and gossips them: 1 when they
+ * changed, 0 when they were those already (nothing is sent), < 0 with
+ * err.
+ */
+int	agent_tags_replace(struct agent *a, struct buf *tags,
+	    struct tl_err *err);
 void	agent_policy_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
 	    uint8_t flags, int nargs, const char *const *args);
 /* 1 s housekeeping: retries peers, rescans members. */

@@ -300,22 +300,11 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		    req->op == CTL_TAGS_DELETE, &err);
 	if (r == 0 && req->nargs == 0)
 		r = tl_err_set(&err, TL_EINVAL, "give at least one k=v");
-	/* Every converge restates a recipe's tags: no news, no gossip. */
-	if (r == 0 && tags.len == a->cfg.tags.len &&
-	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
+	if (r == 0)
+		r = agent_tags_replace(a, &tags, &err);
+	if (r == 0)
 		reply_str(c, 0, "tags unchanged\n");
-		buf_release(&tags);
-		return;
-	}
-	if (r == 0) {
-		if ((r = agent_tags_push(a, &tags)) < 0)
-			tl_err_set(&err, r, "cannot set tags: %s",
-			    tl_strerror(r));
-	}
-	if (r == 0) {
-		buf_release(&a->cfg.tags);
-		a->cfg.tags = tags;
-		buf_init(&tags);
+	else if (r > 0) {
 		log_notice("tags changed through the control socket");
 		reply_str(c, 0, "tags updated\n");
 	} else {

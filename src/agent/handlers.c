@@ -169,7 +169,6 @@ on_message(void *ctx, struct agent *a, const struct bcast_msg *m)
 	struct trigger *t;
 	char why[256];
 
-	(void)a;
 	if (h == NULL)
 		return;
 	if (hs->len == QUEUE_MAX) {

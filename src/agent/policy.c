@@ -120,6 +120,28 @@ agent_tags_push(struct agent *a, const struct buf *base)
 	return r;
 }
 
+int
+agent_tags_replace(struct agent *a, struct buf *tags, struct tl_err *err)
+{
+	int r;
+
+	/* Restating the same tags (every converge does) is no news. */
+	if (tags->len == a->cfg.tags.len &&
+	    memcmp(tags->data, a->cfg.tags.data, tags->len) == 0) {
+		buf_release(tags);
+		return 0;
+	}
+	if ((r = agent_tags_push(a, tags)) < 0) {
+		buf_release(tags);
+		return tl_err_set(err, r, "cannot gossip the tags: %s",
+		    tl_strerror(r));
+	}
+	buf_release(&a->cfg.tags);
+	a->cfg.tags = *tags;
+	buf_init(tags);
+	return 1;
+}
+
 static void
 tags_refresh(struct agent *a)
 {

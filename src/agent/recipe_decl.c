@@ -67,8 +67,7 @@ decl_load(char *text, const char **out, size_t max)
 }
 
 static void
-decl_save(struct agent *a, const char *path, const char *const *args,
-    size_t n)
+decl_save(const char *path, const char *const *args, size_t n)
 {
 	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
@@ -81,7 +80,6 @@ decl_save(struct agent *a, const char *path, const char *const *args,
 	    &err) < 0)
 		log_warn("cannot save the recipe's declarations: %s", err.msg);
 	buf_release(&b);
-	(void)a;
 }
 
 /* Applies tag changes to cfg.tags and gossips them when they changed. */
@@ -99,21 +97,10 @@ tags_apply(struct agent *a, const char *const *prev, size_t nprev,
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (args[i][0] == 't')
 			r = agent_tags_apply(&tags, args[i] + 2, 0, err);
-	/* Every converge restates the same tags: no news, no gossip. */
-	if (r == 0 && !(tags.len == a->cfg.tags.len &&
-	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0)) {
-		if ((r = agent_tags_push(a, &tags)) < 0)
-			tl_err_set(err, r, "cannot gossip the recipe's tags: %s",
-			    tl_strerror(r));
-		else {
-			buf_release(&a->cfg.tags);
-			a->cfg.tags = tags;
-			buf_init(&tags);
-			log_notice("tags changed as the recipe declares");
-		}
-	}
+	if (r == 0 && (r = agent_tags_replace(a, &tags, err)) > 0)
+		log_notice("tags changed as the recipe declares");
 	buf_release(&tags);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 void
@@ -142,7 +129,7 @@ agent_recipe_decl_ctl(struct agent *a, struct stream_conn *c,
 	if (r == 0)
 		r = tags_apply(a, prev, nprev, req->args, req->nargs, &err);
 	if (r == 0)
-		decl_save(a, path, req->args, req->nargs);
+		decl_save(path, req->args, req->nargs);
 out:
 	if (r < 0) {
 		buf_addf(&out, "%s\n", err.msg);

@@ -73,6 +73,7 @@ echo "ok: 5 direct reports, n1 by its own tag"
 # not finish the program, the direct report of the next one does.
 echo 1 > "$WORK/root5/work"
 runs5=$(grep -c "converging policy" "$WORK/n5.log")
+ends5=$(grep -c "converged policy" "$WORK/n5.log")
 $T converge --state-dir "$(sd 5)" >/dev/null || fail "converge n5"
 started() { [ "$(grep -c "converging policy" "$WORK/n5.log")" -gt "$runs5" ]; }
 wait_for 5 "n5 runs a converge of its own" started
@@ -84,10 +85,11 @@ $T program "$WORK/n5.lua" --json --key "$OP/operator.key" \
 python3 - "$WORK/n5.json" <<'EOF2' || fail "n5: $(cat "$WORK/n5.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))["result"]["n5"]
-assert r["ok"] and r["via"] == "report", r
+# The next run's report usually wins; its runs tag (two runs on) may too.
+assert r["ok"] and r["via"] in ("report", "gossip"), r
 EOF2
-[ "$(grep -c "converging policy" "$WORK/n5.log")" -ge $((runs5 + 2)) ] ||
-    fail "the program finished before n5's run for it started"
+[ "$(grep -c "converged policy" "$WORK/n5.log")" -ge $((ends5 + 2)) ] ||
+    fail "the program finished on the run under way, not on its own"
 echo 0.2 > "$WORK/root5/work"
 echo "ok: a run under way when the request came does not answer it"
 
