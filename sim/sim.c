@@ -500,14 +500,45 @@ one_view(struct sim *sim, uint32_t c)
 	return 1;
 }
 
+/* TLALOC_SIM_HEAL_TRACE=1: how far the views are from one, each second. */
+static void
+trace_heal(struct sim *sim, uint32_t c)
+{
+	uint32_t base = cluster_base(sim, c), minv = UINT32_MAX;
+	double alive = 0, susp = 0, nodes = 0;
+
+	for (uint32_t i = base; i < base + sim->n_per; i++) {
+		const struct node *nd = &sim->nodes[i];
+		uint32_t a;
+
+		if (!nd->up)
+			continue;
+		a = (uint32_t)swim_count_status(nd->s, SWIM_ALIVE);
+		alive += a;
+		susp += (double)swim_count_status(nd->s, SWIM_SUSPECT);
+		nodes++;
+		if (a < minv)
+			minv = a;
+	}
+	fprintf(stderr, "heal +%.0f s: alive %.4f of pairs, min %u, "
+	    "suspect/node %.1f\n", (sim->now - sim->m[c].heal_t) / 1e6,
+	    alive / (nodes * sim->m[c].live), minv, susp / nodes);
+}
+
 static void
 check_heal(struct sim *sim)
 {
+	static int tracing = -1;
 	int pending = 0;
+
+	if (tracing < 0)
+		tracing = getenv("TLALOC_SIM_HEAL_TRACE") != NULL;
 
 	for (uint32_t c = 0; c < sim->nclusters; c++) {
 		if (sim->m[c].converge_t != 0)
 			continue;
+		if (tracing)
+			trace_heal(sim, c);
 		if (one_view(sim, c))
 			sim->m[c].converge_t = sim->now;
 		else

@@ -236,15 +236,17 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
-	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu," :
+	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
+	    "\"claims_parked\":%llu,\"claims_unrefuted\":%llu," :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
-	    "swim bad packets: %llu\n",
+	    "swim bad packets: %llu\n"
+	    "push-pull claims held back: %llu (unrefuted %llu)\n",
 	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
-	    U(ss.bad_packets));
+	    U(ss.bad_packets), U(ss.claims_parked), U(ss.claims_unrefuted));
 	agent_convreq_info(a, &out, json);
 	buf_addf(&out, json ? "\"handler_messages\":%llu,"
 	    "\"handler_overflows\":%llu," :

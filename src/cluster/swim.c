@@ -255,6 +255,7 @@ swim_member_add(struct swim *s, struct swim_io *io, struct swim_stmt *st)
 	mb->since_ms = io != NULL ? io->now_ms : 0;
 	mb->bq = SWIM_NONE;
 	mb->susp = SWIM_NONE;
+	mb->parked = 0;
 	s->nstatus[SWIM_ALIVE]++;
 	if ((s->n + s->name_stale) * 4 > s->tabcap * 3) {
 		tables_rebuild(s, s->tabcap ? s->tabcap * 2 : 64);
@@ -393,6 +394,7 @@ dead_add(struct swim *s, struct swim_io *io, uint32_t idx)
 	d = &s->dead[s->ndead++];
 	d->member = idx;
 	d->retries = 0;
+	d->tried_s = 0;
 	d->retry_at_s = (uint32_t)((io->now_ms + s->cfg.dead_backoff_min_ms) /
 	    1000);
 }
@@ -611,6 +613,7 @@ swim_free(struct swim *s)
 	free(s->heap);
 	free(s->susp);
 	free(s->dead);
+	free(s->parked);
 	buf_release(s->pkt);
 	buf_release(s->tmp);
 	free(s->pkt);

@@ -333,6 +333,9 @@ struct swim_stats {
 	uint64_t	pushpulls;		/* push-pull requests queued */
 	uint64_t	max_dgram;		/* largest datagram emitted */
 	uint64_t	name_conflicts;
+	uint64_t	claims_parked;		/* push-pull claims against members
+						   we hold alive, held back */
+	uint64_t	claims_unrefuted;	/* of those, made suspicions */
 	uint64_t	stalls;			/* ticks that came late enough to
 						   say we were frozen */
 	uint32_t	awareness;		/* current LHM score */

@@ -107,12 +107,14 @@ struct swim_mbr {
 	uint32_t	 susp;		/* suspect: suspicion slot; dead:
 					   index in the dead list */
 	uint8_t		 status;	/* enum swim_status */
+	uint8_t		 parked;	/* a second-hand claim waits */
 };
 
 /* A dead member and when to retry it (capped exponential backoff). */
 struct swim_dead {
 	uint32_t	 member;
 	uint32_t	 retry_at_s;
+	uint32_t	 tried_s;	/* last retry (0: none) */
 	uint32_t	 retries;
 };
 
@@ -135,6 +137,14 @@ struct swim_susp {
 	uint32_t	 from[SWIM_CONFIRM_MAX]; /* accusers seen */
 	uint64_t	 start_ms;
 	uint64_t	 deadline_ms;
+};
+
+/* A suspicion or death heard through push-pull, waiting for a refutation. */
+struct swim_parked {
+	uint32_t	 member;
+	uint32_t	 inc;
+	uint8_t		 status;	/* SWIM_SUSPECT or SWIM_DEAD */
+	uint64_t	 due_ms;
 };
 
 /* A ping-req we relay: our ping's seq, the asker's seq and address. */
@@ -189,6 +199,8 @@ struct swim {
 	size_t		 nsusp, cap_susp;
 	struct swim_dead *dead;		/* dead members, dense */
 	size_t		 ndead, cap_dead;
+	struct swim_parked *parked;	/* FIFO: due times only grow */
+	size_t		 park_head, npark, cap_park;
 	struct swim_fwd	 fwd[SWIM_FWD_MAX];
 	size_t		 nfwd;
 
@@ -198,6 +210,7 @@ struct swim {
 
 	uint64_t	 next_probe_ms, next_gossip_ms, next_pushpull_ms;
 	uint64_t	 next_retry_ms, next_seed_ms, last_revive_pp_ms;
+	uint64_t	 last_revival_ms;	/* a dead member came back */
 	uint64_t	 tick_due_ms;	/* when our last tick asked to run again */
 	int		 started;
 	uint32_t	 pp_entry_bytes;	/* measured by the last encode */
@@ -228,6 +241,10 @@ void	swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
 	    uint32_t inc, uint32_t from, const char *from_addr);
 void	swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
 	    uint32_t inc, uint32_t from, const char *from_addr, int soften);
+void	swim_apply_merged_claim(struct swim *s, struct swim_io *io,
+	    uint32_t idx, uint8_t status, uint32_t inc, int new_to_us);
+/* Turns parked claims nobody refuted in time into our suspicions. */
+void	swim_parked_expire(struct swim *s, struct swim_io *io);
 int	swim_self_resign(struct swim *s, uint32_t inc, uint8_t status);
 int	swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
 	    const char *to_addr);

@@ -200,12 +200,38 @@ swim_apply_stmt(struct swim *s, struct swim_io *io, const uint8_t *body,
 	swim_member_renamed(s, *idx, old);
 	swim_set_status(s, io, *idx, f.status, f.incarnation);
 	stmt_events(s, io, *idx, prev, old);
-	if (prev == SWIM_DEAD && f.status == SWIM_ALIVE && !via_pushpull)
-		revive_pushpull(s, io, *idx);
+	if (prev == SWIM_DEAD && f.status == SWIM_ALIVE) {
+		s->last_revival_ms = io->now_ms;
+		if (!via_pushpull)
+			revive_pushpull(s, io, *idx);
+	}
 	swim_pool_put(s->pool, old);
 	if (!via_pushpull || prev != f.status)
 		swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f.incarnation, 0);
 	return 0;
+}
+
+/*
+ * A claim about us: one at our incarnation or above is refuted; an older
+ * one means its sender missed our refutation, so it gets our statement
+ * (else a node that missed it keeps us dead until a push-pull, minutes
+ * apart in a large cluster, and retrying us would not help it).
+ */
+static void
+about_self_claim(struct swim *s, struct swim_io *io, uint32_t inc,
+    const char *from_addr)
+{
+	if (s->leaving)
+		return;
+	if (inc >= s->m[0].inc) {
+		swim_refute(s, io, inc, from_addr);
+		return;
+	}
+	if (from_addr == NULL)
+		return;
+	swim_pkt_begin(s);
+	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
+	swim_pkt_send(s, io, from_addr, 0);
 }
 
 static void
@@ -258,8 +284,7 @@ swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
 	struct swim_mbr *mb = &s->m[idx];
 
 	if (idx == 0) {
-		if (inc >= mb->inc && !s->leaving)
-			swim_refute(s, io, inc, from_addr);
+		about_self_claim(s, io, inc, from_addr);
 		return;
 	}
 	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
@@ -283,8 +308,7 @@ swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
 	struct swim_mbr *mb = &s->m[idx];
 
 	if (idx == 0) {
-		if (inc >= mb->inc && !s->leaving)
-			swim_refute(s, io, inc, from_addr);
+		about_self_claim(s, io, inc, from_addr);
 		return;
 	}
 	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
@@ -298,4 +322,70 @@ swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
 	swim_event(s, io, SWIM_EV_FAILED, idx,
 	    s->m[from == SWIM_NONE ? 0 : from].st->id);
 	swim_bq_push(s, idx, SWIM_MSG_DEAD, inc, from);
+}
+
+/*
+ * A suspicion or death heard through push-pull is second-hand and may be
+ * old. When a partition heals, each side's state says the whole other side
+ * died; taken as suspicions, those claims have every node accuse thousands
+ * of members it talks to, all at once, with the confirmations that cut
+ * the timeout to its minimum (bench/sim partition10k: 940,000 deaths of
+ * live nodes after the heal, no single view in 120 s). So a claim against
+ * a member we hold alive waits one lone accuser's timeout: the member,
+ * told by the side that holds the claim, refutes meanwhile, and only a
+ * claim nobody refuted becomes our suspicion. Push-pull remains the
+ * anti-entropy for a death whose gossip missed us, one timeout later.
+ * About a member we just learned from this very exchange we know nothing
+ * better, and the claim is taken at once.
+ */
+void
+swim_apply_merged_claim(struct swim *s, struct swim_io *io, uint32_t idx,
+    uint8_t status, uint32_t inc, int new_to_us)
+{
+	struct swim_mbr *mb = &s->m[idx];
+	struct swim_parked *p;
+
+	if (idx == 0 || new_to_us || mb->status != SWIM_ALIVE ||
+	    inc < mb->inc) {
+		if (status == SWIM_SUSPECT)
+			swim_apply_suspect(s, io, idx, inc, SWIM_NONE, NULL);
+		else
+			swim_apply_dead(s, io, idx, inc, SWIM_NONE, NULL, 1);
+		return;
+	}
+	if (mb->parked)
+		return;
+	if (s->park_head > 0 && s->park_head >= s->npark / 2) {
+		memmove(s->parked, s->parked + s->park_head,
+		    (s->npark - s->park_head) * sizeof(*s->parked));
+		s->npark -= s->park_head;
+		s->park_head = 0;
+	}
+	s->parked = xgrow(s->parked, &s->cap_park, s->npark + 1,
+	    sizeof(*s->parked));
+	p = &s->parked[s->npark++];
+	p->member = idx;
+	p->inc = inc;
+	p->status = status;
+	p->due_ms = io->now_ms + swim_suspicion_timeout(s, 0);
+	mb->parked = 1;
+	s->st.claims_parked++;
+}
+
+void
+swim_parked_expire(struct swim *s, struct swim_io *io)
+{
+	while (s->park_head < s->npark &&
+	    s->parked[s->park_head].due_ms <= io->now_ms) {
+		const struct swim_parked p = s->parked[s->park_head++];
+		struct swim_mbr *mb = &s->m[p.member];
+
+		mb->parked = 0;
+		if (mb->status != SWIM_ALIVE || mb->inc > p.inc)
+			continue;
+		s->st.claims_unrefuted++;
+		swim_apply_suspect(s, io, p.member, p.inc, SWIM_NONE, NULL);
+	}
+	if (s->park_head == s->npark)
+		s->park_head = s->npark = 0;
 }

@@ -56,7 +56,7 @@ merge_entry(struct swim *s, struct swim_io *io, struct rd *rd, int is_join)
 {
 	const uint8_t *body, *sig;
 	uint64_t status, inc;
-	size_t n, blen;
+	size_t n, blen, known;
 	uint32_t idx;
 	int r;
 
@@ -70,6 +70,7 @@ merge_entry(struct swim *s, struct swim_io *io, struct rd *rd, int is_join)
 	    (r = codec_get_uint_max(rd, UINT32_MAX, &inc)) < 0)
 		return r;
 	/* A bad signature spoils one entry, not the exchange. */
+	known = s->n;
 	r = swim_apply_stmt(s, io, body, blen, sig, NULL, !is_join, &idx);
 	if (r == TL_ECRYPTO) {
 		s->st.bad_packets++;
@@ -77,10 +78,9 @@ merge_entry(struct swim *s, struct swim_io *io, struct rd *rd, int is_join)
 	}
 	if (r < 0 || idx == SWIM_NONE)
 		return r;
-	if (status == SWIM_SUSPECT)
-		swim_apply_suspect(s, io, idx, (uint32_t)inc, SWIM_NONE, NULL);
-	else if (status == SWIM_DEAD)
-		swim_apply_dead(s, io, idx, (uint32_t)inc, SWIM_NONE, NULL, 1);
+	if (status == SWIM_SUSPECT || status == SWIM_DEAD)
+		swim_apply_merged_claim(s, io, idx, (uint8_t)status,
+		    (uint32_t)inc, idx >= known);
 	return 0;
 }
 

@@ -95,7 +95,12 @@ tick_gossip(struct swim *s, struct swim_io *io)
 	}
 }
 
-/* Retries one dead peer whose backoff ran out, telling it its status. */
+/*
+ * Retries one dead peer whose backoff ran out, telling it its status. A
+ * dead member that came back since a peer's last retry says the network
+ * healed (a partition, most likely): that peer is worth a retry now, not
+ * at the end of its backoff, which grew to minutes while cut off.
+ */
 static void
 tick_retry_dead(struct swim *s, struct swim_io *io)
 {
@@ -106,8 +111,10 @@ tick_retry_dead(struct swim *s, struct swim_io *io)
 		struct swim_mbr *mb = &s->m[idx];
 		uint64_t backoff;
 
-		if ((uint64_t)d->retry_at_s * 1000 > io->now_ms)
+		if ((uint64_t)d->retry_at_s * 1000 > io->now_ms &&
+		    (uint64_t)d->tried_s * 1000 >= s->last_revival_ms)
 			continue;
+		d->tried_s = (uint32_t)(io->now_ms / 1000);
 		if (d->retries < 30)
 			d->retries++;
 		backoff = (uint64_t)s->cfg.dead_backoff_min_ms << d->retries;
@@ -201,6 +208,8 @@ next_deadline(const struct swim *s)
 	}
 	if (s->nsusp > 0)
 		t = TL_MIN(t, s->susp[0].deadline_ms);
+	if (s->park_head < s->npark)
+		t = TL_MIN(t, s->parked[s->park_head].due_ms);
 #undef TL_MIN
 	return t;
 }
@@ -245,6 +254,7 @@ swim_on_tick(struct swim *s, struct swim_io *io)
 	if (now >= s->next_probe_ms)
 		swim_probe_start(s, io);
 	tick_fwd(s, io);
+	swim_parked_expire(s, io);
 	tick_suspicions(s, io);
 	if (s->cfg.gossip_interval_ms && now >= s->next_gossip_ms) {
 		s->next_gossip_ms = now + s->cfg.gossip_interval_ms;

@@ -418,6 +418,98 @@ TEST(swim_refutes_a_suspicion_about_itself)
 	net_free(&net);
 }
 
+/* Node 1 holds node 2 dead at incarnation 0 and push-pulls node 0. */
+static void
+pushpull_dead_claim(struct net *net)
+{
+	struct buf pp = BUF_INIT;
+	uint32_t two = swim_find(net->s[1], net->key[2].id);
+
+	swim_apply_dead(net->s[1], &net->io[1], two, 0, SWIM_NONE, NULL, 0);
+	ASSERT_EQ(status_of(net, 1, 2), SWIM_DEAD);
+	swim_pushpull_encode(net->s[1], 0, &pp);
+	ASSERT_EQ(swim_pushpull_merge(net->s[0], &net->io[0],
+	    (uint8_t *)pp.data, pp.len, NULL), 0);
+	buf_release(&pp);
+}
+
+TEST(swim_pushpull_claim_about_a_live_member_waits_for_a_refutation)
+{
+	struct net net;
+	struct swim_stats st;
+	uint64_t wait, heard;
+
+	/* Nobody refutes: one lone accuser's timeout, then our suspicion. */
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	heard = net.io[0].now_ms;
+	pushpull_dead_claim(&net);
+	pushpull_dead_claim(&net);	/* heard twice, parked once */
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.claims_parked, 1);
+	ASSERT_EQ(st.suspicions, 0);
+	wait = swim_suspicion_timeout(net.s[0], 0);
+	net.io[0].now_ms = heard + wait - 1;
+	swim_parked_expire(net.s[0], &net.io[0]);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
+	net.io[0].now_ms = heard + wait;
+	swim_parked_expire(net.s[0], &net.io[0]);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_SUSPECT);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.claims_unrefuted, 1);
+	net_free(&net);
+
+	/* Node 2 hears the claim and refutes: node 0 never suspects it. */
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	pushpull_dead_claim(&net);
+	swim_apply_dead(net.s[2], &net.io[2], 0, 0, SWIM_NONE, net.addr[1], 0);
+	net_flush(&net);
+	net_run(&net, wait + 2000);
+	for (size_t i = 0; i < 3; i++) {
+		struct swim_member m;
+
+		ASSERT_EQ(swim_member_find(net.s[i], net.key[2].id, &m), 0);
+		ASSERT_EQ(m.status, SWIM_ALIVE);
+		ASSERT_EQ(m.incarnation, 1);
+	}
+	ASSERT_EQ(net.events[0][SWIM_EV_SUSPECT], 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.claims_parked, 1);
+	ASSERT_EQ(st.claims_unrefuted, 0);
+	net_free(&net);
+}
+
+TEST(swim_stale_claim_about_us_gets_our_statement)
+{
+	struct net net;
+	struct swim_stats st;
+	struct buf b = BUF_INIT;
+	uint32_t two;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	swim_apply_dead(net.s[2], &net.io[2], 0, 0, SWIM_NONE, net.addr[1], 0);
+	net_flush(&net);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 1);
+	/* Node 0 missed that and still claims incarnation 0. */
+	two = swim_find(net.s[0], net.key[2].id);
+	codec_put_uint(&b, 1);
+	swim_put_member_msg(net.s[0], &b, SWIM_MSG_DEAD, two, 0, 0);
+	swim_outbox_reset(&net.ob[2]);
+	ASSERT_EQ(swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+	    (uint8_t *)b.data, b.len), 0);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 1);		/* no new refutation */
+	ASSERT_EQ(st.refutations, 1);
+	ASSERT_EQ(net.ob[2].ndgrams, 1);
+	ASSERT_STR_EQ(net.ob[2].dgrams[0].addr, net.addr[0]);
+	buf_release(&b);
+	net_free(&net);
+}
+
 TEST(swim_forged_alive_is_dropped)
 {
 	struct net net;
