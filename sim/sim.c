@@ -323,6 +323,19 @@ outbox_drain(struct sim *sim, uint32_t from)
 		    0x100000001b3ULL;
 		sim->trace = (sim->trace ^ (uint64_t)e->kind) * 0x100000001b3ULL;
 		int valid = about < sim->n_per * sim->nclusters;
+		static long watch = -2;
+
+		if (watch == -2) {
+			const char *w = getenv("TLALOC_SIM_WATCH");
+
+			watch = w != NULL ? atol(w) : -1;
+		}
+		/* TLALOC_SIM_WATCH=N: every event about node N, or by it. */
+		if (watch >= 0 && (about == (uint32_t)watch ||
+		    (from == (uint32_t)watch && e->kind == SWIM_EV_REFUTED)))
+			fprintf(stderr, "%.3f: node %u: event %d about %u "
+			    "(other %u)\n", sim->now / 1e6, from, e->kind,
+			    about, id_node(e->other_id));
 
 		metrics_event(m, sim->now, from, e->kind, about,
 		    id_node(e->other_id), valid && sim->nodes[about].up,
@@ -519,6 +532,21 @@ trace_heal(struct sim *sim, uint32_t c)
 		nodes++;
 		if (a < minv)
 			minv = a;
+		/* The last few holdouts, by name: who misses whom, and how. */
+		if (a + 3 >= sim->m[c].live && a < sim->m[c].live) {
+			struct swim_member m;
+
+			for (size_t k = 0; swim_member_at(nd->s, k, &m) == 0;
+			    k++)
+				if (m.status != SWIM_ALIVE &&
+				    sim->nodes[id_node(m.id)].up)
+					fprintf(stderr, "  %u holds %u %s at "
+					    "inc %u since %.1f s\n", i,
+					    id_node(m.id), m.status ==
+					    SWIM_DEAD ? "dead" : "suspect",
+					    m.incarnation,
+					    m.status_since_ms / 1e3);
+		}
 	}
 	fprintf(stderr, "heal +%.0f s: alive %.4f of pairs, min %u, "
 	    "suspect/node %.1f\n", (sim->now - sim->m[c].heal_t) / 1e6,

@@ -528,6 +528,7 @@ swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
 	    s->awareness < s->cfg.awareness_max)
 		s->awareness++;
 	swim_bq_push(s, 0, SWIM_MSG_ALIVE, inc, 0);
+	swim_bq_mark_urgent(s, 0);
 	swim_event(s, io, SWIM_EV_REFUTED, 0, NULL);
 	if (to_addr != NULL) {
 		swim_pkt_begin(s);

@@ -41,6 +41,8 @@ bc_less(const struct swim *s, uint32_t a, uint32_t b)
 {
 	const struct swim_bcast *x = &s->bc[a], *y = &s->bc[b];
 
+	if (x->urgent != y->urgent)
+		return x->urgent;
 	if (x->transmits != y->transmits)
 		return x->transmits < y->transmits;
 	return x->order > y->order;
@@ -150,6 +152,7 @@ swim_bq_push(struct swim *s, uint32_t member, uint8_t type, uint32_t inc,
 	e->type = type;
 	e->transmits = 0;
 	e->is_news = 0;
+	e->urgent = 0;
 	e->order = ++s->bc_order;
 	if (fresh)
 		heap_push(s, slot);
@@ -162,6 +165,17 @@ swim_bq_mark_news(struct swim *s, uint32_t member)
 {
 	if (s->m[member].bq != SWIM_NONE)
 		s->bc[s->m[member].bq].is_news = 1;
+}
+
+void
+swim_bq_mark_urgent(struct swim *s, uint32_t member)
+{
+	uint32_t slot = s->m[member].bq;
+
+	if (slot == SWIM_NONE)
+		return;
+	s->bc[slot].urgent = 1;
+	heap_up(s, s->bc[slot].pos);
 }
 
 void

@@ -208,6 +208,11 @@ swim_apply_stmt(struct swim *s, struct swim_io *io, const uint8_t *body,
 	swim_pool_put(s->pool, old);
 	if (!via_pushpull || prev != f.status)
 		swim_bq_push(s, *idx, SWIM_MSG_ALIVE, f.incarnation, 0);
+	/* It answered a claim we held, as peers likely do (not a tag
+	 * change: a policy rollout changes every node's tags at once). */
+	if (f.status == SWIM_ALIVE && (prev == SWIM_SUSPECT ||
+	    prev == SWIM_DEAD) && !via_pushpull)
+		swim_bq_mark_urgent(s, *idx);
 	return 0;
 }
 
