@@ -164,7 +164,7 @@ TEST(bucket_store_records_everything)
 	ASSERT_EQ(strspn(v[0].id, "0123456789abcdef"), 12);
 	/* objects/58/91b5..., read-only, the exact bytes */
 	op = xasprintf("%s/state/bucket/objects/58/%s", test_dir(),
-	    HELLO_SHA + 2);
+	    &HELLO_SHA[2]);
 	ASSERT_EQ(stat(op, &st), 0);
 	ASSERT_EQ(st.st_mode & 07777, 0400);
 	ASSERT_EQ(fileio_read(op, 100, &obj, NULL), 0);
@@ -536,7 +536,7 @@ TEST(bucket_read_detects_damaged_objects)
 	struct tl_err err = TL_ERR_INIT;
 	char *f = put_file("f", "hello\n", 6, 0644);
 	char *op = xasprintf("%s/state/bucket/objects/58/%s", test_dir(),
-	    HELLO_SHA + 2);
+	    &HELLO_SHA[2]);
 	struct buf out = BUF_INIT;
 	char id[16];
 

@@ -76,7 +76,7 @@ TEST(convrep_report_refuses_bad_fields)
 	convrep_encode(&r, &b);
 	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), 0);
 	ASSERT_EQ(strlen(back.error), CONVREP_ERR_MAX);
-	b.data[b.len - CONVREP_ERR_MAX - 1] = CONVREP_ERR_MAX + 1;
+	b.data[b.len - CONVREP_ERR_MAX - 1] = (char)(CONVREP_ERR_MAX + 1);
 	ASSERT(convrep_decode((uint8_t *)b.data, b.len, &back) < 0);
 	buf_release(&b);
 }
