@@ -200,7 +200,8 @@ struct swim {
 	size_t		 nsusp, cap_susp;
 	struct swim_dead *dead;		/* dead members, dense */
 	size_t		 ndead, cap_dead;
-	struct swim_parked *parked;	/* FIFO: due times only grow */
+	struct swim_parked *parked;	/* FIFO; the wait shrinks with N, so
+					   an entry may wait for an older one */
 	size_t		 park_head, npark, cap_park;
 	struct swim_fwd	 fwd[SWIM_FWD_MAX];
 	size_t		 nfwd;
