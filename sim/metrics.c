@@ -80,11 +80,7 @@ metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
 		else if (about_up && cut)
 			m->part_dead++;
 		else if (about_up) {
-			static int trace = -1;
-
-			if (trace < 0)
-				trace = getenv("TLALOC_SIM_FALSE_TRACE") != NULL;
-			if (trace)
+			if (m->trace_false)
 				fprintf(stderr, "false death at %.3f s: %u says "
 				    "%u (accuser %u%s)\n", now / 1e6, viewer,
 				    about, accuser, stalled ? ", stalled" : "");

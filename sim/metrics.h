@@ -37,6 +37,8 @@ struct metrics {
 	uint32_t	 live;		/* up nodes in this cluster */
 	uint64_t	 node_us;	/* sum over nodes of time up */
 	uint64_t	 heal_t, converge_t;	/* us; 0 none */
+	int		 trace_false;	/* TLALOC_SIM_FALSE_TRACE: each death
+					   of a live node on stderr */
 };
 
 void	metrics_init(struct metrics *m, size_t total_nodes);

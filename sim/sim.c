@@ -79,6 +79,8 @@ struct sim {
 	struct metrics	 m[2];
 	uint64_t	 trace;
 	uint64_t	 nevents;
+	int		 trace_heal;	/* TLALOC_SIM_HEAL_TRACE */
+	int64_t		 watch;		/* TLALOC_SIM_WATCH node, or -1 */
 };
 
 /* ---- Event heap ------------------------------------------------------- */
@@ -323,16 +325,9 @@ outbox_drain(struct sim *sim, uint32_t from)
 		    0x100000001b3ULL;
 		sim->trace = (sim->trace ^ (uint64_t)e->kind) * 0x100000001b3ULL;
 		int valid = about < sim->n_per * sim->nclusters;
-		static long watch = -2;
 
-		if (watch == -2) {
-			const char *w = getenv("TLALOC_SIM_WATCH");
-
-			watch = w != NULL ? atol(w) : -1;
-		}
-		/* TLALOC_SIM_WATCH=N: every event about node N, or by it. */
-		if (watch >= 0 && (about == (uint32_t)watch ||
-		    (from == (uint32_t)watch && e->kind == SWIM_EV_REFUTED)))
+		if (sim->watch >= 0 && (about == sim->watch ||
+		    (from == sim->watch && e->kind == SWIM_EV_REFUTED)))
 			fprintf(stderr, "%.3f: node %u: event %d about %u "
 			    "(other %u)\n", sim->now / 1e6, from, e->kind,
 			    about, id_node(e->other_id));
@@ -556,16 +551,12 @@ trace_heal(struct sim *sim, uint32_t c)
 static void
 check_heal(struct sim *sim)
 {
-	static int tracing = -1;
 	int pending = 0;
-
-	if (tracing < 0)
-		tracing = getenv("TLALOC_SIM_HEAL_TRACE") != NULL;
 
 	for (uint32_t c = 0; c < sim->nclusters; c++) {
 		if (sim->m[c].converge_t != 0)
 			continue;
-		if (tracing)
+		if (sim->trace_heal)
 			trace_heal(sim, c);
 		if (one_view(sim, c))
 			sim->m[c].converge_t = sim->now;
@@ -672,8 +663,15 @@ sim_init(struct sim *sim, const struct sim_params *p)
 	buf_init(&sim->ppa);
 	buf_init(&sim->ppb);
 	sim->trace = 0xcbf29ce484222325ULL;
-	for (uint32_t c = 0; c < sim->nclusters; c++)
+	/* Tracing to stderr (docs/simulator.md); never changes the run. */
+	sim->trace_heal = getenv("TLALOC_SIM_HEAL_TRACE") != NULL;
+	sim->watch = getenv("TLALOC_SIM_WATCH") != NULL ?
+	    atoll(getenv("TLALOC_SIM_WATCH")) : -1;
+	for (uint32_t c = 0; c < sim->nclusters; c++) {
 		metrics_init(&sim->m[c], total);
+		sim->m[c].trace_false =
+		    getenv("TLALOC_SIM_FALSE_TRACE") != NULL;
+	}
 	for (uint32_t g = 0; g < total; g++) {
 		struct node *nd = &sim->nodes[g];
 		uint64_t r;

@@ -530,12 +530,17 @@ swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
 	swim_bq_push(s, 0, SWIM_MSG_ALIVE, inc, 0);
 	swim_bq_mark_urgent(s, 0);
 	swim_event(s, io, SWIM_EV_REFUTED, 0, NULL);
-	if (to_addr != NULL) {
-		swim_pkt_begin(s);
-		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, inc, 0);
-		swim_pkt_send(s, io, to_addr, 0);
-	}
+	if (to_addr != NULL)
+		swim_send_self(s, io, to_addr);
 	return 0;
+}
+
+void
+swim_send_self(struct swim *s, struct swim_io *io, const char *to_addr)
+{
+	swim_pkt_begin(s);
+	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
+	swim_pkt_send(s, io, to_addr, 0);
 }
 
 /* ---- Lifecycle -------------------------------------------------------- */

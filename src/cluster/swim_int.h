@@ -144,7 +144,6 @@ struct swim_susp {
 struct swim_parked {
 	uint32_t	 member;
 	uint32_t	 inc;
-	uint8_t		 status;	/* SWIM_SUSPECT or SWIM_DEAD */
 	uint64_t	 due_ms;
 };
 
@@ -249,6 +248,9 @@ void	swim_apply_merged_claim(struct swim *s, struct swim_io *io,
 void	swim_parked_expire(struct swim *s, struct swim_io *io);
 int	swim_self_resign(struct swim *s, uint32_t inc, uint8_t status);
 int	swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
+	    const char *to_addr);
+/* Sends our current statement to to_addr alone. */
+void	swim_send_self(struct swim *s, struct swim_io *io,
 	    const char *to_addr);
 uint32_t swim_retransmit_limit(const struct swim *s);
 uint64_t swim_suspicion_timeout(const struct swim *s, uint32_t nconfirm);

@@ -228,15 +228,10 @@ about_self_claim(struct swim *s, struct swim_io *io, uint32_t inc,
 {
 	if (s->leaving)
 		return;
-	if (inc >= s->m[0].inc) {
+	if (inc >= s->m[0].inc)
 		swim_refute(s, io, inc, from_addr);
-		return;
-	}
-	if (from_addr == NULL)
-		return;
-	swim_pkt_begin(s);
-	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
-	swim_pkt_send(s, io, from_addr, 0);
+	else if (from_addr != NULL)
+		swim_send_self(s, io, from_addr);
 }
 
 static void
@@ -371,7 +366,6 @@ swim_apply_merged_claim(struct swim *s, struct swim_io *io, uint32_t idx,
 	p = &s->parked[s->npark++];
 	p->member = idx;
 	p->inc = inc;
-	p->status = status;
 	p->due_ms = io->now_ms + swim_suspicion_timeout(s, 0);
 	mb->parked = 1;
 	s->st.claims_parked++;
