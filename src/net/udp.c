@@ -78,6 +78,11 @@ udp_send(struct udp *u, const char *to, const void *p, size_t n)
 	struct sockaddr_storage sa;
 	uv_buf_t b = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
 
+	/* libuv re-binds a closed UDP handle on send (its deferred bind),
+	 * and then aborts when the close completes: the agent's last loop
+	 * turns at shutdown can still flush gossip. */
+	if (uv_is_closing((uv_handle_t *)&u->h))
+		return TL_EIO;
 	if (addr_parse(to, &sa, NULL) < 0)
 		return TL_EINVAL;
 	if (uv_udp_try_send(&u->h, &b, 1, (struct sockaddr *)&sa) < 0)

@@ -31,7 +31,8 @@ struct udp;			/* opaque */
  */
 struct udp *udp_open(uv_loop_t *loop, const char *addr, udp_recv_fn fn,
 	    void *ctx, struct tl_err *err);
-/* Sends one datagram to "ip:port"; 0, TL_EINVAL (address), TL_EIO. */
+/* Sends one datagram to "ip:port"; 0, TL_EINVAL (address), TL_EIO (also
+ * once closed). */
 int	udp_send(struct udp *u, const char *to, const void *p, size_t n);
 /* Stops and frees (when the loop next runs). Accepts NULL. */
 void	udp_close(struct udp *u);

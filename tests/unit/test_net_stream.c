@@ -139,6 +139,9 @@ TEST(net_udp_send_recv_and_bind_in_use)
 		uv_run(&loop, UV_RUN_ONCE);
 	udp_close(a);
 	udp_close(b);
+	/* A send between close and its callback must not reopen the
+	 * socket (libuv asserted at the close: the agent's shutdown). */
+	ASSERT_EQ(udp_send(a, "127.0.0.1:39413", "x", 1), TL_EIO);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ASSERT_EQ(uv_loop_close(&loop), 0);
 }
