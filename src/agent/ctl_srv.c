@@ -237,16 +237,19 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
 	    "\"pushpull_failures\":%llu,\"swim_bad_packets\":%llu,"
-	    "\"claims_parked\":%llu,\"claims_unrefuted\":%llu," :
+	    "\"claims_parked\":%llu,\"claims_unrefuted\":%llu,"
+	    "\"stale_answers\":%llu," :
 	    "probes: %llu (failed %llu)\nsuspicions: %llu\ndeaths: %llu\n"
 	    "refutations: %llu\nincarnation: %u\nhealth: %u\n"
 	    "push-pull: in %llu, out %llu, failed %llu\n"
 	    "swim bad packets: %llu\n"
-	    "push-pull claims held back: %llu (unrefuted %llu)\n",
+	    "push-pull claims held back: %llu (unrefuted %llu)\n"
+	    "stale claims answered: %llu\n",
 	    U(ss.probes), U(ss.probe_failures), U(ss.suspicions),
 	    U(ss.deaths), U(ss.refutations), ss.incarnation, ss.awareness,
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
-	    U(ss.bad_packets), U(ss.claims_parked), U(ss.claims_unrefuted));
+	    U(ss.bad_packets), U(ss.claims_parked), U(ss.claims_unrefuted),
+	    U(ss.stale_answers));
 	agent_convreq_info(a, &out, json);
 	buf_addf(&out, json ? "\"handler_messages\":%llu,"
 	    "\"handler_overflows\":%llu," :

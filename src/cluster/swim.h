@@ -336,6 +336,9 @@ struct swim_stats {
 	uint64_t	claims_parked;		/* push-pull claims against members
 						   we hold alive, held back */
 	uint64_t	claims_unrefuted;	/* of those, made suspicions */
+	uint64_t	stale_answers;		/* datagrams answering claims
+						   older than the member's
+						   refutation */
 	uint64_t	stalls;			/* ticks that came late enough to
 						   say we were frozen */
 	uint32_t	awareness;		/* current LHM score */

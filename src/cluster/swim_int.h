@@ -168,6 +168,8 @@ struct swim_probe {
 	uint64_t	 end_ms;
 };
 
+#define SWIM_STALE_MAX	8	/* stale claims answered per datagram */
+
 struct swim {
 	struct swim_config cfg;
 	struct swim_pool *pool;
@@ -204,6 +206,9 @@ struct swim {
 	size_t		 park_head, npark, cap_park;
 	struct swim_fwd	 fwd[SWIM_FWD_MAX];
 	size_t		 nfwd;
+	uint32_t	 stale[SWIM_STALE_MAX];	/* members the datagram being
+						   read made stale claims on */
+	size_t		 nstale;
 
 	char		 seeds[SWIM_SEEDS_MAX][SWIM_ADDR_MAX + 1];
 	size_t		 nseeds, seed_pos;

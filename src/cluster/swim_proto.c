@@ -446,6 +446,51 @@ on_alive(struct swim *s, struct swim_io *io, const char *from,
 	return swim_apply_stmt(s, io, body, blen, sig, from, 0, &idx);
 }
 
+/*
+ * A claim older than the member's refutation means its sender still holds
+ * it: gossip brought the claim there but not yet the refutation, which
+ * can miss a few nodes (at a partition's onset half of every fanout is
+ * lost). Left alone, such a node declares a live member dead when the
+ * timeout ends. It gets the member's statement back instead, in one
+ * datagram per datagram read (answer_stale).
+ */
+static void
+note_stale(struct swim *s, uint32_t idx)
+{
+	for (size_t i = 0; i < s->nstale; i++)
+		if (s->stale[i] == idx)
+			return;
+	if (s->nstale < SWIM_STALE_MAX)
+		s->stale[s->nstale++] = idx;
+}
+
+static void
+answer_stale(struct swim *s, struct swim_io *io, const char *to)
+{
+	size_t put = 0;
+
+	swim_pkt_begin(s);
+	for (size_t i = 0; i < s->nstale; i++) {
+		size_t mark = s->pkt->len;
+
+		/* Still alive: the rest of the datagram may have changed it. */
+		if (s->m[s->stale[i]].status != SWIM_ALIVE)
+			continue;
+		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, s->stale[i],
+		    s->m[s->stale[i]].inc, 0);
+		if (s->pkt->len > s->cfg.max_datagram) {
+			buf_truncate(s->pkt, mark);
+			break;
+		}
+		put++;
+	}
+	s->nstale = 0;
+	if (put == 0)
+		return;
+	s->st.stale_answers++;
+	swim_pkt_send(s, io, to, 0);
+}
+
 static int
 on_claim(struct swim *s, struct swim_io *io, const char *from,
     struct rd *rd, int type)
@@ -461,6 +506,8 @@ on_claim(struct swim *s, struct swim_io *io, const char *from,
 		return r;
 	if ((idx = swim_find(s, id)) == SWIM_NONE)
 		return 0;
+	if (idx != 0 && s->m[idx].status == SWIM_ALIVE && inc < s->m[idx].inc)
+		note_stale(s, idx);
 	if (type == SWIM_MSG_SUSPECT)
 		swim_apply_suspect(s, io, idx, (uint32_t)inc,
 		    swim_find(s, accuser), from);
@@ -535,12 +582,16 @@ swim_on_datagram(struct swim *s, struct swim_io *io, const char *from_addr,
 		s->st.bad_packets++;
 		return r < 0 ? r : TL_EINVAL;
 	}
+	s->nstale = 0;
 	while (rd_left(&rd) > 0) {
 		if ((r = on_message(s, io, from_addr, &rd)) < 0) {
 			s->st.bad_packets++;
+			s->nstale = 0;
 			return r;
 		}
 	}
+	if (s->nstale > 0)
+		answer_stale(s, io, from_addr);
 	return 0;
 }
 
@@ -590,6 +641,24 @@ awareness_add(struct swim *s, int delta)
 	s->awareness = (uint32_t)a;
 }
 
+/*
+ * Tells a member we just began to suspect, at once, rather than with our
+ * next ping to it a whole probe round later (Lifeguard's buddy system).
+ * A live member suspected through lost datagrams must hear the claim to
+ * refute it, and gossip may not bring it in time: at a partition's onset
+ * thousands of fresh suspicions fill every queue, and at 10,000 nodes
+ * live members were declared dead by hundreds of peers without ever
+ * having heard that they were suspected.
+ */
+static void
+tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx)
+{
+	swim_pkt_begin(s);
+	swim_put_member_msg(s, s->pkt, SWIM_MSG_SUSPECT, idx, s->m[idx].inc,
+	    0);
+	swim_pkt_send(s, io, s->m[idx].st->addr, 1);
+}
+
 static void
 probe_finish(struct swim *s, struct swim_io *io)
 {
@@ -608,10 +677,14 @@ probe_finish(struct swim *s, struct swim_io *io)
 		awareness_add(s, 1);
 	/* Already suspect: our failed probe is an independent
 	 * confirmation (Lifeguard), which shortens the timeout. */
-	if (mb->status == SWIM_ALIVE)
-		s->st.suspicions++;
-	if (mb->status == SWIM_ALIVE || mb->status == SWIM_SUSPECT)
+	if (mb->status == SWIM_SUSPECT)
 		swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
+	if (mb->status != SWIM_ALIVE)
+		return;
+	s->st.suspicions++;
+	swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
+	if (s->cfg.lifeguard & SWIM_LG_BUDDY)
+		tell_suspect(s, io, pr->member);
 }
 
 void

@@ -418,6 +418,73 @@ TEST(swim_refutes_a_suspicion_about_itself)
 	net_free(&net);
 }
 
+/* Delivers every datagram node "from" has queued to node "to" only. */
+static void
+deliver(struct net *net, size_t from, size_t to)
+{
+	struct swim_outbox *ob = &net->ob[from];
+
+	for (size_t d = 0; d < ob->ndgrams; d++)
+		if (strcmp(ob->dgrams[d].addr, net->addr[to]) == 0)
+			swim_on_datagram(net->s[to], &net->io[to],
+			    net->addr[from], ob->dgrams[d].data,
+			    ob->dgrams[d].len);
+	swim_outbox_reset(ob);
+}
+
+TEST(swim_stale_claim_is_answered_with_the_refutation)
+{
+	struct net net;
+	struct swim_stats st;
+	struct swim_member m;
+	struct buf b = BUF_INIT;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	for (size_t i = 0; i < 3; i++)
+		swim_outbox_reset(&net.ob[i]);
+	/* Node 2 refutes a suspicion from node 0; node 1 misses it. */
+	codec_put_uint(&b, 1);
+	swim_put_member_msg(net.s[0], &b, SWIM_MSG_SUSPECT,
+	    swim_find(net.s[0], net.key[2].id), 0, 0);
+	swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+	    (uint8_t *)b.data, b.len);
+	deliver(&net, 2, 0);
+	ASSERT_EQ(swim_member_find(net.s[0], net.key[2].id, &m), 0);
+	ASSERT_EQ(m.incarnation, 1);
+	swim_apply_suspect(net.s[1], &net.io[1],
+	    swim_find(net.s[1], net.key[2].id), 0, 0, NULL);
+	ASSERT_EQ(status_of(&net, 1, 2), SWIM_SUSPECT);
+	/* Node 1 gossips its stale claim to node 0 and gets the answer. */
+	buf_reset(&b);
+	codec_put_uint(&b, 1);
+	swim_put_member_msg(net.s[1], &b, SWIM_MSG_SUSPECT,
+	    swim_find(net.s[1], net.key[2].id), 0, 0);
+	swim_outbox_reset(&net.ob[1]);
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], net.addr[1],
+	    (uint8_t *)b.data, b.len), 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.stale_answers, 1);
+	ASSERT_EQ(net.ob[0].ndgrams, 1);
+	deliver(&net, 0, 1);
+	ASSERT_EQ(swim_member_find(net.s[1], net.key[2].id, &m), 0);
+	ASSERT_EQ(m.status, SWIM_ALIVE);
+	ASSERT_EQ(m.incarnation, 1);
+	/* A claim as new as what node 0 holds is news, not stale. */
+	buf_reset(&b);
+	codec_put_uint(&b, 1);
+	swim_put_member_msg(net.s[1], &b, SWIM_MSG_SUSPECT,
+	    swim_find(net.s[1], net.key[2].id), 1, 0);
+	swim_outbox_reset(&net.ob[0]);
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], net.addr[1],
+	    (uint8_t *)b.data, b.len), 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.stale_answers, 1);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_SUSPECT);
+	buf_release(&b);
+	net_free(&net);
+}
+
 /* Node 1 holds node 2 dead at incarnation 0 and push-pulls node 0. */
 static void
 pushpull_dead_claim(struct net *net)
@@ -756,6 +823,81 @@ TEST(swim_ping_to_a_suspect_carries_the_suspicion)
 		}
 	}
 	ASSERT(!"no ping carrying the suspicion");
+}
+
+/*
+ * Datagram d is a notice of a suspicion about member "about": it starts
+ * with that suspicion and is not a ping carrying it (the buddy system's
+ * older half, which waits for a probe of the suspect).
+ */
+static int
+dgram_is_notice(const struct swim_dgram *d, const uint8_t *about)
+{
+	struct rd rd;
+	uint64_t v;
+	size_t n;
+	const uint8_t *id;
+
+	rd_init(&rd, d->data, d->len);
+	if (codec_get_uint(&rd, &v) < 0 || codec_get_array(&rd, 8, &n) < 0 ||
+	    codec_get_uint(&rd, &v) < 0 || v != SWIM_MSG_SUSPECT ||
+	    codec_get_bytes_exact(&rd, SWIM_ID_LEN, &id) < 0 ||
+	    memcmp(id, about, SWIM_ID_LEN) != 0 ||
+	    codec_skip(&rd, 1) < 0 || codec_skip(&rd, 1) < 0)
+		return 0;
+	return rd.len == 0 || codec_get_array(&rd, 8, &n) < 0 ||
+	    codec_get_uint(&rd, &v) < 0 || v != SWIM_MSG_PING;
+}
+
+/* Node 0 hears nothing; returns the first member it suspects and leaves
+ * the outbox of that tick in net->ob[0]. */
+static size_t
+isolate_until_suspect(struct net *net)
+{
+	for (int t = 0; t < 2000; t++) {
+		swim_outbox_reset(&net->ob[0]);
+		net->now += 10;
+		net->io[0].now_ms = net->now;
+		swim_on_tick(net->s[0], &net->io[0]);
+		for (size_t who = 1; who < net->n; who++)
+			if (status_of(net, 0, who) == SWIM_SUSPECT)
+				return who;
+	}
+	ASSERT(!"node 0 suspected nobody");
+	return 0;
+}
+
+TEST(swim_new_suspect_is_told_at_once)
+{
+	struct net net;
+	struct swim_outbox *ob;
+	size_t who, told = 0;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	who = isolate_until_suspect(&net);
+	ob = &net.ob[0];
+	for (size_t d = 0; d < ob->ndgrams; d++) {
+		if (strcmp(ob->dgrams[d].addr, net.addr[who]) != 0 ||
+		    !dgram_is_notice(&ob->dgrams[d], net.key[who].id))
+			continue;
+		told++;
+		ASSERT_EQ(swim_on_datagram(net.s[who], &net.io[who],
+		    net.addr[0], ob->dgrams[d].data, ob->dgrams[d].len), 0);
+	}
+	ASSERT_EQ(told, 1);
+	ASSERT_EQ(net.s[who]->m[0].inc, 1);	/* refuted */
+	net_free(&net);
+
+	/* Without Lifeguard the suspect hears of it through gossip only. */
+	net_init(&net, 3, 0);
+	net_join_all(&net);
+	who = isolate_until_suspect(&net);
+	ob = &net.ob[0];
+	for (size_t d = 0; d < ob->ndgrams; d++)
+		ASSERT(strcmp(ob->dgrams[d].addr, net.addr[who]) != 0 ||
+		    !dgram_is_notice(&ob->dgrams[d], net.key[who].id));
+	net_free(&net);
 }
 
 TEST(swim_relay_answers_nack_when_target_is_silent)
