@@ -225,6 +225,7 @@ house_cb(uv_timer_t *t)
 	agent_query_house(a);
 	agent_repl_house(a);
 	drops_house(a);
+	log_tick();
 	if (a->is_snap_dirty)
 		snapshot_save(a);
 }
@@ -316,7 +317,8 @@ agent_reload(struct agent *a)
 		log_err("reload: keeping the old keyring: %s", err.msg);
 	else
 		agent_peer_keys_prune(a);
-	log_set_level(nc.log_level);
+	if (agent_config_log(&nc, &err) < 0)
+		log_err("reload: keeping the old log target: %s", err.msg);
 	agent_chan_tags(a, &nc.tags);
 	if (nc.tags.len != a->cfg.tags.len ||
 	    memcmp(nc.tags.data, a->cfg.tags.data, nc.tags.len) != 0) {
@@ -328,6 +330,7 @@ agent_reload(struct agent *a)
 	a->cfg.tags = nc.tags;
 	buf_init(&nc.tags);
 	a->cfg.log_level = nc.log_level;
+	a->cfg.log_format = nc.log_format;
 	a->cfg.bucket_replicas = nc.bucket_replicas;
 	a->cfg.replica_max_bytes = nc.replica_max_bytes;
 	agent_prog_reload(a, &nc);
@@ -515,9 +518,9 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	a->argv = argv;
 	a->kr = keyring_new();
 	a->replay = replay_new(REPLAY_CAP, REPLAY_MAX, REPLAY_WINDOW_MS);
-	log_set_level(a->cfg.log_level);
 	log_set_prefix(a->cfg.name);
-	if ((r = agent_open_state(a, err)) < 0)
+	if ((r = agent_config_log(&a->cfg, err)) < 0 ||
+	    (r = agent_open_state(a, err)) < 0)
 		goto out;
 	TL_ASSERT(uv_loop_init(&loop) == 0);
 	a->loop = &loop;
@@ -541,6 +544,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	uv_run(a->loop, UV_RUN_DEFAULT);
 	r = 0;
 out:
+	log_flush();
 	agent_release(a);
 	agent_config_release(&a->cfg);
 	free(a);

@@ -21,6 +21,9 @@ agent_config_init(struct agent_config *c)
 	c->profile = AGENT_LAN;
 	c->pack_expect = 3;
 	c->log_level = LOG_NOTICE;
+	c->log_format = LOG_FORMAT_TEXT;
+	c->log_max_size = LOG_ROTATE_BYTES;
+	c->log_keep = LOG_ROTATE_KEEP;
 	c->interval_s = 1800;
 	c->splay_s = 300;
 	c->program_interval_s = 3600;
@@ -52,6 +55,7 @@ agent_config_release(struct agent_config *c)
 	free(c->policy_from);
 	free(c->program);
 	free(c->program_key);
+	free(c->log_target);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -138,6 +142,74 @@ set_pack(struct agent_config *c, const char *v, struct tl_err *err)
 	if (r == 0)
 		set_str(&c->pack, v);
 	return r;
+}
+
+static int
+config_is(const char *key, const char *name)
+{
+	size_t n = strlen(name);
+
+	/* "log_format" in the file, "--log-format" as a flag. */
+	if (strlen(key) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (key[i] != name[i] && !(key[i] == '-' && name[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* The log settings other than the level; unknown keys end here. */
+static int
+config_log(struct agent_config *c, const char *key, const char *val,
+    struct tl_err *err)
+{
+	struct bucket_retention r;
+	int v;
+
+	if (config_is(key, "log_format")) {
+		if ((v = log_format_parse(val)) < 0)
+			return tl_err_set(err, TL_EINVAL, "log format must be "
+			    "text or json, not '%s'", val);
+		c->log_format = v;
+		return 0;
+	}
+	if (config_is(key, "log_target")) {
+		if (val[0] == '\0')
+			return tl_err_set(err, TL_EINVAL, "log target must be "
+			    "stderr, syslog or a file path");
+		return set_str(&c->log_target, val);
+	}
+	if (config_is(key, "log_max_size")) {
+		if (bucket_retention_parse(NULL, val, &r, err) < 0)
+			return agent_err_wrap(err, TL_EINVAL, "log_max_size");
+		c->log_max_size = r.max_bytes;
+		return 0;
+	}
+	if (config_is(key, "log_keep")) {
+		char *end;
+		unsigned long n = strtoul(val, &end, 10);
+
+		if (*val < '0' || *val > '9' || *end != '\0' || n > 100)
+			return tl_err_set(err, TL_EINVAL, "log_keep must be 0 "
+			    "to 100, not '%s'", val);
+		c->log_keep = (unsigned)n;
+		return 0;
+	}
+	return tl_err_set(err, TL_EINVAL, "unknown setting '%s'", key);
+}
+
+int
+agent_config_log(const struct agent_config *c, struct tl_err *err)
+{
+	int r;
+
+	log_set_level((enum log_level)c->log_level);
+	log_set_format((enum log_format)c->log_format);
+	log_set_rotation(c->log_max_size, c->log_keep);
+	if ((r = log_set_target(c->log_target ? c->log_target : "stderr",
+	    err)) < 0)
+		return r;
+	return 0;
 }
 
 /*
@@ -266,7 +338,7 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		c->log_level = lvl;
 		return 0;
 	}
-	return tl_err_set(err, TL_EINVAL, "unknown setting '%s'", key);
+	return config_log(c, key, val, err);
 }
 
 static char *

@@ -15,6 +15,8 @@
  * backup_max_age and backup_max_size (bucket retention: "30d", "500M"),
  * bucket_replicas and replica_max_bytes (docs/backups.md: how many
  * peers keep copies of our backups, and how much we keep of each peer's),
+ * log_format (text|json), log_target (stderr|syslog|FILE), log_max_size
+ * and log_keep (a FILE target's rotation: "10M", 5; docs/agent.md),
  * pack (docs/pack.md; also the tag pack=NAME), pack_expect, program,
  * program_key and program_interval (docs/programs.md: a program the
  * pack's leader runs on a schedule), and
@@ -53,6 +55,10 @@ struct agent_config {
 	struct opkey_trust trust;	/* every --trust file's keys */
 	enum agent_profile profile;
 	int		 log_level;	/* enum log_level */
+	int		 log_format;	/* enum log_format */
+	char		*log_target;	/* "stderr", "syslog" or a path */
+	unsigned long long log_max_size; /* rotate a file past this */
+	unsigned	 log_keep;	/* rotated files kept */
 	char		*root;		/* converge this tree, not "/" */
 	unsigned	 interval_s;	/* scheduled converge; 0 = never */
 	unsigned	 splay_s;	/* per-node offset, 0..splay_s */
@@ -78,6 +84,10 @@ void	agent_config_release(struct agent_config *c);
  */
 int	agent_config_load(struct agent_config *c, int argc, char **argv,
 	    struct tl_err *err);
+
+/* Applies the log settings of c (level, format, target, rotation); fails
+ * when the log file cannot be opened, keeping the old target. */
+int	agent_config_log(const struct agent_config *c, struct tl_err *err);
 
 /*
  * Adds or replaces tag "k=v" in a swim tag list. TL_EINVAL when kv has no

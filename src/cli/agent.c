@@ -15,6 +15,8 @@ static const char agent_usage[] =
     "[--profile lan|wan|local]\n"
     "           [--log-level err|warn|notice|info|debug] "
     "[--pack NAME [--pack-expect N]]\n"
+    "           [--log-format text|json] [--log-target stderr|syslog|FILE]\n"
+    "           [--log-max-size SIZE] [--log-keep N]\n"
     "           [--root DIR] [--interval SECONDS] [--splay SECONDS] "
     "[--no-enforce]\n"
     "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
