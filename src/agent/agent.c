@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "agent/agent_int.h"
+#include "agent/svc.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
@@ -424,6 +425,7 @@ agent_open_swim(struct agent *a, struct tl_err *err)
 	self.addr = a->cfg.advertise;
 	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
 	agent_policy_tags(a, &tags);
+	agent_svc_tags(a, &tags);
 	self.tags = tags.data;
 	self.tags_len = tags.len;
 	randombytes_buf(&seed, sizeof(seed));
@@ -467,6 +469,7 @@ agent_release(struct agent *a)
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
 		agent_conv_close(a);
+		agent_svc_close(a);
 		if (a->tick.data != NULL) {
 			uv_timer_stop(&a->tick);
 			uv_timer_stop(&a->house);
@@ -487,6 +490,7 @@ agent_release(struct agent *a)
 	if (a->sock_path != NULL && a->ctl != NULL)
 		unlink(a->sock_path);
 	agent_conv_free(a);
+	agent_svc_free(a);
 	agent_repl_close(a);
 	agent_convreq_free(a);
 	agent_handlers_free(a);
@@ -527,6 +531,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	if ((r = agent_open_sockets(a, err)) < 0 ||
 	    (r = agent_policy_open(a, err)) < 0 ||
 	    (r = agent_chan_open(a, err)) < 0 ||
+	    (r = agent_svc_open(a, err)) < 0 ||
 	    (r = agent_open_swim(a, err)) < 0 ||
 	    (r = agent_pack_open(a, err)) < 0 ||
 	    (r = agent_msgs_open(a, err)) < 0)

@@ -129,6 +129,7 @@ struct agent {
 	unsigned		 convreq_next;
 	struct agent_prog	*prog;		/* program_sched.c */
 	struct agent_repl	*repl;		/* replica_*.c */
+	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */
 };
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */

@@ -29,6 +29,7 @@ agent_config_init(struct agent_config *c)
 	c->program_interval_s = 3600;
 	c->bucket_replicas = 2;
 	c->replica_max_bytes = (unsigned long long)64 << 20;
+	svc_config_init(&c->svc);
 }
 
 static void
@@ -53,6 +54,7 @@ agent_config_release(struct agent_config *c)
 	free(c->backup_size);
 	free(c->pack);
 	free(c->policy_from);
+	svc_config_release(&c->svc);
 	free(c->program);
 	free(c->program_key);
 	free(c->log_target);
@@ -338,6 +340,8 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		c->log_level = lvl;
 		return 0;
 	}
+	if ((lvl = svc_config_set(&c->svc, key, val, err)) != 1)
+		return lvl;
 	return config_log(c, key, val, err);
 }
 

@@ -33,6 +33,7 @@
 #include "bucket/bucket.h"
 #include "core/buf.h"
 #include "net/opkey.h"
+#include "agent/svc_config.h"
 
 struct tl_err;
 
@@ -72,6 +73,7 @@ struct agent_config {
 	unsigned	 program_interval_s;
 	unsigned	 bucket_replicas; /* peers keeping our backups; 0 off */
 	unsigned long long replica_max_bytes; /* per origin we keep */
+	struct svc_config svc;		/* services, DNS (agent/svc_config.h) */
 };
 
 void	agent_config_init(struct agent_config *c);

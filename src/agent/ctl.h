@@ -74,6 +74,15 @@ enum ctl_op {
 	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
 				   "list" or "get"; status 0: the peer's
 				   reply (bucket/replica.h) */
+	/* Services and health (docs/services.md, agent/svc.h). */
+	CTL_SVC_DECL = 72,	/* args: "s:name:port[:tags]", "k:check..."
+				   a converged recipe declared */
+	CTL_SVC_WATCH,		/* args: "query\tdigest" its compile read */
+	CTL_SERVICES,		/* every service with instance counts */
+	CTL_CATALOG,		/* args: query, ["cbor"]: one answer */
+	CTL_CHECKS,		/* this node's checks */
+	CTL_CHECK_IN,		/* args: check, status, note (TTL checks) */
+	CTL_MAINT,		/* args: "on" [reason] | "off" | none */
 	CTL_OP_LAST
 };
 

@@ -4,6 +4,7 @@
  * (CTL_F_JSON) is the stable interface documented in docs/agent.md.
  */
 #include "agent/agent_int.h"
+#include "agent/svc.h"
 
 #include <string.h>
 #ifdef __GLIBC__
@@ -262,6 +263,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "heap in use: %llu bytes\n"
 	    "tcp connections refused (over the limit): %llu\n",
 	    heap_in_use(), U(stream_srv_refused(a->tcp)));
+	agent_svc_info(a, &out, json);
 	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
@@ -361,6 +363,13 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
 	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
 	case CTL_RECIPE_DECL:	agent_recipe_decl_ctl(a, c, &req); break;
+	case CTL_SVC_DECL:
+	case CTL_SVC_WATCH:
+	case CTL_SERVICES:
+	case CTL_CATALOG:
+	case CTL_CHECKS:
+	case CTL_CHECK_IN:
+	case CTL_MAINT:		agent_svc_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

@@ -24,6 +24,7 @@
  * Answer: status u8 (0 found, 1 not here) then the bytes.
  */
 #include "agent/agent_int.h"
+#include "agent/svc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -113,6 +114,7 @@ agent_tags_push(struct agent *a, const struct buf *base)
 
 	buf_add(&tags, base->data, base->len);
 	agent_policy_tags(a, &tags);
+	agent_svc_tags(a, &tags);
 	agent_io(a, &io);
 	r = swim_set_tags(a->swim, &io, tags.data, tags.len);
 	agent_flush(a);

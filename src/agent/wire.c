@@ -10,6 +10,7 @@
  * is offered our primary (install only, never "use").
  */
 #include "agent/agent_int.h"
+#include "agent/svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,8 +393,10 @@ agent_flush(struct agent *a)
 
 		memcpy(evs, ob->events, n * sizeof(*evs));
 		swim_outbox_reset(ob);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			agent_policy_on_event(a, &evs[i]);
+			agent_svc_on_event(a, &evs[i]);
+		}
 		free(evs);
 		return;
 	}

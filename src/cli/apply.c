@@ -290,6 +290,8 @@ cmd_apply(int argc, char **argv)
 	}
 	/* Asked once, before the compile: no agent means not the leader. */
 	ropts.is_pack_leader = cli_pack_am_leader(o.state_flag) == 0;
+	ropts.cluster_ask = cli_cluster_ask;
+	ropts.cluster_ctx = (void *)o.state_flag;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
 		cli_error(&err);
 		fprintf(stderr, "tlaloc: nothing was changed\n");

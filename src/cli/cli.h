@@ -57,6 +57,15 @@ int	cmd_listen(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
 int	cmd_query(int argc, char **argv);
 int	cmd_program(int argc, char **argv);
+int	cmd_services(int argc, char **argv);
+struct buf;
+/* recipe_opts.cluster_ask over the agent at ctx (a --state-dir flag). */
+int	cli_cluster_ask(void *ctx, const char *query, struct buf *out,
+	    struct tl_err *err);
+int	cmd_catalog(int argc, char **argv);
+int	cmd_checks(int argc, char **argv);
+int	cmd_check_in(int argc, char **argv);
+int	cmd_maint(int argc, char **argv);
 
 /*
  * Sends one control request (agent/ctl.h op and flags) to the agent of

@@ -50,6 +50,11 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "listen", cmd_listen, "print messages as they arrive" },
 	{ "run", cmd_run, "run a command on matching nodes (signed)" },
 	{ "query", cmd_query, "gather facts or status from matching nodes" },
+	{ "services", cmd_services, "every service in the catalog, with counts" },
+	{ "catalog", cmd_catalog, "the instances of a service, healthy or all" },
+	{ "checks", cmd_checks, "this node's health checks" },
+	{ "check-in", cmd_check_in, "feed a ttl check: passing, warning, critical" },
+	{ "maint", cmd_maint, "take this node out of every catalog answer" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this list" },
 	{ NULL, NULL, NULL }

@@ -73,6 +73,12 @@ cli_recipe_declare(const char *state_dir, const struct recipe *rec)
 		goto out;
 	n = decl_args(rec, decl, CTL_ARGS_MAX);
 	tell(sock, CTL_RECIPE_DECL, n, decl, "channels and tags");
+	/* Services and checks (an empty set deregisters), then what the
+	 * compile read from the catalog (recipe/services.c). */
+	tell(sock, CTL_SVC_DECL, rec->nsvc_decl > CTL_ARGS_MAX ? CTL_ARGS_MAX :
+	    rec->nsvc_decl, rec->svc_decl, "services and checks");
+	tell(sock, CTL_SVC_WATCH, rec->nreads > CTL_ARGS_MAX ? CTL_ARGS_MAX :
+	    rec->nreads, rec->reads, "catalog reads");
 	for (size_t i = 0; i < n; i++)
 		free(decl[i]);
 out:

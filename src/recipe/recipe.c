@@ -408,6 +408,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 	node_open(L, c);
 	regex_open(L);
 	declare_open(L);
+	services_open(L);
 }
 
 /* The protected body of a compile: everything that can raise. */
@@ -526,6 +527,12 @@ recipe_free(struct recipe *rec)
 		free(rec->handlers[i]);
 	for (size_t i = 0; i < rec->nfiles; i++)
 		free(rec->files[i]);
+	for (size_t i = 0; i < rec->nsvc_decl; i++)
+		free(rec->svc_decl[i]);
+	for (size_t i = 0; i < rec->nreads; i++)
+		free(rec->reads[i]);
+	free(rec->svc_decl);
+	free(rec->reads);
 	free(rec->tags);
 	free(rec->channels);
 	free(rec->handlers);

@@ -13,6 +13,7 @@
 
 #include "engine/graph.h"
 
+struct buf;
 struct facts;
 struct tl_err;
 
@@ -28,6 +29,10 @@ struct recipe {
 	size_t		  nhandlers;	/* strings: 2 per handler */
 	char		**files;	/* every recipe file read, relative */
 	size_t		  nfiles;
+	char		**svc_decl;	/* services and checks (services.c) */
+	size_t		  nsvc_decl;
+	char		**reads;	/* catalog reads: "query\tdigest" */
+	size_t		  nreads;
 };
 
 /* The channel message a converge answers (on() handlers), or none. */
@@ -46,6 +51,11 @@ struct recipe_opts {
 	unsigned long long	 max_instructions; /* 0 means 1e9 */
 	int			 is_pack_leader; /* pack.is_leader() */
 	const struct recipe_message *message;	/* NULL: no message */
+	/* cluster.service()/members(): the agent's encoded answer to a
+	 * catalog query (cluster/catalog.h); NULL: no agent. */
+	int	(*cluster_ask)(void *ctx, const char *query, struct buf *out,
+		    struct tl_err *err);
+	void			*cluster_ctx;
 };
 
 /*

@@ -28,6 +28,8 @@ struct compile *compile_of(lua_State *L);
 void	declare_open(lua_State *L);
 /* Registers string.match_re, string.gsub_re, re.* */
 void	regex_open(lua_State *L);
+/* check{}, cluster.service/members, service{port=, checks=}. */
+void	services_open(lua_State *L);
 /* Builds the `node` global from the facts. */
 void	node_open(lua_State *L, const struct compile *c);
 
