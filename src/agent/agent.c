@@ -498,6 +498,7 @@ agent_release(struct agent *a)
 	agent_policy_close(a);
 	agent_pack_release(a);
 	agent_msgs_close(a);
+	agent_refusals_free(a);
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);

@@ -31,6 +31,7 @@ struct agent_handlers;
 struct agent_query;
 struct agent_repl;
 struct ctl_req;
+struct refusals;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
 #define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
@@ -130,7 +131,16 @@ struct agent {
 	struct agent_prog	*prog;		/* program_sched.c */
 	struct agent_repl	*repl;		/* replica_*.c */
 	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */
+	struct refusals		*refusals;	/* refusals.h, lazily */
 };
+
+/*
+ * A refusal of kind (refusals.h) happened now: 1 when it is to be logged
+ * (at most once a minute per kind), with *n the refusals since the last
+ * line. Freed by agent_refusals_free().
+ */
+int	agent_refusal_due(struct agent *a, unsigned kind, uint64_t *n);
+void	agent_refusals_free(struct agent *a);
 
 /* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
 void	agent_id_hex(const uint8_t *id, char out[17]);
@@ -269,6 +279,8 @@ void	agent_msgs_on_part(struct agent *a, const uint8_t *p, size_t len);
 int	agent_msgs_tick(struct agent *a);
 /* Sends what the machine queued and hands out what it delivered. */
 void	agent_msgs_flush(struct agent *a);
+/* A membership event: a member that left or failed is forgotten. */
+void	agent_msgs_on_event(struct agent *a, const struct swim_event *ev);
 /* Sends one message (kind, target, payload); < 0 with err. */
 int	agent_msgs_send(struct agent *a, uint8_t kind, const char *target,
 	    const void *p, size_t len, uint64_t *ltime, struct tl_err *err);

@@ -13,8 +13,26 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "agent/refusals.h"
 #include "core/xalloc.h"
 #include "net/ident.h"
+
+/*
+ * A sender whose messages we take: a member (its signed statement is in
+ * our list) that has not left, under the name that statement gives.
+ */
+static int
+member_of(void *ctx, const uint8_t id[BCAST_ID_LEN],
+    char name[BCAST_NAME_MAX + 1])
+{
+	struct agent *a = ctx;
+	struct swim_member m;
+
+	if (swim_member_find(a->swim, id, &m) < 0 || m.status == SWIM_LEFT)
+		return -1;
+	snprintf(name, BCAST_NAME_MAX + 1, "%s", m.name);
+	return 0;
+}
 
 /* Slot i of the peer list is swim member i + 1 (0 is us). */
 static int
@@ -41,7 +59,8 @@ msgs_io(struct agent *a, struct bcast_io *io)
 	io->npeers = n > 0 ? n - 1 : 0;
 	io->nlive = swim_count_status(a->swim, SWIM_ALIVE);
 	io->peer = peer_at;
-	io->peer_ctx = a;
+	io->member = member_of;
+	io->ctx = a;
 	io->out = &a->bob;
 }
 
@@ -51,6 +70,9 @@ agent_msgs_open(struct agent *a, struct tl_err *err)
 	struct bcast_config c;
 
 	bcast_config_default(&c);
+	c.sign = ident_sign;
+	c.verify = ident_verify;
+	c.crypto_ctx = a->ident;
 	c.max_datagram = PKT_UDP_MAX - PKT_OVERHEAD - PKT_PART_HDR;
 	c.gossip_interval_ms = a->swim_cfg.gossip_interval_ms;
 	c.gossip_nodes = a->swim_cfg.gossip_nodes;
@@ -72,6 +94,33 @@ agent_msgs_close(struct agent *a)
 	bcast_outbox_release(&a->bob);
 }
 
+static const char *const refusal_names[] = {
+	[BCAST_REFUSED_FORGED] = "forged (bad signature)",
+	[BCAST_REFUSED_STRANGER] = "sender is not a member",
+	[BCAST_REFUSED_NAME] = "sender uses another member's name",
+};
+
+/* One line per reason a minute at most, naming the last sender. */
+static void
+refusals_log(struct agent *a, struct bcast_outbox *ob)
+{
+	char hex[17], name[BCAST_NAME_MAX + 1];
+
+	for (size_t i = 0; i < ob->nrefused; i++) {
+		const struct bcast_refused *r = &ob->refused[i];
+		uint64_t n;
+
+		if (!agent_refusal_due(a, REFUSAL_BCAST + r->reason, &n))
+			continue;
+		agent_id_hex(r->sender, hex);
+		log_warn("refused a message from '%s' (id %s): %s; %llu "
+		    "such since the last line", refusals_field(r->sender_name,
+		    name, sizeof(name)), hex, refusal_names[r->reason],
+		    (unsigned long long)n);
+	}
+	ob->nrefused = 0;
+}
+
 void
 agent_msgs_flush(struct agent *a)
 {
@@ -87,6 +136,7 @@ agent_msgs_flush(struct agent *a)
 	}
 	buf_release(&body);
 	ob->ndgrams = 0;
+	refusals_log(a, ob);
 	/* Handlers may send (and so deliver) more: take the list first. */
 	while (ob->ndelivered > 0) {
 		size_t n = ob->ndelivered;
@@ -139,4 +189,12 @@ agent_msgs_send(struct agent *a, uint8_t kind, const char *target,
 	r = bcast_send(a->bcast, &io, kind, target, p, len, ltime, err);
 	agent_msgs_flush(a);
 	return r;
+}
+
+void
+agent_msgs_on_event(struct agent *a, const struct swim_event *ev)
+{
+	if (a->bcast != NULL && (ev->kind == SWIM_EV_LEFT ||
+	    ev->kind == SWIM_EV_FAILED))
+		bcast_forget(a->bcast, ev->id, agent_now(a));
 }

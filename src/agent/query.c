@@ -408,15 +408,21 @@ agent_query_info(struct agent *a, struct buf *out, int json)
 	buf_addf(out, json ?
 	    "\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
 	    "\"duplicates\":%llu,\"stale\":%llu,\"rate_limited\":%llu,"
-	    "\"gaps\":%llu,\"late\":%llu,\"malformed\":%llu,\"queued\":%llu},"
+	    "\"gaps\":%llu,\"late\":%llu,\"malformed\":%llu,\"queued\":%llu,"
+	    "\"forged\":%llu,\"strangers\":%llu,\"wrong_name\":%llu,"
+	    "\"senders\":%llu},"
 	    : "messages: sent %llu, delivered %llu, duplicates %llu, stale "
 	    "%llu, rate limited %llu, gaps %llu, late %llu, malformed %llu, "
-	    "queued %llu\n",
+	    "queued %llu\nmessages refused: forged %llu, strangers %llu, "
+	    "wrong name %llu; senders remembered %llu\n",
 	    (unsigned long long)bs.sent, (unsigned long long)bs.delivered,
 	    (unsigned long long)bs.duplicates, (unsigned long long)bs.stale,
 	    (unsigned long long)bs.rate_limited,
 	    (unsigned long long)bs.gaps, (unsigned long long)bs.late,
-	    (unsigned long long)bs.malformed, (unsigned long long)bs.queued);
+	    (unsigned long long)bs.malformed, (unsigned long long)bs.queued,
+	    (unsigned long long)bs.forged, (unsigned long long)bs.strangers,
+	    (unsigned long long)bs.wrong_name,
+	    (unsigned long long)bs.senders);
 	buf_addf(out, json ?
 	    "\"queries\":{\"ran\":%llu,\"refused_unsigned\":%llu,"
 	    "\"refused_untrusted\":%llu,\"refused_forged\":%llu,"

@@ -394,6 +394,7 @@ agent_flush(struct agent *a)
 		memcpy(evs, ob->events, n * sizeof(*evs));
 		swim_outbox_reset(ob);
 		for (size_t i = 0; i < n; i++) {
+			agent_msgs_on_event(a, &evs[i]);
 			agent_policy_on_event(a, &evs[i]);
 			agent_svc_on_event(a, &evs[i]);
 		}

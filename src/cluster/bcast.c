@@ -1,7 +1,13 @@
 /*
- * The broadcast machine (bcast.h): de-duplication, per-sender order,
- * rate limits, the recent window, and dissemination by an eager relay
- * plus a transmit-limited piggyback queue.
+ * The broadcast machine (bcast.h): signatures, de-duplication,
+ * per-sender order, rate limits, the recent window, and dissemination by
+ * an eager relay plus a transmit-limited piggyback queue.
+ *
+ * The order of checks on a message from a peer is what keeps a forger
+ * from costing anyone anything but a signature check: the window and
+ * duplicates first (cheap, and they change no state), then the author
+ * (member, name, signature), and only then anything that creates or
+ * changes per-sender state: a new epoch, the rate bucket, the hold.
  */
 #include "cluster/bcast.h"
 
@@ -23,12 +29,13 @@
 
 struct sender {
 	uint8_t		 id[BCAST_ID_LEN];
+	uint64_t	 gone_ms;	/* left/failed at (now_ms); 0: here */
 	uint64_t	 epoch;
 	uint64_t	 next_seq;	/* next to deliver */
 	uint64_t	 seen_ms;	/* for eviction */
 	uint64_t	 tokens;	/* thousandths of a message */
 	uint64_t	 token_ms;
-	struct bcast_msg *hold;		/* HOLD_MAX slots, lazily */
+	struct bcast_msg *hold;		/* HOLD_MAX slots while nhold > 0 */
 	size_t		 nhold;
 	uint64_t	 hold_since_ms;
 	uint64_t	 recent[RECENT_SEQS];	/* delivered, by seq % N */
@@ -85,6 +92,7 @@ bcast_outbox_reset(struct bcast_outbox *ob)
 {
 	ob->ndgrams = 0;
 	ob->ndelivered = 0;
+	ob->nrefused = 0;
 }
 
 void
@@ -92,6 +100,7 @@ bcast_outbox_release(struct bcast_outbox *ob)
 {
 	free(ob->dgrams);
 	free(ob->delivered);
+	free(ob->refused);
 	bcast_outbox_init(ob);
 }
 
@@ -130,6 +139,11 @@ bcast_new(const struct bcast_config *cfg, const uint8_t id[BCAST_ID_LEN],
 	struct bcast *b;
 	size_t nl = name != NULL ? strlen(name) : 0;
 
+	if (cfg->sign == NULL || cfg->verify == NULL) {
+		tl_err_set(err, TL_EINVAL, "broadcast needs sign and verify "
+		    "hooks");
+		return NULL;
+	}
 	if (nl == 0 || nl > BCAST_NAME_MAX) {
 		tl_err_set(err, TL_EINVAL, "node name must be 1 to %d bytes",
 		    BCAST_NAME_MAX);
@@ -176,6 +190,7 @@ bcast_get_stats(const struct bcast *b, struct bcast_stats *st)
 {
 	*st = b->st;
 	st->queued = b->nqueue;
+	st->senders = b->nsenders;
 }
 
 /* ---- Senders -------------------------------------------------------- */
@@ -211,6 +226,37 @@ sender_add(struct bcast *b, const uint8_t id[BCAST_ID_LEN], uint64_t now)
 	s->token_ms = now;
 	s->tokens = (uint64_t)b->cfg.rate_burst * 1000 * RATE_SLACK;
 	return s;
+}
+
+static void
+sender_remove(struct bcast *b, struct sender *s)
+{
+	free(s->hold);
+	*s = b->senders[--b->nsenders];
+}
+
+void
+bcast_forget(struct bcast *b, const uint8_t id[BCAST_ID_LEN],
+    uint64_t now_ms)
+{
+	struct sender *s = sender_find(b, id);
+
+	if (s != NULL && memcmp(id, b->id, BCAST_ID_LEN) != 0)
+		s->gone_ms = now_ms > 0 ? now_ms : 1;
+}
+
+/* Frees the state of members gone for longer than the window. */
+static void
+senders_expire(struct bcast *b, uint64_t now)
+{
+	for (size_t i = 0; i < b->nsenders;) {
+		struct sender *s = &b->senders[i];
+
+		if (s->gone_ms != 0 && now >= s->gone_ms + b->cfg.recent_ms)
+			sender_remove(b, s);
+		else
+			i++;
+	}
 }
 
 /* Takes one message from s's bucket (scaled by slack); 0 when empty. */
@@ -278,6 +324,11 @@ hold_drain(struct bcast *b, struct bcast_io *io, struct sender *s, int skip)
 		s->hold[best] = s->hold[--s->nhold];
 	}
 	s->hold_since_ms = io->now_ms;
+	if (s->nhold == 0) {
+		/* 16 slots are ~18 KB: only while something waits. */
+		free(s->hold);
+		s->hold = NULL;
+	}
 }
 
 /* ---- Dissemination -------------------------------------------------- */
@@ -301,7 +352,7 @@ pick_peers(struct bcast_io *io, size_t k,
 	for (size_t tries = 0; n < k && tries < 4 * k + 8; tries++) {
 		size_t i = (size_t)tl_rng_below(io->rng, io->npeers), j;
 
-		if (io->peer(io->peer_ctx, i, addrs[n]) < 0)
+		if (io->peer(io->ctx, i, addrs[n]) < 0)
 			continue;
 		for (j = 0; j < n; j++)
 			if (strcmp(addrs[j], addrs[n]) == 0)
@@ -425,44 +476,76 @@ gossip(struct bcast *b, struct bcast_io *io)
 
 /* ---- Inputs --------------------------------------------------------- */
 
-/* A message we have not checked yet, from a peer or from ourselves. */
-static void
-accept_msg(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
+/* Counts a message we do not believe, and tells the caller who sent it. */
+static int
+refuse(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m,
+    uint8_t reason)
 {
-	int is_self = memcmp(m->sender, b->id, BCAST_ID_LEN) == 0;
-	struct sender *s;
+	struct bcast_outbox *ob = io->out;
+	struct bcast_refused *r;
 
-	if (io->wall_ms > m->wall_ms + b->cfg.recent_ms) {
-		b->st.stale++;
-		return;
-	}
-	if ((s = sender_find(b, m->sender)) != NULL && m->epoch < s->epoch) {
-		b->st.stale++;
-		return;
-	}
-	if (s == NULL || m->epoch > s->epoch) {
-		if (s == NULL)
-			s = sender_add(b, m->sender, io->now_ms);
-		s->epoch = m->epoch;
-		/* Wait for what the sender says is still recent, as far
-		 * back as the hold reaches. */
-		s->next_seq = m->base;
-		if (m->seq - m->base >= HOLD_MAX)
-			s->next_seq = m->seq - HOLD_MAX + 1;
-		s->nhold = 0;
-	}
-	s->seen_ms = io->now_ms;
-	if (seen(s, m->seq)) {
-		b->st.duplicates++;
-		return;
-	}
-	if (!is_self && !rate_take(&b->cfg, s, io->now_ms, RATE_SLACK)) {
-		b->st.rate_limited++;
-		return;
-	}
-	if (m->ltime > b->lamport)
-		b->lamport = m->ltime;
-	relay(b, io, m);
+	if (reason == BCAST_REFUSED_FORGED)
+		b->st.forged++;
+	else if (reason == BCAST_REFUSED_STRANGER)
+		b->st.strangers++;
+	else
+		b->st.wrong_name++;
+	if (ob->nrefused == ob->cap_refused)
+		ob->refused = xgrow(ob->refused, &ob->cap_refused,
+		    ob->nrefused + 1, sizeof(*ob->refused));
+	r = &ob->refused[ob->nrefused++];
+	r->reason = reason;
+	memcpy(r->sender, m->sender, BCAST_ID_LEN);
+	memcpy(r->sender_name, m->sender_name, sizeof(r->sender_name));
+	return -1;
+}
+
+/*
+ * 0 when m was made by the member it names, under that member's name;
+ * otherwise counted, reported and < 0.
+ */
+static int
+author_check(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
+{
+	char name[BCAST_NAME_MAX + 1];
+	struct buf sb = BUF_INIT;
+	int r;
+
+	if (io->member == NULL || io->member(io->ctx, m->sender, name) < 0)
+		return refuse(b, io, m, BCAST_REFUSED_STRANGER);
+	if (strcmp(name, m->sender_name) != 0)
+		return refuse(b, io, m, BCAST_REFUSED_NAME);
+	bcast_msg_signed(m, &sb);
+	r = b->cfg.verify(b->cfg.crypto_ctx, m->sender, (uint8_t *)sb.data,
+	    sb.len, m->sig);
+	buf_release(&sb);
+	return r == 0 ? 0 : refuse(b, io, m, BCAST_REFUSED_FORGED);
+}
+
+/*
+ * A sender's new epoch (a restart, or first contact): what we remember of
+ * its earlier epoch says nothing about this one.
+ */
+static void
+sender_restart(struct sender *s, const struct bcast_msg *m)
+{
+	s->epoch = m->epoch;
+	/* Wait for what the sender says is still recent, as far back as
+	 * the hold reaches. */
+	s->next_seq = m->base;
+	if (m->seq - m->base >= HOLD_MAX)
+		s->next_seq = m->seq - HOLD_MAX + 1;
+	memset(s->recent, 0, sizeof(s->recent));
+	free(s->hold);
+	s->hold = NULL;
+	s->nhold = 0;
+}
+
+/* Delivers or holds a believed message, in the sender's order. */
+static void
+order_msg(struct bcast *b, struct bcast_io *io, struct sender *s,
+    const struct bcast_msg *m)
+{
 	if (m->seq <= s->next_seq) {
 		/* In order, or late: one we met a later message before
 		 * (first contact) or gave up waiting for. Better late than
@@ -475,8 +558,6 @@ accept_msg(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 		hold_drain(b, io, s, 0);
 		return;
 	}
-	if (s->hold == NULL)
-		s->hold = xcalloc(HOLD_MAX, sizeof(*s->hold));
 	if (s->nhold == HOLD_MAX)
 		hold_drain(b, io, s, 1);
 	if (m->seq < s->next_seq) {
@@ -484,9 +565,54 @@ accept_msg(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 		deliver_from(b, io, s, m);
 		return;
 	}
+	if (s->hold == NULL)
+		s->hold = xcalloc(HOLD_MAX, sizeof(*s->hold));
 	if (s->nhold == 0)
 		s->hold_since_ms = io->now_ms;
 	s->hold[s->nhold++] = *m;
+}
+
+/*
+ * A message from a peer, or one we just made (is_local: signed here, and
+ * not held to our own receive rate).
+ */
+static void
+accept_msg(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m,
+    int is_local)
+{
+	struct sender *s;
+	int is_new;
+
+	if (io->wall_ms > m->wall_ms + b->cfg.recent_ms) {
+		b->st.stale++;
+		return;
+	}
+	if ((s = sender_find(b, m->sender)) != NULL && m->epoch < s->epoch) {
+		b->st.stale++;
+		return;
+	}
+	is_new = s == NULL || m->epoch > s->epoch;
+	if (!is_new && seen(s, m->seq)) {
+		b->st.duplicates++;
+		return;
+	}
+	if (!is_local && author_check(b, io, m) < 0)
+		return;
+	if (is_new) {
+		if (s == NULL)
+			s = sender_add(b, m->sender, io->now_ms);
+		sender_restart(s, m);
+	}
+	s->seen_ms = io->now_ms;
+	s->gone_ms = 0;
+	if (!is_local && !rate_take(&b->cfg, s, io->now_ms, RATE_SLACK)) {
+		b->st.rate_limited++;
+		return;
+	}
+	if (m->ltime > b->lamport)
+		b->lamport = m->ltime;
+	relay(b, io, m);
+	order_msg(b, io, s, m);
 }
 
 struct decode_ctx {
@@ -499,7 +625,7 @@ on_decoded(void *ctx, const struct bcast_msg *m)
 {
 	struct decode_ctx *dc = ctx;
 
-	accept_msg(dc->b, dc->io, m);
+	accept_msg(dc->b, dc->io, m, 0);
 }
 
 int
@@ -514,6 +640,20 @@ bcast_on_datagram(struct bcast *b, struct bcast_io *io, const uint8_t *p,
 	return r < 0 ? r : 0;
 }
 
+static int
+bcast_sign_msg(struct bcast *b, struct bcast_msg *m, struct tl_err *err)
+{
+	struct buf sb = BUF_INIT;
+	int r;
+
+	bcast_msg_signed(m, &sb);
+	r = b->cfg.sign(b->cfg.crypto_ctx, (uint8_t *)sb.data, sb.len,
+	    m->sig);
+	buf_release(&sb);
+	return r < 0 ? tl_err_set(err, r, "cannot sign the message: %s",
+	    tl_strerror(r)) : 0;
+}
+
 int
 bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
     const char *target, const void *payload, size_t len, uint64_t *ltime,
@@ -522,6 +662,7 @@ bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
 	struct bcast_msg *m;
 	struct sender *s;
 	size_t tl = strlen(target);
+	int r;
 
 	if (ltime != NULL)
 		*ltime = 0;
@@ -560,8 +701,12 @@ bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
 	memcpy(m->target, target, tl);
 	memcpy(m->payload, payload, len);
 	m->len = len;
+	if ((r = bcast_sign_msg(b, m, err)) < 0) {
+		free(m);
+		return r;
+	}
 	b->st.sent++;
-	accept_msg(b, io, m);
+	accept_msg(b, io, m, 1);
 	if (ltime != NULL)
 		*ltime = m->ltime;
 	free(m);
@@ -571,6 +716,7 @@ bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
 int
 bcast_on_tick(struct bcast *b, struct bcast_io *io)
 {
+	senders_expire(b, io->now_ms);
 	for (size_t i = 0; i < b->nsenders; i++) {
 		struct sender *s = &b->senders[i];
 

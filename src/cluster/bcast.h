@@ -35,6 +35,21 @@
  * target of a direct message, a query's filter). Nodes relay messages
  * they are not interested in.
  *
+ * Every message is signed by its sender's node key (the sign hook), and
+ * a node believes a message only when the signature verifies against the
+ * sender id it names, that id is a member (the io's member hook, which
+ * reads the membership's signed statements) and the name it gives is the
+ * member's. The cluster key only lets a node talk: without the signature
+ * any member could speak as any other, start a new epoch for it (which
+ * silences its real messages as stale) or invent sender ids past the rate
+ * limit. Signing, not per-pair keys, because every message is relayed:
+ * a relay passes the same signed bytes on, and a receiver checks the
+ * author, not the neighbour. A message is checked once, the first time
+ * it is not a duplicate of one already believed, so relayed copies cost
+ * nothing; per-sender state (windows, holds, rate bucket) is only made
+ * for a message that passed, so it exists only for members, and it is
+ * freed recent_ms after the member leaves or fails (bcast_forget()).
+ *
  * Datagrams from bcast_on_datagram() must be authenticated by the
  * transport; they are still parsed as hostile (bounded, fuzzed).
  */
@@ -52,7 +67,8 @@ struct tl_rng;
 #define BCAST_PAYLOAD_MAX	768	/* bytes; fits one UDP datagram */
 #define BCAST_ADDR_MAX		64
 #define BCAST_DATAGRAM_MAX	1200
-#define BCAST_WIRE_VERSION	1
+#define BCAST_SIG_LEN		64	/* Ed25519 */
+#define BCAST_WIRE_VERSION	2	/* 2: messages are signed */
 
 enum bcast_kind {
 	BCAST_CHANNEL = 1,	/* target: "#name", payload: text */
@@ -61,7 +77,19 @@ enum bcast_kind {
 	BCAST_KIND_LAST
 };
 
+/*
+ * Same contract as swim's hooks (swim.h): sign fills sig and returns 0 or
+ * a TL_E* code; verify returns 0 when sig is id's signature of msg.
+ */
+typedef int (*bcast_sign_fn)(void *ctx, const uint8_t *msg, size_t len,
+    uint8_t sig[BCAST_SIG_LEN]);
+typedef int (*bcast_verify_fn)(void *ctx, const uint8_t id[BCAST_ID_LEN],
+    const uint8_t *msg, size_t len, const uint8_t sig[BCAST_SIG_LEN]);
+
 struct bcast_config {
+	bcast_sign_fn	 sign;			/* required */
+	bcast_verify_fn	 verify;		/* required */
+	void		*crypto_ctx;		/* passed to both */
 	uint32_t	retransmit_mult;	/* limit = mult*ceil(log10(N+1)) */
 	uint32_t	gossip_interval_ms;	/* piggyback tick */
 	uint32_t	gossip_nodes;		/* fan-out per tick and relay */
@@ -91,6 +119,20 @@ struct bcast_msg {
 	char		 target[BCAST_TARGET_MAX + 1];
 	size_t		 len;
 	uint8_t		 payload[BCAST_PAYLOAD_MAX];
+	uint8_t		 sig[BCAST_SIG_LEN];	/* sender's, over the rest */
+};
+
+/* Why a message was not believed (bcast_outbox.refused). */
+enum bcast_refusal {
+	BCAST_REFUSED_FORGED = 1,	/* signature does not verify */
+	BCAST_REFUSED_STRANGER = 2,	/* sender id is not a member */
+	BCAST_REFUSED_NAME = 3		/* member, but under another name */
+};
+
+struct bcast_refused {
+	uint8_t		 reason;		/* enum bcast_refusal */
+	uint8_t		 sender[BCAST_ID_LEN];	/* as claimed */
+	char		 sender_name[BCAST_NAME_MAX + 1]; /* as claimed */
 };
 
 struct bcast_dgram {
@@ -105,6 +147,8 @@ struct bcast_outbox {
 	size_t			 ndgrams, cap_dgrams;
 	struct bcast_msg	*delivered;
 	size_t			 ndelivered, cap_delivered;
+	struct bcast_refused	*refused;	/* for the caller's log */
+	size_t			 nrefused, cap_refused;
 };
 
 void	bcast_outbox_init(struct bcast_outbox *ob);
@@ -118,6 +162,14 @@ void	bcast_outbox_release(struct bcast_outbox *ob);
 typedef int (*bcast_peer_fn)(void *ctx, size_t i,
     char addr[BCAST_ADDR_MAX + 1]);
 
+/*
+ * Returns 0 and writes the member's name when id is a member whose
+ * messages we take (the membership holds its signed statement, and it
+ * has not left), < 0 otherwise.
+ */
+typedef int (*bcast_member_fn)(void *ctx, const uint8_t id[BCAST_ID_LEN],
+    char name[BCAST_NAME_MAX + 1]);
+
 struct bcast_io {
 	uint64_t		 now_ms;	/* monotonic */
 	uint64_t		 wall_ms;	/* unix ms, for the window */
@@ -125,14 +177,19 @@ struct bcast_io {
 	size_t			 npeers;	/* slots peer() answers for */
 	size_t			 nlive;		/* N for the retransmit limit */
 	bcast_peer_fn		 peer;
-	void			*peer_ctx;
+	bcast_member_fn		 member;	/* NULL: nobody is */
+	void			*ctx;		/* for peer and member */
 	struct bcast_outbox	*out;
 };
 
 struct bcast;
 
-/* Returns a new machine for sender id/name starting epoch (its start
- * time in unix ms); NULL with err for a bad config or name. */
+/*
+ * Returns a new machine for sender id/name starting epoch (its start time
+ * in unix ms; it must be above the epoch of any earlier run of this node,
+ * which peers may still remember); NULL with err for a bad config (the
+ * hooks missing) or name.
+ */
 struct bcast *bcast_new(const struct bcast_config *cfg,
 	    const uint8_t id[BCAST_ID_LEN], const char *name, uint64_t epoch,
 	    struct tl_err *err);
@@ -153,6 +210,15 @@ int	bcast_send(struct bcast *b, struct bcast_io *io, uint8_t kind,
 int	bcast_on_datagram(struct bcast *b, struct bcast_io *io,
 	    const uint8_t *p, size_t len);
 
+/*
+ * The member left or failed: its per-sender state is freed recent_ms
+ * after now (then its messages are all stale), unless a message of its
+ * own is believed meanwhile. Until then a replay of what it said is still
+ * recognised as a duplicate.
+ */
+void	bcast_forget(struct bcast *b, const uint8_t id[BCAST_ID_LEN],
+	    uint64_t now_ms);
+
 /* Gossip tick and hold timeouts. Returns ms until it next wants to run. */
 int	bcast_on_tick(struct bcast *b, struct bcast_io *io);
 
@@ -168,16 +234,28 @@ struct bcast_stats {
 	uint64_t	gaps;		/* seqs skipped when a hold expired */
 	uint64_t	late;		/* delivered after a later one */
 	uint64_t	malformed;	/* parts that did not parse */
+	uint64_t	forged;		/* bad signature */
+	uint64_t	strangers;	/* sender not a member */
+	uint64_t	wrong_name;	/* a member's id under another name */
 	uint64_t	dgrams_sent, dgram_bytes_sent;
 	uint64_t	queued;		/* messages being relayed now */
+	uint64_t	senders;	/* per-sender states held now */
 };
 
 void	bcast_get_stats(const struct bcast *b, struct bcast_stats *st);
 
 /* ---- Wire (exposed for the fuzzer and tests) ---- */
 
-/* Appends one encoded message (a CBOR array) to out. */
+/* Appends one encoded message (a CBOR array, signature last) to out. */
 void	bcast_msg_encode(const struct bcast_msg *m, struct buf *out);
+/*
+ * Appends what the sender signs: a domain string, then the message's
+ * items without the signature, as an array of their own. A receiver
+ * checks the signature over this canonical form, not over the bytes it
+ * got, so a relay can neither re-encode a message into something else
+ * nor need to keep the bytes it was given.
+ */
+void	bcast_msg_signed(const struct bcast_msg *m, struct buf *out);
 /*
  * Decodes a BCAST part (version, then messages) calling fn for each valid
  * message. Returns the number of messages, or < 0 at the first bad one

@@ -1,8 +1,10 @@
 /*
- * The BCAST part on the wire (docs/channels.md): a CBOR uint version,
- * then messages, each a CBOR array of ten items:
+ * The BCAST part on the wire (docs/channels.md): a CBOR uint version (2),
+ * then messages, each a CBOR array of eleven items:
  *   [kind, sender id (32 bytes), sender name, epoch, seq, base,
- *    Lamport time, wall ms, target, payload]
+ *    Lamport time, wall ms, target, payload, signature (64 bytes)]
+ * The signature is the sender's, over SIGN_DOMAIN followed by the first
+ * ten items as an array of ten, encoded canonically (bcast_msg_signed()).
  * Every length is bounded before use; nothing is allocated.
  */
 #include "cluster/bcast.h"
@@ -14,12 +16,13 @@
 #include "core/err.h"
 #include "core/rd.h"
 
-#define MSG_ITEMS	10
+#define MSG_ITEMS	11
+#define SIGNED_ITEMS	10
+#define SIGN_DOMAIN	"tlaloc-bcast-v2"	/* and its NUL */
 
-void
-bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
+static void
+put_items(const struct bcast_msg *m, struct buf *out)
 {
-	codec_put_array(out, MSG_ITEMS);
 	codec_put_uint(out, m->kind);
 	codec_put_bytes(out, m->sender, BCAST_ID_LEN);
 	codec_put_text(out, m->sender_name, strlen(m->sender_name));
@@ -30,6 +33,22 @@ bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
 	codec_put_uint(out, m->wall_ms);
 	codec_put_text(out, m->target, strlen(m->target));
 	codec_put_bytes(out, m->payload, m->len);
+}
+
+void
+bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
+{
+	codec_put_array(out, MSG_ITEMS);
+	put_items(m, out);
+	codec_put_bytes(out, m->sig, BCAST_SIG_LEN);
+}
+
+void
+bcast_msg_signed(const struct bcast_msg *m, struct buf *out)
+{
+	buf_add(out, SIGN_DOMAIN, sizeof(SIGN_DOMAIN));
+	codec_put_array(out, SIGNED_ITEMS);
+	put_items(m, out);
 }
 
 static int
@@ -61,11 +80,14 @@ msg_decode(struct rd *rd, struct bcast_msg *m)
 	    (r = codec_get_cstr(rd, BCAST_TARGET_MAX, m->target)) < 0 ||
 	    (r = codec_get_bytes(rd, BCAST_PAYLOAD_MAX, &p, &n)) < 0)
 		return r;
+	memcpy(m->payload, p, n);
+	m->len = n;
+	if ((r = codec_get_bytes_exact(rd, BCAST_SIG_LEN, &p)) < 0)
+		return r;
+	memcpy(m->sig, p, BCAST_SIG_LEN);
 	if (m->seq == 0 || m->base == 0 || m->base > m->seq ||
 	    m->sender_name[0] == '\0')
 		return TL_EINVAL;
-	memcpy(m->payload, p, n);
-	m->len = n;
 	return 0;
 }
 

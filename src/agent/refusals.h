@@ -1,0 +1,48 @@
+#ifndef TLALOC_AGENT_REFUSALS_H
+#define TLALOC_AGENT_REFUSALS_H
+
+/*
+ * Refusals said once: a node that refuses a forged or misdirected
+ * statement logs it with the sender, but a flood of them must cost one
+ * line a minute, not one per packet. Each kind of refusal gets at most
+ * one line per REFUSALS_PERIOD_MS, which names the sender of the refusal
+ * that got the line and counts the others since the last one. The
+ * counters that `tlaloc info` shows are kept by each subsystem; this only
+ * decides when to speak.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REFUSALS_PERIOD_MS	60000
+#define REFUSALS_KINDS		64
+
+/* Kinds, by subsystem (each adds its own reason below its base). */
+enum refusal_base {
+	REFUSAL_BCAST = 0,	/* + enum bcast_refusal */
+	REFUSAL_QREPLY = 8,	/* query replies */
+	REFUSAL_CREPORT = 16,	/* converge reports */
+	REFUSAL_POLICY = 24	/* policy announcements */
+};
+
+struct refusals;
+
+struct refusals *refusals_new(void);
+void	refusals_free(struct refusals *r);	/* accepts NULL */
+
+/*
+ * Counts one refusal of kind (< REFUSALS_KINDS) at now_ms. Returns 1 when
+ * it should be logged now, with *n the refusals of this kind since the
+ * last line (this one included), else 0.
+ */
+int	refusals_due(struct refusals *r, unsigned kind, uint64_t now_ms,
+	    uint64_t *n);
+
+/*
+ * Copies s (a name or text a stranger chose) into out for a log line:
+ * at most size - 1 bytes, control bytes, quotes, backslashes and bytes
+ * over 0x7e as '?'. Returns out.
+ */
+const char *refusals_field(const char *s, char *out, size_t size);
+
+#endif
