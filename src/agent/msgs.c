@@ -104,7 +104,7 @@ static const char *const refusal_names[] = {
 static void
 refusals_log(struct agent *a, struct bcast_outbox *ob)
 {
-	char hex[17], name[BCAST_NAME_MAX + 1];
+	char hex[17];
 
 	for (size_t i = 0; i < ob->nrefused; i++) {
 		const struct bcast_refused *r = &ob->refused[i];
@@ -114,9 +114,8 @@ refusals_log(struct agent *a, struct bcast_outbox *ob)
 			continue;
 		agent_id_hex(r->sender, hex);
 		log_warn("refused a message from '%s' (id %s): %s; %llu "
-		    "such since the last line", refusals_field(r->sender_name,
-		    name, sizeof(name)), hex, refusal_names[r->reason],
-		    (unsigned long long)n);
+		    "such since the last line", log_escape(r->sender_name),
+		    hex, refusal_names[r->reason], (unsigned long long)n);
 	}
 	ob->nrefused = 0;
 }

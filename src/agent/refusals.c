@@ -48,23 +48,6 @@ refusals_due(struct refusals *r, unsigned kind, uint64_t now_ms,
 	return 1;
 }
 
-const char *
-refusals_field(const char *s, char *out, size_t size)
-{
-	size_t i = 0;
-
-	if (size == 0)
-		return out;
-	for (; s[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[i] = c < 0x20 || c > 0x7e || c == '"' || c == '\\' ?
-		    '?' : (char)c;
-	}
-	out[i] = '\0';
-	return out;
-}
-
 int
 agent_refusal_due(struct agent *a, unsigned kind, uint64_t *n)
 {

@@ -38,11 +38,4 @@ void	refusals_free(struct refusals *r);	/* accepts NULL */
 int	refusals_due(struct refusals *r, unsigned kind, uint64_t now_ms,
 	    uint64_t *n);
 
-/*
- * Copies s (a name or text a stranger chose) into out for a log line:
- * at most size - 1 bytes, control bytes, quotes, backslashes and bytes
- * over 0x7e as '?'. Returns out.
- */
-const char *refusals_field(const char *s, char *out, size_t size);
-
 #endif
