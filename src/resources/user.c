@@ -30,7 +30,7 @@ static const struct attr_spec user_attrs[] = {
 	{ "ensure", ATTR_ENUM, 0, "present", present_absent,
 	    "present or absent" },
 	{ "uid", ATTR_INT, 0, NULL, NULL, "user id; unset: the tool picks" },
-	{ "gid", ATTR_STR, 0, NULL, NULL,
+	{ "gid", ATTR_ACCOUNT, 0, NULL, NULL,
 	    "primary group, a name or a number; unset: a group named after "
 	    "the user (Linux) or the tool's default" },
 	{ "groups", ATTR_LIST, 0, NULL, NULL, "supplementary groups" },
@@ -69,29 +69,18 @@ struct user_priv {
 };
 
 static int
-name_ok(const char *s)
-{
-	if (s[0] == '\0' || s[0] == '-' || strlen(s) > 32)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (strchr(":,\n/ \t", *p) != NULL)
-			return 0;
-	return 1;
-}
-
-static int
 user_validate(struct res *r, struct tl_err *err)
 {
 	const struct attr_val *g = res_val(r, "groups");
 	const char *prov = res_str(r, "provider");
 
-	if (!name_ok(r->title))
+	if (!res_account_name_ok(r->title))
 		return tl_err_set(err, TL_EINVAL, "'%s' is not a user name",
 		    r->title);
 	if (res_is_set(r, "uid") && res_int(r, "uid") < 0)
 		return tl_err_set(err, TL_EINVAL, "uid must be >= 0");
 	for (size_t i = 0; i < g->nitems; i++)
-		if (!name_ok(g->items[i]))
+		if (!res_account_name_ok(g->items[i]))
 			return tl_err_set(err, TL_EINVAL, "'%s' is not a "
 			    "group name", g->items[i]);
 	if (prov != NULL && acct_provider_find(prov) == NULL)
@@ -108,8 +97,10 @@ user_autorequire(const struct res *r, void (*add)(void *, const char *),
 	const char *gid = res_str(r, "gid");
 	char *ref;
 
-	if (gid != NULL && (gid[0] < '0' || gid[0] > '9')) {
-		ref = xasprintf("group[%s]", gid);
+	/* Without gid, the primary group is the one named after the user:
+	 * a declared group of that name is made first and then used. */
+	if (gid == NULL || (gid[0] < '0' || gid[0] > '9')) {
+		ref = xasprintf("group[%s]", gid != NULL ? gid : r->title);
 		add(ctx, ref);
 		free(ref);
 	}
@@ -268,7 +259,7 @@ user_plan_modify(struct res *r, struct user_priv *p,
 }
 
 static void
-user_plan_add(struct res *r, struct user_priv *p)
+user_plan_add(struct res *r, struct user_priv *p, const struct acct_files *f)
 {
 	const struct attr_val *g = res_val(r, "groups");
 	struct buf what = BUF_INIT;
@@ -278,6 +269,11 @@ user_plan_add(struct res *r, struct user_priv *p)
 	p->do_password = res_str(r, "password") != NULL;
 	p->spec.id = res_is_set(r, "uid") ? (long)res_int(r, "uid") : -1;
 	p->spec.group = res_str(r, "gid");
+	/* The group named after the user may exist already (declared before
+	 * it, or made by hand): useradd refuses to create it again, so it is
+	 * named as the primary group instead. */
+	if (p->spec.group == NULL && group_gid(f, r->title) >= 0)
+		p->spec.group = r->title;
 	if (g->nitems > 0) {
 		p->spec.groups = (const char *const *)g->items;
 		p->spec.ngroups = g->nitems;
@@ -325,7 +321,7 @@ user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 			    ? "deleted" : "kept");
 		}
 	} else if (!exists) {
-		user_plan_add(r, p);
+		user_plan_add(r, p, &f);
 		/* Under --noop say now what the tool would refuse; a real
 		 * run lets the tool say it in its own words. */
 		if (ctx->noop && p->spec.id >= 0 && (owner =
