@@ -12,7 +12,8 @@
 #include "engine/res.h"
 
 static const char *const kind_names[] = {
-	"string", "integer", "boolean", "list", "map", "mode", "one of"
+	"string", "integer", "boolean", "list", "map", "mode", "one of",
+	"user/group name or number", "port (1-65535)"
 };
 
 static void

@@ -178,6 +178,19 @@ res_convert(const struct attr_spec *spec, struct attr_val *v,
 		return 0;
 	case ATTR_ENUM:
 		return res_check_choice(spec, v->str, err);
+	case ATTR_ACCOUNT:
+		if (!res_account_name_ok(v->str))
+			return tl_err_set(err, TL_EINVAL, "'%s' must be a user "
+			    "or group name or number, not '%s'", spec->name,
+			    v->str);
+		return 0;
+	case ATTR_PORT:
+		if (parse_int(v->str, &v->num) < 0 || v->num < 1 ||
+		    v->num > 65535)
+			return tl_err_set(err, TL_EINVAL, "'%s' must be a port "
+			    "number from 1 to 65535, not '%s'", spec->name,
+			    v->str);
+		return 0;
 	case ATTR_LIST:
 		/* A single string is a one-item list. */
 		v->items = xcalloc(1, sizeof(char *));
@@ -191,6 +204,13 @@ res_convert(const struct attr_spec *spec, struct attr_val *v,
 		return 0;
 	}
 	return 0;
+}
+
+int
+res_account_name_ok(const char *s)
+{
+	return s[0] != '\0' && s[0] != '-' && strlen(s) <= 32 &&
+	    strpbrk(s, ":,/ \t\n\r") == NULL;
 }
 
 int

@@ -39,7 +39,9 @@ enum attr_kind {
 	ATTR_LIST,	/* a string, or a list of strings */
 	ATTR_MAP,	/* string keys to string values */
 	ATTR_MODE,	/* octal permission bits: "0644", "644" or 420 */
-	ATTR_ENUM	/* one of spec->choices */
+	ATTR_ENUM,	/* one of spec->choices */
+	ATTR_ACCOUNT,	/* a user or group: a name, or a number */
+	ATTR_PORT	/* a TCP/UDP port, 1-65535 (in num) */
 };
 
 #define ATTR_REQUIRED	0x1
@@ -179,6 +181,10 @@ int	res_has_changes(const struct res *r);
 
 void	refs_add(struct refs *refs, const char *ref);
 void	refs_release(struct refs *refs);
+
+/* Is s a user or group name the account tools accept: 1 to 32 bytes, not
+ * starting with '-', without ':', ',', '/', blanks or newlines? */
+int	res_account_name_ok(const char *s);
 
 /* Parses "0644", "644", "u=rw,go=r" is not supported; returns -1 if bad. */
 long	mode_parse(const char *s);

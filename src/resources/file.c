@@ -40,8 +40,8 @@ static const struct attr_spec file_attrs[] = {
 	    "values for the template, beside `node`" },
 	{ "mode", ATTR_MODE, 0, NULL, NULL, "octal permissions, e.g. \"0644\" "
 	    "(new files get 0644 when unset)" },
-	{ "owner", ATTR_STR, 0, NULL, NULL, "user name or uid" },
-	{ "group", ATTR_STR, 0, NULL, NULL, "group name or gid" },
+	{ "owner", ATTR_ACCOUNT, 0, NULL, NULL, "user name or uid" },
+	{ "group", ATTR_ACCOUNT, 0, NULL, NULL, "group name or gid" },
 	{ "backup", ATTR_BOOL, 0, "true", NULL,
 	    "keep the old content in the bucket before changing it" },
 	{ "replace", ATTR_BOOL, 0, "true", NULL,

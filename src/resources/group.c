@@ -42,8 +42,7 @@ group_validate(struct res *r, struct tl_err *err)
 {
 	const char *prov = res_str(r, "provider");
 
-	if (r->title[0] == '\0' || r->title[0] == '-' ||
-	    strpbrk(r->title, ":,\n/ \t") != NULL || strlen(r->title) > 32)
+	if (!res_account_name_ok(r->title))
 		return tl_err_set(err, TL_EINVAL, "'%s' is not a group name",
 		    r->title);
 	if (res_is_set(r, "gid") && res_int(r, "gid") < 0)

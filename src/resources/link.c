@@ -26,8 +26,8 @@ static const struct attr_spec link_attrs[] = {
 	{ "target", ATTR_STR, 0, NULL, NULL,
 	    "what the link points at (stored as given, not under --root)" },
 	{ "ensure", ATTR_ENUM, 0, "present", link_ensure, "present or absent" },
-	{ "owner", ATTR_STR, 0, NULL, NULL, "user name or uid of the link" },
-	{ "group", ATTR_STR, 0, NULL, NULL, "group name or gid of the link" },
+	{ "owner", ATTR_ACCOUNT, 0, NULL, NULL, "user name or uid of the link" },
+	{ "group", ATTR_ACCOUNT, 0, NULL, NULL, "group name or gid of the link" },
 	{ "force", ATTR_BOOL, 0, "false", NULL,
 	    "replace a regular file in the way (backed up first)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
