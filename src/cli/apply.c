@@ -247,6 +247,7 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	if (!o->noop)
 		apply_save_report(state, &json);
 	buf_release(&json);
+	run_ctx_release(&ctx);
 	bucket_close(bucket);
 	free(run_id);
 	return converge_exit_code(&st);

@@ -76,7 +76,8 @@ strmap_get(const struct strmap *m, const char *key, size_t *val)
 	i = strmap_slot(m, key);
 	if (m->keys[i] == NULL)
 		return 0;
-	*val = m->vals[i];
+	if (val != NULL)
+		*val = m->vals[i];
 	return 1;
 }
 

@@ -18,7 +18,8 @@ struct strmap {
 
 /* Sets key to val; returns 1 if the key was new, 0 if it was replaced. */
 int	strmap_put(struct strmap *m, const char *key, size_t val);
-/* Returns 1 and sets *val when key is present, else 0. */
+/* Returns 1 and sets *val (unless val is NULL) when key is present, else
+ * 0. */
 int	strmap_get(const struct strmap *m, const char *key, size_t *val);
 void	strmap_release(struct strmap *m);
 

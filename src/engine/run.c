@@ -18,10 +18,18 @@ run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err)
 	char *real;
 	int rc;
 
-	if (ctx->bucket == NULL)
+	if (ctx->bucket == NULL || strmap_get(&ctx->backed_up, path, NULL))
 		return 0;
 	real = run_path(ctx, path);
 	rc = bucket_store(ctx->bucket, path, real, ctx->run_id, err);
 	free(real);
+	if (rc == 0)
+		strmap_put(&ctx->backed_up, path, 1);
 	return rc;
+}
+
+void
+run_ctx_release(struct run_ctx *ctx)
+{
+	strmap_release(&ctx->backed_up);
 }

@@ -7,6 +7,8 @@
  * --root, so the demo and the tests converge a scratch tree.
  */
 
+#include "core/strmap.h"
+
 struct bucket;
 struct facts;
 struct graph;
@@ -21,14 +23,20 @@ struct run_ctx {
 	struct bucket		*bucket;	/* backups; NULL: none kept */
 	const struct facts	*facts;
 	const struct graph	*graph;		/* the run's resources */
+	struct strmap		 backed_up;	/* paths saved this run */
 };
+
+/* Frees what the run gathered in ctx (not what its pointers point to). */
+void	run_ctx_release(struct run_ctx *ctx);
 
 /* Returns the real path of a managed path (root-prefixed); caller frees. */
 char	*run_path(const struct run_ctx *ctx, const char *path);
 
 /*
  * Saves the current content of the managed path (if it exists and is a
- * regular file) to the bucket before it is changed or removed. Returns < 0
+ * regular file) to the bucket before it is changed or removed, once per
+ * run: a path edited again later in the same run (three line edits of one
+ * file) keeps the one copy of what it held before the run. Returns < 0
  * when the backup cannot be made: the caller must then not change the file.
  */
 int	run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err);

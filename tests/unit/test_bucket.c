@@ -689,12 +689,16 @@ TEST(bucket_run_backup_uses_the_root_and_managed_path)
 	ctx.bucket = b;
 	ASSERT_EQ(run_backup(&ctx, "/etc/motd", &err), 0);
 	ASSERT_EQ(run_backup(&ctx, "/etc/absent", &err), 0);
+	/* edited again in the same run: the first copy is the one kept */
+	free(put_file("root/etc/motd", "edited\n", 7, 0644));
+	ASSERT_EQ(run_backup(&ctx, "/etc/motd", &err), 0);
 	list_all(b, NULL, &v, &n);
 	ASSERT_EQ(n, 1);
 	ASSERT_STR_EQ(v[0].path, "/etc/motd");
 	ASSERT_STR_EQ(v[0].run_id, "run-7");
 	ASSERT_STR_EQ(v[0].hash, HELLO_SHA);
 	bucket_entries_free(v, n);
+	run_ctx_release(&ctx);
 	bucket_close(b);
 	free(real);
 	free(root);
