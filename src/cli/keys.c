@@ -11,6 +11,7 @@
 
 #include "agent/ctl.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "net/keyring.h"
 #include "net/opkey.h"
 
@@ -46,7 +47,9 @@ keys_operator(int argc, char **argv)
 		cli_errorf("keys operator gen: --out DIR is required");
 		return 1;
 	}
-	if (opkey_generate(out, comment, &pub, &err) < 0) {
+	/* A new directory is made private: it holds the secret key. */
+	if (fileio_mkdirs(out, 0700, &err) < 0 ||
+	    opkey_generate(out, comment, &pub, &err) < 0) {
 		cli_errorf("keys operator gen: %s", err.msg);
 		return 1;
 	}
@@ -76,6 +79,8 @@ cmd_keys(int argc, char **argv)
 	const char *state_dir = NULL, *arg = NULL;
 	int flags = 0;
 
+	if (cli_help(argc, argv, keys_usage))
+		return 0;
 	if (argc < 2) {
 		cli_errorf("usage: %s", keys_usage);
 		return 1;
