@@ -21,7 +21,7 @@ static const char agent_usage[] =
     "[--no-enforce]\n"
     "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
     "           [--bucket-replicas K] [--replica-max-bytes SIZE]\n"
-    "           [--pack NAME] [--policy-from ADDR:PORT]\n"
+    "           [--policy-from ADDR:PORT]\n"
     "           [--program FILE.lua [--program-interval SECONDS] "
     "[--program-key OPERATOR.key]]\n";
 

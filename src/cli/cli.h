@@ -26,6 +26,12 @@ const char *cli_state_dir(const char *flag);
 void	cli_error(const struct tl_err *err);
 void	cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Is arg "--help" or "-h"? */
+int	cli_is_help(const char *arg);
+/* When argv[1] asks for help, prints "usage: " and usage to stdout and
+ * returns 1 (the caller exits 0); else 0. */
+int	cli_help(int argc, char **argv, const char *usage);
+
 /* Is stdout a terminal that wants colour (and NO_COLOR unset)? */
 int	cli_color(FILE *f);
 

@@ -95,6 +95,21 @@ cli_errorf(const char *fmt, ...)
 }
 
 int
+cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int
+cli_help(int argc, char **argv, const char *usage)
+{
+	if (argc < 2 || !cli_is_help(argv[1]))
+		return 0;
+	printf("usage: %s\n", usage);
+	return 1;
+}
+
+int
 cli_color(FILE *f)
 {
 	const char *term = getenv("TERM");
@@ -144,6 +159,10 @@ main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(name, "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
+	/* `tlaloc CMD -h` is `tlaloc CMD --help` for every command, so each
+	 * one handles only the long form. */
+	if (argc > 2 && strcmp(argv[2], "-h") == 0)
+		argv[2] = (char *)"--help";
 	for (const struct cli_cmd *c = cli_cmds; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0)
 			return c->fn(argc - 1, argv + 1);

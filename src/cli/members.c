@@ -158,6 +158,8 @@ cmd_tags(int argc, char **argv)
 	static const char usage[] =
 	    "tlaloc tags set|delete K=V... [--state-dir DIR]";
 
+	if (cli_help(argc, argv, usage))
+		return 0;
 	if (argc >= 2 && strcmp(argv[1], "set") == 0)
 		return cli_client_cmd(argc - 1, argv + 1, CTL_TAGS_SET, NULL, 1,
 		    usage);

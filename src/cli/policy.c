@@ -40,9 +40,23 @@ struct pub_opts {
 	int		 json;
 };
 
+static const char publish_usage[] =
+    "usage: tlaloc publish DIR --key OPERATOR.key [--message TEXT] "
+    "[--state-dir DIR]\n"
+    "Signs the recipe directory DIR as the next policy serial and hands it "
+    "to the\nlocal agent, which spreads it to every node.\n";
+
+static const char status_usage[] =
+    "usage: tlaloc status [--json] [--state-dir DIR]\n"
+    "Every node's last converge (serial, changed, failed, when), as "
+    "gossiped.\n";
+
+static const char converge_usage[] =
+    "usage: tlaloc converge [WHY] [--state-dir DIR]\n"
+    "Asks the local agent to converge now; WHY is logged with the run.\n";
+
 static const char policy_usage[] =
-    "usage: tlaloc publish DIR --key OPERATOR.key [--message TEXT]\n"
-    "       tlaloc policy status [--json]\n"
+    "usage: tlaloc policy status [--json]\n"
     "       tlaloc policy list\n"
     "       tlaloc policy show SERIAL\n"
     "       tlaloc policy diff SERIAL_A SERIAL_B\n"
@@ -50,9 +64,10 @@ static const char policy_usage[] =
     "[--message TEXT]\n"
     "all take --state-dir DIR to pick the agent and its store\n";
 
-/* Parses the shared flags; returns the index of the first operand. */
+/* Parses the shared flags; returns the index of the first operand.
+ * --help prints usage and exits. */
 static int
-pub_parse(int argc, char **argv, struct pub_opts *o)
+pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 {
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
@@ -66,14 +81,14 @@ pub_parse(int argc, char **argv, struct pub_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': o->state_flag = optarg; break;
 		case 'k': o->key = optarg; break;
 		case 'm': o->message = optarg; break;
 		case 'j': o->json = 1; break;
-		case 'h': fputs(policy_usage, stdout); exit(0);
-		default: fputs(policy_usage, stderr); return -1;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
 		}
 	}
 	return optind;
@@ -167,10 +182,11 @@ cmd_publish(int argc, char **argv)
 	int i, r = 1;
 
 	bundle_init(&b);
-	if (sodium_init() < 0 || (i = pub_parse(argc, argv, &o)) < 0)
+	if (sodium_init() < 0 || (i = pub_parse(argc, argv, &o,
+	    publish_usage)) < 0)
 		return 1;
 	if (i + 1 != argc || o.key == NULL) {
-		fputs(policy_usage, stderr);
+		fputs(publish_usage, stderr);
 		return 1;
 	}
 	state = cli_state_dir(o.state_flag);
@@ -389,7 +405,8 @@ cmd_policy(int argc, char **argv)
 	const char *state, *sub;
 	int i, n, r = 1;
 
-	if (sodium_init() < 0 || (i = pub_parse(argc, argv, &o)) < 0)
+	if (sodium_init() < 0 || (i = pub_parse(argc, argv, &o,
+	    policy_usage)) < 0)
 		return 1;
 	if (i >= argc) {
 		fputs(policy_usage, stderr);
@@ -427,9 +444,8 @@ cmd_status(int argc, char **argv)
 	struct pub_opts o;
 	int i;
 
-	if ((i = pub_parse(argc, argv, &o)) < 0 || i != argc) {
-		fputs("usage: tlaloc status [--json] [--state-dir DIR]\n",
-		    stderr);
+	if ((i = pub_parse(argc, argv, &o, status_usage)) < 0 || i != argc) {
+		fputs(status_usage, stderr);
 		return 1;
 	}
 	return cli_ctl(cli_state_dir(o.state_flag), CTL_STATUS,
@@ -443,9 +459,9 @@ cmd_converge(int argc, char **argv)
 	char *why[1] = { "tlaloc converge" };
 	int i;
 
-	if ((i = pub_parse(argc, argv, &o)) < 0 || i + 1 < argc) {
-		fputs("usage: tlaloc converge [WHY] [--state-dir DIR]\n",
-		    stderr);
+	if ((i = pub_parse(argc, argv, &o, converge_usage)) < 0 ||
+	    i + 1 < argc) {
+		fputs(converge_usage, stderr);
 		return 1;
 	}
 	if (i < argc)

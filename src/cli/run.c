@@ -318,6 +318,8 @@ cmd_run(int argc, char **argv)
 	size_t used = 0;
 
 	memset(&q, 0, sizeof(q));
+	if (cli_help(argc, argv, run_usage))
+		return 0;
 	if (parse_flags(argc, argv, &o, &pos, &npos, &dd) < 0)
 		goto out;
 	if (o.resend_path != NULL) {
@@ -360,6 +362,8 @@ cmd_query(int argc, char **argv)
 	int npos, dd, r = 1;
 
 	memset(&q, 0, sizeof(q));
+	if (cli_help(argc, argv, query_usage))
+		return 0;
 	if (parse_flags(argc, argv, &o, &pos, &npos, &dd) < 0)
 		goto out;
 	if (npos != 2 || dd >= 0 || (strcmp(pos[1], "facts") != 0 &&
