@@ -478,11 +478,12 @@ ctl_checks(struct agent_svc *sv, struct stream_conn *c, int json)
 			buf_addf(&out, ",\"kind\":\"%s\",\"status\":\"%s\","
 			    "\"last\":\"%s\",\"suppressed\":%s,\"runs\":%"
 			    PRIu64 ",\"timeouts\":%" PRIu64 ",\"changes\":%"
-			    PRIu64 ",\"output\":", kinds[k->kind],
+			    PRIu64 ",\"changed_at_ms\":%" PRIu64
+			    ",\"output\":", kinds[k->kind],
 			    health_status_name(k->h.status),
 			    k->last_ms ? health_status_name(k->last) : "none",
 			    k->h.is_suppressed ? "true" : "false", k->runs,
-			    k->timeouts, k->h.changes);
+			    k->timeouts, k->h.changes, k->changed_wall_ms);
 			buf_add_json_str(&out, k->output, strlen(k->output));
 			buf_addch(&out, '}');
 		} else

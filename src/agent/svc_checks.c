@@ -237,6 +237,7 @@ svc_check_result(struct agent_svc *sv, struct svc_check *c,
 	if (!health_result(&c->h, st, now))
 		return;
 	sv->health_changes++;
+	c->changed_wall_ms = agent_wall_ms();
 	log_notice("check %s: %s -> %s%s (%.*s)", c->name,
 	    health_status_name(before), health_status_name(c->h.status),
 	    c->h.is_suppressed ? ", held: flapping" : "",

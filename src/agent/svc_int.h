@@ -42,6 +42,7 @@ struct svc_check {
 	char		 output[SVC_OUTPUT_MAX + 1];
 	struct check_run *run;		/* in flight, or NULL */
 	uint64_t	 runs, timeouts;
+	uint64_t	 changed_wall_ms;	/* unix ms of the last change */
 };
 
 struct svc_watch {
