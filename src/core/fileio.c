@@ -16,39 +16,42 @@
 int
 fileio_read(const char *path, size_t max, struct buf *out, struct tl_err *err)
 {
-	char chunk[65536];
-	size_t total = 0;
-	ssize_t n;
-	int fd;
+	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
 		    "cannot open '%s'", path);
+	r = fileio_read_fd(fd, path, max, out, err);
+	close(fd);
+	return r;
+}
+
+int
+fileio_read_fd(int fd, const char *name, size_t max, struct buf *out,
+    struct tl_err *err)
+{
+	char chunk[65536];
+	size_t total = 0;
+	ssize_t n;
+
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			tl_err_sys(err, TL_EIO, "cannot read '%s'", path);
-			close(fd);
-			return TL_EIO;
-		}
+		if (n < 0)
+			return tl_err_sys(err, TL_EIO, "cannot read '%s'", name);
 		if (n == 0)
-			break;
+			return 0;
 		total += (size_t)n;
-		if (total > max) {
-			close(fd);
+		if (total > max)
 			return tl_err_set(err, TL_ETOOBIG,
-			    "'%s' is larger than %zu bytes", path, max);
-		}
+			    "'%s' is larger than %zu bytes", name, max);
 		buf_add(out, chunk, (size_t)n);
 	}
-	close(fd);
-	return 0;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+fileio_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	ssize_t n;
@@ -119,7 +122,7 @@ fileio_write_tmp(const char *path, const void *data, size_t len,
 		free(tmp);
 		return r;
 	}
-	if (write_all(fd, data, len) < 0) {
+	if (fileio_write_all(fd, data, len) < 0) {
 		r = tl_err_sys(err, TL_EIO, "cannot write '%s'", path);
 		goto fail;
 	}

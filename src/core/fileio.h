@@ -24,6 +24,13 @@ struct fileio_meta {
 int	fileio_read(const char *path, size_t max, struct buf *out,
 	    struct tl_err *err);
 
+/* fileio_read() of an open fd; name is for messages. */
+int	fileio_read_fd(int fd, const char *name, size_t max, struct buf *out,
+	    struct tl_err *err);
+
+/* write(2) until all of data is written (EINTR retried); 0 or -1/errno. */
+int	fileio_write_all(int fd, const void *data, size_t len);
+
 /*
  * Replaces path with data, atomically: a temporary file in the same
  * directory is written, given meta, fsync'd and renamed over path, then the

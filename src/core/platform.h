@@ -9,10 +9,13 @@
  * BSD code paths are unit-tested on Linux too.
  */
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 struct sockaddr;
+struct stat;
 
 /* --- system calls (one implementation per OS) --- */
 
@@ -32,6 +35,39 @@ int	platform_uptime(uint64_t *secs);
  * and returns 1; else returns 0.
  */
 int	platform_link_mac(const struct sockaddr *sa, uint8_t mac[6]);
+
+/*
+ * Opens rel (relative, no leading '/') under the directory dirfd with
+ * flags, resolving it strictly beneath dirfd and following no symbolic
+ * link in any component (Linux >= 5.6: openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). Returns the fd, or -1
+ * with errno: ELOOP when a component is a link, EXDEV when rel would
+ * leave dirfd, ENOSYS where the call does not exist (the BSDs, older
+ * kernels, a seccomp filter): the caller then walks component by
+ * component (core/fsroot.c).
+ */
+int	platform_open_beneath(int dirfd, const char *rel, int flags);
+
+/*
+ * Changes the owner of the symbolic link name in dirfd, and only if it is
+ * still the link seen (seen->st_dev, st_ino): on Linux through an O_PATH
+ * descriptor of the link itself, so a file swapped in at name is never
+ * changed; elsewhere fchownat(AT_SYMLINK_NOFOLLOW) right after a check.
+ * Returns 0, or -1 with errno (ESTALE: name is no longer that link).
+ */
+int	platform_chown_link(int dirfd, const char *name,
+	    const struct stat *seen, uid_t uid, gid_t gid);
+
+/*
+ * In a child about to chroot and exec: gives it mounts of its own (Linux:
+ * unshare(CLONE_NEWNS) and every mount made private), so nothing the
+ * command mounts or unmounts reaches the host. When the process may not
+ * chroot (not root), it first enters a user namespace of its own where it
+ * may (mapping its uid and gid to themselves). Returns 0, or -1 with errno.
+ * Elsewhere a no-op returning 0. Only async-signal-safe calls: it runs
+ * between fork and exec.
+ */
+int	platform_private_mounts(void);
 
 /* --- pure decoders (every OS) --- */
 

@@ -46,9 +46,12 @@ platform_uptime_from_boot(int64_t now, int64_t boot)
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysctl.h>
 #include <sys/time.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <net/if_dl.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +121,41 @@ platform_link_mac(const struct sockaddr *sa, uint8_t mac[6])
 		return 0;
 	memcpy(mac, LLADDR(dl), 6);
 	return 1;
+}
+
+int
+platform_open_beneath(int dirfd, const char *rel, int flags)
+{
+	/* FreeBSD's O_RESOLVE_BENEATH still follows links beneath; the
+	 * component walk in core/fsroot.c refuses them instead. */
+	(void)dirfd;
+	(void)rel;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+}
+
+int
+platform_chown_link(int dirfd, const char *name, const struct stat *seen,
+    uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISLNK(st.st_mode) || st.st_dev != seen->st_dev ||
+	    st.st_ino != seen->st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	return fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+platform_private_mounts(void)
+{
+	/* No mount namespaces: chroot alone is the boundary. */
+	return 0;
 }
 
 #endif /* BSD */

@@ -7,10 +7,18 @@
 
 #ifdef __linux__
 
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +65,108 @@ platform_link_mac(const struct sockaddr *sa, uint8_t mac[6])
 		return 0;
 	memcpy(mac, ll->sll_addr, 6);
 	return 1;
+}
+
+int
+platform_open_beneath(int dirfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)flags;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+#else
+	(void)dirfd;
+	(void)rel;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
+platform_chown_link(int dirfd, const char *name, const struct stat *seen,
+    uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode) ||
+	    st.st_dev != seen->st_dev || st.st_ino != seen->st_ino) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	r = fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
+	close(fd);
+	return r;
+}
+
+/* Writes text to a /proc/self file (async-signal-safe). */
+static int
+proc_self_write(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/* Maps our own ids to themselves in a new user namespace, where we may
+ * chroot. snprintf is not on the async-signal-safe list; the digits are
+ * written by hand. */
+static int
+userns_enter(void)
+{
+	char line[64], digits[24];
+	unsigned long ids[2] = { (unsigned long)geteuid(),
+	    (unsigned long)getegid() };
+	const char *files[2] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return -1;
+	if (proc_self_write("/proc/self/setgroups", "deny") < 0 &&
+	    errno != ENOENT)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		size_t n = 0, k = 0;
+		unsigned long v = ids[i];
+
+		do
+			digits[k++] = (char)('0' + v % 10);
+		while ((v /= 10) > 0);
+		for (int rep = 0; rep < 2; rep++) {
+			for (size_t j = k; j > 0; j--)
+				line[n++] = digits[j - 1];
+			line[n++] = ' ';
+		}
+		line[n++] = '1';
+		line[n++] = '\n';
+		line[n] = '\0';
+		if (proc_self_write(files[i], line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+platform_private_mounts(void)
+{
+	if (geteuid() != 0 && userns_enter() < 0)
+		return -1;
+	if (unshare(CLONE_NEWNS) < 0)
+		return -1;
+	/* Without this, mounts under a shared / would still propagate. */
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
 #endif /* __linux__ */
