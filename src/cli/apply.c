@@ -253,6 +253,22 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	return converge_exit_code(&st);
 }
 
+/* The run could not start: said on stderr, and as the report under
+ * --json (the same where and message). */
+static void
+apply_compile_failed(const struct apply_opts *o, const struct tl_err *err)
+{
+	struct buf json = BUF_INIT;
+
+	cli_error(err);
+	fprintf(stderr, "tlaloc: nothing was changed\n");
+	if (!o->json)
+		return;
+	report_json_error(err, o->noop, &json);
+	fputs(json.data, stdout);
+	buf_release(&json);
+}
+
 int
 cmd_apply(int argc, char **argv)
 {
@@ -294,8 +310,7 @@ cmd_apply(int argc, char **argv)
 	ropts.cluster_ask = cli_cluster_ask;
 	ropts.cluster_ctx = (void *)o.state_flag;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
-		cli_error(&err);
-		fprintf(stderr, "tlaloc: nothing was changed\n");
+		apply_compile_failed(&o, &err);
 		goto out;
 	}
 	if (!o.noop)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/spawn.h"
 #include "engine/converge.h"
 #include "engine/graph.h"
@@ -138,6 +139,17 @@ report_json_res(const struct res *r, struct buf *out)
 		buf_add_json_str(out, r->diff.data, r->diff.len);
 	}
 	buf_addch(out, '}');
+}
+
+void
+report_json_error(const struct tl_err *err, int noop, struct buf *out)
+{
+	buf_addf(out, "{\"version\":1,\"noop\":%s,\"error\":{\"where\":",
+	    noop ? "true" : "false");
+	json_str(out, err->where);
+	buf_addstr(out, ",\"message\":");
+	json_str(out, err->msg[0] ? err->msg : tl_strerror(err->code));
+	buf_addstr(out, "},\"summary\":{\"exit_code\":1},\"resources\":[]}\n");
 }
 
 void

@@ -13,6 +13,7 @@ struct buf;
 struct converge_stats;
 struct graph;
 struct res;
+struct tl_err;
 
 struct report_opts {
 	FILE		*out;
@@ -28,6 +29,9 @@ struct report_opts {
 void	report_line(void *arg, const struct res *r, size_t done, size_t total);
 void	report_summary(const struct report_opts *o,
 	    const struct converge_stats *st);
+/* Appends a run that could not start (a recipe error) as one JSON object:
+ * {"version":1,"error":{"where","message"},"summary":{"exit_code":1}}. */
+void	report_json_error(const struct tl_err *err, int noop, struct buf *out);
 /* Appends the whole run as one JSON object. */
 void	report_json(const struct graph *g, const struct converge_stats *st,
 	    const char *run_id, int noop, long long started, struct buf *out);

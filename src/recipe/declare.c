@@ -523,12 +523,7 @@ declare(lua_State *L, const struct res_type *type, int tidx)
 		    nv);
 	}
 	title = lua_tostring(L, -1);
-	luaL_where(L, 1);
-	snprintf(where, sizeof(where), "%s", lua_tostring(L, -1));
-	where[strcspn(where, " ")] = '\0';
-	if (strlen(where) > 0 && where[strlen(where) - 1] == ':')
-		where[strlen(where) - 1] = '\0';
-	lua_pop(L, 1);
+	recipe_where(L, where, sizeof(where));
 	r = res_new(type, title, where);
 	lua_pop(L, 1);
 	rc = fill_attrs(L, r, tidx, &err);

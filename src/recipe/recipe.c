@@ -129,10 +129,8 @@ recipe_add_file(struct recipe *rec, const char *rel)
 	rec->files[rec->nfiles++] = xstrdup(rel);
 }
 
-/* Loads and runs one file (relative to the recipe dir). Errors are raised
- * in Lua so they unwind to the top with the innermost position. */
-static void
-recipe_run_file(lua_State *L, const char *rel)
+void
+recipe_run_file(lua_State *L, const char *rel, int nret)
 {
 	struct compile *c = compile_of(L);
 	char *path = xasprintf("%s/%s", c->rec->dir, rel);
@@ -156,7 +154,7 @@ recipe_run_file(lua_State *L, const char *rel)
 	if (rc != LUA_OK)
 		lua_error(L);
 	c->cur_file = c->rec->files[c->rec->nfiles - 1];
-	lua_call(L, 0, 0);
+	lua_call(L, 0, nret);
 	c->cur_file = saved;
 }
 
@@ -166,10 +164,7 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Pushes a Lua list of the sorted *.lua names in dir (relative to the
- * recipe root). Lua owns the strings, so an error raised while running one
- * of them leaks nothing. */
-static void
+void
 recipe_list_dir(lua_State *L, const char *root, const char *rel)
 {
 	char *path = xasprintf("%s/%s", root, rel);
@@ -216,7 +211,7 @@ recipe_run_list(lua_State *L)
 		lua_rawgeti(L, -1, i);
 		name = lua_tostring(L, -1);
 		if (strmap_put(&c->included, name, 1))
-			recipe_run_file(L, name);
+			recipe_run_file(L, name, 0);
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
@@ -275,7 +270,7 @@ recipe_include(lua_State *L)
 	} else if (!strmap_get(&c->included, rel, &dummy)) {
 		/* Like a class: including twice declares once. */
 		strmap_put(&c->included, rel, 1);
-		recipe_run_file(L, rel);
+		recipe_run_file(L, rel, 0);
 	}
 	return 0;
 }
@@ -409,6 +404,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 	regex_open(L);
 	declare_open(L);
 	services_open(L);
+	strict_open(L);	/* last: data files may use all of the above */
 }
 
 /* The protected body of a compile: everything that can raise. */
@@ -421,7 +417,7 @@ recipe_main(lua_State *L)
 	recipe_globals(L, c);
 	if (entry != NULL) {
 		strmap_put(&c->included, entry, 1);
-		recipe_run_file(L, entry);
+		recipe_run_file(L, entry, 0);
 		return 0;
 	}
 	recipe_list_dir(L, c->rec->dir, "");
@@ -489,12 +485,13 @@ recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	lua_pushlightuserdata(L, &c);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
 	recipe_sandbox(L);
+	lua_pushcfunction(L, recipe_msgh);
 	lua_pushcfunction(L, recipe_main);
 	if (entry != NULL)
 		lua_pushstring(L, entry);
 	else
 		lua_pushnil(L);
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+	if (lua_pcall(L, 1, 0, lua_gettop(L) - 2) != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 		recipe_error(msg ? msg : "recipe error (out of memory?)", err);
 		rc = err ? err->code : TL_ESYNTAX;

@@ -21,6 +21,23 @@ struct compile {
 	struct lua_budget		 budget;	/* memory, instructions */
 };
 
+/* Where the running code is, in recipe terms (frames.c). */
+struct recipe_frames {
+	char	outer[160];	/* innermost main chunk: "site.lua:12" */
+	char	inner[160];	/* innermost recipe frame: "lib/web.lua:4" */
+	char	func[64];	/* the function running at inner */
+	int	via_helper;	/* inner is inside a function outer called */
+};
+
+/* Fills f from the stack, from level up ("" when no recipe code runs). */
+void	recipe_frames(lua_State *L, int level, struct recipe_frames *f);
+/* Writes the declaration site of the running call: "site.lua:12", or
+ * "site.lua:12 (in vhost, lib/web.lua:4)" from inside a helper. */
+void	recipe_where(lua_State *L, char *out, size_t sz);
+/* lua_pcall message handler: positions the error at the recipe's frame
+ * (see frames.c). */
+int	recipe_msgh(lua_State *L);
+
 /* The compile of the running state, from the registry. */
 struct compile *compile_of(lua_State *L);
 
@@ -32,6 +49,15 @@ void	regex_open(lua_State *L);
 void	services_open(lua_State *L);
 /* Builds the `node` global from the facts. */
 void	node_open(lua_State *L, const struct compile *c);
+
+/* Loads and runs one file (relative to the recipe dir), leaving nret of
+ * its results on the stack. Errors are raised in Lua. */
+void	recipe_run_file(lua_State *L, const char *rel, int nret);
+/* Pushes a Lua list of the sorted *.lua names in dir rel (relative to the
+ * recipe root dir; "" for the root itself); a missing dir lists none. */
+void	recipe_list_dir(lua_State *L, const char *root, const char *rel);
+/* data, strict() and maybe() (strict.c); after node_open. */
+void	strict_open(lua_State *L);
 
 /* Appends a copy of s to the string vector *v of *n entries. */
 void	recipe_str_push(char ***v, size_t *n, const char *s);

@@ -154,6 +154,12 @@ template_push(lua_State *L, const char *path, int vars_idx)
 	full = xasprintf("%s/%s", c->rec->dir, path);
 	rc = fileio_read(full, TPL_MAX_FILE, &src, &err);
 	free(full);
+	if (rc < 0) {
+		/* No template position yet: the recipe's line says which. */
+		tval_free(vars);
+		buf_release(&src);
+		luaL_error(L, "template '%s': %s", path, err.msg);
+	}
 	if (rc == 0)
 		rc = tpl_render_string(path, src.data, src.len, vars, &out,
 		    &err);
