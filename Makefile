@@ -39,8 +39,12 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 SIM_SRCS  := $(sort $(wildcard sim/*.c))
 SIM_OBJS  := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+# tlaloc-rogue: the security tests' packet-crafting member (tests/tools).
+ROGUE_SRCS := $(sort $(wildcard tests/tools/rogue*.c))
+ROGUE_OBJS := $(ROGUE_SRCS:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim)
+all: $(BUILD)/tlaloc $(BUILD)/unit-tests $(if $(SIM_SRCS),$(BUILD)/tlaloc-sim) \
+	$(if $(ROGUE_SRCS),$(BUILD)/tlaloc-rogue)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,6 +70,9 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libtlaloc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tlaloc-sim: $(SIM_OBJS) $(BUILD)/libtlaloc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tlaloc-rogue: $(ROGUE_OBJS) $(BUILD)/libtlaloc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: all
@@ -156,4 +163,4 @@ clean:
 .PHONY: all check fuzz lint check-deps check-headers check-banned format \
 	install deb clean
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SIM_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SIM_OBJS:.o=.d) $(ROGUE_OBJS:.o=.d)

@@ -34,7 +34,8 @@
 
 #define REPLAY_CAP	1024	/* nonces at first: 24 KiB */
 #define REPLAY_MAX	65536	/* 1.5 MiB, ~1000 packets/s for a minute */
-#define REPLAY_WINDOW_MS 60000
+#define REPLAY_PAST_MS	60000	/* delivery delay plus clock skew */
+#define REPLAY_FUTURE_MS 10000	/* the clock-skew bound */
 #define TICK_MAX_MS	100	/* inputs may create earlier deadlines */
 
 uint64_t
@@ -201,12 +202,14 @@ drops_house(struct agent *a)
 	if (d == a->st.logged_drops || now - a->last_drop_log_ms < 60000)
 		return;
 	log_warn("dropped %llu bad packets since the last report (%llu "
-	    "decrypt failures, %llu unknown key, %llu replays, %llu stale)",
+	    "decrypt failures, %llu unknown key, %llu replays, %llu stale, "
+	    "%llu stamped in the future)",
 	    (unsigned long long)(d - a->st.logged_drops),
 	    (unsigned long long)a->st.pkt.decrypt_failures,
 	    (unsigned long long)a->st.pkt.unknown_key,
 	    (unsigned long long)a->st.pkt.replays,
-	    (unsigned long long)a->st.pkt.stale);
+	    (unsigned long long)a->st.pkt.stale,
+	    (unsigned long long)a->st.pkt.future);
 	a->st.logged_drops = d;
 	a->last_drop_log_ms = now;
 }
@@ -407,6 +410,7 @@ agent_open_sockets(struct agent *a, struct tl_err *err)
 	if (a->ctl == NULL)
 		return TL_EIO;
 	stream_srv_set_max_conns(a->ctl, 8);
+	agent_guard_open(a);
 	return 0;
 }
 
@@ -504,6 +508,7 @@ agent_release(struct agent *a)
 	keyring_free(a->kr);
 	ident_free(a->ident);
 	replay_free(a->replay);
+	agent_guard_free(a);
 	free(a->keyop);
 	free(a->sock_path);
 	free(a->snap_path);
@@ -522,7 +527,8 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	a->argc = argc;
 	a->argv = argv;
 	a->kr = keyring_new();
-	a->replay = replay_new(REPLAY_CAP, REPLAY_MAX, REPLAY_WINDOW_MS);
+	a->replay = replay_new(REPLAY_CAP, REPLAY_MAX, REPLAY_PAST_MS,
+	    REPLAY_FUTURE_MS);
 	log_set_prefix(a->cfg.name);
 	if ((r = agent_config_log(&a->cfg, err)) < 0 ||
 	    (r = agent_open_state(a, err)) < 0)

@@ -30,6 +30,7 @@ struct agent_chan;
 struct agent_handlers;
 struct agent_query;
 struct agent_repl;
+struct agent_guard;
 struct ctl_req;
 struct refusals;
 
@@ -132,6 +133,7 @@ struct agent {
 	struct agent_repl	*repl;		/* replica_*.c */
 	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */
 	struct refusals		*refusals;	/* refusals.h, lazily */
+	struct agent_guard	*guard;		/* guard.c */
 };
 
 /*
@@ -404,6 +406,26 @@ void	agent_repl_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
 /* Counters for `tlaloc info` (JSON fields end with a comma). */
 void	agent_repl_info(const struct agent *a, struct buf *out, int json);
+
+/*
+ * guard.c: transport guards. _open guards the TCP listener (net/stream.h)
+ * once it exists; _free after the loop ended.
+ */
+void	agent_guard_open(struct agent *a);
+void	agent_guard_free(struct agent *a);
+/* Reasons for agent_guard_note(); the TCP ones add enum stream_refusal. */
+enum { GUARD_WHY_FUTURE = 1, GUARD_WHY_TCP = 16, GUARD_WHY_OTHER = 64 };
+/*
+ * Logs what (a sentence: what was refused) with the sender's address
+ * (from, "ip:port"; the port is left out) the first time this reason
+ * comes from that address; 1 when it logged, 0 when it had already.
+ */
+int	agent_guard_note(struct agent *a, int why, const char *from,
+	    const char *what);
+/* A packet from `from` that pkt_open() refused with rc. */
+void	agent_guard_on_drop(struct agent *a, const char *from, int rc);
+/* Counters for `tlaloc info` (JSON fields end with a comma). */
+void	agent_guard_info(const struct agent *a, struct buf *out, int json);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -264,6 +264,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "tcp connections refused (over the limit): %llu\n",
 	    heap_in_use(), U(stream_srv_refused(a->tcp)));
 	agent_svc_info(a, &out, json);
+	agent_guard_info(a, &out, json);
 	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);

@@ -158,6 +158,7 @@ agent_udp_recv(void *ctx, const char *from, const uint8_t *p, size_t len,
 	pkt_stats_count(&a->st.pkt, r);
 	if (r < 0) {
 		log_debug("dropped packet from %s: %s", from, tl_strerror(r));
+		agent_guard_on_drop(a, from, r);
 		return;
 	}
 	peer_key_note(a, from, id);
@@ -362,6 +363,7 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		a->st.tcp_failures++;
 		log_info("push-pull from %s refused: %s", stream_conn_peer(c),
 		    tl_strerror(r));
+		agent_guard_on_drop(a, stream_conn_peer(c), r);
 	}
 	/* An empty frame tells a refused peer nothing it can use. */
 	stream_respond(c, pkt.data, pkt.len);

@@ -112,3 +112,18 @@ addr_format(const struct sockaddr *sa, char out[ADDR_STR_MAX])
 		snprintf(out, ADDR_STR_MAX, "?");
 	return out;
 }
+
+char *
+addr_host(const struct sockaddr *sa, char out[ADDR_STR_MAX])
+{
+	const void *a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, out, ADDR_STR_MAX) ==
+	    NULL)
+		snprintf(out, ADDR_STR_MAX, "?");
+	return out;
+}

@@ -25,5 +25,7 @@ int	addr_parse(const char *s, struct sockaddr_storage *sa,
 int	addr_resolve(const char *s, char out[ADDR_STR_MAX], struct tl_err *err);
 /* Formats sa as text into out; returns out ("?" if unknown family). */
 char	*addr_format(const struct sockaddr *sa, char out[ADDR_STR_MAX]);
+/* The address alone, without the port ("1.2.3.4", "::1"); returns out. */
+char	*addr_host(const struct sockaddr *sa, char out[ADDR_STR_MAX]);
 
 #endif

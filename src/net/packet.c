@@ -21,6 +21,7 @@ pkt_stats_count(struct pkt_stats *st, int rc)
 	case TL_ECRYPTO:   st->decrypt_failures++; break;
 	case TL_EEXIST:	   st->replays++; break;
 	case TL_ETIMEOUT:  st->stale++; break;
+	case TL_EAGAIN:	   st->future++; break;
 	default:	   st->malformed++; break;
 	}
 }
@@ -30,84 +31,35 @@ pkt_stats_dropped(const struct pkt_stats *st)
 {
 	return st->truncated + st->oversized + st->bad_header +
 	    st->unknown_key + st->decrypt_failures + st->replays + st->stale +
-	    st->malformed;
+	    st->future + st->malformed;
 }
 
 /* ---- Replay cache ---------------------------------------------------- */
 
+/*
+ * A binary min-heap of the accepted nonces, ordered by their send time,
+ * with a hash index (open addressing, linear probing) from nonce to heap
+ * position. Ordering by send time, not arrival, matters twice: expired
+ * entries always sit at the top (an entry stamped later cannot hold older
+ * ones in the cache behind it), and when the cache is full the entry
+ * evicted is the oldest-stamped, so the horizon rises as little as it
+ * can.
+ */
 struct replay_ent {
-	uint64_t	nonce;		/* first 8 nonce bytes; 0 = empty */
+	uint64_t	nonce;		/* first 8 nonce bytes, | 1 */
 	uint64_t	sent_ms;
+	size_t		slot;		/* its place in the hash index */
 };
 
 struct replay {
-	struct replay_ent *fifo;	/* cap entries, in arrival order */
-	size_t		 cap, head, n;	/* head: oldest */
+	struct replay_ent *heap;	/* n entries of cap */
+	size_t		 cap, n;
 	size_t		 min, max;	/* cap moves between these */
-	uint32_t	*tab;		/* open addressing: fifo index + 1 */
+	uint32_t	*tab;		/* heap index + 1; 0 = empty */
 	size_t		 tabcap;	/* power of two, >= 2 * cap */
-	uint32_t	 window_ms;
+	uint32_t	 past_ms, future_ms;
 	uint64_t	 horizon_ms;	/* refuse sent_ms <= this */
 };
-
-static size_t replay_slot(const struct replay *rp, uint64_t nonce,
-    int *found);
-
-static void
-replay_alloc(struct replay *rp, size_t cap)
-{
-	rp->cap = cap;
-	rp->fifo = xcalloc(cap, sizeof(*rp->fifo));
-	for (rp->tabcap = 16; rp->tabcap < 2 * cap; rp->tabcap *= 2)
-		;
-	rp->tab = xcalloc(rp->tabcap, sizeof(*rp->tab));
-}
-
-struct replay *
-replay_new(size_t cap, size_t max, uint32_t window_ms)
-{
-	struct replay *rp = xcalloc(1, sizeof(*rp));
-
-	TL_ASSERT(cap > 0 && cap <= max && max < UINT32_MAX / 4);
-	replay_alloc(rp, cap);
-	rp->min = cap;
-	rp->max = max;
-	rp->window_ms = window_ms;
-	return rp;
-}
-
-/*
- * Moves the cache to cap entries (>= n), keeping arrival order. It
- * doubles when full and halves when under a quarter full, so a burst
- * (a join storm) does not pin its memory for good.
- */
-static void
-replay_resize(struct replay *rp, size_t cap)
-{
-	struct replay old = *rp;
-	int found;
-
-	TL_ASSERT(cap >= old.n);
-	replay_alloc(rp, cap);
-	rp->head = 0;
-	for (size_t i = 0; i < old.n; i++) {
-		rp->fifo[i] = old.fifo[(old.head + i) % old.cap];
-		rp->tab[replay_slot(rp, rp->fifo[i].nonce, &found)] =
-		    (uint32_t)i + 1;
-	}
-	free(old.fifo);
-	free(old.tab);
-}
-
-void
-replay_free(struct replay *rp)
-{
-	if (rp == NULL)
-		return;
-	free(rp->fifo);
-	free(rp->tab);
-	free(rp);
-}
 
 static size_t
 replay_slot(const struct replay *rp, uint64_t nonce, int *found)
@@ -121,18 +73,82 @@ replay_slot(const struct replay *rp, uint64_t nonce, int *found)
 
 		if (v == 0)
 			return i;
-		if (rp->fifo[v - 1].nonce == nonce) {
+		if (rp->heap[v - 1].nonce == nonce) {
 			*found = 1;
 			return i;
 		}
 	}
 }
 
+/* Puts e at heap index i and points its table slot there. */
+static void
+replay_place(struct replay *rp, size_t i, const struct replay_ent *e)
+{
+	rp->heap[i] = *e;
+	rp->tab[e->slot] = (uint32_t)i + 1;
+}
+
+static void
+replay_alloc(struct replay *rp, size_t cap)
+{
+	rp->cap = cap;
+	rp->heap = xcalloc(cap, sizeof(*rp->heap));
+	for (rp->tabcap = 16; rp->tabcap < 2 * cap; rp->tabcap *= 2)
+		;
+	rp->tab = xcalloc(rp->tabcap, sizeof(*rp->tab));
+}
+
+struct replay *
+replay_new(size_t cap, size_t max, uint32_t past_ms, uint32_t future_ms)
+{
+	struct replay *rp = xcalloc(1, sizeof(*rp));
+
+	TL_ASSERT(cap > 0 && cap <= max && max < UINT32_MAX / 4);
+	replay_alloc(rp, cap);
+	rp->min = cap;
+	rp->max = max;
+	rp->past_ms = past_ms;
+	rp->future_ms = future_ms;
+	return rp;
+}
+
+/*
+ * Moves the cache to cap entries (>= n). A heap copied in order is still
+ * a heap. It doubles when full and halves when under a quarter full, so a
+ * burst (a join storm) does not pin its memory for good.
+ */
+static void
+replay_resize(struct replay *rp, size_t cap)
+{
+	struct replay old = *rp;
+	int found;
+
+	TL_ASSERT(cap >= old.n);
+	replay_alloc(rp, cap);
+	for (size_t i = 0; i < old.n; i++) {
+		rp->heap[i] = old.heap[i];
+		rp->heap[i].slot = replay_slot(rp, rp->heap[i].nonce, &found);
+		rp->tab[rp->heap[i].slot] = (uint32_t)i + 1;
+	}
+	free(old.heap);
+	free(old.tab);
+}
+
+void
+replay_free(struct replay *rp)
+{
+	if (rp == NULL)
+		return;
+	free(rp->heap);
+	free(rp->tab);
+	free(rp);
+}
+
 /* Deletes table slot i, re-homing the run after it (linear probing). */
 static void
 replay_tab_delete(struct replay *rp, size_t i)
 {
-	size_t mask = rp->tabcap - 1, j = i;
+	size_t mask = rp->tabcap - 1, j;
 	int found;
 
 	rp->tab[i] = 0;
@@ -141,67 +157,103 @@ replay_tab_delete(struct replay *rp, size_t i)
 		size_t k;
 
 		rp->tab[j] = 0;
-		k = replay_slot(rp, rp->fifo[v - 1].nonce, &found);
+		k = replay_slot(rp, rp->heap[v - 1].nonce, &found);
 		rp->tab[k] = v;
+		rp->heap[v - 1].slot = k;
 	}
 }
 
 static void
-replay_evict_oldest(struct replay *rp)
+replay_sift_up(struct replay *rp, size_t i)
 {
-	struct replay_ent *e = &rp->fifo[rp->head];
-	size_t i;
-	int found;
+	struct replay_ent e = rp->heap[i];
 
-	i = replay_slot(rp, e->nonce, &found);
-	TL_ASSERT(found);
-	replay_tab_delete(rp, i);
-	if (e->sent_ms > rp->horizon_ms)
-		rp->horizon_ms = e->sent_ms;
-	e->nonce = 0;
-	rp->head = (rp->head + 1) % rp->cap;
-	rp->n--;
+	while (i > 0 && rp->heap[(i - 1) / 2].sent_ms > e.sent_ms) {
+		replay_place(rp, i, &rp->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	replay_place(rp, i, &e);
+}
+
+static void
+replay_sift_down(struct replay *rp, size_t i)
+{
+	struct replay_ent e = rp->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= rp->n)
+			break;
+		if (c + 1 < rp->n && rp->heap[c + 1].sent_ms <
+		    rp->heap[c].sent_ms)
+			c++;
+		if (rp->heap[c].sent_ms >= e.sent_ms)
+			break;
+		replay_place(rp, i, &rp->heap[c]);
+		i = c;
+	}
+	replay_place(rp, i, &e);
+}
+
+/* Drops the oldest-stamped entry; the horizon rises to its send time. */
+static void
+replay_pop(struct replay *rp)
+{
+	replay_tab_delete(rp, rp->heap[0].slot);
+	if (rp->heap[0].sent_ms > rp->horizon_ms)
+		rp->horizon_ms = rp->heap[0].sent_ms;
+	if (--rp->n > 0) {
+		replay_place(rp, 0, &rp->heap[rp->n]);
+		replay_sift_down(rp, 0);
+	}
 }
 
 int
 replay_check(struct replay *rp, const uint8_t nonce[PKT_NONCE_LEN],
     uint64_t sent_ms, uint64_t now_ms)
 {
-	uint64_t key, lo = now_ms > rp->window_ms ? now_ms - rp->window_ms : 0;
-	size_t slot, tail;
+	uint64_t key, lo = now_ms > rp->past_ms ? now_ms - rp->past_ms : 0;
+	size_t slot;
 	int found;
 
 	/* Entries that left the window cannot match a fresh packet. */
-	while (rp->n > 0 && rp->fifo[rp->head].sent_ms < lo)
-		replay_evict_oldest(rp);
-	if (sent_ms < lo || sent_ms > now_ms + rp->window_ms ||
-	    sent_ms <= rp->horizon_ms)
+	while (rp->n > 0 && rp->heap[0].sent_ms < lo)
+		replay_pop(rp);
+	if (sent_ms > now_ms + rp->future_ms)
+		return TL_EAGAIN;	/* never enters the cache */
+	if (sent_ms < lo || sent_ms <= rp->horizon_ms)
 		return TL_ETIMEOUT;
 	memcpy(&key, nonce, sizeof(key));
 	key |= 1;	/* never 0, which marks an empty entry; 63 bits left */
-	slot = replay_slot(rp, key, &found);
+	(void)replay_slot(rp, key, &found);
 	if (found)
 		return TL_EEXIST;
-	if (rp->n == rp->cap && rp->cap < rp->max) {
+	if (rp->n == rp->cap && rp->cap < rp->max)
 		replay_resize(rp, rp->cap * 2 > rp->max ? rp->max :
 		    rp->cap * 2);
-		slot = replay_slot(rp, key, &found);
-	} else if (rp->n < rp->cap / 4 && rp->cap / 2 >= rp->min) {
+	else if (rp->n < rp->cap / 4 && rp->cap / 2 >= rp->min)
 		replay_resize(rp, rp->cap / 2);
-		slot = replay_slot(rp, key, &found);
-	}
 	if (rp->n == rp->cap) {
-		replay_evict_oldest(rp);
-		slot = replay_slot(rp, key, &found);
+		replay_pop(rp);
 		if (sent_ms <= rp->horizon_ms)
 			return TL_ETIMEOUT;
 	}
-	tail = (rp->head + rp->n) % rp->cap;
-	rp->fifo[tail].nonce = key;
-	rp->fifo[tail].sent_ms = sent_ms;
-	rp->tab[slot] = (uint32_t)tail + 1;
+	/* Resizes and pops moved the table: find the slot again. */
+	slot = replay_slot(rp, key, &found);
+	rp->heap[rp->n].nonce = key;
+	rp->heap[rp->n].sent_ms = sent_ms;
+	rp->heap[rp->n].slot = slot;
+	rp->tab[slot] = (uint32_t)rp->n + 1;
 	rp->n++;
+	replay_sift_up(rp, rp->n - 1);
 	return 0;
+}
+
+uint64_t
+replay_horizon(const struct replay *rp)
+{
+	return rp->horizon_ms;
 }
 
 /* ---- Seal and open --------------------------------------------------- */
@@ -287,6 +339,16 @@ pkt_open(const struct keyring *kr, struct replay *rp, uint8_t type,
 	*body = plain + 8;
 	*blen = (size_t)plen - 8;
 	return 0;
+}
+
+int
+pkt_peek(const struct keyring *kr, uint32_t types, const uint8_t *p,
+    size_t n)
+{
+	if (n < PKT_PEEK_LEN || p[0] != PKT_VERSION || p[1] >= 32 ||
+	    (types & (uint32_t)1 << p[1]) == 0)
+		return TL_EINVAL;
+	return keyring_find(kr, p + 2) != NULL ? 0 : TL_ENOENT;
 }
 
 /* ---- Compound bodies ------------------------------------------------- */

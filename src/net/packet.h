@@ -27,17 +27,22 @@
  * counters. The receiver reads ver, type and key id, picks that key, and
  * opens; nothing else is looked at before the tag checks out.
  *
- * Replays: an opened packet must be fresh (|sent_ms - now| <= window) and
- * its nonce must not be in the replay cache, a bounded FIFO of the nonces
- * of recently accepted packets (a 64-bit prefix of each; random 192-bit
- * nonces do not collide). The cache covers the freshness window,
- * doubles when full (up to a hard maximum) and halves when under a
- * quarter full (down to its start size); past the maximum, the oldest entry is
- * evicted and the "horizon" rises to its send time: from then on packets
- * sent at or before the horizon are refused as stale, so an evicted nonce
- * can never be accepted twice. The costs: clocks must agree within the
- * window (NTP), and under a flood beyond the maximum the horizon is one
- * for all senders, so a sender whose clock runs behind the others loses
+ * Replays: an opened packet must be fresh (sent_ms no more than past_ms
+ * behind our clock, and no more than future_ms ahead: the clock-skew
+ * bound) and its nonce must not be in the replay cache, a bounded set of
+ * the nonces of recently accepted packets (a 64-bit prefix of each; random
+ * 192-bit nonces do not collide). A packet stamped beyond the skew bound
+ * is refused before it reaches the cache, so nobody can make us remember
+ * a nonce for longer than past_ms + future_ms. The cache is kept in send
+ * time order: it doubles when full (up to a hard maximum) and halves when
+ * under a quarter full (down to its start size); past the maximum, the
+ * oldest-stamped entry is evicted and the "horizon" rises to its send
+ * time: from then on packets sent at or before the horizon are refused as
+ * stale, so an evicted nonce can never be accepted twice. The costs:
+ * clocks must agree within the skew bound (NTP), and under a flood that
+ * fills the maximum within future_ms (the flooder must stamp its packets
+ * near the skew bound and send max of them within it) the horizon reaches
+ * the present, so a sender whose clock runs behind the others loses
  * packets until the flood ends.
  */
 
@@ -84,7 +89,8 @@ struct pkt_stats {
 	uint64_t	unknown_key;	/* key id not in our ring */
 	uint64_t	decrypt_failures; /* tag did not verify */
 	uint64_t	replays;	/* nonce seen before */
-	uint64_t	stale;		/* outside the freshness window */
+	uint64_t	stale;		/* too old, or at/before the horizon */
+	uint64_t	future;		/* stamped beyond the skew bound */
 	uint64_t	malformed;	/* authentic, but parts don't parse */
 };
 
@@ -98,18 +104,23 @@ uint64_t pkt_stats_dropped(const struct pkt_stats *st);
 struct replay;			/* opaque */
 
 /*
- * Remembers cap nonces at first, growing to max; window_ms both ways.
+ * Remembers cap nonces at first, growing to max; accepts packets sent up
+ * to past_ms before now and future_ms after it (the clock-skew bound).
  * Free with replay_free().
  */
-struct replay *replay_new(size_t cap, size_t max, uint32_t window_ms);
+struct replay *replay_new(size_t cap, size_t max, uint32_t past_ms,
+	    uint32_t future_ms);
 void	replay_free(struct replay *rp);
 /*
  * Checks and records one accepted packet: 0 when new, TL_EEXIST for a
- * replay, TL_ETIMEOUT when sent_ms is outside the window or at/before the
+ * replay, TL_EAGAIN when sent_ms is beyond the skew bound (not
+ * recorded), TL_ETIMEOUT when it is older than past_ms or at/before the
  * horizon.
  */
 int	replay_check(struct replay *rp, const uint8_t nonce[PKT_NONCE_LEN],
 	    uint64_t sent_ms, uint64_t now_ms);
+/* Packets sent at or before this (unix ms) are refused; 0 at first. */
+uint64_t replay_horizon(const struct replay *rp);
 
 /* ---- Seal and open ---- */
 
@@ -127,13 +138,26 @@ int	pkt_seal(const struct keyring *kr, const uint8_t *key_id, uint8_t type,
  * the parts inside plain (a caller buffer of at least len bytes) and
  * copies the key id used into key_id. Errors, each counted by
  * pkt_stats_count(): TL_ETRUNC, TL_ETOOBIG, TL_EINVAL (header), TL_ENOENT
- * (key id), TL_ECRYPTO (tag), TL_EEXIST (replay), TL_ETIMEOUT (stale).
+ * (key id), TL_ECRYPTO (tag), TL_EEXIST (replay), TL_ETIMEOUT (stale),
+ * TL_EAGAIN (stamped beyond the skew bound).
  * rp may be NULL to skip replay checks (tests, fuzzing).
  */
 int	pkt_open(const struct keyring *kr, struct replay *rp, uint8_t type,
 	    uint64_t now_ms, const uint8_t *p, size_t len, size_t max,
 	    uint8_t *plain, const uint8_t **body, size_t *blen,
 	    uint8_t key_id[KEYRING_ID_LEN]);
+
+/*
+ * The first PKT_PEEK_LEN bytes of a packet say its version, type and key
+ * id: what can be checked before the rest has arrived (a TCP frame's
+ * guard, net/stream.h). Returns 0 when the version is ours, the type is
+ * in types (bit 1 << type) and the key id is in kr; TL_EINVAL or
+ * TL_ENOENT otherwise. It proves nothing about the sender: the key id
+ * travels in the clear.
+ */
+#define PKT_PEEK_LEN	(2 + KEYRING_ID_LEN)
+int	pkt_peek(const struct keyring *kr, uint32_t types, const uint8_t *p,
+	    size_t n);
 
 /* ---- Compound bodies ---- */
 

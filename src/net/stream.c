@@ -19,8 +19,14 @@ struct stream_srv {
 	int		 is_unix;
 	int		 is_closed;	/* freed once its conns are gone too */
 	size_t		 max;
-	size_t		 nconns, max_conns;
-	uint64_t	 refused;	/* connections over max_conns */
+	size_t		 nconns;	/* every conn still allocated */
+	size_t		 nadmitted;	/* past the header check (or unguarded) */
+	size_t		 npending;	/* guarded, header not yet checked */
+	size_t		 max_conns;
+	struct stream_guard guard;	/* first_ms 0: no guard */
+	/* Live server conns (not closing), oldest first. */
+	struct stream_conn *head, *tail;
+	struct stream_stats st;
 	uint32_t	 timeout_ms;
 	stream_serve_fn	 fn;
 	void		*ctx;
@@ -42,6 +48,10 @@ struct stream_conn {
 	int		 is_closing;
 	int		 is_server;
 	int		 is_done;	/* request read (server) / reply given */
+	int		 is_pending;	/* server, guarded: header not checked */
+	int		 is_admitted;	/* server: counted in srv->nadmitted */
+	int		 is_linked;	/* server: in srv's list */
+	uint64_t	 born_ms;	/* loop time of accept or connect */
 	size_t		 max;
 	struct buf	 in;		/* length prefix + frame so far */
 	struct buf	 out;		/* length prefix + frame to write */
@@ -49,8 +59,74 @@ struct stream_conn {
 	stream_reply_fn	 reply;
 	void		*ctx;
 	char		 peer[ADDR_STR_MAX];
+	char		 host[ADDR_STR_MAX];	/* peer without the port */
 	struct stream_srv *srv;		/* server side; counts us */
+	struct stream_conn *next_conn, *prev_conn;	/* srv's list */
 };
+
+/* ---- Guard ------------------------------------------------------- */
+
+/* Bytes the header check needs in, counted from the frame's start. */
+static size_t
+guard_need(const struct stream_conn *c, size_t flen)
+{
+	size_t peek = c->srv->guard.peek;
+
+	return flen < peek ? flen : peek;
+}
+
+static uint64_t
+conn_now(const struct stream_conn *c)
+{
+	return uv_now(c->h.tcp.loop);
+}
+
+static void conn_timeout_cb(uv_timer_t *t);
+
+/* Arms the timer to fire at loop time at (at least 1 ms from now). */
+static void
+conn_deadline(struct stream_conn *c, uint64_t at)
+{
+	uint64_t now = conn_now(c);
+
+	uv_timer_start(&c->timer, conn_timeout_cb, at > now ? at - now : 1,
+	    0);
+}
+
+static void
+srv_link(struct stream_srv *s, struct stream_conn *c)
+{
+	c->is_linked = 1;
+	c->prev_conn = s->tail;
+	if (s->tail != NULL)
+		s->tail->next_conn = c;
+	else
+		s->head = c;
+	s->tail = c;
+}
+
+/* Takes c out of its server's counts; safe to call twice. */
+static void
+conn_uncount(struct stream_conn *c)
+{
+	struct stream_srv *s = c->srv;
+
+	if (s == NULL || !c->is_linked)
+		return;
+	if (c->prev_conn != NULL)
+		c->prev_conn->next_conn = c->next_conn;
+	else
+		s->head = c->next_conn;
+	if (c->next_conn != NULL)
+		c->next_conn->prev_conn = c->prev_conn;
+	else
+		s->tail = c->prev_conn;
+	if (c->is_admitted)
+		s->nadmitted--;
+	if (c->is_pending)
+		s->npending--;
+	c->is_linked = c->is_admitted = c->is_pending = 0;
+}
 
 static void
 conn_unref(struct stream_conn *c)
@@ -59,6 +135,7 @@ conn_unref(struct stream_conn *c)
 
 	if (--c->refs > 0)
 		return;
+	conn_uncount(c);
 	if (s != NULL && --s->nconns == 0 && s->is_closed)
 		free(s);
 	buf_release(&c->in);
@@ -79,8 +156,29 @@ conn_close(struct stream_conn *c)
 	if (c->is_closing || uv_is_closing((uv_handle_t *)&c->h))
 		return;
 	c->is_closing = 1;
+	conn_uncount(c);
 	uv_close((uv_handle_t *)&c->h, conn_close_cb);
 	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+}
+
+/* A guard refused c: count it, tell the owner, close. */
+static void
+conn_refuse(struct stream_conn *c, enum stream_refusal why)
+{
+	struct stream_srv *s = c->srv;
+	uint64_t *n[] = {
+		[STREAM_REFUSED_FULL] = &s->st.refused,
+		[STREAM_REFUSED_SOURCE] = &s->st.refused_source,
+		[STREAM_REFUSED_EVICTED] = &s->st.evicted,
+		[STREAM_REFUSED_FIRST] = &s->st.first_timeouts,
+		[STREAM_REFUSED_SLOW] = &s->st.slow,
+		[STREAM_REFUSED_HEADER] = &s->st.bad_header,
+	};
+
+	(*n[why])++;
+	if (s->guard.note != NULL)
+		s->guard.note(s->ctx, why, c->host);
+	conn_close(c);
 }
 
 /* Client only: report once, then close. */
@@ -97,7 +195,14 @@ conn_finish(struct stream_conn *c, int rc, const uint8_t *p, size_t n)
 static void
 conn_timeout_cb(uv_timer_t *t)
 {
-	conn_finish(t->data, TL_ETIMEOUT, NULL, 0);
+	struct stream_conn *c = t->data;
+
+	if (c->is_server && c->is_pending)
+		conn_refuse(c, STREAM_REFUSED_FIRST);
+	else if (c->is_server && !c->is_done && c->srv->guard.first_ms > 0)
+		conn_refuse(c, STREAM_REFUSED_SLOW);
+	else
+		conn_finish(c, TL_ETIMEOUT, NULL, 0);
 }
 
 static struct stream_conn *
@@ -116,6 +221,7 @@ conn_new(uv_loop_t *loop, int is_unix, size_t max, uint32_t timeout_ms)
 	TL_ASSERT(uv_timer_init(loop, &c->timer) == 0);
 	c->h.tcp.data = c;
 	c->timer.data = c;
+	c->born_ms = uv_now(loop);
 	uv_timer_start(&c->timer, conn_timeout_cb, timeout_ms, 0);
 	return c;
 }
@@ -143,6 +249,39 @@ conn_frame_len(const struct stream_conn *c)
 	    (uint32_t)p[2] << 8 | p[3]);
 }
 
+/*
+ * A guarded connection's header is in: check it, then admit the
+ * connection if there is room. Its whole frame must follow at
+ * STREAM_MIN_RATE, within the connection's overall deadline. Returns 0
+ * when admitted, -1 when c was closed.
+ */
+static int
+conn_admit(struct stream_conn *c, size_t flen)
+{
+	struct stream_srv *s = c->srv;
+	uint64_t at;
+
+	if (s->guard.check != NULL && s->guard.check(s->ctx,
+	    (const uint8_t *)c->in.data + 4, guard_need(c, flen)) < 0) {
+		conn_refuse(c, STREAM_REFUSED_HEADER);
+		return -1;
+	}
+	if (s->nadmitted >= s->max_conns) {
+		conn_refuse(c, STREAM_REFUSED_FULL);
+		return -1;
+	}
+	c->is_pending = 0;
+	s->npending--;
+	c->is_admitted = 1;
+	s->nadmitted++;
+	at = c->born_ms + s->guard.first_ms +
+	    (uint64_t)flen * 1000 / STREAM_MIN_RATE;
+	if (at > c->born_ms + s->timeout_ms)
+		at = c->born_ms + s->timeout_ms;
+	conn_deadline(c, at);
+	return 0;
+}
+
 static void
 conn_got_frame(struct stream_conn *c, const uint8_t *p, size_t n)
 {
@@ -151,6 +290,9 @@ conn_got_frame(struct stream_conn *c, const uint8_t *p, size_t n)
 		conn_finish(c, 0, p, n);
 		return;
 	}
+	/* The answer may take the rest of the connection's time. */
+	if (c->srv->guard.first_ms > 0)
+		conn_deadline(c, c->born_ms + c->srv->timeout_ms);
 	c->is_done = 1;
 	c->refs++;	/* held until stream_respond() */
 	c->serve(c->ctx, c, p, n);
@@ -171,12 +313,21 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if ((flen = conn_frame_len(c)) < 0)
 		return;
 	if ((unsigned long long)flen > c->max) {
-		conn_finish(c, TL_ETOOBIG, NULL, 0);
+		if (c->is_pending)
+			conn_refuse(c, STREAM_REFUSED_HEADER);
+		else
+			conn_finish(c, TL_ETOOBIG, NULL, 0);
 		return;
 	}
 	if (c->in.len > (size_t)flen + 4) {
 		conn_finish(c, TL_EINVAL, NULL, 0);	/* one frame only */
 		return;
+	}
+	if (c->is_pending) {
+		if (c->in.len < 4 + guard_need(c, (size_t)flen))
+			return;
+		if (conn_admit(c, (size_t)flen) < 0)
+			return;
 	}
 	if (c->in.len == (size_t)flen + 4)
 		conn_got_frame(c, (const uint8_t *)c->in.data + 4,
@@ -226,6 +377,60 @@ stream_conn_peer(const struct stream_conn *c)
 
 /* ---- Server ---------------------------------------------------------- */
 
+static size_t
+srv_from_host(const struct stream_srv *s, const char *host)
+{
+	size_t n = 0;
+
+	for (const struct stream_conn *c = s->head; c != NULL;
+	    c = c->next_conn)
+		n += strcmp(c->host, host) == 0;
+	return n;
+}
+
+/* Closes the oldest connection still waiting for its header. */
+static void
+srv_evict_pending(struct stream_srv *s)
+{
+	for (struct stream_conn *c = s->head; c != NULL; c = c->next_conn)
+		if (c->is_pending) {
+			conn_refuse(c, STREAM_REFUSED_EVICTED);
+			return;
+		}
+}
+
+/*
+ * Decides a new connection's place: unguarded, it is admitted or
+ * refused at once (over max_conns); guarded, it waits for its header
+ * among the pending ones, within the per-source bound. 0 or -1 (closed).
+ */
+static int
+srv_place(struct stream_srv *s, struct stream_conn *c)
+{
+	if (s->guard.first_ms == 0) {
+		if (s->nadmitted >= s->max_conns) {
+			conn_refuse(c, STREAM_REFUSED_FULL);
+			return -1;
+		}
+		srv_link(s, c);
+		c->is_admitted = 1;
+		s->nadmitted++;
+		return 0;
+	}
+	if (s->guard.per_source > 0 &&
+	    srv_from_host(s, c->host) >= s->guard.per_source) {
+		conn_refuse(c, STREAM_REFUSED_SOURCE);
+		return -1;
+	}
+	if (s->npending >= s->guard.pending_max)
+		srv_evict_pending(s);
+	srv_link(s, c);
+	c->is_pending = 1;
+	s->npending++;
+	conn_deadline(c, c->born_ms + s->guard.first_ms);
+	return 0;
+}
+
 static void
 srv_accept_cb(uv_stream_t *ls, int status)
 {
@@ -242,18 +447,19 @@ srv_accept_cb(uv_stream_t *ls, int status)
 	c->is_server = 1;
 	c->serve = s->fn;
 	c->ctx = s->ctx;
-	/* Frames are buffered before they can be authenticated: bound how
-	 * many a stranger can make us hold at once. */
-	if (uv_accept(ls, (uv_stream_t *)&c->h) < 0 ||
-	    s->nconns > s->max_conns) {
-		if (s->nconns > s->max_conns)
-			s->refused++;
+	if (uv_accept(ls, (uv_stream_t *)&c->h) < 0) {
 		conn_close(c);
 		return;
 	}
 	if (!s->is_unix && uv_tcp_getpeername(&c->h.tcp,
-	    (struct sockaddr *)&sa, &salen) == 0)
+	    (struct sockaddr *)&sa, &salen) == 0) {
 		addr_format((struct sockaddr *)&sa, c->peer);
+		addr_host((struct sockaddr *)&sa, c->host);
+	}
+	/* Frames are buffered before they can be authenticated: bound how
+	 * many a stranger can make us hold, and for how long. */
+	if (srv_place(s, c) < 0)
+		return;
 	uv_read_start((uv_stream_t *)&c->h, conn_alloc_cb, conn_read_cb);
 }
 
@@ -286,10 +492,26 @@ stream_srv_set_max_conns(struct stream_srv *s, size_t n)
 	s->max_conns = n;
 }
 
+void
+stream_srv_set_guard(struct stream_srv *s, const struct stream_guard *g)
+{
+	s->guard = *g;
+	if (s->guard.first_ms > s->timeout_ms)
+		s->guard.first_ms = s->timeout_ms;
+	if (s->guard.first_ms > 0 && s->guard.pending_max == 0)
+		s->guard.pending_max = 1;
+}
+
 uint64_t
 stream_srv_refused(const struct stream_srv *s)
 {
-	return s->refused;
+	return s->st.refused;
+}
+
+const struct stream_stats *
+stream_srv_stats(const struct stream_srv *s)
+{
+	return &s->st;
 }
 
 void

@@ -58,11 +58,64 @@ void	stream_srv_close(struct stream_srv *s);
 #define STREAM_CONNS_MAX	16	/* default; arbitrary */
 /*
  * At most n connections at once (each may buffer up to max bytes before
- * its frame can be checked); more are closed at once and counted.
+ * its frame can be checked); more are closed at once and counted. With a
+ * guard (below), only connections whose header passed count.
  */
 void	stream_srv_set_max_conns(struct stream_srv *s, size_t n);
-/* Connections closed for being over the limit. */
+
+/*
+ * Guarding a server against strangers. A frame can only be authenticated
+ * once it is whole, so without a guard anyone who can connect holds one
+ * of the max_conns places for the whole deadline by sending nothing. With
+ * one, a new connection first waits among the *pending*: it must send its
+ * length and the first `peek` bytes of its frame within first_ms, and
+ * those must pass check(); only then does it take a place (or is refused
+ * when all are taken), and the rest of the frame must follow at
+ * STREAM_MIN_RATE at least, within the server's deadline. Pending
+ * connections cost no more than a socket and 4 KiB: when pending_max are
+ * waiting, the oldest is closed to make room (an honest client sends its
+ * frame as soon as it connects, so it is pending for one round trip).
+ * At most per_source connections, pending or not, come from one address.
+ * note(), when set, hears of every refusal with the peer's address.
+ */
+enum stream_refusal {
+	STREAM_REFUSED_FULL,		/* max_conns places taken */
+	STREAM_REFUSED_SOURCE,		/* per_source from that address */
+	STREAM_REFUSED_EVICTED,		/* pending, closed to make room */
+	STREAM_REFUSED_FIRST,		/* no header within first_ms */
+	STREAM_REFUSED_SLOW,		/* frame not whole in time */
+	STREAM_REFUSED_HEADER		/* check() failed, or over max */
+};
+
+#define STREAM_MIN_RATE		(256u << 10)	/* bytes/s; arbitrary */
+
+struct stream_guard {
+	uint32_t	 first_ms;	/* 0: no guard (the default) */
+	size_t		 peek;		/* frame bytes check() is shown */
+	size_t		 pending_max;
+	size_t		 per_source;	/* 0: no bound */
+	/* < 0 refuses; p holds min(peek, frame length) bytes. */
+	int		(*check)(void *ctx, const uint8_t *p, size_t n);
+	void		(*note)(void *ctx, enum stream_refusal why,
+			    const char *host);
+};
+
+struct stream_stats {
+	uint64_t	refused;	/* STREAM_REFUSED_FULL */
+	uint64_t	refused_source;
+	uint64_t	evicted;
+	uint64_t	first_timeouts;
+	uint64_t	slow;
+	uint64_t	bad_header;
+};
+
+/* Guards s from now on (ctx is the server's callback context). */
+void	stream_srv_set_guard(struct stream_srv *s,
+	    const struct stream_guard *g);
+/* Connections closed for being over max_conns. */
 uint64_t stream_srv_refused(const struct stream_srv *s);
+/* Every refusal by kind; borrowed, live. */
+const struct stream_stats *stream_srv_stats(const struct stream_srv *s);
 
 /* Answers c (the frame is copied); c must not be used afterwards. */
 void	stream_respond(struct stream_conn *c, const void *p, size_t n);

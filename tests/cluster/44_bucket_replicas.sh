@@ -148,17 +148,25 @@ grep -q "holds no backup of '/etc/nothing' for n2" "$WORK/err" ||
     fail "nothing held: $(cat "$WORK/err")"
 
 # -- a corrupted replica frame is dropped and counted ---------------------
+# With a key id of our ring it reaches the replica code (its tag fails);
+# with any other, the listener's guard closes it at the header.
 before=$(info_field "$P" replicas_refused)
-python3 - "$(port "$P")" <<'EOF'
-import os, socket, struct, sys
-frame = bytes([1, 5]) + os.urandom(120)	# version 1, PKT_REPLICA, garbage
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(struct.pack(">I", len(frame)) + frame)
-s.recv(64)
-s.close()
+hbefore=$(info_field "$P" tcp_bad_header)
+python3 - "$(port "$P")" "$KEYRING" <<'EOF'
+import base64, hashlib, os, socket, struct, sys
+key = base64.b64decode(open(sys.argv[2]).read().split()[0])
+kid = hashlib.blake2b(key, digest_size=32).digest()[:4]
+for k in (kid, os.urandom(4)):
+    # version 1, PKT_REPLICA, key id, garbage
+    frame = bytes([1, 5]) + k + os.urandom(120)
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(struct.pack(">I", len(frame)) + frame)
+    s.recv(64)
+    s.close()
 EOF
-counted() { [ "$(info_field "$P" replicas_refused)" -gt "$before" ]; }
-wait_for 5 "n$P counts the corrupted frame in replicas_refused" counted
+counted() { [ "$(info_field "$P" replicas_refused)" -gt "$before" ] &&
+    [ "$(info_field "$P" tcp_bad_header)" -gt "$hbefore" ]; }
+wait_for 5 "n$P counts the corrupted frames (replicas_refused, tcp_bad_header)" counted
 # -- a clean stop: a replica keeper exits 0 (no leak under sanitizers) --
 kill -TERM "$(pid_of "$P")"
 wait "$(pid_of "$P")" || fail "n$P exited $? on SIGTERM: $(tail -5 "$WORK/n$P.log")"

@@ -7,6 +7,9 @@
  *   3  seal the rest, then open it: must round-trip, and the same packet
  *      again must be refused as a replay
  *   4  keyring_parse(): keyring files
+ *   5  the replay cache driven by a script of (nonce, send time, clock
+ *      step) records: a nonce once accepted must never be again, and the
+ *      horizon never moves past the clock plus the skew bound
  * Seeds: tests/fuzz/corpus/packet/.
  */
 #include <stddef.h>
@@ -40,7 +43,7 @@ setup(void)
 		memset(key, 0x41 + i, sizeof(key));
 		keyring_add(kr, key);
 	}
-	rp = replay_new(16, 256, 60000);
+	rp = replay_new(16, 256, 60000, 10000);
 }
 
 static void
@@ -50,6 +53,7 @@ fuzz_open(const uint8_t *p, size_t n)
 	const uint8_t *body;
 	size_t blen;
 
+	pkt_peek(kr, ~0u, p, n);
 	pkt_open(kr, rp, PKT_UDP, NOW, p, n, PKT_UDP_MAX, plain, &body, &blen,
 	    id);
 	free(plain);
@@ -87,7 +91,7 @@ fuzz_ctl(const uint8_t *p, size_t n)
 static void
 fuzz_roundtrip(const uint8_t *p, size_t n)
 {
-	struct replay *fresh = replay_new(4, 4, 60000);
+	struct replay *fresh = replay_new(4, 4, 60000, 10000);
 	struct buf pkt = BUF_INIT;
 	uint8_t *plain, id[KEYRING_ID_LEN];
 	const uint8_t *body;
@@ -110,6 +114,37 @@ fuzz_roundtrip(const uint8_t *p, size_t n)
 	buf_release(&pkt);
 }
 
+static void
+fuzz_replay(const uint8_t *p, size_t n)
+{
+	struct replay *c = replay_new(2, 16, 60000, 10000);
+	static uint64_t took[256];	/* send time accepted, 0: none */
+	uint8_t nonce[PKT_NONCE_LEN];
+	uint64_t now = NOW;
+
+	memset(took, 0, sizeof(took));
+	/* 4 bytes a record: nonce id, send offset (s16, x 100 ms), step. */
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		int16_t off = (int16_t)((uint16_t)p[i + 1] << 8 | p[i + 2]);
+		uint64_t sent = now + (uint64_t)((int64_t)off * 100);
+		int r;
+
+		memset(nonce, 0, sizeof(nonce));
+		nonce[0] = p[i];
+		nonce[1] = 0x5a;
+		r = replay_check(c, nonce, sent, now);
+		/* A replay carries its first send time (authenticated). */
+		if (r == 0 && took[p[i]] == sent)
+			abort();
+		if (r == 0)
+			took[p[i]] = sent;
+		if (replay_horizon(c) > now + 10000)
+			abort();
+		now += (uint64_t)p[i + 3] * 50;
+	}
+	replay_free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -118,11 +153,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	if (size == 0)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: fuzz_open(data + 1, size - 1); break;
 	case 1: fuzz_parts(data + 1, size - 1); break;
 	case 2: fuzz_ctl(data + 1, size - 1); break;
 	case 3: fuzz_roundtrip(data + 1, size - 1); break;
+	case 5: fuzz_replay(data + 1, size - 1); break;
 	default:
 		tmp = keyring_new();
 		keyring_parse(tmp, (const char *)data + 1, size - 1, NULL);

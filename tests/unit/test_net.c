@@ -190,7 +190,7 @@ TEST(net_packet_replay_and_stale)
 {
 	uint8_t k[1][KEYRING_KEY_LEN];
 	struct keyring *kr = ring_with(1, k);
-	struct replay *rp = replay_new(64, 64, 60000);
+	struct replay *rp = replay_new(64, 64, 60000, 10000);
 	struct buf pkt = BUF_INIT, old = BUF_INIT;
 
 	ASSERT_EQ(pkt_seal(kr, NULL, PKT_UDP, NOW, (uint8_t *)"x", 1, &pkt),
@@ -210,7 +210,7 @@ TEST(net_packet_replay_and_stale)
 
 TEST(net_replay_cache_full_raises_horizon)
 {
-	struct replay *rp = replay_new(2, 8, 60000);
+	struct replay *rp = replay_new(2, 8, 60000, 10000);
 	uint8_t nonce[100][PKT_NONCE_LEN];
 
 	for (int i = 0; i < 100; i++) {
@@ -224,7 +224,7 @@ TEST(net_replay_cache_full_raises_horizon)
 		    NOW + 100) < 0);
 	replay_free(rp);
 	/* below the maximum the cache grows and keeps everything */
-	rp = replay_new(1, 512, 60000);
+	rp = replay_new(1, 512, 60000, 10000);
 	for (int i = 0; i < 100; i++)
 		ASSERT_EQ(replay_check(rp, nonce[i], NOW, NOW), 0);
 	for (int i = 0; i < 100; i++)
@@ -271,4 +271,109 @@ TEST(net_addr_parse_format)
 	ASSERT_EQ(addr_parse("1.2.3.4:70000", &sa, NULL), TL_EINVAL);
 	ASSERT_EQ(addr_parse(":5", &sa, NULL), TL_EINVAL);
 	ASSERT_EQ(addr_resolve("localhost:5", out, NULL), 0);
+}
+
+TEST(net_replay_future_refused_before_the_cache)
+{
+	struct replay *rp = replay_new(4, 4, 60000, 10000);
+	uint8_t n[8][PKT_NONCE_LEN];
+
+	for (int i = 0; i < 8; i++)
+		randombytes_buf(n[i], PKT_NONCE_LEN);
+	ASSERT_EQ(replay_check(rp, n[0], NOW + 10001, NOW), TL_EAGAIN);
+	ASSERT_EQ(replay_check(rp, n[0], NOW + 10000, NOW), 0);
+	ASSERT_EQ(replay_check(rp, n[0], NOW + 10000, NOW), TL_EEXIST);
+	/* Refused future stamps never filled the cache: four more fit
+	 * without moving the horizon. */
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(replay_check(rp, n[1], NOW + 50000, NOW), TL_EAGAIN);
+	for (int i = 1; i < 4; i++)
+		ASSERT_EQ(replay_check(rp, n[i], NOW - 10, NOW), 0);
+	ASSERT_EQ(replay_horizon(rp), 0);
+	replay_free(rp);
+}
+
+/*
+ * The poisoning that was: packets stamped 59 s ahead sat at the head of
+ * an arrival-order FIFO, kept everything behind them for two minutes and,
+ * once evicted, pushed the horizon a minute into the future, so every
+ * honest packet was refused. Now such stamps are refused outright, the
+ * cache is ordered by send time, and what a full cache evicts is the
+ * oldest stamp: honest packets keep flowing.
+ */
+TEST(net_replay_near_future_cannot_poison)
+{
+	struct replay *rp = replay_new(16, 64, 60000, 10000);
+	uint8_t nonce[PKT_NONCE_LEN];
+	uint64_t now = NOW;
+	int ok = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		randombytes_buf(nonce, PKT_NONCE_LEN);
+		ASSERT_EQ(replay_check(rp, nonce, now + 59000, now),
+		    TL_EAGAIN);
+	}
+	for (int i = 0; i < 32; i++) {
+		randombytes_buf(nonce, PKT_NONCE_LEN);
+		/* within the bound, as near the future as allowed */
+		ASSERT_EQ(replay_check(rp, nonce, now + 10000, now), 0);
+	}
+	/* One honest packet a second for five minutes, among one
+	 * near-future stamp a second: every honest one is accepted. */
+	for (int s = 0; s < 300; s++) {
+		now += 1000;
+		randombytes_buf(nonce, PKT_NONCE_LEN);
+		ASSERT_EQ(replay_check(rp, nonce, now + 10000, now), 0);
+		randombytes_buf(nonce, PKT_NONCE_LEN);
+		ok += replay_check(rp, nonce, now - 5, now) == 0;
+	}
+	ASSERT_EQ(ok, 300);
+	ASSERT(replay_horizon(rp) < now - 5);
+	/* What is left: a flood of max packets stamped at the bound within
+	 * the bound's span moves the horizon up to it, so honest packets
+	 * are refused for at most the bound (docs/security.md). */
+	for (int i = 0; i < 64; i++) {
+		randombytes_buf(nonce, PKT_NONCE_LEN);
+		replay_check(rp, nonce, now + 10000, now);
+	}
+	randombytes_buf(nonce, PKT_NONCE_LEN);
+	ASSERT_EQ(replay_check(rp, nonce, now, now), TL_ETIMEOUT);
+	ASSERT(replay_horizon(rp) <= now + 10000);
+	randombytes_buf(nonce, PKT_NONCE_LEN);
+	ASSERT_EQ(replay_check(rp, nonce, now + 10001, now + 10001), 0);
+	replay_free(rp);
+}
+
+/* Whatever the stamps and the evictions, a nonce is accepted once. */
+TEST(net_replay_never_twice_random_stamps)
+{
+	struct replay *rp = replay_new(2, 32, 60000, 10000);
+	static uint8_t nonce[2000][PKT_NONCE_LEN];
+	static uint64_t sent[2000];
+	static int accepted[2000];
+	uint64_t now = NOW, x = 88172645463325252ull;
+	int acc = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		int r;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		now += x % 50;
+		randombytes_buf(nonce[i], PKT_NONCE_LEN);
+		sent[i] = now - 60000 + x % 75000;	/* some refused */
+		r = replay_check(rp, nonce[i], sent[i], now);
+		accepted[i] = r == 0;
+		acc += r == 0;
+		/* and an earlier packet replayed */
+		if (i > 0) {
+			int j = (int)(x % (uint64_t)i);
+
+			r = replay_check(rp, nonce[j], sent[j], now);
+			if (accepted[j])
+				ASSERT(r != 0);
+			accepted[j] |= r == 0;
+		}
+	}
+	ASSERT(acc > 100);
+	replay_free(rp);
 }
