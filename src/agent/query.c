@@ -1,11 +1,17 @@
 /*
  * Answering queries. Every node gets each query through the broadcast;
- * those that match its filter answer the asker over TCP. A query that
- * executes a command must be signed by an operator key in our trust list
- * (--trust), be at most QUERY_WINDOW_MS away from our clock, and carry a
- * nonce we have not seen; anything else is refused, counted, logged and
- * answered with the reason. Commands run on libuv's thread pool (never
- * in the loop), without a shell, with the query's timeout.
+ * those that match its filter answer the asker over TCP. A query is
+ * answered only when the member that broadcast it (its signature on the
+ * broadcast says who) is the asker the query names, and the answer goes
+ * to that member's address from its signed statement. A query that
+ * executes a command must also be signed by an operator key in our trust
+ * list (--trust), be at most QUERY_WINDOW_MS away from our clock, and
+ * carry a nonce we have not acted on, even before a restart
+ * (STATE_DIR/query.nonces, core/nonces.h); anything else is refused,
+ * counted, logged and answered with the reason. Every reply is signed
+ * with our node key and names the query's nonce. Commands run on libuv's
+ * thread pool (never in the loop), without a shell, with the query's
+ * timeout.
  */
 #include "agent/query_int.h"
 
@@ -15,12 +21,15 @@
 
 #include <sodium.h>
 
+#include "agent/refusals.h"
 #include "cluster/qfilter.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/nonces.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "facts/facts.h"
+#include "net/ident.h"
 #include "net/opkey.h"
 #include "net/stream.h"
 
@@ -39,7 +48,20 @@ struct job {
 void
 agent_query_open(struct agent *a)
 {
+	struct tl_err err = TL_ERR_INIT;
+	char *path = xasprintf("%s/query.nonces", a->cfg.state_dir);
+
 	a->query = xcalloc(1, sizeof(*a->query));
+	a->query->nonces = nonces_open(path, QUERY_NONCES, QUERY_WINDOW_MS,
+	    agent_wall_ms(), &err);
+	if (a->query->nonces == NULL) {
+		/* Exec queries are refused until it is fixed: without it a
+		 * command could run twice. */
+		snprintf(a->query->nonces_err, sizeof(a->query->nonces_err),
+		    "%s", err.msg);
+		log_err("signed commands will be refused: %s", err.msg);
+	}
+	free(path);
 }
 
 static void reply_send_free(struct reply_send *rs);
@@ -57,6 +79,7 @@ agent_query_close(struct agent *a)
 		reply_send_free(rs);
 	}
 	query_ask_release(a->query);
+	nonces_free(a->query->nonces);
 	free(a->query);
 	a->query = NULL;
 }
@@ -156,11 +179,15 @@ agent_frame_send(struct agent *a, const char *addr, uint8_t type,
 	buf_release(&pkt);
 }
 
+/* Signs r with our node key and sends it to the asker at addr. */
 static void
-send_reply(struct agent *a, const char *addr, const struct query_reply *r)
+send_reply(struct agent *a, const char *addr, struct query_reply *r)
 {
 	struct buf body = BUF_INIT;
 
+	query_reply_signed(r, &body);
+	ident_sign(a->ident, (uint8_t *)body.data, body.len, r->sig);
+	buf_reset(&body);
 	query_reply_encode(r, &body);
 	agent_frame_send(a, addr, PKT_QREPLY, &body, &a->query->st.replies_out,
 	    &a->query->st.reply_failures);
@@ -173,6 +200,8 @@ reply_init(struct agent *a, const struct query *q, struct query_reply *r,
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, q->id, QUERY_ID_LEN);
+	memcpy(r->nonce, q->nonce, QUERY_NONCE_LEN);
+	memcpy(r->node_id, ident_public(a->ident), QUERY_NODE_ID_LEN);
 	snprintf(r->node, sizeof(r->node), "%s", a->cfg.name);
 	r->outcome = outcome;
 	snprintf(r->msg, sizeof(r->msg), "%.200s", msg);
@@ -255,38 +284,13 @@ answer_status(struct agent *a, const struct query *q, const char *addr)
 
 /* ---- Checking --------------------------------------------------------- */
 
-/* 0 when new (and now remembered), TL_EEXIST for a replay. */
-static int
-nonce_check(struct agent_query *aq, const struct query *q)
-{
-	struct seen_nonce *s;
-
-	if (q->time_ms <= aq->horizon_ms)
-		return TL_ETIMEOUT;
-	for (size_t i = 0; i < aq->nnonces; i++)
-		if (memcmp(aq->nonces[i].nonce, q->nonce,
-		    QUERY_NONCE_LEN) == 0)
-			return TL_EEXIST;
-	s = &aq->nonces[aq->next_nonce];
-	if (aq->nnonces == QUERY_NONCES) {
-		/* Past this, a forgotten nonce could come back: refuse
-		 * everything as old as what we forget. */
-		if (s->time_ms > aq->horizon_ms)
-			aq->horizon_ms = s->time_ms;
-	} else
-		aq->nnonces++;
-	memcpy(s->nonce, q->nonce, QUERY_NONCE_LEN);
-	s->time_ms = q->time_ms;
-	aq->next_nonce = (aq->next_nonce + 1) % QUERY_NONCES;
-	return 0;
-}
-
 /* NULL when an exec query may run, else why not (and counts it). */
 static const char *
 exec_refusal(struct agent *a, const struct query *q, const uint8_t *body,
     size_t blen, const uint8_t *key_id, const uint8_t *sig)
 {
 	struct query_stats *st = &a->query->st;
+	struct tl_err err = TL_ERR_INIT;
 	uint64_t now = agent_wall_ms();
 	int r;
 
@@ -309,15 +313,56 @@ exec_refusal(struct agent *a, const struct query *q, const uint8_t *body,
 		st->refused_stale++;
 		return "too old (or from the future): more than 60 s off";
 	}
-	if ((r = nonce_check(a->query, q)) < 0) {
-		if (r == TL_EEXIST)
-			st->refused_replayed++;
-		else
-			st->refused_stale++;
-		return r == TL_EEXIST ? "replayed: this nonce was used" :
-		    "too old for the replay window";
+	if (a->query->nonces == NULL) {
+		st->refused_stale++;
+		return a->query->nonces_err;
+	}
+	r = nonces_check(a->query->nonces, q->nonce, q->time_ms, now, &err);
+	if (r == TL_EEXIST) {
+		st->refused_replayed++;
+		return "replayed: this nonce was used";
+	}
+	if (r == TL_ETIMEOUT) {
+		st->refused_stale++;
+		return "too old for the replay window";
+	}
+	if (r < 0) {
+		/* Not on disk: acting on it could let it run twice. */
+		st->refused_stale++;
+		log_err("cannot record a query's nonce: %s", err.msg);
+		return "this node cannot record the query's nonce; see its log";
 	}
 	return NULL;
+}
+
+/*
+ * 0 when the member that broadcast m is the asker q names, with addr set
+ * to the address its signed statement gives; < 0 (counted, logged once a
+ * minute) when another member sends a query naming someone else: a
+ * signed command seen on the gossip, sent again to collect its output.
+ */
+static int
+asker_addr(struct agent *a, const struct bcast_msg *m, const struct query *q,
+    char addr[QUERY_ADDR_MAX + 1])
+{
+	struct swim_member mb;
+	char hex[17];
+	uint64_t n;
+
+	addr[0] = '\0';
+	if (memcmp(m->sender, q->asker, QUERY_NODE_ID_LEN) == 0 &&
+	    swim_member_find(a->swim, q->asker, &mb) == 0) {
+		snprintf(addr, QUERY_ADDR_MAX + 1, "%s", mb.addr);
+		return 0;
+	}
+	a->query->st.refused_not_asker++;
+	if (agent_refusal_due(a, REFUSAL_QUERY_ASKER, &n)) {
+		agent_id_hex(q->asker, hex);
+		log_warn("refused a query from %s that names another asker "
+		    "(id %s); %llu such since the last line",
+		    log_escape(m->sender_name), hex, (unsigned long long)n);
+	}
+	return -1;
 }
 
 void
@@ -332,14 +377,14 @@ agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
 	size_t blen;
 
 	j = xcalloc(1, sizeof(*j));
-	if (query_env_decode(m->payload, m->len, &body, &blen, &key_id, &sig,
-	    addr) < 0 || query_body_decode(body, blen, &j->q) < 0 ||
+	if (query_env_decode(m->payload, m->len, &body, &blen, &key_id,
+	    &sig) < 0 || query_body_decode(body, blen, &j->q) < 0 ||
 	    qfilter_parse(j->q.filter, &f, NULL) < 0) {
 		a->query->st.malformed++;
 		goto out;
 	}
 	if (!qfilter_match(&f, a->cfg.name, a->cfg.tags.data,
-	    a->cfg.tags.len))
+	    a->cfg.tags.len) || asker_addr(a, m, &j->q, addr) < 0)
 		goto out;
 	if (j->q.type == QUERY_STATUS) {
 		answer_status(a, &j->q, addr);
@@ -350,7 +395,8 @@ agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
 		if (key_id != NULL)
 			opkey_id_hex(key_id, kid);
 		log_warn("refused query from %s (key %s) to run '%s': %s",
-		    m->sender_name, kid, j->q.argv[0], why);
+		    log_escape(m->sender_name), kid,
+		    log_escape(j->q.argv[0]), why);
 		reply_init(a, &j->q, &r, QUERY_REFUSED, why);
 		send_reply(a, addr, &r);
 		goto out;
@@ -364,8 +410,8 @@ agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
 	}
 	if (j->q.type == QUERY_EXEC)
 		log_notice("running query from %s: '%s' (%zu args, timeout "
-		    "%u ms)", m->sender_name, j->q.argv[0], j->q.argc,
-		    j->q.timeout_ms);
+		    "%u ms)", log_escape(m->sender_name),
+		    log_escape(j->q.argv[0]), j->q.argc, j->q.timeout_ms);
 	a->query->st.ran++;
 	a->query->running++;
 	j->a = a;
@@ -378,17 +424,68 @@ out:
 	free(j);
 }
 
+static const char *const reply_refusals[] = {
+	"forged (its signature or its name is not its author's)",
+	"from a node the query's filter did not pick",
+	"for no query of ours that is still waiting"
+};
+
+/* Counts and logs (once a minute per reason) a reply we refuse. */
+static void
+reply_refuse(struct agent *a, const struct query_reply *r, unsigned why)
+{
+	uint64_t *ctr[] = { &a->query->st.replies_forged,
+	    &a->query->st.replies_untargeted,
+	    &a->query->st.replies_unsolicited };
+	char hex[17];
+	uint64_t n;
+
+	(*ctr[why])++;
+	if (!agent_refusal_due(a, REFUSAL_QREPLY + why, &n))
+		return;
+	agent_id_hex(r->node_id, hex);
+	log_warn("refused a query reply as %s (id %s): %s; %llu such since "
+	    "the last line", log_escape(r->node), hex, reply_refusals[why],
+	    (unsigned long long)n);
+}
+
+/* 0 when r was signed by the member r->node_id, under its name. */
+static int
+reply_author(struct agent *a, const struct query_reply *r)
+{
+	struct swim_member mb;
+	struct buf sb = BUF_INIT;
+	int rc;
+
+	if (swim_member_find(a->swim, r->node_id, &mb) < 0 ||
+	    mb.status == SWIM_LEFT || strcmp(mb.name, r->node) != 0)
+		return -1;
+	query_reply_signed(r, &sb);
+	rc = ident_verify(NULL, r->node_id, (uint8_t *)sb.data, sb.len,
+	    r->sig);
+	buf_release(&sb);
+	return rc;
+}
+
 void
 agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len)
 {
 	struct query_reply r;
+	int rc;
 
 	if (query_reply_decode(p, len, &r) < 0) {
 		a->query->st.malformed++;
 		return;
 	}
+	if (reply_author(a, &r) < 0) {
+		reply_refuse(a, &r, 0);
+		return;
+	}
+	if ((rc = query_ask_on_reply(a, &r)) < 0) {
+		reply_refuse(a, &r, rc == TL_EPERM ? 1 : 2);
+		return;
+	}
 	a->query->st.replies_in++;
-	query_ask_on_reply(a, &r);
 }
 
 void
@@ -426,20 +523,27 @@ agent_query_info(struct agent *a, struct buf *out, int json)
 	buf_addf(out, json ?
 	    "\"queries\":{\"ran\":%llu,\"refused_unsigned\":%llu,"
 	    "\"refused_untrusted\":%llu,\"refused_forged\":%llu,"
-	    "\"refused_stale\":%llu,\"refused_replayed\":%llu,\"busy\":%llu,"
+	    "\"refused_stale\":%llu,\"refused_replayed\":%llu,"
+	    "\"refused_not_asker\":%llu,\"busy\":%llu,"
 	    "\"malformed\":%llu,\"replies_in\":%llu,\"replies_out\":%llu,"
-	    "\"reply_failures\":%llu}}\n"
+	    "\"reply_failures\":%llu,\"replies_forged\":%llu,"
+	    "\"replies_untargeted\":%llu,\"replies_unsolicited\":%llu}}\n"
 	    : "queries: ran %llu; refused: unsigned %llu, untrusted %llu, "
-	    "forged %llu, stale %llu, replayed %llu; busy %llu, malformed "
-	    "%llu\nquery replies: in %llu, out %llu, failed %llu\n",
+	    "forged %llu, stale %llu, replayed %llu, not asker %llu; busy "
+	    "%llu, malformed %llu\nquery replies: in %llu, out %llu, failed "
+	    "%llu; refused: forged %llu, untargeted %llu, unsolicited %llu\n",
 	    (unsigned long long)st->ran,
 	    (unsigned long long)st->refused_unsigned,
 	    (unsigned long long)st->refused_untrusted,
 	    (unsigned long long)st->refused_forged,
 	    (unsigned long long)st->refused_stale,
 	    (unsigned long long)st->refused_replayed,
+	    (unsigned long long)st->refused_not_asker,
 	    (unsigned long long)st->busy, (unsigned long long)st->malformed,
 	    (unsigned long long)st->replies_in,
 	    (unsigned long long)st->replies_out,
-	    (unsigned long long)st->reply_failures);
+	    (unsigned long long)st->reply_failures,
+	    (unsigned long long)st->replies_forged,
+	    (unsigned long long)st->replies_untargeted,
+	    (unsigned long long)st->replies_unsolicited);
 }

@@ -1,10 +1,14 @@
 /*
  * Asking queries for `tlaloc run` and `tlaloc query`: the client hands
- * us a body it built (and signed, for run), we work out whom to expect
- * from our member list, broadcast it with our address for replies,
- * collect the replies that come over TCP and let the client long-poll
- * them (CTL_RUN_POLL) as they arrive, then summarise who answered, who
- * failed and who never replied.
+ * us a body it built (and signed, for run) naming this node as its asker,
+ * we work out whom to expect from our member list, broadcast it (nodes
+ * answer the member that broadcast it, at its signed address), collect
+ * the replies that come over TCP and let the client long-poll them
+ * (CTL_RUN_POLL) as they arrive, then summarise who answered, who failed
+ * and who never replied. A reply counts only when it carries the query's
+ * nonce and comes from a node the filter picks (query.c has checked its
+ * signature): nobody can answer for a node, or answer a query it was not
+ * asked.
  */
 #include "agent/query_int.h"
 
@@ -18,6 +22,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/stream.h"
 
 #define POLL_WAIT_MS	1000	/* a poll with nothing new waits this */
@@ -31,6 +36,8 @@ struct answer {
 
 struct pending {
 	uint8_t		 id[QUERY_ID_LEN];
+	uint8_t		 nonce[QUERY_NONCE_LEN];
+	struct qfilter	 filter;
 	int		 json;
 	uint64_t	 deadline_ms;	/* agent_now(): replies until then */
 	char		**expected;
@@ -63,6 +70,15 @@ query_ask_release(struct agent_query *aq)
 {
 	for (size_t i = 0; i < QUERY_PENDING; i++)
 		pending_free(aq->pending[i]);
+}
+
+static void
+pending_drop(struct agent_query *aq, struct pending *p)
+{
+	for (size_t i = 0; i < QUERY_PENDING; i++)
+		if (aq->pending[i] == p)
+			aq->pending[i] = NULL;
+	pending_free(p);
 }
 
 static struct pending *
@@ -219,17 +235,35 @@ poll_answer(struct agent *a, struct pending *p, struct stream_conn *c,
 	return 1;
 }
 
-void
+/* 1 when the filter picks r's author: expected, or matching now. */
+static int
+is_targeted(struct agent *a, const struct pending *p,
+    const struct query_reply *r)
+{
+	struct swim_member mb;
+
+	for (size_t i = 0; i < p->nexpected; i++)
+		if (strcmp(p->expected[i], r->node) == 0)
+			return 1;
+	/* Someone we did not expect: it joined a channel meanwhile. Its
+	 * signed tags must say so. */
+	return swim_member_find(a->swim, r->node_id, &mb) == 0 &&
+	    qfilter_match(&p->filter, mb.name, mb.tags, mb.tags_len);
+}
+
+int
 query_ask_on_reply(struct agent *a, const struct query_reply *r)
 {
 	struct pending *p = pending_find(a->query, r->id);
 	struct answer *an;
 
-	if (p == NULL)
-		return;		/* too late, or not ours */
+	if (p == NULL || memcmp(p->nonce, r->nonce, QUERY_NONCE_LEN) != 0)
+		return TL_ENOENT;	/* too late, or not ours */
+	if (!is_targeted(a, p, r))
+		return TL_EPERM;
 	for (size_t i = 0; i < p->nanswers; i++)
 		if (strcmp(p->answers[i].node, r->node) == 0)
-			return;
+			return 0;	/* sent again: we have it */
 	p->answers = xrealloc(p->answers, (p->nanswers + 1) *
 	    sizeof(*p->answers));
 	an = &p->answers[p->nanswers++];
@@ -238,10 +272,10 @@ query_ask_on_reply(struct agent *a, const struct query_reply *r)
 	    !r->timed_out;
 	buf_init(&an->text);
 	answer_format(r, p->json, &an->text);
-	/* Someone we did not expect (they joined a channel meanwhile). */
 	if (p->waiter != NULL && poll_answer(a, p, p->waiter,
 	    p->waiter_cursor, 0))
 		p->waiter = NULL;
+	return 0;
 }
 
 void
@@ -321,14 +355,23 @@ ask(struct agent *a, const struct ctl_req *req, struct buf *out,
 	    sizeof(sig), &slen) < 0 || klen != sizeof(kid) ||
 	    slen != sizeof(sig))))
 		return tl_err_set(err, TL_EINVAL, "malformed query request");
-	if (pending_find(a->query, q.id) != NULL)
-		return tl_err_set(err, TL_EEXIST, "this query is already in "
-		    "flight here");
+	if ((p = pending_find(a->query, q.id)) != NULL) {
+		if (agent_now(a) < p->deadline_ms)
+			return tl_err_set(err, TL_EEXIST, "this query is "
+			    "already in flight here");
+		/* Sent again once over (--resend): the new one replaces
+		 * what was kept of it for polls. */
+		pending_drop(a->query, p);
+	}
+	if (memcmp(q.asker, ident_public(a->ident), QUERY_NODE_ID_LEN) != 0)
+		return tl_err_set(err, TL_EPERM, "this query names another "
+		    "node as its asker: nodes answer only the node it names, "
+		    "so send it from there (or sign it again here)");
 	if ((r = qfilter_parse(q.filter, &f, err)) < 0 ||
 	    (slot = pending_slot(a->query, err)) < 0)
 		return r < 0 ? r : TL_EAGAIN;
 	query_env_encode(body, blen, klen ? kid : NULL, slen ? sig : NULL,
-	    a->cfg.advertise, &env);
+	    &env);
 	if ((r = agent_msgs_send(a, BCAST_QUERY, "", env.data, env.len,
 	    NULL, err)) < 0) {
 		if (r == TL_ETOOBIG)
@@ -341,6 +384,8 @@ ask(struct agent *a, const struct ctl_req *req, struct buf *out,
 	buf_release(&env);
 	p = xcalloc(1, sizeof(*p));
 	memcpy(p->id, q.id, QUERY_ID_LEN);
+	memcpy(p->nonce, q.nonce, QUERY_NONCE_LEN);
+	p->filter = f;
 	p->json = req->flags & CTL_F_JSON;
 	p->deadline_ms = agent_now(a) + q.timeout_ms + QUERY_GRACE_MS;
 	expect_matching(a, p, &f);

@@ -18,13 +18,13 @@ struct query_stats {
 	uint64_t	ran;
 	uint64_t	refused_unsigned, refused_untrusted, refused_forged;
 	uint64_t	refused_stale, refused_replayed, busy;
+	uint64_t	refused_not_asker;	/* broadcast by another member */
 	uint64_t	malformed;
 	uint64_t	replies_in, replies_out, reply_failures;
-};
-
-struct seen_nonce {
-	uint8_t		 nonce[QUERY_NONCE_LEN];
-	uint64_t	 time_ms;
+	uint64_t	replies_forged;		/* bad signature or name */
+	uint64_t	replies_untargeted;	/* from a node the filter
+						   did not pick */
+	uint64_t	replies_unsolicited;	/* no query of ours waits */
 };
 
 /* A reply (query reply, converge report) on its way to an asker; tried
@@ -43,9 +43,10 @@ struct reply_send {
 struct agent_query {
 	struct pending		*pending[QUERY_PENDING];
 	struct reply_send	*retry;		/* sent again by the house tick */
-	struct seen_nonce	 nonces[QUERY_NONCES];	/* ring */
-	size_t			 nnonces, next_nonce;
-	uint64_t		 horizon_ms;	/* evicted nonces were before */
+	struct nonces		*nonces;	/* exec nonces acted on, kept
+						   in STATE_DIR/query.nonces;
+						   NULL when that failed */
+	char			 nonces_err[512];	/* why it is NULL */
 	unsigned		 running;
 	struct query_stats	 st;
 };
@@ -53,7 +54,13 @@ struct agent_query {
 /* query_ask.c */
 void	query_ask_release(struct agent_query *aq);
 void	query_ask_house(struct agent *a);
-void	query_ask_on_reply(struct agent *a, const struct query_reply *r);
+/*
+ * A reply whose signature and author were checked (query.c): 0 when it
+ * answers a query of ours still waiting, with its nonce, from a node its
+ * filter picks; TL_EPERM when that node was not picked, TL_ENOENT when
+ * no such query waits (both counted by the caller).
+ */
+int	query_ask_on_reply(struct agent *a, const struct query_reply *r);
 void	query_ask_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
 

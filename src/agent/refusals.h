@@ -20,7 +20,9 @@
 /* Kinds, by subsystem (each adds its own reason below its base). */
 enum refusal_base {
 	REFUSAL_BCAST = 0,	/* + enum bcast_refusal */
-	REFUSAL_QREPLY = 8,	/* query replies */
+	REFUSAL_QREPLY = 8,	/* query replies: + 0 forged, 1 untargeted,
+				   2 unsolicited */
+	REFUSAL_QUERY_ASKER = 12, /* a query broadcast by a non-asker */
 	REFUSAL_CREPORT = 16,	/* converge reports */
 	REFUSAL_POLICY = 24	/* policy announcements */
 };

@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/opkey.h"
 
 #define DEFAULT_TIMEOUT_MS	10000
@@ -127,15 +128,32 @@ b64(const uint8_t *p, size_t n)
 	return s;
 }
 
-/* Builds the three request args: body, key id, signature (base64). */
+/*
+ * Builds the three request args: body, key id, signature (base64). The
+ * body names the local agent (its node id, from the state dir) as the
+ * asker: nodes answer only that member, so the signature says where the
+ * output goes.
+ */
 static int
-build_request(struct query *q, const char *key_path, char *args[3])
+build_request(struct query *q, const struct run_opts *o, char *args[3])
 {
+	const char *key_path = o->key_path;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf body = BUF_INIT;
 	uint8_t sig[OPKEY_SIG_LEN];
 	struct opkey *k;
+	char *kp = xasprintf("%s/node.key", cli_state_dir(o->state_dir));
 
+	if (ident_read_public(kp, q->asker, &err) < 0) {
+		free(kp);
+		if (err.code == TL_ENOENT)
+			cli_errorf("no agent has run on this state dir yet "
+			    "(no node key): start 'tlaloc agent' first");
+		else
+			cli_error(&err);
+		return -1;
+	}
+	free(kp);
 	randombytes_buf(q->id, sizeof(q->id));
 	randombytes_buf(q->nonce, sizeof(q->nonce));
 	q->time_ms = (uint64_t)time(NULL) * 1000;
@@ -275,7 +293,7 @@ run_query(const struct run_opts *o, struct query *q)
 		cli_error(&err);
 		return 1;
 	}
-	if (build_request(q, o->key_path, args) < 0 ||
+	if (build_request(q, o, args) < 0 ||
 	    (o->save_path != NULL && save_request(o->save_path, args) < 0))
 		goto out;
 	r = ask(o, args);

@@ -21,8 +21,10 @@
 #define SIGN_DOMAIN	"tlaloc-bcast-v2"	/* and its NUL */
 
 static void
-put_items(const struct bcast_msg *m, struct buf *out)
+put_items(const void *rec, struct buf *out)
 {
+	const struct bcast_msg *m = rec;
+
 	codec_put_uint(out, m->kind);
 	codec_put_bytes(out, m->sender, BCAST_ID_LEN);
 	codec_put_text(out, m->sender_name, strlen(m->sender_name));
@@ -38,17 +40,14 @@ put_items(const struct bcast_msg *m, struct buf *out)
 void
 bcast_msg_encode(const struct bcast_msg *m, struct buf *out)
 {
-	codec_put_array(out, MSG_ITEMS);
-	put_items(m, out);
-	codec_put_bytes(out, m->sig, BCAST_SIG_LEN);
+	codec_put_signed(out, SIGNED_ITEMS, put_items, m, m->sig,
+	    BCAST_SIG_LEN);
 }
 
 void
 bcast_msg_signed(const struct bcast_msg *m, struct buf *out)
 {
-	buf_add(out, SIGN_DOMAIN, sizeof(SIGN_DOMAIN));
-	codec_put_array(out, SIGNED_ITEMS);
-	put_items(m, out);
+	codec_put_to_sign(out, SIGN_DOMAIN, SIGNED_ITEMS, put_items, m);
 }
 
 static int

@@ -8,9 +8,11 @@
 #include "core/err.h"
 #include "core/rd.h"
 
-#define BODY_ITEMS	7
-#define ENV_ITEMS	4
-#define REPLY_ITEMS	10
+#define BODY_ITEMS	8
+#define ENV_ITEMS	3
+#define REPLY_ITEMS	13
+#define REPLY_SIGNED	12
+#define REPLY_DOMAIN	"tlaloc-qreply-v2"	/* and its NUL */
 
 void
 query_body_encode(const struct query *q, struct buf *out)
@@ -25,6 +27,7 @@ query_body_encode(const struct query *q, struct buf *out)
 	codec_put_array(out, q->argc);
 	for (size_t i = 0; i < q->argc; i++)
 		codec_put_text(out, q->argv[i], strlen(q->argv[i]));
+	codec_put_bytes(out, q->asker, QUERY_NODE_ID_LEN);
 }
 
 static int
@@ -79,8 +82,10 @@ query_body_decode(const uint8_t *p, size_t len, struct query *q)
 	memcpy(q->nonce, b, QUERY_NONCE_LEN);
 	if ((r = codec_get_cstr(&rd, QFILTER_MAX, q->filter)) < 0 ||
 	    (r = codec_get_uint_max(&rd, QUERY_TIMEOUT_MAX_MS, &timeout)) < 0
-	    || (r = get_argv(&rd, q)) < 0)
+	    || (r = get_argv(&rd, q)) < 0 ||
+	    (r = codec_get_bytes_exact(&rd, QUERY_NODE_ID_LEN, &b)) < 0)
 		return r;
+	memcpy(q->asker, b, QUERY_NODE_ID_LEN);
 	q->timeout_ms = (uint32_t)timeout;
 	if (rd_left(&rd) != 0 || (q->type == QUERY_EXEC && q->argc == 0))
 		return TL_EINVAL;
@@ -89,7 +94,7 @@ query_body_decode(const uint8_t *p, size_t len, struct query *q)
 
 void
 query_env_encode(const uint8_t *body, size_t blen, const uint8_t *key_id,
-    const uint8_t *sig, const char *addr, struct buf *out)
+    const uint8_t *sig, struct buf *out)
 {
 	int is_signed = key_id != NULL && sig != NULL;
 
@@ -97,13 +102,11 @@ query_env_encode(const uint8_t *body, size_t blen, const uint8_t *key_id,
 	codec_put_bytes(out, body, blen);
 	codec_put_bytes(out, key_id, is_signed ? QUERY_KEYID_LEN : 0);
 	codec_put_bytes(out, sig, is_signed ? QUERY_SIG_LEN : 0);
-	codec_put_text(out, addr, strlen(addr));
 }
 
 int
 query_env_decode(const uint8_t *p, size_t len, const uint8_t **body,
-    size_t *blen, const uint8_t **key_id, const uint8_t **sig,
-    char addr[QUERY_ADDR_MAX + 1])
+    size_t *blen, const uint8_t **key_id, const uint8_t **sig)
 {
 	size_t n, kl, sl;
 	struct rd rd;
@@ -111,7 +114,6 @@ query_env_decode(const uint8_t *p, size_t len, const uint8_t **body,
 
 	*body = *key_id = *sig = NULL;
 	*blen = 0;
-	addr[0] = '\0';
 	rd_init(&rd, p, len);
 	if ((r = codec_get_array(&rd, ENV_ITEMS, &n)) < 0)
 		return r;
@@ -119,21 +121,23 @@ query_env_decode(const uint8_t *p, size_t len, const uint8_t **body,
 		return TL_EINVAL;
 	if ((r = codec_get_bytes(&rd, len, body, blen)) < 0 ||
 	    (r = codec_get_bytes(&rd, QUERY_KEYID_LEN, key_id, &kl)) < 0 ||
-	    (r = codec_get_bytes(&rd, QUERY_SIG_LEN, sig, &sl)) < 0 ||
-	    (r = codec_get_cstr(&rd, QUERY_ADDR_MAX, addr)) < 0)
+	    (r = codec_get_bytes(&rd, QUERY_SIG_LEN, sig, &sl)) < 0)
 		return r;
 	if (kl == 0 && sl == 0)
 		*key_id = *sig = NULL;
 	else if (kl != QUERY_KEYID_LEN || sl != QUERY_SIG_LEN)
 		return TL_EINVAL;
-	return rd_left(&rd) == 0 && addr[0] != '\0' ? 0 : TL_EINVAL;
+	return rd_left(&rd) == 0 ? 0 : TL_EINVAL;
 }
 
-void
-query_reply_encode(const struct query_reply *r, struct buf *out)
+static void
+reply_put_items(const void *rec, struct buf *out)
 {
-	codec_put_array(out, REPLY_ITEMS);
+	const struct query_reply *r = rec;
+
 	codec_put_bytes(out, r->id, QUERY_ID_LEN);
+	codec_put_bytes(out, r->nonce, QUERY_NONCE_LEN);
+	codec_put_bytes(out, r->node_id, QUERY_NODE_ID_LEN);
 	codec_put_text(out, r->node, strlen(r->node));
 	codec_put_uint(out, r->outcome);
 	codec_put_uint(out, r->status);
@@ -143,6 +147,20 @@ query_reply_encode(const struct query_reply *r, struct buf *out)
 	codec_put_bytes(out, r->errout, r->errlen);
 	codec_put_uint(out, r->dropped);
 	codec_put_text(out, r->msg, strlen(r->msg));
+}
+
+void
+query_reply_encode(const struct query_reply *r, struct buf *out)
+{
+	codec_put_signed(out, REPLY_SIGNED, reply_put_items, r, r->sig,
+	    QUERY_SIG_LEN);
+}
+
+void
+query_reply_signed(const struct query_reply *r, struct buf *out)
+{
+	codec_put_to_sign(out, REPLY_DOMAIN, REPLY_SIGNED, reply_put_items,
+	    r);
 }
 
 int
@@ -163,6 +181,12 @@ query_reply_decode(const uint8_t *p, size_t len, struct query_reply *r)
 	if ((rc = codec_get_bytes_exact(&rd, QUERY_ID_LEN, &b)) < 0)
 		return rc;
 	memcpy(r->id, b, QUERY_ID_LEN);
+	if ((rc = codec_get_bytes_exact(&rd, QUERY_NONCE_LEN, &b)) < 0)
+		return rc;
+	memcpy(r->nonce, b, QUERY_NONCE_LEN);
+	if ((rc = codec_get_bytes_exact(&rd, QUERY_NODE_ID_LEN, &b)) < 0)
+		return rc;
+	memcpy(r->node_id, b, QUERY_NODE_ID_LEN);
 	if ((rc = codec_get_cstr(&rd, QUERY_NODE_MAX, r->node)) < 0 ||
 	    (rc = codec_get_uint_max(&rd, QUERY_FAILED, &outcome)) < 0 ||
 	    (rc = codec_get_uint_max(&rd, UINT32_MAX, &status)) < 0 ||
@@ -173,8 +197,10 @@ query_reply_decode(const uint8_t *p, size_t len, struct query_reply *r)
 	    (rc = codec_get_bytes(&rd, QUERY_OUTPUT_MAX, &r->errout,
 	    &r->errlen)) < 0 ||
 	    (rc = codec_get_uint(&rd, &r->dropped)) < 0 ||
-	    (rc = codec_get_cstr(&rd, QUERY_MSG_MAX, r->msg)) < 0)
+	    (rc = codec_get_cstr(&rd, QUERY_MSG_MAX, r->msg)) < 0 ||
+	    (rc = codec_get_bytes_exact(&rd, QUERY_SIG_LEN, &b)) < 0)
 		return rc;
+	memcpy(r->sig, b, QUERY_SIG_LEN);
 	r->outcome = (uint8_t)outcome;
 	r->status = (uint32_t)status;
 	r->duration_ms = (uint32_t)dur;

@@ -282,3 +282,21 @@ codec_skip(struct rd *rd, int depth)
 		return TL_EINVAL;
 	}
 }
+
+void
+codec_put_signed(struct buf *b, size_t nitems, codec_items_fn fn,
+    const void *rec, const uint8_t *sig, size_t siglen)
+{
+	codec_put_array(b, nitems + 1);
+	fn(rec, b);
+	codec_put_bytes(b, sig, siglen);
+}
+
+void
+codec_put_to_sign(struct buf *b, const char *domain, size_t nitems,
+    codec_items_fn fn, const void *rec)
+{
+	buf_add(b, domain, strlen(domain) + 1);
+	codec_put_array(b, nitems);
+	fn(rec, b);
+}

@@ -32,6 +32,20 @@ void	codec_put_text(struct buf *b, const char *s, size_t n);
 void	codec_put_array(struct buf *b, size_t n);
 void	codec_put_bool(struct buf *b, int v);
 
+/*
+ * Signed records: a record is an array of its items followed by the
+ * signature of its author; what the author signs is a domain string
+ * (with its NUL, so no record of one kind reads as another) followed by
+ * the items alone as an array of their own, encoded canonically. A
+ * receiver rebuilds that from what it decoded, so it checks the content,
+ * whatever bytes carried it. fn appends the nitems items of rec.
+ */
+typedef void (*codec_items_fn)(const void *rec, struct buf *out);
+void	codec_put_signed(struct buf *b, size_t nitems, codec_items_fn fn,
+	    const void *rec, const uint8_t *sig, size_t siglen);
+void	codec_put_to_sign(struct buf *b, const char *domain, size_t nitems,
+	    codec_items_fn fn, const void *rec);
+
 /* Returns the major type of the next item without consuming it, or < 0. */
 int	codec_peek(const struct rd *rd);
 /* Each getter sets its out-parameters to zero/NULL first. */

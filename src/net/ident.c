@@ -109,6 +109,24 @@ ident_load_or_create(const char *path, struct tl_err *err)
 }
 
 int
+ident_read_public(const char *path, uint8_t pk[IDENT_PK_LEN],
+    struct tl_err *err)
+{
+	struct ident *id = ident_alloc();
+	struct buf b = BUF_INIT;
+	int r;
+
+	memset(pk, 0, IDENT_PK_LEN);
+	if ((r = fileio_read(path, 4096, &b, err)) == 0 &&
+	    (r = ident_parse(id, &b, path, err)) == 0)
+		memcpy(pk, id->pk, IDENT_PK_LEN);
+	sodium_memzero(b.data, b.len);
+	buf_release(&b);
+	ident_free(id);
+	return r;
+}
+
+int
 ident_sign(void *ctx, const uint8_t *msg, size_t len,
     uint8_t sig[IDENT_SIG_LEN])
 {

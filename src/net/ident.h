@@ -25,6 +25,13 @@ struct ident;			/* opaque; secret key in sodium_malloc memory */
  * exist. Returns a new ident (free with ident_free()) or NULL with err.
  */
 struct ident *ident_load_or_create(const char *path, struct tl_err *err);
+/*
+ * The node id (public key) kept in the key file at path, without creating
+ * one: what a client of the local agent (same user, same state dir) puts
+ * in a request that names its agent. TL_ENOENT when there is no key yet.
+ */
+int	ident_read_public(const char *path, uint8_t pk[IDENT_PK_LEN],
+	    struct tl_err *err);
 /* A new throw-away identity (tests, simulator). */
 struct ident *ident_new_random(void);
 void	ident_free(struct ident *id);

@@ -18,6 +18,7 @@
 #include "cluster/query.h"
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/opkey.h"
 
 #define SAY_TIMEOUT_MS		5000
@@ -100,6 +101,28 @@ query_fill(lua_State *L, struct query *q)
 }
 
 /*
+ * The local agent's node id, which the query names as its asker (nodes
+ * answer only that member), or raises.
+ */
+static void
+prog_asker(lua_State *L, uint8_t asker[QUERY_NODE_ID_LEN])
+{
+	const struct prog *p = prog_of(L);
+	struct tl_err err = TL_ERR_INIT;
+	char *path;
+	int r;
+
+	if (p->o->state_dir == NULL)
+		luaL_error(L, "queries need the local agent (--state-dir)");
+	path = xasprintf("%s/node.key", p->o->state_dir);
+	r = ident_read_public(path, asker, &err);
+	free(path);
+	if (r < 0)
+		luaL_error(L, "cannot name this node as the query's asker: %s",
+		    err.msg);
+}
+
+/*
  * query(filter, "exec"|"facts"|"status", argv, timeout_s)
  *   -> list of reply objects, summary object
  * Exec queries are signed with the program's operator key.
@@ -116,6 +139,7 @@ l_query(lua_State *L)
 
 	query_fill(L, &q);
 	prog_guard(L);
+	prog_asker(L, q.asker);
 	randombytes_buf(q.id, sizeof(q.id));
 	randombytes_buf(q.nonce, sizeof(q.nonce));
 	q.time_ms = (uint64_t)time(NULL) * 1000;

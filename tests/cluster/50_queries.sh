@@ -1,9 +1,11 @@
 #!/bin/sh
 # 20 agents on loopback, all trusting one operator key: unsigned,
 # untrusted, replayed and forged exec queries are refused on every node
-# (counted in `tlaloc info`, and the asker is told why); a signed one runs
-# on every node of its filter and nowhere else, and the asker reports each
-# result; a hung command is killed at its timeout and the reply says so.
+# (counted in `tlaloc info`, and the asker is told why), replayed ones
+# also by a node restarted since; a signed one names its asker (n1's agent)
+# and no other agent sends it; it runs on every node of its filter and
+# nowhere else, and the asker reports each result; a hung command is
+# killed at its timeout and the reply says so.
 . "$(dirname "$0")/lib.sh"
 N=20
 WEB="2 3 4 5 6 7 8"
@@ -50,8 +52,10 @@ out=$($T run '#all' --key "$WORK/evil/operator.key" --state-dir "$(sd 1)" \
 refused_on_all "untrusted"
 echo "ok: untrusted exec refused by all $N"
 
+signed_at=$(date +%s)
 out=$($T run '#web' --key "$WORK/op/operator.key" --state-dir "$(sd 1)" \
-    --save "$WORK/signed" -- echo deployed) || fail "signed run: $out"
+    --timeout 2 --save "$WORK/signed" -- echo deployed) ||
+    fail "signed run: $out"
 [ "$(echo "$out" | grep -c ': exit 0 in')" -eq 7 ] ||
     fail "signed #web run: not 7 answers: $out"
 [ "$(echo "$out" | grep -c '| deployed')" -eq 7 ] || fail "output: $out"
@@ -61,21 +65,40 @@ echo "$out" | grep -q "answered: 7" || fail "summary: $out"
 echo "$out" | grep -q "never replied: 0" || fail "summary: $out"
 echo "ok: signed run on #web answered by its 7 members only"
 
-out=$($T run --resend "$WORK/signed" --state-dir "$(sd 12)") &&
+# The signature names n1's agent as the asker: another agent refuses to
+# send it, and nodes answer only n1 (what a rogue sending it as its own
+# gets is in tests/security).
+out=$($T run --resend "$WORK/signed" --state-dir "$(sd 12)" 2>&1) &&
+    fail "n12 sent a query signed for n1"
+echo "$out" | grep -q "names another node as its asker" ||
+    fail "n12 resending n1's query: $out"
+# Nonces survive a restart: n2 (a #web member) is killed and restarted,
+# then the query is sent again within its minute.
+kill -9 "$(pid_of 2)"
+start_agent 2 --trust "$WORK/op/operator.pub" --join "127.0.0.1:$(port 1)"
+wait_for 20 "n2 restarted and answers" sh -c "$T info --state-dir $(sd 2) \
+    > /dev/null 2>&1"
+wait_for 20 "n1 sees n2 in #web again" webcount
+# n1 refuses to send it again until its 2 s timeout and 2 s grace end.
+while [ $(($(date +%s) - signed_at)) -lt 5 ]; do sleep 1; done
+out=$($T run --resend "$WORK/signed" --state-dir "$(sd 1)") &&
     fail "a replayed run exited 0"
 [ "$(echo "$out" | grep -c 'refused: replayed')" -eq 7 ] ||
     fail "replay: not 7 refusals: $out"
+echo "$out" | grep -q "^n2: refused: replayed" ||
+    fail "n2, restarted, did not refuse the replay: $out"
 for i in $WEB; do
-	$T info --state-dir "$(sd "$i")" | grep -q "replayed 1;" ||
+	$T info --state-dir "$(sd "$i")" | grep -q "replayed 1," ||
 	    fail "n$i did not count the replay"
 done
-echo "ok: replayed exec refused by all 7 it was meant for"
+echo "ok: replayed exec refused by all 7 it was meant for, n2 after a restart"
+sleep 5
 
 # The same request with its signature damaged (one base64 digit changed).
 awk 'NR == 3 { c = substr($0, 10, 1); $0 = substr($0, 1, 9) \
     (c == "A" ? "B" : "A") substr($0, 11) } { print }' "$WORK/signed" \
     > "$WORK/forged"
-out=$($T run --resend "$WORK/forged" --state-dir "$(sd 13)") &&
+out=$($T run --resend "$WORK/forged" --state-dir "$(sd 1)") &&
     fail "a forged run exited 0"
 [ "$(echo "$out" | grep -c 'refused: bad signature')" -eq 7 ] ||
     fail "forged: not 7 refusals: $out"

@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct query q;
 	static struct qfilter f;
-	char addr[QUERY_ADDR_MAX + 1], text[QFILTER_MAX + 2];
+	char text[QFILTER_MAX + 2];
 	const uint8_t *body, *kid, *sig;
 	struct query_reply r;
 	size_t blen;
@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 4) {
 	case 0:
 		if (query_env_decode(data + 1, size - 1, &body, &blen, &kid,
-		    &sig, addr) == 0)
+		    &sig) == 0)
 			query_body_decode(body, blen, &q);
 		break;
 	case 1:

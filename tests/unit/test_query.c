@@ -64,7 +64,6 @@ TEST(query_wire_round_trips_and_refuses_junk)
 	struct buf body = BUF_INIT, env = BUF_INIT, rep = BUF_INIT;
 	const uint8_t *bp, *kid, *sig;
 	uint8_t k[QUERY_KEYID_LEN] = { 1 }, s[QUERY_SIG_LEN] = { 2 };
-	char addr[QUERY_ADDR_MAX + 1];
 	size_t blen;
 
 	memset(&q, 0, sizeof(q));
@@ -77,6 +76,7 @@ TEST(query_wire_round_trips_and_refuses_junk)
 	q.argv[0] = "uname";
 	q.argv[1] = "-a";
 	q.argc = 2;
+	q.asker[31] = 4;
 	query_body_encode(&q, &body);
 	ASSERT_EQ(query_body_decode((uint8_t *)body.data, body.len, &back),
 	    0);
@@ -84,24 +84,23 @@ TEST(query_wire_round_trips_and_refuses_junk)
 	ASSERT_EQ(back.argv[2] == NULL, 1);
 	ASSERT_EQ(back.timeout_ms, 5000);
 	ASSERT_MEM_EQ(back.nonce, q.nonce, QUERY_NONCE_LEN);
+	/* The asker is inside what the operator signs. */
+	ASSERT_MEM_EQ(back.asker, q.asker, QUERY_NODE_ID_LEN);
 
-	query_env_encode((uint8_t *)body.data, body.len, k, s, "10.0.0.1:1",
-	    &env);
+	query_env_encode((uint8_t *)body.data, body.len, k, s, &env);
 	ASSERT_EQ(query_env_decode((uint8_t *)env.data, env.len, &bp, &blen,
-	    &kid, &sig, addr), 0);
+	    &kid, &sig), 0);
 	ASSERT_EQ(blen, body.len);
 	ASSERT(kid != NULL && sig != NULL && kid[0] == 1 && sig[0] == 2);
-	ASSERT_STR_EQ(addr, "10.0.0.1:1");
 	buf_reset(&env);
-	query_env_encode((uint8_t *)body.data, body.len, NULL, NULL, "a:1",
-	    &env);
+	query_env_encode((uint8_t *)body.data, body.len, NULL, NULL, &env);
 	ASSERT_EQ(query_env_decode((uint8_t *)env.data, env.len, &bp, &blen,
-	    &kid, &sig, addr), 0);
+	    &kid, &sig), 0);
 	ASSERT(kid == NULL && sig == NULL);
 	/* Cut anywhere: refused, never read past the end. */
 	for (size_t n = 0; n < env.len; n++)
 		ASSERT(query_env_decode((uint8_t *)env.data, n, &bp, &blen,
-		    &kid, &sig, addr) < 0);
+		    &kid, &sig) < 0);
 	/* An exec query without a command is no query. */
 	q.argc = 0;
 	buf_reset(&body);
@@ -110,6 +109,9 @@ TEST(query_wire_round_trips_and_refuses_junk)
 	    TL_EINVAL);
 
 	memset(&r, 0, sizeof(r));
+	r.nonce[0] = 6;
+	r.node_id[0] = 5;
+	r.sig[63] = 8;
 	snprintf(r.node, sizeof(r.node), "n3");
 	r.outcome = QUERY_RAN;
 	r.status = 137;
@@ -127,6 +129,18 @@ TEST(query_wire_round_trips_and_refuses_junk)
 	ASSERT_EQ(rb.outlen, 3);
 	ASSERT_EQ(rb.dropped, 5);
 	ASSERT_STR_EQ(rb.msg, "killed");
+	ASSERT_EQ(rb.nonce[0], 6);
+	ASSERT_EQ(rb.node_id[0], 5);
+	ASSERT_EQ(rb.sig[63], 8);
+	/* What the node signs: everything but the signature, so a reply
+	 * for another query (nonce) or from another node (id) differs. */
+	buf_reset(&body);
+	query_reply_signed(&r, &body);
+	buf_reset(&env);
+	r.nonce[0] = 7;
+	query_reply_signed(&r, &env);
+	ASSERT(body.len == env.len && memcmp(body.data, env.data,
+	    body.len) != 0);
 	buf_release(&body);
 	buf_release(&env);
 	buf_release(&rep);
