@@ -36,6 +36,12 @@ sim_params_default(struct sim_params *p)
 	p->bcast_msgs = 20;
 	p->bcast_every_ms = 1000;
 	p->query_frac = 0.1;
+	p->flap_up_s = 20;
+	p->flap_down_s = 20;
+	p->check_ms = 1000;
+	p->rise = 2;
+	p->fall = 3;
+	p->damping = 1;
 }
 
 struct key {
@@ -65,6 +71,9 @@ static const struct key keys[] = {
 	K(bcast, 'i'),
 	K(bcast_msgs, 'u'), K(bcast_every_ms, 'u'), K(query_frac, 'd'),
 	K(dead_frac, 'd'),
+	K(services, 'i'), K(flap_frac, 'd'), K(flap_up_s, 'u'),
+	K(flap_down_s, 'u'), K(check_ms, 'u'), K(rise, 'u'), K(fall, 'u'),
+	K(damping, 'i'), K(measure_at_s, 'u'),
 };
 
 int

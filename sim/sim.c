@@ -34,10 +34,12 @@
 #include "core/err.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
+#include "cluster/health.h"
+#include "hsim.h"
 #include "metrics.h"
 
 enum ev_type { EV_TICK, EV_DGRAM, EV_PUSHPULL, EV_CRASH, EV_JOIN, EV_STALL,
-	EV_PART, EV_HEAL, EV_CHECK, EV_REPORT };
+	EV_PART, EV_HEAL, EV_CHECK, EV_REPORT, EV_HEALTH, EV_MEASURE };
 
 struct ev {
 	uint64_t	t;	/* us */
@@ -77,6 +79,9 @@ struct sim {
 	int		 partitioned;
 	struct buf	 ppa, ppb;
 	struct metrics	 m[2];
+	struct hsim	 hs;		/* services (hsim.c) */
+	uint64_t	 snap_bytes, snap_pkts, snap_node_us;	/* at
+					   measure_at_s, cluster A */
 	uint64_t	 trace;
 	uint64_t	 nevents;
 	int		 trace_heal;	/* TLALOC_SIM_HEAL_TRACE */
@@ -275,8 +280,14 @@ node_create(struct sim *sim, uint32_t idx)
 	node_addr(idx, addr, sizeof(addr));
 	self.name = name;
 	self.addr = addr;
+	char tags[128];
+
 	self.tags = "role=sim\0";
 	self.tags_len = 9;
+	if (p->services) {
+		self.tags_len = hsim_tags(1, tags, sizeof(tags));
+		self.tags = tags;
+	}
 	nd->s = swim_new(&c, &self, NULL);
 	TL_ASSERT(nd->s != NULL);
 	nd->up = 1;
@@ -332,6 +343,9 @@ outbox_drain(struct sim *sim, uint32_t from)
 			    "(other %u)\n", sim->now / 1e6, from, e->kind,
 			    about, id_node(e->other_id));
 
+		if (sim->p->services && e->kind == SWIM_EV_UPDATED && valid)
+			hsim_seen(&sim->hs, about, e->incarnation, sim->now,
+			    m->live);
 		metrics_event(m, sim->now, from, e->kind, about,
 		    id_node(e->other_id), valid && sim->nodes[about].up,
 		    valid && sim->nodes[about].stall_until_us + 3000000 >
@@ -411,6 +425,27 @@ node_pushpull(struct sim *sim, const struct ev *e)
 	swim_pushpull_merge(a->s, &io, (uint8_t *)sim->ppb.data, sim->ppb.len,
 	    NULL);
 	outbox_drain(sim, e->from);
+}
+
+/* A flapping node's check runs; a new verdict becomes new tags. */
+static void
+node_health(struct sim *sim, uint32_t idx)
+{
+	struct node *nd = &sim->nodes[idx];
+	struct swim_member self;
+	struct swim_io io;
+	char tags[128];
+	int ok;
+
+	ev_push(sim, sim->now + (uint64_t)sim->p->check_ms * 1000, EV_HEALTH,
+	    idx, 0, 0);
+	if (!nd->up || !hsim_result(&sim->hs, sim->p, idx, sim->now, &ok))
+		return;
+	io = node_io(sim, nd);
+	swim_set_tags(nd->s, &io, tags, hsim_tags(ok, tags, sizeof(tags)));
+	outbox_drain(sim, idx);
+	swim_member_at(nd->s, 0, &self);
+	hsim_changed(&sim->hs, idx, self.incarnation, sim->now);
 }
 
 /* ---- Faults ----------------------------------------------------------- */
@@ -595,6 +630,9 @@ schedule_faults(struct sim *sim)
 	}
 	if (p->report_s > 0)
 		ev_push(sim, (uint64_t)p->report_s * s, EV_REPORT, 0, 0, 0);
+	if (p->measure_at_s > 0)
+		ev_push(sim, (uint64_t)p->measure_at_s * s, EV_MEASURE, 0, 0,
+		    0);
 }
 
 /* ---- Setup ------------------------------------------------------------ */
@@ -644,6 +682,32 @@ warm_start(struct sim *sim, uint32_t c)
 	swim_settle(first->s);
 	swim_outbox_reset(&sim->ob);
 	sim->ob.no_events = 0;
+}
+
+/* Services: every node starts passing; flap_frac of cluster A flap. */
+static void
+health_start(struct sim *sim)
+{
+	const struct sim_params *p = sim->p;
+	struct health_config hc = { p->rise, p->fall, 0, !p->damping };
+	uint64_t period = ((uint64_t)p->flap_up_s + p->flap_down_s) * 1000000;
+
+	hsim_init(&sim->hs, sim->n_per * sim->nclusters);
+	for (uint32_t i = 0; i < p->nodes; i++) {
+		if (tl_rng_unit(&sim->rng) >= p->flap_frac)
+			continue;
+		health_init(&sim->hs.h[i], &hc, 0);
+		/* Passing and settled, as in a cluster long up. */
+		for (uint32_t k = 0; k < p->rise; k++)
+			health_result(&sim->hs.h[i], HEALTH_PASSING, 0);
+		sim->hs.h[i].changes = 0;
+		sim->hs.flaps[i] = 1;
+		sim->hs.nflapping++;
+		sim->hs.phase_us[i] = period ? tl_rng_below(&sim->rng, period) :
+		    0;
+		ev_push(sim, 5000000 + tl_rng_below(&sim->rng,
+		    (uint64_t)p->check_ms * 1000), EV_HEALTH, i, 0, 0);
+	}
 }
 
 static void
@@ -704,6 +768,8 @@ sim_init(struct sim *sim, const struct sim_params *p)
 				fault_join_cold(sim, cluster_base(sim, c) + i,
 				    cluster_base(sim, c));
 	}
+	if (p->services)
+		health_start(sim);
 	schedule_faults(sim);
 }
 
@@ -743,6 +809,14 @@ sim_step(struct sim *sim, const struct ev *e)
 	case EV_CHECK:
 		check_heal(sim);
 		break;
+	case EV_HEALTH:
+		node_health(sim, e->node);
+		break;
+	case EV_MEASURE:
+		sim->snap_bytes = sim->m[0].dgram_bytes;
+		sim->snap_pkts = sim->m[0].dgrams;
+		sim->snap_node_us = sim->m[0].node_us;
+		break;
 	case EV_REPORT:
 		fprintf(stderr, "[%s] t=%llu s events=%llu heap=%zu "
 		    "blocks=%zu wall=%.1f s\n", sim->p->name,
@@ -763,6 +837,8 @@ sim_free(struct sim *sim)
 	for (uint32_t g = 0; g < total; g++)
 		swim_free(sim->nodes[g].s);
 	swim_pool_free(sim->pool);
+	if (sim->p->services)
+		hsim_release(&sim->hs);
 	for (uint32_t c = 0; c < sim->nclusters; c++)
 		metrics_release(&sim->m[c]);
 	swim_outbox_release(&sim->ob);
@@ -797,6 +873,16 @@ sim_report(struct sim *sim, double wall)
 		printf("cluster %c (lifeguard 0x%x):\n", 'A' + c,
 		    c == 0 ? p->lifeguard : 0);
 		metrics_report(&sim->m[c], stdout, secs);
+	}
+	if (p->services)
+		hsim_report(&sim->hs, stdout, secs);
+	if (p->measure_at_s > 0 && sim->m[0].node_us > sim->snap_node_us) {
+		double ns = (sim->m[0].node_us - sim->snap_node_us) / 1e6;
+
+		printf("  from t=%u s on: udp %.1f B/s in %.2f pkt/s per node "
+		    "(cluster A)\n", p->measure_at_s,
+		    (sim->m[0].dgram_bytes - sim->snap_bytes) / ns,
+		    (sim->m[0].dgrams - sim->snap_pkts) / ns);
 	}
 	printf("trace hash %016llx, %llu events, wall %.1f s\n",
 	    (unsigned long long)sim->trace, (unsigned long long)sim->nevents,

@@ -54,6 +54,15 @@ struct sim_params {
 	uint32_t	 bcast_every_ms;	/* one message every ... */
 	double		 query_frac;	/* nodes a query matches */
 	double		 dead_frac;	/* nodes down the whole run */
+	/* services (sim/hsim.c): every node carries svc= and health= tags;
+	 * flap_frac of them have a check whose service is up flap_up_s,
+	 * down flap_down_s, checked every check_ms with rise/fall/damping */
+	int		 services;
+	double		 flap_frac;
+	uint32_t	 flap_up_s, flap_down_s, check_ms;
+	uint32_t	 rise, fall;
+	int		 damping;
+	uint32_t	 measure_at_s;	/* also report traffic from then on */
 };
 
 void	sim_params_default(struct sim_params *p);

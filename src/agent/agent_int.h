@@ -132,6 +132,7 @@ struct agent {
 	struct agent_prog	*prog;		/* program_sched.c */
 	struct agent_repl	*repl;		/* replica_*.c */
 	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */
+	struct agent_rollout	*rollout;	/* rollout.c */
 	struct refusals		*refusals;	/* refusals.h, lazily */
 	struct agent_guard	*guard;		/* guard.c */
 };

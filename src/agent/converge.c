@@ -20,6 +20,7 @@
  * compile error (file:line) for `tlaloc status` on every node.
  */
 #include "agent/agent_int.h"
+#include "agent/rollout.h"
 
 #include <sys/stat.h>
 
@@ -563,6 +564,7 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	}
 	conv_after(a, status);
 	log_result(a, status);
+	agent_rollout_run_done(a, cv->run_serial, status);
 	agent_convreq_run_done(a, cv->starts);
 	if (!a->cfg.is_no_enforce) {
 		backups_prune(a);

@@ -24,6 +24,7 @@
  * Answer: status u8 (0 found, 1 not here) then the bytes.
  */
 #include "agent/agent_int.h"
+#include "agent/rollout.h"
 #include "agent/svc.h"
 
 #include <inttypes.h>
@@ -640,14 +641,31 @@ agent_policy_close(struct agent *a)
 	a->pol = NULL;
 }
 
+static int
+tree_build(struct agent_policy *pol, uint64_t s, char **dir)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf raw = BUF_INIT;
+	struct bundle b;
+	int r;
+
+	bundle_init(&b);
+	if ((r = pstore_get_bundle(pol->ps, s, &raw, &err)) == 0 &&
+	    (r = bundle_decode((uint8_t *)raw.data, raw.len, &b, &err)) == 0)
+		r = pstore_materialize(pol->ps, &b, dir, &err);
+	if (r < 0)
+		log_err("cannot build policy serial %" PRIu64 ": %s", s,
+		    err.msg);
+	bundle_release(&b);
+	buf_release(&raw);
+	return r;
+}
+
 int
 agent_policy_tree(struct agent *a, uint64_t *serial, char **dir)
 {
-	struct tl_err err = TL_ERR_INIT;
 	struct agent_policy *pol = a->pol;
-	uint64_t s = pol->current;
-	struct buf raw = BUF_INIT;
-	struct bundle b;
+	uint64_t s = pol->current, alt;
 	int r;
 
 	*dir = NULL;
@@ -657,18 +675,20 @@ agent_policy_tree(struct agent *a, uint64_t *serial, char **dir)
 		s = pstore_mark_get(pol->ps, "good");
 	if (s == 0)
 		return TL_ENOENT;
-	bundle_init(&b);
-	if ((r = pstore_get_bundle(pol->ps, s, &raw, &err)) == 0 &&
-	    (r = bundle_decode((uint8_t *)raw.data, raw.len, &b, &err)) == 0)
-		r = pstore_materialize(pol->ps, &b, dir, &err);
-	if (r < 0)
-		log_err("cannot build policy serial %" PRIu64 ": %s", s,
-		    err.msg);
-	else
-		*serial = s;
-	bundle_release(&b);
-	buf_release(&raw);
-	return r;
+	if ((r = tree_build(pol, s, dir)) < 0)
+		return r;
+	/* A rollout may hold this node back, or send it back. */
+	if ((alt = agent_rollout_pick(a, s, *dir)) != s) {
+		free(*dir);
+		*dir = NULL;
+		if (alt == 0)
+			return TL_ENOENT;
+		if ((r = tree_build(pol, alt, dir)) < 0)
+			return r;
+		s = alt;
+	}
+	*serial = s;
+	return 0;
 }
 
 void
@@ -774,9 +794,12 @@ ctl_policy_status(struct agent *a, struct stream_conn *c, int json)
 	if (json) {
 		buf_add_json_str(&out, pstore_path(a->pol->ps),
 		    strlen(pstore_path(a->pol->ps)));
+		agent_rollout_status(a, &out, 1);
 		buf_addstr(&out, "}\n");
-	} else
+	} else {
 		buf_addf(&out, "%s\n", pstore_path(a->pol->ps));
+		agent_rollout_status(a, &out, 0);
+	}
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }

@@ -16,6 +16,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/ctl.h"
+#include "agent/rollout.h"
 #include "agent/svc_int.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -172,6 +173,7 @@ agent_svc_tags(const struct agent *a, struct buf *tags)
 	enum health_status w;
 	const char *which;
 
+	agent_rollout_tags(a, tags);
 	if (sv == NULL || (sv->nservices == 0 && sv->nchecks == 0 &&
 	    !sv->is_maint))
 		return;
@@ -194,6 +196,15 @@ agent_svc_tags(const struct agent *a, struct buf *tags)
 	else
 		buf_addf(tags, "%s:%s", health_status_name(w), which);
 	buf_addch(tags, '\0');
+}
+
+int
+agent_svc_health(const struct agent *a)
+{
+	const char *which;
+
+	return a->svc == NULL ? HEALTH_PASSING : (int)worst(a->svc, NULL,
+	    &which);
 }
 
 void
@@ -703,6 +714,7 @@ timer_cb(uv_timer_t *t)
 		return;
 	svc_checks_tick(sv, now);
 	svc_watch_tick(sv, now);
+	agent_rollout_tick(sv->a, now);
 }
 
 void
@@ -731,6 +743,7 @@ agent_svc_open(struct agent *a, struct tl_err *err)
 	sv->watch_path = xasprintf("%s/catalog.reads", dir);
 	decl_load(sv);
 	maint_load(sv);
+	agent_rollout_open(a);
 	svc_watch_load(sv);
 	uv_timer_init(a->loop, &sv->timer);
 	sv->timer.data = sv;
@@ -802,6 +815,7 @@ agent_svc_free(struct agent *a)
 	if (sv == NULL)
 		return;
 	checks_clear(sv);
+	agent_rollout_free(a);
 	free(sv->decl_path);
 	free(sv->maint_path);
 	free(sv->watch_path);

@@ -30,7 +30,7 @@ struct check_run {
 	enum svc_check_kind	 kind;
 	uv_timer_t		 timer;
 	uv_process_t		 proc;
-	uv_pipe_t		 pipe;
+	uv_pipe_t		 pipe, epipe;	/* stdout, stderr */
 	uv_tcp_t		 tcp;
 	uv_connect_t		 conn;
 	uv_write_t		 wr;
@@ -41,7 +41,7 @@ struct check_run {
 	int			 is_done;
 	int			 exit_status;
 	int			 term_signal;
-	int			 is_exited, is_eof;
+	int			 is_exited, eofs;
 	int			 has_proc, has_pipe, has_tcp;
 };
 
@@ -183,8 +183,10 @@ run_release(struct check_run *run)
 {
 	uv_timer_stop(&run->timer);
 	run_close(run, (uv_handle_t *)&run->timer);
-	if (run->has_pipe)
+	if (run->has_pipe) {
 		run_close(run, (uv_handle_t *)&run->pipe);
+		run_close(run, (uv_handle_t *)&run->epipe);
+	}
 	/* A killed child is closed once it is reaped (exit_cb), not
 	 * before: a closed handle's child would stay a zombie. */
 	if (run->has_proc && (run->is_exited || run->proc.pid == 0))
@@ -265,7 +267,7 @@ maybe_script_done(struct check_run *run)
 {
 	enum health_status st;
 
-	if (!run->is_exited || !run->is_eof)
+	if (!run->is_exited || run->eofs < 2)
 		return;
 	st = run->term_signal ? HEALTH_CRITICAL : run->exit_status == 0 ?
 	    HEALTH_PASSING : run->exit_status == 1 ? HEALTH_WARNING :
@@ -309,7 +311,7 @@ pipe_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		    (size_t)n);
 	if (n < 0) {
 		uv_read_stop(s);
-		run->is_eof = 1;
+		run->eofs++;
 		maybe_script_done(run);
 	}
 }
@@ -338,15 +340,16 @@ script_start(struct check_run *run, const char *target)
 		n--;	/* a one-item list ends with the separator */
 	argv[n] = NULL;
 	uv_pipe_init(run->sv->a->loop, &run->pipe, 0);
-	run->pipe.data = run;
-	run->open_handles++;
+	uv_pipe_init(run->sv->a->loop, &run->epipe, 0);
+	run->pipe.data = run->epipe.data = run;
+	run->open_handles += 2;
 	run->has_pipe = 1;
 	memset(&o, 0, sizeof(o));
 	io[0].flags = UV_IGNORE;
 	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	io[1].data.stream = (uv_stream_t *)&run->pipe;
-	io[2].flags = UV_INHERIT_STREAM;
-	io[2].data.stream = (uv_stream_t *)&run->pipe;
+	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[2].data.stream = (uv_stream_t *)&run->epipe;
 	o.file = argv[0];
 	o.args = argv;
 	o.exit_cb = exit_cb;
@@ -363,6 +366,7 @@ script_start(struct check_run *run, const char *target)
 		return r;
 	}
 	uv_read_start((uv_stream_t *)&run->pipe, alloc_cb, pipe_read_cb);
+	uv_read_start((uv_stream_t *)&run->epipe, alloc_cb, pipe_read_cb);
 	return 0;
 }
 

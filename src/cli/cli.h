@@ -64,6 +64,16 @@ int	cmd_run(int argc, char **argv);
 int	cmd_query(int argc, char **argv);
 int	cmd_program(int argc, char **argv);
 int	cmd_services(int argc, char **argv);
+/* tlaloc publish's rollout flags, as given (NULL: not given). */
+struct cli_rollout {
+	const char	*canary, *wave, *wait_healthy, *max_unhealthy;
+};
+struct bundle;
+struct pstore;
+/* Adds the rollout plan file to b when any flag was given; < 0 with err
+ * for a bad value. */
+int	cli_rollout_add(const struct cli_rollout *ro, struct pstore *ps,
+	    struct bundle *b, struct tl_err *err);
 struct buf;
 /* recipe_opts.cluster_ask over the agent at ctx (a --state-dir flag). */
 int	cli_cluster_ask(void *ctx, const char *query, struct buf *out,

@@ -38,13 +38,17 @@ struct pub_opts {
 	const char	*key;
 	const char	*message;
 	int		 json;
+	struct cli_rollout rollout;	/* publish only */
 };
 
 static const char publish_usage[] =
     "usage: tlaloc publish DIR --key OPERATOR.key [--message TEXT] "
     "[--state-dir DIR]\n"
+    "       [--canary N|P%] [--wave P%] [--wait-healthy DURATION] "
+    "[--max-unhealthy N]\n"
     "Signs the recipe directory DIR as the next policy serial and hands it "
-    "to the\nlocal agent, which spreads it to every node.\n";
+    "to the\nlocal agent, which spreads it to every node; with a rollout "
+    "plan, in waves\ngated by health (docs/services.md).\n";
 
 static const char status_usage[] =
     "usage: tlaloc status [--json] [--state-dir DIR]\n"
@@ -75,6 +79,10 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		{ "message", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "canary", required_argument, NULL, 'C' },
+		{ "wave", required_argument, NULL, 'W' },
+		{ "wait-healthy", required_argument, NULL, 'H' },
+		{ "max-unhealthy", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -87,6 +95,10 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		case 'k': o->key = optarg; break;
 		case 'm': o->message = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'C': o->rollout.canary = optarg; break;
+		case 'W': o->rollout.wave = optarg; break;
+		case 'H': o->rollout.wait_healthy = optarg; break;
+		case 'U': o->rollout.max_unhealthy = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
@@ -193,7 +205,8 @@ cmd_publish(int argc, char **argv)
 	if (check_recipe_dir(argv[i]) < 0)
 		return 1;
 	if ((ps = pstore_open(state, &err)) == NULL ||
-	    pstore_add_dir(ps, argv[i], &b, &err) < 0) {
+	    pstore_add_dir(ps, argv[i], &b, &err) < 0 ||
+	    cli_rollout_add(&o.rollout, ps, &b, &err) < 0) {
 		cli_error(&err);
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "policy/store.h"
 
 int
 cmd_services(int argc, char **argv)
@@ -180,5 +181,77 @@ cli_cluster_ask(void *ctx, const char *query, struct buf *out,
 	if (r == 0 && status != 0)
 		r = tl_err_set(err, TL_EINVAL, "the agent refused the query "
 		    "'%s'", query);
+	return r;
+}
+
+/* "10s", "500ms", "2m", or seconds; -1 when bad. */
+static long long
+duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		v *= 1000;
+	else if (strcmp(end, "m") == 0)
+		v *= 60000;
+	else if (strcmp(end, "h") == 0)
+		v *= 3600000;
+	else
+		return -1;
+	return v > 86400000.0 ? -1 : (long long)v;
+}
+
+/* "N" or "P%"; pct is set for the second. */
+static int
+count_or_pct(const char *s, unsigned long *v, int *pct)
+{
+	char *end;
+
+	*v = strtoul(s, &end, 10);
+	*pct = *end == '%';
+	if (s[0] < '0' || s[0] > '9' || end[*pct] != '\0' ||
+	    (*pct && (*v == 0 || *v > 100)) || *v > 100000)
+		return -1;
+	return 0;
+}
+
+int
+cli_rollout_add(const struct cli_rollout *ro, struct pstore *ps,
+    struct bundle *b, struct tl_err *err)
+{
+	struct buf spec = BUF_INIT;
+	unsigned long canary = 0, wave = 100, maxbad = 0;
+	long long wait = 30000;
+	int pct = 0, wpct = 1, r;
+
+	if (ro->canary == NULL && ro->wave == NULL &&
+	    ro->wait_healthy == NULL && ro->max_unhealthy == NULL)
+		return 0;
+	if (ro->canary && count_or_pct(ro->canary, &canary, &pct) < 0)
+		return tl_err_set(err, TL_EINVAL, "--canary takes N or P%%, "
+		    "not '%s'", ro->canary);
+	if (ro->wave && (count_or_pct(ro->wave, &wave, &wpct) < 0 || !wpct))
+		return tl_err_set(err, TL_EINVAL, "--wave takes P%% (1 to "
+		    "100), not '%s'", ro->wave);
+	if (ro->wait_healthy && (wait = duration_ms(ro->wait_healthy)) < 0)
+		return tl_err_set(err, TL_EINVAL, "--wait-healthy takes a "
+		    "duration like 30s, not '%s'", ro->wait_healthy);
+	if (ro->max_unhealthy && count_or_pct(ro->max_unhealthy, &maxbad,
+	    &pct) < 0)
+		return tl_err_set(err, TL_EINVAL, "--max-unhealthy takes a "
+		    "count, not '%s'", ro->max_unhealthy);
+	if (ro->canary && count_or_pct(ro->canary, &canary, &pct) == 0)
+		buf_addf(&spec, "%s=%lu\n", pct ? "canary_pct" : "canary",
+		    canary);
+	buf_addf(&spec, "wave_pct=%lu\nwait_healthy_ms=%lld\n"
+	    "max_unhealthy=%lu\n", wave, wait, maxbad);
+	r = pstore_add_bytes(ps, ".tlaloc-rollout", spec.data, spec.len, 0644,
+	    b, err);
+	buf_release(&spec);
 	return r;
 }

@@ -30,11 +30,17 @@ enum health_status {
 	HEALTH_CRITICAL = 2
 };
 
+/*
+ * A restart (down, then up) costs 1,000 + ~1,800 and is reported as it
+ * happens; a third change within a minute or so crosses the suppress
+ * level. Held checks are released after 2 half-lives (from 2,000) to
+ * 3.6 (from the cap) of stability: 2 to 3.6 minutes.
+ */
 #define HEALTH_PENALTY		1000u	/* per change of the verdict */
-#define HEALTH_SUPPRESS		2500u	/* above: held critical */
-#define HEALTH_REUSE		750u	/* below: released */
+#define HEALTH_SUPPRESS		2000u	/* above: held critical */
+#define HEALTH_REUSE		500u	/* below: released */
 #define HEALTH_PENALTY_MAX	6000u	/* cap, so release is bounded */
-#define HEALTH_HALF_LIFE_MS	30000u
+#define HEALTH_HALF_LIFE_MS	60000u
 
 struct health_config {
 	uint32_t	rise;		/* >= 1 */

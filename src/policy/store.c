@@ -290,33 +290,40 @@ fail:
 	return r < 0 ? r : TL_EIO;
 }
 
+int
+pstore_add_bytes(struct pstore *ps, const char *rel, const void *p,
+    size_t len, uint16_t mode, struct bundle *b, struct tl_err *err)
+{
+	uint32_t n = (uint32_t)((len + BUNDLE_CHUNK - 1) / BUNDLE_CHUNK);
+	uint8_t *hashes = xmalloc((size_t)n * BUNDLE_HASH_LEN + 1);
+	int r = 0;
+
+	for (uint32_t c = 0; c < n && r == 0; c++) {
+		size_t off = (size_t)c * BUNDLE_CHUNK;
+		size_t clen = len - off < BUNDLE_CHUNK ? len - off :
+		    BUNDLE_CHUNK;
+		uint8_t *h = hashes + (size_t)c * BUNDLE_HASH_LEN;
+
+		bundle_hash((const uint8_t *)p + off, clen, h);
+		r = pstore_put_chunk(ps, h, (const uint8_t *)p + off, clen,
+		    err);
+	}
+	if (r == 0)
+		bundle_add_file(b, rel, mode, len, hashes, n);
+	free(hashes);
+	return r;
+}
+
 static int
 add_file(struct pstore *ps, const char *full, const char *rel, mode_t mode,
     struct bundle *b, struct tl_err *err)
 {
 	struct buf data = BUF_INIT;
-	uint8_t *hashes = NULL;
-	uint32_t n;
 	int r;
 
-	if ((r = fileio_read(full, BUNDLE_FILE_MAX, &data, err)) < 0)
-		goto out;
-	n = (data.len + BUNDLE_CHUNK - 1) / BUNDLE_CHUNK;
-	hashes = xmalloc((size_t)n * BUNDLE_HASH_LEN + 1);
-	for (uint32_t c = 0; c < n && r == 0; c++) {
-		size_t off = (size_t)c * BUNDLE_CHUNK;
-		size_t len = data.len - off < BUNDLE_CHUNK ? data.len - off :
-		    BUNDLE_CHUNK;
-		uint8_t *h = hashes + (size_t)c * BUNDLE_HASH_LEN;
-
-		bundle_hash((uint8_t *)data.data + off, len, h);
-		r = pstore_put_chunk(ps, h, (uint8_t *)data.data + off, len,
-		    err);
-	}
-	if (r == 0)
-		bundle_add_file(b, rel, mode, data.len, hashes, n);
-out:
-	free(hashes);
+	if ((r = fileio_read(full, BUNDLE_FILE_MAX, &data, err)) == 0)
+		r = pstore_add_bytes(ps, rel, data.data, data.len,
+		    (uint16_t)mode, b, err);
 	buf_release(&data);
 	return r;
 }

@@ -69,5 +69,8 @@ int	pstore_materialize(struct pstore *ps, const struct bundle *b,
  */
 int	pstore_add_dir(struct pstore *ps, const char *dir, struct bundle *b,
 	    struct tl_err *err);
+/* Adds len bytes at p as file rel (mode) to b and stores its chunks. */
+int	pstore_add_bytes(struct pstore *ps, const char *rel, const void *p,
+	    size_t len, uint16_t mode, struct bundle *b, struct tl_err *err);
 
 #endif

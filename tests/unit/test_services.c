@@ -297,3 +297,20 @@ TEST(dns_reply_truncates_to_512_without_edns)
 	ASSERT(tc);
 	buf_release(&b);
 }
+
+TEST(health_a_restart_is_reported_not_held)
+{
+	struct health h;
+	uint64_t t = 0;
+
+	health_init(&h, &hc, 0);
+	health_result(&h, HEALTH_PASSING, t += 1000);
+	health_result(&h, HEALTH_PASSING, t += 1000);
+	for (int i = 0; i < 3; i++)
+		health_result(&h, HEALTH_CRITICAL, t += 1000);
+	ASSERT_EQ(h.status, HEALTH_CRITICAL);
+	health_result(&h, HEALTH_PASSING, t += 1000);
+	ASSERT_EQ(health_result(&h, HEALTH_PASSING, t += 1000), 1);
+	ASSERT_EQ(h.status, HEALTH_PASSING);
+	ASSERT(!h.is_suppressed);
+}
