@@ -14,3 +14,8 @@ end
 if node.name:match_re("^ns-[0-9]+\\.dmz\\.") then
   include "recipes/dns.lua"
 end
+
+-- Under an agent (the demo's cluster): services and a load balancer.
+if node.agent then
+  include "recipes/services.lua"
+end
