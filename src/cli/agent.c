@@ -23,7 +23,9 @@ static const char agent_usage[] =
     "           [--bucket-replicas K] [--replica-max-bytes SIZE]\n"
     "           [--policy-from ADDR:PORT]\n"
     "           [--program FILE.lua [--program-interval SECONDS] "
-    "[--program-key OPERATOR.key]]\n";
+    "[--program-key OPERATOR.key]]\n"
+    "           [--dns ADDR:PORT [--dns-domain D] [--dns-ttl S]] "
+    "[--catalog-reap S] [--watch-splay MS]\n";
 
 int
 cmd_agent(int argc, char **argv)
