@@ -225,6 +225,8 @@ void	agent_policy_on_part(struct agent *a, const char *from,
 void	agent_policy_on_event(struct agent *a, const struct swim_event *ev);
 /* The serial this node holds (0 none) and the store's tree for it. */
 uint64_t agent_policy_current(const struct agent *a);
+/* The newest serial we believe: held, or its manifest verified. */
+uint64_t agent_policy_newest(const struct agent *a);
 /* Appends the policy and run-report tags to tags. */
 void	agent_policy_tags(const struct agent *a, struct buf *tags);
 /* Sets base tags plus ours on swim; < 0 when they do not fit. */

@@ -14,9 +14,11 @@
  * cluster-wide burst of tag changes (every node announcing a serial and a
  * run report) slows down. So a node that accepts a serial also tells
  * POL_PUSH_FANOUT random members at once with a PKT_PART_POLICY datagram
- * (op 1, serial u64); each of them fetches, accepts and tells others in
- * turn: an epidemic of log(N) generations. It is only a hint, as the tag
- * is; the signature is what counts.
+ * (a claim signed with its node key, cluster/policy.h); each of them
+ * fetches, accepts and tells others in turn: an epidemic of log(N)
+ * generations. Tag and claim only say who to ask; a serial is believed
+ * once its manifest verified, and a member that claimed what it could
+ * not show is not asked again for five minutes (cluster/policy.h).
  *
  * Transfer: TCP to the peer's gossip port, one sealed frame each way
  * (packet type PKT_POLICY, so a policy frame can never be taken for a
@@ -34,12 +36,14 @@
 #include <unistd.h>
 
 #include "agent/ctl.h"
+#include "agent/refusals.h"
 #include "cluster/policy.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/rd.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/stream.h"
 #include "policy/bundle.h"
 #include "policy/store.h"
@@ -53,7 +57,6 @@
 #define POL_TOTAL	8	/* ... and in all */
 #define POL_REQS	16
 #define POL_PUSH_FANOUT	4	/* members told of a new serial at once */
-#define POL_PART_ANNOUNCE 1
 
 struct pol_counters {
 	uint64_t	forged;		/* bad signature */
@@ -65,6 +68,7 @@ struct pol_counters {
 	uint64_t	chunks_in, chunk_bytes_in;
 	uint64_t	chunks_out, chunk_bytes_out, bundles_out;
 	uint64_t	accepted;	/* serials accepted */
+	uint64_t	bad_claims;	/* forged claims, impossible serials */
 };
 
 struct agent_policy {
@@ -94,6 +98,17 @@ uint64_t
 agent_policy_current(const struct agent *a)
 {
 	return a->pol != NULL ? a->pol->current : 0;
+}
+
+uint64_t
+agent_policy_newest(const struct agent *a)
+{
+	struct policy_stats ps;
+
+	if (a->pol == NULL)
+		return 0;
+	policy_get_stats(a->pol->pm, &ps);
+	return ps.newest > a->pol->current ? ps.newest : a->pol->current;
 }
 
 void
@@ -163,13 +178,14 @@ static void
 pol_push(struct agent *a, uint64_t serial)
 {
 	size_t n = swim_member_count(a->swim), sent = 0;
+	uint8_t part[POLICY_CLAIM_LEN], tbs[POLICY_CLAIM_SIGNED_LEN];
+	uint8_t sig[POLICY_SIG_LEN];
 	struct buf body = BUF_INIT;
 	struct swim_member m;
-	uint8_t part[9];
 
-	part[0] = POL_PART_ANNOUNCE;
-	for (int i = 0; i < 8; i++)
-		part[1 + i] = (uint8_t)(serial >> (56 - 8 * i));
+	policy_claim_signed(serial, ident_public(a->ident), tbs);
+	ident_sign(a->ident, tbs, sizeof(tbs), sig);
+	policy_claim_encode(serial, ident_public(a->ident), sig, part);
 	pkt_part_add(&body, PKT_PART_POLICY, part, sizeof(part));
 	/* Random start, then consecutive members: cheap and spread. */
 	for (size_t k = 0, at = n > 1 ? 1 + tl_rng_below(&a->rng, n - 1) : 0;
@@ -184,25 +200,64 @@ pol_push(struct agent *a, uint64_t serial)
 	buf_release(&body);
 }
 
+/* Counts a claim we refuse and logs it, once a minute at most. */
+static void
+pol_bad_claim(struct agent *a, const char *who, uint64_t serial,
+    const char *why)
+{
+	uint64_t n;
+
+	a->pol->n.bad_claims++;
+	if (agent_refusal_due(a, REFUSAL_POLICY, &n))
+		log_warn("refused a policy claim of serial %" PRIu64 " from "
+		    "%s: %s; %llu such since the last line", serial,
+		    log_escape(who), why, (unsigned long long)n);
+}
+
+/* A member claims serial: it becomes a peer to fetch it from. */
+static void
+pol_claim(struct agent *a, const struct swim_member *m, uint64_t serial)
+{
+	if (policy_peer_seen(a->pol->pm, m->addr, serial) == 1)
+		pol_bad_claim(a, m->name, serial, "past the largest serial "
+		    "anyone may publish; not asked again for five minutes");
+}
+
+/* A signed claim from a member, pushed to us (cluster/policy.h). */
+static void
+pol_on_claim(struct agent *a, const char *from, const uint8_t *p, size_t n)
+{
+	uint8_t tbs[POLICY_CLAIM_SIGNED_LEN];
+	const uint8_t *id, *sig;
+	struct swim_member m;
+	uint64_t serial;
+
+	if (policy_claim_decode(p, n, &serial, &id, &sig) < 0) {
+		pol_bad_claim(a, from, 0, "malformed");
+		return;
+	}
+	policy_claim_signed(serial, id, tbs);
+	if (swim_member_find(a->swim, id, &m) < 0 || m.is_self ||
+	    (m.status != SWIM_ALIVE && m.status != SWIM_SUSPECT) ||
+	    ident_verify(NULL, id, tbs, sizeof(tbs), sig) < 0) {
+		pol_bad_claim(a, from, serial, "not signed by a live member");
+		return;
+	}
+	pol_claim(a, &m, serial);
+	pol_pump(a);
+}
+
 void
 agent_policy_on_part(struct agent *a, const char *from, const uint8_t *p,
     size_t n)
 {
-	struct rd rd;
-	uint64_t serial;
-	uint8_t op;
-
-	rd_init(&rd, p, n);
 	if (n > 0 && (p[0] == POL_PART_CONVERGE ||
 	    p[0] == POL_PART_CONVERGE_R)) {
 		agent_convreq_on_part(a, from, p[0], p + 1, n - 1);
 		return;
 	}
-	if (a->pol == NULL || rd_u8(&rd, &op) < 0 || op != POL_PART_ANNOUNCE ||
-	    rd_u64(&rd, &serial) < 0)
-		return;
-	policy_peer_seen(a->pol->pm, from, serial);
-	pol_pump(a);
+	if (a->pol != NULL)
+		pol_on_claim(a, from, p, n);
 }
 
 /* ---- Accepting a serial --------------------------------------------- */
@@ -477,7 +532,7 @@ agent_policy_scan(struct agent *a)
 		/* A suspect is often just slow: a failed fetch costs
 		 * little, the next chunk goes elsewhere. */
 		if (m.status == SWIM_ALIVE || m.status == SWIM_SUSPECT)
-			policy_peer_seen(a->pol->pm, m.addr, member_serial(&m));
+			pol_claim(a, &m, member_serial(&m));
 		else
 			policy_peer_gone(a->pol->pm, m.addr);
 	}
@@ -495,7 +550,7 @@ agent_policy_on_event(struct agent *a, const struct swim_event *ev)
 	if (ev->kind == SWIM_EV_FAILED || ev->kind == SWIM_EV_LEFT)
 		policy_peer_gone(a->pol->pm, m.addr);
 	else if (m.status == SWIM_ALIVE || m.status == SWIM_SUSPECT)
-		policy_peer_seen(a->pol->pm, m.addr, member_serial(&m));
+		pol_claim(a, &m, member_serial(&m));
 	pol_pump(a);
 }
 
@@ -720,10 +775,10 @@ ctl_publish(struct agent *a, struct stream_conn *c, const char *path)
 		pol_refuse(a, "local publish", r, err.msg);
 		goto out;
 	}
-	if (b.serial <= ps.best_seen) {
+	if (b.serial <= ps.newest || b.serial > POLICY_SERIAL_MAX) {
 		r = tl_err_set(&err, TL_EEXIST, "serial %" PRIu64 " is not "
-		    "above the newest in the cluster (%" PRIu64 ")", b.serial,
-		    ps.best_seen);
+		    "above the newest in the cluster (%" PRIu64 ") and at "
+		    "most %" PRIu64, b.serial, ps.newest, POLICY_SERIAL_MAX);
 		pol_refuse(a, "local publish", r, err.msg);
 		goto out;
 	}
@@ -762,16 +817,20 @@ agent_policy_info(const struct agent *a, struct buf *out, int json)
 	    "\"policy_refused_malformed\":%llu,\"policy_bad_chunks\":%llu,"
 	    "\"policy_fetch_failures\":%llu,\"policy_chunks_in\":%llu,"
 	    "\"policy_chunk_bytes_in\":%llu,\"policy_chunks_out\":%llu,"
-	    "\"policy_chunk_bytes_out\":%llu,\"policy_bundles_out\":%llu," :
+	    "\"policy_chunk_bytes_out\":%llu,\"policy_bundles_out\":%llu,"
+	    "\"policy_newest_claimed\":%llu,\"policy_liars\":%llu,"
+	    "\"policy_bad_claims\":%llu," :
 	    "policy: serial %llu, newest seen %llu, fetching %llu\n"
 	    "policy refused: forged %llu, untrusted %llu, stale %llu, "
 	    "malformed %llu; bad chunks %llu; fetch failures %llu\n"
 	    "policy chunks: in %llu (%llu bytes), out %llu (%llu bytes); "
-	    "manifests out %llu\n",
-	    U(a->pol->current), U(ps.best_seen), U(ps.target), U(n->forged),
+	    "manifests out %llu\n"
+	    "policy claims: newest %llu; liars %llu; refused %llu\n",
+	    U(a->pol->current), U(ps.newest), U(ps.target), U(n->forged),
 	    U(n->untrusted), U(n->stale), U(n->malformed), U(n->bad_chunks),
 	    U(n->fetch_failures), U(n->chunks_in), U(n->chunk_bytes_in),
-	    U(n->chunks_out), U(n->chunk_bytes_out), U(n->bundles_out));
+	    U(n->chunks_out), U(n->chunk_bytes_out), U(n->bundles_out),
+	    U(ps.claimed), U(ps.liars), U(n->bad_claims));
 }
 
 static void
@@ -788,7 +847,7 @@ ctl_policy_status(struct agent *a, struct stream_conn *c, int json)
 	    "serial: %llu\nlast good: %llu\nnewest seen: %llu\n"
 	    "fetching: %llu (%zu of %zu chunks, %zu in flight)\nstore: ",
 	    U(a->pol->current), U(good),
-	    U(ps.best_seen > a->pol->current ? ps.best_seen :
+	    U(ps.newest > a->pol->current ? ps.newest :
 	    a->pol->current), U(ps.target), ps.chunks_done, ps.chunks_total,
 	    ps.inflight);
 	if (json) {

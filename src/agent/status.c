@@ -5,7 +5,9 @@
  * converge.c); this file reads every member's tag and judges it:
  *
  *   failing  the last run failed or the policy did not compile (ERROR)
- *   behind   its last run was on a serial older than the newest announced
+ *   behind   its last run was on a serial older than the newest we
+ *            believe (held here, or its manifest verified here: a tag
+ *            claiming more makes nobody behind)
  *   silent   not alive, no run yet, or no run for 2 x interval + splay
  *   drift    (--no-enforce nodes) resources differ from the policy
  *   ok       none of the above
@@ -72,22 +74,6 @@ judge(const struct agent *a, const struct swim_member *m,
 	return "ok";
 }
 
-static uint64_t
-newest_serial(const struct agent *a)
-{
-	struct swim_member m;
-	uint64_t best = 0, v;
-	const char *t;
-
-	for (size_t i = 0; i < swim_member_count(a->swim); i++)
-		if (swim_member_at(a->swim, i, &m) == 0 &&
-		    m.status == SWIM_ALIVE &&
-		    (t = swim_tag_get(&m, "policy")) != NULL &&
-		    (v = strtoull(t, NULL, 10)) > best)
-			best = v;
-	return best;
-}
-
 static void
 node_json(struct buf *out, const struct swim_member *m,
     const struct node_run *r, const char *state)
@@ -129,7 +115,7 @@ agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
 	static const char *const states[] = { "ok", "behind", "failing",
 	    "silent", "drift" };
 	size_t counts[5] = { 0 };
-	uint64_t newest = newest_serial(a), now_s = agent_wall_ms() / 1000;
+	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() / 1000;
 	struct buf out = BUF_INIT;
 	struct swim_member m;
 	struct node_run r;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/ctl.h"
+#include "cluster/policy.h"
 #include "core/buf.h"
 #include "core/diff.h"
 #include "core/err.h"
@@ -148,6 +149,15 @@ sign_and_publish(const char *state, struct pstore *ps, struct bundle *b,
 		return 1;
 	}
 	if (newest_serial(state, &b->serial) < 0) {
+		opkey_free(k);
+		return 1;
+	}
+	if (b->serial >= POLICY_SERIAL_MAX) {
+		/* Only an operator's own signature could have got here. */
+		cli_errorf("the newest serial (%llu) is the largest a policy "
+		    "may have (%llu): no serial can follow it",
+		    (unsigned long long)b->serial,
+		    (unsigned long long)POLICY_SERIAL_MAX);
 		opkey_free(k);
 		return 1;
 	}

@@ -9,8 +9,10 @@
  *   that depends on the chunk index, so N fetchers of one serial do not
  *   all start with the same peer (the publisher would serve everyone).
  * - A peer that failed POLICY_FAIL_LIMIT fetches in a row is left alone
- *   until policy_retry(); a peer that sent a bad chunk or manifest is left
- *   alone for that serial for good.
+ *   until policy_retry(); a peer that sent a bad chunk is left alone for
+ *   that serial for good; a peer that sent a bad manifest, or claimed an
+ *   impossible serial, is a liar (policy.h) and left alone altogether for
+ *   POLICY_PARDON_RETRIES retries.
  */
 #include "cluster/policy.h"
 
@@ -29,6 +31,7 @@ struct pol_peer {
 	char		addr[POLICY_ADDR_MAX + 1];
 	uint64_t	serial;		/* advertised */
 	uint64_t	bad_serial;	/* refused from this peer */
+	uint32_t	pardon;		/* > 0: a liar, for that many retries */
 	uint32_t	inflight;
 	uint32_t	fails;		/* in a row; reset by success/retry */
 };
@@ -67,6 +70,7 @@ policy_new(const struct policy_config *c, uint64_t have)
 	if (p->cfg.total == 0)
 		p->cfg.total = 1;
 	p->have = have;
+	p->st.newest = have;
 	return p;
 }
 
@@ -116,18 +120,28 @@ retarget(struct policy *p)
 	for (size_t i = 0; i < p->npeers; i++) {
 		const struct pol_peer *q = &p->peers[i];
 
-		if (q->serial > best && q->serial != q->bad_serial)
+		if (q->serial > best && q->serial != q->bad_serial &&
+		    q->pardon == 0)
 			best = q->serial;
 	}
-	if (best > p->st.best_seen)
-		p->st.best_seen = best;
+	p->st.claimed = best;
 	if (best > p->have && best != p->target)
 		transfer_reset(p, best);
 	else if (best <= p->have && p->target != 0)
 		transfer_reset(p, 0);
 }
 
-void
+/* A peer lied: what it is fetching is given up, its claims ignored. */
+static void
+peer_liar(struct policy *p, struct pol_peer *q)
+{
+	q->pardon = POLICY_PARDON_RETRIES;
+	q->serial = 0;
+	p->st.liars++;
+	retarget(p);
+}
+
+int
 policy_peer_seen(struct policy *p, const char *addr, uint64_t serial)
 {
 	struct pol_peer *q = peer_find(p, addr);
@@ -135,20 +149,27 @@ policy_peer_seen(struct policy *p, const char *addr, uint64_t serial)
 	if (q == NULL) {
 		if (p->npeers == POLICY_PEERS_MAX || strlen(addr) >
 		    POLICY_ADDR_MAX)
-			return;
+			return 0;
 		p->peers = xgrow(p->peers, &p->cap_peers, p->npeers + 1,
 		    sizeof(*p->peers));
 		q = &p->peers[p->npeers++];
 		memset(q, 0, sizeof(*q));
 		memcpy(q->addr, addr, strlen(addr) + 1);
 	}
+	if (q->pardon > 0)
+		return 0;
+	if (serial > POLICY_SERIAL_MAX) {
+		peer_liar(p, q);
+		return 1;
+	}
 	/* Tags and pushes race: a peer's serial only goes up until it is
 	 * gone (a stale tag must not abort a transfer a push started). */
 	if (serial <= q->serial)
-		return;
+		return 0;
 	q->fails = 0;
 	q->serial = serial;
 	retarget(p);
+	return 0;
 }
 
 static void
@@ -184,6 +205,8 @@ policy_peer_gone(struct policy *p, const char *addr)
 	}
 	q->serial = 0;
 	q->fails = POLICY_FAIL_LIMIT;
+	/* A liar stays one when it leaves and comes back: its pardon is
+	 * counted in retries, not in visits. */
 	retarget(p);
 }
 
@@ -191,6 +214,7 @@ static int
 is_candidate(const struct policy *p, const struct pol_peer *q)
 {
 	return q->serial == p->target && q->bad_serial != p->target &&
+	    q->pardon == 0 &&
 	    q->fails < POLICY_FAIL_LIMIT && q->inflight < p->cfg.per_peer;
 }
 
@@ -210,7 +234,7 @@ preferred(struct policy *p)
 	if (p->prefer[0] == '\0' || (q = peer_find(p, p->prefer)) == NULL)
 		return NULL;
 	if (q->serial != p->target || q->bad_serial == p->target ||
-	    q->fails >= POLICY_FAIL_LIMIT)
+	    q->fails >= POLICY_FAIL_LIMIT || q->pardon > 0)
 		return NULL;
 	return q;
 }
@@ -317,11 +341,13 @@ policy_on_bundle(struct policy *p, const char *addr, uint64_t serial,
 	peer_result(p, q, res);
 	if (res == POLICY_BAD) {
 		p->st.bad_bundles++;
-		retarget(p);
+		peer_liar(p, q);
 		return;
 	}
 	if (res != POLICY_OK)
 		return;
+	if (serial > p->st.newest)
+		p->st.newest = serial;
 	if (n > POLICY_CHUNKS_MAX)
 		n = POLICY_CHUNKS_MAX;
 	p->chunks = xcalloc(n + 1, sizeof(*p->chunks));
@@ -359,9 +385,14 @@ policy_on_chunk(struct policy *p, const char *addr, uint64_t serial,
 void
 policy_retry(struct policy *p)
 {
-	for (size_t i = 0; i < p->npeers; i++)
-		if (p->peers[i].serial != 0)
-			p->peers[i].fails = 0;
+	for (size_t i = 0; i < p->npeers; i++) {
+		struct pol_peer *q = &p->peers[i];
+
+		if (q->serial != 0)
+			q->fails = 0;
+		if (q->pardon > 0)
+			q->pardon--;
+	}
 }
 
 uint64_t
@@ -377,6 +408,8 @@ policy_accepted(struct policy *p, uint64_t serial)
 {
 	if (serial > p->have)
 		p->have = serial;
+	if (p->have > p->st.newest)
+		p->st.newest = p->have;
 	if (p->target != 0 && p->target <= p->have)
 		transfer_reset(p, 0);
 	retarget(p);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/policy.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/rd.h"
@@ -178,6 +179,10 @@ decode_header(struct rd *rd, struct bundle *b, struct tl_err *err)
 	if (memcmp(magic, bundle_magic, 4) != 0 || ver != BUNDLE_VERSION)
 		return tl_err_set(err, TL_EINVAL, "not a version %d policy "
 		    "bundle", BUNDLE_VERSION);
+	if (b->serial == 0 || b->serial > POLICY_SERIAL_MAX)
+		return tl_err_set(err, TL_EINVAL, "bundle serial %llu is "
+		    "outside 1..%llu", (unsigned long long)b->serial,
+		    (unsigned long long)POLICY_SERIAL_MAX);
 	if (mlen > BUNDLE_MSG_MAX)
 		return tl_err_set(err, TL_ETOOBIG, "bundle message too long");
 	if ((r = rd_bytes(rd, &msg, mlen)) < 0)

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Policy with no master, 20 real agents on loopback, each converging its
 # own scratch root: publish on one node and every node converges it; a
-# forged and a replayed bundle from a rogue member are refused everywhere
-# (counted in `tlaloc info`, logged with the peer); a node started after
+# forged and a replayed bundle from rogue members are refused everywhere
+# (counted in `tlaloc info`, logged with the peer), and so is a claim of a
+# serial near 2^64; none of it moves the next serial; a node started after
 # the publish gets the policy from a peer; a hand edit of a managed file
 # is undone within a second; a --no-enforce node reports drift and changes
 # nothing; a policy that does not compile leaves every node on its last
@@ -48,9 +49,10 @@ all_have() {
 		    return 1
 	done
 }
-# everyone_counted FIELD: every node but the rogue (19) counted one.
+# everyone_counted FIELD [LAST]: every node up to LAST (16: all but the
+# rogues 17..19) counted one.
 everyone_counted() {
-	for i in $(seq 1 18); do
+	for i in $(seq 1 "${2:-16}"); do
 		[ "$(info_field "$i" "$1")" -ge 1 ] 2>/dev/null || return 1
 	done
 }
@@ -88,24 +90,43 @@ open(sys.argv[2], 'wb').write(b)
 EOF
 $T tags set policy=9 --state-dir "$(sd 19)" >/dev/null || fail "tags set"
 wait_for 20 "forged serial 9 refused by all 18" everyone_counted \
-    policy_refused_forged
+    policy_refused_forged 18
 grep -q "refused policy bundle from 127.0.0.1:$(port 19): .*bad signature" \
     "$WORK/n3.log" || fail "n3 did not log the forged bundle with its peer"
 
-# -- the same rogue replays the genuine serial 1 as serial 10 -----------
-cp "$S19/1" "$S19/10"
-$T tags set policy=10 --state-dir "$(sd 19)" >/dev/null || fail "tags set"
-wait_for 20 "replayed serial 1 refused by all 18" everyone_counted \
+# It lied: nobody asks it again for five minutes, whatever it claims.
+$T tags set policy=11 --state-dir "$(sd 19)" >/dev/null || fail "tags set"
+
+# -- another rogue replays the genuine serial 1 as serial 10 ------------
+S18=$(sd 18)/policy/bundles
+cp "$S18/1" "$S18/10"
+$T tags set policy=10 --state-dir "$(sd 18)" >/dev/null || fail "tags set"
+wait_for 20 "replayed serial 1 refused by all 16" everyone_counted \
     policy_refused_stale
-SKIP=19 all_have 1 v1 1 18 || fail "a node left its policy"
+SKIP="17 18 19" all_have 1 v1 1 16 || fail "a node left its policy"
+for i in $(seq 1 16); do
+	[ "$(info_field "$i" policy_refused_forged)" -eq 1 ] ||
+	    fail "n$i fetched from n19 again after it lied"
+done
+
+# -- a third claims serial 2^64 - 1: once, that froze every publish -----
+$T tags set policy=18446744073709551615 --state-dir "$(sd 17)" \
+    >/dev/null || fail "tags set"
+wait_for 20 "the claim of 2^64 - 1 refused by all 16" everyone_counted \
+    policy_bad_claims
+grep -q "refused a policy claim of serial 18446744073709551615 from n17" \
+    "$WORK/n3.log" || fail "n3 did not log the impossible claim"
 
 # -- a new serial still wins, and a late node gets it from a peer ------
-$T tags delete policy --state-dir "$(sd 19)" >/dev/null
+for i in 17 18 19; do
+	$T tags delete policy --state-dir "$(sd "$i")" >/dev/null
+done
 recipe "v2"
 S=$($T publish "$WORK/recipe" --key "$OP/operator.key" \
     --state-dir "$(sd 4)" | sed -n 's/^published policy serial \([0-9]*\).*/\1/p')
-# Above every serial announced so far, even the refused ones.
-[ "${S:-0}" -gt 10 ] || fail "publish after the rogue gave serial '$S'"
+# Above the newest serial shown with a good signature, not above what
+# rogues claimed (9, 10, 11, 2^64 - 1).
+[ "${S:-0}" -eq 2 ] || fail "publish after the rogues gave serial '$S'"
 wait_for 20 "all 19 converge serial $S" all_have "$S" v2 1 19
 start_node 20
 wait_for 20 "n20, started after the publish, converges serial $S" \

@@ -187,12 +187,14 @@ TEST(policy_bundle_decode_rejects_lies)
 	    TL_EINVAL);
 	ASSERT(strstr(err.msg, "chunk count") != NULL);
 	buf_reset(&raw);
+	b.serial = 1;
 	bundle_add_file(&b, "../escape", 0644, 1, h, 1);
 	bundle_encode_signed(&b, k, &raw);
 	bundle_release(&b);
 	ASSERT_EQ(bundle_decode((uint8_t *)raw.data, raw.len, &b, &err),
 	    TL_EINVAL);
 	buf_reset(&raw);
+	b.serial = 1;
 	bundle_add_file(&b, "a", 0644, 1, h, 1);
 	bundle_add_file(&b, "a", 0644, 1, h, 1);
 	bundle_encode_signed(&b, k, &raw);
@@ -200,6 +202,18 @@ TEST(policy_bundle_decode_rejects_lies)
 	ASSERT_EQ(bundle_decode((uint8_t *)raw.data, raw.len, &b, &err),
 	    TL_EINVAL);
 	ASSERT(strstr(err.msg, "twice") != NULL);
+	/* Serials outside 1..POLICY_SERIAL_MAX, even signed, are refused:
+	 * nothing could follow them. */
+	for (int i = 0; i < 2; i++) {
+		buf_reset(&raw);
+		b.serial = i == 0 ? 0 : POLICY_SERIAL_MAX + 1;
+		bundle_add_file(&b, "a", 0644, 1, h, 1);
+		bundle_encode_signed(&b, k, &raw);
+		bundle_release(&b);
+		ASSERT_EQ(bundle_decode((uint8_t *)raw.data, raw.len, &b,
+		    &err), TL_EINVAL);
+		ASSERT_CONTAINS(err.msg, "is outside 1..");
+	}
 	buf_release(&raw);
 	opkey_free(k);
 }
@@ -381,11 +395,92 @@ TEST(policy_bad_manifest_tries_other_peer_then_gives_up)
 	policy_get_stats(p, &st);
 	ASSERT_EQ(st.bad_bundles, 2);
 	ASSERT_EQ(st.target, 0);
-	/* The same peer advertising something new is heard again. */
+	ASSERT_EQ(st.liars, 2);
+	ASSERT_EQ(st.newest, 0);	/* 9 was never shown */
+	/* A liar advertising something new is not heard... */
+	policy_peer_seen(p, "a:1", 10);
+	ASSERT_EQ(policy_next(p, r, 16), 0);
+	/* ...until it has been pardoned (five minutes of retries). */
+	for (int i = 0; i < POLICY_PARDON_RETRIES; i++)
+		policy_retry(p);
 	policy_peer_seen(p, "a:1", 10);
 	ASSERT_EQ(policy_next(p, r, 16), 1);
 	ASSERT_EQ(r[0].serial, 10);
 	policy_free(p);
+}
+
+TEST(policy_believes_a_serial_only_once_its_manifest_verified)
+{
+	struct policy *p = machine(3);
+	struct policy_req r[16];
+	struct policy_stats st;
+
+	policy_peer_seen(p, "a:1", 7);
+	policy_get_stats(p, &st);
+	ASSERT_EQ(st.claimed, 7);
+	ASSERT_EQ(st.newest, 3);	/* publishing goes above 3, not 7 */
+	ASSERT_EQ(policy_next(p, r, 16), 1);
+	policy_on_bundle(p, "a:1", 7, POLICY_OK, hashes, 2);
+	policy_get_stats(p, &st);
+	ASSERT_EQ(st.newest, 7);
+	policy_free(p);
+}
+
+TEST(policy_refuses_serials_past_the_largest)
+{
+	struct policy *p = machine(3);
+	struct policy_req r[16];
+	struct policy_stats st;
+
+	/* A member announcing 2^64 - 1 used to freeze every publish (the
+	 * next serial wrapped). Now it is a liar, and nothing moves. */
+	ASSERT_EQ(policy_peer_seen(p, "rogue:1", UINT64_MAX), 1);
+	ASSERT_EQ(policy_peer_seen(p, "rogue:1", UINT64_MAX), 0);
+	ASSERT_EQ(policy_peer_seen(p, "b:1", POLICY_SERIAL_MAX + 1), 1);
+	ASSERT_EQ(policy_next(p, r, 16), 0);
+	policy_get_stats(p, &st);
+	ASSERT_EQ(st.newest, 3);
+	ASSERT_EQ(st.claimed, 0);
+	ASSERT_EQ(st.liars, 2);
+	/* Leaving and coming back does not pardon it. */
+	policy_peer_gone(p, "rogue:1");
+	policy_peer_seen(p, "rogue:1", 4);
+	ASSERT_EQ(policy_next(p, r, 16), 0);
+	/* An honest peer's serial still spreads. */
+	policy_peer_seen(p, "c:1", 4);
+	ASSERT_EQ(policy_next(p, r, 16), 1);
+	ASSERT_STR_EQ(r[0].addr, "c:1");
+	/* The largest serial itself may be published and claimed. */
+	ASSERT_EQ(policy_peer_seen(p, "c:1", POLICY_SERIAL_MAX), 0);
+	policy_free(p);
+}
+
+TEST(policy_claims_are_signed_statements)
+{
+	uint8_t id[POLICY_ID_LEN] = { 7 }, sig[POLICY_SIG_LEN] = { 9 };
+	uint8_t part[POLICY_CLAIM_LEN], a[POLICY_CLAIM_SIGNED_LEN],
+	    b[POLICY_CLAIM_SIGNED_LEN];
+	const uint8_t *pid, *psig;
+	uint64_t serial;
+
+	policy_claim_encode(42, id, sig, part);
+	ASSERT_EQ(policy_claim_decode(part, sizeof(part), &serial, &pid,
+	    &psig), 0);
+	ASSERT_EQ(serial, 42);
+	ASSERT_EQ(pid[0], 7);
+	ASSERT_EQ(psig[0], 9);
+	for (size_t n = 0; n < sizeof(part); n++)
+		ASSERT(policy_claim_decode(part, n, &serial, &pid, &psig) < 0);
+	part[0] = 1;		/* the old unsigned announcement */
+	ASSERT_EQ(policy_claim_decode(part, sizeof(part), &serial, &pid,
+	    &psig), TL_EINVAL);
+	/* The serial and the author are both under the signature. */
+	policy_claim_signed(42, id, a);
+	policy_claim_signed(43, id, b);
+	ASSERT(memcmp(a, b, sizeof(a)) != 0);
+	id[0] = 8;
+	policy_claim_signed(42, id, b);
+	ASSERT(memcmp(a, b, sizeof(a)) != 0);
 }
 
 TEST(policy_newer_serial_mid_transfer_retargets)
