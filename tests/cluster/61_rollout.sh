@@ -107,4 +107,26 @@ first=$(echo "$starts" | head -1 | awk '{print $2}')
 gap=$(echo "$starts" | awk 'NR==1{a=$1} NR==2{print $1-a}')
 [ "$gap" -ge 2 ] || fail "the second wave started ${gap}s after the canary"
 echo "ok: the second wave started ${gap} s after the canary"
+
+# -- rolling() in a program gets the same gate --------------------------
+# n2's check now looks for a file that is not there: critical.
+sed -i 's#"/srv/app/ok || exit 2"#(me == "2" and "/srv/app/missing" or "/srv/app/ok") .. " || exit 2"#' \
+    "$R/site.lua"
+grep -q missing "$R/site.lua" || fail "recipe edit"
+$T publish "$R" --key "$OP/operator.key" --state-dir "$(sd 1)" > /dev/null ||
+    fail "publish 4"
+wait_for 30 "all ran serial 4" all_ran 1 4 4
+echo 'return rolling(cluster.members{}, { batch = 1, wait_healthy = 1.5 })' \
+    > "$WORK/roll.lua"
+$T program "$WORK/roll.lua" --key "$OP/operator.key" --state-dir "$(sd 1)" \
+    --json > "$WORK/roll.json" 2> "$WORK/roll.err"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["rolling"][0]
+print("rolling:", r["reason"])
+assert r["stopped_at"] == 2, r
+assert "n2 (critical:app)" in r["reason"], r
+assert r["untouched"] == ["n3", "n4"], r' "$WORK/roll.json" ||
+    fail "rolling() did not stop at n2"
+echo "ok: rolling() with wait_healthy stops at the unhealthy n2; n3, n4 untouched"
 echo "PASS 61_rollout"
