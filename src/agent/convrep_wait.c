@@ -1,8 +1,9 @@
 /*
  * Converge reports coming back to this agent (program/convrep.h) and
  * the programs waiting for them. We keep a report only when it answers a
- * request we carried (convreq_glue.c), from the node we carried it to;
- * anything else is counted as unsolicited and dropped. Programs read the
+ * request we carried (convreq_glue.c), from the node we carried it to,
+ * signed by that node (the member its signed statement names so);
+ * anything else is counted as unsolicited or forged and dropped. Programs read the
  * kept reports by cursor (CTL_CONVREQ_POLL), waiting until one comes or
  * their wait is over; a program still watches the gossiped runs tag, so a
  * report lost here costs it a gossip round, not a hang.
@@ -15,8 +16,10 @@
 #include <sodium.h>
 
 #include "agent/ctl.h"
+#include "agent/refusals.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/stream.h"
 
 static void timer_cb(uv_timer_t *t);
@@ -175,6 +178,38 @@ convrep_poll_ctl(struct agent *a, struct stream_conn *c,
 
 /* ---- Reports arriving ----------------------------------------------- */
 
+/* 0 when r was signed by the member of its node id, under its name. */
+static int
+report_author(struct agent *a, const struct convrep *r)
+{
+	struct swim_member m;
+	struct buf sb = BUF_INIT;
+	int rc;
+
+	if (swim_member_find(a->swim, r->node_id, &m) < 0 ||
+	    strcmp(m.name, r->node) != 0)
+		return -1;
+	convrep_signed(r, &sb);
+	rc = ident_verify(NULL, r->node_id, (uint8_t *)sb.data, sb.len,
+	    r->sig);
+	buf_release(&sb);
+	return rc;
+}
+
+/* Counts a report we drop; logs it once a minute per reason. */
+static void
+report_refuse(struct agent *a, uint64_t *ctr, unsigned kind,
+    const char *from, const char *node, const char *why)
+{
+	uint64_t n;
+
+	(*ctr)++;
+	if (agent_refusal_due(a, REFUSAL_CREPORT + kind, &n))
+		log_warn("converge report from %s (as %s) %s: dropped; %llu "
+		    "such since the last line", from, log_escape(node), why,
+		    (unsigned long long)n);
+}
+
 void
 agent_convreq_on_report(struct agent *a, const char *from, const uint8_t *p,
     size_t n)
@@ -184,15 +219,18 @@ agent_convreq_on_report(struct agent *a, const char *from, const uint8_t *p,
 	struct convrep r;
 
 	if (convrep_decode(p, n, &r) < 0) {
-		cr->malformed++;
-		log_info("converge report from %s: malformed", from);
+		report_refuse(a, &cr->malformed, 0, from, "?", "is malformed");
+		return;
+	}
+	if (report_author(a, &r) < 0) {
+		report_refuse(a, &cr->forged, 1, from, r.node, "is not signed "
+		    "by the node it names");
 		return;
 	}
 	q = asked_find(cr, r.nonce);
 	if (q == NULL || strcmp(q->node, r.node) != 0) {
-		cr->unsolicited++;
-		log_info("converge report from %s (as %s) answers no request "
-		    "we carried: dropped", from, r.node);
+		report_refuse(a, &cr->unsolicited, 2, from, r.node, "answers "
+		    "no request we carried to it");
 		return;
 	}
 	if (q->is_answered) {
@@ -221,10 +259,11 @@ agent_convreq_info(const struct agent *a, struct buf *out, int json)
 	    "\"converge_requests_refused\":%llu,"
 	    "\"converge_reports\":{\"in\":%llu,\"unsolicited\":%llu,"
 	    "\"duplicates\":%llu,\"malformed\":%llu,\"out\":%llu,"
-	    "\"failed\":%llu}," :
+	    "\"failed\":%llu,\"forged\":%llu}," :
 	    "converge requests (programs): %llu, refused %llu\n"
 	    "converge reports (programs): in %llu, unsolicited %llu, "
-	    "duplicates %llu, malformed %llu; out %llu, failed %llu\n",
+	    "duplicates %llu, malformed %llu; out %llu, failed %llu; "
+	    "forged %llu\n",
 	    (unsigned long long)a->st.convreq_done,
 	    (unsigned long long)a->st.convreq_refused,
 	    (unsigned long long)(cr ? cr->reports_in : z),
@@ -232,7 +271,8 @@ agent_convreq_info(const struct agent *a, struct buf *out, int json)
 	    (unsigned long long)(cr ? cr->duplicates : z),
 	    (unsigned long long)(cr ? cr->malformed : z),
 	    (unsigned long long)(cr ? cr->reports_out : z),
-	    (unsigned long long)(cr ? cr->report_failures : z));
+	    (unsigned long long)(cr ? cr->report_failures : z),
+	    (unsigned long long)(cr ? cr->forged : z));
 }
 
 void

@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "net/packet.h"
 
 static const char *
@@ -129,8 +130,12 @@ agent_convreq_run_done(struct agent *a, uint64_t run)
 			continue;
 		memset(&r, 0, sizeof(r));
 		memcpy(r.nonce, o->nonce, CONVREQ_NONCE_LEN);
+		memcpy(r.node_id, ident_public(a->ident), CONVREP_ID_LEN);
 		snprintf(r.node, sizeof(r.node), "%s", a->cfg.name);
 		agent_conv_summary(a, &r);
+		buf_reset(&body);
+		convrep_signed(&r, &body);
+		ident_sign(a->ident, (uint8_t *)body.data, body.len, r.sig);
 		buf_reset(&body);
 		convrep_encode(&r, &body);
 		agent_frame_send(a, o->addr, PKT_CREPORT, &body,

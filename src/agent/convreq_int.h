@@ -48,6 +48,7 @@ struct agent_convreq {
 	size_t			 nw;
 	uv_timer_t		 timer;		/* earliest waiter deadline */
 	uint64_t		 reports_in, unsolicited, duplicates;
+	uint64_t		 forged;	/* not signed by the node */
 	uint64_t		 malformed, reports_out, report_failures;
 };
 

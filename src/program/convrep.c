@@ -63,14 +63,16 @@ convrep_env_decode(const uint8_t *p, size_t len,
 	return *n > 0 ? 0 : TL_ETRUNC;
 }
 
-void
-convrep_encode(const struct convrep *r, struct buf *out)
+/* Everything the signature covers. */
+static void
+put_fields(const struct convrep *r, struct buf *out)
 {
 	size_t nl = strnlen(r->node, CONVREQ_NAME_MAX);
 	size_t el = strnlen(r->error, CONVREP_ERR_MAX);
 
 	buf_addch(out, CONVREP_VERSION);
 	buf_add(out, r->nonce, CONVREQ_NONCE_LEN);
+	buf_add(out, r->node_id, CONVREP_ID_LEN);
 	buf_addch(out, (int)nl);
 	buf_add(out, r->node, nl);
 	add_be(out, r->runs, 8);
@@ -81,6 +83,20 @@ convrep_encode(const struct convrep *r, struct buf *out)
 	add_be(out, r->duration_ms, 4);
 	buf_addch(out, (int)el);
 	buf_add(out, r->error, el);
+}
+
+void
+convrep_encode(const struct convrep *r, struct buf *out)
+{
+	put_fields(r, out);
+	buf_add(out, r->sig, CONVREP_SIG_LEN);
+}
+
+void
+convrep_signed(const struct convrep *r, struct buf *out)
+{
+	buf_add(out, CONVREP_DOMAIN, sizeof(CONVREP_DOMAIN));
+	put_fields(r, out);
 }
 
 int
@@ -97,6 +113,7 @@ convrep_decode(const uint8_t *p, size_t len, struct convrep *r)
 	if (ver != CONVREP_VERSION)
 		return TL_EINVAL;
 	if ((rc = rd_copy(&rd, r->nonce, CONVREQ_NONCE_LEN)) < 0 ||
+	    (rc = rd_copy(&rd, r->node_id, CONVREP_ID_LEN)) < 0 ||
 	    (rc = rd_u8(&rd, &nl)) < 0 ||
 	    (rc = text_take(&rd, nl, r->node)) < 0 ||
 	    (rc = rd_u64(&rd, &r->runs)) < 0 ||
@@ -109,7 +126,8 @@ convrep_decode(const uint8_t *p, size_t len, struct convrep *r)
 		return rc;
 	if (nl == 0 || el > CONVREP_ERR_MAX)
 		return TL_EINVAL;
-	if ((rc = text_take(&rd, el, r->error)) < 0)
+	if ((rc = text_take(&rd, el, r->error)) < 0 ||
+	    (rc = rd_copy(&rd, r->sig, CONVREP_SIG_LEN)) < 0)
 		return rc;
 	return rd_left(&rd) == 0 ? 0 : TL_EINVAL;
 }

@@ -17,6 +17,8 @@ report_fill(struct convrep *r)
 	memset(r, 0, sizeof(*r));
 	for (int i = 0; i < CONVREQ_NONCE_LEN; i++)
 		r->nonce[i] = (uint8_t)(i * 7 + 1);
+	r->node_id[0] = 0xaa;
+	r->sig[63] = 0x55;
 	strcpy(r->node, "web3");
 	r->runs = 42;
 	r->serial = 7ull << 40;
@@ -45,6 +47,24 @@ TEST(convrep_report_roundtrip)
 	ASSERT_EQ(back.failed, 1);
 	ASSERT_EQ(back.duration_ms, 912);
 	ASSERT_STR_EQ(back.error, "site.lua:4: no such user");
+	ASSERT_EQ(back.node_id[0], 0xaa);
+	ASSERT_EQ(back.sig[63], 0x55);
+	/* The node signs every field before its signature. */
+	{
+		struct buf s1 = BUF_INIT, s2 = BUF_INIT;
+
+		convrep_signed(&r, &s1);
+		ASSERT_EQ(s1.len, sizeof(CONVREP_DOMAIN) + b.len -
+		    CONVREP_SIG_LEN);
+		ASSERT_MEM_EQ(s1.data + sizeof(CONVREP_DOMAIN), b.data,
+		    b.len - CONVREP_SIG_LEN);
+		r.runs++;
+		convrep_signed(&r, &s2);
+		ASSERT(memcmp(s1.data, s2.data, s1.len) != 0);
+		r.runs--;
+		buf_release(&s1);
+		buf_release(&s2);
+	}
 	/* Every shorter prefix is refused, and so is a byte more. */
 	for (size_t n = 0; n < b.len; n++)
 		ASSERT(convrep_decode((uint8_t *)b.data, n, &back) < 0);
@@ -66,7 +86,8 @@ TEST(convrep_report_refuses_bad_fields)
 	b.data[0] = CONVREP_VERSION + 1;	/* unknown version */
 	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), TL_EINVAL);
 	b.data[0] = CONVREP_VERSION;
-	b.data[1 + CONVREQ_NONCE_LEN + 1] = '\0';	/* NUL in the name */
+	b.data[1 + CONVREQ_NONCE_LEN + CONVREP_ID_LEN + 1] = '\0'; /* NUL in
+							   the name */
 	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), TL_EINVAL);
 	buf_reset(&b);
 	/* An over-long error is cut, not sent whole. */
@@ -76,7 +97,8 @@ TEST(convrep_report_refuses_bad_fields)
 	convrep_encode(&r, &b);
 	ASSERT_EQ(convrep_decode((uint8_t *)b.data, b.len, &back), 0);
 	ASSERT_EQ(strlen(back.error), CONVREP_ERR_MAX);
-	b.data[b.len - CONVREP_ERR_MAX - 1] = (char)(CONVREP_ERR_MAX + 1);
+	b.data[b.len - CONVREP_SIG_LEN - CONVREP_ERR_MAX - 1] =
+	    (char)(CONVREP_ERR_MAX + 1);
 	ASSERT(convrep_decode((uint8_t *)b.data, b.len, &back) < 0);
 	buf_release(&b);
 }
