@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 #include "xalloc.h"
 
 int
@@ -22,6 +23,38 @@ fileio_read(const char *path, size_t max, struct buf *out, struct tl_err *err)
 		return tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
 		    "cannot open '%s'", path);
 	r = fileio_read_fd(fd, path, max, out, err);
+	close(fd);
+	return r;
+}
+
+int
+fileio_read_secret(const char *path, size_t max, struct buf *out,
+    struct tl_err *err)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
+		    "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		r = tl_err_sys(err, TL_EIO, "cannot stat '%s'", path);
+	else if (!S_ISREG(st.st_mode))
+		r = tl_err_set(err, TL_EINVAL, "'%s' is not a regular file",
+		    path);
+	else if ((st.st_mode & 077) != 0 && st.st_uid != geteuid())
+		r = tl_err_set(err, TL_EPERM, "'%s' holds a key and others "
+		    "may read it (mode %04o, owner uid %u); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	else if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)
+		r = tl_err_sys(err, TL_EPERM, "cannot make '%s' private", path);
+	else {
+		if ((st.st_mode & 077) != 0)
+			log_warn("'%s' holds a key and others could read it "
+			    "(mode %04o); it is now 0600", path,
+			    (unsigned)(st.st_mode & 07777));
+		r = fileio_read_fd(fd, path, max, out, err);
+	}
 	close(fd);
 	return r;
 }

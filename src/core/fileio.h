@@ -24,6 +24,15 @@ struct fileio_meta {
 int	fileio_read(const char *path, size_t max, struct buf *out,
 	    struct tl_err *err);
 
+/*
+ * fileio_read() of a file holding a secret (a key). When group or others
+ * may read or write it, it is made 0600 through its descriptor if it is
+ * ours, with a warning naming it; someone else's is refused (TL_EPERM,
+ * "chmod 600 it"). A key readable by others is a key others hold.
+ */
+int	fileio_read_secret(const char *path, size_t max, struct buf *out,
+	    struct tl_err *err);
+
 /* fileio_read() of an open fd; name is for messages. */
 int	fileio_read_fd(int fd, const char *name, size_t max, struct buf *out,
 	    struct tl_err *err);

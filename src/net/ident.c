@@ -92,7 +92,7 @@ ident_load_or_create(const char *path, struct tl_err *err)
 	struct buf b = BUF_INIT;
 	int r;
 
-	r = fileio_read(path, 4096, &b, err);
+	r = fileio_read_secret(path, 4096, &b, err);
 	if (r == TL_ENOENT) {
 		tl_err_clear(err);
 		crypto_sign_keypair(id->pk, id->sk);

@@ -22,7 +22,9 @@ struct ident;			/* opaque; secret key in sodium_malloc memory */
 
 /*
  * Loads path, or creates it (0600) with a new key pair when it does not
- * exist. Returns a new ident (free with ident_free()) or NULL with err.
+ * exist. A file others may read is made 0600 with a warning, or refused
+ * when it is not ours (fileio_read_secret). Returns a new ident (free
+ * with ident_free()) or NULL with err.
  */
 struct ident *ident_load_or_create(const char *path, struct tl_err *err);
 /*

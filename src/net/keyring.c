@@ -247,7 +247,7 @@ keyring_load(struct keyring *kr, const char *path, struct tl_err *err)
 	struct buf b = BUF_INIT;
 	int r;
 
-	if ((r = fileio_read(path, KEYRING_FILE_MAX, &b, err)) == 0)
+	if ((r = fileio_read_secret(path, KEYRING_FILE_MAX, &b, err)) == 0)
 		r = keyring_parse(kr, b.data, b.len, err);
 	sodium_memzero(b.data, b.len);
 	buf_release(&b);

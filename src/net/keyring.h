@@ -43,7 +43,9 @@ void	keyring_free(struct keyring *kr);
  */
 int	keyring_parse(struct keyring *kr, const char *text, size_t len,
 	    struct tl_err *err);
-/* keyring_parse() on the content of path (at most KEYRING_FILE_MAX). */
+/* keyring_parse() on the content of path (at most KEYRING_FILE_MAX). A
+ * file others may read is made 0600 with a warning when it is ours, and
+ * refused when it is not (fileio_read_secret). */
 int	keyring_load(struct keyring *kr, const char *path, struct tl_err *err);
 /* Writes kr to path atomically, mode 0600. */
 int	keyring_save(const struct keyring *kr, const char *path,

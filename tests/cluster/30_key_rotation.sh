@@ -13,7 +13,16 @@ sleep 1.5	# let n5 write its snapshot
 kill -TERM "$(pid_of 5)"; wait "$(pid_of 5)"
 
 NEW=$($T keys gen)
-$T keys install "$NEW" --state-dir "$(sd 2)" || fail "keys install"
+# A key is never taken from argv (ps shows it to every user).
+$T keys install "$NEW" --state-dir "$(sd 2)" 2> "$WORK/argv.err" &&
+    fail "keys install took a key from the command line"
+grep -q "never taken from the command line" "$WORK/argv.err" ||
+    fail "no reason given: $(cat "$WORK/argv.err")"
+$T keys gen --out "$WORK/new.key" || fail "keys gen --out"
+[ "$(stat -c %a "$WORK/new.key")" = 600 ] || fail "keys gen --out is not 0600"
+$T keys gen --out "$WORK/new.key" 2>/dev/null && fail "keys gen --out overwrote a key"
+printf '%s\n' "$NEW" | $T keys install --state-dir "$(sd 2)" ||
+    fail "keys install (stdin)"
 for i in 1 2 3 4; do
 	[ "$(wc -l < "$WORK/keyring.$i")" -eq 2 ] || fail "n$i lacks the key"
 done
@@ -24,13 +33,14 @@ THIRD=$($T keys gen)
 printf '%s\n' "$THIRD" >> "$WORK/keyring.1"
 kill -HUP "$(pid_of 1)"
 wait_for 5 "n1 reloaded" grep -q "reloaded configuration" "$WORK/n1.log"
-if $T keys use "$THIRD" --state-dir "$(sd 1)" 2> "$WORK/use.err"; then
+if printf '%s\n' "$THIRD" | $T keys use --state-dir "$(sd 1)" 2> "$WORK/use.err"; then
 	fail "keys use accepted a key other members lack"
 fi
 grep -q "refusing to use key" "$WORK/use.err" || fail "no refusal message"
 echo "ok: keys use refused: $(cat "$WORK/use.err")"
 
-$T keys use "$NEW" --state-dir "$(sd 3)" || fail "keys use"
+echo "$NEW" > "$WORK/new.b64"
+$T keys use --file "$WORK/new.b64" --state-dir "$(sd 3)" || fail "keys use"
 for i in 1 2 3 4; do
 	head -1 "$WORK/keyring.$i" | grep -qF "$NEW" ||
 	    fail "n$i did not switch to the new key"
@@ -41,9 +51,9 @@ start_agent 5
 wait_for 20 "offline node n5 back in with the old key" all_say 1 5 n5 alive
 wait_for 20 "n5 was offered the new key" \
     grep -qF "$NEW" "$WORK/keyring.5"
-$T keys use "$NEW" --state-dir "$(sd 1)" > /dev/null || fail "second use"
+printf '%s\n' "$NEW" | $T keys use --state-dir "$(sd 1)" > /dev/null || fail "second use"
 OLD=$(head -1 "$KEYRING")
-$T keys remove "$OLD" --state-dir "$(sd 1)" || fail "keys remove"
+printf '%s\n' "$OLD" | $T keys remove --state-dir "$(sd 1)" || fail "keys remove"
 for i in $(seq 1 $N); do
 	grep -qF "$OLD" "$WORK/keyring.$i" && fail "n$i still holds the old key"
 done
