@@ -172,11 +172,12 @@ while [ $l -lt $NDIRS ]; do
 	l=$((l + 1))
 done
 
-# the guarded exec: the shell command is not rewritten by --root, so the
-# tlaloc recipe names the ROOT-prefixed stamp there (creates= is mapped)
+# the guarded exec: like the other tools', it runs on the host (host =
+# true: under --root tlaloc would chroot it into the bare tree), so the
+# command names the ROOT-prefixed stamp (creates= is a path in the tree)
 cat >> "$TL" <<EOF
 exec{name="stamp", command={"/bin/sh", "-c", "echo done > $TR/srv/app/exec.stamp"},
-     creates="/srv/app/exec.stamp"}
+     creates="/srv/app/exec.stamp", host=true}
 EOF
 cat >> "$PP" <<EOF
 exec { 'stamp':

@@ -35,7 +35,7 @@ mkdir -p "$WORK/op" "$WORK/recipe"
 $T keys operator gen --out "$WORK/op" >/dev/null
 cat > "$WORK/recipe/site.lua" <<'EOF2'
 exec { name = "work", command = { "/bin/sh", "-c",
-  'sleep "$(cat "$TLALOC_ROOT/work")"' } }
+  'sleep "$(cat "$TLALOC_ROOT/work")"' }, host = true }
 EOF2
 for i in $(seq 1 "$N"); do
 	mkdir -p "$WORK/root$i/etc"

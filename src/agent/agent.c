@@ -25,6 +25,7 @@
 #include "agent/svc.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "agent/ctl.h"
@@ -384,6 +385,34 @@ agent_open_state(struct agent *a, struct tl_err *err)
 	return 0;
 }
 
+/*
+ * What a killed run or agent left in the state dir (docs/recipes.md):
+ * the temporary files the converge's and the bucket's ledgers name, and
+ * the agent's own older than a minute. Called once the sockets prove no
+ * other agent runs on this state dir.
+ */
+static void
+agent_sweep_leftovers(struct agent *a)
+{
+	static const char *const ledgers[] = { "tmp", "bucket/tmp" };
+	struct tl_err err = TL_ERR_INIT;
+	int n = 0, r;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *d = xasprintf("%s/%s", a->cfg.state_dir, ledgers[i]);
+
+		if ((r = fsroot_sweep(d, &err)) < 0)
+			log_warn("%s", err.msg);
+		n += r > 0 ? r : 0;
+		free(d);
+	}
+	if ((r = fsroot_sweep_names(a->cfg.state_dir, 60, &err)) > 0)
+		n += r;
+	if (n > 0)
+		log_notice("removed %d temporary file%s left by an interrupted "
+		    "run", n, n == 1 ? "" : "s");
+}
+
 static int
 agent_open_sockets(struct agent *a, struct tl_err *err)
 {
@@ -543,6 +572,7 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	    (r = agent_pack_open(a, err)) < 0 ||
 	    (r = agent_msgs_open(a, err)) < 0)
 		goto out;
+	agent_sweep_leftovers(a);
 	agent_query_open(a);
 	agent_repl_open(a);
 	agent_start_loop(a);

@@ -43,6 +43,7 @@ struct job {
 	struct spawn_result	 res;
 	struct tl_err		 err;
 	int			 rc;
+	const char		*chroot_dir;	/* --root; NULL: the host */
 };
 
 void
@@ -227,6 +228,8 @@ job_work(uv_work_t *w)
 	o.argv = (const char *const *)j->q.argv;
 	o.timeout_ms = j->q.timeout_ms;
 	o.max_output = QUERY_OUTPUT_MAX;
+	/* Under --root, like every exec of a run: chrooted into the tree. */
+	o.chroot_dir = j->chroot_dir;
 	j->rc = spawn_run(&o, &j->res, &j->err);
 }
 
@@ -415,6 +418,8 @@ agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
 	a->query->st.ran++;
 	a->query->running++;
 	j->a = a;
+	if (a->cfg.root != NULL && strcmp(a->cfg.root, "/") != 0)
+		j->chroot_dir = a->cfg.root;	/* fixed until exit */
 	snprintf(j->addr, sizeof(j->addr), "%s", addr);
 	spawn_result_init(&j->res);
 	j->w.data = j;

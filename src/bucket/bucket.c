@@ -4,6 +4,12 @@
  *   DIR/                    0700: the bucket holds copies of secret files
  *     index                 0600, append-only, one line per backup
  *     objects/ab/cdef...    0400, the bytes of one content, once per hash
+ *     tmp/PID.ledger        temporary files being written (core/fsroot.h):
+ *                           what a killed writer left is removed at the
+ *                           next bucket_open()
+ *
+ * Managed files are read through the run's struct fsroot (no link
+ * followed); the bucket's own files are written through one of its own.
  *
  * Order of a save: the object is written (temp + fsync + rename) before
  * the index line that names it, so a crash leaves at worst an object that
@@ -32,6 +38,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -41,6 +48,7 @@
 
 struct bucket {
 	char			*dir;
+	struct fsroot		*fs;		/* dir, for objects */
 	char			*index_path;
 	struct bucket_index	 idx;		/* cache of the index file */
 	int			 is_cached;	/* idx matches the stamp below */
@@ -49,6 +57,23 @@ struct bucket {
 	off_t			 size;		/* bytes of the index read */
 	struct timespec		 mtime;
 };
+
+/* Removes what a killed writer of objects left, and notes ours. */
+static void
+bucket_sweep(struct bucket *b)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char *ledger = xasprintf("%s/tmp", b->dir);
+	int n;
+
+	if ((n = fsroot_sweep(ledger, &err)) < 0)
+		log_warn("bucket: %s", err.msg);
+	else if (n > 0)
+		log_notice("bucket '%s': removed %d temporary files left by "
+		    "an interrupted run", b->dir, n);
+	fsroot_set_ledger(b->fs, ledger);
+	free(ledger);
+}
 
 int
 bucket_open(const char *dir, struct bucket **out, struct tl_err *err)
@@ -77,9 +102,14 @@ bucket_open(const char *dir, struct bucket **out, struct tl_err *err)
 	if (r < 0)
 		return r;
 	b = xcalloc(1, sizeof(*b));
+	if ((r = fsroot_open(dir, &b->fs, err)) < 0) {
+		free(b);
+		return r;
+	}
 	b->dir = xstrdup(dir);
 	b->index_path = xasprintf("%s/index", dir);
 	bucket_index_init(&b->idx);
+	bucket_sweep(b);
 	*out = b;
 	return 0;
 }
@@ -90,6 +120,7 @@ bucket_close(struct bucket *b)
 	if (b == NULL)
 		return;
 	bucket_index_release(&b->idx);
+	fsroot_free(b->fs);
 	free(b->index_path);
 	free(b->dir);
 	free(b);
@@ -299,10 +330,11 @@ index_append(struct bucket *b, struct bucket_entry *e, char id[16],
 
 /* --- objects ----------------------------------------------------------- */
 
+/* The object's path beneath the bucket (b->fs). */
 static char *
-object_path(const struct bucket *b, const char *hash)
+object_path(const char *hash)
 {
-	return xasprintf("%s/objects/%.2s/%s", b->dir, hash, hash + 2);
+	return xasprintf("/objects/%.2s/%s", hash, hash + 2);
 }
 
 static void
@@ -320,18 +352,19 @@ object_put(struct bucket *b, const char *hash, const struct buf *content,
     struct tl_err *err)
 {
 	struct fileio_meta meta = { 0400, (uid_t)-1, (gid_t)-1 };
-	char *path = object_path(b, hash), *dir = path_dirname(path);
+	struct fileio_meta dmeta = { 0700, (uid_t)-1, (gid_t)-1 };
+	char *path = object_path(hash), *dir = path_dirname(path);
 	struct stat st;
 	int r = 0;
 
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (fsroot_lstat(b->fs, path, &st, NULL) == 0 && S_ISREG(st.st_mode) &&
 	    (size_t)st.st_size == content->len)
 		goto out;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = tl_err_sys(err, TL_EIO, "cannot create '%s'", dir);
+	r = fsroot_mkdir(b->fs, dir, &dmeta, err);
+	if (r < 0 && r != TL_EEXIST)
 		goto out;
-	}
-	r = fileio_write_atomic(path, content->data, content->len, &meta, err);
+	r = fsroot_write(b->fs, path, content->data, content->len, &meta, 0,
+	    err);
 out:
 	free(dir);
 	free(path);
@@ -343,11 +376,11 @@ static int
 object_get(struct bucket *b, const struct bucket_entry *e, struct buf *out,
     struct tl_err *err)
 {
-	char *path = object_path(b, e->hash), hex[65];
+	char *path = object_path(e->hash), hex[65];
 	size_t start = out->len;
 	int r;
 
-	r = fileio_read(path, BUCKET_FILE_MAX, out, err);
+	r = fsroot_read(b->fs, path, BUCKET_FILE_MAX, out, NULL, err);
 	free(path);
 	if (r == TL_ENOENT)
 		return tl_err_set(err, TL_EIO, "the content of backup %s is "
@@ -373,23 +406,23 @@ save_too_big(const char *path, struct tl_err *err)
 	    BUCKET_FILE_MAX >> 20);
 }
 
-/* Reads the file to save; 1 when there is nothing to save. */
+/* Reads the file to save through src; 1 when there is nothing to save. A
+ * parent that is an untrusted link fails: the caller must not go on. */
 static int
-save_read(const char *path, const char *real, struct stat *st,
+save_read(struct fsroot *src, const char *path, struct stat *st,
     struct buf *content, struct tl_err *err)
 {
 	int r;
 
-	if (lstat(real, st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 1;
-		return tl_err_sys(err, TL_EIO, "cannot back up '%s'", path);
-	}
+	if ((r = fsroot_lstat(src, path, st, err)) == TL_ENOENT)
+		return 1;
+	if (r < 0)
+		return r;
 	if (!S_ISREG(st->st_mode))
 		return 1;
 	if ((size_t)st->st_size > BUCKET_FILE_MAX)
 		return save_too_big(path, err);
-	r = fileio_read(real, BUCKET_FILE_MAX, content, err);
+	r = fsroot_read(src, path, BUCKET_FILE_MAX, content, st, err);
 	if (r == TL_ENOENT)
 		return 1;
 	if (r == TL_ETOOBIG)
@@ -398,7 +431,7 @@ save_read(const char *path, const char *real, struct stat *st,
 }
 
 int
-bucket_save(struct bucket *b, const char *path, const char *real_path,
+bucket_save(struct bucket *b, struct fsroot *src, const char *path,
     const char *run_id, char id[16], struct tl_err *err)
 {
 	struct buf content = BUF_INIT;
@@ -414,7 +447,7 @@ bucket_save(struct bucket *b, const char *path, const char *real_path,
 		    "clean absolute path", path);
 	if (!bucket_run_id_ok(run_id))
 		return tl_err_set(err, TL_EINVAL, "bad run id '%s'", run_id);
-	if ((r = save_read(path, real_path, &st, &content, err)) != 0)
+	if ((r = save_read(src, path, &st, &content, err)) != 0)
 		goto out;
 	memset(&e, 0, sizeof(e));
 	hash_hex(content.data, content.len, e.hash);
@@ -434,12 +467,12 @@ out:
 }
 
 int
-bucket_store(struct bucket *b, const char *path, const char *real_path,
+bucket_store(struct bucket *b, struct fsroot *src, const char *path,
     const char *run_id, struct tl_err *err)
 {
 	char id[16];
 
-	return bucket_save(b, path, real_path, run_id, id, err);
+	return bucket_save(b, src, path, run_id, id, err);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 struct buf;
+struct fsroot;
 struct tl_err;
 
 /* The largest file backed up (64 MiB). A bigger file cannot be saved, so
@@ -58,19 +59,20 @@ void	bucket_close(struct bucket *b);
 /* --- saving ------------------------------------------------------------ */
 
 /*
- * Saves the file at real_path (on disk, root-prefixed) as a backup of the
- * managed path. Returns 0 when stored, and also when there is nothing to
- * store: the file is missing or not a regular file (a symlink, a
- * directory), or the newest entry for path already records the same
- * content, mode and owner (then no entry is added). Returns < 0 on error,
- * TL_ETOOBIG past BUCKET_FILE_MAX; the caller must then not change the
- * file. run_id may be NULL (recorded as "-").
+ * Saves the file at the managed path beneath src (core/fsroot.h: read
+ * without following a link) as a backup of path. Returns 0 when stored,
+ * and also when there is nothing to store: the file is missing or not a
+ * regular file (a symlink, a directory), or the newest entry for path
+ * already records the same content, mode and owner (then no entry is
+ * added). Returns < 0 on error (TL_ETOOBIG past BUCKET_FILE_MAX, TL_EPERM
+ * when a parent is a link fsroot does not follow); the caller must then
+ * not change the file. run_id may be NULL (recorded as "-").
  */
-int	bucket_store(struct bucket *b, const char *path, const char *real_path,
+int	bucket_store(struct bucket *b, struct fsroot *src, const char *path,
 	    const char *run_id, struct tl_err *err);
 /* Like bucket_store(); id gets the new entry's id, or "" when no entry was
  * added. */
-int	bucket_save(struct bucket *b, const char *path, const char *real_path,
+int	bucket_save(struct bucket *b, struct fsroot *src, const char *path,
 	    const char *run_id, char id[16], struct tl_err *err);
 
 /*
@@ -118,21 +120,22 @@ int	bucket_find(struct bucket *b, const char *path, enum bucket_sel kind,
 /* --- restoring --------------------------------------------------------- */
 
 /*
- * Writes backup e back to root + e->path, byte for byte, with its mode and
- * owner, atomically. The current file is saved first (run new_run_id) and
- * saved_id (may be NULL) gets that entry's id or "". Returns 1 when the
- * file already matched (nothing written or saved), 0 when restored, < 0 on
- * error (the file is then unchanged). The parent directory must exist.
+ * Writes backup e back to e->path beneath dst (core/fsroot.h), byte for
+ * byte, with its mode and owner, atomically, never through a link. The
+ * current file is saved first (run new_run_id) and saved_id (may be NULL)
+ * gets that entry's id or "". Returns 1 when the file already matched
+ * (nothing written or saved), 0 when restored, < 0 on error (the file is
+ * then unchanged). The parent directory must exist.
  */
 int	bucket_restore_entry(struct bucket *b, const struct bucket_entry *e,
-	    const char *root, const char *new_run_id, char saved_id[16],
+	    struct fsroot *dst, const char *new_run_id, char saved_id[16],
 	    struct tl_err *err);
 /* bucket_find(BUCKET_SEL_RUN_OR_ID, or the newest when run_id_or_id is
  * NULL) and bucket_restore_entry(); returns 0 when the file now holds the
  * backup, < 0 on error. */
 int	bucket_restore(struct bucket *b, const char *path,
-	    const char *run_id_or_id, const char *root, const char *new_run_id,
-	    struct tl_err *err);
+	    const char *run_id_or_id, struct fsroot *dst,
+	    const char *new_run_id, struct tl_err *err);
 
 /* --- retention (prune.c) ---------------------------------------------- */
 

@@ -29,6 +29,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 struct line {
@@ -139,18 +140,28 @@ lines_choose(struct lines *ls, const struct bucket_retention *r, long long now)
 	}
 }
 
+/* Through an fsroot of the bucket with its ledger (bucket.c), so a prune
+ * killed mid-write leaves nothing the next bucket_open() keeps. */
 static int
-index_rewrite(const char *path, const struct lines *ls, struct tl_err *err)
+index_rewrite(const char *dir, const struct lines *ls, struct tl_err *err)
 {
 	struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
 	struct buf out = BUF_INIT;
+	struct fsroot *fs;
+	char *ledger;
 	int r;
 
+	if ((r = fsroot_open(dir, &fs, err)) < 0)
+		return r;
+	ledger = xasprintf("%s/tmp", dir);
+	fsroot_set_ledger(fs, ledger);
+	free(ledger);
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->v[i].is_kept)
 			buf_add(&out, ls->v[i].p, ls->v[i].n);
-	r = fileio_write_atomic(path, out.data, out.len, &meta, err);
+	r = fsroot_write(fs, "/index", out.data, out.len, &meta, 0, err);
 	buf_release(&out);
+	fsroot_free(fs);
 	return r;
 }
 
@@ -209,7 +220,7 @@ bucket_prune_dir(const char *dir, const struct bucket_retention *r,
 			st->entries_dropped += !ls.v[i].is_kept;
 		st->entries_kept = ls.n - st->entries_dropped;
 		if (st->entries_dropped > 0 &&
-		    (rc = index_rewrite(path, &ls, err)) == 0)
+		    (rc = index_rewrite(dir, &ls, err)) == 0)
 			objects_remove(dir, &ls, st);
 	}
 	close(fd);

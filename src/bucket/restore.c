@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 static int
@@ -105,51 +106,45 @@ bucket_find(struct bucket *b, const char *path, enum bucket_sel kind,
 	return 0;
 }
 
-/* Does the file at real already hold e's bytes, mode and owner? */
+/* Does the file at path already hold e's bytes, mode and owner? */
 static int
-restore_matches(const char *real, const struct bucket_entry *e,
+restore_matches(struct fsroot *dst, const struct bucket_entry *e,
     const struct buf *want)
 {
 	struct buf cur = BUF_INIT;
 	struct stat st;
 	int same;
 
-	if (lstat(real, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != e->mode || st.st_uid != e->uid ||
-	    st.st_gid != e->gid || (size_t)st.st_size != want->len)
+	if (fsroot_lstat(dst, e->path, &st, NULL) < 0 ||
+	    !S_ISREG(st.st_mode) || (st.st_mode & 07777) != e->mode ||
+	    st.st_uid != e->uid || st.st_gid != e->gid ||
+	    (size_t)st.st_size != want->len)
 		return 0;
-	same = fileio_read(real, BUCKET_FILE_MAX, &cur, NULL) == 0 &&
-	    cur.len == want->len && memcmp(cur.data, want->data, cur.len) == 0;
+	same = fsroot_read(dst, e->path, BUCKET_FILE_MAX, &cur, NULL,
+	    NULL) == 0 && cur.len == want->len &&
+	    memcmp(cur.data, want->data, cur.len) == 0;
 	buf_release(&cur);
 	return same;
 }
 
+/* A missing parent fails in the walk, naming the directory. */
 static int
-restore_write(const char *real, const struct bucket_entry *e,
+restore_write(struct fsroot *dst, const struct bucket_entry *e,
     const struct buf *data, struct tl_err *err)
 {
 	struct fileio_meta meta = { e->mode, e->uid, e->gid };
-	char *dir = path_dirname(real);
-	struct stat st;
-	int r;
 
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		r = tl_err_set(err, TL_ENOENT, "cannot restore '%s': directory "
-		    "'%s' does not exist", e->path, dir);
-		free(dir);
-		return r;
-	}
-	free(dir);
-	return fileio_write_atomic(real, data->data, data->len, &meta, err);
+	return fsroot_write(dst, e->path, data->data, data->len, &meta, 0,
+	    err);
 }
 
 int
 bucket_restore_entry(struct bucket *b, const struct bucket_entry *e,
-    const char *root, const char *new_run_id, char saved_id[16],
+    struct fsroot *dst, const char *new_run_id, char saved_id[16],
     struct tl_err *err)
 {
 	struct buf data = BUF_INIT;
-	char *real = NULL, id[16];
+	char id[16];
 	int r;
 
 	if (saved_id != NULL)
@@ -159,25 +154,23 @@ bucket_restore_entry(struct bucket *b, const struct bucket_entry *e,
 		    "path", e->path);
 	if ((r = bucket_read(b, e->hash, &data, err)) < 0)
 		goto out;
-	real = path_in_root(root, e->path);
-	if (restore_matches(real, e, &data)) {
+	if (restore_matches(dst, e, &data)) {
 		r = 1;
 		goto out;
 	}
-	if ((r = bucket_save(b, e->path, real, new_run_id, id, err)) < 0)
+	if ((r = bucket_save(b, dst, e->path, new_run_id, id, err)) < 0)
 		goto out;
 	if (saved_id != NULL)
 		memcpy(saved_id, id, sizeof(id));
-	r = restore_write(real, e, &data, err);
+	r = restore_write(dst, e, &data, err);
 out:
-	free(real);
 	buf_release(&data);
 	return r;
 }
 
 int
 bucket_restore(struct bucket *b, const char *path, const char *run_id_or_id,
-    const char *root, const char *new_run_id, struct tl_err *err)
+    struct fsroot *dst, const char *new_run_id, struct tl_err *err)
 {
 	struct bucket_entry *e;
 	int r;
@@ -185,7 +178,7 @@ bucket_restore(struct bucket *b, const char *path, const char *run_id_or_id,
 	if ((r = bucket_find(b, path, BUCKET_SEL_RUN_OR_ID, run_id_or_id, &e,
 	    err)) < 0)
 		return r;
-	r = bucket_restore_entry(b, e, root, new_run_id, NULL, err);
+	r = bucket_restore_entry(b, e, dst, new_run_id, NULL, err);
 	bucket_entries_free(e, 1);
 	return r < 0 ? r : 0;
 }

@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/converge.h"
@@ -201,6 +202,36 @@ apply_open_bucket(const struct apply_opts *o, const char *state,
 	return rc;
 }
 
+/*
+ * Opens the tree the run converges (core/fsroot.h). A run that changes
+ * things first removes what an interrupted run left (its ledger in
+ * STATE/tmp), then notes its own temporary files there.
+ */
+static int
+apply_open_root(const struct apply_opts *o, const char *state,
+    struct fsroot **fs)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char *ledger;
+	int n;
+
+	if (fsroot_open(o->root ? o->root : "/", fs, &err) < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	if (o->noop)
+		return 0;
+	ledger = xasprintf("%s/tmp", state);
+	if ((n = fsroot_sweep(ledger, &err)) < 0)
+		fprintf(stderr, "tlaloc: warning: %s\n", err.msg);
+	else if (n > 0)
+		fprintf(stderr, "tlaloc: removed %d temporary file%s left by "
+		    "an interrupted run\n", n, n == 1 ? "" : "s");
+	fsroot_set_ledger(*fs, ledger);
+	free(ledger);
+	return 0;
+}
+
 static void
 apply_save_report(const char *state, const struct buf *json)
 {
@@ -229,6 +260,10 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 
 	if (apply_open_bucket(o, state, &bucket) < 0)
 		return 1;
+	if (apply_open_root(o, state, &ctx.fs) < 0) {
+		bucket_close(bucket);
+		return 1;
+	}
 	run_id = apply_run_id();
 	ctx.root = o->root ? o->root : "/";
 	ctx.noop = o->noop;
@@ -248,6 +283,7 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 		apply_save_report(state, &json);
 	buf_release(&json);
 	run_ctx_release(&ctx);
+	fsroot_free(ctx.fs);
 	bucket_close(bucket);
 	free(run_id);
 	return converge_exit_code(&st);

@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 struct backups_opts {
@@ -276,6 +277,23 @@ cli_restore_run_id(void)
 	return xasprintf("restore-%s", stamp);
 }
 
+int
+cli_restore_entry(struct bucket *b, const struct bucket_entry *e,
+    const char *root, char saved[16], struct tl_err *err)
+{
+	char *run_id;
+	struct fsroot *fs;
+	int r;
+
+	if ((r = fsroot_open(root, &fs, err)) < 0)
+		return r;
+	run_id = cli_restore_run_id();
+	r = bucket_restore_entry(b, e, fs, run_id, saved, err);
+	free(run_id);
+	fsroot_free(fs);
+	return r;
+}
+
 void
 cli_restore_say(const struct bucket_entry *e, const char *root, int r,
     const char *saved)
@@ -304,7 +322,7 @@ backups_restore(const struct backups_opts *o)
 	struct bucket_entry *e = NULL;
 	enum bucket_sel kind = o->run ? BUCKET_SEL_RUN : BUCKET_SEL_ID;
 	const char *path, *sel = o->run ? o->run : o->id;
-	char saved[16] = "", *run_id;
+	char saved[16] = "";
 	struct bucket *b;
 	int r;
 
@@ -324,11 +342,8 @@ backups_restore(const struct backups_opts *o)
 		cli_errorf("'%s' was never backed up", path);
 		return 1;
 	}
-	if ((r = bucket_find(b, path, kind, sel, &e, &err)) == 0) {
-		run_id = cli_restore_run_id();
-		r = bucket_restore_entry(b, e, o->root, run_id, saved, &err);
-		free(run_id);
-	}
+	if ((r = bucket_find(b, path, kind, sel, &e, &err)) == 0)
+		r = cli_restore_entry(b, e, o->root, saved, &err);
 	if (r < 0)
 		cli_error(&err);
 	else

@@ -49,7 +49,7 @@ from_restore(const char *state_flag, const struct repl_item *it,
 	struct tl_err err = TL_ERR_INIT;
 	struct bucket_entry e = it->e, *found = NULL;
 	char *dir = xasprintf("%s/bucket", cli_state_dir(state_flag));
-	char saved[16] = "", *run_id = NULL;
+	char saved[16] = "";
 	struct bucket *b = NULL;
 	int r;
 
@@ -62,8 +62,7 @@ from_restore(const char *state_flag, const struct repl_item *it,
 		memcpy(e.id, found->id, sizeof(e.id));
 	if (r < 0)
 		goto out;
-	run_id = cli_restore_run_id();
-	r = bucket_restore_entry(b, &e, root, run_id, saved, &err);
+	r = cli_restore_entry(b, &e, root, saved, &err);
 out:
 	if (r < 0)
 		cli_error(&err);
@@ -71,7 +70,6 @@ out:
 		cli_restore_say(&e, root, r, saved);
 	bucket_entries_free(found, 1);
 	bucket_close(b);
-	free(run_id);
 	free(dir);
 	return r < 0 ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -235,6 +236,32 @@ fsroot_sweep(const char *dir, struct tl_err *err)
 	return rc < 0 ? rc : removed;
 }
 
+int
+fsroot_sweep_names(const char *dir, unsigned min_age_s, struct tl_err *err)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+	int removed = 0, dfd;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : tl_err_sys(err, TL_EIO,
+		    "cannot list '%s'", dir);
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!fsroot_is_tmp_name(de->d_name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < (time_t)min_age_s)
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
 /* --- looking ----------------------------------------------------------- */
 
 int
@@ -255,6 +282,17 @@ fsroot_lstat(struct fsroot *fr, const char *path, struct stat *st,
 		    "cannot stat '%s'", path);
 	close(dfd);
 	return rc;
+}
+
+int
+fsroot_check_dir(struct fsroot *fr, const char *dir, struct tl_err *err)
+{
+	int fd = fsroot_open_dir(fr, dir, dir, 0, NULL, err);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /* Opens path (its last component not followed) with flags; fills st. */

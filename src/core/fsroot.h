@@ -84,6 +84,15 @@ void	fsroot_set_ledger(struct fsroot *fr, const char *dir);
  * when dir does not exist), or < 0 on error.
  */
 int	fsroot_sweep(const char *dir, struct tl_err *err);
+/*
+ * Removes the regular files in the host directory dir whose names are of
+ * the ".NAME.tlaloc-XXXXXX" form and that were last written min_age_s or
+ * more ago (a live writer's are younger): what fileio_write_atomic() left
+ * in a state directory when its process was killed. Returns the number
+ * removed, or < 0 when dir cannot be listed (a missing dir is 0).
+ */
+int	fsroot_sweep_names(const char *dir, unsigned min_age_s,
+	    struct tl_err *err);
 
 /* --- looking ----------------------------------------------------------- */
 
@@ -95,6 +104,14 @@ int	fsroot_sweep(const char *dir, struct tl_err *err);
  */
 int	fsroot_lstat(struct fsroot *fr, const char *path, struct stat *st,
 	    struct tl_err *err);
+
+/*
+ * Is dir a directory that fsroot can enter (trusted links followed, like
+ * /lib -> usr/lib)? Returns 0 when it is; otherwise the error the walk
+ * met: TL_ENOENT, TL_EPERM (an untrusted link), TL_EEXIST (not a
+ * directory).
+ */
+int	fsroot_check_dir(struct fsroot *fr, const char *dir, struct tl_err *err);
 
 /*
  * Appends the content of the regular file at path to out (at most max

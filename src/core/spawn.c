@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "platform.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -75,29 +76,55 @@ spawn_build_env(const struct spawn_opts *opts)
 	return env;
 }
 
-/* In the child: never returns. Reports exec failure through errpipe. */
+/* What the child was doing when it failed, sent with errno. */
+enum spawn_stage { SPAWN_AT_EXEC, SPAWN_AT_ROOT, SPAWN_AT_CWD };
+
+/*
+ * In the child: never returns. Reports a failure (stage, errno) through
+ * errpipe. A chroot comes with mounts of its own (platform.h), so nothing
+ * the command mounts reaches the host.
+ */
 static void __attribute__((noreturn))
 spawn_child(const struct spawn_opts *opts, char **env, int in_fd, int out_fd,
     int err_fd, int errpipe)
 {
-	int e;
+	int e[2] = { SPAWN_AT_ROOT, 0 };
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	dup2(in_fd, 0);
 	dup2(out_fd, 1);
 	dup2(opts->merge_stderr ? out_fd : err_fd, 2);
-	if (opts->chroot_dir != NULL &&
-	    (chroot(opts->chroot_dir) < 0 || chdir("/") < 0))
+	if (opts->chroot_dir != NULL && (platform_private_mounts() < 0 ||
+	    chroot(opts->chroot_dir) < 0 || chdir("/") < 0))
 		goto fail;
+	e[0] = SPAWN_AT_CWD;
 	if (opts->cwd != NULL && chdir(opts->cwd) < 0)
 		goto fail;
+	e[0] = SPAWN_AT_EXEC;
 	environ = env;
 	execvp(opts->argv[0], (char *const *)opts->argv);
 fail:
-	e = errno;
-	(void)!write(errpipe, &e, sizeof(e));
+	e[1] = errno;
+	(void)!write(errpipe, e, sizeof(e));
 	_exit(127);
+}
+
+static int
+spawn_fail(const struct spawn_opts *opts, const int e[2], struct tl_err *err)
+{
+	errno = e[1];
+	if (e[0] == SPAWN_AT_ROOT)
+		return tl_err_sys(err, TL_ECHILD, "cannot run '%s' chrooted "
+		    "into '%s'", opts->argv[0], opts->chroot_dir);
+	if (e[0] == SPAWN_AT_CWD)
+		return tl_err_sys(err, TL_ECHILD, "cannot run '%s' in '%s'",
+		    opts->argv[0], opts->cwd);
+	if (opts->chroot_dir != NULL)
+		return tl_err_sys(err, TL_ECHILD, "cannot run '%s' (looked up "
+		    "inside '%s', where it runs chrooted)", opts->argv[0],
+		    opts->chroot_dir);
+	return tl_err_sys(err, TL_ECHILD, "cannot run '%s'", opts->argv[0]);
 }
 
 static void
@@ -218,7 +245,7 @@ spawn_run(const struct spawn_opts *opts, struct spawn_result *res,
     struct tl_err *err)
 {
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, in[2] = { -1, -1 };
-	int ep[2] = { -1, -1 }, child_errno = 0;
+	int ep[2] = { -1, -1 }, child_err[2] = { 0, 0 };
 	unsigned long long start = spawn_now_ms();
 	char **env;
 	pid_t pid;
@@ -254,7 +281,7 @@ spawn_run(const struct spawn_opts *opts, struct spawn_result *res,
 		    opts->argv[0]);
 	}
 	do
-		n = read(ep[0], &child_errno, sizeof(child_errno));
+		n = read(ep[0], child_err, sizeof(child_err));
 	while (n < 0 && errno == EINTR);
 	close(ep[0]);
 	if (opts->input == NULL) {
@@ -263,11 +290,8 @@ spawn_run(const struct spawn_opts *opts, struct spawn_result *res,
 	} else
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	spawn_pump(opts, res, pid, out[0], errp[0], in[1], start);
-	if (n == (ssize_t)sizeof(child_errno)) {
-		errno = child_errno;
-		return tl_err_sys(err, TL_ECHILD, "cannot run '%s'",
-		    opts->argv[0]);
-	}
+	if (n == (ssize_t)sizeof(child_err))
+		return spawn_fail(opts, child_err, err);
 	return 0;
 }
 

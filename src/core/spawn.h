@@ -17,7 +17,9 @@ struct spawn_opts {
 	const char *const *env;		/* extra "K=V" entries, or NULL */
 	int		 clear_env;	/* start from an empty environment */
 	const char	*cwd;		/* or NULL */
-	const char	*chroot_dir;	/* or NULL: chroot(2) before exec */
+	const char	*chroot_dir;	/* or NULL: chroot(2) before exec,
+					   in a mount namespace of its own
+					   (platform_private_mounts) */
 	const char	*input;		/* written to stdin, or NULL for /dev/null */
 	size_t		 input_len;
 	unsigned	 timeout_ms;	/* 0: no limit */

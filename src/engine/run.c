@@ -15,14 +15,11 @@ run_path(const struct run_ctx *ctx, const char *path)
 int
 run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err)
 {
-	char *real;
 	int rc;
 
 	if (ctx->bucket == NULL || strmap_get(&ctx->backed_up, path, NULL))
 		return 0;
-	real = run_path(ctx, path);
-	rc = bucket_store(ctx->bucket, path, real, ctx->run_id, err);
-	free(real);
+	rc = bucket_store(ctx->bucket, ctx->fs, path, ctx->run_id, err);
 	if (rc == 0)
 		strmap_put(&ctx->backed_up, path, 1);
 	return rc;

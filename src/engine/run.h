@@ -3,19 +3,23 @@
 
 /*
  * What a resource type sees of the run it converges in. Every path a
- * recipe names is a path on the managed system; run_path() maps it under
- * --root, so the demo and the tests converge a scratch tree.
+ * recipe names is a path on the managed system. Resource types look at and
+ * change it only through ctx->fs (core/fsroot.h): beneath the root ("/" or
+ * --root), never through a link the recipe did not name. run_path() maps
+ * a path under --root as text, for messages and for tools run chrooted.
  */
 
 #include "core/strmap.h"
 
 struct bucket;
 struct facts;
+struct fsroot;
 struct graph;
 struct tl_err;
 
 struct run_ctx {
 	const char		*root;		/* "/" or the --root tree */
+	struct fsroot		*fs;		/* root, opened; required */
 	int			 noop;		/* plan only, change nothing */
 	int			 want_diff;	/* fill r->diff for content */
 	const char		*run_id;	/* recorded with each backup */

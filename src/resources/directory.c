@@ -2,6 +2,8 @@
  * directory: exists (with its parents when recurse is set), with mode,
  * owner and group; or is absent. purge removes entries no resource of the
  * run manages (files backed up first); subdirectories only with force.
+ * Through ctx->fs (core/fsroot.h): a link where the directory should be is
+ * refused, and removal never descends through a link.
  */
 #include <sys/stat.h>
 
@@ -14,6 +16,7 @@
 
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 #include "engine/graph.h"
 #include "engine/res.h"
@@ -48,7 +51,6 @@ static const struct res_short dir_shorts[] = {
 };
 
 struct dir_state {
-	char		*real;
 	int		 exists;
 	struct stat	 st;
 	struct fs_want	 want;
@@ -76,7 +78,6 @@ dir_release(struct res *r)
 	for (size_t i = 0; i < ds->npurge; i++)
 		free(ds->purge[i]);
 	free(ds->purge);
-	free(ds->real);
 	free(ds);
 	r->priv = NULL;
 }
@@ -102,19 +103,17 @@ static int
 dir_plan_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
     struct tl_err *err)
 {
-	struct dirent *de;
-	DIR *d;
+	char **names;
+	size_t n;
+	int rc;
 
-	if ((d = opendir(ds->real)) == NULL)
-		return tl_err_sys(err, TL_EIO, "cannot list '%s'", r->title);
-	while ((de = readdir(d)) != NULL) {
+	if ((rc = fsroot_list(ctx->fs, r->title, &names, &n, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
 		char *path;
 
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
 		path = xasprintf("%s%s%s", r->title,
-		    strcmp(r->title, "/") ? "/" : "", de->d_name);
+		    strcmp(r->title, "/") ? "/" : "", names[i]);
 		if (dir_is_managed(ctx, path)) {
 			free(path);
 			continue;
@@ -124,7 +123,7 @@ dir_plan_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
 		    sizeof(char *));
 		ds->purge[ds->npurge++] = path;
 	}
-	closedir(d);
+	fsroot_names_free(names);
 	return 0;
 }
 
@@ -135,11 +134,14 @@ dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	int rc;
 
 	r->priv = ds;
-	ds->real = run_path(ctx, r->title);
-	if (lstat(ds->real, &ds->st) == 0)
+	if ((rc = fsroot_lstat(ctx->fs, r->title, &ds->st, err)) == 0)
 		ds->exists = 1;
-	else if (errno != ENOENT)
-		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
+	else if (rc != TL_ENOENT)
+		return rc;
+	if (ds->exists && S_ISLNK(ds->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' is a symbolic link "
+		    "where a directory should be; tlaloc does not follow it",
+		    r->title);
 	if (ds->exists && !S_ISDIR(ds->st.st_mode))
 		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
 		    "directory", r->title);
@@ -163,45 +165,35 @@ dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return 0;
 }
 
-/* Removes a tree, backing up every regular file in it first. */
+/* Removes a tree, backing up every regular file in it first; a link in
+ * it is removed, never descended. */
 static int
 dir_remove_tree(struct run_ctx *ctx, const char *path, struct tl_err *err)
 {
-	char *real = run_path(ctx, path);
 	struct stat st;
-	int rc = 0;
+	char **names;
+	size_t n;
+	int rc;
 
-	if (lstat(real, &st) < 0) {
-		free(real);
+	if ((rc = fsroot_lstat(ctx->fs, path, &st, err)) == TL_ENOENT)
 		return 0;
+	if (rc < 0)
+		return rc;
+	if (!S_ISDIR(st.st_mode)) {
+		if (S_ISREG(st.st_mode) && (rc = run_backup(ctx, path, err)) < 0)
+			return rc;
+		return fsroot_unlink(ctx->fs, path, err);
 	}
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(real);
-		struct dirent *de;
+	if ((rc = fsroot_list(ctx->fs, path, &names, &n, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *sub = xasprintf("%s/%s", path, names[i]);
 
-		while (d != NULL && rc == 0 && (de = readdir(d)) != NULL) {
-			char *sub;
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			sub = xasprintf("%s/%s", path, de->d_name);
-			rc = dir_remove_tree(ctx, sub, err);
-			free(sub);
-		}
-		if (d != NULL)
-			closedir(d);
-		if (rc == 0 && rmdir(real) < 0)
-			rc = tl_err_sys(err, TL_EIO, "cannot remove '%s'",
-			    path);
-	} else {
-		if (S_ISREG(st.st_mode))
-			rc = run_backup(ctx, path, err);
-		if (rc == 0 && unlink(real) < 0)
-			rc = tl_err_sys(err, TL_EIO, "cannot remove '%s'",
-			    path);
+		rc = dir_remove_tree(ctx, sub, err);
+		free(sub);
 	}
-	free(real);
-	return rc;
+	fsroot_names_free(names);
+	return rc < 0 ? rc : fsroot_rmdir(ctx->fs, path, err);
 }
 
 static int
@@ -209,12 +201,11 @@ dir_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
     struct tl_err *err)
 {
 	for (size_t i = 0; i < ds->npurge; i++) {
-		char *real = run_path(ctx, ds->purge[i]);
 		struct stat st;
-		int is_dir = lstat(real, &st) == 0 && S_ISDIR(st.st_mode);
+		int is_dir = fsroot_lstat(ctx->fs, ds->purge[i], &st, NULL) ==
+		    0 && S_ISDIR(st.st_mode);
 		int rc;
 
-		free(real);
 		if (is_dir && !res_bool(r, "force"))
 			return tl_err_set(err, TL_EPERM, "not purging "
 			    "directory '%s' without force = true",
@@ -226,24 +217,25 @@ dir_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
 }
 
 static int
-dir_create(struct res *r, struct dir_state *ds, struct tl_err *err)
+dir_create(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
+    struct tl_err *err)
 {
-	mode_t mode = ds->want.has_mode ? ds->want.mode : 0755;
+	struct fileio_meta m = {
+		ds->want.has_mode ? ds->want.mode : 0755,
+		ds->want.has_uid ? ds->want.uid : (uid_t)-1,
+		ds->want.has_gid ? ds->want.gid : (gid_t)-1,
+	};
+	char *parent;
 	int rc;
 
-	if (res_bool(r, "recurse")) {
-		if ((rc = fileio_mkdirs(ds->real, 0755, err)) < 0)
+	if (res_bool(r, "recurse") && strcmp(r->title, "/") != 0) {
+		parent = path_dirname(r->title);
+		rc = fsroot_mkdirs(ctx->fs, parent, 0755, err);
+		free(parent);
+		if (rc < 0)
 			return rc;
-	} else if (mkdir(ds->real, mode) < 0)
-		return tl_err_sys(err, TL_EIO, "cannot create directory '%s'",
-		    r->title);
-	if (lstat(ds->real, &ds->st) < 0)
-		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
-	if (!ds->want.has_mode) {
-		ds->want.has_mode = 1;	/* whatever the umask did */
-		ds->want.mode = mode;
 	}
-	return fs_want_fix(ds->real, &ds->st, &ds->want, 0, err);
+	return fsroot_mkdir(ctx->fs, r->title, &m, err);
 }
 
 static int
@@ -254,17 +246,17 @@ dir_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
 		if (!res_bool(r, "force")) {
-			if (rmdir(ds->real) < 0)
-				return tl_err_sys(err, TL_EIO, "cannot remove "
-				    "'%s' (set force = true to remove a "
-				    "non-empty directory)", r->title);
+			if ((rc = fsroot_rmdir(ctx->fs, r->title, err)) < 0)
+				return tl_err_set(err, rc, "%s (set force = "
+				    "true to remove a non-empty directory)",
+				    err ? err->msg : "");
 			return 0;
 		}
 		return dir_remove_tree(ctx, r->title, err);
 	}
 	if (!ds->exists)
-		return dir_create(r, ds, err);
-	if ((rc = fs_want_fix(ds->real, &ds->st, &ds->want, 0, err)) < 0)
+		return dir_create(r, ctx, ds, err);
+	if ((rc = fs_want_fix(ctx, r->title, &ds->st, &ds->want, 0, err)) < 0)
 		return rc;
 	return dir_purge(r, ctx, ds, err);
 }

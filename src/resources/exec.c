@@ -4,8 +4,15 @@
  * Guards: creates (a path that, once present, means done), onlyif and
  * unless (commands whose exit status decides), refreshonly (run only when
  * notified). Guards run under --noop too, as they must not change anything.
- * Commands run on the host, not under --root; they get TLALOC_ROOT in
- * their environment so a script can aim at the managed tree.
+ * Under --root, commands and guards run chrooted into the tree (in a mount
+ * namespace of their own on Linux), so --root means the same for every
+ * resource and a scratch tree never changes the host. A command that must
+ * run on the host says so with host = true: it and its guards then run on
+ * the host, with TLALOC_ROOT naming the tree to aim at. `creates`, like
+ * every path a recipe names, is always looked up in the tree. The chroot
+ * keeps a
+ * command from touching the host by accident; it is not a sandbox
+ * against a recipe written to escape it (recipes are trusted code).
  */
 #include <sys/stat.h>
 
@@ -15,6 +22,8 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
@@ -31,7 +40,7 @@ static const struct attr_spec exec_attrs[] = {
 	{ "shell", ATTR_BOOL, 0, "false", NULL,
 	    "run the command string with /bin/sh -c" },
 	{ "creates", ATTR_STR, 0, NULL, NULL,
-	    "skip when this path exists (under --root)" },
+	    "skip when this path exists (in the tree under --root)" },
 	{ "onlyif", ATTR_LIST, 0, NULL, NULL,
 	    "run only if this command exits 0" },
 	{ "unless", ATTR_LIST, 0, NULL, NULL,
@@ -44,6 +53,9 @@ static const struct attr_spec exec_attrs[] = {
 	{ "cwd", ATTR_STR, 0, NULL, NULL, "working directory" },
 	{ "returns", ATTR_LIST, 0, "0", NULL,
 	    "exit codes that mean success" },
+	{ "host", ATTR_BOOL, 0, "false", NULL,
+	    "under --root, run on the host instead of chrooted into the tree "
+	    "(TLALOC_ROOT names the tree)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -67,6 +79,11 @@ exec_validate(struct res *r, struct tl_err *err)
 		    "the command as one string");
 	if (res_int(r, "timeout") < 0)
 		return tl_err_set(err, TL_EINVAL, "timeout must be >= 0");
+	if (res_is_set(r, "creates") && !path_is_clean_abs(res_str(r,
+	    "creates")))
+		return tl_err_set(err, TL_EINVAL, "creates '%s' must be an "
+		    "absolute path without '.', '..' or a trailing '/'",
+		    res_str(r, "creates"));
 	return 0;
 }
 
@@ -109,6 +126,29 @@ argv_free(char **argv)
 	free(argv);
 }
 
+/* Does r run chrooted into the tree? Under --root, unless host = true. */
+static int
+exec_chrooted(const struct res *r, const struct run_ctx *ctx)
+{
+	return strcmp(ctx->root, "/") != 0 && !res_bool(r, "host");
+}
+
+/* Does the `creates` path exist in the tree? A path the tree reaches
+ * through a link fsroot does not follow is an error. */
+static int
+exec_created(const struct res *r, struct run_ctx *ctx, struct tl_err *err)
+{
+	const char *creates = res_str(r, "creates");
+	struct stat st;
+	int rc;
+
+	if (creates == NULL)
+		return 0;
+	if ((rc = fsroot_lstat(ctx->fs, creates, &st, err)) == TL_ENOENT)
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
 static int
 exec_spawn(const struct res *r, const struct run_ctx *ctx,
     const struct attr_val *cmd, int shell, struct spawn_result *res,
@@ -124,7 +164,9 @@ exec_spawn(const struct res *r, const struct run_ctx *ctx,
 	for (size_t i = 0; i + 1 < env->nitems; i += 2)
 		envv[k++] = xasprintf("%s=%s", env->items[i],
 		    env->items[i + 1]);
-	envv[k++] = xasprintf("TLALOC_ROOT=%s", ctx->root);
+	envv[k++] = xasprintf("TLALOC_ROOT=%s", exec_chrooted(r, ctx) ? "/" :
+	    ctx->root);
+	o.chroot_dir = exec_chrooted(r, ctx) ? ctx->root : NULL;
 	o.argv = (const char *const *)argv;
 	o.env = (const char *const *)envv;
 	o.cwd = res_str(r, "cwd");
@@ -158,19 +200,12 @@ exec_guard(const struct res *r, const struct run_ctx *ctx, const char *attr,
 static int
 exec_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
-	const char *creates = res_str(r, "creates");
-	struct stat st;
 	int rc;
 
 	if (res_bool(r, "refreshonly"))
 		return 0;
-	if (creates != NULL) {
-		char *real = run_path(ctx, creates);
-		int done = lstat(real, &st) == 0;
-		free(real);
-		if (done)
-			return 0;
-	}
+	if ((rc = exec_created(r, ctx, err)) != 0)
+		return rc < 0 ? rc : 0;
 	if (res_is_set(r, "onlyif")) {
 		if ((rc = exec_guard(r, ctx, "onlyif", err)) < 0)
 			return rc;

@@ -2,7 +2,9 @@
  * file: a regular file's content (literal, copied from the recipe
  * directory, or rendered from a template at compile time), mode, owner and
  * group, or its absence. Content is compared byte for byte; a change is
- * written atomically after the old bytes are backed up.
+ * written atomically after the old bytes are backed up. Everything goes
+ * through ctx->fs (core/fsroot.h): a link at the path is refused unless
+ * follow = true, and then the file it leads to inside the root is managed.
  */
 #include <sys/stat.h>
 
@@ -17,6 +19,7 @@
 #include "core/diff.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
 #include "engine/run.h"
@@ -46,6 +49,9 @@ static const struct attr_spec file_attrs[] = {
 	    "keep the old content in the bucket before changing it" },
 	{ "replace", ATTR_BOOL, 0, "true", NULL,
 	    "false: only create the file when missing, never rewrite it" },
+	{ "follow", ATTR_BOOL, 0, "false", NULL,
+	    "when path is a symbolic link, manage the file it leads to "
+	    "(inside the root) instead of refusing the link" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -62,7 +68,7 @@ static const struct res_short file_shorts[] = {
 };
 
 struct file_state {
-	char		*real;
+	char		*path;		/* managed path acted on (followed) */
 	int		 exists;
 	struct stat	 st;
 	struct fs_want	 want;
@@ -95,7 +101,7 @@ file_release(struct res *r)
 
 	if (fs == NULL)
 		return;
-	free(fs->real);
+	free(fs->path);
 	buf_release(&fs->content);
 	free(fs);
 	r->priv = NULL;
@@ -145,7 +151,8 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 
 	if (!fs->manage_content || !res_bool(r, "replace"))
 		return 0;
-	if ((rc = fileio_read(fs->real, FILE_MAX_CONTENT, &cur, err)) < 0) {
+	if ((rc = fsroot_read(ctx->fs, fs->path, FILE_MAX_CONTENT, &cur, NULL,
+	    err)) < 0) {
 		buf_release(&cur);
 		return rc;
 	}
@@ -164,6 +171,35 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	return 0;
 }
 
+/* Finds what to act on: the path, or with follow where its links lead;
+ * fills exists and st. */
+static int
+file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
+    struct tl_err *err)
+{
+	int rc;
+
+	if (res_bool(r, "follow")) {
+		if ((rc = fsroot_follow(ctx->fs, r->title, &fs->path, err)) < 0)
+			return rc;
+	} else
+		fs->path = xstrdup(r->title);
+	rc = fsroot_lstat(ctx->fs, fs->path, &fs->st, err);
+	if (rc == TL_ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	fs->exists = 1;
+	if (S_ISLNK(fs->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' is a symbolic link; "
+		    "tlaloc does not write through it (follow = true manages "
+		    "the file it leads to)", r->title);
+	if (!S_ISREG(fs->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
+		    "regular file", r->title);
+	return 0;
+}
+
 static int
 file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
@@ -172,14 +208,8 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	r->priv = fs;
 	buf_init(&fs->content);
-	fs->real = run_path(ctx, r->title);
-	if (lstat(fs->real, &fs->st) == 0)
-		fs->exists = 1;
-	else if (errno != ENOENT)
-		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", fs->real);
-	if (fs->exists && !S_ISREG(fs->st.st_mode))
-		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
-		    "regular file", r->title);
+	if ((rc = file_locate(r, ctx, fs, err)) < 0)
+		return rc;
 	if (absent) {
 		if (fs->exists)
 			res_change(r, "remove (%lld bytes)",
@@ -190,7 +220,7 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	    (rc = file_desired(r, ctx, fs, err)) < 0)
 		return rc;
 	if (!fs->exists) {
-		if ((rc = fs_parent_check(ctx, r->title, err)) < 0)
+		if ((rc = fs_parent_check(ctx, fs->path, err)) < 0)
 			return rc;
 		res_change(r, "create (%zu bytes)", fs->content.len);
 		if (ctx->want_diff && fs->content.len > 0)
@@ -201,7 +231,7 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if ((rc = file_check_content(r, ctx, fs, err)) < 0)
 		return rc;
 	fs_want_check(r, ctx, &fs->st, &fs->want, 0);
-	return 0;
+	return fs_links_check(r, r->title, &fs->st, err);
 }
 
 static int
@@ -219,10 +249,10 @@ file_write(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	int rc;
 
 	if (fs->exists && res_bool(r, "backup") &&
-	    (rc = run_backup(ctx, r->title, err)) < 0)
+	    (rc = run_backup(ctx, fs->path, err)) < 0)
 		return rc;
-	return fileio_write_atomic(fs->real, fs->content.data,
-	    fs->content.len, &meta, err);
+	return fsroot_write(ctx->fs, fs->path, fs->content.data,
+	    fs->content.len, &meta, 0, err);
 }
 
 static int
@@ -233,16 +263,15 @@ file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
 		if (res_bool(r, "backup") &&
-		    (rc = run_backup(ctx, r->title, err)) < 0)
+		    (rc = run_backup(ctx, fs->path, err)) < 0)
 			return rc;
-		if (unlink(fs->real) < 0)
-			return tl_err_sys(err, TL_EIO, "cannot remove '%s'",
-			    r->title);
-		return fileio_sync_parent(fs->real, err);
+		if ((rc = fsroot_unlink(ctx->fs, fs->path, err)) < 0)
+			return rc;
+		return fsroot_sync_parent(ctx->fs, fs->path, err);
 	}
 	if (!fs->exists || fs->content_differs)
 		return file_write(r, ctx, fs, err);
-	return fs_want_fix(fs->real, &fs->st, &fs->want, 0, err);
+	return fs_want_fix(ctx, fs->path, &fs->st, &fs->want, 0, err);
 }
 
 const struct res_type res_type_file = {

@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/ids.h"
 #include "core/xalloc.h"
 #include "engine/graph.h"
@@ -63,24 +64,39 @@ fs_want_check(struct res *r, const struct run_ctx *ctx,
 }
 
 int
-fs_want_fix(const char *real, const struct stat *st, const struct fs_want *w,
-    int is_link, struct tl_err *err)
+fs_want_fix(struct run_ctx *ctx, const char *path, const struct stat *st,
+    const struct fs_want *w, int is_link, struct tl_err *err)
 {
-	uid_t uid = w->has_uid ? w->uid : (uid_t)-1;
-	gid_t gid = w->has_gid ? w->gid : (gid_t)-1;
+	struct fileio_meta m = FILEIO_META_KEEP;
+	int owner = (w->has_uid && st->st_uid != w->uid) ||
+	    (w->has_gid && st->st_gid != w->gid);
 
-	if ((w->has_uid && st->st_uid != w->uid) ||
-	    (w->has_gid && st->st_gid != w->gid)) {
-		if (lchown(real, uid, gid) < 0)
-			return tl_err_sys(err, TL_EPERM, "cannot change the "
-			    "owner of '%s'", real);
+	if (owner) {
+		m.uid = w->has_uid ? w->uid : (uid_t)-1;
+		m.gid = w->has_gid ? w->gid : (gid_t)-1;
 	}
-	/* chown may clear setuid bits, so the mode goes second. */
-	if (w->has_mode && !is_link && (st->st_mode & 07777) != w->mode &&
-	    chmod(real, w->mode) < 0)
-		return tl_err_sys(err, TL_EPERM, "cannot change the mode of "
-		    "'%s'", real);
-	return 0;
+	if (is_link)
+		return owner ? fsroot_chown_link(ctx->fs, path, st, m.uid,
+		    m.gid, err) : 0;
+	/* fsroot sets the owner first: chown may clear setuid bits. */
+	if (w->has_mode && (st->st_mode & 07777) != w->mode)
+		m.mode = w->mode;
+	if (!owner && m.mode == (mode_t)-1)
+		return 0;
+	return fsroot_set_attrs(ctx->fs, path, st, &m, err);
+}
+
+int
+fs_links_check(const struct res *r, const char *path, const struct stat *st,
+    struct tl_err *err)
+{
+	if (!S_ISREG(st->st_mode) || st->st_nlink <= 1 ||
+	    !res_has_changes(r))
+		return 0;
+	return tl_err_set(err, TL_EPERM, "'%s' has %lu hard links: tlaloc "
+	    "does not change a file that has other names (one may be a file "
+	    "the recipe does not name); remove the other links first", path,
+	    (unsigned long)st->st_nlink);
 }
 
 void
@@ -113,10 +129,15 @@ int
 fs_parent_check(const struct run_ctx *ctx, const char *path,
     struct tl_err *err)
 {
-	char *dir = path_dirname(path), *real = run_path(ctx, dir), *ref;
-	struct stat st;
-	int ok = stat(real, &st) == 0 && S_ISDIR(st.st_mode), rc = 0;
+	char *dir = path_dirname(path), *ref;
+	struct tl_err why = TL_ERR_INIT;
+	int rc = fsroot_check_dir(ctx->fs, dir, &why), ok = rc == 0;
 
+	if (rc < 0 && rc != TL_ENOENT && rc != TL_EEXIST) {
+		free(dir);	/* a link it will not follow: why says which */
+		return tl_err_set(err, rc, "%s", why.msg);
+	}
+	rc = 0;
 	if (!ok && ctx->noop && ctx->graph != NULL) {
 		ref = xasprintf("directory[%s]", dir);
 		ok = graph_find(ctx->graph, ref) != NULL;
@@ -126,7 +147,6 @@ fs_parent_check(const struct run_ctx *ctx, const char *path,
 		rc = tl_err_set(err, TL_ENOENT, "cannot create '%s': directory "
 		    "'%s' does not exist (declare it, or one with recurse = "
 		    "true)", path, dir);
-	free(real);
 	free(dir);
 	return rc;
 }

@@ -26,13 +26,23 @@ int	fs_want_load(const struct res *r, const struct run_ctx *ctx,
 /* Records "mode 0644 -> 0600" style changes against st. */
 void	fs_want_check(struct res *r, const struct run_ctx *ctx,
 	    const struct stat *st, const struct fs_want *w, int is_link);
-/* Applies what differs between st and w to real. */
-int	fs_want_fix(const char *real, const struct stat *st,
-	    const struct fs_want *w, int is_link, struct tl_err *err);
+/* Applies what differs between st and w to the managed path, through
+ * ctx->fs: on the object seen (st), never through a link. */
+int	fs_want_fix(struct run_ctx *ctx, const char *path,
+	    const struct stat *st, const struct fs_want *w, int is_link,
+	    struct tl_err *err);
 /* Fails with a plain sentence when the parent directory of a path to be
- * created is missing (under --noop, a declared parent counts as there). */
+ * created is missing (under --noop, a declared parent counts as there),
+ * or is reached through a link fsroot does not follow. */
 int	fs_parent_check(const struct run_ctx *ctx, const char *path,
 	    struct tl_err *err);
+/*
+ * A regular file with other hard links is not changed (one of its names
+ * may be a file the recipe does not name, made by whoever can write the
+ * directory): fails naming path when st is one and r planned a change.
+ */
+int	fs_links_check(const struct res *r, const char *path,
+	    const struct stat *st, struct tl_err *err);
 /* Implicit edges every path resource has: its parent directory, its
  * owner and its group. */
 void	fs_autorequire(const struct res *r,

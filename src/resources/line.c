@@ -4,7 +4,9 @@
  * replaced by `line`; when nothing matches and `line` is not there yet, it
  * is appended (after the first line matching `after`, if given). Absent
  * removes lines equal to `line`, or matching `match`. Idempotent even when
- * `match` does not match `line` itself.
+ * `match` does not match `line` itself. The file is read and replaced
+ * through ctx->fs (core/fsroot.h): a link at the path is refused unless
+ * follow = true.
  */
 #include <sys/stat.h>
 
@@ -16,10 +18,12 @@
 #include "core/diff.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/re.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
 #include "engine/run.h"
+#include "resources/fsattr.h"
 
 #define LINE_MAX_FILE	(64u << 20)
 
@@ -40,6 +44,9 @@ static const struct attr_spec line_attrs[] = {
 	    "create the file when it is missing" },
 	{ "backup", ATTR_BOOL, 0, "true", NULL,
 	    "keep the old content in the bucket before changing it" },
+	{ "follow", ATTR_BOOL, 0, "false", NULL,
+	    "when path is a symbolic link, edit the file it leads to (inside "
+	    "the root) instead of refusing the link" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -58,7 +65,7 @@ static const struct res_short line_shorts[] = {
 };
 
 struct line_state {
-	char		*real;
+	char		*path;		/* managed path acted on (followed) */
 	int		 exists;
 	struct stat	 st;
 	struct buf	 after;		/* the file as it should be */
@@ -166,33 +173,60 @@ line_release(struct res *r)
 
 	if (ls == NULL)
 		return;
-	free(ls->real);
+	free(ls->path);
 	buf_release(&ls->after);
 	free(ls);
 	r->priv = NULL;
+}
+
+/* Finds the file (following links when asked); 1 when it is missing. */
+static int
+line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
+    struct tl_err *err)
+{
+	const char *path = res_str(r, "path");
+	int rc;
+
+	if (res_bool(r, "follow")) {
+		if ((rc = fsroot_follow(ctx->fs, path, &ls->path, err)) < 0)
+			return rc;
+	} else
+		ls->path = xstrdup(path);
+	if ((rc = fsroot_lstat(ctx->fs, ls->path, &ls->st, err)) == TL_ENOENT)
+		return 1;
+	if (rc < 0)
+		return rc;
+	ls->exists = 1;
+	if (S_ISLNK(ls->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "'%s' is a symbolic link; "
+		    "tlaloc does not edit through it (follow = true edits the "
+		    "file it leads to)", path);
+	if (!S_ISREG(ls->st.st_mode))
+		return tl_err_set(err, TL_EEXIST, "cannot edit '%s': not a "
+		    "regular file", path);
+	return 0;
 }
 
 static int
 line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct line_state *ls = xcalloc(1, sizeof(*ls));
+	const char *path = res_str(r, "path");
 	struct buf cur = BUF_INIT;
 	int rc;
 
 	r->priv = ls;
 	buf_init(&ls->after);
-	ls->real = run_path(ctx, res_str(r, "path"));
-	if (stat(ls->real, &ls->st) == 0)
-		ls->exists = 1;
-	else if (errno != ENOENT || !res_bool(r, "create")) {
-		if (errno == ENOENT && strcmp(res_str(r, "ensure"),
-		    "absent") == 0)
+	if ((rc = line_locate(r, ctx, ls, err)) < 0)
+		return rc;
+	if (rc == 1 && !res_bool(r, "create")) {
+		if (strcmp(res_str(r, "ensure"), "absent") == 0)
 			return 0;
-		return tl_err_sys(err, TL_ENOENT, "cannot edit '%s'",
-		    res_str(r, "path"));
+		return tl_err_set(err, TL_ENOENT, "cannot edit '%s': No such "
+		    "file or directory", path);
 	}
-	if (ls->exists && (rc = fileio_read(ls->real, LINE_MAX_FILE, &cur,
-	    err)) < 0) {
+	if (ls->exists && (rc = fsroot_read(ctx->fs, ls->path, LINE_MAX_FILE,
+	    &cur, NULL, err)) < 0) {
 		buf_release(&cur);
 		return rc;
 	}
@@ -203,11 +237,10 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		    "line set" : "line removed");
 		if (ctx->want_diff)
 			diff_unified(cur.data, cur.len, ls->after.data,
-			    ls->after.len, res_str(r, "path"),
-			    res_str(r, "path"), &r->diff);
+			    ls->after.len, path, path, &r->diff);
 	}
 	buf_release(&cur);
-	return 0;
+	return ls->exists ? fs_links_check(r, path, &ls->st, err) : 0;
 }
 
 static int
@@ -221,11 +254,11 @@ line_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		meta = (struct fileio_meta){ ls->st.st_mode & 07777,
 		    ls->st.st_uid, ls->st.st_gid };
 		if (res_bool(r, "backup") &&
-		    (rc = run_backup(ctx, res_str(r, "path"), err)) < 0)
+		    (rc = run_backup(ctx, ls->path, err)) < 0)
 			return rc;
 	}
-	return fileio_write_atomic(ls->real, ls->after.data, ls->after.len,
-	    &meta, err);
+	return fsroot_write(ctx->fs, ls->path, ls->after.data, ls->after.len,
+	    &meta, 0, err);
 }
 
 static void

@@ -1,6 +1,8 @@
 /*
  * link: a symbolic link pointing at target, or no link. A regular file in
  * the way is backed up and replaced only with force; a directory never.
+ * The link is made, read, owned and removed through ctx->fs
+ * (core/fsroot.h), under a temporary name renamed over the path.
  */
 #include <sys/stat.h>
 
@@ -12,7 +14,9 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/buf.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
 #include "engine/run.h"
@@ -42,7 +46,6 @@ static const struct res_short link_shorts[] = {
 };
 
 struct link_state {
-	char		*real;
 	int		 exists;	/* something is at path */
 	int		 is_link;
 	int		 retarget;	/* link missing or pointing elsewhere */
@@ -69,7 +72,6 @@ link_release(struct res *r)
 
 	if (ls == NULL)
 		return;
-	free(ls->real);
 	free(ls);
 	r->priv = NULL;
 }
@@ -78,12 +80,11 @@ static int
 link_check_target(struct res *r, const struct run_ctx *ctx,
     struct link_state *ls, struct tl_err *err)
 {
-	char cur[PATH_MAX];
-	ssize_t n;
+	struct buf cur = BUF_INIT;
+	int rc;
 
 	if (!ls->exists) {
-		int rc = fs_parent_check(ctx, r->title, err);
-		if (rc < 0)
+		if ((rc = fs_parent_check(ctx, r->title, err)) < 0)
 			return rc;
 		ls->retarget = 1;
 		res_change(r, "create -> %s", res_str(r, "target"));
@@ -99,14 +100,16 @@ link_check_target(struct res *r, const struct run_ctx *ctx,
 		    res_str(r, "target"));
 		return 0;
 	}
-	if ((n = readlink(ls->real, cur, sizeof(cur) - 1)) < 0)
-		return tl_err_sys(err, TL_EIO, "cannot read link '%s'",
-		    r->title);
-	cur[n] = '\0';
-	if (strcmp(cur, res_str(r, "target")) != 0) {
-		ls->retarget = 1;
-		res_change(r, "target %s -> %s", cur, res_str(r, "target"));
+	if ((rc = fsroot_readlink(ctx->fs, r->title, &cur, err)) < 0) {
+		buf_release(&cur);
+		return rc;
 	}
+	if (strcmp(cur.data, res_str(r, "target")) != 0) {
+		ls->retarget = 1;
+		res_change(r, "target %s -> %s", cur.data,
+		    res_str(r, "target"));
+	}
+	buf_release(&cur);
 	return 0;
 }
 
@@ -117,12 +120,11 @@ link_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	int rc;
 
 	r->priv = ls;
-	ls->real = run_path(ctx, r->title);
-	if (lstat(ls->real, &ls->st) == 0) {
+	if ((rc = fsroot_lstat(ctx->fs, r->title, &ls->st, err)) == 0) {
 		ls->exists = 1;
 		ls->is_link = S_ISLNK(ls->st.st_mode);
-	} else if (errno != ENOENT)
-		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", r->title);
+	} else if (rc != TL_ENOENT)
+		return rc;
 	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
 		if (ls->exists && !ls->is_link)
 			return tl_err_set(err, TL_EEXIST, "'%s' is not a link; "
@@ -145,29 +147,18 @@ static int
 link_replace(struct res *r, struct run_ctx *ctx, struct link_state *ls,
     struct tl_err *err)
 {
-	char *tmp = xasprintf("%s.tlaloc-new", ls->real);
 	struct stat st;
-	int rc = 0;
+	int rc;
 
 	if (ls->exists && !ls->is_link &&
 	    (rc = run_backup(ctx, r->title, err)) < 0)
-		goto out;
-	unlink(tmp);
-	if (symlink(res_str(r, "target"), tmp) < 0) {
-		rc = tl_err_sys(err, TL_EIO, "cannot create link '%s'",
-		    r->title);
-		goto out;
-	}
-	if (rename(tmp, ls->real) < 0) {
-		rc = tl_err_sys(err, TL_EIO, "cannot replace '%s'", r->title);
-		unlink(tmp);
-		goto out;
-	}
-	if (lstat(ls->real, &st) == 0)
-		rc = fs_want_fix(ls->real, &st, &ls->want, 1, err);
-out:
-	free(tmp);
-	return rc;
+		return rc;
+	if ((rc = fsroot_symlink(ctx->fs, r->title, res_str(r, "target"),
+	    err)) < 0)
+		return rc;
+	if (fsroot_lstat(ctx->fs, r->title, &st, NULL) == 0)
+		return fs_want_fix(ctx, r->title, &st, &ls->want, 1, err);
+	return 0;
 }
 
 static int
@@ -175,15 +166,11 @@ link_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct link_state *ls = r->priv;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
-		if (unlink(ls->real) < 0)
-			return tl_err_sys(err, TL_EIO, "cannot remove '%s'",
-			    r->title);
-		return 0;
-	}
+	if (strcmp(res_str(r, "ensure"), "absent") == 0)
+		return fsroot_unlink(ctx->fs, r->title, err);
 	if (ls->retarget)
 		return link_replace(r, ctx, ls, err);
-	return fs_want_fix(ls->real, &ls->st, &ls->want, 1, err);
+	return fs_want_fix(ctx, r->title, &ls->st, &ls->want, 1, err);
 }
 
 const struct res_type res_type_link = {

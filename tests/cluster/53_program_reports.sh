@@ -15,7 +15,7 @@ mkdir -p "$OP" "$WORK/recipe"
 $T keys operator gen --out "$OP" >/dev/null || fail "operator key"
 cat > "$WORK/recipe/site.lua" <<'EOF2'
 exec { name = "work", command = { "/bin/sh", "-c",
-  'sleep "$(cat "$TLALOC_ROOT/work")"' } }
+  'sleep "$(cat "$TLALOC_ROOT/work")"' }, host = true }
 EOF2
 agent_flags() {
 	echo --trust "$OP/operator.pub" --root "$WORK/root$1" --interval 0 \

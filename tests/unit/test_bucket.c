@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 #include "engine/run.h"
 
@@ -45,6 +46,78 @@ put_file(const char *name, const void *data, size_t len, mode_t mode)
 
 	ASSERT_EQ(fileio_write_atomic(path, data, len, &meta, &err), 0);
 	return path;
+}
+
+/*
+ * bucket_save() of the file at real (any host path, or missing) as the
+ * managed path: real is hard-linked (a link or directory recreated) at
+ * path under a scratch root, read from there through an fsroot, and the
+ * alias removed.
+ */
+static int
+tsave(struct bucket *b, const char *path, const char *real,
+    const char *run, char id[16], struct tl_err *err)
+{
+	char *root = test_path("alias"), *at, *dir;
+	struct tl_err e = TL_ERR_INIT;
+	struct fsroot *fs;
+	struct stat st;
+	int r;
+
+	at = xasprintf("%s%s", root, path_is_clean_abs(path) ? path : "/x");
+	dir = path_dirname(at);
+	ASSERT_EQ(fileio_mkdirs(dir, 0755, &e), 0);
+	if (lstat(real, &st) == 0 && S_ISDIR(st.st_mode))
+		ASSERT_EQ(mkdir(at, 0755), 0);
+	else if (lstat(real, &st) == 0)
+		ASSERT_EQ(link(real, at), 0);
+	ASSERT_EQ(fsroot_open(root, &fs, &e), 0);
+	r = bucket_save(b, fs, path, run, id, err);
+	fsroot_free(fs);
+	if (lstat(at, &st) == 0 && S_ISDIR(st.st_mode))
+		rmdir(at);
+	else
+		unlink(at);
+	free(dir);
+	free(at);
+	free(root);
+	return r;
+}
+
+static int
+tstore(struct bucket *b, const char *path, const char *real,
+    const char *run, struct tl_err *err)
+{
+	char id[16];
+
+	return tsave(b, path, real, run, id, err);
+}
+
+/* bucket_restore_entry() and bucket_restore() beneath the host dir root. */
+static int
+trestore_entry(struct bucket *b, const struct bucket_entry *e,
+    const char *root, const char *run, char saved[16], struct tl_err *err)
+{
+	struct fsroot *fs;
+	int r;
+
+	ASSERT_EQ(fsroot_open(root, &fs, NULL), 0);
+	r = bucket_restore_entry(b, e, fs, run, saved, err);
+	fsroot_free(fs);
+	return r;
+}
+
+static int
+trestore(struct bucket *b, const char *path, const char *sel,
+    const char *root, const char *run, struct tl_err *err)
+{
+	struct fsroot *fs;
+	int r;
+
+	ASSERT_EQ(fsroot_open(root, &fs, NULL), 0);
+	r = bucket_restore(b, path, sel, fs, run, err);
+	fsroot_free(fs);
+	return r;
 }
 
 static size_t
@@ -148,7 +221,7 @@ TEST(bucket_store_records_everything)
 	struct stat st;
 	size_t n;
 
-	ASSERT_EQ(bucket_store(b, "/etc/motd", f, "run-1", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/motd", f, "run-1", &err), 0);
 	after = time(NULL);
 	list_all(b, NULL, &v, &n);
 	ASSERT_EQ(n, 1);
@@ -190,7 +263,7 @@ TEST(bucket_store_index_line_is_exact)
 	char *want;
 	size_t n;
 
-	ASSERT_EQ(bucket_store(b, "/etc/m o%d", f, NULL, NULL), 0);
+	ASSERT_EQ(tstore(b, "/etc/m o%d", f, NULL, NULL), 0);
 	list_all(b, NULL, &v, &n);
 	ASSERT_EQ(n, 1);
 	ASSERT_STR_EQ(v[0].run_id, "-");
@@ -223,10 +296,10 @@ TEST(bucket_store_nothing_for_missing_or_special_files)
 
 	ASSERT_EQ(mkdir(dir, 0755), 0);
 	ASSERT_EQ(symlink(f, link), 0);
-	ASSERT_EQ(bucket_save(b, "/nope", missing, "r", id, &err), 0);
+	ASSERT_EQ(tsave(b, "/nope", missing, "r", id, &err), 0);
 	ASSERT_STR_EQ(id, "");
-	ASSERT_EQ(bucket_store(b, "/adir", dir, "r", &err), 0);
-	ASSERT_EQ(bucket_store(b, "/alink", link, "r", &err), 0);
+	ASSERT_EQ(tstore(b, "/adir", dir, "r", &err), 0);
+	ASSERT_EQ(tstore(b, "/alink", link, "r", &err), 0);
 	list_all(b, NULL, &v, &n);
 	ASSERT_EQ(n, 0);
 	ASSERT(v == NULL);
@@ -244,10 +317,10 @@ TEST(bucket_store_rejects_bad_paths_and_run_ids)
 	struct tl_err err = TL_ERR_INIT;
 	char *f = put_file("x", "x", 1, 0644);
 
-	ASSERT_EQ(bucket_store(b, "etc/x", f, "r", &err), TL_EINVAL);
-	ASSERT_EQ(bucket_store(b, "/etc/../x", f, "r", &err), TL_EINVAL);
+	ASSERT_EQ(tstore(b, "etc/x", f, "r", &err), TL_EINVAL);
+	ASSERT_EQ(tstore(b, "/etc/../x", f, "r", &err), TL_EINVAL);
 	ASSERT_CONTAINS(err.msg, "'/etc/../x'");
-	ASSERT_EQ(bucket_store(b, "/etc/x", f, "bad run", &err), TL_EINVAL);
+	ASSERT_EQ(tstore(b, "/etc/x", f, "bad run", &err), TL_EINVAL);
 	ASSERT_EQ(count_objects(), 0);
 	bucket_close(b);
 	free(f);
@@ -262,21 +335,21 @@ TEST(bucket_store_dedups_objects_and_repeated_entries)
 	char id[16];
 	size_t n;
 
-	ASSERT_EQ(bucket_save(b, "/f", f, "r1", id, &err), 0);
+	ASSERT_EQ(tsave(b, "/f", f, "r1", id, &err), 0);
 	ASSERT_EQ(strlen(id), 12);
 	/* unchanged since the newest entry for /f: no entry */
-	ASSERT_EQ(bucket_save(b, "/f", f, "r2", id, &err), 0);
+	ASSERT_EQ(tsave(b, "/f", f, "r2", id, &err), 0);
 	ASSERT_STR_EQ(id, "");
 	/* the same bytes under another path: new entry, same object */
-	ASSERT_EQ(bucket_store(b, "/g", f, "r2", &err), 0);
+	ASSERT_EQ(tstore(b, "/g", f, "r2", &err), 0);
 	/* A -> B -> A: three entries, two objects */
 	free(put_file("f", "B", 1, 0644));
-	ASSERT_EQ(bucket_store(b, "/f", f, "r3", &err), 0);
+	ASSERT_EQ(tstore(b, "/f", f, "r3", &err), 0);
 	free(put_file("f", "A", 1, 0644));
-	ASSERT_EQ(bucket_store(b, "/f", f, "r4", &err), 0);
+	ASSERT_EQ(tstore(b, "/f", f, "r4", &err), 0);
 	/* a mode change alone is a different version */
 	ASSERT_EQ(chmod(f, 0600), 0);
-	ASSERT_EQ(bucket_store(b, "/f", f, "r5", &err), 0);
+	ASSERT_EQ(tstore(b, "/f", f, "r5", &err), 0);
 	list_all(b, "/f", &v, &n);
 	ASSERT_EQ(n, 4);
 	ASSERT_STR_EQ(v[0].run_id, "r1");
@@ -303,7 +376,7 @@ TEST(bucket_store_refuses_files_over_the_cap)
 	size_t n;
 
 	ASSERT_EQ(truncate(f, (off_t)BUCKET_FILE_MAX + 1), 0);
-	ASSERT_EQ(bucket_store(b, "/big", f, "r", &err), TL_ETOOBIG);
+	ASSERT_EQ(tstore(b, "/big", f, "r", &err), TL_ETOOBIG);
 	ASSERT_CONTAINS(err.msg, "cannot back up '/big'");
 	ASSERT_CONTAINS(err.msg, "64 MiB");
 	list_all(b, NULL, &v, &n);
@@ -311,7 +384,7 @@ TEST(bucket_store_refuses_files_over_the_cap)
 	ASSERT_EQ(count_objects(), 0);
 	/* exactly the cap is fine */
 	ASSERT_EQ(truncate(f, (off_t)BUCKET_FILE_MAX), 0);
-	ASSERT_EQ(bucket_store(b, "/big", f, "r", &err), 0);
+	ASSERT_EQ(tstore(b, "/big", f, "r", &err), 0);
 	list_all(b, NULL, &v, &n);
 	ASSERT_EQ(n, 1);
 	ASSERT_EQ(v[0].size, BUCKET_FILE_MAX);
@@ -330,7 +403,7 @@ TEST(bucket_torn_line_is_ignored_and_closed_off)
 	char *torn;
 	size_t n;
 
-	ASSERT_EQ(bucket_store(b, "/etc/motd", f, "r1", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/motd", f, "r1", &err), 0);
 	read_index(&idx);
 	/* A crash cut a copy of the line inside its path: "/etc/mo". */
 	ASSERT(idx.len > 3);
@@ -345,7 +418,7 @@ TEST(bucket_torn_line_is_ignored_and_closed_off)
 	/* The next append starts on a fresh line; the torn one, now
 	 * complete, fails its id check instead of reading as /etc/mo. */
 	free(put_file("f", "two", 3, 0644));
-	ASSERT_EQ(bucket_store(b, "/etc/motd", f, "r2", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/motd", f, "r2", &err), 0);
 	bucket_close(b);
 	b = open_bucket();
 	list_all(b, NULL, &v, &n);
@@ -479,7 +552,7 @@ TEST(bucket_read_by_id_and_hash_prefix)
 	struct buf out = BUF_INIT;
 	char id[16];
 
-	ASSERT_EQ(bucket_save(b, "/f", f, "r", id, &err), 0);
+	ASSERT_EQ(tsave(b, "/f", f, "r", id, &err), 0);
 	ASSERT_EQ(bucket_read(b, id, &out, &err), 0);
 	ASSERT_EQ(out.len, 6);
 	ASSERT_MEM_EQ(out.data, "hello\n", 6);
@@ -513,7 +586,7 @@ TEST(bucket_read_reports_ambiguous_prefixes)
 		snprintf(name, sizeof(name), "f%d", i);
 		f = put_file(name, name, strlen(name), 0644);
 		name[0] = '/';
-		ASSERT_EQ(bucket_store(b, name, f, "r", &err), 0);
+		ASSERT_EQ(tstore(b, name, f, "r", &err), 0);
 		free(f);
 	}
 	list_all(b, NULL, &v, &n);
@@ -540,7 +613,7 @@ TEST(bucket_read_detects_damaged_objects)
 	struct buf out = BUF_INIT;
 	char id[16];
 
-	ASSERT_EQ(bucket_save(b, "/f", f, "r", id, &err), 0);
+	ASSERT_EQ(tsave(b, "/f", f, "r", id, &err), 0);
 	ASSERT_EQ(chmod(op, 0600), 0);
 	{
 		FILE *o = fopen(op, "w");
@@ -574,14 +647,14 @@ TEST(bucket_restore_is_byte_exact_with_mode_and_owner)
 	struct stat st;
 	size_t n;
 
-	ASSERT_EQ(bucket_store(b, "/etc/app.conf", real, "run-a", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/app.conf", real, "run-a", &err), 0);
 	free(put_file("root/etc/app.conf", "one\n", 4, 0644));
-	ASSERT_EQ(bucket_store(b, "/etc/app.conf", real, "run-b", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/app.conf", real, "run-b", &err), 0);
 	free(put_file("root/etc/app.conf", "two\n", 4, 0644));
 	/* --run run-a: the content before run-a changed it */
 	ASSERT_EQ(bucket_find(b, "/etc/app.conf", BUCKET_SEL_RUN, "run-a",
 	    &e, &err), 0);
-	ASSERT_EQ(bucket_restore_entry(b, e, root, "restore-1", saved, &err),
+	ASSERT_EQ(trestore_entry(b, e, root, "restore-1", saved, &err),
 	    0);
 	ASSERT_EQ(strlen(saved), 12);
 	ASSERT_EQ(fileio_read(real, 1024, &now, NULL), 0);
@@ -598,7 +671,7 @@ TEST(bucket_restore_is_byte_exact_with_mode_and_owner)
 	ASSERT_STR_EQ(v[2].id, saved);
 	ASSERT_EQ(v[2].size, 4);
 	/* again: already matches, nothing written or saved */
-	ASSERT_EQ(bucket_restore_entry(b, e, root, "restore-2", saved, &err),
+	ASSERT_EQ(trestore_entry(b, e, root, "restore-2", saved, &err),
 	    1);
 	ASSERT_STR_EQ(saved, "");
 	bucket_entries_free(v, n);
@@ -621,9 +694,9 @@ TEST(bucket_restore_latest_after_removal)
 	struct buf now = BUF_INIT;
 	struct stat st;
 
-	ASSERT_EQ(bucket_store(b, "/etc/gone", real, "r1", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/gone", real, "r1", &err), 0);
 	ASSERT_EQ(unlink(real), 0);
-	ASSERT_EQ(bucket_restore(b, "/etc/gone", NULL, root, "r2", &err), 0);
+	ASSERT_EQ(trestore(b, "/etc/gone", NULL, root, "r2", &err), 0);
 	ASSERT_EQ(fileio_read(real, 1024, &now, NULL), 0);
 	ASSERT_STR_EQ(now.data, "keep me\n");
 	ASSERT_EQ(stat(real, &st), 0);
@@ -642,10 +715,10 @@ TEST(bucket_restore_errors_are_plain)
 	char *root = test_path("root");
 	struct bucket_entry *e = (void *)1;
 
-	ASSERT_EQ(bucket_restore(b, "/etc/never", NULL, root, "r", &err),
+	ASSERT_EQ(trestore(b, "/etc/never", NULL, root, "r", &err),
 	    TL_ENOENT);
 	ASSERT_STR_EQ(err.msg, "'/etc/never' was never backed up");
-	ASSERT_EQ(bucket_store(b, "/etc/f", real, "r1", &err), 0);
+	ASSERT_EQ(tstore(b, "/etc/f", real, "r1", &err), 0);
 	ASSERT_EQ(bucket_find(b, "/etc/f", BUCKET_SEL_RUN, "r9", &e, &err),
 	    TL_ENOENT);
 	ASSERT(e == NULL);
@@ -662,7 +735,7 @@ TEST(bucket_restore_errors_are_plain)
 		ASSERT_EQ(rmdir(dir), 0);
 		free(dir);
 	}
-	ASSERT_EQ(bucket_restore(b, "/etc/f", "r1", root, "r", &err),
+	ASSERT_EQ(trestore(b, "/etc/f", "r1", root, "r", &err),
 	    TL_ENOENT);
 	ASSERT_CONTAINS(err.msg, "does not exist");
 	bucket_close(b);
@@ -680,6 +753,8 @@ TEST(bucket_run_backup_uses_the_root_and_managed_path)
 	struct bucket_entry *v;
 	char *p;
 	size_t n;
+
+	ASSERT_EQ(fsroot_open(root, &ctx.fs, &err), 0);
 
 	p = run_path(&ctx, "/etc/motd");
 	ASSERT_STR_EQ(p, real);
@@ -699,6 +774,7 @@ TEST(bucket_run_backup_uses_the_root_and_managed_path)
 	ASSERT_STR_EQ(v[0].hash, HELLO_SHA);
 	bucket_entries_free(v, n);
 	run_ctx_release(&ctx);
+	fsroot_free(ctx.fs);
 	bucket_close(b);
 	free(real);
 	free(root);
@@ -712,11 +788,11 @@ TEST(bucket_two_handles_share_one_index)
 	struct bucket_entry *v;
 	size_t n;
 
-	ASSERT_EQ(bucket_store(b1, "/f", f, "r1", &err), 0);
+	ASSERT_EQ(tstore(b1, "/f", f, "r1", &err), 0);
 	/* b2 sees b1's entry and dedups against it */
-	ASSERT_EQ(bucket_store(b2, "/f", f, "r2", &err), 0);
+	ASSERT_EQ(tstore(b2, "/f", f, "r2", &err), 0);
 	free(put_file("f", "B", 1, 0644));
-	ASSERT_EQ(bucket_store(b2, "/f", f, "r3", &err), 0);
+	ASSERT_EQ(tstore(b2, "/f", f, "r3", &err), 0);
 	list_all(b1, NULL, &v, &n);
 	ASSERT_EQ(n, 2);
 	ASSERT_STR_EQ(v[1].run_id, "r3");
@@ -724,4 +800,57 @@ TEST(bucket_two_handles_share_one_index)
 	bucket_close(b1);
 	bucket_close(b2);
 	free(f);
+}
+
+TEST(bucket_save_and_restore_never_follow_links)
+{
+	struct bucket *b = open_bucket();
+	struct tl_err err = TL_ERR_INIT;
+	char *out = put_file("outside/secret", "root's\n", 7, 0600);
+	char *root = test_path("root"), *p, *t;
+	struct bucket_entry e;
+	struct fsroot *fs;
+	struct buf now = BUF_INIT;
+	char id[16];
+
+	ASSERT_EQ(mkdir(root, 0755), 0);
+	p = xasprintf("%s/home", root);
+	ASSERT_EQ(mkdir(p, 0777), 0);
+	chmod(p, 0777);		/* a user's directory */
+	free(p);
+	p = xasprintf("%s/home/.ssh", root);
+	t = path_dirname(out);
+	ASSERT_EQ(symlink(t, p), 0);
+	free(t);
+	free(p);
+	ASSERT_EQ(fsroot_open(root, &fs, &err), 0);
+	ASSERT_EQ(bucket_save(b, fs, "/home/.ssh/secret", "r", id, &err),
+	    TL_EPERM);
+	ASSERT_CONTAINS(err.msg, "'/home/.ssh' is a symbolic link");
+	/* restoring over a link writes neither through it nor at all */
+	p = xasprintf("%s/etc", root);
+	ASSERT_EQ(mkdir(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/etc/x", root);
+	ASSERT_EQ(symlink(out, p), 0);
+	free(p);
+	ASSERT_EQ(bucket_put(b, &(struct bucket_entry){ .path = "/etc/x",
+	    .hash = HELLO_SHA, .size = 6, .mode = 0644, .run_id = "r" },
+	    "hello\n", 6, id, &err), 0);
+	memset(&e, 0, sizeof(e));
+	e.path = "/etc/x";
+	memcpy(e.hash, HELLO_SHA, 65);
+	e.size = 6;
+	e.mode = 0644;
+	e.uid = getuid();
+	e.gid = getgid();
+	ASSERT(bucket_restore_entry(b, &e, fs, "r2", id, &err) < 0);
+	ASSERT_CONTAINS(err.msg, "'/etc/x' is a symbolic link");
+	ASSERT_EQ(fileio_read(out, 100, &now, NULL), 0);
+	ASSERT_STR_EQ(now.data, "root's\n");
+	buf_release(&now);
+	fsroot_free(fs);
+	bucket_close(b);
+	free(root);
+	free(out);
 }

@@ -11,8 +11,9 @@ end
 file.replace_line("/etc/ntpd.conf", "^Server ", "Server ntp.dmz.example")
 link { path = "/srv/app/current", target = "/srv/app/f1.conf" }
 exec { name = "stamp", command = {"/bin/sh", "-c", "echo ran >> \"$TLALOC_ROOT/srv/app/stamp\""},
-       creates = "/srv/app/stamp", require = "directory[/srv/app]" }
+       creates = "/srv/app/stamp", host = true, require = "directory[/srv/app]" }
 LUA
+# (host = true: the scratch root has no /bin/sh to run chrooted)
 apply 2 "$RECIPES"
 assert_contains "$OUT" "changed   file[/srv/app/f3.conf]: create (6 bytes)"
 assert_contains "$OUT" "9 resources"

@@ -2,10 +2,10 @@
 # the exit code says changes and failures (6), the report says why.
 . tests/system/lib/common.sh
 cat > "$RECIPES/site.lua" <<'LUA'
-local broken = exec { name = "broken", command = {"/bin/sh", "-c", "echo boom; exit 3"} }
+local broken = exec { name = "broken", command = {"/bin/sh", "-c", "echo boom; exit 3"}, host = true }
 file { path = "/after-broken", content = "x\n", require = broken }
 file { path = "/independent", content = "y\n" }
-exec { name = "hangs", command = {"sleep", "30"}, timeout = 1 }
+exec { name = "hangs", command = {"sleep", "30"}, timeout = 1, host = true }
 file { path = "/after-hang", content = "z\n", require = "exec[hangs]" }
 LUA
 apply 6 "$RECIPES"

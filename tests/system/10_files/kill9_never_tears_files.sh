@@ -1,6 +1,7 @@
 # kill -9 at many points during converges that rewrite 40 files of 64 KiB:
 # every managed file is always wholly the old or wholly the new version,
-# never truncated or mixed.
+# never truncated or mixed; and the next run removes every temporary file
+# the killed ones left (their ledger in STATE/tmp), the bucket's too.
 . tests/system/lib/common.sh
 cat > "$RECIPES/site.lua" <<'LUA'
 local v = node.version_tag
@@ -32,6 +33,13 @@ for round in $(seq 1 40); do
 done
 echo "killed $kills runs mid-way; no torn file"
 [ $kills -gt 10 ] || fail "only $kills kills landed mid-run; the test proves nothing"
-# A clean run afterwards converges whatever state the kills left.
+left=$(find "$ROOT" "$STATE" -name '.*.tlaloc-*' | wc -l)
+echo "the kills left $left temporary files"
+# A clean run afterwards converges whatever state the kills left, and
+# removes what they left behind.
 "$TLALOC" apply "$RECIPES" --root "$ROOT" --state-dir "$STATE" --fact version_tag=AAAA -q >/dev/null
 apply 0 "$RECIPES" --fact version_tag=AAAA
+stale=$(find "$ROOT" "$STATE" -name '.*.tlaloc-*')
+[ -z "$stale" ] || fail "temporary files left after a clean run: $stale"
+[ -z "$(find "$STATE/tmp" -name '*.ledger' 2>/dev/null)" ] || fail "a ledger was left"
+echo "no temporary file after the next run (the kills had left $left)"

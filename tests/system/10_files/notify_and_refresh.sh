@@ -4,7 +4,7 @@
 cat > "$RECIPES/site.lua" <<'LUA'
 local conf = file { path = "/app.conf", content = node.port .. "\n" }
 exec { name = "reload", command = {"/bin/sh", "-c", "echo x >> \"$TLALOC_ROOT/reloads\""},
-       refreshonly = true, subscribe = conf }
+       refreshonly = true, subscribe = conf, host = true }
 LUA
 apply 2 "$RECIPES" --fact port=80
 assert_file /reloads "x"
