@@ -24,6 +24,7 @@ if node.agent.name == "node1" then
       "p=\"$TLALOC_ROOT/run/haproxy.pid\"; [ -s \"$p\" ] && kill -USR2 \"$(cat \"$p\")\" || true" },
     refreshonly = true,
     subscribe = "file[/etc/haproxy/haproxy.cfg]",
+    host = true,  -- haproxy runs on the host; the demo's tree is bare
   }
 elseif n then
   service {

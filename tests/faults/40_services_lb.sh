@@ -32,7 +32,7 @@ if node.agent.name ~= "n4" then
 else
   file { path = "/etc/haproxy/haproxy.cfg", template = "haproxy.cfg.tpl",
          vars = { backends = cluster.service("web", { healthy = true }) } }
-  exec { name = "haproxy-reload", refreshonly = true,
+  exec { name = "haproxy-reload", refreshonly = true, host = true,
          subscribe = "file[/etc/haproxy/haproxy.cfg]",
          command = { "/bin/sh", "-c",
            "p=$TLALOC_ROOT/run/haproxy.pid; [ -s $p ] && kill -USR2 $(cat $p) || true" } }
