@@ -16,6 +16,9 @@
  *   tlaloc-rogue pub    --node-key F          (prints the node id, hex)
  *   tlaloc-rogue sign   --node-key F --hex HEX   (Ed25519 signature, hex)
  *   tlaloc-rogue opsign --key OPERATOR.key --hex HEX
+ *   tlaloc-rogue forge-bcast|forge-qreply|forge-claim|forge-creport ...
+ *                       (statements in another member's name, printed as
+ *                       hex: tests/tools/rogue_forge.c)
  *
  * --type is udp (default), tcp, policy, qreply, replica, creport or a
  * number; UDP sends one datagram per --count, TCP one connection each,
@@ -443,6 +446,8 @@ main(int argc, char **argv)
 
 	if (argc < 2 || sodium_init() < 0)
 		usage();
+	if (strncmp(argv[1], "forge-", 6) == 0)
+		return rogue_forge(argc, argv);
 	memset(&a, 0, sizeof(a));
 	a.o.type = PKT_UDP;
 	a.o.count = 1;

@@ -61,6 +61,9 @@ int	rogue_tcp_exchange(const struct rogue_opts *o, const uint8_t *p,
 /* `idle`: opens o->conns connections and reports what the peer did. */
 int	rogue_idle(const struct rogue_opts *o);
 
+/* rogue_forge.c: the forge-* subcommands (argv[1] names one). */
+int	rogue_forge(int argc, char **argv);
+
 /* Parses hex (whitespace allowed) into out; -1 when it is not hex. */
 int	rogue_hex(const char *s, struct buf *out);
 /* Prints p as lowercase hex and a newline. */
