@@ -18,6 +18,7 @@
 #include "adopt/adopt_int.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 #define DB_MAX	(256u << 20)	/* bytes of one dpkg database file */
@@ -281,6 +282,8 @@ adopt_scan(const struct adopt_opts *opts, struct adopt *a,
 		return TL_ENOENT;
 	}
 	free(etc);
+	if (fsroot_open(a->opts.root, &a->fs, err) < 0)
+		return TL_ENOENT;
 	memset(&c, 0, sizeof(c));
 	c.a = a;
 	dpkg_db_init(&c.db);
@@ -321,6 +324,7 @@ adopt_release(struct adopt *a)
 		free(it->pkg);
 	}
 	free(a->v);
+	fsroot_free(a->fs);
 	strmap_release(&a->refs);
 	strmap_release(&a->manual);
 	adopt_ids_release(&a->ids);

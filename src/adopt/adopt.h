@@ -22,6 +22,8 @@
 
 #include "core/strmap.h"
 
+struct fsroot;
+
 struct tl_err;
 
 enum adopt_source {
@@ -59,7 +61,8 @@ struct adopt_item {
 	char		*lua;		/* the declaration, one or more lines */
 	char		*note;		/* where the fact came from, one line */
 	char		*asset;		/* path under the output dir, or NULL */
-	char		*asset_from;	/* file in the tree to copy there */
+	char		*asset_from;	/* its path in the tree (read through
+					   adopt.fs), to copy there */
 	char		*pkg;		/* the package it belongs to, or NULL */
 	enum adopt_rank	 rank;
 	int		 is_secret;	/* written commented out, not copied */
@@ -77,6 +80,8 @@ struct adopt_ids {
 
 struct adopt {
 	struct adopt_opts	 opts;
+	struct fsroot		*fs;		/* opts.root: every file of the
+						   tree is read through it */
 	struct adopt_item	*v;		/* in collection order */
 	size_t			 n, cap;
 	struct strmap		 refs;		/* ref -> index in v */

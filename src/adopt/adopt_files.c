@@ -23,6 +23,7 @@
 #include "adopt/md5.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 #define FILE_MAX	(16u << 20)	/* bytes of one adopted file */
@@ -107,7 +108,7 @@ is_owned(const struct adopt_ctx *c, const char *path)
 static void
 adopt_parents(struct adopt_ctx *c, const char *concern, const char *path)
 {
-	char *dir = path_dirname(path), *slash, *real;
+	char *dir = path_dirname(path), *slash;
 	struct buf lua = BUF_INIT, ref = BUF_INIT;
 	struct stat st;
 
@@ -117,8 +118,8 @@ adopt_parents(struct adopt_ctx *c, const char *concern, const char *path)
 		/* Only under /etc: a conffile elsewhere (/opt/x/etc) lives
 		 * in a tree its package makes. */
 		if (strncmp(dir, "/etc/", 5) == 0 && !is_owned(c, dir)) {
-			real = adopt_path(c->a, dir);
-			if (lstat(real, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (fsroot_lstat(c->a->fs, dir, &st, NULL) == 0 &&
+			    S_ISDIR(st.st_mode)) {
 				buf_reset(&lua);
 				buf_reset(&ref);
 				buf_addstr(&lua, "directory{path = ");
@@ -131,7 +132,6 @@ adopt_parents(struct adopt_ctx *c, const char *concern, const char *path)
 				adopt_add(c->a, concern, ADOPT_RANK_DIR,
 				    ref.data, lua.data, "no package owns it");
 			}
-			free(real);
 		}
 		if (slash == NULL)
 			break;
@@ -144,19 +144,20 @@ adopt_parents(struct adopt_ctx *c, const char *concern, const char *path)
 
 static void
 adopt_link(struct adopt_ctx *c, const char *concern, const char *path,
-    const char *real, const char *note)
+    const char *note)
 {
-	char target[4096];
-	ssize_t n = readlink(real, target, sizeof(target) - 1);
-	struct buf lua = BUF_INIT, ref = BUF_INIT;
+	struct buf lua = BUF_INIT, ref = BUF_INIT, target = BUF_INIT;
 
-	if (n <= 0)
+	if (fsroot_readlink(c->a->fs, path, &target, NULL) < 0 ||
+	    target.len == 0) {
+		buf_release(&target);
 		return;
-	target[n] = '\0';
+	}
 	buf_addstr(&lua, "link{path = ");
 	adopt_lua_str(&lua, path);
 	buf_addstr(&lua, ", target = ");
-	adopt_lua_str(&lua, target);
+	adopt_lua_str(&lua, target.data);
+	buf_release(&target);
 	buf_addstr(&lua, ", force = true}");
 	buf_addf(&ref, "link[%s]", path);
 	adopt_add(c->a, concern, ADOPT_RANK_FILE, ref.data, lua.data, note);
@@ -166,8 +167,7 @@ adopt_link(struct adopt_ctx *c, const char *concern, const char *path,
 
 static void
 declare_file(struct adopt_ctx *c, const char *concern, const char *path,
-    const char *real, const struct stat *st, const char *pkg,
-    const char *note)
+    const struct stat *st, const char *pkg, const char *note)
 {
 	struct buf lua = BUF_INIT, ref = BUF_INIT, text = BUF_INIT;
 	struct tl_err err = TL_ERR_INIT;
@@ -175,7 +175,7 @@ declare_file(struct adopt_ctx *c, const char *concern, const char *path,
 	size_t dummy;
 	int secret;
 
-	if (fileio_read(real, FILE_MAX, &text, &err) < 0) {
+	if (fsroot_read(c->a->fs, path, FILE_MAX, &text, NULL, &err) < 0) {
 		c->a->nunread++;
 		goto out;
 	}
@@ -199,7 +199,7 @@ declare_file(struct adopt_ctx *c, const char *concern, const char *path,
 		it->is_secret = 1;
 		c->a->nsecrets++;
 	} else
-		it->asset_from = xstrdup(real);
+		it->asset_from = xstrdup(path);
 out:
 	buf_release(&lua);
 	buf_release(&ref);
@@ -210,19 +210,18 @@ void
 adopt_file(struct adopt_ctx *c, const char *concern, const char *path,
     const char *pkg, const char *note)
 {
-	char *real = adopt_path(c->a, path);
 	struct stat st;
 
-	if (adopt_is_excluded(c->a, path) || lstat(real, &st) < 0) {
-		free(real);
+	/* Through the tree's fsroot: a path behind a user's link is not
+	 * read (it fails the lstat and is left out). */
+	if (adopt_is_excluded(c->a, path) ||
+	    fsroot_lstat(c->a->fs, path, &st, NULL) < 0)
 		return;
-	}
 	adopt_parents(c, concern, path);
 	if (S_ISLNK(st.st_mode))
-		adopt_link(c, concern, path, real, note);
+		adopt_link(c, concern, path, note);
 	else if (S_ISREG(st.st_mode))
-		declare_file(c, concern, path, real, &st, pkg, note);
-	free(real);
+		declare_file(c, concern, path, &st, pkg, note);
 }
 
 /* One conffile: declared when changed, absent when deleted. */
@@ -232,12 +231,13 @@ adopt_conffile(struct adopt_ctx *c, const struct dpkg_pkg *p,
 {
 	struct buf text = BUF_INIT, note = BUF_INIT, lua = BUF_INIT;
 	struct tl_err err = TL_ERR_INIT;
-	char *real = adopt_path(c->a, cf->path), sum[33], *ref;
+	char sum[33], *ref;
 	struct stat st;
+	int r;
 
 	if (cf->is_obsolete || cf->md5[0] == '\0' || adopt_is_noise(cf->path))
 		goto out;
-	if (lstat(real, &st) < 0) {
+	if ((r = fsroot_lstat(c->a->fs, cf->path, &st, NULL)) == TL_ENOENT) {
 		buf_addstr(&lua, "file.absent ");
 		adopt_lua_str(&lua, cf->path);
 		buf_addf(&note, "conffile of package %s, deleted "
@@ -248,8 +248,8 @@ adopt_conffile(struct adopt_ctx *c, const struct dpkg_pkg *p,
 		free(ref);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || fileio_read(real, FILE_MAX, &text,
-	    &err) < 0)
+	if (r < 0 || !S_ISREG(st.st_mode) || fsroot_read(c->a->fs, cf->path,
+	    FILE_MAX, &text, NULL, &err) < 0)
 		goto out;
 	md5_hex(text.data, text.len, sum);
 	if (strcmp(sum, cf->md5) == 0)
@@ -258,7 +258,6 @@ adopt_conffile(struct adopt_ctx *c, const struct dpkg_pkg *p,
 	    "default (md5 in /var/lib/dpkg/status)", p->name);
 	adopt_file(c, p->name, cf->path, p->name, note.data);
 out:
-	free(real);
 	buf_release(&text);
 	buf_release(&note);
 	buf_release(&lua);
@@ -302,24 +301,19 @@ unowned_concern(struct adopt_ctx *c, const char *path, char *buf, size_t n)
 static void
 walk_etc(struct adopt_ctx *c, const char *dir, unsigned depth)
 {
-	char *real = adopt_path(c->a, dir), concern[4096];
-	struct dirent *e;
-	DIR *d;
+	char concern[4096], **names;
+	size_t n;
 
-	if (depth > 32 || (d = opendir(real)) == NULL) {
-		free(real);
+	if (depth > 32 || fsroot_list(c->a->fs, dir, &names, &n, NULL) < 0)
 		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		char *path, *full;
+	for (size_t k = 0; k < n; k++) {
+		char *path;
 		struct stat st;
 		size_t i;
 
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		path = xasprintf("%s/%s", dir, e->d_name);
-		full = xasprintf("%s/%s", real, e->d_name);
-		if (lstat(full, &st) < 0 || adopt_is_excluded(c->a, path))
+		path = xasprintf("%s/%s", dir, names[k]);
+		if (fsroot_lstat(c->a->fs, path, &st, NULL) < 0 ||
+		    adopt_is_excluded(c->a, path))
 			;
 		else if (S_ISDIR(st.st_mode))
 			walk_etc(c, path, depth + 1);
@@ -333,10 +327,8 @@ walk_etc(struct adopt_ctx *c, const char *dir, unsigned depth)
 			    sizeof(concern)), path, NULL,
 			    "under /etc, owned by no package (dpkg *.list)");
 		free(path);
-		free(full);
 	}
-	closedir(d);
-	free(real);
+	fsroot_names_free(names);
 }
 
 void

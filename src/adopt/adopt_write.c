@@ -9,7 +9,9 @@
  *
  * Each declaration is preceded by a comment saying where the fact came
  * from. A secret is written commented out, with a note, and its content
- * is not copied.
+ * is not copied. Contents are read through the tree's fsroot (a->fs) and
+ * written through one of OUT (core/fsroot.h): no link is followed on
+ * either side.
  */
 #include <sys/stat.h>
 
@@ -21,6 +23,7 @@
 #include "adopt/adopt_int.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/xalloc.h"
 
 #define ASSET_MAX	(16u << 20)
@@ -98,9 +101,9 @@ dir_is_empty_or_missing(const char *path, struct tl_err *err)
 /* Concerns are package and service names: never a slash or a dot first
  * (dpkg, rc links and unit names allow neither). */
 static void
-concern_file(struct buf *b, const char *out, const char *concern)
+concern_file(struct buf *b, const char *concern)
 {
-	buf_addf(b, "%s/recipes/%s.lua", out, concern);
+	buf_addf(b, "/recipes/%s.lua", concern);
 }
 
 /* prev: the item written before in the same file, or NULL. A run of
@@ -134,26 +137,26 @@ write_item(struct buf *b, const struct adopt_item *it,
 }
 
 static int
-copy_asset(const char *out, const struct adopt_item *it, struct tl_err *err)
+copy_asset(const struct adopt *a, struct fsroot *out,
+    const struct adopt_item *it, struct tl_err *err)
 {
 	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct buf data = BUF_INIT;
 	struct stat st;
-	char *dst = xasprintf("%s/%s", out, it->asset), *dir;
+	char *dst = xasprintf("/%s", it->asset), *dir;
 	int rc;
 
-	if ((rc = fileio_read(it->asset_from, ASSET_MAX, &data, err)) < 0)
+	if ((rc = fsroot_read(a->fs, it->asset_from, ASSET_MAX, &data, &st,
+	    err)) < 0)
 		goto out;
 	/* A copied secret stays as private as the original. */
-	meta.mode = stat(it->asset_from, &st) == 0 && !(st.st_mode & S_IROTH) ?
-	    0600 : 0644;
+	meta.mode = !(st.st_mode & S_IROTH) ? 0600 : 0644;
 	dir = path_dirname(dst);
-	rc = fileio_mkdirs(dir, 0755, err);
+	rc = fsroot_mkdirs(out, dir, 0755, err);
 	free(dir);
 	if (rc == 0)
-		rc = fileio_write_quick(dst, data.data, data.len, err);
-	if (rc == 0 && chmod(dst, meta.mode) < 0)
-		rc = tl_err_sys(err, TL_EIO, "cannot chmod '%s'", dst);
+		rc = fsroot_write(out, dst, data.data, data.len, &meta,
+		    FSROOT_QUICK, err);
 out:
 	free(dst);
 	buf_release(&data);
@@ -161,12 +164,15 @@ out:
 }
 
 static int
-flush_concern(const char *path, struct buf *text, struct tl_err *err)
+flush_concern(struct fsroot *out, const char *path, struct buf *text,
+    struct tl_err *err)
 {
+	struct fileio_meta meta = { 0644, (uid_t)-1, (gid_t)-1 };
 	int rc = 0;
 
 	if (text->len > 0)
-		rc = fileio_write_quick(path, text->data, text->len, err);
+		rc = fsroot_write(out, path, text->data, text->len, &meta,
+		    FSROOT_QUICK, err);
 	buf_reset(text);
 	return rc;
 }
@@ -203,10 +209,10 @@ readme(const struct adopt *a, const struct adopt_item **idx, struct buf *b)
 }
 
 static int
-write_site(const struct adopt *a, const char *out,
+write_site(const struct adopt *a, struct fsroot *out,
     const struct adopt_item **idx, struct tl_err *err)
 {
-	struct buf site = BUF_INIT, path = BUF_INIT, text = BUF_INIT;
+	struct buf site = BUF_INIT, text = BUF_INIT;
 	int rc;
 
 	buf_addf(&site, "-- Adopted from %s by tlaloc adopt. One recipe "
@@ -215,14 +221,39 @@ write_site(const struct adopt *a, const char *out,
 		if (i == 0 || strcmp(idx[i]->concern, idx[i - 1]->concern) != 0)
 			buf_addf(&site, "include \"recipes/%s.lua\"\n",
 			    idx[i]->concern);
-	buf_addf(&path, "%s/site.lua", out);
-	rc = fileio_write_quick(path.data, site.data, site.len, err);
+	rc = flush_concern(out, "/site.lua", &site, err);
 	readme(a, idx, &text);
-	buf_reset(&path);
-	buf_addf(&path, "%s/README.md", out);
 	if (rc == 0)
-		rc = fileio_write_quick(path.data, text.data, text.len, err);
+		rc = flush_concern(out, "/README.md", &text, err);
 	buf_release(&site);
+	buf_release(&text);
+	return rc;
+}
+
+static int
+write_items(const struct adopt *a, struct fsroot *out,
+    const struct adopt_item **idx, struct tl_err *err)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		const struct adopt_item *it = idx[i];
+		int first = text.len == 0;
+
+		if (first) {
+			buf_reset(&path);
+			concern_file(&path, it->concern);
+			buf_addf(&text, "-- %s: adopted from %s by tlaloc "
+			    "adopt\n", it->concern, a->opts.root);
+		}
+		write_item(&text, it, first ? NULL : idx[i - 1]);
+		if (it->asset_from != NULL)
+			rc = copy_asset(a, out, it, err);
+		if (rc == 0 && (i + 1 == a->n || strcmp(it->concern,
+		    idx[i + 1]->concern) != 0))
+			rc = flush_concern(out, path.data, &text, err);
+	}
 	buf_release(&path);
 	buf_release(&text);
 	return rc;
@@ -231,40 +262,23 @@ write_site(const struct adopt *a, const char *out,
 int
 adopt_write(const struct adopt *a, const char *out, struct tl_err *err)
 {
-	struct buf path = BUF_INIT, text = BUF_INIT;
 	const struct adopt_item **idx;
+	struct fsroot *ofs;
 	int rc;
 
-	if ((rc = dir_is_empty_or_missing(out, err)) < 0)
+	if ((rc = dir_is_empty_or_missing(out, err)) < 0 ||
+	    (rc = fileio_mkdirs(out, 0755, err)) < 0 ||
+	    (rc = fsroot_open(out, &ofs, err)) < 0)
 		return rc;
-	buf_addf(&path, "%s/recipes", out);
-	if ((rc = fileio_mkdirs(path.data, 0755, err)) < 0) {
-		buf_release(&path);
+	if ((rc = fsroot_mkdirs(ofs, "/recipes", 0755, err)) < 0) {
+		fsroot_free(ofs);
 		return rc;
 	}
 	idx = sorted_items(a);
-	for (size_t i = 0; i < a->n && rc == 0; i++) {
-		const struct adopt_item *it = idx[i];
-
-		int first = text.len == 0;
-
-		if (first) {
-			buf_reset(&path);
-			concern_file(&path, out, it->concern);
-			buf_addf(&text, "-- %s: adopted from %s by tlaloc "
-			    "adopt\n", it->concern, a->opts.root);
-		}
-		write_item(&text, it, first ? NULL : idx[i - 1]);
-		if (it->asset_from != NULL)
-			rc = copy_asset(out, it, err);
-		if (rc == 0 && (i + 1 == a->n || strcmp(it->concern,
-		    idx[i + 1]->concern) != 0))
-			rc = flush_concern(path.data, &text, err);
-	}
+	rc = write_items(a, ofs, idx, err);
 	if (rc == 0)
-		rc = write_site(a, out, idx, err);
+		rc = write_site(a, ofs, idx, err);
 	free(idx);
-	buf_release(&path);
-	buf_release(&text);
+	fsroot_free(ofs);
 	return rc;
 }
