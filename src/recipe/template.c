@@ -7,10 +7,13 @@
  * a tiny subset of Jinja/Liquid with Mustache's "standalone tag" rule, so
  * block tags on lines of their own leave no blank lines in the output:
  *
- *   {{ EXPR | filter | filter(ARG) }}   output
+ *   {{ EXPR | filter | filter(ARG, ARG) }}   output
  *   {% if EXPR %} {% elif EXPR %} {% else %} {% end %}
  *   {% for x in EXPR %} / {% for k, v in EXPR %} ... {% end %}
- *   {# comment #}   {% raw %} ... {% endraw %}
+ *   {% include "NAME" %}   {# comment #}   {% raw %} ... {% endraw %}
+ *
+ * Expressions have comparisons, arithmetic, ~ for text, and/or/not and
+ * `in` (template_expr.c).
  *
  * Unlike Jinja, a missing variable is an error when printed or looped over
  * (typos must not render empty files), and false only inside conditions,
@@ -41,7 +44,7 @@
 /* Errors: every one carries "name:line". */
 
 int
-tpl_fail(struct tl_err *err, const char *name, int line, int code,
+tpl_fail(struct tl_err *err, const char *name, struct tpl_at at, int code,
     const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
@@ -51,11 +54,17 @@ tpl_fail(struct tl_err *err, const char *name, int line, int code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	tl_err_set(err, code, "%s", msg);
-	if (err != NULL) {
-		/* Ours is the innermost position; drop any stale one. */
-		err->where[0] = '\0';
-		tl_err_where(err, name, line);
-	}
+	if (err == NULL)
+		return code;
+	/* Ours is the innermost position: it replaces any other. */
+	if (at.line > 0 && at.col > 0)
+		snprintf(err->where, sizeof(err->where), "%s:%d:%d", name,
+		    at.line, at.col);
+	else if (at.line > 0)
+		snprintf(err->where, sizeof(err->where), "%s:%d", name,
+		    at.line);
+	else
+		snprintf(err->where, sizeof(err->where), "%s", name);
 	return code;
 }
 
@@ -82,8 +91,8 @@ tpl_parse(const char *name, const char *src, size_t len, struct tpl **out,
 		name = "template";
 	if (len > TPL_MAX_SIZE) {
 		tpl_size_desc(TPL_MAX_SIZE, lim, sizeof(lim));
-		return tpl_fail(err, name, 0, TL_ETOOBIG, "template is "
-		    "larger than %s", lim);
+		return tpl_fail(err, name, (struct tpl_at){ 0, 0 }, TL_ETOOBIG,
+		    "template is larger than %s", lim);
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->name = xstrdup(name);
@@ -109,6 +118,12 @@ tpl_set_limits(struct tpl *t, size_t max_output, unsigned long max_steps)
 		t->max_output = max_output;
 	if (max_steps != 0 && max_steps < t->max_steps)
 		t->max_steps = max_steps;
+}
+
+void
+tpl_set_loader(struct tpl *t, const struct tpl_loader *loader)
+{
+	t->loader = loader;
 }
 
 void

@@ -8,11 +8,11 @@ struct tl_err;
 struct tval;
 
 /*
- * Templates for configuration files: {{ path | filter }}, {% if %},
- * {% for %}, {# comments #} and {% raw %}; the syntax is in
+ * Templates for configuration files: {{ expr | filter }}, {% if %},
+ * {% for %}, {% include %}, {# comments #} and {% raw %}; the syntax is in
  * docs/templates.md. A template is parsed once into a tree and can be
- * rendered many times. Every error names the template and line in
- * err->where ("templates/app.conf.tpl:12").
+ * rendered many times. Every error names the template, line and column in
+ * err->where ("templates/app.conf.tpl:12:9").
  */
 
 struct tpl;
@@ -48,6 +48,20 @@ int	tpl_render(const struct tpl *t, const struct tval *vars,
  */
 void	tpl_set_limits(struct tpl *t, size_t max_output,
 	    unsigned long max_steps);
+
+/*
+ * Where {% include "NAME" %} finds other templates: load() appends NAME's
+ * source to out, or fails with err (a missing file, a path outside the
+ * recipe directory). Templates included by t use the same loader.
+ */
+struct tpl_loader {
+	int	(*load)(void *arg, const char *name, struct buf *out,
+		    struct tl_err *err);
+	void	*arg;
+};
+
+/* Sets t's loader (borrowed; NULL: include fails). */
+void	tpl_set_loader(struct tpl *t, const struct tpl_loader *loader);
 
 /* Frees t; accepts NULL. */
 void	tpl_free(struct tpl *t);

@@ -137,6 +137,42 @@ template_vars(lua_State *L, int vars_idx)
 	return vars;
 }
 
+/* Reads template path (relative to the recipe directory, and inside it)
+ * into out: for template() and file{template=} and for {% include %}. */
+static int
+template_load(void *arg, const char *path, struct buf *out,
+    struct tl_err *err)
+{
+	const struct compile *c = arg;
+	char *full;
+	int rc;
+
+	if (path[0] == '/' || strstr(path, "..") != NULL)
+		return tl_err_set(err, TL_EINVAL, "template '%s' must be a "
+		    "path inside the recipe directory", path);
+	full = xasprintf("%s/%s", c->rec->dir, path);
+	rc = fileio_read(full, TPL_MAX_FILE, out, err);
+	free(full);
+	return rc;
+}
+
+/* Parses and renders src (template path) with vars into out. */
+static int
+template_render(struct compile *c, const char *path, const struct buf *src,
+    const struct tval *vars, struct buf *out, struct tl_err *err)
+{
+	const struct tpl_loader loader = { template_load, c };
+	struct tpl *t;
+	int rc;
+
+	if ((rc = tpl_parse(path, src->data, src->len, &t, err)) < 0)
+		return rc;
+	tpl_set_loader(t, &loader);
+	rc = tpl_render(t, vars, out, err);
+	tpl_free(t);
+	return rc;
+}
+
 void
 template_push(lua_State *L, const char *path, int vars_idx)
 {
@@ -144,30 +180,21 @@ template_push(lua_State *L, const char *path, int vars_idx)
 	struct tl_err err = TL_ERR_INIT;
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	struct tval *vars;
-	char *full;
 	int rc;
 
-	if (path[0] == '/' || strstr(path, "..") != NULL)
-		luaL_error(L, "template '%s' must be a path inside the recipe "
-		    "directory", path);
-	vars = template_vars(L, vars_idx);
-	full = xasprintf("%s/%s", c->rec->dir, path);
-	rc = fileio_read(full, TPL_MAX_FILE, &src, &err);
-	free(full);
-	if (rc < 0) {
+	if (template_load(c, path, &src, &err) < 0) {
 		/* No template position yet: the recipe's line says which. */
-		tval_free(vars);
 		buf_release(&src);
 		luaL_error(L, "template '%s': %s", path, err.msg);
 	}
-	if (rc == 0)
-		rc = tpl_render_string(path, src.data, src.len, vars, &out,
-		    &err);
+	vars = template_vars(L, vars_idx);
+	rc = template_render(c, path, &src, vars, &out, &err);
 	tval_free(vars);
 	buf_release(&src);
 	if (rc < 0) {
 		buf_release(&out);
-		/* The template's own position replaces the recipe's. */
+		/* The template's own position comes first; the recipe's
+		 * follows (frames.c). */
 		if (err.where[0] != '\0')
 			lua_pushfstring(L, "%s: %s", err.where, err.msg);
 		else

@@ -167,6 +167,39 @@ tval_map_set(struct tval *map, const char *key, struct tval *v)
 	map->u.map.n++;
 }
 
+struct tval *
+tval_copy(const struct tval *v, size_t *count)
+{
+	struct tval *c;
+
+	if (v == NULL)
+		return NULL;
+	(*count)++;
+	switch (v->kind) {
+	case TVAL_STR:
+		return tval_new_str(v->u.str.p, v->u.str.n);
+	case TVAL_NUM:
+		return tval_new_num(v->u.num);
+	case TVAL_BOOL:
+		return tval_new_bool(v->u.b);
+	case TVAL_LIST:
+		c = tval_new_list();
+		for (size_t i = 0; i < v->u.list.n; i++)
+			tval_list_push(c, v->u.list.v[i] != NULL ?
+			    tval_copy(v->u.list.v[i], count) : tval_new_nil());
+		return c;
+	case TVAL_MAP:
+		c = tval_new_map();
+		for (size_t i = 0; i < v->u.map.n; i++)
+			tval_map_set(c, v->u.map.e[i].key,
+			    tval_copy(v->u.map.e[i].val, count));
+		return c;
+	case TVAL_NIL:
+		break;
+	}
+	return tval_new_nil();
+}
+
 void
 tval_free(struct tval *v)
 {

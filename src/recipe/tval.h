@@ -39,6 +39,9 @@ void	tval_list_push(struct tval *list, struct tval *item);
  * not meant for maps of hundreds of thousands of keys.
  */
 void	tval_map_set(struct tval *map, const char *key, struct tval *v);
+/* Returns a deep copy of v (NULL for NULL) and adds the values it copied
+ * to *count, so callers can charge the work. */
+struct tval	*tval_copy(const struct tval *v, size_t *count);
 /* Frees v and its whole tree; accepts NULL. */
 void	tval_free(struct tval *v);
 

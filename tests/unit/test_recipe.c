@@ -228,6 +228,6 @@ TEST(recipe_templates_render_at_compile_time)
 	recipe_free(rec);
 	ASSERT(compile("file{path='/t', template='bad.tpl'}\n", &rec,
 	    &err) < 0);
-	ASSERT_STR_EQ(err.where, "bad.tpl:2");
+	ASSERT_STR_EQ(err.where, "bad.tpl:2:4");
 	ASSERT_CONTAINS(err.msg, "unknown variable 'node.hostnme'");
 }

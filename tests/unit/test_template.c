@@ -191,14 +191,14 @@ TEST(template_substitutes_paths)
 TEST(template_missing_variable_names_file_line_and_path)
 {
 	ASSERT_FAILS("line one\n{{ node.hostnme }}\n", TL_ESYNTAX,
-	    "t.conf:2", "unknown variable 'node.hostnme'");
-	ASSERT_FAILS("{{ site.ports.3 }}", TL_ESYNTAX, "t.conf:1",
+	    "t.conf:2:4", "unknown variable 'node.hostnme'");
+	ASSERT_FAILS("{{ site.ports.3 }}", TL_ESYNTAX, "t.conf:1:4",
 	    "unknown variable 'site.ports.3'");
-	ASSERT_FAILS("{{ node.hostname.x }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ node.hostname.x }}", TL_ESYNTAX, "t.conf:1:4",
 	    "unknown variable 'node.hostname.x'");
-	ASSERT_FAILS("{{ nope | upper }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ nope | upper }}", TL_ESYNTAX, "t.conf:1:4",
 	    "unknown variable 'nope'");
-	ASSERT_FAILS("{{ admins }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ admins }}", TL_ESYNTAX, "t.conf:1:4",
 	    "cannot print 'admins': it is a list (use join or json)");
 }
 
@@ -221,24 +221,24 @@ TEST(template_filters)
 
 TEST(template_filter_errors)
 {
-	ASSERT_FAILS("\n{{ x | uper }}", TL_ESYNTAX, "t.conf:2",
+	ASSERT_FAILS("\n{{ x | uper }}", TL_ESYNTAX, "t.conf:2:8",
 	    "unknown filter 'uper'");
-	ASSERT_FAILS("{{ x | default }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ x | default }}", TL_ESYNTAX, "t.conf:1:8",
 	    "filter 'default' needs an argument");
-	ASSERT_FAILS("{{ x | upper(1) }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ x | upper(1) }}", TL_ESYNTAX, "t.conf:1:8",
 	    "filter 'upper' takes no argument");
-	ASSERT_FAILS("{{ x | join(1) }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ x | join(1) }}", TL_ESYNTAX, "t.conf:1:8",
 	    "filter 'join' takes a string");
-	ASSERT_FAILS("{{ x | default(y) }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ x | default(y) }}", TL_ESYNTAX, "t.conf:1:16",
 	    "a filter argument must be a string, number or boolean, not 'y'");
-	ASSERT_FAILS("{{ admins | upper }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ admins | upper }}", TL_ESYNTAX, "t.conf:1:13",
 	    "filter 'upper' needs a string, got a list");
-	ASSERT_FAILS("{{ node.hostname | join }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ node.hostname | join }}", TL_ESYNTAX, "t.conf:1:20",
 	    "filter 'join' needs a list, got a string");
-	ASSERT_FAILS("{{ flag | length }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ flag | length }}", TL_ESYNTAX, "t.conf:1:11",
 	    "filter 'length' needs a string, list or map, got a boolean");
 	ASSERT_FAILS("{% if flag %}\n{% elif node.hostname | join %}\n"
-	    "{% end %}", TL_ESYNTAX, "t.conf:2",
+	    "{% end %}", TL_ESYNTAX, "t.conf:2:25",
 	    "filter 'join' needs a list, got a string");
 }
 
@@ -276,29 +276,29 @@ TEST(template_conditions)
 
 TEST(template_expression_errors)
 {
-	ASSERT_FAILS("{% if a = 'b' %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% if a = 'b' %}{% end %}", TL_ESYNTAX, "t.conf:1:9",
 	    "'=' is not an operator; use '=='");
-	ASSERT_FAILS("{% if %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% if %}{% end %}", TL_ESYNTAX, "t.conf:1:7",
 	    "expected a value, got '%}'");
-	ASSERT_FAILS("{% if a and %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% if a and %}{% end %}", TL_ESYNTAX, "t.conf:1:13",
 	    "expected a value, got '%}'");
-	ASSERT_FAILS("{% if a b %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% if a b %}{% end %}", TL_ESYNTAX, "t.conf:1:9",
 	    "unexpected 'b' in 'if' tag");
-	ASSERT_FAILS("{% if (a %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% if (a %}{% end %}", TL_ESYNTAX, "t.conf:1:10",
 	    "expected ')' before '%}'");
-	ASSERT_FAILS("{{ 'abc }}", TL_ESYNTAX, "t.conf:1", "unclosed string");
-	ASSERT_FAILS("{{ 'a\\qb' }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ 'abc }}", TL_ESYNTAX, "t.conf:1:4", "unclosed string");
+	ASSERT_FAILS("{{ 'a\\qb' }}", TL_ESYNTAX, "t.conf:1:4",
 	    "unknown escape in string: only \\\\ \\\" \\' \\n \\t \\r");
-	ASSERT_FAILS("{{ a. }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ a. }}", TL_ESYNTAX, "t.conf:1:4",
 	    "bad variable name 'a.'");
-	ASSERT_FAILS("{{ 12ab }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ 12ab }}", TL_ESYNTAX, "t.conf:1:4",
 	    "bad number '12'");
-	ASSERT_FAILS("{{ a & b }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ a & b }}", TL_ESYNTAX, "t.conf:1:6",
 	    "unexpected character '&'");
-	ASSERT_FAILS("{{ a %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ a %}", TL_ESYNTAX, "t.conf:1:6",
 	    "'%}' cannot close a '{{' tag");
-	ASSERT_FAILS("{{ }}", TL_ESYNTAX, "t.conf:1", "empty '{{ }}' tag");
-	ASSERT_FAILS("{{ and }}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{{ }}", TL_ESYNTAX, "t.conf:1:4", "empty '{{ }}' tag");
+	ASSERT_FAILS("{{ and }}", TL_ESYNTAX, "t.conf:1:4",
 	    "expected a value, got 'and'");
 }
 
@@ -333,51 +333,51 @@ TEST(template_for_over_map_is_sorted)
 TEST(template_for_errors)
 {
 	ASSERT_FAILS("\n\n{% for x in node.hostname %}{% end %}", TL_ESYNTAX,
-	    "t.conf:3", "cannot loop over 'node.hostname': it is a string");
+	    "t.conf:3:13", "cannot loop over 'node.hostname': it is a string");
 	ASSERT_FAILS("{% for x in users %}{% end %}", TL_ESYNTAX,
-	    "t.conf:1", "'users' is a map: loop over it with "
+	    "t.conf:1:13", "'users' is a map: loop over it with "
 	    "'for key, value in users'");
-	ASSERT_FAILS("{% for x in nope %}{% end %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% for x in nope %}{% end %}", TL_ESYNTAX, "t.conf:1:13",
 	    "unknown variable 'nope'");
 	ASSERT_FAILS("{% for loop in admins %}{% end %}", TL_ESYNTAX,
-	    "t.conf:1", "'loop' is reserved; name the loop variable "
+	    "t.conf:1:8", "'loop' is reserved; name the loop variable "
 	    "something else");
 	ASSERT_FAILS("{% for x of admins %}{% end %}", TL_ESYNTAX,
-	    "t.conf:1", "expected 'in' after the loop variable, got 'of'");
+	    "t.conf:1:10", "expected 'in' after the loop variable, got 'of'");
 	ASSERT_FAILS("{% for a.b in admins %}{% end %}", TL_ESYNTAX,
-	    "t.conf:1", "bad loop variable 'a.b'");
+	    "t.conf:1:8", "bad loop variable 'a.b'");
 }
 
 /* Blocks and tags. */
 
 TEST(template_block_errors_name_the_line)
 {
-	ASSERT_FAILS("a\n{% if x %}\nb\n", TL_ESYNTAX, "t.conf:2",
+	ASSERT_FAILS("a\n{% if x %}\nb\n", TL_ESYNTAX, "t.conf:2:1",
 	    "unclosed 'if' block");
 	ASSERT_FAILS("{% for x in admins %}\n{% if x %}\n{% end %}\n",
-	    TL_ESYNTAX, "t.conf:1", "unclosed 'for' block");
-	ASSERT_FAILS("a\n\n{% end %}\n", TL_ESYNTAX, "t.conf:3",
+	    TL_ESYNTAX, "t.conf:1:1", "unclosed 'for' block");
+	ASSERT_FAILS("a\n\n{% end %}\n", TL_ESYNTAX, "t.conf:3:1",
 	    "'end' without an open block");
-	ASSERT_FAILS("{% else %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% else %}", TL_ESYNTAX, "t.conf:1:1",
 	    "'else' without an open block");
 	ASSERT_FAILS("{% if a %}\n{% else %}\n{% else %}\n{% end %}",
-	    TL_ESYNTAX, "t.conf:3", "'else' after 'else'");
-	ASSERT_FAILS("{% if a %}\n{% endfor %}", TL_ESYNTAX, "t.conf:2",
+	    TL_ESYNTAX, "t.conf:3:1", "'else' after 'else'");
+	ASSERT_FAILS("{% if a %}\n{% endfor %}", TL_ESYNTAX, "t.conf:2:1",
 	    "'endfor' cannot close the 'if' block opened at line 1");
 	ASSERT_FAILS("{% for a in b %}{% elif c %}{% end %}", TL_ESYNTAX,
-	    "t.conf:1", "'elif' without 'if'");
-	ASSERT_FAILS("x {{ a", TL_ESYNTAX, "t.conf:1", "unclosed '{{' tag");
-	ASSERT_FAILS("\n{% if a\n\n", TL_ESYNTAX, "t.conf:2",
+	    "t.conf:1:17", "'elif' without 'if'");
+	ASSERT_FAILS("x {{ a", TL_ESYNTAX, "t.conf:1:3", "unclosed '{{' tag");
+	ASSERT_FAILS("\n{% if a\n\n", TL_ESYNTAX, "t.conf:2:1",
 	    "unclosed '{%' tag");
-	ASSERT_FAILS("{# a\n\n", TL_ESYNTAX, "t.conf:1", "unclosed comment");
-	ASSERT_FAILS("{% iff a %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{# a\n\n", TL_ESYNTAX, "t.conf:1:1", "unclosed comment");
+	ASSERT_FAILS("{% iff a %}", TL_ESYNTAX, "t.conf:1:4",
 	    "unknown tag 'iff'");
-	ASSERT_FAILS("{% %}", TL_ESYNTAX, "t.conf:1", "empty '{% %}' tag");
-	ASSERT_FAILS("{% else x %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% %}", TL_ESYNTAX, "t.conf:1:4", "empty '{% %}' tag");
+	ASSERT_FAILS("{% else x %}", TL_ESYNTAX, "t.conf:1:9",
 	    "unexpected 'x' in 'else' tag");
-	ASSERT_FAILS("{% endraw %}", TL_ESYNTAX, "t.conf:1",
+	ASSERT_FAILS("{% endraw %}", TL_ESYNTAX, "t.conf:1:1",
 	    "'endraw' without 'raw'");
-	ASSERT_FAILS("\n{% raw %}{{ x }}", TL_ESYNTAX, "t.conf:2",
+	ASSERT_FAILS("\n{% raw %}{{ x }}", TL_ESYNTAX, "t.conf:2:1",
 	    "unclosed 'raw' block");
 }
 
@@ -426,7 +426,7 @@ TEST(template_reads_only_len_bytes)
 	buf_reset(&out);
 	ASSERT_EQ(tpl_render_string(NULL, heap, 17, vars, &out, &err),
 	    TL_ESYNTAX);
-	ASSERT_STR_EQ(err.where, "template:1");
+	ASSERT_STR_EQ(err.where, "template:1:5");
 	ASSERT_STR_EQ(err.msg, "unclosed '{{' tag");
 	free(heap);
 	buf_release(&out);
@@ -490,7 +490,7 @@ TEST(template_nesting_limits)
 	for (i = 0; i < TPL_MAX_DEPTH + 1; i++)
 		buf_addstr(&src, "{% if true %}\n");
 	ASSERT_EQ(tpl_parse("n", src.data, src.len, &t, &err), TL_ESYNTAX);
-	ASSERT_STR_EQ(err.where, "n:65");
+	ASSERT_STR_EQ(err.where, "n:65:1");
 	ASSERT_STR_EQ(err.msg, "blocks nest deeper than 64");
 	buf_reset(&src);
 	buf_addstr(&src, "{{ a");
@@ -524,7 +524,7 @@ TEST(template_output_and_work_limits)
 	ASSERT_EQ(tpl_parse("l", loops, strlen(loops), &t, &err), 0);
 	tpl_set_limits(t, 1u << 20, 0);
 	ASSERT_EQ(tpl_render(t, vars, &out, &err), TL_ETOOBIG);
-	ASSERT_STR_EQ(err.where, "l:1");
+	ASSERT_STR_EQ(err.where, "l:1:49");
 	ASSERT_STR_EQ(err.msg, "output is larger than 1 MiB");
 	ASSERT(out.len <= (1u << 20));
 	tpl_set_limits(t, 0, 5000);
@@ -543,5 +543,150 @@ TEST(template_output_and_work_limits)
 	    "(loops inside loops?)");
 	tpl_free(t);
 	tval_free(vars);
+	buf_release(&out);
+}
+
+/* Operators (issue 18): comparisons, arithmetic, ~, in. */
+
+TEST(template_compares_and_computes)
+{
+	ASSERT_RENDERS("{% if node.cpus > 2 %}big{% else %}small{% end %}",
+	    "big");
+	ASSERT_RENDERS("{{ node.cpus >= 4 }} {{ node.cpus < 4 }} "
+	    "{{ node.cpus <= 4 }} {{ 'a' < 'b' }} {{ 'ab' > 'a' }}",
+	    "true false true true true");
+	ASSERT_RENDERS("{{ node.cpus * 2 + 1 }} {{ node.cpus - 1 }} "
+	    "{{ 7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ -node.cpus }}",
+	    "9 3 3 1 2 3.5 -4");
+	ASSERT_RENDERS("{{ (1 + 2) * 3 }} {{ 1 + 2 * 3 }} {{ 10 - 2 - 3 }}",
+	    "9 7 5");
+	ASSERT_RENDERS("{{ node.hostname ~ ':' ~ site.ports.1 }}",
+	    "web-1:80");
+	ASSERT_RENDERS("{{ admins | length + 1 }}", "3");
+	ASSERT_RENDERS("{% if 'ana' in admins and 443 in site.ports and "
+	    "'ana' in users and 'eb' in node.hostname and not 'x' in admins "
+	    "and not 'x' in nope %}yes{% end %}", "yes");
+	ASSERT_RENDERS("{% if node.cpus > 2 and not flag or zero %}y{% end %}",
+	    "y");
+}
+
+TEST(template_operator_errors_name_the_column)
+{
+	ASSERT_FAILS("{{ node.hostname + 1 }}", TL_ESYNTAX, "t.conf:1:18",
+	    "'+' needs two numbers, got a string and a number (use '~' to "
+	    "join text)");
+	ASSERT_FAILS("\n  {{ 1 / zero }}", TL_ESYNTAX, "t.conf:2:8",
+	    "division by zero");
+	ASSERT_FAILS("{% if nope > 1 %}{% end %}", TL_ESYNTAX, "t.conf:1:7",
+	    "unknown variable 'nope'");
+	ASSERT_FAILS("{% if node.cpus > '2' %}{% end %}", TL_ESYNTAX,
+	    "t.conf:1:17", "cannot compare a number with a string using '>'");
+	ASSERT_FAILS("{{ 1 < 2 < 3 }}", TL_ESYNTAX, "t.conf:1:10",
+	    "comparisons do not chain: use 'and' (a < b and b < c)");
+	ASSERT_FAILS("{{ admins ~ 'x' }}", TL_ESYNTAX, "t.conf:1:11",
+	    "'~' joins strings, numbers and booleans, not a list");
+	ASSERT_FAILS("{{ 1 in 2 }}", TL_ESYNTAX, "t.conf:1:6",
+	    "'in' needs a list, map or string on its right, got a number");
+	ASSERT_FAILS("{{ - }}", TL_ESYNTAX, "t.conf:1:6",
+	    "expected a value, got '}}'");
+}
+
+TEST(template_list_filters)
+{
+	ASSERT_RENDERS("{{ site.ports | reverse | join(',') }} "
+	    "{{ site.ports | sort | first }} {{ site.ports | last }} "
+	    "{{ site.ports | max }} {{ site.ports | min }} "
+	    "{{ site.ports | sum }}", "443,80 80 443 443 80 523");
+	ASSERT_RENDERS("{{ users | keys | join(' ') }} "
+	    "{{ users | values | map('uid') | join(' ') }} "
+	    "{{ users | values | sort('uid') | map('uid') | join(' ') }}",
+	    "ana bo 1000 1001 1000 1001");
+	ASSERT_RENDERS("{{ users | values | where('uid', 1001) | length }} "
+	    "{{ admins | select | length }} {{ admins | reject | length }} "
+	    "{{ nolist | first | default('none') }} {{ nolist | sum }}",
+	    "1 2 0 none 0");
+	ASSERT_RENDERS("{{ 'b a b' | split | unique | sort | join(',') }} "
+	    "{{ 'a,,b' | split(',') | length }}", "a,b 3");
+	ASSERT_FAILS("{{ admins | map('x') }}", TL_ESYNTAX, "t.conf:1:13",
+	    "filter 'map': item 1 has no 'x'");
+	ASSERT_FAILS("{{ node.hostname | sort }}", TL_ESYNTAX, "t.conf:1:20",
+	    "filter 'sort' needs a list, got a string");
+	ASSERT_FAILS("{{ admins | where('x') }}", TL_ESYNTAX, "t.conf:1:13",
+	    "filter 'where' needs 2 arguments");
+	ASSERT_FAILS("{{ admins | keys }}", TL_ESYNTAX, "t.conf:1:13",
+	    "filter 'keys' needs a map, got a list");
+}
+
+/* A loader over a few named sources, for include. */
+static int
+test_load(void *arg, const char *name, struct buf *out, struct tl_err *err)
+{
+	const char *const *files = arg;
+
+	for (size_t i = 0; files[i] != NULL; i += 2)
+		if (strcmp(files[i], name) == 0) {
+			buf_addstr(out, files[i + 1]);
+			return 0;
+		}
+	return tl_err_set(err, TL_ENOENT, "no such template");
+}
+
+static int
+render_with(const char *src, const char *const *files, struct buf *out,
+    struct tl_err *err)
+{
+	const struct tpl_loader loader = { test_load, (void *)files };
+	struct tval *vars = fixture();
+	struct tpl *t;
+	int rc;
+
+	if ((rc = tpl_parse("main", src, strlen(src), &t, err)) == 0) {
+		tpl_set_loader(t, &loader);
+		rc = tpl_render(t, vars, out, err);
+	}
+	tpl_free(t);
+	tval_free(vars);
+	return rc;
+}
+
+TEST(template_include)
+{
+	static const char *const files[] = {
+		"head", "# {{ node.hostname }}\n",
+		"item", "- {{ a }}\n",
+		"bad", "ok\n  {{ nope }}\n",
+		"self", "{% include \"self\" %}",
+		NULL, NULL
+	};
+	struct tl_err err = TL_ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct tpl *t;
+
+	ASSERT_EQ(render_with("{% include \"head\" %}\n{% for a in admins %}\n"
+	    "  {% include \"item\" %}\n{% end %}\n", files, &out, &err), 0);
+	ASSERT_STR_EQ(out.data, "# web-1\n- ana\n- bo\n");
+	buf_reset(&out);
+	ASSERT_EQ(render_with("x\n{% include \"bad\" %}", files, &out, &err),
+	    TL_ESYNTAX);
+	ASSERT_STR_EQ(err.where, "bad:2:6");
+	ASSERT_STR_EQ(err.msg, "unknown variable 'nope' (included from "
+	    "main:2:1)");
+	buf_reset(&out);
+	ASSERT_EQ(render_with("{% include \"gone\" %}", files, &out, &err),
+	    TL_ESYNTAX);
+	ASSERT_STR_EQ(err.where, "main:1:1");
+	ASSERT_STR_EQ(err.msg, "cannot include 'gone': no such template");
+	buf_reset(&out);
+	ASSERT_EQ(render_with("{% include \"self\" %}", files, &out, &err),
+	    TL_ESYNTAX);
+	ASSERT_CONTAINS(err.msg, "includes nest deeper than 16");
+	/* without a loader (no recipe directory), include says so */
+	ASSERT_EQ(tpl_parse("x", "{% include \"a\" %}", 17, &t, &err), 0);
+	buf_reset(&out);
+	ASSERT_EQ(tpl_render(t, NULL, &out, &err), TL_ESYNTAX);
+	ASSERT_CONTAINS(err.msg, "cannot include 'a' here");
+	tpl_free(t);
+	ASSERT_FAILS("{% include nope %}", TL_ESYNTAX, "t.conf:1:12",
+	    "include takes a template name in quotes");
 	buf_release(&out);
 }
