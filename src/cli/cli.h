@@ -8,6 +8,7 @@
  * cli/ decides exit codes.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct tl_err;
@@ -35,7 +36,34 @@ int	cli_help(int argc, char **argv, const char *usage);
 /* Is stdout a terminal that wants colour (and NO_COLOR unset)? */
 int	cli_color(FILE *f);
 
+/* Whose facts a check or render compiles with (cli/check.c). */
+struct facts;
+struct cli_node_opts {
+	struct facts	*user;		/* --fact overrides; may be NULL */
+	const char	*facts_d;	/* --facts-d, or NULL */
+	const char	*root;		/* --root, or NULL */
+	const char	*state_flag;	/* --state-dir: its agent answers
+					   cluster.*; NULL: no agent */
+	int		 notes;		/* print notes, not just count them */
+	int		 only_failures;	/* print only nodes that fail */
+};
+
+/* This machine's facts as node would have them (NULL: as they are), with
+ * the overrides; *out to free with facts_free(). Prints errors. */
+int	cli_node_facts(const struct cli_node_opts *o, const char *node,
+	    struct facts **out);
+/*
+ * Compiles and lints the policy at path for each of nodes[0..n) (n == 0:
+ * this machine as it is), printing what it finds (JSON with json); sets
+ * *failed to how many did not compile or had errors. Returns -1 when it
+ * could not run at all.
+ */
+int	cli_check_nodes(const char *path, const struct cli_node_opts *o,
+	    const char *const *nodes, size_t n, int json, size_t *failed);
+
 int	cmd_apply(int argc, char **argv);
+int	cmd_check(int argc, char **argv);
+int	cmd_render(int argc, char **argv);
 int	cmd_facts(int argc, char **argv);
 int	cmd_backups(int argc, char **argv);
 int	cmd_resources(int argc, char **argv);

@@ -22,6 +22,8 @@ static int cmd_version(int argc, char **argv);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "apply", cmd_apply, "converge this node to a recipe (or a recipe dir)" },
+	{ "check", cmd_check, "compile and lint a policy as given nodes would" },
+	{ "render", cmd_render, "print a template as a node would render it" },
 	{ "facts", cmd_facts, "print what this node knows about itself" },
 	{ "backups", cmd_backups, "list, show and restore backed-up files" },
 	{ "adopt", cmd_adopt, "write a hand-made node out as recipes" },

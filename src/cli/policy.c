@@ -22,12 +22,14 @@
 #include <unistd.h>
 
 #include "agent/ctl.h"
+#include "cluster/catalog.h"
 #include "cluster/policy.h"
 #include "core/buf.h"
 #include "core/diff.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "facts/facts.h"
 #include "net/opkey.h"
 #include "policy/bundle.h"
 #include "policy/store.h"
@@ -40,6 +42,8 @@ struct pub_opts {
 	const char	*message;
 	int		 json;
 	struct cli_rollout rollout;	/* publish only */
+	int		 force;		/* publish even if the check fails */
+	struct facts	*facts;		/* --fact, for the check */
 };
 
 static const char publish_usage[] =
@@ -47,9 +51,13 @@ static const char publish_usage[] =
     "[--state-dir DIR]\n"
     "       [--canary N|P%] [--wave P%] [--wait-healthy DURATION] "
     "[--max-unhealthy N]\n"
-    "Signs the recipe directory DIR as the next policy serial and hands it "
-    "to the\nlocal agent, which spreads it to every node; with a rollout "
-    "plan, in waves\ngated by health (docs/services.md).\n";
+    "       [--fact k=v]... [--force]\n"
+    "Checks that DIR compiles for every member the local agent knows (as\n"
+    "`tlaloc check DIR --node NAME` does, with this machine's facts and the\n"
+    "--fact overrides); a policy that does not compile for some node is\n"
+    "refused unless --force. Then signs DIR as the next policy serial and\n"
+    "hands it to the local agent, which spreads it to every node; with a\n"
+    "rollout plan, in waves gated by health (docs/services.md).\n";
 
 static const char status_usage[] =
     "usage: tlaloc status [--json] [--state-dir DIR]\n"
@@ -79,6 +87,8 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		{ "key", required_argument, NULL, 'k' },
 		{ "message", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "fact", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "canary", required_argument, NULL, 'C' },
 		{ "wave", required_argument, NULL, 'W' },
@@ -86,6 +96,7 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		{ "max-unhealthy", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct tl_err err = TL_ERR_INIT;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -100,6 +111,15 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		case 'W': o->rollout.wave = optarg; break;
 		case 'H': o->rollout.wait_healthy = optarg; break;
 		case 'U': o->rollout.max_unhealthy = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'F':
+			if (o->facts == NULL)
+				o->facts = facts_new();
+			if (facts_set_arg(o->facts, optarg, &err) < 0) {
+				cli_error(&err);
+				return -1;
+			}
+			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
@@ -193,6 +213,73 @@ check_recipe_dir(const char *dir)
 	return ok ? 0 : -1;
 }
 
+/* The names of the members the agent at state knows (not failed), into
+ * names (grown; caller frees the array, the strings live in *v). Returns
+ * how many, or -1 when the agent cannot say. */
+static int
+publish_members(const char *state, struct catalog_inst **v,
+    const char ***names)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf ans = BUF_INIT;
+	int n, k = 0;
+
+	*v = NULL;
+	*names = NULL;
+	if (cli_cluster_ask((void *)state, "m:a::", &ans, &err) < 0 ||
+	    (n = catalog_decode((const uint8_t *)ans.data, ans.len, v)) < 0) {
+		fprintf(stderr, "tlaloc: cannot list the members to check the "
+		    "policy for (%s); checking this node only\n", err.msg[0] ?
+		    err.msg : "the answer does not parse");
+		buf_release(&ans);
+		return -1;
+	}
+	buf_release(&ans);
+	*names = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		if ((*v)[i].state != 'f')
+			(*names)[k++] = (*v)[i].node;
+	return k;
+}
+
+/*
+ * Compiles DIR as every member would before anything is signed: a policy
+ * that breaks some node is refused (unless --force), instead of being
+ * spread to all of them. Returns 0 to go on.
+ */
+static int
+publish_check(const char *dir, const char *state, const struct pub_opts *po)
+{
+	struct cli_node_opts o = { po->facts, NULL, NULL, state, 0, 1 };
+	struct catalog_inst *v;
+	const char **names;
+	size_t failed = 0;
+	int n, r;
+
+	n = publish_members(state, &v, &names);
+	r = cli_check_nodes(dir, &o, names, n < 0 ? 0 : (size_t)n, 0,
+	    &failed);
+	free(names);
+	free(v);
+	if (r < 0)
+		return -1;
+	if (failed == 0) {
+		fprintf(stderr, "tlaloc: the policy compiles for %d node%s\n",
+		    n < 0 ? 1 : n, n == 1 ? "" : "s");
+		return 0;
+	}
+	if (po->force) {
+		fprintf(stderr, "tlaloc: publishing anyway (--force): the "
+		    "policy does not compile for %zu node%s\n", failed,
+		    failed == 1 ? "" : "s");
+		return 0;
+	}
+	cli_errorf("not published: the policy does not compile for %zu of "
+	    "%d node%s (fix it, or publish with --force)", failed, n < 0 ?
+	    1 : n, n == 1 ? "" : "s");
+	return -1;
+}
+
 int
 cmd_publish(int argc, char **argv)
 {
@@ -212,8 +299,9 @@ cmd_publish(int argc, char **argv)
 		return 1;
 	}
 	state = cli_state_dir(o.state_flag);
-	if (check_recipe_dir(argv[i]) < 0)
-		return 1;
+	if (check_recipe_dir(argv[i]) < 0 ||
+	    publish_check(argv[i], state, &o) < 0)
+		goto out;
 	if ((ps = pstore_open(state, &err)) == NULL ||
 	    pstore_add_dir(ps, argv[i], &b, &err) < 0 ||
 	    cli_rollout_add(&o.rollout, ps, &b, &err) < 0) {
@@ -226,6 +314,7 @@ cmd_publish(int argc, char **argv)
 out:
 	bundle_release(&b);
 	pstore_free(ps);
+	facts_free(o.facts);
 	return r;
 }
 

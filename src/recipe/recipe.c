@@ -454,14 +454,59 @@ recipe_locate(const char *path, char **dir, char **entry, struct tl_err *err)
 	return 0;
 }
 
+/*
+ * Runs fn(arg) protected, in a fresh sandbox for the recipe directory dir:
+ * the shared part of a compile and a render. The stack fn sees holds arg
+ * (a string, or nil) at 1. Errors are positioned by recipe_msgh and split
+ * into err.
+ */
+static int
+recipe_run(struct compile *c, const char *dir, lua_CFunction fn,
+    const char *arg, struct tl_err *err)
+{
+	lua_State *L;
+	int rc = 0;
+
+	c->budget.mem_max = c->opts->max_memory;
+	c->budget.max_instructions = c->opts->max_instructions;
+	c->budget.what = "recipe";
+	c->rec->dir = xstrdup(dir);
+	if ((c->root_real = realpath(dir, NULL)) == NULL)
+		return tl_err_sys(err, TL_ENOENT, "cannot read '%s'", dir);
+	if ((L = lua_budget_newstate(&c->budget)) == NULL)
+		return tl_err_set(err, TL_EIO, "cannot start Lua");
+	lua_pushlightuserdata(L, c);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
+	recipe_sandbox(L);
+	lua_pushcfunction(L, recipe_msgh);
+	lua_pushcfunction(L, fn);
+	if (arg != NULL)
+		lua_pushstring(L, arg);
+	else
+		lua_pushnil(L);
+	if (lua_pcall(L, 1, 0, lua_gettop(L) - 2) != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		recipe_error(msg ? msg : "recipe error (out of memory?)", err);
+		rc = err ? err->code : TL_ESYNTAX;
+	}
+	lua_close(L);
+	return rc;
+}
+
+static void
+compile_release(struct compile *c)
+{
+	free(c->root_real);
+	strmap_release(&c->included);
+}
+
 int
 recipe_compile(const struct recipe_opts *opts, struct recipe **out,
     struct tl_err *err)
 {
 	struct compile c;
 	struct recipe *rec = xcalloc(1, sizeof(*rec));
-	char *entry = NULL;
-	lua_State *L;
+	char *dir = NULL, *entry = NULL;
 	int rc;
 
 	*out = NULL;
@@ -469,45 +514,81 @@ recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	graph_init(&rec->graph);
 	c.rec = rec;
 	c.opts = opts;
-	c.budget.mem_max = opts->max_memory;
-	c.budget.max_instructions = opts->max_instructions;
-	c.budget.what = "recipe";
-	if ((rc = recipe_locate(opts->path, &rec->dir, &entry, err)) < 0)
-		goto fail;
-	if ((c.root_real = realpath(rec->dir, NULL)) == NULL) {
-		rc = tl_err_sys(err, TL_ENOENT, "cannot read '%s'", rec->dir);
-		goto fail;
-	}
-	if ((L = lua_budget_newstate(&c.budget)) == NULL) {
-		rc = tl_err_set(err, TL_EIO, "cannot start Lua");
-		goto fail;
-	}
-	lua_pushlightuserdata(L, &c);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
-	recipe_sandbox(L);
-	lua_pushcfunction(L, recipe_msgh);
-	lua_pushcfunction(L, recipe_main);
-	if (entry != NULL)
-		lua_pushstring(L, entry);
-	else
-		lua_pushnil(L);
-	if (lua_pcall(L, 1, 0, lua_gettop(L) - 2) != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-		recipe_error(msg ? msg : "recipe error (out of memory?)", err);
-		rc = err ? err->code : TL_ESYNTAX;
-	} else
+	if ((rc = recipe_locate(opts->path, &dir, &entry, err)) == 0 &&
+	    (rc = recipe_run(&c, dir, recipe_main, entry, err)) == 0)
 		rc = graph_build(&rec->graph, err);
-	lua_close(L);
-fail:
+	free(dir);
 	free(entry);
-	free(c.root_real);
-	strmap_release(&c.included);
+	compile_release(&c);
 	if (rc < 0) {
 		recipe_free(rec);
 		return rc;
 	}
 	*out = rec;
 	return 0;
+}
+
+/* What recipe_render() hands its protected body. */
+struct render_job {
+	const char		*tpl;		/* relative to the dir */
+	const char		*vars_file;	/* relative, or NULL */
+	const char *const	*kv;		/* "k=v", ... */
+	size_t			 nkv;
+	struct buf		*out;
+};
+
+/* The protected body of a render: globals, the vars table, the template. */
+static int
+render_main(lua_State *L)
+{
+	struct compile *c = compile_of(L);
+	const struct render_job *j = c->render_job;
+	const char *s;
+	size_t len;
+
+	recipe_globals(L, c);
+	if (j->vars_file != NULL) {
+		recipe_run_file(L, j->vars_file, 1);
+		if (lua_type(L, -1) != LUA_TTABLE)
+			return luaL_error(L, "%s must return a table of "
+			    "variables", j->vars_file);
+	} else
+		lua_newtable(L);
+	for (size_t i = 0; i < j->nkv; i++) {
+		const char *eq = strchr(j->kv[i], '=');
+
+		if (eq == NULL || eq == j->kv[i])
+			return luaL_error(L, "--var takes NAME=VALUE, not '%s'",
+			    j->kv[i]);
+		lua_pushlstring(L, j->kv[i], (size_t)(eq - j->kv[i]));
+		lua_pushstring(L, eq + 1);
+		lua_rawset(L, -3);
+	}
+	template_push(L, j->tpl, lua_gettop(L));
+	s = lua_tolstring(L, -1, &len);
+	buf_add(j->out, s, len);
+	return 0;
+}
+
+int
+recipe_render(const struct recipe_opts *opts, const char *dir,
+    const char *tpl, const char *vars_file, const char *const *kv,
+    size_t nkv, struct buf *out, struct tl_err *err)
+{
+	struct render_job j = { tpl, vars_file, kv, nkv, out };
+	struct compile c;
+	struct recipe *rec = xcalloc(1, sizeof(*rec));
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	graph_init(&rec->graph);
+	c.rec = rec;
+	c.opts = opts;
+	c.render_job = &j;
+	rc = recipe_run(&c, dir, render_main, NULL, err);
+	compile_release(&c);
+	recipe_free(rec);
+	return rc;
 }
 
 void

@@ -67,6 +67,44 @@ int	recipe_compile(const struct recipe_opts *opts, struct recipe **out,
 	    struct tl_err *err);
 void	recipe_free(struct recipe *rec);
 
+/*
+ * Renders template tpl (relative to the recipe directory dir) the way a
+ * recipe would, and appends it to out: `node` from opts->facts, data/
+ * tables, and the variables the Lua file vars_file (relative to dir; NULL:
+ * none) returns, then the strings kv[0..nkv) ("NAME=VALUE") on top. For
+ * `tlaloc render`. Errors name the template's file:line:column.
+ */
+int	recipe_render(const struct recipe_opts *opts, const char *dir,
+	    const char *tpl, const char *vars_file, const char *const *kv,
+	    size_t nkv, struct buf *out, struct tl_err *err);
+
+/* What `tlaloc check` says about a compiled recipe (lint.c). */
+enum lint_level { LINT_ERROR, LINT_WARNING, LINT_NOTE };
+
+struct lint_item {
+	enum lint_level	 level;
+	char		*where;		/* "site.lua:4", a file, or "" */
+	char		*msg;
+};
+
+struct lint {
+	struct lint_item *v;
+	size_t		  n, cap;
+	size_t		  errors;	/* items at LINT_ERROR */
+};
+
+/*
+ * Appends to l what can be said of rec without the node: missing source
+ * files (errors), bare command names and accounts that are neither
+ * declared nor in root's /etc/passwd or /etc/group (warnings), recipe
+ * files the compile never read (notes).
+ */
+void	recipe_lint(const struct recipe *rec, const char *root, struct lint *l);
+/* Appends one finding to l. */
+void	lint_add(struct lint *l, enum lint_level level, const char *where,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	lint_release(struct lint *l);
+
 struct lua_State;
 /*
  * Opens the libraries a sandboxed chunk may use into L: no io, no

@@ -19,6 +19,7 @@ struct compile {
 	struct strmap			 included;	/* realpaths run */
 	const char			*cur_file;	/* relative, for where */
 	struct lua_budget		 budget;	/* memory, instructions */
+	const void			*render_job;	/* recipe_render()'s */
 };
 
 /* Where the running code is, in recipe terms (frames.c). */

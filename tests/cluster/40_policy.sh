@@ -154,10 +154,17 @@ wait_for 20 "n21 (--no-enforce) shown drifting in tlaloc status" drifting
 [ "$(serial_of 21)" = "$S" ] || fail "n21 did not get serial $S"
 [ "$(cat "$(root 21)/etc/motd")" = local ] || fail "n21 enforced"
 
-# -- a policy that does not compile: last good kept, shown failing ------
+# -- a policy that does not compile: refused by publish (issue 18); with
+# --force, every node keeps its last good policy and is shown failing ----
 echo 'file { path = "/etc/x" content = 1 }' > "$WORK/recipe/site.lua"
+out=$($T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 1)" 2>&1) &&
+    fail "publish signed a policy that does not compile"
+case "$out" in *"error: site.lua:1: "*) ;; *) echo "$out"; fail "publish did not say why it refused";; esac
+case "$out" in *"not published: the policy does not compile for 21 of 21 nodes"*) ;;
+*) echo "$out"; fail "publish did not say it refused";; esac
+[ "$(serial_of 1)" = "$S" ] || fail "a refused publish moved the serial"
 $T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 1)" \
-    >/dev/null || fail "publish the broken policy"
+    --force >/dev/null 2>&1 || fail "publish --force the broken policy"
 failing() {
 	$T status --json --state-dir "$(sd 9)" | grep -o '"state":"failing"' |
 	    wc -l | grep -qx 21
