@@ -101,20 +101,24 @@ add_one(const char *name, void *arg)
 	adopt_package(aa->a, name, aa->note);
 }
 
-static void
+/* 1 when the tool answered (exit 0), its list in out; else 0. */
+static int
 run_query(struct adopt *a, const struct pkgq *q, struct buf *out)
 {
 	struct argv av = ARGV_INIT;
 	struct spawn_result res;
 	struct tl_err err = TL_ERR_INIT;
+	int ok;
 
 	argv_addv(&av, q->argv);
 	spawn_result_init(&res);
-	if (prov_run(a->opts.root, &av, NULL, 120000, &res, &err) == 0 &&
-	    res.status == 0)
+	ok = prov_run(a->opts.root, &av, NULL, 120000, &res, &err) == 0 &&
+	    !res.timed_out && res.status == 0;
+	if (ok)
 		buf_add(out, res.out.data, res.out.len);
 	spawn_result_release(&res);
 	argv_release(&av);
+	return ok;
 }
 
 void
@@ -127,17 +131,24 @@ adopt_pkgq(struct adopt *a)
 		struct add_arg aa = { a, q->note };
 		char *path;
 
+		int answered;
+
 		if (!prov_have(a->opts.root, q->probe))
 			continue;
 		buf_reset(&out);
 		if (q->file != NULL) {
 			path = adopt_path(a, q->file);
-			fileio_read(path, 1u << 20, &out, &(struct tl_err)
-			    TL_ERR_INIT);
+			answered = fileio_read(path, 1u << 20, &out,
+			    &(struct tl_err)TL_ERR_INIT) == 0;
 			free(path);
 		} else
-			run_query(a, q, &out);
-		adopt_pkgq_parse(q->form, out.data, out.len, add_one, &aa);
+			answered = run_query(a, q, &out);
+		/* A tool that is here but holds nothing (pacman -Qqe exits 1
+		 * on an empty database) is not this root's manager: ask the
+		 * next one. */
+		if (!answered || adopt_pkgq_parse(q->form, out.data, out.len,
+		    add_one, &aa) == 0)
+			continue;
 		break;
 	}
 	buf_release(&out);

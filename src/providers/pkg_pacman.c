@@ -92,4 +92,5 @@ const struct pkg_provider pkg_pacman = {
 	.candidate_argv = pacman_candidate_argv,
 	.parse_candidates = pacman_parse_candidates,
 	.txn_argv = pacman_txn_argv,
+	.is_repo_version_only = 1,
 };

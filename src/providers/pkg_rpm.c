@@ -82,17 +82,21 @@ rpm_parse_candidates(const char *out, size_t len, const char *errout,
 	return 0;
 }
 
-/* No lock flag: rpm waits for its own database lock. */
+/* No lock flag: rpm waits for its own database lock. `dnf install NAME`
+ * says "already installed" when an older version is, so an upgrade names
+ * the version the repository offered. */
 static const struct prov_txn_words dnf_words = {
 	.install = (const char *const[]){ "dnf", "-y", "install", NULL },
 	.remove = (const char *const[]){ "dnf", "-y", "remove", NULL },
 	.version_sep = "-",
+	.upgrade_by_version = 1,
 };
 
 static const struct prov_txn_words yum_words = {
 	.install = (const char *const[]){ "yum", "-y", "install", NULL },
 	.remove = (const char *const[]){ "yum", "-y", "remove", NULL },
 	.version_sep = "-",
+	.upgrade_by_version = 1,
 };
 
 static int

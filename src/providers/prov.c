@@ -389,10 +389,17 @@ prov_txn_command(struct argv *a, const struct pkg_want *w, size_t n,
 	if (words->lock_flag != NULL)
 		argv_addf(a, "%s%u", words->lock_flag, lock_s);
 	argv_addv(a, v + 1);
-	for (size_t i = 0; i < n; i++)
-		if ((w[i].op == PKG_INSTALL) == is_install)
+	for (size_t i = 0; i < n; i++) {
+		if ((w[i].op == PKG_INSTALL) != is_install)
+			continue;
+		if (is_install && words->upgrade_by_version &&
+		    w[i].upgrade_to != NULL && w[i].version == NULL)
+			argv_addf(a, "%s%s%s", w[i].name, words->version_sep,
+			    w[i].upgrade_to);
+		else
 			prov_add_want(a, &w[i], is_install ?
 			    words->version_sep : NULL);
+	}
 }
 
 int

@@ -135,6 +135,8 @@ struct pkg_want {
 	const char	*version;	/* exact version, or NULL for any */
 	enum pkg_op	 op;
 	int		 reinstall;	/* broken: install again */
+	const char	*upgrade_to;	/* latest, installed and older: the
+					   newer version the tool offered */
 };
 
 struct pkg_provider {
@@ -165,6 +167,9 @@ struct pkg_provider {
 		    size_t n, unsigned lock_s);
 	/* Extra environment for every command, or NULL. */
 	const char *const *env;
+	/* The tool installs only the version its repositories hold
+	 * (pacman): another version asked for is refused when planning. */
+	int	 is_repo_version_only;
 };
 
 /* The providers, NULL-terminated, in detection order. */
@@ -223,6 +228,9 @@ struct prov_txn_words {
 					   commands; NULL: the tool has none */
 	const char	  *version_sep;	/* "=": "name=1.2"; NULL: the tool
 					   takes no version (pacman) */
+	int		   upgrade_by_version; /* the install command leaves
+					   an installed package alone unless
+					   the newer version is named (dnf) */
 };
 
 /*

@@ -254,12 +254,15 @@ names_add(const char ***list, size_t *n, size_t *cap, const char *name)
 
 /* Does this package of r need the repositories' word (a candidate)? */
 static int
-pkg_needs_candidate(const struct res *r, const struct pkg_state *st)
+pkg_needs_candidate(const struct res *r, const struct pkg_provider *prov,
+    const struct pkg_state *st)
 {
 	enum pkg_goal g = pkg_goal(r);
 
 	if (g == GOAL_ABSENT || g == GOAL_PURGED)
 		return 0;
+	if (g == GOAL_VERSION && prov->is_repo_version_only)
+		return 1;
 	/* A version is asked for by name=version: the tool says if the
 	 * repositories lack it. */
 	return st == NULL || st->installed == NULL || g == GOAL_LATEST;
@@ -283,8 +286,8 @@ pkg_observe(struct pkg_batch *b, struct res **rs, size_t n,
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct attr_val *v = res_val(rs[i], "name");
 		for (size_t k = 0; k < v->nitems; k++)
-			if (pkg_needs_candidate(rs[i], pkg_set_get(&b->set,
-			    v->items[k], 0)))
+			if (pkg_needs_candidate(rs[i], b->prov,
+			    pkg_set_get(&b->set, v->items[k], 0)))
 				names_add(&want, &nwant, &capwant,
 				    v->items[k]);
 	}
@@ -354,6 +357,13 @@ pkg_plan_one(struct res *r, struct pkg_priv *p, const char *name,
 			    st->unknown_msg ? ")" : "");
 	}
 	if (pkg_goal(r) == GOAL_VERSION) {
+		const char *c = st ? st->candidate : NULL;
+		if (p->batch->prov->is_repo_version_only &&
+		    (have == NULL || strcmp(have, e) != 0) &&
+		    (c == NULL || strcmp(c, e) != 0))
+			return tl_err_set(err, TL_EINVAL, "%s installs only "
+			    "the version its repositories hold (%s), not "
+			    "'%s'", p->batch->prov->name, c ? c : "none", e);
 		if (have == NULL || strcmp(have, e) != 0)
 			pkg_step_add(p, name, PKG_INSTALL, e, e, have ?
 			    xasprintf("%s %s -> %s", name, have, e) :
@@ -372,6 +382,7 @@ pkg_plan_one(struct res *r, struct pkg_priv *p, const char *name,
 		pkg_step_add(p, name, PKG_INSTALL, NULL, st->candidate,
 		    xasprintf("upgrade %s %s -> %s", name, have,
 		    st->candidate));
+		p->steps[p->nsteps - 1].want.upgrade_to = st->candidate;
 	}
 	return 0;
 }

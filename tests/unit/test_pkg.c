@@ -90,10 +90,10 @@ TEST(pkg_apt_one_transaction)
 {
 	struct argv cmds[2] = { ARGV_INIT, ARGV_INIT };
 	struct pkg_want w[] = {
-		{ "a", NULL, PKG_INSTALL, 0 },
-		{ "b", "1.2-3", PKG_INSTALL, 0 },
-		{ "c", NULL, PKG_REMOVE, 0 },
-		{ "d", NULL, PKG_PURGE, 0 },
+		{ "a", NULL, PKG_INSTALL, 0, NULL },
+		{ "b", "1.2-3", PKG_INSTALL, 0, NULL },
+		{ "c", NULL, PKG_REMOVE, 0, NULL },
+		{ "d", NULL, PKG_PURGE, 0, NULL },
 	};
 	char *cmd;
 
@@ -111,9 +111,9 @@ TEST(pkg_rpm_parses_real_rpm_q)
 	struct pkg_set s = { 0 };
 	struct argv cmds[2] = { ARGV_INIT, ARGV_INIT };
 	struct pkg_want w[] = {
-		{ "a", NULL, PKG_INSTALL, 0 },
-		{ "b", "2:1.0-1", PKG_INSTALL, 0 },
-		{ "c", NULL, PKG_REMOVE, 0 },
+		{ "a", NULL, PKG_INSTALL, 0, NULL },
+		{ "b", "2:1.0-1", PKG_INSTALL, 0, NULL },
+		{ "c", NULL, PKG_REMOVE, 0, NULL },
 	};
 	char *c0, *c1;
 
@@ -132,6 +132,30 @@ TEST(pkg_rpm_parses_real_rpm_q)
 	argv_release(&cmds[1]);
 	pkg_set_release(&s);
 	free(out);
+}
+
+/* `dnf install NAME` leaves an older installed NAME alone ("already
+ * installed"), so ensure = "latest" must name the newer version; apt's
+ * install upgrades by name, and keeps doing so. */
+TEST(pkg_upgrade_names_the_version_only_where_the_tool_needs_it)
+{
+	struct argv cmds[2] = { ARGV_INIT, ARGV_INIT };
+	struct pkg_want w[] = {
+		{ "up", NULL, PKG_INSTALL, 0, "1.1-1" },
+		{ "new", NULL, PKG_INSTALL, 0, NULL },
+	};
+	char *cmd;
+
+	ASSERT_EQ(pkg_dnf.txn_argv(cmds, w, 2, 0), 1);
+	cmd = argv_join(&cmds[0]);
+	ASSERT_STR_EQ(cmd, "dnf -y install up-1.1-1 new");
+	free(cmd);
+	argv_release(&cmds[0]);
+	ASSERT_EQ(pkg_apt.txn_argv(cmds, w, 2, 0), 1);
+	cmd = argv_join(&cmds[0]);
+	ASSERT_CONTAINS(cmd, " install up new");
+	free(cmd);
+	argv_release(&cmds[0]);
 }
 
 TEST(pkg_pacman_parses_real_pacman_q)
