@@ -23,12 +23,27 @@ print_choices(const struct attr_spec *a)
 		printf("%s%s", i ? "|" : " ", a->choices[i]);
 }
 
+/* "name: how it is tested\n" lines, indented under the providers. */
+static void
+print_proof(const char *lines)
+{
+	const char *p = lines, *nl;
+
+	printf("  tested:\n");
+	while ((nl = strchr(p, '\n')) != NULL) {
+		printf("    %.*s\n", (int)(nl - p), p);
+		p = nl + 1;
+	}
+}
+
 static void
 print_type(const struct res_type *t)
 {
 	printf("%s: %s\n", t->name, t->doc);
 	if (t->providers != NULL)
 		printf("  providers: %s\n", t->providers);
+	if (t->provider_proof != NULL)
+		print_proof(t->provider_proof);
 	for (size_t i = 0; t->attrs[i].name != NULL; i++) {
 		const struct attr_spec *a = &t->attrs[i];
 

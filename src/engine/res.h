@@ -110,6 +110,8 @@ struct res_type {
 	const struct attr_spec	*attrs;		/* ends with { NULL } */
 	const struct res_short	*shorts;	/* ends with { NULL }, or NULL */
 	const char		*providers;	/* for docs: "apt, dnf, ..." */
+	const char		*provider_proof; /* for docs: one line per
+						    provider, how it is tested */
 	/* When the namevar is not given, the title is these attributes'
 	 * values joined by ':' ("a|b": the first of a, b that is set);
 	 * NULL: the namevar is required. */

@@ -510,6 +510,7 @@ const struct res_type res_type_cron = {
 	.doc = "an entry in a user's crontab, between its own markers",
 	.attrs = cron_attrs,
 	.providers = "crontab(1)",
+	.provider_proof = "crontab: tested live (Debian 12's cron 3.0pl1)\n",
 	.validate = cron_validate,
 	.autorequire = cron_autorequire,
 	.check = cron_check,

@@ -122,6 +122,7 @@ const struct res_type res_type_group = {
 	.doc = "a group and its gid (members are set on the user side)",
 	.attrs = group_attrs,
 	.providers = ACCT_PROVIDER_NAMES,
+	.provider_proof = ACCT_PROVIDER_PROOF,
 	.validate = group_validate,
 	.check = group_check,
 	.fix = group_fix,

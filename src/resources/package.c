@@ -730,6 +730,7 @@ const struct res_type res_type_package = {
 	.attrs = package_attrs,
 	.shorts = package_shorts,
 	.providers = PKG_PROVIDER_NAMES,
+	.provider_proof = PKG_PROVIDER_PROOF,
 	.title_from = package_title_from,
 	.validate = package_validate,
 	.prefetch = package_prefetch,

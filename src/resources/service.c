@@ -192,6 +192,7 @@ const struct res_type res_type_service = {
 	.attrs = service_attrs,
 	.shorts = service_shorts,
 	.providers = SVC_PROVIDER_NAMES,
+	.provider_proof = SVC_PROVIDER_PROOF,
 	.validate = service_validate,
 	.autorequire = service_autorequire,
 	.check = service_check,

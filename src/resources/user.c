@@ -382,6 +382,7 @@ const struct res_type res_type_user = {
 	.doc = "a login account: uid, groups, home, shell, password hash",
 	.attrs = user_attrs,
 	.providers = ACCT_PROVIDER_NAMES,
+	.provider_proof = ACCT_PROVIDER_PROOF,
 	.validate = user_validate,
 	.autorequire = user_autorequire,
 	.check = user_check,

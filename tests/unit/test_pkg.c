@@ -295,3 +295,31 @@ TEST(pkg_prov_tail_quotes_last_lines)
 	    "locate package x");
 	buf_release(&b);
 }
+
+/* `tlaloc resources` says how each provider is proven: none is left out
+ * when one is added. */
+static int
+proof_names(const char *proof, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = proof; (p = strstr(p, name)) != NULL; p++)
+		if ((p == proof || p[-1] == '\n') &&
+		    (p[n] == ':' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+TEST(every_provider_says_how_it_is_tested)
+{
+	for (size_t i = 0; pkg_providers[i] != NULL; i++)
+		ASSERT_EQ(proof_names(PKG_PROVIDER_PROOF,
+		    pkg_providers[i]->name), 1);
+	for (size_t i = 0; svc_providers[i] != NULL; i++)
+		ASSERT_EQ(proof_names(SVC_PROVIDER_PROOF,
+		    svc_providers[i]->name), 1);
+	ASSERT_EQ(proof_names(ACCT_PROVIDER_PROOF, acct_shadow.name), 1);
+	ASSERT_EQ(proof_names(ACCT_PROVIDER_PROOF, acct_pw.name), 1);
+	ASSERT_EQ(proof_names(ACCT_PROVIDER_PROOF, acct_openbsd.name), 1);
+	ASSERT_EQ(proof_names(PKG_PROVIDER_PROOF, "nosuch"), 0);
+}
