@@ -48,11 +48,16 @@ assert_contains "$OUT" "package[tl-pin]: tl-pin 2.0 -> 1.0"
 cat >$R/b.lua <<'LUA'
 package{name = "tl-gone", lock_timeout = 2}
 LUA
+rm -f /tmp/lock-held
 python3 -c 'import fcntl, time
 f = open("/var/lib/dpkg/lock-frontend", "a")
 fcntl.lockf(f, fcntl.LOCK_EX)
+open("/tmp/lock-held", "w").close()
 time.sleep(6)' &
-sleep 0.5
+# wait until the lock is really held: on a loaded machine python takes
+# longer to start than any fixed sleep
+for i in $(seq 100); do [ -e /tmp/lock-held ] && break; sleep 0.1; done
+[ -e /tmp/lock-held ] || fail "setup: the lock holder did not start"
 start=$(date +%s)
 tapply 4 $R/b.lua
 assert_contains "$OUT" "apt lock '/var/lib/dpkg/lock-frontend' still held by another process after 2 s"
