@@ -210,6 +210,7 @@ agent_svc_health(const struct agent *a)
 void
 svc_tags_refresh(struct agent_svc *sv)
 {
+	struct buf now = BUF_INIT;
 	int r;
 
 	/* Our own answer moved too: recipes reading it see it. */
@@ -219,6 +220,16 @@ svc_tags_refresh(struct agent_svc *sv)
 
 	if (sv->a->swim == NULL)
 		return;
+	/* Restating the same health (every converge declares again) is
+	 * no news: only a change is signed and gossiped. */
+	agent_svc_tags(sv->a, &now);
+	if (now.len == sv->said.len && (now.len == 0 ||
+	    memcmp(now.data, sv->said.data, now.len) == 0)) {
+		buf_release(&now);
+		return;
+	}
+	buf_release(&sv->said);
+	sv->said = now;
 	if ((r = agent_tags_push(sv->a, &sv->a->cfg.tags)) < 0)
 		log_err("cannot gossip services and health: tags too long "
 		    "(%s)", tl_strerror(r));
@@ -816,6 +827,7 @@ agent_svc_free(struct agent *a)
 		return;
 	checks_clear(sv);
 	agent_rollout_free(a);
+	buf_release(&sv->said);
 	free(sv->decl_path);
 	free(sv->maint_path);
 	free(sv->watch_path);

@@ -10,6 +10,7 @@
 
 #include "cluster/catalog.h"
 #include "cluster/health.h"
+#include "core/buf.h"
 
 struct agent;
 struct buf;
@@ -71,6 +72,7 @@ struct agent_svc {
 	uint64_t	 asked_ms;
 	char		 fire_why[128];
 	char		*decl_path, *maint_path, *watch_path;
+	struct buf	 said;		/* our svc/health tags last pushed */
 	struct udp	*dns;
 	/* Counters for `tlaloc info`. */
 	uint64_t	 checks_run, check_timeouts, health_changes;
