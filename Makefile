@@ -31,8 +31,9 @@ endif
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
 LIB_SRCS  := $(filter-out src/cli/main.c,$(LIB_SRCS))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-# Service definitions and bootstrap templates, carried in the binary.
-DIST_TEXT := $(sort $(wildcard dist/*.in dist/bootstrap/*.in))
+# Service definitions, bootstrap templates and the dashboard page,
+# carried in the binary.
+DIST_TEXT := $(sort $(wildcard dist/*.in dist/bootstrap/*.in)) dist/dashboard.html
 LIB_OBJS  += $(BUILD)/gen/dist_text.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)

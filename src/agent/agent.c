@@ -501,6 +501,7 @@ agent_release(struct agent *a)
 		udp_close(a->udp);
 		stream_srv_close(a->tcp);
 		stream_srv_close(a->ctl);
+		agent_http_close(a);
 		agent_conv_close(a);
 		agent_svc_close(a);
 		if (a->tick.data != NULL) {
@@ -524,6 +525,7 @@ agent_release(struct agent *a)
 		unlink(a->sock_path);
 	agent_conv_free(a);
 	agent_svc_free(a);
+	agent_hist_close(a);
 	agent_repl_close(a);
 	agent_convreq_free(a);
 	agent_handlers_free(a);
@@ -570,7 +572,9 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 	    (r = agent_svc_open(a, err)) < 0 ||
 	    (r = agent_open_swim(a, err)) < 0 ||
 	    (r = agent_pack_open(a, err)) < 0 ||
-	    (r = agent_msgs_open(a, err)) < 0)
+	    (r = agent_msgs_open(a, err)) < 0 ||
+	    (r = agent_hist_open(a, err)) < 0 ||
+	    (r = agent_http_open(a, err)) < 0)
 		goto out;
 	agent_sweep_leftovers(a);
 	agent_query_open(a);

@@ -33,6 +33,10 @@ struct agent_repl;
 struct agent_guard;
 struct ctl_req;
 struct refusals;
+struct agent_hist;
+struct agent_http;
+struct ctl_req;
+struct history_run;
 
 #define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
 #define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
@@ -59,6 +63,7 @@ struct agent_pack_stats {
 	uint64_t	not_in_pack;	/* we are in no pack */
 	uint64_t	malformed;
 	uint64_t	unreachable;	/* no address for a destination */
+	uint64_t	leader_changes;	/* a leader (us too) became known */
 };
 
 /* A peer that talked to us with a key other than our primary. */
@@ -135,6 +140,8 @@ struct agent {
 	struct agent_rollout	*rollout;	/* rollout.c */
 	struct refusals		*refusals;	/* refusals.h, lazily */
 	struct agent_guard	*guard;		/* guard.c */
+	struct agent_hist	*hist;		/* history_glue.c */
+	struct agent_http	*http;		/* http_glue.c; NULL: off */
 };
 
 /*
@@ -206,6 +213,10 @@ void	agent_pack_announce(struct agent *a, const struct pack_event *ev);
 /* ctl_srv.c: control socket requests */
 void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	    size_t len);
+/* A member as the JSON object `tlaloc members --json` prints. */
+void	agent_member_json(struct buf *out, const struct swim_member *m);
+/* "alive", "suspect", "failed", "left". */
+const char *agent_status_name(int status);
 /* Answers c with status and text. */
 void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	    size_t len);
@@ -251,6 +262,18 @@ int	agent_policy_tree(struct agent *a, uint64_t *serial, char **dir);
 void	agent_policy_mark_good(struct agent *a, uint64_t serial);
 /* status.c: `tlaloc status`, every node's last converge */
 void	agent_status_ctl(struct agent *a, struct stream_conn *c, int json);
+/* A member's last run, from its "run" tag. */
+struct agent_node_run {
+	int		 has_run;
+	uint64_t	 serial, when_s;
+	unsigned	 changed, failed, drift, dur_ms;
+	const char	*error;		/* borrowed from the tag, "" none */
+};
+void	agent_run_parse(const struct swim_member *m, struct agent_node_run *r);
+/* "ok", "behind", "failing", "silent" or "drift" (docs/policy.md). */
+const char *agent_node_judge(const struct agent *a,
+	    const struct swim_member *m, const struct agent_node_run *r,
+	    uint64_t newest, uint64_t now_s);
 
 /* converge.c: the converge loop (child `tlaloc apply`), schedule, drift */
 int	agent_conv_open(struct agent *a, struct tl_err *err);
@@ -336,6 +359,12 @@ void	agent_chan_tags(struct agent *a, struct buf *tags);
 void	agent_chan_deliver(struct agent *a, const struct bcast_msg *m);
 void	agent_chan_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
+/*
+ * Appends a JSON array of the last max messages delivered here on chan
+ * ("#web", "@name", or "*" for all), oldest first.
+ */
+void	agent_chan_recent_json(struct agent *a, const char *chan, size_t max,
+	    struct buf *out);
 /* Answers listeners whose wait is over; from the 1 s timer. */
 void	agent_chan_house(struct agent *a);
 
@@ -429,6 +458,59 @@ int	agent_guard_note(struct agent *a, int why, const char *from,
 void	agent_guard_on_drop(struct agent *a, const char *from, int rc);
 /* Counters for `tlaloc info` (JSON fields end with a comma). */
 void	agent_guard_info(const struct agent *a, struct buf *out, int json);
+/*
+ * history_glue.c: every node's last runs (engine/history.h), asked here
+ * or of another node over PKT_HISTORY, and counted for /metrics.
+ */
+enum agent_run_result {
+	AGENT_RUN_UNCHANGED, AGENT_RUN_CHANGED, AGENT_RUN_FAILED,
+	AGENT_RUN_ERROR, AGENT_RUN_RESULTS
+};
+#define AGENT_HIST_BUCKETS	12	/* run duration histogram, +Inf too */
+extern const double agent_hist_bounds[AGENT_HIST_BUCKETS - 1];
+struct agent_hist_stats {
+	uint64_t	runs[AGENT_RUN_RESULTS];	/* since start */
+	uint64_t	res_changed, res_failed;	/* resources, summed */
+	uint64_t	drift_repairs;	/* drift runs that changed something */
+	uint64_t	dur_buckets[AGENT_HIST_BUCKETS]; /* not cumulative */
+	double		dur_sum_s;
+	uint64_t	last_run_s;	/* unix seconds; 0 none yet */
+	uint64_t	bucket_bytes;	/* STATE_DIR/bucket, after each run */
+	uint64_t	history_runs, history_bytes;
+	uint64_t	served, refused;	/* PKT_HISTORY asked of us */
+	uint64_t	asked, ask_failures;	/* we asked others */
+};
+int	agent_hist_open(struct agent *a, struct tl_err *err);
+void	agent_hist_close(struct agent *a);
+/* A converge finished (converge.c): records and counts it. */
+void	agent_hist_on_run(struct agent *a, const struct history_run *run,
+	    const char *report, size_t len, unsigned changed,
+	    unsigned failed);
+const struct agent_hist_stats *agent_hist_stats(const struct agent *a);
+/*
+ * The runs of node ("" or our name: here) at or after since (0 all),
+ * touching ref ("" any), at most limit (0 all): fn gets status 0 and a
+ * JSON array, or 1 and a sentence; now or later, exactly once.
+ */
+typedef void (*agent_hist_fn)(void *ctx, int status, const char *text,
+    size_t len);
+void	agent_hist_ask(struct agent *a, const char *node, uint64_t since,
+	    const char *ref, unsigned limit, agent_hist_fn fn, void *ctx);
+/* CTL_HISTORY: args node, since, resource, limit. */
+void	agent_hist_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
+/* A sealed PKT_HISTORY request from a peer over TCP. */
+void	agent_hist_serve(struct agent *a, struct stream_conn *c,
+	    const uint8_t *p, size_t len);
+
+/*
+ * http_glue.c: the read-only HTTP endpoint (--http, docs/http.md).
+ * _notify tells live dashboards that what is called `what` changed
+ * ("members", "run", "message"); a no-op while nobody listens.
+ */
+int	agent_http_open(struct agent *a, struct tl_err *err);
+void	agent_http_close(struct agent *a);
+void	agent_http_notify(struct agent *a, const char *what);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

@@ -276,6 +276,35 @@ listener_collect(struct agent_chan *ch, struct listener *l, struct buf *out)
 	return n;
 }
 
+void
+agent_chan_recent_json(struct agent *a, const char *chan, size_t max,
+    struct buf *out)
+{
+	struct agent_chan *ch = a->chan;
+	uint64_t from, total = 0, skip;
+	struct listener l;
+	int first = 1;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.chan, sizeof(l.chan), "%s", chan);
+	buf_addch(out, '[');
+	from = ch->head > LOG_MAX ? ch->head - LOG_MAX : 0;
+	for (uint64_t i = from; ch->log != NULL && i < ch->head; i++)
+		total += listener_wants(&l, &ch->log[i % LOG_MAX]);
+	skip = total > max ? total - max : 0;	/* the newest max */
+	for (uint64_t i = from; ch->log != NULL && i < ch->head; i++) {
+		const struct bcast_msg *m = &ch->log[i % LOG_MAX];
+
+		if (!listener_wants(&l, m) || (skip > 0 && skip-- > 0))
+			continue;
+		if (!first)
+			buf_addch(out, ',');
+		first = 0;
+		msg_format(out, m, 1);
+	}
+	buf_addch(out, ']');
+}
+
 static void
 listener_answer(struct agent_chan *ch, size_t i, int force)
 {

@@ -58,6 +58,8 @@ agent_config_release(struct agent_config *c)
 	free(c->program);
 	free(c->program_key);
 	free(c->log_target);
+	free(c->http);
+	free(c->http_token);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -270,6 +272,10 @@ config_set(struct agent_config *c, const char *key, const char *val,
 	}
 	if (strcmp(key, "root") == 0)
 		return set_str(&c->root, val);
+	if (strcmp(key, "http") == 0)
+		return set_str(&c->http, val);
+	if (strcmp(key, "http_token") == 0 || strcmp(key, "http-token") == 0)
+		return set_str(&c->http_token, val);
 	if (strcmp(key, "program") == 0)
 		return set_str(&c->program, val);
 	if (strcmp(key, "program_key") == 0 ||

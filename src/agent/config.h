@@ -19,7 +19,9 @@
  * and log_keep (a FILE target's rotation: "10M", 5; docs/agent.md),
  * pack (docs/pack.md; also the tag pack=NAME), pack_expect, program,
  * program_key and program_interval (docs/programs.md: a program the
- * pack's leader runs on a schedule), and
+ * pack's leader runs on a schedule), http and http_token (docs/http.md:
+ * the read-only HTTP endpoint's ADDR:PORT, and the file holding the
+ * bearer token non-local clients must send), and
  * policy_from (flag
  * --policy-from: ADDR:PORT of the member to fetch the published policy
  * from; written by `tlaloc bootstrap --policy-from`).
@@ -74,6 +76,9 @@ struct agent_config {
 	unsigned	 bucket_replicas; /* peers keeping our backups; 0 off */
 	unsigned long long replica_max_bytes; /* per origin we keep */
 	struct svc_config svc;		/* services, DNS (agent/svc_config.h) */
+	char		*http;		/* "ip:port" of the HTTP endpoint;
+					   NULL: off */
+	char		*http_token;	/* file with the bearer token */
 };
 
 void	agent_config_init(struct agent_config *c);

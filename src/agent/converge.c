@@ -35,6 +35,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "engine/history.h"
 #include "program/convrep.h"
 
 #define CONV_BACKOFF_MIN_MS	2000
@@ -533,6 +534,25 @@ log_result(struct agent *a, int status)
 		    cv->dur_ms, status);
 }
 
+/* Hands the finished run to the history (history_glue.c). */
+static void
+hist_record(struct agent *a, int status, const struct buf *out)
+{
+	struct agent_conv *cv = a->conv;
+	struct history_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.run = cv->runs;
+	run.when_s = cv->when_s;
+	run.serial = cv->serial;
+	run.status = status;
+	run.duration_ms = cv->dur_ms;
+	run.why = cv->why;
+	run.error = cv->error;
+	agent_hist_on_run(a, &run, out->data, out->len,
+	    a->cfg.is_no_enforce ? 0 : cv->changed, cv->failed);
+}
+
 static void
 proc_close_cb(uv_handle_t *h)
 {
@@ -565,6 +585,7 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	conv_after(a, status);
 	log_result(a, status);
 	agent_rollout_run_done(a, cv->run_serial, status);
+	hist_record(a, status, &out);
 	agent_convreq_run_done(a, cv->starts);
 	if (!a->cfg.is_no_enforce) {
 		backups_prune(a);

@@ -83,6 +83,9 @@ enum ctl_op {
 	CTL_CHECKS,		/* this node's checks */
 	CTL_CHECK_IN,		/* args: check, status, note (TTL checks) */
 	CTL_MAINT,		/* args: "on" [reason] | "off" | none */
+	/* Run history (docs/http.md). */
+	CTL_HISTORY = 80,	/* args: node ("" here), since (unix s or
+				   ""), resource ("" any), limit ("" all) */
 	CTL_OP_LAST
 };
 

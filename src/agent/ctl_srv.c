@@ -134,7 +134,18 @@ member_line(struct buf *out, const struct swim_member *m, int json,
 		buf_addch(out, '\n');
 		return;
 	}
-	buf_addstr(out, first ? "{\"name\":" : ",{\"name\":");
+	if (!first)
+		buf_addch(out, ',');
+	agent_member_json(out, m);
+}
+
+void
+agent_member_json(struct buf *out, const struct swim_member *m)
+{
+	char id[17];
+
+	agent_id_hex(m->id, id);
+	buf_addstr(out, "{\"name\":");
 	buf_add_json_str(out, m->name, strlen(m->name));
 	buf_addstr(out, ",\"addr\":");
 	buf_add_json_str(out, m->addr, strlen(m->addr));
@@ -143,6 +154,13 @@ member_line(struct buf *out, const struct swim_member *m, int json,
 	    m->incarnation, m->is_self ? "true" : "false");
 	member_tags(out, m, 1);
 	buf_addch(out, '}');
+}
+
+const char *
+agent_status_name(int status)
+{
+	return status >= 0 && status <= SWIM_LEFT ? status_names[status] :
+	    "unknown";
 }
 
 static void
@@ -371,6 +389,7 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_CHECKS:
 	case CTL_CHECK_IN:
 	case CTL_MAINT:		agent_svc_ctl(a, c, &req); break;
+	case CTL_HISTORY:	agent_hist_ctl(a, c, &req); break;
 	case CTL_LEAVE:
 		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
 		    "leaving\n");

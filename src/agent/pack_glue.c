@@ -205,6 +205,8 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_LEADER_LOST ||
 	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
 		a->pack_changed_wall = agent_wall_ms();
+	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_ELECTED)
+		a->pack_st.leader_changes++;
 	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN) {
 		publish_tags(a);
 		pack_channel_say(a, ev);

@@ -500,6 +500,12 @@ agent_query_ctl(struct agent *a, struct stream_conn *c,
 	query_ask_ctl(a, c, req);
 }
 
+const struct query_stats *
+agent_query_stats(const struct agent *a)
+{
+	return &a->query->st;
+}
+
 void
 agent_query_info(struct agent *a, struct buf *out, int json)
 {

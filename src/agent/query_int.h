@@ -51,6 +51,9 @@ struct agent_query {
 	struct query_stats	 st;
 };
 
+/* The query counters, for /metrics. */
+const struct query_stats *agent_query_stats(const struct agent *a);
+
 /* query_ask.c */
 void	query_ask_release(struct agent_query *aq);
 void	query_ask_house(struct agent *a);

@@ -21,15 +21,8 @@
 
 #include "core/buf.h"
 
-struct node_run {
-	int		 has_run;
-	uint64_t	 serial, when_s;
-	unsigned	 changed, failed, drift, dur_ms;
-	const char	*error;		/* borrowed from the tag, "" none */
-};
-
-static void
-run_parse(const struct swim_member *m, struct node_run *r)
+void
+agent_run_parse(const struct swim_member *m, struct agent_node_run *r)
 {
 	const char *v = swim_tag_get(m, "run");
 	char *end;
@@ -55,9 +48,9 @@ run_parse(const struct swim_member *m, struct node_run *r)
 	r->has_run = 1;
 }
 
-static const char *
-judge(const struct agent *a, const struct swim_member *m,
-    const struct node_run *r, uint64_t newest, uint64_t now_s)
+const char *
+agent_node_judge(const struct agent *a, const struct swim_member *m,
+    const struct agent_node_run *r, uint64_t newest, uint64_t now_s)
 {
 	uint64_t quiet = 2ull * (a->cfg.interval_s + a->cfg.splay_s) + 60;
 
@@ -76,7 +69,7 @@ judge(const struct agent *a, const struct swim_member *m,
 
 static void
 node_json(struct buf *out, const struct swim_member *m,
-    const struct node_run *r, const char *state)
+    const struct agent_node_run *r, const char *state)
 {
 	const char *pol = swim_tag_get(m, "policy");
 
@@ -94,7 +87,7 @@ node_json(struct buf *out, const struct swim_member *m,
 
 static void
 node_text(struct buf *out, const struct swim_member *m,
-    const struct node_run *r, const char *state, uint64_t now_s)
+    const struct agent_node_run *r, const char *state, uint64_t now_s)
 {
 	const char *pol = swim_tag_get(m, "policy");
 
@@ -118,7 +111,7 @@ agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
 	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() / 1000;
 	struct buf out = BUF_INIT;
 	struct swim_member m;
-	struct node_run r;
+	struct agent_node_run r;
 
 	if (json)
 		buf_addf(&out, "{\"newest\":%" PRIu64 ",\"nodes\":[", newest);
@@ -132,8 +125,8 @@ agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
 		if (swim_member_at(a->swim, i, &m) < 0 ||
 		    m.status == SWIM_LEFT)
 			continue;
-		run_parse(&m, &r);
-		state = judge(a, &m, &r, newest, now_s);
+		agent_run_parse(&m, &r);
+		state = agent_node_judge(a, &m, &r, newest, now_s);
 		for (size_t k = 0; k < 5; k++)
 			if (strcmp(states[k], state) == 0)
 				counts[k]++;

@@ -344,6 +344,10 @@ agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		agent_repl_serve(a, c, p, len);
 		return;
 	}
+	if (len >= 2 && p[1] == PKT_HISTORY) {
+		agent_hist_serve(a, c, p, len);
+		return;
+	}
 	if (len >= 2 && (p[1] == PKT_QREPLY || p[1] == PKT_CREPORT)) {
 		reply_serve(a, c, p, len);
 		return;

@@ -68,8 +68,10 @@ enum pkt_type {
 	PKT_POLICY = 3,		/* policy transfer frame (agent/policy.c) */
 	PKT_QREPLY = 4,		/* a query reply over TCP (agent/query.c) */
 	PKT_REPLICA = 5,	/* bucket replicas (agent/replica_*.c) */
-	PKT_CREPORT = 6		/* a converge report over TCP
+	PKT_CREPORT = 6,	/* a converge report over TCP
 				   (program/convrep.h) */
+	PKT_HISTORY = 12	/* run history asked of a peer
+				   (agent/history_glue.c) */
 };
 
 enum pkt_part_kind {
