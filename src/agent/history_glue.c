@@ -349,6 +349,7 @@ agent_hist_ask(struct agent *a, const char *node, uint64_t since,
 
 struct hist_ctl {
 	struct stream_conn	*c;
+	int			 json;
 	char			 node[SWIM_NAME_MAX + 1];
 };
 
@@ -358,7 +359,11 @@ ctl_answer(void *ctx, int status, const char *text, size_t len)
 	struct hist_ctl *hc = ctx;
 	struct buf out = BUF_INIT;
 
-	if (status == 0) {
+	if (status == 0 && !hc->json) {
+		buf_addf(&out, "runs of %s, newest first:\n", hc->node);
+		if (history_text(text, len, &out) < 0)
+			buf_addstr(&out, "(an answer that is not run history)\n");
+	} else if (status == 0) {
 		buf_addstr(&out, "{\"node\":");
 		buf_add_json_str(&out, hc->node, strlen(hc->node));
 		buf_addstr(&out, ",\"runs\":");
@@ -392,6 +397,7 @@ agent_hist_ctl(struct agent *a, struct stream_conn *c,
 		limit = strtoull(req->args[3], &end, 10);
 	hc = xcalloc(1, sizeof(*hc));
 	hc->c = c;
+	hc->json = req->flags & CTL_F_JSON;
 	snprintf(hc->node, sizeof(hc->node), "%s", req->args[0][0] ?
 	    req->args[0] : a->cfg.name);
 	agent_hist_ask(a, req->args[0], since, req->args[2],

@@ -70,17 +70,19 @@ http_v1_members(struct agent *a, struct httpd_conn *c,
 {
 	struct buf b = BUF_INIT;
 	struct swim_member m;
-	char want[16];
+	char want[16], name[SWIM_NAME_MAX + 1];
 	int first = 1;
 
-	if (query_arg(req, "status", want, sizeof(want)) < 0) {
-		http_reply_error(c, 400, "bad status filter");
+	if (query_arg(req, "status", want, sizeof(want)) < 0 ||
+	    query_arg(req, "name", name, sizeof(name)) < 0) {
+		http_reply_error(c, 400, "bad status or name filter");
 		return;
 	}
 	buf_addstr(&b, "{\"members\":[");
 	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
 		if (swim_member_at(a->swim, i, &m) < 0 || (want[0] != '\0' &&
-		    strcmp(want, agent_status_name(m.status)) != 0))
+		    strcmp(want, agent_status_name(m.status)) != 0) ||
+		    (name[0] != '\0' && strcmp(name, m.name) != 0))
 			continue;
 		if (!first)
 			buf_addch(&b, ',');
@@ -152,6 +154,7 @@ http_v1_status(struct agent *a, struct httpd_conn *c,
 {
 	static const char *const states[] = { "ok", "changed", "behind",
 	    "failing", "silent", "drift" };
+	/* total: alive nodes, those a rollout can reach */
 	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() /
 	    1000, counts[6] = { 0 }, at_newest = 0, total = 0;
 	struct buf b = BUF_INIT;
@@ -174,7 +177,7 @@ http_v1_status(struct agent *a, struct httpd_conn *c,
 		st = node_state(a, &m, &r, newest, now_s);
 		for (size_t k = 0; k < 6; k++)
 			counts[k] += strcmp(st, states[k]) == 0;
-		total++;
+		total += m.status == SWIM_ALIVE;
 		at_newest += m.status == SWIM_ALIVE && r.has_run &&
 		    r.serial >= newest;
 		if (!first)

@@ -69,6 +69,7 @@ int	cmd_backups(int argc, char **argv);
 int	cmd_resources(int argc, char **argv);
 int	cmd_agent(int argc, char **argv);
 int	cmd_members(int argc, char **argv);
+int	cmd_history(int argc, char **argv);
 int	cmd_join(int argc, char **argv);
 int	cmd_leave(int argc, char **argv);
 int	cmd_info(int argc, char **argv);

@@ -38,6 +38,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "publish", cmd_publish, "sign a recipe dir and spread it to every node" },
 	{ "policy", cmd_policy, "policy status, list, show, diff and rollback" },
 	{ "status", cmd_status, "every node's last converge, from any node" },
+	{ "history", cmd_history, "a node's last converge runs, from any node" },
 	{ "converge", cmd_converge, "ask the agent to converge now" },
 	{ "packs", cmd_packs, "this node's pack: leader, term, voters" },
 	{ "pack", cmd_pack, "pack step-down: hand leadership over" },

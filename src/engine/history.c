@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -540,6 +541,142 @@ history_query(const struct history *h, uint64_t since_s,
 		given++;
 	}
 	buf_addch(out, ']');
+}
+
+/* ---- text ------------------------------------------------------------------------ */
+
+/* A JSON string span shown plainly: escapes undone, control bytes '?'. */
+static void
+text_str(struct buf *out, const char *p, const char *e)
+{
+	if (p >= e || *p != '"') {
+		buf_add(out, p, (size_t)(e - p));	/* a number, null */
+		return;
+	}
+	for (p++, e--; p < e; p++) {
+		int c = (unsigned char)*p;
+
+		if (c == '\\' && p + 1 < e) {
+			c = (unsigned char)*++p;
+			if (c == 'n' || c == 't' || c == 'r' || c == 'b' ||
+			    c == 'f')
+				c = ' ';
+			else if (c == 'u') {
+				p += 4;		/* validated: 4 hex digits */
+				c = '?';
+			}
+		}
+		buf_addch(out, c < ' ' || c == 0x7f ? '?' : c);
+	}
+}
+
+static const char *
+member_val(const char *p, const char *e, const char *key, const char **end)
+{
+	struct j_member m;
+	int first = 1;
+
+	while (j_next_member(&p, e, &first, &m) == 1)
+		if (span_is(m.key, m.key_end, key)) {
+			*end = m.val_end;
+			return m.val;
+		}
+	*end = NULL;
+	return NULL;
+}
+
+static void
+text_field(struct buf *out, const char *p, const char *e, const char *key,
+    const char *pre)
+{
+	const char *v, *ve;
+
+	if ((v = member_val(p, e, key, &ve)) == NULL || span_is(v, ve,
+	    "null"))
+		return;
+	buf_addstr(out, pre);
+	text_str(out, v, ve);
+}
+
+static void
+text_resource(struct buf *out, const char *p, const char *e)
+{
+	const char *v, *ve;
+
+	buf_addstr(out, "  ");
+	text_field(out, p, e, "\"result\"", "");
+	buf_addch(out, ' ');
+	text_field(out, p, e, "\"ref\"", "");
+	text_field(out, p, e, "\"where\"", " at ");
+	text_field(out, p, e, "\"error\"", ": ");
+	if ((v = member_val(p, e, "\"changes\"", &ve)) != NULL && *v == '[') {
+		const char *q = j_ws(v + 1, ve), *qe;
+
+		while (q < ve && *q == '"' && (qe = j_string(q, ve))) {
+			buf_addstr(out, q == j_ws(v + 1, ve) ? " (" : ", ");
+			text_str(out, q, qe);
+			q = j_ws(qe, ve);
+			if (*q == ',')
+				q = j_ws(q + 1, ve);
+			if (*q == ']')
+				buf_addch(out, ')');
+		}
+	}
+	buf_addch(out, '\n');
+}
+
+static void
+text_run(struct buf *out, const char *p, const char *e)
+{
+	const char *v, *ve;
+	char stamp[32] = "?";
+	struct tm tm;
+	time_t when;
+
+	if ((v = member_val(p, e, "\"when\"", &ve)) != NULL) {
+		when = (time_t)strtoll(v, NULL, 10);
+		if (gmtime_r(&when, &tm) != NULL)
+			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm);
+	}
+	buf_addf(out, "%s", stamp);
+	text_field(out, p, e, "\"run\"", " run ");
+	text_field(out, p, e, "\"serial\"", " serial ");
+	text_field(out, p, e, "\"status\"", " status ");
+	text_field(out, p, e, "\"duration_ms\"", " in ");
+	buf_addstr(out, " ms");
+	text_field(out, p, e, "\"why\"", " (");
+	buf_addstr(out, ")");
+	text_field(out, p, e, "\"error\"", ": ");
+	buf_addch(out, '\n');
+	if ((v = member_val(p, e, "\"resources\"", &ve)) != NULL &&
+	    *v == '[') {
+		const char *q = j_ws(v + 1, ve), *qe;
+
+		while (q < ve && *q == '{' && (qe = j_value(q, ve, 2))) {
+			text_resource(out, q, qe);
+			q = j_ws(qe, ve);
+			if (*q == ',')
+				q = j_ws(q + 1, ve);
+		}
+	}
+}
+
+int
+history_text(const char *runs, size_t len, struct buf *out)
+{
+	const char *p = j_ws(runs, runs + len), *end = runs + len, *e;
+
+	if (p >= end || *p != '[' || j_value(p, end, 0) == NULL)
+		return TL_EINVAL;
+	p = j_ws(p + 1, end);
+	while (p < end && *p == '{' && (e = j_value(p, end, 1)) != NULL) {
+		text_run(out, p, e);
+		p = j_ws(e, end);
+		if (p < end && *p == ',')
+			p = j_ws(p + 1, end);
+	}
+	return 0;
 }
 
 /* ---- asking another node --------------------------------------------------- */

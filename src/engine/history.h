@@ -93,6 +93,14 @@ int	history_compact(const char *report, size_t len, const char *ref,
 	    size_t budget, struct buf *out, int *truncated);
 
 /*
+ * Appends runs (a JSON array as history_query() gives) as text for a
+ * terminal: a line per run, then a line per resource kept. Control
+ * bytes in names and messages are shown as '?'. TL_EINVAL when runs is
+ * not such an array (what was readable is appended).
+ */
+int	history_text(const char *runs, size_t len, struct buf *out);
+
+/*
  * Asking another node for its history (agent/history_glue.c), inside a
  * sealed PKT_HISTORY frame; the asker signs with its node key, so the
  * answering node knows which member asks:
