@@ -4,7 +4,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TLALOC_BUILD:-build-agent}
 T=${TLALOC:-$ROOT/$BUILD/tlaloc}
-WORK=$(mktemp -d /tmp/tlaloc-cluster.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlaloc-cluster.XXXXXX")
 # below the ephemeral range (32768+), where outgoing connections live
 BASE=${BASE_PORT:-$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 120 * 100))}
 PIDS=""
