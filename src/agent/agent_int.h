@@ -213,6 +213,10 @@ void	agent_pack_announce(struct agent *a, const struct pack_event *ev);
 /* ctl_srv.c: control socket requests */
 void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	    size_t len);
+/* The address of the live (or suspect) member called name, not us:
+ * 0, or TL_ENOENT (replica_serve.c). */
+int	agent_member_addr(struct agent *a, const char *name, char *addr,
+	    size_t size);
 /* A member as the JSON object `tlaloc members --json` prints. */
 void	agent_member_json(struct buf *out, const struct swim_member *m);
 /* "alive", "suspect", "failed", "left". */
@@ -274,6 +278,16 @@ void	agent_run_parse(const struct swim_member *m, struct agent_node_run *r);
 const char *agent_node_judge(const struct agent *a,
 	    const struct swim_member *m, const struct agent_node_run *r,
 	    uint64_t newest, uint64_t now_s);
+/* The newest policy serial an alive member announces. */
+uint64_t agent_policy_newest(const struct agent *a);
+/*
+ * Calls fn for every member but those that left, with its last run and
+ * its state as judged against newest; the pointers live for the call.
+ */
+typedef void (*agent_node_fn)(void *ctx, const struct swim_member *m,
+    const struct agent_node_run *r, const char *state);
+void	agent_nodes_each(struct agent *a, uint64_t newest, agent_node_fn fn,
+	    void *ctx);
 
 /* converge.c: the converge loop (child `tlaloc apply`), schedule, drift */
 int	agent_conv_open(struct agent *a, struct tl_err *err);
@@ -458,6 +472,7 @@ int	agent_guard_note(struct agent *a, int why, const char *from,
 void	agent_guard_on_drop(struct agent *a, const char *from, int rc);
 /* Counters for `tlaloc info` (JSON fields end with a comma). */
 void	agent_guard_info(const struct agent *a, struct buf *out, int json);
+
 /*
  * history_glue.c: every node's last runs (engine/history.h), asked here
  * or of another node over PKT_HISTORY, and counted for /metrics.

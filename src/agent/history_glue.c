@@ -285,22 +285,6 @@ ask_reply_cb(void *arg, int rc, const uint8_t *p, size_t len)
 	free(q);
 }
 
-static int
-member_addr_named(struct agent *a, const char *name, char *addr,
-    size_t size)
-{
-	struct swim_member m;
-
-	for (size_t i = 0; i < swim_member_count(a->swim); i++)
-		if (swim_member_at(a->swim, i, &m) == 0 && !m.is_self &&
-		    strcmp(m.name, name) == 0 && (m.status == SWIM_ALIVE ||
-		    m.status == SWIM_SUSPECT)) {
-			snprintf(addr, size, "%s", m.addr);
-			return 0;
-		}
-	return TL_ENOENT;
-}
-
 void
 agent_hist_ask(struct agent *a, const char *node, uint64_t since,
     const char *ref, unsigned limit, agent_hist_fn fn, void *ctx)
@@ -316,7 +300,7 @@ agent_hist_ask(struct agent *a, const char *node, uint64_t since,
 		buf_release(&text);
 		return;
 	}
-	if (member_addr_named(a, node, addr, sizeof(addr)) < 0) {
+	if (agent_member_addr(a, node, addr, sizeof(addr)) < 0) {
 		buf_addf(&text, "no live member is called '%s' (see tlaloc "
 		    "members)", node);
 		fn(ctx, 1, text.data, text.len);

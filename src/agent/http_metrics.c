@@ -182,29 +182,33 @@ converge_block(struct agent *a, struct buf *b)
 }
 
 /* Cluster view: node states and how far the newest policy has spread. */
+static const char *const node_states[] = { "ok", "behind", "failing",
+    "silent", "drift" };
+
+struct policy_tally {
+	uint64_t	newest, counts[5], behind;
+};
+
+static void
+policy_node(void *ctx, const struct swim_member *m,
+    const struct agent_node_run *r, const char *state)
+{
+	struct policy_tally *t = ctx;
+
+	for (size_t k = 0; k < 5; k++)
+		t->counts[k] += strcmp(state, node_states[k]) == 0;
+	t->behind += m->status == SWIM_ALIVE && r->serial < t->newest;
+}
+
 static void
 policy_block(struct agent *a, struct buf *b)
 {
-	static const char *const states[] = { "ok", "behind", "failing",
-	    "silent", "drift" };
-	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() /
-	    1000, ours = agent_policy_current(a), counts[5] = { 0 },
-	    behind = 0;
-	struct agent_node_run r;
-	struct swim_member m;
+	uint64_t ours = agent_policy_current(a), newest;
+	struct policy_tally t;
 
-	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		const char *st;
-
-		if (swim_member_at(a->swim, i, &m) < 0 ||
-		    m.status == SWIM_LEFT)
-			continue;
-		agent_run_parse(&m, &r);
-		st = agent_node_judge(a, &m, &r, newest, now_s);
-		for (size_t k = 0; k < 5; k++)
-			counts[k] += strcmp(st, states[k]) == 0;
-		behind += m.status == SWIM_ALIVE && r.serial < newest;
-	}
+	memset(&t, 0, sizeof(t));
+	newest = t.newest = agent_policy_newest(a);
+	agent_nodes_each(a, newest, policy_node, &t);
 	sample(b, "tlaloc_policy_serial", "gauge", "Policy serial this node "
 	    "holds.", ours);
 	sample(b, "tlaloc_policy_newest_serial", "gauge", "Newest serial an "
@@ -212,11 +216,12 @@ policy_block(struct agent *a, struct buf *b)
 	sample(b, "tlaloc_policy_rollout_lag", "gauge", "Serials this node "
 	    "is behind the newest.", newest > ours ? newest - ours : 0);
 	sample(b, "tlaloc_policy_members_behind", "gauge", "Alive members "
-	    "whose last run was on an older serial.", behind);
+	    "whose last run was on an older serial.", t.behind);
 	meta(b, "tlaloc_nodes", "gauge", "Nodes by converge state (tlaloc "
 	    "status).");
 	for (size_t k = 0; k < 5; k++)
-		lsample(b, "tlaloc_nodes", "state", states[k], counts[k]);
+		lsample(b, "tlaloc_nodes", "state", node_states[k],
+		    t.counts[k]);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent/http_int.h"
+#include "agent/svc.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 #include "net/http.h"
@@ -114,20 +115,9 @@ json_kv_str(struct buf *b, const char *key, const char *v)
 		buf_add_json_str(b, v, strlen(v));
 }
 
-/* The dashboard's colour: judge's state, "changed" when the last run
- * changed something and nothing worse holds. */
-static const char *
-node_state(struct agent *a, const struct swim_member *m,
-    const struct agent_node_run *r, uint64_t newest, uint64_t now_s)
-{
-	const char *st = agent_node_judge(a, m, r, newest, now_s);
-
-	return strcmp(st, "ok") == 0 && r->changed > 0 ? "changed" : st;
-}
-
 static void
-status_row(struct agent *a, struct buf *b, const struct swim_member *m,
-    const char *state, const struct agent_node_run *r)
+status_row(struct buf *b, const struct swim_member *m, const char *state,
+    const struct agent_node_run *r)
 {
 	const char *leader = swim_tag_get(m, "pack_leader");
 
@@ -145,54 +135,61 @@ status_row(struct agent *a, struct buf *b, const struct swim_member *m,
 	json_kv_str(b, "error", r->error[0] ? r->error : NULL);
 	json_kv_str(b, "health", swim_tag_get(m, "health"));
 	buf_addf(b, ",\"self\":%s}", m->is_self ? "true" : "false");
-	(void)a;
+}
+
+static const char *const row_states[] = { "ok", "changed", "behind",
+    "failing", "silent", "drift" };
+
+struct status_rows {
+	struct buf	 b;
+	uint64_t	 newest, counts[6], converged, alive;
+};
+
+/* One row; the dashboard's "changed" is an ok node whose last run
+ * changed something. */
+static void
+status_node(void *ctx, const struct swim_member *m,
+    const struct agent_node_run *r, const char *state)
+{
+	struct status_rows *sr = ctx;
+
+	if (strcmp(state, "ok") == 0 && r->changed > 0)
+		state = "changed";
+	for (size_t k = 0; k < 6; k++)
+		sr->counts[k] += strcmp(state, row_states[k]) == 0;
+	sr->alive += m->status == SWIM_ALIVE;
+	sr->converged += m->status == SWIM_ALIVE && r->has_run &&
+	    r->serial >= sr->newest;
+	if (sr->b.data[sr->b.len - 1] != '[')
+		buf_addch(&sr->b, ',');
+	status_row(&sr->b, m, state, r);
 }
 
 void
 http_v1_status(struct agent *a, struct httpd_conn *c,
     const struct http_req *req)
 {
-	static const char *const states[] = { "ok", "changed", "behind",
-	    "failing", "silent", "drift" };
-	/* total: alive nodes, those a rollout can reach */
-	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() /
-	    1000, counts[6] = { 0 }, at_newest = 0, total = 0;
-	struct buf b = BUF_INIT;
-	struct agent_node_run r;
-	struct swim_member m;
-	int first = 1;
+	struct status_rows sr;
 
 	(void)req;
-	buf_addstr(&b, "{\"api\":1,\"self\":");
-	buf_add_json_str(&b, a->cfg.name, strlen(a->cfg.name));
-	buf_addf(&b, ",\"now\":%" PRIu64 ",\"newest\":%" PRIu64 ",\"nodes\":[",
-	    now_s, newest);
-	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		const char *st;
-
-		if (swim_member_at(a->swim, i, &m) < 0 ||
-		    m.status == SWIM_LEFT)
-			continue;
-		agent_run_parse(&m, &r);
-		st = node_state(a, &m, &r, newest, now_s);
-		for (size_t k = 0; k < 6; k++)
-			counts[k] += strcmp(st, states[k]) == 0;
-		total += m.status == SWIM_ALIVE;
-		at_newest += m.status == SWIM_ALIVE && r.has_run &&
-		    r.serial >= newest;
-		if (!first)
-			buf_addch(&b, ',');
-		first = 0;
-		status_row(a, &b, &m, st, &r);
-	}
-	buf_addstr(&b, "],\"counts\":{");
+	memset(&sr, 0, sizeof(sr));
+	buf_init(&sr.b);
+	sr.newest = agent_policy_newest(a);
+	buf_addstr(&sr.b, "{\"api\":1,\"self\":");
+	buf_add_json_str(&sr.b, a->cfg.name, strlen(a->cfg.name));
+	buf_addf(&sr.b, ",\"now\":%" PRIu64 ",\"newest\":%" PRIu64
+	    ",\"nodes\":[", agent_wall_ms() / 1000, sr.newest);
+	agent_nodes_each(a, sr.newest, status_node, &sr);
+	buf_addstr(&sr.b, "],\"counts\":{");
 	for (size_t k = 0; k < 6; k++)
-		buf_addf(&b, "%s\"%s\":%" PRIu64, k ? "," : "", states[k],
-		    counts[k]);
-	buf_addf(&b, "},\"rollout\":{\"serial\":%" PRIu64 ",\"converged\":%"
-	    PRIu64 ",\"nodes\":%" PRIu64 "}}\n", newest, at_newest, total);
-	http_reply_json(c, &b);
-	buf_release(&b);
+		buf_addf(&sr.b, "%s\"%s\":%" PRIu64, k ? "," : "",
+		    row_states[k], sr.counts[k]);
+	/* nodes: the alive ones, those a rollout can reach */
+	buf_addf(&sr.b, "},\"rollout\":{\"serial\":%" PRIu64 ",\"converged\":%"
+	    PRIu64 ",\"nodes\":%" PRIu64 "}}\n", sr.newest, sr.converged,
+	    sr.alive);
+	http_reply_json(c, &sr.b);
+	buf_release(&sr.b);
 }
 
 /* ---- packs and channels ------------------------------------------------------ */
@@ -377,27 +374,28 @@ http_v1_history(struct agent *a, struct httpd_conn *c,
 	    (unsigned)limit, history_done, h);
 }
 
-/* ---- checks and services (issue 20) ------------------------------------------- */
+/* ---- checks and services (docs/services.md) ---------------------------------- */
 
-/*
- * The services catalog (checks run by the agent, services a node
- * declares) is not in this build yet: these routes say so with 501, and
- * take its JSON when it lands (docs/http.md has the shapes).
- */
 void
 http_v1_checks(struct agent *a, struct httpd_conn *c,
     const struct http_req *req)
 {
-	(void)a;
+	struct buf b = BUF_INIT;
+
 	(void)req;
-	http_reply_error(c, 501, "checks are not part of this build yet");
+	agent_svc_checks_json(a, &b);
+	http_reply_json(c, &b);
+	buf_release(&b);
 }
 
 void
 http_v1_services(struct agent *a, struct httpd_conn *c,
     const struct http_req *req)
 {
-	(void)a;
+	struct buf b = BUF_INIT;
+
 	(void)req;
-	http_reply_error(c, 501, "services are not part of this build yet");
+	agent_svc_services_json(a, &b);
+	http_reply_json(c, &b);
+	buf_release(&b);
 }

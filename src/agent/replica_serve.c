@@ -359,9 +359,8 @@ ask_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 	free(q);
 }
 
-/* The address of the live member called name, not us; NULL if none. */
-static int
-member_addr(struct agent *a, const char *name, char *addr, size_t size)
+int
+agent_member_addr(struct agent *a, const char *name, char *addr, size_t size)
 {
 	size_t n = swim_member_count(a->swim);
 
@@ -402,7 +401,7 @@ agent_repl_ctl(struct agent *a, struct stream_conn *c,
 			goto fail;
 		}
 	}
-	if (member_addr(a, req->args[0], addr, sizeof(addr)) < 0) {
+	if (agent_member_addr(a, req->args[0], addr, sizeof(addr)) < 0) {
 		buf_addf(&text, "no live member is called '%s' (see tlaloc "
 		    "members)\n", req->args[0]);
 		goto fail;

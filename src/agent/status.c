@@ -103,48 +103,75 @@ node_text(struct buf *out, const struct swim_member *m,
 }
 
 void
-agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
+agent_nodes_each(struct agent *a, uint64_t newest, agent_node_fn fn,
+    void *ctx)
 {
-	static const char *const states[] = { "ok", "behind", "failing",
-	    "silent", "drift" };
-	size_t counts[5] = { 0 };
-	uint64_t newest = agent_policy_newest(a), now_s = agent_wall_ms() / 1000;
-	struct buf out = BUF_INIT;
-	struct swim_member m;
+	uint64_t now_s = agent_wall_ms() / 1000;
 	struct agent_node_run r;
+	struct swim_member m;
 
-	if (json)
-		buf_addf(&out, "{\"newest\":%" PRIu64 ",\"nodes\":[", newest);
-	else
-		buf_addf(&out, "%-20s %-8s %8s %8s %7s %6s %5s %7s\n", "NAME",
-		    "STATE", "POLICY", "RAN", "CHANGED", "FAILED", "DRIFT",
-		    "AGE");
 	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		const char *state;
-
 		if (swim_member_at(a->swim, i, &m) < 0 ||
 		    m.status == SWIM_LEFT)
 			continue;
 		agent_run_parse(&m, &r);
-		state = agent_node_judge(a, &m, &r, newest, now_s);
-		for (size_t k = 0; k < 5; k++)
-			if (strcmp(states[k], state) == 0)
-				counts[k]++;
-		if (json) {
-			if (out.data[out.len - 1] != '[')
-				buf_addch(&out, ',');
-			node_json(&out, &m, &r, state);
-		} else
-			node_text(&out, &m, &r, state, now_s);
+		fn(ctx, &m, &r, agent_node_judge(a, &m, &r, newest, now_s));
 	}
+}
+
+struct status_out {
+	struct buf	 out;
+	size_t		 counts[5];
+	uint64_t	 now_s;
+	int		 json;
+};
+
+static void
+status_node(void *ctx, const struct swim_member *m,
+    const struct agent_node_run *r, const char *state)
+{
+	static const char *const states[] = { "ok", "behind", "failing",
+	    "silent", "drift" };
+	struct status_out *so = ctx;
+
+	for (size_t k = 0; k < 5; k++)
+		if (strcmp(states[k], state) == 0)
+			so->counts[k]++;
+	if (so->json) {
+		if (so->out.data[so->out.len - 1] != '[')
+			buf_addch(&so->out, ',');
+		node_json(&so->out, m, r, state);
+	} else
+		node_text(&so->out, m, r, state, so->now_s);
+}
+
+void
+agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
+{
+	uint64_t newest = agent_policy_newest(a);
+	struct status_out so;
+	struct buf *out = &so.out;
+
+	memset(&so, 0, sizeof(so));
+	buf_init(out);
+	so.json = json;
+	so.now_s = agent_wall_ms() / 1000;
 	if (json)
-		buf_addstr(&out, "]");
+		buf_addf(out, "{\"newest\":%" PRIu64 ",\"nodes\":[", newest);
 	else
-		buf_addf(&out, "newest serial %" PRIu64 ": ", newest);
-	buf_addf(&out, json ? ",\"ok\":%zu,\"behind\":%zu,\"failing\":%zu,"
+		buf_addf(out, "%-20s %-8s %8s %8s %7s %6s %5s %7s\n", "NAME",
+		    "STATE", "POLICY", "RAN", "CHANGED", "FAILED", "DRIFT",
+		    "AGE");
+	agent_nodes_each(a, newest, status_node, &so);
+	if (json)
+		buf_addstr(out, "]");
+	else
+		buf_addf(out, "newest serial %" PRIu64 ": ", newest);
+	buf_addf(out, json ? ",\"ok\":%zu,\"behind\":%zu,\"failing\":%zu,"
 	    "\"silent\":%zu,\"drift\":%zu}\n" :
 	    "%zu ok, %zu behind, %zu failing, %zu silent, %zu drifting\n",
-	    counts[0], counts[1], counts[2], counts[3], counts[4]);
-	agent_ctl_reply(c, 0, out.data, out.len);
-	buf_release(&out);
+	    so.counts[0], so.counts[1], so.counts[2], so.counts[3],
+	    so.counts[4]);
+	agent_ctl_reply(c, 0, out->data, out->len);
+	buf_release(out);
 }

@@ -476,28 +476,27 @@ ctl_maint(struct agent_svc *sv, struct stream_conn *c,
 /* ---- Listing ---------------------------------------------------------- */
 
 static void
-ctl_checks(struct agent_svc *sv, struct stream_conn *c, int json)
+checks_render(struct agent_svc *sv, struct buf *out, int json)
 {
-	struct buf out = BUF_INIT;
 	uint64_t now = svc_now(sv);
 	static const char *const kinds[] = { "script", "http", "tcp", "ttl" };
 
 	if (json)
-		buf_addf(&out, "{\"maintenance\":%s,\"checks\":[",
+		buf_addf(out, "{\"maintenance\":%s,\"checks\":[",
 		    sv->is_maint ? "true" : "false");
 	else
-		buf_addf(&out, "%-20s %-12s %-7s %-9s %8s %s\n", "CHECK",
+		buf_addf(out, "%-20s %-12s %-7s %-9s %8s %s\n", "CHECK",
 		    "SERVICE", "KIND", "STATUS", "AGE", "OUTPUT");
 	for (size_t i = 0; i < sv->nchecks; i++) {
 		const struct svc_check *k = sv->checks[i];
 		uint64_t age = k->last_ms ? (now - k->last_ms) / 1000 : 0;
 
 		if (json) {
-			buf_addf(&out, "%s{\"name\":", i ? "," : "");
-			buf_add_json_str(&out, k->name, strlen(k->name));
-			buf_addstr(&out, ",\"service\":");
-			buf_add_json_str(&out, k->service, strlen(k->service));
-			buf_addf(&out, ",\"kind\":\"%s\",\"status\":\"%s\","
+			buf_addf(out, "%s{\"name\":", i ? "," : "");
+			buf_add_json_str(out, k->name, strlen(k->name));
+			buf_addstr(out, ",\"service\":");
+			buf_add_json_str(out, k->service, strlen(k->service));
+			buf_addf(out, ",\"kind\":\"%s\",\"status\":\"%s\","
 			    "\"last\":\"%s\",\"suppressed\":%s,\"runs\":%"
 			    PRIu64 ",\"timeouts\":%" PRIu64 ",\"changes\":%"
 			    PRIu64 ",\"changed_at_ms\":%" PRIu64
@@ -506,10 +505,10 @@ ctl_checks(struct agent_svc *sv, struct stream_conn *c, int json)
 			    k->last_ms ? health_status_name(k->last) : "none",
 			    k->h.is_suppressed ? "true" : "false", k->runs,
 			    k->timeouts, k->h.changes, k->changed_wall_ms);
-			buf_add_json_str(&out, k->output, strlen(k->output));
-			buf_addch(&out, '}');
+			buf_add_json_str(out, k->output, strlen(k->output));
+			buf_addch(out, '}');
 		} else
-			buf_addf(&out, "%-20s %-12s %-7s %-9s %7" PRIu64
+			buf_addf(out, "%-20s %-12s %-7s %-9s %7" PRIu64
 			    "s %.*s%s\n", k->name, k->service[0] ?
 			    k->service : "-", kinds[k->kind],
 			    health_status_name(k->h.status), age,
@@ -517,10 +516,18 @@ ctl_checks(struct agent_svc *sv, struct stream_conn *c, int json)
 			    k->h.is_suppressed ? " (held: flapping)" : "");
 	}
 	if (json)
-		buf_addstr(&out, "]}\n");
+		buf_addstr(out, "]}\n");
 	else if (sv->is_maint)
-		buf_addf(&out, "maintenance on%s%s\n", sv->maint_reason[0] ?
+		buf_addf(out, "maintenance on%s%s\n", sv->maint_reason[0] ?
 		    ": " : "", sv->maint_reason);
+}
+
+static void
+ctl_checks(struct agent_svc *sv, struct stream_conn *c, int json)
+{
+	struct buf out = BUF_INIT;
+
+	checks_render(sv, &out, json);
 	reply_buf(c, 0, &out);
 	buf_release(&out);
 }
@@ -569,34 +576,56 @@ ctl_check_in(struct agent_svc *sv, struct stream_conn *c,
 }
 
 static void
-ctl_services(struct agent *a, struct stream_conn *c, int json)
+services_render(struct agent *a, struct buf *out, int json)
 {
 	struct swim_member *m;
 	struct catalog_count *v;
 	size_t n = svc_members(a, &m), k;
-	struct buf out = BUF_INIT;
 
 	k = catalog_services(m, n, agent_now(a),
 	    (uint64_t)a->cfg.svc.reap_s * 1000, &v);
 	if (json)
-		buf_addstr(&out, "{\"services\":[");
+		buf_addstr(out, "{\"services\":[");
 	else
-		buf_addf(&out, "%-24s %9s %9s\n", "SERVICE", "INSTANCES",
+		buf_addf(out, "%-24s %9s %9s\n", "SERVICE", "INSTANCES",
 		    "HEALTHY");
 	for (size_t i = 0; i < k; i++)
 		if (json)
-			buf_addf(&out, "%s{\"name\":\"%s\",\"instances\":%u,"
+			buf_addf(out, "%s{\"name\":\"%s\",\"instances\":%u,"
 			    "\"healthy\":%u}", i ? "," : "", v[i].name,
 			    v[i].total, v[i].healthy);
 		else
-			buf_addf(&out, "%-24s %9u %9u\n", v[i].name,
+			buf_addf(out, "%-24s %9u %9u\n", v[i].name,
 			    v[i].total, v[i].healthy);
 	if (json)
-		buf_addstr(&out, "]}\n");
-	reply_buf(c, 0, &out);
-	buf_release(&out);
+		buf_addstr(out, "]}\n");
 	free(v);
 	free(m);
+}
+
+static void
+ctl_services(struct agent *a, struct stream_conn *c, int json)
+{
+	struct buf out = BUF_INIT;
+
+	services_render(a, &out, json);
+	reply_buf(c, 0, &out);
+	buf_release(&out);
+}
+
+void
+agent_svc_checks_json(struct agent *a, struct buf *out)
+{
+	if (a->svc == NULL)
+		buf_addstr(out, "{\"maintenance\":false,\"checks\":[]}\n");
+	else
+		checks_render(a->svc, out, 1);
+}
+
+void
+agent_svc_services_json(struct agent *a, struct buf *out)
+{
+	services_render(a, out, 1);
 }
 
 static void

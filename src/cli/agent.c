@@ -22,6 +22,7 @@ static const char agent_usage[] =
     "           [--backup-max-age AGE] [--backup-max-size SIZE]\n"
     "           [--bucket-replicas K] [--replica-max-bytes SIZE]\n"
     "           [--policy-from ADDR:PORT]\n"
+    "           [--http ADDR:PORT [--http-token FILE]]\n"
     "           [--program FILE.lua [--program-interval SECONDS] "
     "[--program-key OPERATOR.key]]\n"
     "           [--dns ADDR:PORT [--dns-domain D] [--dns-ttl S]] "
