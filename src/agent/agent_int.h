@@ -504,13 +504,15 @@ void	agent_hist_on_run(struct agent *a, const struct history_run *run,
 const struct agent_hist_stats *agent_hist_stats(const struct agent *a);
 /*
  * The runs of node ("" or our name: here) at or after since (0 all),
- * touching ref ("" any), at most limit (0 all): fn gets status 0 and a
- * JSON array, or 1 and a sentence; now or later, exactly once.
+ * touching ref ("" any), at most limit (0 all), with what
+ * HISTORY_WHAT_RUNS; its built-in facts with HISTORY_WHAT_FACTS: fn gets
+ * status 0 and the JSON, or 1 and a sentence; now or later, once.
  */
 typedef void (*agent_hist_fn)(void *ctx, int status, const char *text,
     size_t len);
-void	agent_hist_ask(struct agent *a, const char *node, uint64_t since,
-	    const char *ref, unsigned limit, agent_hist_fn fn, void *ctx);
+void	agent_hist_ask(struct agent *a, const char *node, int what,
+	    uint64_t since, const char *ref, unsigned limit, agent_hist_fn fn,
+	    void *ctx);
 /* CTL_HISTORY: args node, since, resource, limit. */
 void	agent_hist_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);

@@ -26,10 +26,12 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "engine/history.h"
+#include "facts/facts.h"
 #include "net/ident.h"
 #include "net/stream.h"
 
 #define HIST_TIMEOUT_MS	5000
+#define HIST_FACTS_TTL_MS 60000	/* built-in facts are gathered again after */
 
 /* Upper bounds of the run duration histogram, seconds (+Inf is last). */
 const double agent_hist_bounds[AGENT_HIST_BUCKETS - 1] = { 0.1, 0.25, 0.5,
@@ -38,6 +40,8 @@ const double agent_hist_bounds[AGENT_HIST_BUCKETS - 1] = { 0.1, 0.25, 0.5,
 struct agent_hist {
 	struct history		*h;
 	struct agent_hist_stats	 st;
+	struct buf		 facts;		/* JSON, of facts_ms */
+	uint64_t		 facts_ms;	/* loop time; 0 never */
 };
 
 /* ---- recording ------------------------------------------------------------ */
@@ -152,16 +156,41 @@ agent_hist_close(struct agent *a)
 	if (a->hist == NULL)
 		return;
 	history_free(a->hist->h);
+	buf_release(&a->hist->facts);
 	free(a->hist);
 	a->hist = NULL;
 }
 
 /* ---- answering ---------------------------------------------------------------- */
 
+/* This node's built-in facts (no facts.d: nothing private, no program
+ * run on the loop), gathered at most once a minute. */
 static void
-local_answer(struct agent *a, uint64_t since, const char *ref,
+facts_answer(struct agent *a, struct buf *out)
+{
+	struct agent_hist *hs = a->hist;
+	struct facts *f;
+
+	if (hs->facts_ms == 0 || agent_now(a) - hs->facts_ms >
+	    HIST_FACTS_TTL_MS) {
+		f = facts_new();
+		facts_gather_builtin(f, a->cfg.root);
+		buf_reset(&hs->facts);
+		facts_to_json(f, &hs->facts);
+		facts_free(f);
+		hs->facts_ms = agent_now(a);
+	}
+	buf_add(out, hs->facts.data, hs->facts.len);
+}
+
+static void
+local_answer(struct agent *a, int what, uint64_t since, const char *ref,
     unsigned limit, struct buf *out)
 {
+	if (a->hist != NULL && what == HISTORY_WHAT_FACTS) {
+		facts_answer(a, out);
+		return;
+	}
 	if (a->hist == NULL) {
 		buf_addstr(out, "[]");
 		return;
@@ -225,7 +254,7 @@ agent_hist_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
 		status = ask_check(a, &q, body);
 	if (status == HISTORY_ANS_OK) {
 		a->hist->st.served++;
-		local_answer(a, q.since_s, q.ref, q.limit, &json);
+		local_answer(a, q.what, q.since_s, q.ref, q.limit, &json);
 	} else {
 		a->hist->st.refused++;
 		log_info("refused a history request from %s: %s",
@@ -286,7 +315,7 @@ ask_reply_cb(void *arg, int rc, const uint8_t *p, size_t len)
 }
 
 void
-agent_hist_ask(struct agent *a, const char *node, uint64_t since,
+agent_hist_ask(struct agent *a, const char *node, int what, uint64_t since,
     const char *ref, unsigned limit, agent_hist_fn fn, void *ctx)
 {
 	char addr[ADDR_STR_MAX], sig[IDENT_SIG_LEN];
@@ -295,7 +324,7 @@ agent_hist_ask(struct agent *a, const char *node, uint64_t since,
 	struct hist_ask_ctx *ac;
 
 	if (node == NULL || node[0] == '\0' || strcmp(node, a->cfg.name) == 0) {
-		local_answer(a, since, ref, limit, &text);
+		local_answer(a, what, since, ref, limit, &text);
 		fn(ctx, 0, text.data, text.len);
 		buf_release(&text);
 		return;
@@ -308,6 +337,7 @@ agent_hist_ask(struct agent *a, const char *node, uint64_t since,
 		return;
 	}
 	memset(&q, 0, sizeof(q));
+	q.what = (uint8_t)what;
 	memcpy(q.sender, ident_public(a->ident), HISTORY_ID_LEN);
 	q.since_s = since;
 	q.limit = limit > 0xffff ? 0xffff : (uint16_t)limit;
@@ -384,6 +414,6 @@ agent_hist_ctl(struct agent *a, struct stream_conn *c,
 	hc->json = req->flags & CTL_F_JSON;
 	snprintf(hc->node, sizeof(hc->node), "%s", req->args[0][0] ?
 	    req->args[0] : a->cfg.name);
-	agent_hist_ask(a, req->args[0], since, req->args[2],
+	agent_hist_ask(a, req->args[0], HISTORY_WHAT_RUNS, since, req->args[2],
 	    limit > 0xffff ? 0xffff : (unsigned)limit, ctl_answer, hc);
 }

@@ -217,6 +217,7 @@ static const struct http_route {
 	{ "/v1/channels", http_v1_channels },
 	{ "/v1/messages", http_v1_messages },
 	{ "/v1/history", http_v1_history },
+	{ "/v1/facts", http_v1_facts },
 	{ "/v1/checks", http_v1_checks },
 	{ "/v1/services", http_v1_services },
 };

@@ -40,6 +40,8 @@ void	http_v1_messages(struct agent *a, struct httpd_conn *c,
 	    const struct http_req *req);
 void	http_v1_history(struct agent *a, struct httpd_conn *c,
 	    const struct http_req *req);
+void	http_v1_facts(struct agent *a, struct httpd_conn *c,
+	    const struct http_req *req);
 void	http_v1_checks(struct agent *a, struct httpd_conn *c,
 	    const struct http_req *req);
 void	http_v1_services(struct agent *a, struct httpd_conn *c,

@@ -16,6 +16,7 @@
 #include "agent/svc.h"
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "engine/history.h"
 #include "net/http.h"
 #include "net/httpd.h"
 
@@ -327,6 +328,7 @@ http_v1_messages(struct agent *a, struct httpd_conn *c,
 
 struct v1_hist {
 	struct httpd_conn	*c;
+	const char		*key;		/* "runs" or "facts" */
 	char			 node[SWIM_NAME_MAX + 1];
 };
 
@@ -342,7 +344,7 @@ history_done(void *ctx, int status, const char *text, size_t len)
 	} else {
 		buf_addstr(&b, "{\"node\":");
 		buf_add_json_str(&b, h->node, strlen(h->node));
-		buf_addstr(&b, ",\"runs\":");
+		buf_addf(&b, ",\"%s\":", h->key);
 		buf_add(&b, text, len);
 		buf_addstr(&b, "}\n");
 		http_reply_json(h->c, &b);
@@ -368,10 +370,30 @@ http_v1_history(struct agent *a, struct httpd_conn *c,
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->c = c;
+	h->key = "runs";
 	snprintf(h->node, sizeof(h->node), "%s", node[0] ? node :
 	    a->cfg.name);
-	agent_hist_ask(a, node, since, ref, limit > 0xffff ? 0xffff :
-	    (unsigned)limit, history_done, h);
+	agent_hist_ask(a, node, HISTORY_WHAT_RUNS, since, ref, limit > 0xffff ?
+	    0xffff : (unsigned)limit, history_done, h);
+}
+
+void
+http_v1_facts(struct agent *a, struct httpd_conn *c,
+    const struct http_req *req)
+{
+	char node[SWIM_NAME_MAX + 1];
+	struct v1_hist *h;
+
+	if (query_arg(req, "node", node, sizeof(node)) < 0) {
+		http_reply_error(c, 400, "bad node");
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->c = c;
+	h->key = "facts";
+	snprintf(h->node, sizeof(h->node), "%s", node[0] ? node :
+	    a->cfg.name);
+	agent_hist_ask(a, node, HISTORY_WHAT_FACTS, 0, "", 0, history_done, h);
 }
 
 /* ---- checks and services (docs/services.md) ---------------------------------- */

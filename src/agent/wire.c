@@ -391,6 +391,10 @@ agent_flush(struct agent *a)
 		log_event(&ob->events[i]);
 		a->is_snap_dirty = 1;
 	}
+	/* Live dashboards hear of a member event at once, not at the
+	 * next turn of their change watch. */
+	if (ob->nevents > 0)
+		agent_http_notify(a, "members");
 	/* Events are read after the reset: policy may queue new swim
 	 * datagrams (a tag change) through agent_flush() again. */
 	if (ob->nevents > 0) {

@@ -688,6 +688,7 @@ history_ask_encode(const struct history_ask *q, struct buf *out)
 	uint8_t b[8];
 
 	buf_addch(out, HISTORY_MSG_VERSION);
+	buf_addch(out, q->what);
 	buf_add(out, q->sender, HISTORY_ID_LEN);
 	for (int i = 0; i < 8; i++)
 		b[i] = (uint8_t)(q->since_s >> (56 - 8 * i));
@@ -710,12 +711,12 @@ history_ask_decode(const uint8_t *p, size_t len, struct history_ask *q)
 
 	memset(q, 0, sizeof(*q));
 	rd_init(&rd, p, len);
-	if ((r = rd_u8(&rd, &ver)) < 0 ||
+	if ((r = rd_u8(&rd, &ver)) < 0 || (r = rd_u8(&rd, &q->what)) < 0 ||
 	    (r = rd_copy(&rd, q->sender, HISTORY_ID_LEN)) < 0 ||
 	    (r = rd_u64(&rd, &q->since_s)) < 0 ||
 	    (r = rd_u16(&rd, &q->limit)) < 0 || (r = rd_u16(&rd, &rl)) < 0)
 		return r;
-	if (ver != HISTORY_MSG_VERSION)
+	if (ver != HISTORY_MSG_VERSION || q->what > HISTORY_WHAT_FACTS)
 		return TL_EINVAL;
 	if (rl > HISTORY_REF_MAX)
 		return TL_ETOOBIG;

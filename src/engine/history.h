@@ -105,12 +105,14 @@ int	history_text(const char *runs, size_t len, struct buf *out);
  * sealed PKT_HISTORY frame; the asker signs with its node key, so the
  * answering node knows which member asks:
  *
- *   +-------+--------------+-----------+-----------+---------+--------+
- *   | ver=1 | sender (32)  | since u64 | limit u16 | ref     | sig 64 |
- *   |       | node key     |           |           | u16+len |        |
- *   +-------+--------------+-----------+-----------+---------+--------+
+ *   +-------+------+-------------+-----------+-----------+---------+--------+
+ *   | ver=1 | what | sender (32) | since u64 | limit u16 | ref     | sig 64 |
+ *   |       |      | node key    |           |           | u16+len |        |
+ *   +-------+------+-------------+-----------+-----------+---------+--------+
  *
- * The answer: ver=1, a status byte (HISTORY_ANS_*), the JSON text.
+ * what: HISTORY_WHAT_RUNS (the runs) or HISTORY_WHAT_FACTS (the node's
+ * built-in facts; since, limit and ref unused). The answer: ver=1, a
+ * status byte (HISTORY_ANS_*), the JSON text.
  */
 #define HISTORY_MSG_VERSION	1
 #define HISTORY_ID_LEN		32
@@ -124,7 +126,13 @@ enum history_ans {
 	HISTORY_ANS_NOT_MEMBER = 2	/* the asker is not a live member */
 };
 
+enum history_what {
+	HISTORY_WHAT_RUNS = 0,
+	HISTORY_WHAT_FACTS = 1
+};
+
 struct history_ask {
+	uint8_t		 what;		/* enum history_what */
 	uint8_t		 sender[HISTORY_ID_LEN];
 	uint64_t	 since_s;
 	uint16_t	 limit;

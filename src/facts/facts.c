@@ -410,6 +410,15 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void
+facts_gather_builtin(struct facts *f, const char *root)
+{
+	facts_gather_os(f, root);
+	facts_gather_hw(f);
+	facts_gather_net(f);
+	facts_gather_sys(f, root);
+}
+
 int
 facts_gather(struct facts *f, const struct facts_opts *opts,
     struct tl_err *err)
@@ -419,10 +428,7 @@ facts_gather(struct facts *f, const struct facts_opts *opts,
 	long long t0 = now_us(), t1;
 	int r;
 
-	facts_gather_os(f, root);
-	facts_gather_hw(f);
-	facts_gather_net(f);
-	facts_gather_sys(f, root);
+	facts_gather_builtin(f, root);
 	t1 = now_us();
 	r = facts_gather_user(f, dir != NULL ? dir : FACTS_D_DEFAULT,
 	    dir != NULL, err);

@@ -62,6 +62,12 @@ void	facts_free(struct facts *f);
 int	facts_gather(struct facts *f, const struct facts_opts *opts,
 	    struct tl_err *err);
 
+/*
+ * Adds the built-in facts only: no user facts, so no program runs and
+ * nothing from facts.d (which may hold what a site keeps private) is
+ * read. What the agent shows of a node over HTTP (docs/http.md).
+ */
+void	facts_gather_builtin(struct facts *f, const char *root);
 /* --- setting --- */
 
 /*

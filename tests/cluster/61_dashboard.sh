@@ -72,6 +72,8 @@ with Browser(work) as b:
     msg, _ = b.wait(10, "var d = document.getElementById('detail').textContent;"
                     " return d.indexOf('exited 3') >= 0 && d")
     check("exec[migrate]" in msg, "n4's detail shows the failed resource and its message")
+    b.wait(10, "return document.getElementById('detail').textContent.indexOf('facts: os=linux') >= 0")
+    print("ok: n4's detail shows its facts, asked of n4 over the cluster")
     b.screenshot(os.path.join(shots, "1-failing.png"))
 
     # kill -9 of a node: the page shows it within 2 s of the agent.

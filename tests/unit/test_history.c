@@ -154,6 +154,7 @@ TEST(history_ask_round_trip_and_refusals)
 
 	memset(&q, 0, sizeof(q));
 	memset(q.sender, 0xab, sizeof(q.sender));
+	q.what = HISTORY_WHAT_FACTS;
 	q.since_s = 12345;
 	q.limit = 7;
 	snprintf(q.ref, sizeof(q.ref), "file[/etc/motd]");
@@ -161,6 +162,7 @@ TEST(history_ask_round_trip_and_refusals)
 	for (int i = 0; i < HISTORY_SIG_LEN; i++)
 		buf_addch(&b, i);
 	ASSERT_EQ(history_ask_decode((uint8_t *)b.data, b.len, &d), 0);
+	ASSERT_EQ(d.what, HISTORY_WHAT_FACTS);
 	ASSERT_EQ(d.since_s, 12345);
 	ASSERT_EQ(d.limit, 7);
 	ASSERT_STR_EQ(d.ref, "file[/etc/motd]");
