@@ -34,6 +34,9 @@ void	agent_svc_on_event(struct agent *a, const struct swim_event *ev);
 /* CTL_SVC_* ops. */
 void	agent_svc_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
+/* This node's health: the worst of its checks (enum health_status);
+ * passing with none, and in maintenance. */
+int	agent_svc_health(const struct agent *a);
 /* What `tlaloc checks --json` and `tlaloc services --json` print, for
  * the HTTP endpoint's /v1/checks and /v1/services. */
 void	agent_svc_checks_json(struct agent *a, struct buf *out);
