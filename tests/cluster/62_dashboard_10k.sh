@@ -26,7 +26,7 @@ PIDS="$PIDS $!"
 up() { python3 -c 'import urllib.request, sys
 urllib.request.urlopen(sys.argv[1])' "http://127.0.0.1:$FIX/v1/status" \
     2>/dev/null; }
-wait_for 10 "the fixture serves 10,000 nodes" up
+wait_for 60 "the fixture serves 10,000 nodes" up
 
 export ROOT
 python3 - "$FIX" "$ART" "$WORK" <<'PYEOF' || fail "dashboard at 10,000"
