@@ -32,7 +32,7 @@ wait_for 30 "5 agents see each other" all_see 1 5 alive 5
 cat > "$WORK/recipe/site.lua" <<'EOF'
 file { path = "/etc/motd", content = "v1\n" }
 if node.agent.name == "n4" then
-  exec { name = "migrate", command = {"/bin/sh", "-c", "echo schema is locked >&2; exit 3"} }
+  exec { name = "migrate", host = true, command = {"/bin/sh", "-c", "echo schema is locked >&2; exit 3"} }
 end
 EOF
 $T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 2)" \
