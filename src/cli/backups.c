@@ -279,14 +279,18 @@ cli_restore_run_id(void)
 
 int
 cli_restore_entry(struct bucket *b, const struct bucket_entry *e,
-    const char *root, char saved[16], struct tl_err *err)
+    const char *root, const char *state_flag, char saved[16],
+    struct tl_err *err)
 {
-	char *run_id;
+	char *run_id, *ledger;
 	struct fsroot *fs;
 	int r;
 
 	if ((r = fsroot_open(root, &fs, err)) < 0)
 		return r;
+	ledger = xasprintf("%s/tmp", cli_state_dir(state_flag));
+	fsroot_set_ledger(fs, ledger);
+	free(ledger);
 	run_id = cli_restore_run_id();
 	r = bucket_restore_entry(b, e, fs, run_id, saved, err);
 	free(run_id);
@@ -343,7 +347,8 @@ backups_restore(const struct backups_opts *o)
 		return 1;
 	}
 	if ((r = bucket_find(b, path, kind, sel, &e, &err)) == 0)
-		r = cli_restore_entry(b, e, o->root, saved, &err);
+		r = cli_restore_entry(b, e, o->root, o->state_flag, saved,
+		    &err);
 	if (r < 0)
 		cli_error(&err);
 	else

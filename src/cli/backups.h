@@ -14,9 +14,11 @@ void	cli_iso_time(long long t, char *s, size_t n);
 /* "restore-<UTC stamp>": the run id of a restore's own backup. */
 char	*cli_restore_run_id(void);
 /* bucket_restore_entry() of e beneath root (NULL: "/"), with its own run
- * id; fills saved and err the same way. */
+ * id, its temporary file noted in STATE/tmp (swept if it is killed);
+ * fills saved and err the same way. */
 int	cli_restore_entry(struct bucket *b, const struct bucket_entry *e,
-	    const char *root, char saved[16], struct tl_err *err);
+	    const char *root, const char *state_flag, char saved[16],
+	    struct tl_err *err);
 /* Tells what a restore did; r is bucket_restore_entry()'s result. */
 void	cli_restore_say(const struct bucket_entry *e, const char *root, int r,
 	    const char *saved);

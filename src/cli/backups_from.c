@@ -62,7 +62,7 @@ from_restore(const char *state_flag, const struct repl_item *it,
 		memcpy(e.id, found->id, sizeof(e.id));
 	if (r < 0)
 		goto out;
-	r = cli_restore_entry(b, &e, root, saved, &err);
+	r = cli_restore_entry(b, &e, root, state_flag, saved, &err);
 out:
 	if (r < 0)
 		cli_error(&err);

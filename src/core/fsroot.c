@@ -342,6 +342,53 @@ fsroot_read(struct fsroot *fr, const char *path, size_t max,
 	return rc;
 }
 
+/* The leaf could not be opened for reading: say what it is instead. */
+static int
+load_stat_only(int dfd, const char *base, const char *path, struct stat *st,
+    struct tl_err *err)
+{
+	int e = errno;
+
+	if (e == ENOENT)
+		return tl_err_sys(err, TL_ENOENT, "cannot stat '%s'", path);
+	if (fstatat(dfd, base, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
+		    "cannot stat '%s'", path);
+	if (S_ISREG(st->st_mode)) {
+		errno = e;
+		return tl_err_sys(err, TL_EIO, "cannot open '%s'", path);
+	}
+	return 0;		/* a link, a socket...: stat only */
+}
+
+int
+fsroot_load(struct fsroot *fr, const char *path, size_t max, struct buf *out,
+    struct stat *st, struct tl_err *err)
+{
+	const char *base;
+	int dfd, fd, rc = 0;
+
+	if (out == NULL)
+		return fsroot_lstat(fr, path, st, err);
+	memset(st, 0, sizeof(*st));
+	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+		return dfd;
+	/* Opened first, not stat'ed first: one call fewer on the common
+	 * path; O_NOFOLLOW and O_NONBLOCK keep a link or a FIFO harmless. */
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY);
+	if (fd < 0)
+		rc = load_stat_only(dfd, base, path, st, err);
+	else if (fstat(fd, st) < 0)
+		rc = tl_err_sys(err, TL_EIO, "cannot stat '%s'", path);
+	else if (S_ISREG(st->st_mode))
+		rc = fileio_read_fd(fd, path, max, out, err);
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return rc;
+}
+
 int
 fsroot_readlink(struct fsroot *fr, const char *path, struct buf *out,
     struct tl_err *err)

@@ -121,6 +121,15 @@ int	fsroot_check_dir(struct fsroot *fr, const char *dir, struct tl_err *err);
 int	fsroot_read(struct fsroot *fr, const char *path, size_t max,
 	    struct buf *out, struct stat *st, struct tl_err *err);
 
+/*
+ * What a check needs in one lookup of the parent: fills *st like
+ * fsroot_lstat() (TL_ENOENT when missing) and, when out is not NULL and
+ * path is a regular file, appends its content (at most max bytes). A link
+ * or another kind of file is only stat'ed: st says what it is.
+ */
+int	fsroot_load(struct fsroot *fr, const char *path, size_t max,
+	    struct buf *out, struct stat *st, struct tl_err *err);
+
 /* Appends the target of the link at path to out. TL_EINVAL: not a link. */
 int	fsroot_readlink(struct fsroot *fr, const char *path, struct buf *out,
 	    struct tl_err *err);

@@ -53,16 +53,20 @@ check_target(int dfd, const char *base, const char *path, struct tl_err *err)
 	return 0;
 }
 
-/* A name beside base for a temporary file: ".base.tlaloc-XXXXXX". */
+/* A name beside base for a temporary file: ".base.tlaloc-XXXXXX". One
+ * arc4random_buf for the six characters: glibc 2.36 makes a getrandom(2)
+ * call per byte of arc4random_uniform, six per file otherwise. */
 static char *
 tmp_name(const char *base)
 {
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
 	char rnd[7];
 
+	arc4random_buf(r, sizeof(r));
 	for (int i = 0; i < 6; i++)
-		rnd[i] = set[arc4random_uniform(sizeof(set) - 1)];
+		rnd[i] = set[r[i] % (sizeof(set) - 1)];
 	rnd[6] = '\0';
 	return xasprintf(".%.*s.tlaloc-%s", TMP_BASE_MAX, base, rnd);
 }
@@ -142,13 +146,28 @@ fsroot_stage(struct fsroot *fr, const char *path, const void *data,
 	t->dfd = dfd;
 	t->fd = -1;
 	t->path = xstrdup(path);
-	if ((rc = tmp_reserve(fr, path, base, &t->tmp, err)) < 0)
-		goto fail;
-	t->fd = openat(dfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	/* A name taken (by chance, or by someone who guessed it) costs a
+	 * new one, a few times. */
+	for (int tries = 0; t->fd < 0 && tries < 4; tries++) {
+		if (t->tmp != NULL) {
+			fsroot_ledger_done(fr);
+			free(t->tmp);
+			t->tmp = NULL;
+		}
+		if ((rc = tmp_reserve(fr, path, base, &t->tmp, err)) < 0)
+			goto fail;
+		t->fd = openat(dfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (t->fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (t->fd < 0) {
 		rc = tl_err_sys(err, TL_EIO, "cannot create a temporary file "
 		    "beside '%s'", path);
+		/* Not ours: the abort below must not unlink that name. */
+		fsroot_ledger_done(fr);
+		free(t->tmp);
+		t->tmp = NULL;
 		goto fail;
 	}
 	if (fileio_write_all(t->fd, data, len) < 0) {

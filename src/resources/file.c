@@ -75,6 +75,7 @@ struct file_state {
 	int		 manage_content;
 	int		 content_differs;
 	struct buf	 content;	/* desired bytes */
+	struct buf	 cur;		/* bytes there, when compared */
 };
 
 static int
@@ -103,6 +104,7 @@ file_release(struct res *r)
 		return;
 	free(fs->path);
 	buf_release(&fs->content);
+	buf_release(&fs->cur);
 	free(fs);
 	r->priv = NULL;
 }
@@ -145,38 +147,36 @@ static int
 file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
     struct tl_err *err)
 {
-	struct buf cur = BUF_INIT;
+	const struct buf *cur = &fs->cur;
 	char a[13], b[13];
-	int rc;
 
+	(void)err;
 	if (!fs->manage_content || !res_bool(r, "replace"))
 		return 0;
-	if ((rc = fsroot_read(ctx->fs, fs->path, FILE_MAX_CONTENT, &cur, NULL,
-	    err)) < 0) {
-		buf_release(&cur);
-		return rc;
-	}
-	if (cur.len != fs->content.len ||
-	    memcmp(cur.data, fs->content.data, cur.len) != 0) {
+	if (cur->len != fs->content.len ||
+	    memcmp(cur->data, fs->content.data, cur->len) != 0) {
 		fs->content_differs = 1;
-		short_hash(&cur, a);
+		short_hash(cur, a);
 		short_hash(&fs->content, b);
 		res_change(r, "content %s -> %s (%zu -> %zu bytes)", a, b,
-		    cur.len, fs->content.len);
+		    cur->len, fs->content.len);
 		if (ctx->want_diff)
-			diff_unified(cur.data, cur.len, fs->content.data,
+			diff_unified(cur->data, cur->len, fs->content.data,
 			    fs->content.len, r->title, r->title, &r->diff);
 	}
-	buf_release(&cur);
 	return 0;
 }
 
 /* Finds what to act on: the path, or with follow where its links lead;
- * fills exists and st. */
+ * fills exists and st, and cur when the content is to be compared (one
+ * lookup for both). */
 static int
 file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
     struct tl_err *err)
 {
+	int compare = strcmp(res_str(r, "ensure"), "absent") != 0 &&
+	    (res_is_set(r, "content") || res_is_set(r, "source")) &&
+	    res_bool(r, "replace");
 	int rc;
 
 	if (res_bool(r, "follow")) {
@@ -184,7 +184,8 @@ file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 			return rc;
 	} else
 		fs->path = xstrdup(r->title);
-	rc = fsroot_lstat(ctx->fs, fs->path, &fs->st, err);
+	rc = fsroot_load(ctx->fs, fs->path, FILE_MAX_CONTENT,
+	    compare ? &fs->cur : NULL, &fs->st, err);
 	if (rc == TL_ENOENT)
 		return 0;
 	if (rc < 0)
@@ -208,6 +209,7 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	r->priv = fs;
 	buf_init(&fs->content);
+	buf_init(&fs->cur);
 	if ((rc = file_locate(r, ctx, fs, err)) < 0)
 		return rc;
 	if (absent) {

@@ -179,10 +179,11 @@ line_release(struct res *r)
 	r->priv = NULL;
 }
 
-/* Finds the file (following links when asked); 1 when it is missing. */
+/* Finds the file (following links when asked) and reads it into cur; 1
+ * when it is missing. */
 static int
 line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
-    struct tl_err *err)
+    struct buf *cur, struct tl_err *err)
 {
 	const char *path = res_str(r, "path");
 	int rc;
@@ -192,7 +193,8 @@ line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
 			return rc;
 	} else
 		ls->path = xstrdup(path);
-	if ((rc = fsroot_lstat(ctx->fs, ls->path, &ls->st, err)) == TL_ENOENT)
+	rc = fsroot_load(ctx->fs, ls->path, LINE_MAX_FILE, cur, &ls->st, err);
+	if (rc == TL_ENOENT)
 		return 1;
 	if (rc < 0)
 		return rc;
@@ -217,18 +219,15 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	r->priv = ls;
 	buf_init(&ls->after);
-	if ((rc = line_locate(r, ctx, ls, err)) < 0)
+	if ((rc = line_locate(r, ctx, ls, &cur, err)) < 0) {
+		buf_release(&cur);
 		return rc;
+	}
 	if (rc == 1 && !res_bool(r, "create")) {
 		if (strcmp(res_str(r, "ensure"), "absent") == 0)
 			return 0;
 		return tl_err_set(err, TL_ENOENT, "cannot edit '%s': No such "
 		    "file or directory", path);
-	}
-	if (ls->exists && (rc = fsroot_read(ctx->fs, ls->path, LINE_MAX_FILE,
-	    &cur, NULL, err)) < 0) {
-		buf_release(&cur);
-		return rc;
 	}
 	line_edit(r, cur.data, cur.len, &ls->after);
 	if (!ls->exists || cur.len != ls->after.len ||

@@ -465,3 +465,31 @@ TEST(fsroot_mkdir_symlink_and_rmdir)
 	fsroot_free(fr);
 	free(root);
 }
+
+TEST(fsroot_load_reads_a_file_and_only_stats_the_rest)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf b = BUF_INIT;
+	char *root, *p;
+	struct fsroot *fr = root_open(0, &root);
+	struct stat st;
+
+	put(root, "/f", "content", 0600);
+	p = xasprintf("%s/l", root);
+	ASSERT_EQ(symlink("/f", p), 0);
+	free(p);
+	ASSERT_EQ(fsroot_load(fr, "/f", 100, &b, &st, &err), 0);
+	ASSERT(S_ISREG(st.st_mode));
+	ASSERT_STR_EQ(b.data, "content");
+	buf_reset(&b);
+	ASSERT_EQ(fsroot_load(fr, "/l", 100, &b, &st, &err), 0);
+	ASSERT(S_ISLNK(st.st_mode));
+	ASSERT_EQ(b.len, 0);
+	ASSERT_EQ(fsroot_load(fr, "/none", 100, &b, &st, &err), TL_ENOENT);
+	ASSERT_EQ(fsroot_load(fr, "/f", 3, &b, &st, &err), TL_ETOOBIG);
+	ASSERT_EQ(fsroot_load(fr, "/f", 100, NULL, &st, &err), 0);
+	ASSERT_EQ(st.st_size, 7);
+	buf_release(&b);
+	fsroot_free(fr);
+	free(root);
+}
