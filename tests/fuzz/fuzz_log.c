@@ -55,10 +55,17 @@ check_file(const char *path)
 		abort();
 }
 
+static char path[64];
+
+static void
+remove_log(void)
+{
+	unlink(path);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
 	char *s = malloc(size + 1);
 	const char *e;
 
@@ -73,6 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (path[0] == '\0') {
 		snprintf(path, sizeof(path), "/tmp/fuzz_log.%d", (int)getpid());
 		log_set_limits(0, 0);
+		atexit(remove_log);
 	}
 	unlink(path);
 	if (log_set_target(path, NULL) < 0)
