@@ -19,41 +19,21 @@
 #            until the N-th response line is printed (rounds where not
 #            all N answered within 3 s are counted apart, not in the median) (handler: the same
 #            `echo pong`)
-set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/bench/lib.sh"
 T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build-agent}/tlaloc}
 SERF=${SERF:-serf}
 SIZES=${*:-5 20 50}
 SYSTEMS=${SYSTEMS:-tl serf}
 ROUNDS=${ROUNDS:-5}
-WORK=$(mktemp -d /tmp/tlaloc-bench.XXXXXX)
-PIDS=""
 
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ms_now() { date +%s%3N; }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# A handler: appends "TEXT ARRIVAL_MS" for each line/event it is given.
-cat > "$WORK/serf-handler.sh" <<'EOF'
-#!/bin/sh
-read -r payload
-echo "$payload $(date +%s%3N)" >> "$HANDLER_OUT"
-EOF
-cat > "$WORK/tl-handler.sh" <<'EOF'
-#!/bin/sh
-# listen prints: TIME CHANNEL SENDER [LAMPORT] TEXT
-while read -r time chan from lamport text; do
-	echo "$text $(date +%s%3N)" >> "$1"
-done
-EOF
-chmod +x "$WORK/serf-handler.sh" "$WORK/tl-handler.sh"
+# A serf handler: appends "TEXT ARRIVAL_MS" for each event it is given
+# (tlaloc's, for each line `tlaloc listen` prints: bench_handler).
+printf '%s\n' '#!/bin/sh' 'read -r payload' \
+    'echo "$payload $(date +%s%3N)" >> "$HANDLER_OUT"' \
+    > "$WORK/serf-handler.sh"
+chmod +x "$WORK/serf-handler.sh"
+bench_handler
 
 # ---- per-system adapters ----
 
@@ -71,7 +51,7 @@ tl_handlers() {
 	for i in $(seq 1 "$1"); do
 		: > "$WORK/got$i"
 		$T listen --state-dir "$WORK/tl$i" 2>/dev/null |
-		    "$WORK/tl-handler.sh" "$WORK/got$i" &
+		    "$WORK/handler.sh" "$WORK/got$i" &
 		PIDS="$PIDS $!"
 	done
 	sleep 1
@@ -128,22 +108,6 @@ wait_converged() {
 	done
 }
 
-# ms from t0 until every node's file has message tag m
-wait_message() {
-	tag=$1; t0=$2
-	for i in $(seq 1 "$N"); do
-		k=0
-		while ! grep -q "^$tag " "$WORK/got$i"; do
-			k=$((k + 1))
-			[ $k -gt 2000 ] && { echo timeout; return; }
-			sleep 0.005
-		done
-	done
-	last=$(for i in $(seq 1 "$N"); do grep "^$tag " "$WORK/got$i" |
-	    awk '{ print $2 }'; done | sort -n | tail -1)
-	echo $((last - t0))
-}
-
 run_one() {
 	SYS=$1; N=$2
 	BASE=$((31000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
@@ -164,7 +128,7 @@ run_one() {
 	for r in $(seq 1 "$ROUNDS"); do
 		t0=$(ms_now)
 		${SYS}_say "m$r$N"
-		wait_message "m$r$N" "$t0" >> "$WORK/msg.ms"
+		wait_all_have "m$r$N" "$t0" "$N" >> "$WORK/msg.ms"
 		sleep 0.5
 		t0=$(ms_now)
 		rm -f "$WORK/q.last" "$WORK/q.count"

@@ -21,15 +21,7 @@ BYTES=${2:-1000000}
 PROFILE=${PROFILE:-local}
 IDLE_S=${IDLE_S:-20}
 BASE=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))	# below the ephemeral range
-WORK=$(mktemp -d /tmp/tlaloc-bench-policy.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
 
 $T keys gen > "$WORK/keyring"
 mkdir -p "$WORK/op" "$WORK/recipe/files"

@@ -20,15 +20,7 @@ N=${1:-50}
 ROUNDS=${2:-3}
 PROFILE=${PROFILE:-local}
 BASE=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
-WORK=$(mktemp -d /tmp/tlaloc-bench-program.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
 
 $T keys gen > "$WORK/keyring"
 mkdir -p "$WORK/op" "$WORK/recipe"

@@ -24,15 +24,7 @@ T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build-agent}/tlaloc}
 SERF=${SERF:-serf}
 SIZES=${*:-5 20 50}
 SYSTEMS=${SYSTEMS:-tl serf}	# which to run (both by default)
-WORK=$(mktemp -d /tmp/tlaloc-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc | awk '{ printf "%.2f", $1 }'; }

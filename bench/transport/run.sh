@@ -21,15 +21,7 @@ T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build}/tlaloc}
 ROGUE=${TLALOC_ROGUE:-$ROOT/${TLALOC_BUILD:-build}/tlaloc-rogue}
 N=${1:-2000}
 PORT=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100 + 7))
-WORK=$(mktemp -d /tmp/tlaloc-bench-transport.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
 
 $T keys gen > "$WORK/keyring"
 $T agent --name b1 --bind "127.0.0.1:$PORT" --keyring "$WORK/keyring" \

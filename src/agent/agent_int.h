@@ -80,7 +80,6 @@ struct seed {
 	uint32_t	backoff_ms;
 };
 
-#define AGENT_CONVREQ_SEEN	64
 
 struct agent {
 	uv_loop_t		*loop;
@@ -131,9 +130,6 @@ struct agent {
 	struct agent_conv	*conv;		/* converge.c */
 	struct agent_convreq	*convreq;	/* convreq_glue.c, lazily */
 	struct agent_handlers	*handlers;	/* handlers.c */
-	/* Nonces of converge requests acted on (convreq_glue.c). */
-	uint8_t			 convreq_seen[AGENT_CONVREQ_SEEN][16];
-	unsigned		 convreq_next;
 	struct agent_prog	*prog;		/* program_sched.c */
 	struct agent_repl	*repl;		/* replica_*.c */
 	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */

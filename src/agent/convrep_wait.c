@@ -17,7 +17,9 @@
 
 #include "agent/ctl.h"
 #include "agent/refusals.h"
+#include "core/err.h"
 #include "core/log.h"
+#include "core/nonces.h"
 #include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/stream.h"
@@ -27,10 +29,20 @@ static void timer_cb(uv_timer_t *t);
 struct agent_convreq *
 convreq_of(struct agent *a)
 {
+	struct tl_err err = TL_ERR_INIT;
+	char *path;
+
 	if (a->convreq == NULL) {
 		a->convreq = xcalloc(1, sizeof(*a->convreq));
 		uv_timer_init(a->loop, &a->convreq->timer);
 		a->convreq->timer.data = a;
+		path = xasprintf("%s/convreq.nonces", a->cfg.state_dir);
+		a->convreq->seen = nonces_open(path, CONVREQ_SEEN,
+		    CONVREQ_SKEW_MS, agent_wall_ms(), &err);
+		if (a->convreq->seen == NULL)
+			log_err("converge requests will be refused: %s",
+			    err.msg);
+		free(path);
 	}
 	return a->convreq;
 }
@@ -291,6 +303,8 @@ agent_convreq_close(struct agent *a)
 void
 agent_convreq_free(struct agent *a)
 {
+	if (a->convreq != NULL)
+		nonces_free(a->convreq->seen);
 	free(a->convreq);
 	a->convreq = NULL;
 }

@@ -20,6 +20,7 @@
 #include "agent/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/nonces.h"
 #include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/packet.h"
@@ -31,19 +32,36 @@ refusal(int r)
 	case TL_EINVAL:		return "it names another node";
 	case TL_ETIMEOUT:	return "it is stale (check the clocks)";
 	case TL_EPERM:		return "its key is not trusted here (--trust)";
+	case TL_EIO:		return "its nonce cannot be recorded here";
 	default:		return "its signature does not verify";
 	}
 }
 
+/*
+ * 1 when req is new (now recorded, on disk: a restart does not let it act
+ * again), 0 for a repeat of one we acted on, < 0 to refuse it.
+ */
 static int
-nonce_seen(struct agent *a, const uint8_t *nonce)
+nonce_fresh(struct agent *a, const struct convreq *req)
 {
-	for (unsigned i = 0; i < AGENT_CONVREQ_SEEN; i++)
-		if (memcmp(a->convreq_seen[i], nonce, CONVREQ_NONCE_LEN) == 0)
-			return 1;
-	memcpy(a->convreq_seen[a->convreq_next], nonce, CONVREQ_NONCE_LEN);
-	a->convreq_next = (a->convreq_next + 1) % AGENT_CONVREQ_SEEN;
-	return 0;
+	struct agent_convreq *cr = convreq_of(a);
+	struct tl_err err = TL_ERR_INIT;
+	int r;
+
+	if (cr->seen == NULL)
+		return TL_EIO;
+	r = nonces_check(cr->seen, req->nonce, req->issued_ms,
+	    agent_wall_ms(), &err);
+	if (r == 0)
+		return 1;
+	if (r == TL_EEXIST)
+		return 0;
+	if (r != TL_ETIMEOUT) {
+		log_err("cannot record a converge request's nonce: %s",
+		    err.msg);
+		r = TL_EIO;
+	}
+	return r;
 }
 
 static void
@@ -77,14 +95,14 @@ convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n,
 	else
 		r = convreq_check(&req, &a->cfg.trust, a->cfg.name,
 		    agent_wall_ms());
+	if (r == 0 && (r = nonce_fresh(a, &req)) == 0)
+		return 0;		/* a repeat of one we acted on */
 	if (r < 0) {
 		a->st.convreq_refused++;
 		log_warn("converge request from %s refused: %s", from,
 		    refusal(r));
 		return r;
 	}
-	if (nonce_seen(a, req.nonce))
-		return 0;		/* a repeat of one we acted on */
 	a->st.convreq_done++;
 	opkey_id_hex(req.key_id, id);
 	snprintf(why, sizeof(why), "program request by operator key %s", id);

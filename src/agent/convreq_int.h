@@ -15,6 +15,7 @@
 #define CONVREQ_REPORTS		256	/* reports kept for programs */
 #define CONVREQ_WAITERS		16	/* programs polling at once */
 #define CONVREQ_WAIT_MAX_MS	10000
+#define CONVREQ_SEEN		4096	/* request nonces remembered */
 
 /* A report this node owes: sent when run number `after` + 1 ends. */
 struct convreq_owed {
@@ -49,6 +50,10 @@ struct agent_convreq {
 	uv_timer_t		 timer;		/* earliest waiter deadline */
 	uint64_t		 reports_in, unsolicited, duplicates;
 	uint64_t		 forged;	/* not signed by the node */
+	struct nonces		*seen;		/* requests acted on, kept in
+						   STATE_DIR/convreq.nonces;
+						   NULL: it could not be read
+						   (requests are refused) */
 	uint64_t		 malformed, reports_out, report_failures;
 };
 

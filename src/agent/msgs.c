@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "agent/refusals.h"
 #include "core/xalloc.h"
@@ -64,6 +65,34 @@ msgs_io(struct agent *a, struct bcast_io *io)
 	io->out = &a->bob;
 }
 
+/*
+ * This run's epoch: its start time, but above the last run's even if the
+ * clock went back meanwhile (peers that still remember the last run
+ * would take every message of a lower epoch for stale). Kept in
+ * STATE_DIR/bcast.epoch; losing the file only loses that guarantee.
+ */
+static uint64_t
+msgs_epoch(const struct agent *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char *path = xasprintf("%s/bcast.epoch", a->cfg.state_dir);
+	uint64_t epoch = agent_wall_ms(), last = 0;
+	struct buf b = BUF_INIT;
+	char text[32];
+	int n;
+
+	if (fileio_read(path, 64, &b, &err) == 0)
+		last = strtoull(b.data, NULL, 10);
+	if (last >= epoch)
+		epoch = last + 1;
+	n = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)epoch);
+	if (fileio_write_quick(path, text, (size_t)n, &err) < 0)
+		log_warn("cannot keep the message epoch: %s", err.msg);
+	buf_release(&b);
+	free(path);
+	return epoch;
+}
+
 int
 agent_msgs_open(struct agent *a, struct tl_err *err)
 {
@@ -80,9 +109,9 @@ agent_msgs_open(struct agent *a, struct tl_err *err)
 	 * member statement is repaired by push-pull, a lost message is not,
 	 * and messages are few and small. */
 	bcast_outbox_init(&a->bob);
-	/* The start time is the epoch: a restart begins a new sequence. */
+	/* A restart begins a new sequence, in a new epoch. */
 	a->bcast = bcast_new(&c, ident_public(a->ident), a->cfg.name,
-	    agent_wall_ms(), err);
+	    msgs_epoch(a), err);
 	return a->bcast == NULL ? TL_EINVAL : 0;
 }
 

@@ -151,6 +151,29 @@ wait_for 5 "a converge report forged as n3 refused" sh -c \
     "$T info --state-dir $(sd 1) | grep -q 'forged [1-9]'"
 [ "$(info_num 1 converge_reports.forged)" -ge 1 ] || fail "creport"
 
+# 9. A converge request an operator's program signed for n4, which the
+#    rogue saw on the wire: n4 acts on it once, and not again after a
+#    restart (the nonces it acted on are kept on disk).
+REQ=$($ROGUE forge-convreq --key "$WORK/op/operator.key" --name n4) ||
+    fail "forge-convreq"
+$ROGUE send --keyring "$KEYRING" --to "127.0.0.1:$(port 4)" \
+    --part "policy-part:$REQ" --quiet || fail "rogue convreq"
+acted() { [ "$(info_num 4 converge_requests)" -eq 1 ]; }
+wait_for 5 "n4 acts on the program's request" acted
+kill -9 "$(pid_of 4)"
+start_agent 4 $TRUST --join "127.0.0.1:$(port 1)"
+wait_for 20 "n4 restarted" sh -c "$T info --state-dir $(sd 4) > /dev/null \
+    2>&1"
+$ROGUE send --keyring "$KEYRING" --to "127.0.0.1:$(port 4)" \
+    --part "policy-part:$REQ" --quiet || fail "rogue convreq replay"
+sleep 2
+[ "$(info_num 4 converge_requests)" -eq 0 ] ||
+    fail "n4 acted on the request again after its restart"
+[ "$(info_num 4 converge_requests_refused)" -eq 0 ] ||
+    fail "n4 refused what it should take for a repeat"
+wait_for 20 "n4 back" all_say 1 $N n4 alive
+echo "ok: a program's converge request is not acted on again after a restart"
+
 # The cluster kept working.
 $T say '#all' "after it all" --state-dir "$(sd 4)" > /dev/null ||
     fail "n4 say"

@@ -19,6 +19,10 @@
  *       a policy part claiming serial S.
  *   forge-creport --node-key F [--as-id HEX] --name N
  *       a converge report (PKT_CREPORT body) for a made-up request.
+ *   forge-convreq --key OPERATOR.key --name N
+ *       a converge request for node N signed with the operator key, as a
+ *       program makes it (what a member that saw one on the wire holds),
+ *       as a policy part: op 2 then the request.
  */
 #include "rogue.h"
 
@@ -36,13 +40,15 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "net/ident.h"
+#include "net/opkey.h"
 #include "program/convrep.h"
+#include "program/convreq.h"
 
 struct forge {
 	struct ident	*key;		/* signs */
 	uint8_t		 id[IDENT_PK_LEN];	/* claimed author */
 	const char	*name, *target, *text, *request;
-	const char	*kind;
+	const char	*kind, *op_key;
 	uint64_t	 epoch, seq, serial;
 	long		 fresh, status;
 };
@@ -90,9 +96,13 @@ forge_parse(int argc, char **argv, struct forge *f)
 			f->fresh = atol(v);
 		else if (strcmp(k, "--status") == 0)
 			f->status = atol(v);
+		else if (strcmp(k, "--key") == 0)
+			f->op_key = v;
 		else
 			fail("unknown forge option (see tests/tools/rogue_forge.c)");
 	}
+	if (key == NULL && f->op_key != NULL)
+		return;		/* signs with the operator key alone */
 	if (key == NULL || (f->key = ident_load_or_create(key, &err)) == NULL)
 		fail(key == NULL ? "--node-key FILE is required" : err.msg);
 	memcpy(f->id, ident_public(f->key), IDENT_PK_LEN);
@@ -263,6 +273,26 @@ forge_creport(struct forge *f)
 	return 0;
 }
 
+static int
+forge_convreq(struct forge *f)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct opkey *k;
+
+	if (f->op_key == NULL || f->name == NULL)
+		fail("forge-convreq needs --key OPERATOR.key and --name N");
+	if ((k = opkey_load(f->op_key, &err)) == NULL)
+		fail(err.msg);
+	buf_addch(&out, 2);		/* POL_PART_CONVERGE */
+	if (convreq_encode(k, f->name, rogue_now_ms(), &out) < 0)
+		fail("cannot encode the request");
+	rogue_print_hex((uint8_t *)out.data, out.len);
+	opkey_free(k);
+	buf_release(&out);
+	return 0;
+}
+
 int
 rogue_forge(int argc, char **argv)
 {
@@ -279,6 +309,8 @@ rogue_forge(int argc, char **argv)
 		rc = forge_claim(&f);
 	else if (strcmp(argv[1], "forge-creport") == 0)
 		rc = forge_creport(&f);
+	else if (strcmp(argv[1], "forge-convreq") == 0)
+		rc = forge_convreq(&f);
 	else
 		fail("unknown forge command");
 	ident_free(f.key);
