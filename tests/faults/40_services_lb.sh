@@ -181,6 +181,10 @@ web_up 5
 node_up 5
 wait_for 30 "haproxy.cfg adds n5 (new node)" has_backends "n2 n5"
 tadd=$(cfg_ms)
+sleep 1
+# haproxy really reloaded: the newcomer answers requests.
+awk -v t="$tadd" '$1 >= t && $4 == "n5"' "$WORK/watch/requests" | grep -q . ||
+    fail "no request reached n5: haproxy did not reload"
 row "new web node joins" "-" "$((tadd - t0))" "$(failures "$t0" "$(ms)")" \
     "$(requests "$t0" "$(ms)")"
 echo "   (add measured from the agent's start: join, policy fetch," \
