@@ -8,11 +8,15 @@
 # 1. n1's root holds FILES random files of BYTES each; a published policy
 #    rewrites them all, so n1's converge backs up FILES entries.
 # 2. A Python poller (5 ms) times: publish -> n1's bucket holds FILES
-#    entries (converge done) -> both peers' replicas/n1 hold FILES
-#    entries (replicated). Bytes: n1's replicas_bytes_sent.
+#    entries (converge done) -> both peers' replicas/*/ (only n1 backs
+#    anything up) hold FILES entries (replicated). Bytes: n1's
+#    replicas_bytes_sent. TLALOC=path/to/an/older/tlaloc measures the
+#    code before sealing (replicas/n1/, plaintext) the same way.
 # 3. 20 restores of different files from n2, and 20 `--list`s, each timed
 #    as a whole CLI run; median and max.
-# 4. The same with puppet's filebucket (local bucket: it needs a puppet
+# 4. The CPU cost of sealing one entry (bench/bucket/seal.c), when the
+#    tree has bucket/replica.h's sealing and a build to link against.
+# 5. The same with puppet's filebucket (local bucket: it needs a puppet
 #    server for --remote) and a plain `cp -a` of the bucket directory.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,13 +54,16 @@ for i in 1 2 3; do
 done
 
 python3 - "$WORK" "$FILES" "$T" <<'EOF'
-import subprocess, sys, time
+import glob, subprocess, sys, time
 work, n, t = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def lines(p):
     try:
         return sum(1 for _ in open(p))
     except OSError:
         return 0
+def kept(j):
+    return sum(lines(p) for p in glob.glob("%s/s%d/replicas/*/index" %
+                                           (work, j)))
 start = time.monotonic()
 subprocess.run([t, "publish", work + "/recipe", "--key",
                 work + "/op/operator.key", "--state-dir", work + "/s1"],
@@ -66,8 +73,7 @@ while time.monotonic() - start < 60:
     now = time.monotonic() - start
     if conv is None and lines(work + "/s1/bucket/index") >= n:
         conv = now
-    if conv is not None and all(lines("%s/s%d/replicas/n1/index" % (work, j))
-                                >= n for j in (2, 3)):
+    if conv is not None and all(kept(j) >= n for j in (2, 3)):
         repl = now
         break
     time.sleep(0.005)
@@ -102,6 +108,14 @@ print("restore --from n2: median %.1f ms, max %.1f ms; --list: median %.1f "
       "ms, max %.1f ms (20 runs, whole CLI)" % (statistics.median(rs),
       max(rs), statistics.median(ls), max(ls)))
 EOF
+
+# -- the CPU cost of sealing -----------------------------------------------
+LIB=$(dirname "$T")/libtlaloc.a
+if [ -f "$LIB" ] && grep -q repl_seal "$ROOT/src/bucket/replica.h"; then
+	cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" "$ROOT/bench/bucket/seal.c" \
+	    "$LIB" $(pkg-config --libs libsodium libuv libcbor lua5.4 \
+	    libpcre2-8) -lm -o "$WORK/seal" && "$WORK/seal"
+fi
 
 # -- what a user would otherwise do ---------------------------------------
 if command -v puppet >/dev/null; then

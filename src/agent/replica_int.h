@@ -6,15 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bucket/replica.h"
+#include "core/buf.h"
 #include "core/strmap.h"
 #include "net/stream.h"
 
 struct agent;
-struct buf;
+struct tl_err;
 
 #define REPL_BUSY_MAX	16	/* peers pushed to at once (k <= 16) */
 
 struct agent_repl {
+	/* Our backup secret: derived from the node key (net/ident.h). */
+	uint8_t		 secret[REPL_SECRET_LEN];
+	/* Our ESCROW request, unsigned ("" when we trust no operator). */
+	struct buf	 escrow;
+	char		 escrow_stamp[16];	/* "escrow-" 8 hex */
 	struct strmap	 sent;		/* "id\tpeer" -> 1 (0: forgotten) */
 	char		*sent_path;
 	/* Peers (node key hex) with a PUSH in flight: one each at most. */
@@ -35,6 +42,20 @@ void	repl_sent_mark(struct agent_repl *r, const char *id, const char *peer);
  * fn gets the raw reply. 0, or < 0 when nothing was sent. */
 int	agent_repl_send(struct agent *a, const char *addr, struct buf *msg,
 	    stream_reply_fn fn, void *ctx);
+/* replica_keys.c: the backup secret, the escrow, recovered origins. */
+/* Derives the secret and builds the escrow; from agent_repl_open(). */
+void	agent_repl_keys_open(struct agent *a);
+/* 1 when peer (agent_id_hex) should get our escrow before backups. */
+int	agent_repl_escrow_due(struct agent *a, const char *peer);
+/* Appends our ESCROW request (unsigned) to msg. */
+void	agent_repl_escrow_msg(struct agent *a, struct buf *msg);
+/*
+ * The backup secret of origin: ours, or one recovered from an escrow
+ * into STATE_DIR/backup-keys/ (`tlaloc backups recover`). 0, or
+ * TL_ENOENT with err.
+ */
+int	agent_repl_secret(struct agent *a, const uint8_t origin[REPL_ID_LEN],
+	    uint8_t secret[REPL_SECRET_LEN], struct tl_err *err);
 /* Opens a PKT_REPLICA reply into body; < 0 (counted) when it fails. */
 int	agent_repl_open_reply(struct agent *a, const uint8_t *p, size_t len,
 	    struct buf *body);

@@ -1,13 +1,15 @@
 /*
  * Bucket replication, the sending side (docs/backups.md): after each
  * converge, and every few seconds for anything not yet sent (a fresh
- * start, a chosen peer that died), our backups go to the k live peers of
- * our pack that rendezvous hashing picks (bucket/replica.h). One PUSH
+ * start, a chosen peer that died), our backups go, sealed for us, to the
+ * k live peers of our pack that rendezvous hashing keyed with our backup
+ * secret picks (bucket/replica.h). Each peer first gets our escrow (the
+ * secret sealed to the operator keys we trust), then the backups. One
  * frame is in flight per peer at a time; a peer's acknowledgement is
- * recorded in STATE_DIR/replicas.sent ("<entry id> TAB <peer key>"
- * lines) so that a restart does not send everything again. Peers are
- * chosen by name (a rebuilt peer keeps its role) but recorded by node
- * key (a rebuilt peer lost what it held, so it gets everything again).
+ * recorded in STATE_DIR/replicas.sealed ("<entry id> TAB <peer key>"
+ * lines, "escrow-XXXXXXXX" for the escrow) so that a restart does not
+ * send everything again. Peers are chosen and recorded by node key (a
+ * rebuilt peer lost what it held, so it gets everything again).
  */
 #include "agent/agent_int.h"
 
@@ -16,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "agent/replica_int.h"
 #include "bucket/replica.h"
@@ -32,12 +37,13 @@
 struct repl_peer {
 	char		 addr[ADDR_STR_MAX];
 	char		 key[17];	/* agent_id_hex() of its node id */
+	char		 name[SWIM_NAME_MAX + 1];	/* for the logs */
 };
 
 struct repl_push {
 	struct agent	*a;
-	char		 peer[SWIM_NAME_MAX + 1];
 	struct repl_peer to;
+	int		 is_escrow;
 	char		(*ids)[16];	/* entries in the frame */
 	size_t		 n;
 	size_t		 bytes;		/* the frame on the wire */
@@ -115,7 +121,9 @@ sent_trim(struct agent *a, const struct bucket_entry *v, size_t n)
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)strcspn(m->keys[i],
 		    "\t"), m->keys[i]);
-		if (!strmap_get(&live, id, &x)) {
+		if (strncmp(id, "escrow-", 7) == 0 ?
+		    strcmp(id, a->repl->escrow_stamp) != 0 :
+		    !strmap_get(&live, id, &x)) {
 			m->vals[i] = 0;		/* strmap has no delete */
 			dropped++;
 		}
@@ -129,15 +137,16 @@ sent_trim(struct agent *a, const struct bucket_entry *v, size_t n)
 
 /*
  * Live members that may keep our copies: those of our pack when we are
- * in one, else every live member. Names and addresses are copied.
+ * in one, else every live member. Their ids and addresses are copied.
  */
 static size_t
-repl_candidates(struct agent *a, char ***names, struct repl_peer **peers)
+repl_candidates(struct agent *a, uint8_t (**ids)[REPL_ID_LEN],
+    struct repl_peer **peers)
 {
 	size_t total = swim_member_count(a->swim), n = 0;
 	const char *ours = a->pack != NULL ? pack_name(a->pack) : NULL;
 
-	*names = xcalloc(total + 1, sizeof(**names));
+	*ids = xcalloc(total + 1, sizeof(**ids));
 	*peers = xcalloc(total + 1, sizeof(**peers));
 	for (size_t i = 0; i < total; i++) {
 		struct swim_member m;
@@ -151,18 +160,12 @@ repl_candidates(struct agent *a, char ***names, struct repl_peer **peers)
 			continue;
 		snprintf((*peers)[n].addr, sizeof((*peers)[n].addr), "%s",
 		    m.addr);
+		snprintf((*peers)[n].name, sizeof((*peers)[n].name), "%s",
+		    m.name);
 		agent_id_hex(m.id, (*peers)[n].key);
-		(*names)[n++] = xstrdup(m.name);
+		memcpy((*ids)[n++], m.id, REPL_ID_LEN);
 	}
 	return n;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* ---- pushing ----------------------------------------------------------- */
@@ -194,27 +197,33 @@ push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 		slot[0] = '\0';
 	if (rc == 0)
 		rc = agent_repl_open_reply(a, p, len, &body);
-	if (rc == 0 && (rc = repl_msg_decode((uint8_t *)body.data, body.len,
-	    &m, &err)) == 0 && m.op != (REPL_PUSH | REPL_REPLY))
-		rc = TL_EINVAL;
+	if (rc == 0)
+		rc = repl_msg_decode((uint8_t *)body.data, body.len, &m, &err);
 	if (rc == 0 && m.status != REPL_OK)
 		rc = m.status == REPL_NOT_MEMBER ? TL_ENOENT : TL_EPERM;
+	if (rc == 0 && m.op != ((ps->is_escrow ? REPL_ESCROW : REPL_PUSH) |
+	    REPL_REPLY))
+		rc = TL_EINVAL;
 	if (rc < 0) {
-		log_info("replicating %zu backups to %s (%s) failed: %s", ps->n,
-		    ps->peer, ps->to.addr, tl_strerror(rc));
+		log_info("replicating %s to %s (%s) failed: %s", ps->is_escrow ?
+		    "our escrow" : "backups", log_escape(ps->to.name),
+		    ps->to.addr, tl_strerror(rc));
 		goto out;
 	}
-	for (size_t i = 0; i < ps->n; i++) {
-		char key[16 + SWIM_NAME_MAX + 2];
-
-		sent_key(key, sizeof(key), ps->ids[i], ps->to.key);
-		strmap_put(&a->repl->sent, key, 1);
+	if (ps->is_escrow) {
+		repl_sent_mark(a->repl, a->repl->escrow_stamp, ps->to.key);
+		sent_save(a);
+		log_info("our escrow is held by %s", log_escape(ps->to.name));
+		agent_repl_kick(a);
+		goto out;
 	}
+	for (size_t i = 0; i < ps->n; i++)
+		repl_sent_mark(a->repl, ps->ids[i], ps->to.key);
 	a->repl->n_sent += ps->n;
 	a->repl->n_bytes_sent += ps->bytes;
 	sent_save(a);
 	log_info("replicated %zu backups to %s (%u new there)", ps->n,
-	    ps->peer, m.stored);
+	    log_escape(ps->to.name), m.stored);
 	/* The next batch, or the next peer. */
 	agent_repl_kick(a);
 out:
@@ -230,7 +239,8 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
     size_t n, struct repl_push *ps, struct buf *msg)
 {
 	struct tl_err err = TL_ERR_INIT;
-	struct buf data = BUF_INIT, items = BUF_INIT;
+	struct buf data = BUF_INIT, items = BUF_INIT, obj = BUF_INIT;
+	uint8_t tag[REPL_TAG_LEN];
 	size_t bytes = 0, count = 0;
 
 	ps->ids = xcalloc(n + 1, sizeof(*ps->ids));
@@ -255,7 +265,10 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 			    err.msg);
 			continue;
 		}
-		repl_add_entry(&items, &v[i], data.data);
+		buf_reset(&obj);
+		repl_seal(a->repl->secret, ident_public(a->ident), ident_sign,
+		    a->ident, &v[i], data.data, tag, &obj);
+		repl_add_item(&items, tag, v[i].time, obj.data, obj.len);
 		memcpy(ps->ids[count++], v[i].id, 16);
 		bytes += v[i].size;
 	}
@@ -264,14 +277,16 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	repl_add_u16(msg, (unsigned)count);
 	buf_add(msg, items.data, items.len);
 	buf_release(&items);
+	sodium_memzero(data.data, data.len);
 	buf_release(&data);
+	buf_release(&obj);
 	return count;
 }
 
 /* The peers chosen now, as indexes into the live candidates. */
 struct repl_choice {
 	struct repl_peer	*peers;
-	char			**names;
+	uint8_t			(*ids)[REPL_ID_LEN];
 	size_t			 nc;
 	size_t			*pick;
 	size_t			 k;
@@ -280,17 +295,17 @@ struct repl_choice {
 static void
 choice_make(struct agent *a, struct repl_choice *ch)
 {
-	ch->nc = repl_candidates(a, &ch->names, &ch->peers);
+	ch->nc = repl_candidates(a, &ch->ids, &ch->peers);
 	ch->pick = xcalloc(a->cfg.bucket_replicas + 1, sizeof(*ch->pick));
-	ch->k = repl_pick(a->cfg.name, (const char *const *)ch->names, ch->nc,
-	    a->cfg.bucket_replicas, ch->pick);
+	ch->k = repl_pick(a->repl->secret, (const uint8_t (*)[REPL_ID_LEN])
+	    ch->ids, ch->nc, a->cfg.bucket_replicas, ch->pick);
 }
 
 static void
 choice_free(struct repl_choice *ch)
 {
 	free(ch->pick);
-	strv_free(ch->names, ch->nc);
+	free(ch->ids);
 	free(ch->peers);
 }
 
@@ -343,10 +358,12 @@ push_next(struct agent *a, const struct repl_choice *ch, struct bucket *b,
 			continue;
 		ps = xcalloc(1, sizeof(*ps));
 		ps->a = a;
-		snprintf(ps->peer, sizeof(ps->peer), "%s",
-		    ch->names[ch->pick[j]]);
 		ps->to = *to;
-		if (push_fill(a, b, v, nv, ps, &msg) > 0 &&
+		if (agent_repl_escrow_due(a, to->key)) {
+			ps->is_escrow = 1;
+			agent_repl_escrow_msg(a, &msg);
+		}
+		if ((ps->is_escrow || push_fill(a, b, v, nv, ps, &msg) > 0) &&
 		    agent_repl_send(a, ps->to.addr, &msg, push_reply_cb,
 		    ps) == 0) {
 			/* msg now holds the signature too; + the length. */
@@ -422,10 +439,18 @@ repl_sent_mark(struct agent_repl *r, const char *id, const char *peer)
 int
 agent_repl_open(struct agent *a)
 {
+	char *old;
+
 	a->repl = xcalloc(1, sizeof(*a->repl));
-	a->repl->sent_path = xasprintf("%s/replicas.sent", a->cfg.state_dir);
+	/* replicas.sent recorded plaintext copies: sealed ones go again. */
+	old = xasprintf("%s/replicas.sent", a->cfg.state_dir);
+	unlink(old);
+	free(old);
+	a->repl->sent_path = xasprintf("%s/replicas.sealed",
+	    a->cfg.state_dir);
 	/* The first scan waits for the membership to form. */
 	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
+	agent_repl_keys_open(a);
 	sent_load(a);
 	return 0;
 }
@@ -438,6 +463,8 @@ agent_repl_close(struct agent *a)
 	strmap_release(&a->repl->sent);
 	free(a->repl->sent_path);
 	free(a->repl->idle_stamp);
+	buf_release(&a->repl->escrow);
+	sodium_memzero(a->repl->secret, sizeof(a->repl->secret));
 	free(a->repl);
 	a->repl = NULL;
 }

@@ -1,24 +1,27 @@
 /*
  * Bucket replication, the keeping side (docs/backups.md): PKT_REPLICA
- * frames from peers store their backups under STATE_DIR/replicas/<name>/
- * or hand them back; `tlaloc backups restore PATH --from PEER` asks a
- * peer through here (CTL_BACKUPS_FROM).
+ * frames from peers store their sealed backups and escrow under
+ * STATE_DIR/replicas/<origin id>/ or hand them back; `tlaloc backups
+ * restore PATH --from PEER` and `tlaloc backups recover` ask a peer
+ * through here (CTL_BACKUPS_FROM) and open what comes back.
  *
- * Who may read what: a request is signed with the sender's node key, and
- * the origin is the name our membership holds for that key. So a node
- * gets only its own backups back, and a rebuilt node (new key, same
- * name) gets them once the membership has accepted it under that name.
- * The weakness: anyone holding the cluster key can make a node key and
- * join under a dead node's name, and then read its replicated backups.
+ * Who may read what: everything kept is sealed for its owner, so a
+ * keeper serves any live member that signs its request; only the owner
+ * (or an operator, through the escrow) can open it. What is stored goes
+ * under the id that signed the PUSH, never under a name, so nobody can
+ * push or overwrite backups for another node.
  */
 #include "agent/agent_int.h"
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "agent/ctl.h"
 #include "agent/replica_int.h"
@@ -93,7 +96,7 @@ struct repl_job {
 	uint8_t			 key_id[KEYRING_ID_LEN];
 	uint8_t			*plain;		/* m points into it */
 	struct repl_msg		 m;
-	char			 origin[SWIM_NAME_MAX + 1];
+	char			 origin[SWIM_NAME_MAX + 1];	/* its name */
 	/* PUSH, for the worker: */
 	char			*dir;
 	struct repl_limits	 lim;
@@ -154,8 +157,8 @@ push_done(uv_work_t *w, int status)
 	a->repl->n_refused += j->refused;
 	for (; line != NULL && (nl = strchr(line, '\n')) != NULL;
 	    line = nl + 1)
-		log_warn("refused a replica from %s: %.*s", j->origin,
-		    (int)(nl - line), line);
+		log_warn("refused a replica from %s: %.*s",
+		    log_escape(j->origin), (int)(nl - line), line);
 	reply_status(&j->out, &j->m, REPL_OK);
 	repl_add_u16(&j->out, j->stored);
 	job_finish(j);
@@ -166,7 +169,7 @@ serve_push(struct repl_job *j)
 {
 	struct agent *a = j->a;
 
-	j->dir = repl_origin_dir(a->cfg.state_dir, j->origin);
+	j->dir = repl_origin_dir(a->cfg.state_dir, j->m.sender);
 	j->lim.retention = a->cfg.backups;
 	j->lim.cap = a->cfg.replica_max_bytes;
 	j->now = (long long)time(NULL);
@@ -179,55 +182,141 @@ serve_push(struct repl_job *j)
 	job_finish(j);
 }
 
-/* LIST and GET: the origin's entries for m->path, if any. */
-static void
-serve_read(struct agent *a, const struct repl_msg *m, const char *origin,
-    struct buf *out)
+/* The sealed objects of m->origin under m->tag, oldest first. */
+static int
+read_list(struct agent *a, const struct repl_msg *m, struct bucket **b,
+    struct bucket_entry **v, size_t *n)
 {
 	struct tl_err err = TL_ERR_INIT;
-	char *dir = repl_origin_dir(a->cfg.state_dir, origin);
+	struct repl_item key = { .size = 0, .data = (const uint8_t *)"" };
+	struct bucket_entry e;
+	char *dir = repl_origin_dir(a->cfg.state_dir, m->origin);
+	struct stat st;
+	int r = -1;
+
+	memcpy(key.tag, m->tag, REPL_TAG_LEN);
+	repl_item_entry(&key, &e);
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    bucket_open(dir, b, &err) == 0)
+		r = bucket_list(*b, e.path, v, n, &err);
+	free(e.path);
+	free(e.run_id);
+	free(dir);
+	return r < 0 || *n == 0 ? -1 : 0;
+}
+
+/* LIST and GET: the origin's sealed objects for m->tag, if any. */
+static void
+serve_read(struct agent *a, const struct repl_msg *m, struct buf *out)
+{
+	struct tl_err err = TL_ERR_INIT;
 	struct bucket_entry *v = NULL;
 	struct buf data = BUF_INIT;
 	struct bucket *b = NULL;
-	size_t n = 0, pick = 0;
-	struct stat st;
+	const uint8_t *meta;
+	size_t n = 0, pick, mlen, first;
 	int status = REPL_NOTHING;
 
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    bucket_open(dir, &b, &err) < 0 ||
-	    bucket_list(b, m->path, &v, &n, &err) < 0 || n == 0)
+	if (read_list(a, m, &b, &v, &n) < 0)
 		goto out;
-	if (m->op == REPL_LIST) {
-		reply_status(out, m, REPL_OK);
-		repl_add_u16(out, (unsigned)(n > REPL_ITEMS_MAX ?
-		    REPL_ITEMS_MAX : n));
-		for (size_t i = n > REPL_ITEMS_MAX ? n - REPL_ITEMS_MAX : 0;
-		    i < n; i++)
-			repl_add_entry(out, &v[i], NULL);
-		status = REPL_OK;
-		goto out;
-	}
 	pick = n;
 	for (size_t i = 0; i < n; i++)
-		if (m->time == 0 || v[i].time == m->time)
+		if (m->op == REPL_LIST || m->time == 0 || v[i].time == m->time)
 			pick = i;
 	if (pick == n)
 		goto out;
-	if (bucket_read(b, v[pick].hash, &data, &err) < 0) {
-		log_warn("cannot serve a replica of '%s' to %s: %s", m->path,
-		    origin, err.msg);
-		status = REPL_FAILED;
-		goto out;
-	}
 	reply_status(out, m, REPL_OK);
-	repl_add_entry(out, &v[pick], data.data);
+	first = m->op == REPL_LIST && n > REPL_ITEMS_MAX ? n - REPL_ITEMS_MAX :
+	    m->op == REPL_LIST ? 0 : pick;
+	if (m->op == REPL_LIST)
+		repl_add_u16(out, (unsigned)(n - first));
 	status = REPL_OK;
+	for (size_t i = first; i <= pick; i++) {
+		buf_reset(&data);
+		if (bucket_read(b, v[i].hash, &data, &err) < 0) {
+			log_warn("cannot serve a replica: %s", err.msg);
+			status = REPL_FAILED;
+			break;
+		}
+		if (m->op == REPL_GET)
+			repl_add_item(out, m->tag, v[i].time, data.data,
+			    data.len);
+		else if (repl_object_meta((uint8_t *)data.data, data.len,
+		    &meta, &mlen) == 0)
+			repl_add_head(out, v[i].time, data.len, meta, mlen);
+		else
+			status = REPL_FAILED;
+	}
 out:
-	if (status != REPL_OK)
+	if (status != REPL_OK) {
+		buf_reset(out);
 		reply_status(out, m, status);
+	}
 	bucket_entries_free(v, n);
 	bucket_close(b);
 	buf_release(&data);
+}
+
+/* ESCROW: keeps the sender's signed request as it came. */
+static void
+serve_escrow(struct agent *a, const struct repl_msg *m, const uint8_t *body,
+    size_t len, struct buf *out)
+{
+	struct fileio_meta meta = FILEIO_META_KEEP;
+	struct tl_err err = TL_ERR_INIT;
+	char *dir = repl_origin_dir(a->cfg.state_dir, m->sender);
+	char *path = xasprintf("%s/escrow", dir);
+
+	meta.mode = 0600;
+	if (fileio_mkdirs(dir, 0700, &err) < 0 ||
+	    fileio_write_atomic(path, body, len, &meta, &err) < 0) {
+		log_warn("cannot keep an escrow: %s", err.msg);
+		reply_status(out, m, REPL_FAILED);
+	} else
+		reply_status(out, m, REPL_OK);
+	free(path);
+	free(dir);
+}
+
+/* KEYS: the escrow of the one origin whose id starts with the prefix. */
+static void
+serve_keys(struct agent *a, const struct repl_msg *m, struct buf *out)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char *dir = xasprintf("%s/replicas", a->cfg.state_dir), *path = NULL;
+	char want[2 * REPL_ID_LEN + 1];
+	struct buf esc = BUF_INIT;
+	struct dirent *de;
+	size_t found = 0;
+	DIR *d;
+
+	sodium_bin2hex(want, sizeof(want), m->blob, m->blob_len);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char *p;
+			struct stat st;
+
+			if (strncmp(de->d_name, want, strlen(want)) != 0 ||
+			    strlen(de->d_name) != 2 * REPL_ID_LEN)
+				continue;
+			p = xasprintf("%s/%s/escrow", dir, de->d_name);
+			if (stat(p, &st) == 0 && found++ == 0) {
+				path = p;
+				continue;
+			}
+			free(p);
+		}
+		closedir(d);
+	}
+	if (found == 1 && fileio_read(path, 64u << 10, &esc, &err) == 0) {
+		reply_status(out, m, REPL_OK);
+		repl_add_u32(out, (uint32_t)esc.len);
+		buf_add(out, esc.data, esc.len);
+	} else
+		reply_status(out, m, found > 1 ? REPL_AMBIGUOUS :
+		    found == 1 ? REPL_FAILED : REPL_NOTHING);
+	buf_release(&esc);
+	free(path);
 	free(dir);
 }
 
@@ -273,8 +362,12 @@ serve_job(struct repl_job *j, const uint8_t *body, size_t blen)
 	} else if (j->m.op == REPL_PUSH) {
 		serve_push(j);
 		return;
-	} else
-		serve_read(a, &j->m, j->origin, &j->out);
+	} else if (j->m.op == REPL_ESCROW)
+		serve_escrow(a, &j->m, body, blen, &j->out);
+	else if (j->m.op == REPL_KEYS)
+		serve_keys(a, &j->m, &j->out);
+	else
+		serve_read(a, &j->m, &j->out);
 	job_finish(j);
 }
 
@@ -303,134 +396,6 @@ agent_repl_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
 	    tl_strerror(r));
 	job_finish(j);
 }
-/* ---- `tlaloc backups restore --from PEER` ------------------------------ */
-
-struct repl_ask {
-	struct agent		*a;
-	struct stream_conn	*c;
-	char			 peer[SWIM_NAME_MAX + 1];
-	char			*path;
-	unsigned long long	 time;		/* 0: the newest */
-};
-
-static void
-ask_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
-{
-	struct repl_ask *q = ctx;
-	struct tl_err err = TL_ERR_INIT;
-	struct buf body = BUF_INIT, text = BUF_INIT;
-	struct repl_msg m;
-	int status = 1;
-
-	memset(&m, 0, sizeof(m));
-	if (rc == 0)
-		rc = agent_repl_open_reply(q->a, p, len, &body);
-	if (rc < 0)
-		buf_addf(&text, "peer %s is not reachable: %s\n", q->peer,
-		    tl_strerror(rc));
-	else if (repl_msg_decode((uint8_t *)body.data, body.len, &m,
-	    &err) < 0 || (m.op & REPL_REPLY) == 0)
-		buf_addf(&text, "peer %s sent a bad answer: %s\n", q->peer,
-		    err.msg);
-	else if (m.status == REPL_NOTHING && q->time != 0)
-		buf_addf(&text, "peer %s holds no backup of '%s' saved at %llu "
-		    "for %s (see --list)\n", q->peer, q->path, q->time,
-		    q->a->cfg.name);
-	else if (m.status == REPL_NOTHING)
-		buf_addf(&text, "peer %s holds no backup of '%s' for %s\n",
-		    q->peer, q->path, q->a->cfg.name);
-	else if (m.status == REPL_NOT_MEMBER)
-		buf_addf(&text, "peer %s does not know this node as a live "
-		    "member yet; try again in a few seconds\n", q->peer);
-	else if (m.status != REPL_OK)
-		buf_addf(&text, "peer %s refused the request (status %u)\n",
-		    q->peer, m.status);
-	else
-		status = 0;
-	/* Success hands the CLI the reply itself, to decode and write. */
-	if (status == 0)
-		agent_ctl_reply(q->c, 0, body.data, body.len);
-	else
-		agent_ctl_reply(q->c, 1, text.data, text.len);
-	repl_msg_release(&m);
-	buf_release(&body);
-	buf_release(&text);
-	free(q->path);
-	free(q);
-}
-
-int
-agent_member_addr(struct agent *a, const char *name, char *addr, size_t size)
-{
-	size_t n = swim_member_count(a->swim);
-
-	for (size_t i = 0; i < n; i++) {
-		struct swim_member m;
-
-		if (swim_member_at(a->swim, i, &m) == 0 && !m.is_self &&
-		    strcmp(m.name, name) == 0 && (m.status == SWIM_ALIVE ||
-		    m.status == SWIM_SUSPECT)) {
-			snprintf(addr, size, "%s", m.addr);
-			return 0;
-		}
-	}
-	return TL_ENOENT;
-}
-
-void
-agent_repl_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
-{
-	char addr[ADDR_STR_MAX], *end;
-	struct buf msg = BUF_INIT, text = BUF_INIT;
-	struct repl_ask *q;
-	unsigned long long t = 0;
-	int is_list;
-
-	/* args: peer, path, time ("" newest), "list" or "get" */
-	if (req->nargs != 4 || !path_is_clean_abs(req->args[1])) {
-		buf_addf(&text, "malformed backups request\n");
-		goto fail;
-	}
-	is_list = strcmp(req->args[3], "list") == 0;
-	if (req->args[2][0] != '\0') {
-		t = strtoull(req->args[2], &end, 10);
-		if (*end != '\0' || t == 0) {
-			buf_addf(&text, "--time wants unix seconds, not '%s'\n",
-			    req->args[2]);
-			goto fail;
-		}
-	}
-	if (agent_member_addr(a, req->args[0], addr, sizeof(addr)) < 0) {
-		buf_addf(&text, "no live member is called '%s' (see tlaloc "
-		    "members)\n", req->args[0]);
-		goto fail;
-	}
-	repl_begin(&msg, is_list ? REPL_LIST : REPL_GET,
-	    ident_public(a->ident));
-	repl_add_path(&msg, req->args[1]);
-	if (!is_list)
-		repl_add_u64(&msg, t);
-	q = xcalloc(1, sizeof(*q));
-	q->a = a;
-	q->c = c;
-	q->path = xstrdup(req->args[1]);
-	q->time = t;
-	snprintf(q->peer, sizeof(q->peer), "%s", req->args[0]);
-	if (agent_repl_send(a, addr, &msg, ask_reply_cb, q) < 0) {
-		free(q->path);
-		free(q);
-		buf_addf(&text, "cannot seal a request: no cluster key\n");
-		goto fail;
-	}
-	buf_release(&msg);
-	return;
-fail:
-	agent_ctl_reply(c, 1, text.data, text.len);
-	buf_release(&msg);
-	buf_release(&text);
-}
-
 void
 agent_repl_stop(struct agent *a)
 {

@@ -11,34 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 
-static int
-name_byte_ok(unsigned char c, size_t i)
+char *
+repl_origin_dir(const char *state_dir, const uint8_t origin[REPL_ID_LEN])
 {
-	if (c == '.')
-		return i > 0;
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+	char hex[2 * REPL_ID_LEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), origin, REPL_ID_LEN);
+	return xasprintf("%s/replicas/%s", state_dir, hex);
 }
 
-char *
-repl_origin_dir(const char *state_dir, const char *origin)
+void
+repl_item_entry(const struct repl_item *item, struct bucket_entry *e)
 {
-	struct buf b = BUF_INIT;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char tag[2 * REPL_TAG_LEN + 1];
 
-	buf_addf(&b, "%s/replicas/", state_dir);
-	for (size_t i = 0; origin[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)origin[i];
-
-		if (name_byte_ok(c, i))
-			buf_addch(&b, c);
-		else
-			buf_addf(&b, "%%%02X", c);
-	}
-	return buf_detach(&b, NULL);
+	memset(e, 0, sizeof(*e));
+	sodium_bin2hex(tag, sizeof(tag), item->tag, REPL_TAG_LEN);
+	e->path = xasprintf("/sealed/%s", tag);
+	e->run_id = xstrdup(REPL_SEALED_RUN);
+	crypto_hash_sha256(h, item->data, item->size);
+	sodium_bin2hex(e->hash, sizeof(e->hash), h, sizeof(h));
+	e->size = item->size;
+	e->mode = 0400;
+	e->time = item->time;
 }
 
 static unsigned long long
@@ -97,9 +99,9 @@ prune_to(const char *dir, const struct repl_limits *lim, long long now,
 /* Will v[i] survive any prune once item is stored as newest of its path? */
 static int
 is_kept(const struct bucket_entry *v, size_t n, size_t i,
-    const struct repl_item *item)
+    const struct bucket_entry *item)
 {
-	if (strcmp(v[i].path, item->e.path) == 0)
+	if (strcmp(v[i].path, item->path) == 0)
 		return 0;
 	for (size_t j = i + 1; j < n; j++)
 		if (strcmp(v[j].path, v[i].path) == 0)
@@ -114,7 +116,7 @@ is_kept(const struct bucket_entry *v, size_t n, size_t i,
  */
 static unsigned long long
 floor_bytes(const struct bucket_entry *v, size_t n,
-    const struct repl_item *item)
+    const struct bucket_entry *item)
 {
 	unsigned long long total = 0;
 	int has_item = 0;
@@ -129,9 +131,9 @@ floor_bytes(const struct bucket_entry *v, size_t n,
 			    strcmp(v[j].hash, v[i].hash) == 0;
 		if (!dup)
 			total += v[i].size;
-		has_item |= strcmp(v[i].hash, item->e.hash) == 0;
+		has_item |= strcmp(v[i].hash, item->hash) == 0;
 	}
-	return has_item ? total : total + item->e.size;
+	return has_item ? total : total + item->size;
 }
 
 int
@@ -139,33 +141,35 @@ repl_store(const char *dir, const struct repl_item *item,
     const struct repl_limits *lim, long long now, struct tl_err *err)
 {
 	struct tl_err perr = TL_ERR_INIT;
-	struct bucket_entry *v = NULL;
-	struct bucket *b;
+	struct bucket_entry *v = NULL, e;
+	struct bucket *b = NULL;
 	char id[16];
 	size_t n = 0;
 	int r;
 
-	if (lim->cap > 0 && item->e.size > lim->cap)
-		return tl_err_set(err, TL_ETOOBIG, "replica of '%s' (%llu "
-		    "bytes) is over the %llu-byte cap per origin",
-		    item->e.path, item->e.size, lim->cap);
-	if ((r = bucket_open(dir, &b, err)) < 0)
-		return r;
-	if ((r = bucket_list(b, NULL, &v, &n, err)) < 0)
-		goto out;
-	if (lim->cap > 0 && floor_bytes(v, n, item) > lim->cap) {
-		r = tl_err_set(err, TL_ETOOBIG, "no room for a replica of "
-		    "'%s': the origin's newest backups already fill its "
-		    "%llu-byte cap", item->e.path, lim->cap);
+	repl_item_entry(item, &e);
+	if (lim->cap > 0 && e.size > lim->cap) {
+		r = tl_err_set(err, TL_ETOOBIG, "a replica of %llu bytes is over "
+		    "the %llu-byte cap per origin", e.size, lim->cap);
 		goto out;
 	}
-	if ((r = bucket_put(b, &item->e, item->data, (size_t)item->e.size, id,
-	    err)) < 0)
+	if ((r = bucket_open(dir, &b, err)) < 0 ||
+	    (r = bucket_list(b, NULL, &v, &n, err)) < 0)
+		goto out;
+	if (lim->cap > 0 && floor_bytes(v, n, &e) > lim->cap) {
+		r = tl_err_set(err, TL_ETOOBIG, "no room for a replica: the "
+		    "origin's newest backups already fill its %llu-byte cap",
+		    lim->cap);
+		goto out;
+	}
+	if ((r = bucket_put(b, &e, item->data, item->size, id, err)) < 0)
 		goto out;
 	r = id[0] != '\0';
 	/* Stored; a failed prune only delays the trim to the next store. */
 	(void)prune_to(dir, lim, now, &perr);
 out:
+	free(e.path);
+	free(e.run_id);
 	bucket_entries_free(v, n);
 	bucket_close(b);
 	return r;

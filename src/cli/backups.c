@@ -29,6 +29,8 @@ struct backups_opts {
 	const char	*max_age, *max_size;
 	const char	*from;		/* restore from this peer's replicas */
 	const char	*time;		/* with --from: unix seconds */
+	const char	*origin;	/* with --from: a former self's id */
+	const char	*key;		/* recover: the operator's key file */
 	int		 json;
 	int		 is_list;	/* with --from: list, do not restore */
 	char		**args;		/* action and its operands */
@@ -41,7 +43,10 @@ static const char backups_usage[] =
     "       tlaloc backups restore PATH [--run RUN | --id ID] [--root DIR]\n"
     "                      [--state-dir DIR]\n"
     "       tlaloc backups restore PATH --from PEER [--time T | --list]\n"
-    "                      [--root DIR] [--state-dir DIR]\n"
+    "                      [--origin ID] [--root DIR] [--state-dir DIR]\n"
+    "       tlaloc backups recover --from PEER --origin ID --key "
+    "OPERATOR.key\n"
+    "                      [--state-dir DIR]\n"
     "       tlaloc backups prune [--max-age AGE] [--max-size SIZE] "
     "[--state-dir DIR]\n"
     "\n"
@@ -53,7 +58,12 @@ static const char backups_usage[] =
     "            as its newest backup; the current file is saved first.\n"
     "            --from PEER: fetch it from the copies a peer keeps of this\n"
     "            node's backups (through the running agent), the newest or\n"
-    "            the one saved at unix time T; --list shows what PEER holds\n"
+    "            the one saved at unix time T; --list shows what PEER holds;\n"
+    "            --origin ID: the backups of a former self of this node\n"
+    "            (before a disk loss), whose key was recovered\n"
+    "  recover   after a disk loss: fetch the old node ID's escrow from\n"
+    "            PEER and open it with the operator's key, so restore\n"
+    "            --origin ID can open that node's backups\n"
     "  prune     drop backups older than AGE (30d, 12h, ...) and then the\n"
     "            oldest until they fit in SIZE (500M, 2G, ...); the newest\n"
     "            backup of every file always stays\n";
@@ -72,6 +82,8 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		{ "from", required_argument, NULL, 'f' },
 		{ "time", required_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "origin", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -95,6 +107,8 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 		case 'f': o->from = optarg; break;
 		case 't': o->time = optarg; break;
 		case 'l': o->is_list = 1; break;
+		case 'o': o->origin = optarg; break;
+		case 'k': o->key = optarg; break;
 		case 'h': fputs(backups_usage, stdout); return 1;
 		case ':':
 			cli_errorf("option '%s' needs a value (see tlaloc "
@@ -330,8 +344,8 @@ backups_restore(const struct backups_opts *o)
 	struct bucket *b;
 	int r;
 
-	if (o->nargs != 2 || (o->run && o->id) || o->json ||
-	    ((o->time || o->is_list) && !o->from) ||
+	if (o->nargs != 2 || (o->run && o->id) || o->json || o->key ||
+	    ((o->time || o->is_list || o->origin) && !o->from) ||
 	    (o->from && (o->run || o->id || (o->time && o->is_list)))) {
 		fputs(backups_usage, stderr);
 		return 1;
@@ -339,7 +353,7 @@ backups_restore(const struct backups_opts *o)
 	path = o->args[1];
 	if (o->from != NULL)
 		return cli_backups_from(o->state_flag, o->from, path, o->time,
-		    o->is_list, o->root);
+		    o->is_list, o->origin, o->root);
 	if ((r = backups_open(o, &b)) < 0)
 		return 1;
 	if (r == 1) {
@@ -389,6 +403,17 @@ backups_prune(const struct backups_opts *o)
 	return 0;
 }
 
+static int
+backups_recover(const struct backups_opts *o)
+{
+	if (o->nargs != 1 || o->json || !o->from || !o->origin || !o->key ||
+	    o->time || o->is_list || o->run || o->id) {
+		fputs(backups_usage, stderr);
+		return 1;
+	}
+	return cli_backups_recover(o->state_flag, o->from, o->origin, o->key);
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(const struct backups_opts *);
@@ -397,6 +422,7 @@ static const struct {
 	{ "show", backups_show },
 	{ "restore", backups_restore },
 	{ "prune", backups_prune },
+	{ "recover", backups_recover },
 	{ NULL, NULL }
 };
 
@@ -415,7 +441,8 @@ cmd_backups(int argc, char **argv)
 	for (size_t i = 0; backups_actions[i].name != NULL; i++)
 		if (strcmp(o.args[0], backups_actions[i].name) == 0)
 			return backups_actions[i].fn(&o);
-	cli_errorf("unknown backups action '%s' (list, show, restore, prune)",
+	cli_errorf("unknown backups action '%s' (list, show, restore, prune, "
+	    "recover)",
 	    o.args[0]);
 	return 1;
 }

@@ -24,11 +24,20 @@ void	cli_restore_say(const struct bucket_entry *e, const char *root, int r,
 	    const char *saved);
 /*
  * restore PATH --from PEER: asks the local agent to fetch this node's
- * backup of path from peer (the newest, or the one saved at time), then
+ * backup of path from peer (the newest, or the one saved at time), or
+ * that of origin (hex node id of a former self, NULL: this node), then
  * puts it into our bucket and restores it under root; with is_list only
  * prints what peer holds. Returns the exit status.
  */
 int	cli_backups_from(const char *state_flag, const char *peer,
-	    const char *path, const char *time, int is_list, const char *root);
+	    const char *path, const char *time, int is_list, const char *origin,
+	    const char *root);
+/*
+ * recover --from PEER --origin ID --key OPERATOR.key: fetches origin's
+ * escrow from peer through the agent, opens it with the operator's key
+ * and keeps the backup key in STATE_DIR/backup-keys/. Exit status.
+ */
+int	cli_backups_recover(const char *state_flag, const char *peer,
+	    const char *origin, const char *keyfile);
 
 #endif

@@ -145,3 +145,12 @@ ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
 		return TL_ECRYPTO;
 	return 0;
 }
+
+void
+ident_derive(const struct ident *id, const char *label,
+    uint8_t out[IDENT_DERIVED_LEN])
+{
+	/* The first half of libsodium's secret key is the seed. */
+	crypto_generichash(out, IDENT_DERIVED_LEN, (const uint8_t *)label,
+	    strlen(label), id->sk, 32);
+}

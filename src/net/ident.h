@@ -47,4 +47,13 @@ int	ident_sign(void *ctx, const uint8_t *msg, size_t len,
 int	ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN],
 	    const uint8_t *msg, size_t len, const uint8_t sig[IDENT_SIG_LEN]);
 
+/*
+ * A secret of this node for one purpose: BLAKE2b-256 of label keyed with
+ * the node's secret seed. Different labels give independent keys, and
+ * none of them reveals the node key. Lost with the node key.
+ */
+#define IDENT_DERIVED_LEN	32
+void	ident_derive(const struct ident *id, const char *label,
+	    uint8_t out[IDENT_DERIVED_LEN]);
+
 #endif

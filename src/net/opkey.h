@@ -58,6 +58,21 @@ const struct opkey_pub *opkey_public(const struct opkey *k);
 void	opkey_sign(const struct opkey *k, const uint8_t *msg, size_t len,
 	    uint8_t sig[OPKEY_SIG_LEN]);
 
+/*
+ * Anonymous boxes to an operator (libsodium crypto_box_seal to the
+ * Curve25519 form of the Ed25519 key): what a node hands its operator
+ * for safe keeping, such as its backup secret (docs/backups.md). A box
+ * is OPKEY_BOX_OVERHEAD bytes longer than the message. _seal fills out
+ * (len + overhead bytes); 0 or TL_ECRYPTO (not a valid key). _open
+ * fills out (len - overhead bytes); TL_ECRYPTO when the box is not for
+ * k or was changed.
+ */
+#define OPKEY_BOX_OVERHEAD	48
+int	opkey_box_seal(const struct opkey_pub *pub, const uint8_t *msg,
+	    size_t len, uint8_t *out);
+int	opkey_box_open(const struct opkey *k, const uint8_t *box, size_t len,
+	    uint8_t *out);
+
 /* Parses one public-key line (see above) into *pub. */
 int	opkey_pub_parse(const char *line, size_t len, struct opkey_pub *pub,
 	    struct tl_err *err);

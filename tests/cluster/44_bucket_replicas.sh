@@ -1,12 +1,14 @@
-#!/bin/bash
-# Bucket replication (docs/backups.md), 4 real agents of pack "web" on
-# loopback, each converging its own scratch root: a published policy
+#!/bin/sh
+# Bucket replication among 4 agents of one pack on loopback: a policy
 # changes /etc/x everywhere (and deletes n2's /etc/secret), so the old
-# contents are backed up; each node's backups reach exactly the 2 peers
-# rendezvous hashing picks. Then n2 loses its disk (state dir and file
-# gone, a new node key, the same name) and `tlaloc backups restore /etc/x
-# --from PEER` brings the old content back byte for byte; another node
-# cannot get n2's backups; a corrupted replica frame is counted.
+# contents are backed up; each node's backups reach 2 peers, sealed: no
+# keeper can read a path or a byte of them. Then n2 loses its disk (state
+# dir and file gone, a new node key, the same name): its new key opens
+# nothing, `tlaloc backups recover` opens the old key's escrow with the
+# operator's key, and `tlaloc backups restore /etc/x --from PEER --origin
+# ID` brings the old content back byte for byte; a keeper's planted
+# setuid file is refused; another node cannot get n2's backups; a
+# corrupted replica frame is counted.
 . "$(dirname "$0")/lib.sh"
 
 OP=$WORK/op
@@ -25,24 +27,19 @@ info_field() {
 	$T info --json --state-dir "$(sd "$1")" 2>/dev/null |
 	    sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
-# holders I: the nodes keeping a replica of nI's /etc/x, e.g. "1 3".
+id_of() { info_text "$1" | sed -n 's/^id: //p'; }
+info_text() { $T info --state-dir "$(sd "$1")" 2>/dev/null; }
+# holders I ID: the live nodes keeping sealed backups of node id ID (the
+# 16 hex digits `tlaloc info` shows) for nI, e.g. "1 3".
 holders() {
 	for j in 1 2 3 4; do
 		[ "$j" = "$1" ] && continue
-		grep -q '/etc/x$' "$(sd "$j")/replicas/n$1/index" 2>/dev/null &&
-		    printf '%s ' "$j"
+		ls "$(sd "$j")"/replicas/"$2"*/index >/dev/null 2>&1 &&
+		    grep -q '	/sealed/[0-9a-f]\{64\}$' \
+		    "$(sd "$j")"/replicas/"$2"*/index && printf '%s ' "$j"
 	done
 }
-# expected I: the 2 peers rendezvous hashing picks for nI (replica.h).
-expected() {
-	python3 - "$1" <<'EOF'
-import hashlib, sys
-me = "n" + sys.argv[1]
-peers = ["n%d" % j for j in range(1, 5) if "n%d" % j != me]
-score = lambda p: hashlib.sha256(me.encode() + b"\0" + p.encode()).digest()[:8]
-print(" ".join(sorted(p[1:] for p in sorted(peers, key=score, reverse=True)[:2])))
-EOF
-}
+nholders() { holders "$@" | wc -w; }
 
 for i in 1 2 3 4; do
 	mkdir -p "$(root "$i")/etc"
@@ -66,19 +63,29 @@ converged() {
 }
 wait_for 20 "all 4 converge the policy" converged
 
-# -- each node's backup reaches exactly its 2 chosen peers ----------------
+# -- each node's backups reach 2 peers, sealed ----------------------------
+for i in 1 2 3 4; do eval "ID_$i=$(id_of "$i")"; done
 replicated() {
 	for i in 1 2 3 4; do
-		[ "$(holders "$i")" = "$(expected "$i") " ] || return 1
+		[ "$(nholders "$i" "$(eval echo "\$ID_$i")")" -eq 2 ] || return 1
 	done
 }
-wait_for 15 "every node's backup held by exactly its 2 chosen peers" replicated
+wait_for 15 "every node's backups held by exactly 2 peers" replicated
 for i in 1 2 3 4; do
 	[ "$(info_field "$i" replicas_sent)" -ge 2 ] ||
 	    fail "n$i replicas_sent below 2"
 done
-P=$(expected 2 | cut -d' ' -f1)		# a peer holding n2's backups
+for j in 1 2 3 4; do
+	if grep -rqaF -e "old content of n" -e "n2's secret" -e /etc/x \
+	    -e /etc/secret "$(sd "$j")/replicas"; then
+		fail "n$j keeps a readable path or content of a peer's backup"
+	fi
+done
+echo "ok: no keeper holds a readable path or byte of another's backups"
+P=$(holders 2 "$ID_2" | cut -d' ' -f1)	# a peer holding n2's backups
 [ "$(info_field "$P" replicas_stored)" -ge 1 ] || fail "n$P stored none"
+ls "$(sd "$P")"/replicas/"$ID_2"*/escrow >/dev/null ||
+    fail "n$P holds no escrow of n2"
 
 # -- n2 loses its disk and comes back with a new key, the same name ------
 kill -9 "$(pid_of 2)"
@@ -87,9 +94,36 @@ rm -rf "$(sd 2)" "$(root 2)/etc/x"
 SKIP=2 wait_for 20 "n2 declared failed" all_say 1 4 n2 failed
 # --no-enforce: the policy would otherwise rewrite /etc/x at once.
 start_node 2 --no-enforce
+member() { $T members --state-dir "$(sd "$P")" | grep -q "^n2 .* alive"; }
+wait_for 15 "the rebuilt n2 is a live member" member
+# Its new key opens nothing of the old one's.
+if $T backups restore /etc/x --from "n$P" --root "$(root 2)" \
+    --state-dir "$(sd 2)" 2>"$WORK/err"; then fail "a new key restored"; fi
+grep -q "holds no backup of '/etc/x' for n2" "$WORK/err" ||
+    fail "new key: $(cat "$WORK/err")"
+# An operator key it was not sealed to opens no escrow.
+mkdir -p "$WORK/evil"
+$T keys operator gen --out "$WORK/evil" >/dev/null || fail "evil key"
+if $T backups recover --from "n$P" --origin "$ID_2" \
+    --key "$WORK/evil/operator.key" --state-dir "$(sd 2)" 2>"$WORK/err"; then
+	fail "an untrusted operator key opened the escrow"
+fi
+grep -q "did not seal its backup key to operator key" "$WORK/err" ||
+    fail "evil recover: $(cat "$WORK/err")"
+recovered() {
+	$T backups recover --from "n$P" --origin "$ID_2" \
+	    --key "$OP/operator.key" --state-dir "$(sd 2)" >"$WORK/rec.out" 2>&1
+}
+wait_for 15 "the operator recovers n2's old backup key from n$P" recovered
+OLD2=$(sed -n 's/^recovered the backup key of node \([0-9a-f]\{64\}\) .*/\1/p' \
+    "$WORK/rec.out")
+[ -n "$OLD2" ] && [ "${OLD2#"$ID_2"}" != "$OLD2" ] ||
+    fail "recover said: $(cat "$WORK/rec.out")"
+[ "$(stat -c %a "$(sd 2)/backup-keys/$OLD2")" = 600 ] ||
+    fail "the recovered key is not 0600"
 restored() {
-	$T backups restore /etc/x --from "n$P" --root "$(root 2)" \
-	    --state-dir "$(sd 2)" > "$WORK/restore.out" 2>&1
+	$T backups restore /etc/x --from "n$P" --origin "$OLD2" \
+	    --root "$(root 2)" --state-dir "$(sd 2)" > "$WORK/restore.out" 2>&1
 }
 wait_for 15 "n2 restores /etc/x from n$P" restored
 cmp -s "$(root 2)/etc/x" "$WORK/x.n2.old" ||
@@ -99,40 +133,58 @@ grep -q "^restored /etc/x under $(root 2) from backup " "$WORK/restore.out" ||
 # The fetched backup is in n2's own bucket again.
 $T backups list /etc/x --state-dir "$(sd 2)" | grep -q ' /etc/x$' ||
     fail "the fetched backup is not in n2's bucket"
-$T backups restore /etc/secret --from "n$P" --list --state-dir "$(sd 2)" \
-    > "$WORK/list.out" || fail "--list: $(cat "$WORK/list.out")"
+$T backups restore /etc/secret --from "n$P" --origin "$OLD2" --list \
+    --state-dir "$(sd 2)" > "$WORK/list.out" ||
+    fail "--list: $(cat "$WORK/list.out")"
 grep -q ' 12  [0-9a-f]\{64\}  /etc/secret$' "$WORK/list.out" ||
     fail "--list printed: $(cat "$WORK/list.out")"
 echo "ok: --list shows what n$P holds for n2"
 # --time picks a backup by the time --list prints.
-T_X=$($T backups restore /etc/x --from "n$P" --list --state-dir "$(sd 2)" |
-    awk '$NF == "/etc/x" { print $2 }')
-$T backups restore /etc/x --from "n$P" --time "$T_X" --root "$(root 2)" \
-    --state-dir "$(sd 2)" | grep -q "already matches" ||
+T_X=$($T backups restore /etc/x --from "n$P" --origin "$OLD2" --list \
+    --state-dir "$(sd 2)" | awk '$NF == "/etc/x" { print $2 }')
+$T backups restore /etc/x --from "n$P" --origin "$OLD2" --time "$T_X" \
+    --root "$(root 2)" --state-dir "$(sd 2)" | grep -q "already matches" ||
     fail "--time $T_X did not pick the restored backup"
-if $T backups restore /etc/x --from "n$P" --time 12345 --root "$(root 2)" \
-    --state-dir "$(sd 2)" 2>"$WORK/err"; then fail "--time 12345 worked"; fi
+if $T backups restore /etc/x --from "n$P" --origin "$OLD2" --time 12345 \
+    --root "$(root 2)" --state-dir "$(sd 2)" 2>"$WORK/err"; then
+	fail "--time 12345 worked"
+fi
 grep -q "holds no backup of '/etc/x' saved at 12345 for n2" "$WORK/err" ||
     fail "--time 12345: $(cat "$WORK/err")"
 
-# -- the rebuilt n2 (a new key) gets again the copies it is chosen for ---
+# -- a keeper plants a setuid file of its own making as the newest --------
+ROGUE=$(dirname "$T")/tlaloc-rogue
+refused0=$(info_field 2 replicas_refused)
+$ROGUE plant --bucket "$(sd "$P")/replicas/$OLD2" --mode 4755 >/dev/null ||
+    fail "plant"
+rm -f "$(root 2)/etc/x"
+if $T backups restore /etc/x --from "n$P" --origin "$OLD2" \
+    --root "$(root 2)" --state-dir "$(sd 2)" 2>"$WORK/err"; then
+	fail "a planted backup was restored"
+fi
+grep -q "refused what peer n$P sent: a sealed backup does not open" \
+    "$WORK/err" || fail "plant: $(cat "$WORK/err")"
+[ ! -e "$(root 2)/etc/x" ] || fail "a planted file was written"
+[ "$(info_field 2 replicas_refused)" -gt "$refused0" ] ||
+    fail "the forgery was not counted"
+grep -q "refused what n$P sent back" "$WORK/n2.log" || fail "not logged"
+echo "ok: a keeper's planted setuid file is refused"
+
+# -- every live node's backups are held by 2 live peers again ------------
 refilled() {
 	for i in 1 3 4; do
-		case " $(expected "$i") " in *" 2 "*) ;; *) continue;; esac
-		grep -q '/etc/x$' "$(sd 2)/replicas/n$i/index" 2>/dev/null ||
-		    return 1
+		[ "$(nholders "$i" "$(eval echo "\$ID_$i")")" -ge 2 ] || return 1
 	done
 }
-wait_for 15 "peers that chose n2 send their backups to the rebuilt n2" refilled
+wait_for 20 "every live node's backups held by 2 live peers again" refilled
 
-# -- another node cannot read n2's backups --------------------------------
-Q=$(expected 2 | cut -d' ' -f1)
-ASKER=$(for j in 1 3 4; do [ "$j" != "$Q" ] && echo "$j"; done | head -1)
-if $T backups restore /etc/secret --from "n$Q" --root "$(root "$ASKER")" \
-    --state-dir "$(sd "$ASKER")" 2>"$WORK/err"; then
-	fail "n$ASKER got n2's /etc/secret from n$Q"
+# -- another node cannot get n2's backups ---------------------------------
+ASKER=$(for j in 1 3 4; do [ "$j" != "$P" ] && echo "$j"; done | head -1)
+if $T backups restore /etc/secret --from "n$P" --origin "$OLD2" \
+    --root "$(root "$ASKER")" --state-dir "$(sd "$ASKER")" 2>"$WORK/err"; then
+	fail "n$ASKER got n2's /etc/secret from n$P"
 fi
-grep -q "holds no backup of '/etc/secret' for n$ASKER" "$WORK/err" ||
+grep -q "holds no backup key of that origin" "$WORK/err" ||
     fail "no plain refusal: $(cat "$WORK/err")"
 [ ! -e "$(root "$ASKER")/etc/secret" ] || fail "n$ASKER wrote a secret"
 echo "ok: n$ASKER is refused n2's backups"
@@ -142,8 +194,10 @@ if $T backups restore /etc/x --from nobody --state-dir "$(sd 2)" \
     2>"$WORK/err"; then fail "an unknown peer worked"; fi
 grep -q "no live member is called 'nobody'" "$WORK/err" ||
     fail "unknown peer: $(cat "$WORK/err")"
-if $T backups restore /etc/nothing --from "n$P" --state-dir "$(sd 2)" \
-    2>"$WORK/err"; then fail "a path never backed up worked"; fi
+if $T backups restore /etc/nothing --from "n$P" --origin "$OLD2" \
+    --state-dir "$(sd 2)" 2>"$WORK/err"; then
+	fail "a path never backed up worked"
+fi
 grep -q "holds no backup of '/etc/nothing' for n2" "$WORK/err" ||
     fail "nothing held: $(cat "$WORK/err")"
 

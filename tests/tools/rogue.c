@@ -19,6 +19,11 @@
  *   tlaloc-rogue forge-bcast|forge-qreply|forge-claim|forge-creport ...
  *                       (statements in another member's name, printed as
  *                       hex: tests/tools/rogue_forge.c)
+ *   tlaloc-rogue plant  --bucket DIR [--mode OCTAL] [--hex CONTENT]
+ *                       (a keeper's forgery: a backup of its own making
+ *                       put into an origin's replicas, STATE_DIR/
+ *                       replicas/<origin id>, as the newest of every tag
+ *                       kept there)
  *
  * --type is udp (default), tcp, policy, qreply, replica, creport or a
  * number; UDP sends one datagram per --count, TCP one connection each,
@@ -44,6 +49,8 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/rd.h"
+#include "bucket/bucket.h"
+#include "bucket/replica.h"
 #include "net/addr.h"
 #include "net/ident.h"
 #include "net/keyring.h"
@@ -128,7 +135,8 @@ load_ring(const char *path)
 
 struct args {
 	struct rogue_opts o;
-	const char	*node_key, *op_key, *hex;
+	const char	*node_key, *op_key, *hex, *bucket;
+	unsigned	 mode;
 	int		 is_raw_body;
 };
 
@@ -183,6 +191,10 @@ parse(int argc, char **argv, struct args *a)
 			a->op_key = v;
 		else if (OPT("--hex"))
 			a->hex = v;
+		else if (OPT("--bucket"))
+			a->bucket = v;
+		else if (OPT("--mode"))
+			a->mode = (unsigned)strtoul(v, NULL, 8);
 		else if (strcmp(k, "--tcp") == 0)
 			a->o.is_tcp = 1;
 		else if (strcmp(k, "--quiet") == 0)
@@ -436,6 +448,104 @@ cmd_sign(struct args *a, int is_pub, int is_operator)
 	return 0;
 }
 
+static int
+forge_sign(void *ctx, const uint8_t *msg, size_t len,
+    uint8_t sig[REPL_SIG_LEN])
+{
+	return ident_sign(ctx, msg, len, sig);
+}
+
+/* Puts forged (sealed into obj) as the newest under e's tag. */
+static void
+plant_one(struct bucket *b, const struct bucket_entry *at,
+    const struct buf *obj)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf tagb = BUF_INIT;
+	struct bucket_entry e;
+	struct repl_item it;
+	char id[16];
+
+	memset(&it, 0, sizeof(it));
+	if (rogue_hex(at->path + strlen("/sealed/"), &tagb) < 0 ||
+	    tagb.len != REPL_TAG_LEN)
+		die("not a sealed entry");
+	memcpy(it.tag, tagb.data, REPL_TAG_LEN);
+	it.time = at->time;
+	it.size = obj->len;
+	it.data = (uint8_t *)obj->data;
+	repl_item_entry(&it, &e);
+	if (bucket_put(b, &e, obj->data, obj->len, id, &err) < 0)
+		die(err.msg);
+	printf("planted %s as the newest of %s\n", id, at->path);
+	free(e.path);
+	free(e.run_id);
+	buf_release(&tagb);
+}
+
+/* A forged backup of content: our own secret and key, the owner's id. */
+static void
+plant_forge(const uint8_t *owner, unsigned mode, const struct buf *content,
+    long long time, struct buf *obj)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	uint8_t secret[REPL_SECRET_LEN], tag[REPL_TAG_LEN];
+	struct ident *me = ident_new_random();
+	struct bucket_entry forged;
+
+	randombytes_buf(secret, sizeof(secret));
+	memset(&forged, 0, sizeof(forged));
+	forged.path = "/usr/local/bin/x";
+	forged.run_id = "-";
+	forged.time = time;
+	forged.mode = mode;
+	forged.size = content->len;
+	crypto_hash_sha256(h, (uint8_t *)content->data, content->len);
+	sodium_bin2hex(forged.hash, sizeof(forged.hash), h, sizeof(h));
+	buf_reset(obj);
+	repl_seal(secret, owner, forge_sign, me, &forged, content->data, tag,
+	    obj);
+	ident_free(me);
+}
+
+static int
+cmd_plant(struct args *a)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf content = BUF_INIT, obj = BUF_INIT, owner = BUF_INIT;
+	const char *base = a->bucket ? strrchr(a->bucket, '/') : NULL;
+	struct bucket_entry *v = NULL;
+	struct bucket *b;
+	size_t n = 0;
+
+	if (base == NULL || rogue_hex(base + 1, &owner) < 0 ||
+	    owner.len != REPL_ID_LEN)
+		die("--bucket STATE_DIR/replicas/<origin id> is required");
+	if (rogue_hex(a->hex ? a->hex : "23212f62696e2f73680a", &content) < 0)
+		die("--hex is not hex");
+	if (bucket_open(a->bucket, &b, &err) < 0 ||
+	    bucket_list(b, NULL, &v, &n, &err) < 0 || n == 0)
+		die(n == 0 ? "nothing kept there" : err.msg);
+	/* Every tag it keeps: it cannot tell which path is which. */
+	for (size_t i = 0; i < n; i++) {
+		int newest = 1;
+
+		for (size_t j = i + 1; j < n; j++)
+			newest &= strcmp(v[i].path, v[j].path) != 0;
+		if (!newest)
+			continue;
+		plant_forge((uint8_t *)owner.data, a->mode ? a->mode : 04755,
+		    &content, v[i].time, &obj);
+		plant_one(b, &v[i], &obj);
+	}
+	bucket_entries_free(v, n);
+	bucket_close(b);
+	buf_release(&content);
+	buf_release(&obj);
+	buf_release(&owner);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -472,6 +582,8 @@ main(int argc, char **argv)
 		rc = cmd_sign(&a, 0, 0);
 	else if (strcmp(cmd, "opsign") == 0)
 		rc = cmd_sign(&a, 0, 1);
+	else if (strcmp(cmd, "plant") == 0)
+		rc = cmd_plant(&a);
 	else
 		usage();
 	buf_release(&body);
