@@ -227,6 +227,7 @@ house_cb(uv_timer_t *t)
 	agent_pack_house(a);
 	agent_prog_house(a);
 	agent_chan_house(a);
+	agent_keyauth_house(a);
 	agent_query_house(a);
 	agent_repl_house(a);
 	drops_house(a);
@@ -537,6 +538,7 @@ agent_release(struct agent *a)
 	swim_free(a->swim);
 	swim_outbox_release(&a->ob);
 	keyring_free(a->kr);
+	agent_keyauth_free(a);	/* before the ident that borrows its list */
 	ident_free(a->ident);
 	replay_free(a->replay);
 	agent_guard_free(a);
@@ -566,7 +568,8 @@ agent_run(struct agent_config *cfg, int argc, char **argv,
 		goto out;
 	TL_ASSERT(uv_loop_init(&loop) == 0);
 	a->loop = &loop;
-	if ((r = agent_open_sockets(a, err)) < 0 ||
+	if ((r = agent_keyauth_open(a, err)) < 0 ||
+	    (r = agent_open_sockets(a, err)) < 0 ||
 	    (r = agent_policy_open(a, err)) < 0 ||
 	    (r = agent_chan_open(a, err)) < 0 ||
 	    (r = agent_svc_open(a, err)) < 0 ||

@@ -31,6 +31,7 @@ struct agent_handlers;
 struct agent_query;
 struct agent_repl;
 struct agent_guard;
+struct agent_keyauth;
 struct ctl_req;
 struct refusals;
 struct agent_hist;
@@ -138,6 +139,7 @@ struct agent {
 	struct agent_guard	*guard;		/* guard.c */
 	struct agent_hist	*hist;		/* history_glue.c */
 	struct agent_http	*http;		/* http_glue.c; NULL: off */
+	struct agent_keyauth	*keyauth;	/* keyauth.c */
 };
 
 /*
@@ -173,8 +175,14 @@ void	agent_peer_keys_prune(struct agent *a);
 /* keys.c: keyring rotation across the cluster */
 void	agent_keys_on_part(struct agent *a, const char *from,
 	    const uint8_t *p, size_t len);
+/* CTL_KEYS_*: args[0] the key, id or node, args[1] the operator's
+ * statement (base64, net/keystmt.h). */
 void	agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
-	    uint8_t flags, const char *arg);
+	    uint8_t flags, int nargs, const char *const *args);
+struct keystmt;
+/* Sends statement s (an eviction) to addr as a KEYS part. */
+void	agent_keys_send_stmt(struct agent *a, const char *addr,
+	    const struct keystmt *s);
 /* Resends, times out the operation in flight; from the 1 s timer. */
 void	agent_keys_house(struct agent *a);
 /* Sends our primary to a peer that used an old key (rate limited). */
@@ -456,14 +464,16 @@ void	agent_repl_info(const struct agent *a, struct buf *out, int json);
 void	agent_guard_open(struct agent *a);
 void	agent_guard_free(struct agent *a);
 /* Reasons for agent_guard_note(); the TCP ones add enum stream_refusal. */
-enum { GUARD_WHY_FUTURE = 1, GUARD_WHY_TCP = 16, GUARD_WHY_OTHER = 64 };
+enum { GUARD_WHY_FUTURE = 1, GUARD_WHY_KEYS = 2, GUARD_WHY_EVICT = 3,
+    GUARD_WHY_TCP = 16, GUARD_WHY_OTHER = 64 };
 /*
  * Logs what (a sentence: what was refused) with the sender's address
- * (from, "ip:port"; the port is left out) the first time this reason
- * comes from that address; 1 when it logged, 0 when it had already.
+ * (from, "ip:port"; the port is left out) and detail (why; may be NULL)
+ * the first time this reason comes from that address; 1 when it logged,
+ * 0 when it had already.
  */
 int	agent_guard_note(struct agent *a, int why, const char *from,
-	    const char *what);
+	    const char *what, const char *detail);
 /* A packet from `from` that pkt_open() refused with rc. */
 void	agent_guard_on_drop(struct agent *a, const char *from, int rc);
 /* Counters for `tlaloc info` (JSON fields end with a comma). */
@@ -524,6 +534,52 @@ void	agent_hist_serve(struct agent *a, struct stream_conn *c,
 int	agent_http_open(struct agent *a, struct tl_err *err);
 void	agent_http_close(struct agent *a);
 void	agent_http_notify(struct agent *a, const char *what);
+
+/*
+ * keyauth.c: operator statements about keys and evicted node keys
+ * (net/keystmt.h, docs/security.md).
+ */
+int	agent_keyauth_open(struct agent *a, struct tl_err *err);
+void	agent_keyauth_free(struct agent *a);
+/*
+ * 0 when s is a statement for op that this node believes: signed by a
+ * trusted operator key and, but for evictions, not older than the last
+ * key change made here. Else < 0 with err; from (the sender, NULL for
+ * our own control socket) makes it counted and logged.
+ */
+int	agent_keyauth_check(struct agent *a, const struct keystmt *s,
+	    uint8_t op, const char *from, struct tl_err *err);
+/* s was acted on: remembered (its time; an install's statement). */
+void	agent_keyauth_done(struct agent *a, const struct keystmt *s);
+/* The statement key id was installed by, or NULL (borrowed). */
+const struct keystmt *agent_keyauth_installed_by(struct agent *a,
+	    const uint8_t id[KEYRING_ID_LEN]);
+/* The node id of the member at addr: 0, TL_ENOENT, TL_EPERM (evicted). */
+int	agent_keyauth_member(struct agent *a, const char *addr,
+	    uint8_t id[32]);
+/* Opens a key sealed to us and checks it is the one s names. */
+int	agent_keyauth_open_key(struct agent *a, const struct keystmt *s,
+	    const uint8_t *box, size_t n, uint8_t key[KEYRING_KEY_LEN]);
+/* 1 when id is evicted here. */
+int	agent_keyauth_revoked(const struct agent *a, const uint8_t id[32]);
+/* Keeps an (checked) eviction: 1 when new. */
+int	agent_keyauth_evict(struct agent *a, const struct keystmt *s);
+/* 1 (counted) when a datagram from `from` comes from an evicted member. */
+int	agent_keyauth_blocked(struct agent *a, const char *from);
+void	agent_keyauth_on_event(struct agent *a, const struct swim_event *ev);
+/* 1 s timer: the evictions to one random member now and then. */
+void	agent_keyauth_house(struct agent *a);
+void	agent_keyauth_info(const struct agent *a, struct buf *out, int json);
+/*
+ * 1 when node id may vote in pack: an operator admitted it (tlaloc pack
+ * admit), or this node trusts no operator key (then the tag decides).
+ */
+int	agent_keyauth_admitted(const struct agent *a, const uint8_t id[32],
+	    const char *pack);
+/* Keeps a (checked) admission: 1 when new. */
+int	agent_keyauth_admit(struct agent *a, const struct keystmt *s);
+void	agent_keyauth_admit_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
 
 /* agent.c */
 void	agent_leave(struct agent *a);

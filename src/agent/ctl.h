@@ -74,6 +74,11 @@ enum ctl_op {
 	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
 				   "list" or "get"; status 0: the peer's
 				   reply (bucket/replica.h) */
+	/* Keys and trust (docs/security.md). */
+	CTL_KEYS_EVICT = 64,	/* args: node[, base64 operator statement];
+				   without one, the node's id to sign */
+	CTL_PACK_ADMIT,		/* args: nodes or "*": "id pack name" lines
+				   to sign; "=", statements: keep them */
 	/* Services and health (docs/services.md, agent/svc.h). */
 	CTL_SVC_DECL = 72,	/* args: "s:name:port[:tags]", "k:check..."
 				   a converged recipe declared */

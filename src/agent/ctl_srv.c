@@ -283,6 +283,7 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    heap_in_use(), U(stream_srv_refused(a->tcp)));
 	agent_svc_info(a, &out, json);
 	agent_guard_info(a, &out, json);
+	agent_keyauth_info(a, &out, json);
 	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
@@ -380,6 +381,7 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	case CTL_CONVERGE_NODE:
 	case CTL_CONVREQ_POLL:	agent_convreq_ctl(a, c, &req); break;
 	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
+	case CTL_PACK_ADMIT:	agent_keyauth_admit_ctl(a, c, &req); break;
 	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
 	case CTL_RECIPE_DECL:	agent_recipe_decl_ctl(a, c, &req); break;
 	case CTL_SVC_DECL:
@@ -396,8 +398,8 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 		agent_leave(a);
 		break;
 	default:
-		agent_keys_ctl(a, c, req.op, req.flags,
-		    req.nargs > 0 ? req.args[0] : NULL);
+		agent_keys_ctl(a, c, req.op, req.flags, (int)req.nargs,
+		    req.args);
 		break;
 	}
 out:

@@ -69,7 +69,7 @@ guard_host(const char *from, char out[ADDR_STR_MAX])
 
 int
 agent_guard_note(struct agent *a, int why, const char *from,
-    const char *what)
+    const char *what, const char *detail)
 {
 	struct agent_guard *g = a->guard;
 	char host[ADDR_STR_MAX];
@@ -90,8 +90,9 @@ agent_guard_note(struct agent *a, int why, const char *from,
 	}
 	s->why = why;
 	snprintf(s->host, sizeof(s->host), "%s", host);
-	log_warn("%s from %s (logged once per sender; counted in tlaloc "
-	    "info)", what, host);
+	log_warn("%s from %s%s%s (logged once per sender; counted in tlaloc "
+	    "info)", what, host, detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
 	return 1;
 }
 
@@ -109,7 +110,7 @@ guard_refused(void *ctx, enum stream_refusal why, const char *host)
 	/* Every place taken is a load report, not a sender's fault. */
 	if (why != STREAM_REFUSED_FULL)
 		agent_guard_note(ctx, GUARD_WHY_TCP + (int)why, host,
-		    refusal_text[why]);
+		    refusal_text[why], NULL);
 }
 
 void
@@ -141,7 +142,7 @@ agent_guard_on_drop(struct agent *a, const char *from, int rc)
 	if (rc == TL_EAGAIN)
 		agent_guard_note(a, GUARD_WHY_FUTURE, from, "packets stamped "
 		    "beyond the 10 s clock-skew bound refused (is its clock "
-		    "ahead?)");
+		    "ahead?)", NULL);
 }
 
 void

@@ -5,10 +5,21 @@
  * until each answers or KEYOP_TIMEOUT_MS passes:
  *
  *   +--------+-----------------+-------------------------------------+
- *   | op u8  | request id u32  | OFFER: key (32)  QUERY: -           |
- *   |        |                 | USE, REMOVE: key id (4)             |
+ *   | op u8  | request id u32  | OFFER: statement (149), the key     |
+ *   |        |                 |   sealed to this member's node key  |
+ *   |        |                 |   (80)           QUERY: -           |
+ *   |        |                 | USE, REMOVE: statement (149)        |
+ *   |        |                 | STMT: statement (149): an eviction  |
  *   |        |                 | HAVE: n u8, n x key id (primary 1st)|
  *   +--------+-----------------+-------------------------------------+
+ *
+ * Every change is an operator's signed statement (net/keystmt.h), made
+ * by `tlaloc keys install|use|remove|evict --key OPERATOR.key` and
+ * checked by every member against its own trust list (keyauth.c): a
+ * member holding only the cluster key can no longer rewrite another's
+ * keyring. A new key never travels in the clear of the cluster key: it
+ * is sealed to each member's node key, so neither an evicted member nor
+ * anyone who reads the gossip learns it.
  *
  * Every OFFER/QUERY/USE/REMOVE is answered by HAVE: the keys the member
  * holds after applying it. So:
@@ -36,14 +47,17 @@
 #include "core/log.h"
 #include "core/rd.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
+#include "net/keystmt.h"
 
 #define KEYOP_TIMEOUT_MS	5000
 #define KEY_OFFER_EVERY_MS	10000
 
-enum { KW_OFFER = 1, KW_QUERY, KW_HAVE, KW_USE, KW_REMOVE };
+enum { KW_OFFER = 1, KW_QUERY, KW_HAVE, KW_USE, KW_REMOVE, KW_STMT };
 
 struct keyop_target {
 	char		addr[ADDR_STR_MAX];
+	uint8_t		node[IDENT_PK_LEN];
 	char		name[SWIM_NAME_MAX + 1];
 	int		has_reply;
 	size_t		nids;
@@ -58,6 +72,8 @@ struct keyop {
 	uint32_t		 reqid;
 	uint8_t			 key[KEYRING_KEY_LEN];
 	uint8_t			 id[KEYRING_ID_LEN];
+	struct keystmt		 stmt;		/* the operator's */
+	char			 name[SWIM_NAME_MAX + 1];	/* EVICT */
 	uint64_t		 deadline;
 	size_t			 n;
 	struct keyop_target	*t;
@@ -90,53 +106,132 @@ agent_keys_save(struct agent *a)
 		log_err("cannot save keyring: %s", err.msg);
 }
 
+/* Sends an OFFER of key under its statement, sealed to node. */
+static int
+keys_offer_to(struct agent *a, const char *addr, uint32_t reqid,
+    const struct keystmt *s, const uint8_t node[IDENT_PK_LEN],
+    const uint8_t key[KEYRING_KEY_LEN])
+{
+	uint8_t extra[KEYSTMT_LEN + KEYRING_KEY_LEN + IDENT_BOX_OVERHEAD];
+
+	keystmt_encode(s, extra);
+	if (ident_box_seal(node, key, KEYRING_KEY_LEN, extra + KEYSTMT_LEN) <
+	    0)
+		return TL_ECRYPTO;
+	keys_send(a, addr, KW_OFFER, reqid, extra, sizeof(extra));
+	return 0;
+}
+
+void
+agent_keys_send_stmt(struct agent *a, const char *addr,
+    const struct keystmt *s)
+{
+	uint8_t raw[KEYSTMT_LEN];
+
+	keystmt_encode(s, raw);
+	keys_send(a, addr, KW_STMT, 0, raw, sizeof(raw));
+}
+
 void
 agent_keys_offer(struct agent *a, struct peer_key *pk)
 {
+	uint8_t id[KEYRING_ID_LEN], node[IDENT_PK_LEN];
+	const uint8_t *key = keyring_at(a->kr, 0, id);
+	const struct keystmt *s = agent_keyauth_installed_by(a, id);
 	uint64_t now = agent_now(a);
 
 	if (pk->offered_ms != 0 && now - pk->offered_ms < KEY_OFFER_EVERY_MS)
 		return;
 	pk->offered_ms = now;
+	/* Only a key an operator installed, only to a member we know by
+	 * its node key, and never to an evicted one. */
+	if (s == NULL || agent_keyauth_member(a, pk->addr, node) < 0)
+		return;
 	log_info("peer %s uses an older key; offering our primary", pk->addr);
-	keys_send(a, pk->addr, KW_OFFER, 0, keyring_at(a->kr, 0, NULL),
-	    KEYRING_KEY_LEN);
+	keys_offer_to(a, pk->addr, 0, s, node, key);
 }
 
 /* ---- Member side ---------------------------------------------------- */
 
+/* OFFER: the statement, then the key sealed to us. */
 static void
-keys_apply(struct agent *a, const char *from, uint8_t op, struct rd *rd)
+keys_apply_offer(struct agent *a, const char *from, const struct keystmt *st,
+    struct rd *rd)
 {
-	const uint8_t *p;
+	uint8_t key[KEYRING_KEY_LEN];
+	const uint8_t *box;
 	char hex[9];
 	int r;
 
-	if (op == KW_OFFER && rd_bytes(rd, &p, KEYRING_KEY_LEN) == 0) {
-		uint8_t id[KEYRING_ID_LEN];
-
-		if ((r = keyring_add(a->kr, p)) == 0) {
-			keyring_key_id(p, id);
-			keyring_id_hex(id, hex);
-			log_notice("installed key %s offered by %s", hex, from);
-			agent_keys_save(a);
-		} else if (r != TL_EEXIST)
-			log_warn("cannot install key from %s: %s", from,
-			    tl_strerror(r));
-	} else if ((op == KW_USE || op == KW_REMOVE) &&
-	    rd_bytes(rd, &p, KEYRING_ID_LEN) == 0) {
-		keyring_id_hex(p, hex);
-		r = op == KW_USE ? keyring_use(a->kr, p) :
-		    keyring_remove(a->kr, p);
-		if (r == 0) {
-			log_notice("key %s %s at the request of %s", hex,
-			    op == KW_USE ? "is now primary" : "removed", from);
-			agent_keys_save(a);
-			agent_peer_keys_prune(a);
-		} else
-			log_warn("cannot %s key %s for %s: %s", op == KW_USE ?
-			    "use" : "remove", hex, from, tl_strerror(r));
+	keyring_id_hex(st->key_id, hex);
+	if (rd_bytes(rd, &box, KEYRING_KEY_LEN + IDENT_BOX_OVERHEAD) < 0 ||
+	    agent_keyauth_open_key(a, st, box, KEYRING_KEY_LEN +
+	    IDENT_BOX_OVERHEAD, key) < 0) {
+		log_warn("refused key %s offered by %s: not sealed to this "
+		    "node, or not the key the operator signed", hex, from);
+		return;
 	}
+	if ((r = keyring_add(a->kr, key)) == 0) {
+		log_notice("installed key %s offered by %s", hex, from);
+		agent_keys_save(a);
+	} else if (r != TL_EEXIST)
+		log_warn("cannot install key from %s: %s", from,
+		    tl_strerror(r));
+	sodium_memzero(key, sizeof(key));
+	if (r == 0 || r == TL_EEXIST)
+		agent_keyauth_done(a, st);
+}
+
+static void
+keys_apply_change(struct agent *a, const char *from, uint8_t op,
+    const struct keystmt *st)
+{
+	char hex[9];
+	int r;
+
+	keyring_id_hex(st->key_id, hex);
+	r = op == KW_USE ? keyring_use(a->kr, st->key_id) :
+	    keyring_remove(a->kr, st->key_id);
+	if (r == 0) {
+		log_notice("key %s %s at the request of %s", hex,
+		    op == KW_USE ? "is now primary" : "removed", from);
+		agent_keys_save(a);
+		agent_peer_keys_prune(a);
+		agent_keyauth_done(a, st);
+	} else
+		log_warn("cannot %s key %s for %s: %s", op == KW_USE ?
+		    "use" : "remove", hex, from, tl_strerror(r));
+}
+
+static void
+keys_apply(struct agent *a, const char *from, uint8_t op, struct rd *rd)
+{
+	static const uint8_t want[] = {
+		[KW_OFFER] = KEYSTMT_INSTALL, [KW_USE] = KEYSTMT_USE,
+		[KW_REMOVE] = KEYSTMT_REMOVE, [KW_STMT] = KEYSTMT_EVICT,
+	};
+	struct tl_err err = TL_ERR_INIT;
+	struct keystmt st;
+	const uint8_t *p;
+
+	if (op == KW_QUERY)
+		return;
+	if (rd_bytes(rd, &p, KEYSTMT_LEN) < 0 ||
+	    keystmt_decode(p, KEYSTMT_LEN, &st) < 0) {
+		a->st.pkt.malformed++;
+		return;
+	}
+	if (agent_keyauth_check(a, &st, op == KW_STMT && st.op ==
+	    KEYSTMT_ADMIT ? KEYSTMT_ADMIT : want[op], from, &err) < 0)
+		return;
+	if (op == KW_OFFER)
+		keys_apply_offer(a, from, &st, rd);
+	else if (op == KW_STMT && st.op == KEYSTMT_ADMIT)
+		agent_keyauth_admit(a, &st);
+	else if (op == KW_STMT)
+		agent_keyauth_evict(a, &st);
+	else
+		keys_apply_change(a, from, op, &st);
 }
 
 static void
@@ -193,7 +288,7 @@ agent_keys_on_part(struct agent *a, const char *from, const uint8_t *p,
 		keys_on_have(a, from, reqid, &rd);
 		return;
 	}
-	if (op < KW_OFFER || op > KW_REMOVE)
+	if (op < KW_OFFER || op > KW_STMT)
 		return;
 	keys_apply(a, from, op, &rd);
 	if (reqid != 0)
@@ -219,20 +314,21 @@ static void
 keyop_send_all(struct agent *a)
 {
 	struct keyop *op = a->keyop;
-	const void *extra = NULL;
-	size_t n = 0;
+	uint8_t raw[KEYSTMT_LEN];
 
-	if (op->wire_op == KW_OFFER) {
-		extra = op->key;
-		n = KEYRING_KEY_LEN;
-	} else if (op->wire_op == KW_USE || op->wire_op == KW_REMOVE) {
-		extra = op->id;
-		n = KEYRING_ID_LEN;
+	keystmt_encode(&op->stmt, raw);
+	for (size_t i = 0; i < op->n; i++) {
+		const struct keyop_target *t = &op->t[i];
+
+		if (t->has_reply)
+			continue;
+		if (op->wire_op == KW_OFFER)
+			keys_offer_to(a, t->addr, op->reqid, &op->stmt, t->node,
+			    op->key);
+		else
+			keys_send(a, t->addr, op->wire_op, op->reqid, raw,
+			    op->wire_op == KW_QUERY ? 0 : sizeof(raw));
 	}
-	for (size_t i = 0; i < op->n; i++)
-		if (!op->t[i].has_reply)
-			keys_send(a, op->t[i].addr, op->wire_op, op->reqid,
-			    extra, n);
 }
 
 static void
@@ -260,9 +356,10 @@ keyop_targets(struct agent *a, struct keyop *op)
 	op->t = xcalloc(n, sizeof(*op->t));
 	for (size_t i = 0; i < n; i++) {
 		if (swim_member_at(a->swim, i, &m) < 0 || m.is_self ||
-		    m.status != SWIM_ALIVE)
+		    m.status != SWIM_ALIVE || agent_keyauth_revoked(a, m.id))
 			continue;
 		snprintf(op->t[op->n].addr, ADDR_STR_MAX, "%s", m.addr);
+		memcpy(op->t[op->n].node, m.id, IDENT_PK_LEN);
 		snprintf(op->t[op->n].name, SWIM_NAME_MAX + 1, "%s", m.name);
 		op->n++;
 	}
@@ -377,6 +474,7 @@ keyop_finish(struct agent *a)
 			keyring_use(a->kr, op->id);
 			agent_keys_save(a);
 			agent_peer_keys_prune(a);
+			agent_keyauth_done(a, &op->stmt);
 			log_notice("key %s is now primary", hex);
 			keyop_start_wire(a, KW_USE);
 			buf_release(&bad);
@@ -391,10 +489,24 @@ keyop_finish(struct agent *a)
 		keyring_remove(a->kr, op->id);
 		agent_keys_save(a);
 		agent_peer_keys_prune(a);
+		agent_keyauth_done(a, &op->stmt);
 		log_notice("key %s removed", hex);
 		buf_addf(&text, "key %s removed here and on %zu of %zu "
 		    "members%s%s\n", hex, op->n - nbad, op->n,
 		    nbad ? "; not removed on: " : "", bad.data);
+		status = nbad > 0;
+		break;
+	case CTL_KEYS_EVICT:
+		nbad = 0;
+		for (size_t i = 0; i < op->n; i++)
+			if (!op->t[i].has_reply)
+				buf_addf(&bad, "%s%s (no answer)", nbad++ ? ", " :
+				    "", op->t[i].name);
+		buf_addf(&text, "node %s evicted here and on %zu of %zu members"
+		    "%s%s; rotate the cluster key now (keys install, use, "
+		    "remove): the evicted node is not offered the new one\n",
+		    op->name, op->n - nbad, op->n, nbad ? "; not told: " : "",
+		    bad.data);
 		status = nbad > 0;
 		break;
 	}
@@ -453,10 +565,42 @@ keys_parse_arg(struct agent *a, const char *arg, uint8_t key[KEYRING_KEY_LEN],
 	return 0;
 }
 
+/*
+ * The operator's statement for this change, as the CLI signed it: it must
+ * be one this node believes, for this key (or node) and this operation.
+ */
+static int
+keys_take_stmt(struct agent *a, struct keyop *op, const char *b64,
+    uint8_t want, struct tl_err *err)
+{
+	uint8_t hash[KEYSTMT_HASH_LEN];
+	int r;
+
+	if (b64 == NULL || keystmt_from_b64(b64, &op->stmt) < 0)
+		return tl_err_set(err, TL_EPERM, "key changes need an operator's "
+		    "signature: give --key OPERATOR.key");
+	if ((r = agent_keyauth_check(a, &op->stmt, want, NULL, err)) < 0)
+		return r;
+	keystmt_key_hash(op->key, hash);
+	if (want != KEYSTMT_EVICT && memcmp(op->stmt.key_id, op->id,
+	    KEYRING_ID_LEN) != 0)
+		return tl_err_set(err, TL_EINVAL, "the statement names another "
+		    "key");
+	if (want == KEYSTMT_INSTALL && sodium_memcmp(hash, op->stmt.key_hash,
+	    sizeof(hash)) != 0)
+		return tl_err_set(err, TL_EINVAL, "the statement names another "
+		    "key");
+	return 0;
+}
+
 static int
 keys_start(struct agent *a, struct keyop *op, const char *arg,
-    struct tl_err *err)
+    const char *stmt, struct tl_err *err)
 {
+	static const uint8_t want[] = {
+		[CTL_KEYS_INSTALL] = KEYSTMT_INSTALL,
+		[CTL_KEYS_USE] = KEYSTMT_USE, [CTL_KEYS_REMOVE] = KEYSTMT_REMOVE,
+	};
 	uint8_t primary[KEYRING_ID_LEN];
 	int r;
 
@@ -465,7 +609,8 @@ keys_start(struct agent *a, struct keyop *op, const char *arg,
 		return 0;
 	}
 	if ((r = keys_parse_arg(a, arg, op->key, op->id,
-	    op->ctl_op == CTL_KEYS_INSTALL, err)) < 0)
+	    op->ctl_op == CTL_KEYS_INSTALL, err)) < 0 ||
+	    (r = keys_take_stmt(a, op, stmt, want[op->ctl_op], err)) < 0)
 		return r;
 	keyring_at(a->kr, 0, primary);
 	if (op->ctl_op == CTL_KEYS_INSTALL) {
@@ -475,6 +620,7 @@ keys_start(struct agent *a, struct keyop *op, const char *arg,
 			    r == TL_ETOOBIG ? "the keyring is full" :
 			    "its id collides with another key");
 		agent_keys_save(a);
+		agent_keyauth_done(a, &op->stmt);
 		keyop_start_wire(a, KW_OFFER);
 	} else if (op->ctl_op == CTL_KEYS_USE)
 		keyop_start_wire(a, KW_QUERY);
@@ -487,13 +633,86 @@ keys_start(struct agent *a, struct keyop *op, const char *arg,
 	return 0;
 }
 
+/* The member called name, or whose id starts with name (>= 16 hex). */
+static int
+keys_find_node(struct agent *a, const char *name, struct swim_member *out)
+{
+	size_t n = swim_member_count(a->swim), len = strlen(name), found = 0;
+	uint8_t pre[IDENT_PK_LEN];
+	size_t plen = 0;
+
+	if (len >= 16 && len <= 64 && len % 2 == 0 && sodium_hex2bin(pre,
+	    sizeof(pre), name, len, NULL, &plen, NULL) != 0)
+		plen = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct swim_member m;
+
+		if (swim_member_at(a->swim, i, &m) < 0 || m.is_self)
+			continue;
+		if (strcmp(m.name, name) == 0 || (plen >= 8 &&
+		    memcmp(m.id, pre, plen) == 0)) {
+			*out = m;
+			found++;
+		}
+	}
+	return found == 1 ? 0 : found == 0 ? TL_ENOENT : TL_EDUP;
+}
+
+/*
+ * `keys evict NODE`: without a statement, says the node's full id for
+ * the CLI to sign; with one, evicts here and tells every other member.
+ */
+static int
+keys_evict_start(struct agent *a, struct keyop *op, const char *node,
+    const char *stmt, struct buf *say, struct tl_err *err)
+{
+	struct swim_member m;
+	char hex[2 * IDENT_PK_LEN + 1];
+	int r;
+
+	if (node == NULL || (r = keys_find_node(a, node, &m)) == TL_ENOENT)
+		return tl_err_set(err, TL_ENOENT, "no member is called '%s' "
+		    "(a name, or 16 or more hex digits of its id)", node ?
+		    node : "");
+	if (r < 0)
+		return tl_err_set(err, r, "'%s' names several members", node);
+	if (stmt == NULL) {
+		sodium_bin2hex(hex, sizeof(hex), m.id, IDENT_PK_LEN);
+		buf_addf(say, "%s %s\n", hex, m.name);
+		return 1;
+	}
+	if ((r = keys_take_stmt(a, op, stmt, KEYSTMT_EVICT, err)) < 0)
+		return r;
+	if (memcmp(op->stmt.node, m.id, IDENT_PK_LEN) != 0)
+		return tl_err_set(err, TL_EINVAL, "the statement evicts another "
+		    "node");
+	snprintf(op->name, sizeof(op->name), "%s", m.name);
+	agent_keyauth_evict(a, &op->stmt);
+	/* The evicted node is no target any more: ask the others. */
+	free(op->t);
+	op->n = 0;
+	keyop_targets(a, op);
+	keyop_start_wire(a, KW_STMT);
+	return 0;
+}
+
 void
 agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t ctl_op,
-    uint8_t flags, const char *arg)
+    uint8_t flags, int nargs, const char *const *args)
 {
 	struct tl_err err = TL_ERR_INIT;
+	struct buf text = BUF_INIT;
+	const char *arg = nargs > 0 ? args[0] : NULL;
+	const char *stmt = nargs > 1 ? args[1] : NULL;
 	struct keyop *op;
+	int r;
 
+	if (ctl_op != CTL_KEYS_INSTALL && ctl_op != CTL_KEYS_USE &&
+	    ctl_op != CTL_KEYS_REMOVE && ctl_op != CTL_KEYS_LIST &&
+	    ctl_op != CTL_KEYS_EVICT) {
+		agent_ctl_reply(c, 1, "unknown request\n", 16);
+		return;
+	}
 	if (a->keyop != NULL) {
 		agent_ctl_reply(c, 1, "another key operation is running\n",
 		    33);
@@ -505,11 +724,12 @@ agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t ctl_op,
 	op->flags = flags;
 	keyop_targets(a, op);
 	a->keyop = op;
-	if (keys_start(a, op, arg, &err) < 0) {
-		struct buf text = BUF_INIT;
-
-		buf_addf(&text, "%s\n", err.msg);
-		keyop_end(a, 1, &text);
+	r = ctl_op == CTL_KEYS_EVICT ? keys_evict_start(a, op, arg, stmt, &text,
+	    &err) : keys_start(a, op, arg, stmt, &err);
+	if (r != 0) {
+		if (r < 0)
+			buf_addf(&text, "%s\n", err.msg);
+		keyop_end(a, r < 0, &text);
 		buf_release(&text);
 		return;
 	}

@@ -316,7 +316,10 @@ claims_our_pack(struct agent *a, const uint8_t *id, int even_dead)
 	    (m.status == SWIM_DEAD && !even_dead))
 		return 0;
 	tag = swim_tag_get(&m, "pack");
-	return tag != NULL && strcmp(tag, pack_name(a->pack)) == 0;
+	/* The tag says which pack; only an operator's admission makes a
+	 * voter of it (docs/pack.md). */
+	return tag != NULL && strcmp(tag, pack_name(a->pack)) == 0 &&
+	    agent_keyauth_admitted(a, id, tag);
 }
 
 void
@@ -339,7 +342,7 @@ agent_pack_on_part(struct agent *a, const char *from, const uint8_t *p,
 		return;
 	}
 	mlen = n - IDENT_SIG_LEN;
-	if (ident_verify(NULL, sender, p, mlen, p + mlen) < 0) {
+	if (ident_verify(a->ident, sender, p, mlen, p + mlen) < 0) {
 		a->pack_st.forged++;
 		log_debug("pack: bad signature on a message from %s", from);
 		return;
@@ -371,7 +374,8 @@ agent_pack_house(struct agent *a)
 
 		if (swim_member_at(a->swim, i, &m) < 0)
 			continue;
-		if (m.is_self || claims_our_pack(a, m.id, 0))
+		if (m.is_self ? agent_keyauth_admitted(a, m.id,
+		    pack_name(a->pack)) : claims_our_pack(a, m.id, 0))
 			memcpy(ids[k++], m.id, PACK_ID_LEN);
 	}
 	pack_io_of(a, &io);

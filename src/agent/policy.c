@@ -239,7 +239,7 @@ pol_on_claim(struct agent *a, const char *from, const uint8_t *p, size_t n)
 	policy_claim_signed(serial, id, tbs);
 	if (swim_member_find(a->swim, id, &m) < 0 || m.is_self ||
 	    (m.status != SWIM_ALIVE && m.status != SWIM_SUSPECT) ||
-	    ident_verify(NULL, id, tbs, sizeof(tbs), sig) < 0) {
+	    ident_verify(a->ident, id, tbs, sizeof(tbs), sig) < 0) {
 		pol_bad_claim(a, from, serial, "not signed by a live member");
 		return;
 	}

@@ -466,7 +466,7 @@ reply_author(struct agent *a, const struct query_reply *r)
 	    mb.status == SWIM_LEFT || strcmp(mb.name, r->node) != 0)
 		return -1;
 	query_reply_signed(r, &sb);
-	rc = ident_verify(NULL, r->node_id, (uint8_t *)sb.data, sb.len,
+	rc = ident_verify(a->ident, r->node_id, (uint8_t *)sb.data, sb.len,
 	    r->sig);
 	buf_release(&sb);
 	return rc;

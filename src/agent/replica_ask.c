@@ -92,7 +92,7 @@ ask_escrow(struct repl_ask *q, const struct repl_msg *m, struct buf *out,
 	if ((r = repl_msg_decode(m->blob, m->blob_len, &e, err)) < 0)
 		goto out;
 	if (e.op != REPL_ESCROW || memcmp(e.sender, q->prefix,
-	    q->prefix_len) != 0 || ident_verify(NULL, e.sender, m->blob,
+	    q->prefix_len) != 0 || ident_verify(q->a->ident, e.sender, m->blob,
 	    e.signed_len, e.sig) < 0) {
 		r = tl_err_set(err, TL_ECRYPTO, "the escrow is not signed by "
 		    "the origin it claims");

@@ -327,7 +327,7 @@ serve_sender(struct agent *a, const struct repl_msg *m, const uint8_t *body,
 {
 	struct swim_member mb;
 
-	if (ident_verify(NULL, m->sender, body, m->signed_len, m->sig) < 0)
+	if (ident_verify(a->ident, m->sender, body, m->signed_len, m->sig) < 0)
 		return REPL_REFUSED;
 	if (swim_member_find(a->swim, m->sender, &mb) < 0 || mb.is_self ||
 	    (mb.status != SWIM_ALIVE && mb.status != SWIM_SUSPECT))

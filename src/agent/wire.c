@@ -150,6 +150,8 @@ agent_udp_recv(void *ctx, const char *from, const uint8_t *p, size_t len,
 
 	a->st.pkts_in++;
 	a->st.bytes_in += len;
+	if (agent_keyauth_blocked(a, from))
+		return;		/* an evicted member: not even opened */
 	if (is_truncated)
 		r = TL_ETOOBIG;
 	else
@@ -404,6 +406,7 @@ agent_flush(struct agent *a)
 		memcpy(evs, ob->events, n * sizeof(*evs));
 		swim_outbox_reset(ob);
 		for (size_t i = 0; i < n; i++) {
+			agent_keyauth_on_event(a, &evs[i]);
 			agent_msgs_on_event(a, &evs[i]);
 			agent_policy_on_event(a, &evs[i]);
 			agent_svc_on_event(a, &evs[i]);

@@ -7,8 +7,13 @@
  * user: install reads it from --file FILE or standard input; use and
  * remove take a key id (8 hex digits, `keys list` shows them) or the key
  * the same way. `gen --out FILE` writes a new file, 0600.
+ *
+ * Every change is signed here with the operator's key (--key FILE,
+ * keys_sign.c), and agents believe it only when they trust that key;
+ * `evict NODE` shuts a member out for good.
  */
 #include "cli.h"
+#include "keys_sign.h"
 
 #include <sys/stat.h>
 
@@ -32,7 +37,9 @@ static const char keys_usage[] =
     "       use ID|--file FILE | remove ID|--file FILE | list [--json]"
     " [--state-dir DIR]\n"
     "       (without --file, install, use and remove read the key on "
-    "standard input)\n"
+    "standard input;\n"
+    "        they and evict are signed with --key OPERATOR.key)\n"
+    "       tlaloc keys evict NODE --key OPERATOR.key [--state-dir DIR]\n"
     "       tlaloc keys operator gen --out DIR [--comment TEXT]";
 
 /* `keys operator gen`: an operator key pair, written, never printed. */
@@ -187,13 +194,15 @@ keys_refuse_argv(void)
 	return 1;
 }
 
-/* Runs op i with arg (from argv) or the key read from file or stdin. */
+/* Runs op i with arg (from argv) or the key read from file or stdin,
+ * signed with the operator key in opkey when given. */
 static int
 keys_run(size_t i, const char *state_dir, int flags, const char *arg,
-    const char *file)
+    const char *file, const char *opkey)
 {
 	char b64[KEYRING_B64_LEN];
-	char *args[1];
+	struct buf stmt = BUF_INIT;
+	char *args[2];
 	int r;
 
 	if (keys_ops[i].arg == KEYS_ARG_NONE) {
@@ -213,15 +222,24 @@ keys_run(size_t i, const char *state_dir, int flags, const char *arg,
 	if (arg == NULL && keys_read(file, b64) < 0)
 		return 1;
 	args[0] = (char *)(uintptr_t)(arg ? arg : b64);
-	r = cli_ctl(state_dir, keys_ops[i].op, flags, 1, args);
+	/* The change is signed here, on the operator's side. */
+	if (opkey != NULL && cli_keys_sign(opkey, keys_ops[i].op, args[0],
+	    &stmt) != 0) {
+		sodium_memzero(b64, sizeof(b64));
+		return 1;
+	}
+	args[1] = stmt.data;
+	r = cli_ctl(state_dir, keys_ops[i].op, flags, opkey != NULL ? 2 : 1,
+	    args);
 	sodium_memzero(b64, sizeof(b64));
+	buf_release(&stmt);
 	return r;
 }
 
 int
 cmd_keys(int argc, char **argv)
 {
-	const char *state_dir = NULL, *arg = NULL, *file = NULL;
+	const char *state_dir = NULL, *arg = NULL, *file = NULL, *opkey = NULL;
 	int flags = 0;
 
 	if (cli_help(argc, argv, keys_usage))
@@ -241,6 +259,8 @@ cmd_keys(int argc, char **argv)
 			state_dir = argv[++i];
 		else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc)
 			file = argv[++i];
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			opkey = argv[++i];
 		else if (arg == NULL && strncmp(argv[i], "--", 2) != 0)
 			arg = argv[i];
 		else {
@@ -248,9 +268,16 @@ cmd_keys(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (strcmp(argv[1], "evict") == 0) {
+		if (arg == NULL || opkey == NULL || file != NULL) {
+			cli_errorf("usage: %s", keys_usage);
+			return 1;
+		}
+		return cli_keys_evict(state_dir, arg, opkey, flags);
+	}
 	for (size_t i = 0; i < sizeof(keys_ops) / sizeof(keys_ops[0]); i++)
 		if (strcmp(argv[1], keys_ops[i].name) == 0)
-			return keys_run(i, state_dir, flags, arg, file);
+			return keys_run(i, state_dir, flags, arg, file, opkey);
 	cli_errorf("usage: %s", keys_usage);
 	return 1;
 }

@@ -8,6 +8,7 @@
  *   2  cannot tell: no agent, or the agent is in no pack
  */
 #include "cli.h"
+#include "keys_sign.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: tlaloc packs [--json] [--am-leader] "
 	    "[--state-dir DIR]\n       tlaloc pack step-down "
-	    "[--state-dir DIR]\n");
+	    "[--state-dir DIR]\n       tlaloc pack admit NODE...|--all "
+	    "--key OPERATOR.key [--state-dir DIR]\n");
 	return f == stdout ? 0 : 1;
 }
 
@@ -104,12 +106,41 @@ cmd_packs(int argc, char **argv)
 	return cli_ctl(dir, CTL_PACKS, flags, 0, NULL);
 }
 
+/* `pack admit NODE...|--all --key FILE`: an operator makes voters. */
+static int
+pack_admit(int argc, char **argv)
+{
+	const char *dir = NULL, *key = NULL;
+	char *nodes[CTL_ARGS_MAX], *all = "*";
+	int n = 0, is_all = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--all") == 0)
+			is_all = 1;
+		else if (state_flag(argc, argv, &i, &dir))
+			continue;
+		else if (argv[i][0] != '-' && n < CTL_ARGS_MAX - 1)
+			nodes[n++] = argv[i];
+		else
+			return usage(stderr);
+	}
+	if (key == NULL || (n == 0) == !is_all)
+		return usage(stderr);
+	if (is_all)
+		nodes[n++] = all;
+	return cli_pack_admit(dir, n, nodes, key);
+}
+
 int
 cmd_pack(int argc, char **argv)
 {
 	const char *dir = NULL;
 	int step_down = 0;
 
+	if (argc > 1 && strcmp(argv[1], "admit") == 0)
+		return pack_admit(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return usage(stdout);

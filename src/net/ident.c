@@ -8,10 +8,13 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "net/keystmt.h"
+#include "net/sealbox.h"
 
 struct ident {
 	uint8_t	pk[IDENT_PK_LEN];
 	uint8_t	sk[IDENT_SK_LEN];
+	const struct keylist *revoked;	/* borrowed; NULL: none */
 };
 
 static struct ident *
@@ -22,6 +25,7 @@ ident_alloc(void)
 	TL_ASSERT(sodium_init() >= 0);
 	id = sodium_malloc(sizeof(*id));
 	TL_ASSERT(id != NULL);
+	id->revoked = NULL;
 	return id;
 }
 
@@ -136,11 +140,20 @@ ident_sign(void *ctx, const uint8_t *msg, size_t len,
 	return 0;
 }
 
+void
+ident_set_revoked(struct ident *id, const struct keylist *rv)
+{
+	id->revoked = rv;
+}
+
 int
 ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
     size_t len, const uint8_t sig[IDENT_SIG_LEN])
 {
-	(void)ctx;
+	const struct ident *me = ctx;
+
+	if (me != NULL && keylist_has(me->revoked, pk))
+		return TL_EPERM;
 	if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
 		return TL_ECRYPTO;
 	return 0;
@@ -153,4 +166,18 @@ ident_derive(const struct ident *id, const char *label,
 	/* The first half of libsodium's secret key is the seed. */
 	crypto_generichash(out, IDENT_DERIVED_LEN, (const uint8_t *)label,
 	    strlen(label), id->sk, 32);
+}
+
+int
+ident_box_seal(const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg, size_t len,
+    uint8_t *out)
+{
+	return sealbox_seal(pk, msg, len, out);
+}
+
+int
+ident_box_open(const struct ident *id, const uint8_t *box, size_t len,
+    uint8_t *out)
+{
+	return sealbox_open(id->pk, id->sk, box, len, out);
 }

@@ -43,9 +43,19 @@ const uint8_t *ident_public(const struct ident *id);
 /* Signs msg into sig; ctx is a struct ident. Returns 0. */
 int	ident_sign(void *ctx, const uint8_t *msg, size_t len,
 	    uint8_t sig[IDENT_SIG_LEN]);
-/* 0 when sig is pk's signature of msg, TL_ECRYPTO otherwise. ctx unused. */
+/*
+ * 0 when sig is pk's signature of msg, TL_ECRYPTO otherwise. ctx is NULL
+ * or this node's struct ident: then a key this node holds evicted
+ * (ident_set_revoked) is refused, TL_EPERM, whatever it signed.
+ */
 int	ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN],
 	    const uint8_t *msg, size_t len, const uint8_t sig[IDENT_SIG_LEN]);
+struct keylist;
+/*
+ * The evicted node keys (net/keystmt.h) that ident_verify(id, ...)
+ * refuses from now on; rv is borrowed and must outlive id's use.
+ */
+void	ident_set_revoked(struct ident *id, const struct keylist *rv);
 
 /*
  * A secret of this node for one purpose: BLAKE2b-256 of label keyed with
@@ -53,6 +63,19 @@ int	ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN],
  * none of them reveals the node key. Lost with the node key.
  */
 #define IDENT_DERIVED_LEN	32
+
+/*
+ * Anonymous boxes to a node (crypto_box_seal to the Curve25519 form of
+ * its Ed25519 node key): what only that node may read, such as a new
+ * cluster key offered to it. _seal fills out (len + IDENT_BOX_OVERHEAD
+ * bytes; TL_ECRYPTO for a key that is not a point); _open fills out (len
+ * - overhead bytes), TL_ECRYPTO when the box is not for id or changed.
+ */
+#define IDENT_BOX_OVERHEAD	48	/* SEALBOX_OVERHEAD */
+int	ident_box_seal(const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
+	    size_t len, uint8_t *out);
+int	ident_box_open(const struct ident *id, const uint8_t *box, size_t len,
+	    uint8_t *out);
 void	ident_derive(const struct ident *id, const char *label,
 	    uint8_t out[IDENT_DERIVED_LEN]);
 

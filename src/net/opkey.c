@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "net/sealbox.h"
 
 #define SECRET_TAG	"tlaloc-operator-secret "
 #define PUBLIC_TAG	"tlaloc-operator-public "
@@ -290,27 +291,12 @@ int
 opkey_box_seal(const struct opkey_pub *pub, const uint8_t *msg, size_t len,
     uint8_t *out)
 {
-	uint8_t xpk[crypto_box_PUBLICKEYBYTES];
-
-	if (crypto_sign_ed25519_pk_to_curve25519(xpk, pub->pk) != 0)
-		return TL_ECRYPTO;
-	crypto_box_seal(out, msg, len, xpk);
-	return 0;
+	return sealbox_seal(pub->pk, msg, len, out);
 }
 
 int
 opkey_box_open(const struct opkey *k, const uint8_t *box, size_t len,
     uint8_t *out)
 {
-	uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
-	int r = 0;
-
-	if (len < OPKEY_BOX_OVERHEAD ||
-	    crypto_sign_ed25519_pk_to_curve25519(xpk, k->pub.pk) != 0)
-		return TL_ECRYPTO;
-	crypto_sign_ed25519_sk_to_curve25519(xsk, k->sk);
-	if (crypto_box_seal_open(out, box, len, xpk, xsk) != 0)
-		r = TL_ECRYPTO;
-	sodium_memzero(xsk, sizeof(xsk));
-	return r;
+	return sealbox_open(k->pub.pk, k->sk, box, len, out);
 }

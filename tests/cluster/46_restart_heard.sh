@@ -19,6 +19,9 @@ wait_for 10 "n1 is up" sh -c "$T info --state-dir $(sd 1) > /dev/null 2>&1"
 start_agent 2 $TRUST --pack web --pack-expect 2 --join "127.0.0.1:$(port 1)"
 for i in 3 4; do start_agent "$i" $TRUST --join "127.0.0.1:$(port 1)"; done
 wait_for 30 "$N agents see $N alive" all_see 1 $N alive $N
+# Voters are admitted by the operator (docs/pack.md).
+$T pack admit n1 n2 --key "$WORK/op/operator.key" --state-dir "$(sd 1)" \
+    > /dev/null || fail "pack admit"
 for i in 3 4; do
 	$T channel join '#pack-web' --state-dir "$(sd "$i")" > /dev/null ||
 	    fail "n$i join #pack-web"

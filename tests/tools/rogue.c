@@ -19,6 +19,10 @@
  *   tlaloc-rogue forge-bcast|forge-qreply|forge-claim|forge-creport ...
  *                       (statements in another member's name, printed as
  *                       hex: tests/tools/rogue_forge.c)
+ *   tlaloc-rogue keystmt --op install|use|remove|evict [--hex KEY-B64 |
+ *                       --key-id HEX8 | --node HEX64] [--key OPKEY]
+ *                       [--stamp @MS]   (a key statement, net/keystmt.h,
+ *                       signed with OPKEY or not at all; printed in hex)
  *   tlaloc-rogue plant  --bucket DIR [--mode OCTAL] [--hex CONTENT]
  *                       (a keeper's forgery: a backup of its own making
  *                       put into an origin's replicas, STATE_DIR/
@@ -54,6 +58,7 @@
 #include "net/addr.h"
 #include "net/ident.h"
 #include "net/keyring.h"
+#include "net/keystmt.h"
 #include "net/opkey.h"
 #include "net/packet.h"
 
@@ -135,7 +140,7 @@ load_ring(const char *path)
 
 struct args {
 	struct rogue_opts o;
-	const char	*node_key, *op_key, *hex, *bucket;
+	const char	*node_key, *op_key, *hex, *bucket, *op, *node;
 	unsigned	 mode;
 	int		 is_raw_body;
 };
@@ -193,6 +198,10 @@ parse(int argc, char **argv, struct args *a)
 			a->hex = v;
 		else if (OPT("--bucket"))
 			a->bucket = v;
+		else if (OPT("--op"))
+			a->op = v;
+		else if (OPT("--node"))
+			a->node = v;
 		else if (OPT("--mode"))
 			a->mode = (unsigned)strtoul(v, NULL, 8);
 		else if (strcmp(k, "--tcp") == 0)
@@ -449,6 +458,53 @@ cmd_sign(struct args *a, int is_pub, int is_operator)
 }
 
 static int
+cmd_keystmt(struct args *a)
+{
+	static const char *const ops[] = { "", "install", "use", "remove",
+	    "evict" };
+	struct tl_err err = TL_ERR_INIT;
+	uint8_t key[KEYRING_KEY_LEN], raw[KEYSTMT_LEN];
+	struct buf b = BUF_INIT;
+	struct opkey *k = NULL;
+	struct keystmt s;
+
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 1; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (a->op != NULL && strcmp(a->op, ops[i]) == 0)
+			s.op = (uint8_t)i;
+	if (s.op == 0)
+		die("--op install|use|remove|evict");
+	s.issued_ms = a->o.stamp_abs ? a->o.stamp_abs : rogue_now_ms();
+	if (a->hex != NULL) {
+		if (keyring_key_parse(a->hex, strlen(a->hex), key, &err) < 0)
+			die(err.msg);
+		keyring_key_id(key, s.key_id);
+		keystmt_key_hash(key, s.key_hash);
+	}
+	if (a->o.key_id != NULL && (rogue_hex(a->o.key_id, &b) < 0 ||
+	    b.len != KEYRING_ID_LEN))
+		die("--key-id wants 8 hex digits");
+	if (a->o.key_id != NULL)
+		memcpy(s.key_id, b.data, KEYRING_ID_LEN);
+	buf_reset(&b);
+	if (a->node != NULL && (rogue_hex(a->node, &b) < 0 ||
+	    b.len != KEYSTMT_NODE_LEN))
+		die("--node wants 64 hex digits");
+	if (a->node != NULL)
+		memcpy(s.node, b.data, KEYSTMT_NODE_LEN);
+	if (a->op_key != NULL) {
+		if ((k = opkey_load(a->op_key, &err)) == NULL)
+			die(err.msg);
+		keystmt_sign(&s, k);
+	}
+	keystmt_encode(&s, raw);
+	rogue_print_hex(raw, sizeof(raw));
+	opkey_free(k);
+	buf_release(&b);
+	return 0;
+}
+
+static int
 forge_sign(void *ctx, const uint8_t *msg, size_t len,
     uint8_t sig[REPL_SIG_LEN])
 {
@@ -584,6 +640,8 @@ main(int argc, char **argv)
 		rc = cmd_sign(&a, 0, 1);
 	else if (strcmp(cmd, "plant") == 0)
 		rc = cmd_plant(&a);
+	else if (strcmp(cmd, "keystmt") == 0)
+		rc = cmd_keystmt(&a);
 	else
 		usage();
 	buf_release(&body);
