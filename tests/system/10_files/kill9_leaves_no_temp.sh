@@ -23,14 +23,21 @@ kill_until_left() {
 		"$TLALOC" apply "$RECIPES" --root "$ROOT" --state-dir "$STATE" \
 		    --fact v=$v -q >/dev/null 2>&1 &
 		pid=$!
-		sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+		# somewhere in the second half of a run, where it writes
+		sleep "$(awk -v t="$RUN_MS" -v r=$RANDOM 'BEGIN { printf "%.3f", t * (0.4 + 0.6 * r / 32768) / 1000 }')"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
 		[ "$(temps)" -gt 0 ] && { echo "$round"; return 0; }
 	done
 	fail "80 kills left no temporary file: the test proves nothing"
 }
+# How long a run that rewrites everything takes here (an ASan build or a
+# loaded machine is slower): the kills aim inside it.
+t0=$(date +%s%N)
 apply 2 "$RECIPES" --fact v=AAAA
+apply 2 "$RECIPES" --fact v=BBBB
+RUN_MS=$(( ($(date +%s%N) - t0) / 2000000 ))
+echo "a run takes about $RUN_MS ms"
 rounds=$(kill_until_left)
 echo "round $rounds: a killed run left $(temps) temporary files:"
 find "$ROOT" "$STATE" -name '.*.tlaloc-*' ! -name '.keep.tlaloc-abcdef' | sed 's/^/    /'
