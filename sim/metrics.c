@@ -75,9 +75,16 @@ metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
 {
 	switch (kind) {
 	case SWIM_EV_FAILED:
-		if (!about_up && m->crash_of[about] >= 0)
-			crash_known(m, &m->crashes[m->crash_of[about]], now);
-		else if (about_up && cut)
+		if (!about_up && m->crash_of[about] >= 0) {
+			struct sim_crash *c = &m->crashes[m->crash_of[about]];
+
+			if (m->trace_crash && accuser == viewer &&
+			    c->known < 3)
+				fprintf(stderr, "crash %u +%.3f s: %u declares "
+				    "it dead (known to %u)\n", about,
+				    (now - c->t) / 1e6, viewer, c->known);
+			crash_known(m, c, now);
+		} else if (about_up && cut)
 			m->part_dead++;
 		else if (about_up) {
 			if (m->trace_false)
@@ -90,6 +97,11 @@ metrics_event(struct metrics *m, uint64_t now, uint32_t viewer, int kind,
 		}
 		break;
 	case SWIM_EV_SUSPECT:
+		if (!about_up && m->crash_of[about] >= 0 && m->trace_crash &&
+		    accuser == viewer)
+			fprintf(stderr, "crash %u +%.3f s: %u suspects it\n",
+			    about, (now - m->crashes[m->crash_of[about]].t) /
+			    1e6, viewer);
 		if (about_up && cut)
 			m->part_susp++;
 		else if (about_up) {

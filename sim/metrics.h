@@ -39,6 +39,9 @@ struct metrics {
 	uint64_t	 heal_t, converge_t;	/* us; 0 none */
 	int		 trace_false;	/* TLALOC_SIM_FALSE_TRACE: each death
 					   of a live node on stderr */
+	int		 trace_crash;	/* TLALOC_SIM_CRASH_TRACE: who
+					   suspects a crashed node first,
+					   and who declares it dead */
 };
 
 void	metrics_init(struct metrics *m, size_t total_nodes);

@@ -37,9 +37,11 @@
 #include "cluster/health.h"
 #include "hsim.h"
 #include "metrics.h"
+#include "trace.h"
 
 enum ev_type { EV_TICK, EV_DGRAM, EV_PUSHPULL, EV_CRASH, EV_JOIN, EV_STALL,
-	EV_PART, EV_HEAL, EV_CHECK, EV_REPORT, EV_HEALTH, EV_MEASURE };
+	EV_PART, EV_HEAL, EV_CHECK, EV_REPORT, EV_HEALTH, EV_MEASURE,
+	EV_CRASH_TRACE };
 
 struct ev {
 	uint64_t	t;	/* us */
@@ -86,6 +88,7 @@ struct sim {
 	uint64_t	 nevents;
 	int		 trace_heal;	/* TLALOC_SIM_HEAL_TRACE */
 	int64_t		 watch;		/* TLALOC_SIM_WATCH node, or -1 */
+	int		 trace_crash;	/* TLALOC_SIM_CRASH_TRACE */
 };
 
 /* ---- Event heap ------------------------------------------------------- */
@@ -484,7 +487,38 @@ fault_crash(struct sim *sim)
 		sim->nodes[g].up = 0;
 		sim->m[c].live--;
 		metrics_crash(&sim->m[c], g, sim->now);
+		if (sim->trace_crash)
+			ev_push(sim, sim->now + 500000, EV_CRASH_TRACE, g, 0,
+			    0);
 	}
+}
+
+/*
+ * TLALOC_SIM_CRASH_TRACE=1: every half second after a crash until all
+ * live nodes hold it dead (or 60 s), what they believe about it.
+ */
+static void
+trace_crash(struct sim *sim, uint32_t victim)
+{
+	struct metrics *m = &sim->m[sim->nodes[victim].cluster];
+	uint32_t c = sim->nodes[victim].cluster, base = cluster_base(sim, c);
+	const struct sim_crash *cr = &m->crashes[m->crash_of[victim]];
+	struct crash_tally t;
+	double since = (sim->now - cr->t) / 1e6;
+
+	crash_tally_init(&t);
+	for (uint32_t i = base; i < base + sim->n_per; i++)
+		if (sim->nodes[i].up && sim->nodes[i].s != NULL)
+			crash_tally_add(&t, sim->nodes[i].s,
+			    sim->nodes[victim].id);
+	fprintf(stderr, "crash %u +%.1f s: alive %u suspect %u "
+	    "(confirmations 0/1/2/3: %u/%u/%u/%u, first deadline %+.1f s) "
+	    "dead %u\n", victim, since, t.alive, t.suspect,
+	    t.by_confirm[0], t.by_confirm[1], t.by_confirm[2],
+	    t.by_confirm[3], t.first_deadline_ms == UINT64_MAX ? 0.0 :
+	    (double)t.first_deadline_ms / 1e3 - sim->now / 1e6, t.dead);
+	if (t.dead < m->live && since < 60)
+		ev_push(sim, sim->now + 500000, EV_CRASH_TRACE, victim, 0, 0);
 }
 
 static void
@@ -729,12 +763,14 @@ sim_init(struct sim *sim, const struct sim_params *p)
 	sim->trace = 0xcbf29ce484222325ULL;
 	/* Tracing to stderr (docs/simulator.md); never changes the run. */
 	sim->trace_heal = getenv("TLALOC_SIM_HEAL_TRACE") != NULL;
+	sim->trace_crash = getenv("TLALOC_SIM_CRASH_TRACE") != NULL;
 	sim->watch = getenv("TLALOC_SIM_WATCH") != NULL ?
 	    atoll(getenv("TLALOC_SIM_WATCH")) : -1;
 	for (uint32_t c = 0; c < sim->nclusters; c++) {
 		metrics_init(&sim->m[c], total);
 		sim->m[c].trace_false =
 		    getenv("TLALOC_SIM_FALSE_TRACE") != NULL;
+		sim->m[c].trace_crash = sim->trace_crash;
 	}
 	for (uint32_t g = 0; g < total; g++) {
 		struct node *nd = &sim->nodes[g];
@@ -816,6 +852,9 @@ sim_step(struct sim *sim, const struct ev *e)
 		sim->snap_bytes = sim->m[0].dgram_bytes;
 		sim->snap_pkts = sim->m[0].dgrams;
 		sim->snap_node_us = sim->m[0].node_us;
+		break;
+	case EV_CRASH_TRACE:
+		trace_crash(sim, e->node);
 		break;
 	case EV_REPORT:
 		fprintf(stderr, "[%s] t=%llu s events=%llu heap=%zu "
