@@ -514,15 +514,43 @@ swim_self_resign(struct swim *s, uint32_t inc, uint8_t status)
 	return self_sign(s, inc, status, tags, n);
 }
 
+/*
+ * Incarnations never wrap. A claim can name no incarnation above our own
+ * (claim_refused), so each refutation raises it by one, and at most once
+ * per probe timeout: a claim at our incarnation that comes sooner is
+ * answered when that time is up (tick_refute). Otherwise a flood of
+ * claims, each at the incarnation our last refutation set, walked it to
+ * 2^32 (a datagram holds 16 claims); at one step per LAN probe timeout
+ * that takes 68 years. A raise past 2^32 - 1 is refused (TL_ETOOBIG)
+ * rather than wrapped to 0, below every claim.
+ */
 int
 swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
     const char *to_addr)
 {
-	uint32_t inc = (above > s->m[0].inc ? above : s->m[0].inc) + 1;
+	uint32_t inc = above > s->m[0].inc ? above : s->m[0].inc;
 	int r;
 
-	if ((r = swim_self_resign(s, inc, s->leaving ? SWIM_LEFT : SWIM_ALIVE)) < 0)
+	if (inc == UINT32_MAX)
+		return TL_ETOOBIG;
+	if (s->last_refute_ms != 0 && io->now_ms < s->last_refute_ms +
+	    s->cfg.probe_timeout_ms) {
+		if (s->refute_due_ms == 0)
+			s->st.refutes_held++;
+		s->refute_due_ms = s->last_refute_ms + s->cfg.probe_timeout_ms;
+		if (s->refute_above < inc)
+			s->refute_above = inc;
+		snprintf(s->refute_to, sizeof(s->refute_to), "%s",
+		    to_addr != NULL ? to_addr : "");
+		return 0;
+	}
+	if ((r = swim_self_resign(s, inc + 1, s->leaving ? SWIM_LEFT :
+	    SWIM_ALIVE)) < 0)
 		return r;
+	s->last_refute_ms = io->now_ms;
+	s->refute_due_ms = 0;
+	s->refute_above = 0;
+	inc++;
 	s->st.refutations++;
 	if ((s->cfg.lifeguard & SWIM_LG_LHM) &&
 	    s->awareness < s->cfg.awareness_max)
@@ -704,7 +732,7 @@ swim_set_tags(struct swim *s, struct swim_io *io, const char *tags,
 {
 	int r;
 
-	if (len > SWIM_TAGS_MAX)
+	if (len > SWIM_TAGS_MAX || s->m[0].inc == UINT32_MAX)
 		return TL_ETOOBIG;
 	if (!swim_tags_valid(tags, len))
 		return TL_EINVAL;

@@ -341,6 +341,12 @@ struct swim_stats {
 						   refutation */
 	uint64_t	stalls;			/* ticks that came late enough to
 						   say we were frozen */
+	uint64_t	claims_refused;		/* suspect/dead claims naming an
+						   incarnation above the
+						   member's highest signed one */
+	uint64_t	refutes_held;		/* refutations held back to pace
+						   our incarnation (at most one
+						   per probe timeout) */
 	uint32_t	awareness;		/* current LHM score */
 	uint32_t	incarnation;		/* ours */
 };

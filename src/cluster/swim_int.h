@@ -187,7 +187,6 @@ struct swim {
 	uint32_t	*order;		/* probe order (member indices) */
 	size_t		 norder, order_pos, cap_order;
 	struct swim_probe probe;
-	uint32_t	 seq;
 	uint32_t	 awareness;
 
 	struct swim_bcast *bc;		/* slots */
@@ -217,6 +216,11 @@ struct swim {
 	uint64_t	 next_probe_ms, next_gossip_ms, next_pushpull_ms;
 	uint64_t	 next_retry_ms, next_seed_ms, last_revive_pp_ms;
 	uint64_t	 last_revival_ms;	/* a dead member came back */
+	uint64_t	 last_refute_ms;	/* our last refutation */
+	uint64_t	 last_proof_ask_ms;	/* answered a claim above us */
+	uint64_t	 refute_due_ms;	/* a held refutation; 0 none */
+	uint32_t	 refute_above;	/* incarnation it must go above */
+	char		 refute_to[SWIM_ADDR_MAX + 1]; /* its claimer, or "" */
 	uint64_t	 tick_due_ms;	/* when our last tick asked to run again */
 	int		 started;
 	uint32_t	 pp_entry_bytes;	/* measured by the last encode */
@@ -287,6 +291,8 @@ void	swim_bq_mark_urgent(struct swim *s, uint32_t member);
 void	swim_susp_fix(struct swim *s, uint32_t slot);
 /* Rebuilds the heap after many deadlines changed. */
 void	swim_susp_heapify(struct swim *s);
+/* A fresh probe sequence number, never 0 (see swim_proto.c). */
+uint32_t swim_new_seq(struct swim_io *io);
 void	swim_pkt_begin(struct swim *s);
 void	swim_pkt_send(struct swim *s, struct swim_io *io, const char *addr,
 	    int piggyback);

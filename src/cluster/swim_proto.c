@@ -364,6 +364,24 @@ on_ping(struct swim *s, struct swim_io *io, const char *from,
 	return 0;
 }
 
+/*
+ * A probe's sequence number is what makes its ack believable, so it is
+ * drawn at random rather than counted: a member holding the cluster key
+ * could otherwise spray acks for a range of likely numbers (240 fit in a
+ * datagram) and keep a dead member alive in every prober's eyes. Now it
+ * has to guess 32 bits per probe.
+ */
+uint32_t
+swim_new_seq(struct swim_io *io)
+{
+	uint32_t seq;
+
+	do
+		seq = (uint32_t)tl_rng_next(io->rng);
+	while (seq == 0);
+	return seq;
+}
+
 static int
 on_pingreq(struct swim *s, struct swim_io *io, const char *from,
     struct rd *rd)
@@ -385,7 +403,7 @@ on_pingreq(struct swim *s, struct swim_io *io, const char *from,
 	if (s->nfwd == SWIM_FWD_MAX || alen == 0)
 		return 0;
 	f = &s->fwd[s->nfwd++];
-	f->seq = ++s->seq;
+	f->seq = swim_new_seq(io);
 	f->their_seq = (uint32_t)seq;
 	f->nack_at_ms = nack ? io->now_ms + s->cfg.probe_timeout_ms * 8 / 10 :
 	    0;
@@ -396,10 +414,15 @@ on_pingreq(struct swim *s, struct swim_io *io, const char *from,
 		send_ping(s, io, idx, f->seq);
 		return 0;
 	}
+	/*
+	 * A member we do not know yet, at an address only the asker vouches
+	 * for: a bare ping, no bigger than the request, so nobody can use us
+	 * to flood an address of their choice with full datagrams.
+	 */
 	swim_pkt_begin(s);
 	put_ping(s->pkt, f->seq, id);
 	snprintf(taddr, sizeof(taddr), "%.*s", (int)alen, addr);
-	swim_pkt_send(s, io, taddr, 1);
+	swim_pkt_send(s, io, taddr, 0);
 	return 0;
 }
 
@@ -755,7 +778,7 @@ swim_probe_start(struct swim *s, struct swim_io *io)
 	memset(&s->probe, 0, sizeof(s->probe));
 	s->probe.active = 1;
 	s->probe.member = idx;
-	s->probe.seq = ++s->seq;
+	s->probe.seq = swim_new_seq(io);
 	s->probe.direct_deadline_ms = io->now_ms +
 	    (uint64_t)s->cfg.probe_timeout_ms * lhm(s);
 	s->probe.end_ms = s->next_probe_ms;

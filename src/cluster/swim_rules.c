@@ -17,7 +17,12 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 
-/* Tells a node that we hold it suspect or dead (it will refute). */
+/*
+ * Tells a node that we hold it suspect or dead (it will refute), with the
+ * statement of its own that our claim rests on: a node that restarted
+ * below that incarnation refuses a bare claim above anything it signed
+ * (claim_refused), but believes its own signature and goes above it.
+ */
 static void
 tell_claim(struct swim *s, struct swim_io *io, uint32_t idx,
     const char *to_addr)
@@ -27,8 +32,27 @@ tell_claim(struct swim *s, struct swim_io *io, uint32_t idx,
 	    SWIM_MSG_SUSPECT;
 
 	swim_pkt_begin(s);
-	swim_put_member_msg(s, s->pkt, type, idx, mb->inc, 0);
+	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, idx, mb->inc, 0);
+	swim_put_member_msg(s, s->pkt, type, idx, mb->inc <
+	    mb->st->incarnation ? mb->inc : mb->st->incarnation, 0);
 	swim_pkt_send(s, io, to_addr, 0);
+}
+
+/*
+ * A suspect or dead claim can name no incarnation above the highest one
+ * the member signed: anyone may accuse, but only the member raises its
+ * incarnation. Before this rule one forged death at 2^32 - 1 evicted a
+ * node for good (its refutation wrapped to 0). An honest sender holds a
+ * statement at least as new as its claim, and gossip brings it to us too;
+ * until then its claim is refused (and counted).
+ */
+static int
+claim_refused(struct swim *s, uint32_t idx, uint32_t inc)
+{
+	if (inc <= s->m[idx].st->incarnation)
+		return 0;
+	s->st.claims_refused++;
+	return 1;
 }
 
 static int
@@ -74,6 +98,28 @@ name_conflict(struct swim *s, struct swim_io *io, uint32_t holder,
 	return 0;
 }
 
+/*
+ * Does holder keep its name from a new id? While alive or suspect, yes;
+ * once dead, only after we have gossiped to it as long as we do to any
+ * dead member (gossip_to_dead_ms): long enough for a live node to hear a
+ * death claim and refute it. Otherwise a member holding the cluster key
+ * took any node's name with a forged death and a join at once, and the
+ * node, refuting a second later, shared its name with the impostor. A
+ * rebuilt node (new key, same name) waits for that long after the old
+ * one is declared dead; a signed leave frees the name at once.
+ */
+static int
+name_held(const struct swim *s, const struct swim_io *io, uint32_t holder)
+{
+	const struct swim_mbr *mb = &s->m[holder];
+
+	if (holder == 0 || mb->status == SWIM_ALIVE ||
+	    mb->status == SWIM_SUSPECT)
+		return 1;
+	return mb->status == SWIM_DEAD &&
+	    io->now_ms < mb->since_ms + s->cfg.gossip_to_dead_ms;
+}
+
 static int
 stmt_new_member(struct swim *s, struct swim_io *io,
     const struct swim_stmt_fields *f, const uint8_t *body, size_t body_len,
@@ -88,9 +134,7 @@ stmt_new_member(struct swim *s, struct swim_io *io,
 	memcpy(name, f->name, f->name_len);
 	name[f->name_len] = '\0';
 	holder = swim_find_name(s, name);
-	if (holder != SWIM_NONE && (holder == 0 ||
-	    s->m[holder].status == SWIM_ALIVE ||
-	    s->m[holder].status == SWIM_SUSPECT))
+	if (holder != SWIM_NONE && name_held(s, io, holder))
 		return name_conflict(s, io, holder, f, SWIM_NONE);
 	if (s->cfg.verify(s->cfg.crypto_ctx, f->id, body, body_len, sig) < 0)
 		return TL_ECRYPTO;
@@ -189,7 +233,7 @@ swim_apply_stmt(struct swim *s, struct swim_io *io, const uint8_t *body,
 		name[f.name_len] = '\0';
 		holder = swim_find_name(s, name);
 		if (holder != SWIM_NONE && holder != *idx &&
-		    (holder == 0 || s->m[holder].status <= SWIM_SUSPECT))
+		    name_held(s, io, holder))
 			return name_conflict(s, io, holder, &f, *idx);
 	}
 	if (s->cfg.verify(s->cfg.crypto_ctx, f.id, body, body_len, sig) < 0)
@@ -228,9 +272,26 @@ about_self_claim(struct swim *s, struct swim_io *io, uint32_t inc,
 {
 	if (s->leaving)
 		return;
-	if (inc >= s->m[0].inc)
+	if (inc == s->m[0].inc) {
 		swim_refute(s, io, inc, from_addr);
-	else if (from_addr != NULL)
+		return;
+	}
+	/*
+	 * Above anything we signed (claim_refused): forged, or about a
+	 * previous life of ours (a restart without a fresh snapshot). Our
+	 * statement makes an honest sender answer with the one of ours its
+	 * claim rests on (tell_claim), and we go above that. At most one
+	 * such answer per gossip interval: a peer that cannot prove its
+	 * claim (an older version) would otherwise ping-pong with us.
+	 */
+	if (inc > s->m[0].inc) {
+		s->st.claims_refused++;
+		if (io->now_ms < s->last_proof_ask_ms +
+		    s->cfg.gossip_interval_ms && s->last_proof_ask_ms != 0)
+			return;
+		s->last_proof_ask_ms = io->now_ms;
+	}
+	if (from_addr != NULL)
 		swim_send_self(s, io, from_addr);
 }
 
@@ -288,7 +349,7 @@ swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
 		return;
 	}
 	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
-	    inc < mb->inc)
+	    inc < mb->inc || claim_refused(s, idx, inc))
 		return;
 	if (mb->status == SWIM_SUSPECT && inc == mb->inc) {
 		if (susp_confirm(s, idx, from))
@@ -312,7 +373,7 @@ swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
 		return;
 	}
 	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
-	    inc < mb->inc)
+	    inc < mb->inc || claim_refused(s, idx, inc))
 		return;
 	if (soften) {
 		swim_apply_suspect(s, io, idx, inc, from, from_addr);
@@ -353,7 +414,7 @@ swim_apply_merged_claim(struct swim *s, struct swim_io *io, uint32_t idx,
 			swim_apply_dead(s, io, idx, inc, SWIM_NONE, NULL, 1);
 		return;
 	}
-	if (mb->parked)
+	if (mb->parked || claim_refused(s, idx, inc))
 		return;
 	if (s->park_head > 0 && s->park_head >= s->npark / 2) {
 		memmove(s->parked, s->parked + s->park_head,

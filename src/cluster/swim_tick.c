@@ -140,7 +140,7 @@ tick_retry_dead(struct swim *s, struct swim_io *io)
 		    0);
 		codec_put_array(s->pkt, 3);
 		codec_put_uint(s->pkt, SWIM_MSG_PING);
-		codec_put_uint(s->pkt, ++s->seq);
+		codec_put_uint(s->pkt, swim_new_seq(io));
 		codec_put_bytes(s->pkt, mb->st->id, SWIM_ID_LEN);
 		swim_pkt_send(s, io, mb->st->addr, 1);
 		return;
@@ -223,6 +223,8 @@ next_deadline(const struct swim *s)
 		t = TL_MIN(t, s->susp[0].deadline_ms);
 	if (s->park_head < s->npark)
 		t = TL_MIN(t, s->parked[s->park_head].due_ms);
+	if (s->refute_due_ms != 0)
+		t = TL_MIN(t, s->refute_due_ms);
 #undef TL_MIN
 	return t;
 }
@@ -252,6 +254,22 @@ tick_after_stall(struct swim *s, struct swim_io *io)
 	swim_susp_heapify(s);
 }
 
+/* A refutation held back by swim_refute's pace, now due. */
+static void
+tick_refute(struct swim *s, struct swim_io *io)
+{
+	if (s->refute_due_ms == 0 || io->now_ms < s->refute_due_ms)
+		return;
+	s->refute_due_ms = 0;
+	/* Our incarnation moved past the claim meanwhile: nothing to do. */
+	if (s->refute_above < s->m[0].inc || s->leaving) {
+		s->refute_above = 0;
+		return;
+	}
+	swim_refute(s, io, s->refute_above, s->refute_to[0] != '\0' ?
+	    s->refute_to : NULL);
+}
+
 int
 swim_on_tick(struct swim *s, struct swim_io *io)
 {
@@ -267,6 +285,7 @@ swim_on_tick(struct swim *s, struct swim_io *io)
 	if (now >= s->next_probe_ms)
 		swim_probe_start(s, io);
 	tick_fwd(s, io);
+	tick_refute(s, io);
 	swim_parked_expire(s, io);
 	tick_suspicions(s, io);
 	if (s->cfg.gossip_interval_ms && now >= s->next_gossip_ms) {
@@ -310,6 +329,8 @@ swim_leave(struct swim *s, struct swim_io *io)
 
 	if (s->leaving)
 		return 0;
+	if (s->m[0].inc == UINT32_MAX)
+		return TL_ETOOBIG;
 	if ((r = swim_self_resign(s, s->m[0].inc + 1, SWIM_LEFT)) < 0)
 		return r;
 	s->leaving = 1;

@@ -272,7 +272,7 @@ TEST(swim_probe_is_ping_then_ack_on_the_wire)
 	    ob->dgrams[0].data, ob->dgrams[0].len);
 	ASSERT_EQ(net.ob[1].ndgrams, 1);
 	ASSERT_EQ(net.ob[1].dgrams[0].len, 1 + 1 + 1 + (v < 24 ? 1 :
-	    v < 256 ? 2 : 3));
+	    v < 256 ? 2 : v < 65536 ? 3 : 5));
 	ASSERT_MEM_EQ(net.ob[1].dgrams[0].data, "\x01\x82\x03", 3);
 	net_free(&net);
 }
@@ -936,6 +936,264 @@ TEST(swim_relay_answers_nack_when_target_is_silent)
 	ASSERT_STR_EQ(ob->dgrams[0].addr, net.addr[0]);
 	/* version, [4, 777] */
 	ASSERT_MEM_EQ(ob->dgrams[0].data, "\x01\x82\x04\x19\x03\x09", 6);
+	buf_release(&pkt);
+	net_free(&net);
+}
+
+/* A datagram from node "from" holding one claim about node "who". */
+static void
+put_claim(struct net *net, struct buf *b, size_t from, uint8_t type,
+    size_t who, uint32_t inc)
+{
+	uint32_t idx = swim_find(net->s[from], net->key[who].id);
+
+	if (b->len == 0)
+		codec_put_uint(b, 1);
+	if (idx == SWIM_NONE)
+		idx = 0;
+	swim_put_member_msg(net->s[from], b, type, idx, inc, 0);
+}
+
+TEST(swim_claim_above_the_signed_incarnation_is_refused)
+{
+	struct net net;
+	struct swim_stats st;
+	struct buf b = BUF_INIT;
+	const struct swim_stmt *st2;
+
+	net_init(&net, 4, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 3 tells everyone node 2 died at 2^32 - 1, which node 2
+	 * never signed: a refutation would have wrapped to 0. */
+	put_claim(&net, &b, 3, SWIM_MSG_DEAD, 2, UINT32_MAX);
+	for (size_t i = 0; i < 3; i++)
+		ASSERT_EQ(swim_on_datagram(net.s[i], &net.io[i], net.addr[3],
+		    (uint8_t *)b.data, b.len), 0);
+	for (size_t i = 0; i < 2; i++) {
+		swim_get_stats(net.s[i], &st);
+		ASSERT_EQ(st.claims_refused, 1);
+		ASSERT_EQ(status_of(&net, i, 2), SWIM_ALIVE);
+	}
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.claims_refused, 1);
+	ASSERT_EQ(st.refutations, 0);
+	ASSERT_EQ(st.incarnation, 0);
+	/* The same through push-pull: refused, never parked. */
+	st2 = net.s[3]->m[swim_find(net.s[3], net.key[2].id)].st;
+	buf_reset(&b);
+	codec_put_uint(&b, 1);
+	codec_put_bool(&b, 0);
+	codec_put_array(&b, 1);
+	codec_put_array(&b, 4);
+	buf_add(&b, st2->raw, st2->raw_len);
+	codec_put_uint(&b, SWIM_DEAD);
+	codec_put_uint(&b, UINT32_MAX);
+	ASSERT_EQ(swim_pushpull_merge(net.s[0], &net.io[0],
+	    (uint8_t *)b.data, b.len, NULL), 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.claims_refused, 2);
+	ASSERT_EQ(st.claims_parked, 0);
+	net_flush(&net);
+	net_run(&net, 60000);
+	for (size_t i = 0; i < 3; i++)
+		ASSERT_EQ(status_of(&net, i, 2), SWIM_ALIVE);
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_restart_below_a_held_incarnation_is_proved_and_refuted)
+{
+	struct net net;
+	struct swim_config c;
+	struct swim_self self = { .name = "node2" };
+	struct swim_member m;
+	struct buf b = BUF_INIT;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 2 refutes up to incarnation 3 (paced: one per 500 ms)... */
+	for (uint32_t inc = 0; inc < 3; inc++) {
+		buf_reset(&b);
+		put_claim(&net, &b, 0, SWIM_MSG_SUSPECT, 2, inc);
+		swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+		    (uint8_t *)b.data, b.len);
+		net_run(&net, 600);
+	}
+	net_run(&net, 2000);
+	ASSERT_EQ(swim_member_find(net.s[0], net.key[2].id, &m), 0);
+	ASSERT_EQ(m.incarnation, 3);
+	/* ...then dies, is declared dead, and restarts at 0 without a
+	 * snapshot or a join: everyone's claim is above anything it now
+	 * signed. */
+	net.down[2] = 1;
+	net_run(&net, 60000);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_DEAD);
+	swim_free(net.s[2]);
+	swim_config_lan(&c);
+	c.sign = fake_sign;
+	c.verify = fake_verify;
+	c.crypto_ctx = &net.key[2];
+	memcpy(self.id, net.key[2].id, 32);
+	self.addr = net.addr[2];
+	net.s[2] = swim_new(&c, &self, NULL);
+	net.down[2] = 0;
+	/* No join: the others' retries bring it back. It refuses their
+	 * bare claims but believes its own statement sent with them. */
+	net_run(&net, 150000);
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_EQ(swim_member_find(net.s[i], net.key[2].id, &m), 0);
+		ASSERT_EQ(m.status, SWIM_ALIVE);
+		ASSERT(m.incarnation > 3);
+	}
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_refutations_are_paced_and_incarnations_never_wrap)
+{
+	struct net net;
+	struct swim_stats st;
+	struct buf b = BUF_INIT, snap = BUF_INIT;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* One datagram, 16 claims about node 2 at 0, 1, ..., 15: each
+	 * refutation would have met the next claim at its own level. */
+	for (uint32_t inc = 0; inc < 16; inc++)
+		put_claim(&net, &b, 0, SWIM_MSG_DEAD, 2, inc);
+	net.io[2].now_ms = net.now;
+	ASSERT_EQ(swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+	    (uint8_t *)b.data, b.len), 0);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 1);
+	ASSERT_EQ(st.refutations, 1);
+	ASSERT_EQ(st.refutes_held, 1);		/* the claim at 1 waits */
+	ASSERT_EQ(st.claims_refused, 14);	/* 2..15: never signed */
+	net.io[2].now_ms = net.now + 499;
+	swim_on_tick(net.s[2], &net.io[2]);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 1);
+	net.io[2].now_ms = net.now + 500;
+	swim_on_tick(net.s[2], &net.io[2]);
+	swim_get_stats(net.s[2], &st);
+	ASSERT_EQ(st.incarnation, 2);
+	ASSERT_EQ(st.refutations, 2);
+	/* At 2^32 - 1 a raise is refused, never wrapped to 0. */
+	codec_put_uint(&snap, 1);
+	codec_put_uint(&snap, UINT32_MAX - 1);
+	codec_put_array(&snap, 0);
+	ASSERT_EQ(swim_snapshot_restore(net.s[1], (uint8_t *)snap.data,
+	    snap.len), 0);
+	swim_get_stats(net.s[1], &st);
+	ASSERT_EQ(st.incarnation, UINT32_MAX);
+	ASSERT_EQ(swim_set_tags(net.s[1], &net.io[1], "a=b", 4), TL_ETOOBIG);
+	ASSERT_EQ(swim_leave(net.s[1], &net.io[1]), TL_ETOOBIG);
+	swim_get_stats(net.s[1], &st);
+	ASSERT_EQ(st.incarnation, UINT32_MAX);
+	buf_release(&b);
+	buf_release(&snap);
+	net_free(&net);
+}
+
+TEST(swim_sprayed_acks_do_not_keep_a_dead_member_alive)
+{
+	struct net net;
+	struct buf b = BUF_INIT;
+	uint32_t one;
+
+	/* Two nodes: node 0 alone probes node 1, which goes down. */
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_join_all(&net);
+	net.down[1] = 1;
+	one = swim_find(net.s[0], net.key[1].id);
+	/* Whenever node 0 probes node 1, a member holding the cluster key
+	 * sends node 0 acks for 240 likely sequence numbers. */
+	codec_put_uint(&b, 1);
+	for (uint32_t seq = 0; seq < 240; seq++) {
+		codec_put_array(&b, 2);
+		codec_put_uint(&b, SWIM_MSG_ACK);
+		codec_put_uint(&b, seq);
+	}
+	ASSERT(b.len <= SWIM_DATAGRAM_MAX);
+	for (int t = 0; t < 8000 && status_of(&net, 0, 1) == SWIM_ALIVE;
+	    t += 10) {
+		net_run(&net, 10);
+		if (net.s[0]->probe.active && net.s[0]->probe.member == one)
+			swim_on_datagram(net.s[0], &net.io[0], "6.6.6.6:1",
+			    (uint8_t *)b.data, b.len);
+	}
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_pingreq_for_a_stranger_sends_a_bare_ping)
+{
+	struct net net;
+	struct buf pkt = BUF_INIT;
+	struct swim_outbox *ob;
+	uint8_t stranger[32];
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* Node 1 has news to piggyback. */
+	ASSERT_EQ(swim_set_tags(net.s[1], &net.io[1], "a=b", 4), 0);
+	memset(stranger, 0x99, sizeof(stranger));
+	codec_put_uint(&pkt, 1);
+	codec_put_array(&pkt, 5);
+	codec_put_uint(&pkt, SWIM_MSG_PINGREQ);
+	codec_put_uint(&pkt, 7);
+	codec_put_bytes(&pkt, stranger, 32);
+	codec_put_text(&pkt, "6.6.6.6:1", 9);
+	codec_put_bool(&pkt, 0);
+	ob = &net.ob[1];
+	swim_outbox_reset(ob);
+	ASSERT_EQ(swim_on_datagram(net.s[1], &net.io[1], net.addr[0],
+	    (uint8_t *)pkt.data, pkt.len), 0);
+	ASSERT_EQ(ob->ndgrams, 1);
+	ASSERT_STR_EQ(ob->dgrams[0].addr, "6.6.6.6:1");
+	/* version, [1, seq (5 bytes at most), bstr(32)]: nothing else. */
+	ASSERT(ob->dgrams[0].len <= 1 + 1 + 1 + 5 + 2 + 32);
+	ASSERT(ob->dgrams[0].len < pkt.len);
+	buf_release(&pkt);
+	net_free(&net);
+}
+
+TEST(swim_name_of_a_dead_member_is_held_for_a_while)
+{
+	struct net net;
+	struct buf body = BUF_INIT, pkt = BUF_INIT;
+	uint8_t sig[64];
+	struct fake_key other;
+	struct swim_member m;
+	struct swim_stats st;
+
+	net_init(&net, 3, SWIM_LG_ALL);
+	net_join_all(&net);
+	/* A forged death of node 1, and at once a new id takes its name. */
+	swim_apply_dead(net.s[0], &net.io[0], swim_find(net.s[0],
+	    net.key[1].id), 0, SWIM_NONE, NULL, 0);
+	memset(other.id, 0x77, 32);
+	swim_body_encode(&body, other.id, 0, "node1", "10.0.0.9:7946",
+	    NULL, 0, SWIM_ALIVE);
+	fake_sign(&other, (uint8_t *)body.data, body.len, sig);
+	codec_put_uint(&pkt, 1);
+	codec_put_array(&pkt, 3);
+	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
+	codec_put_bytes(&pkt, body.data, body.len);
+	codec_put_bytes(&pkt, sig, 64);
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "10.0.0.9:7946",
+	    (uint8_t *)pkt.data, pkt.len), 0);
+	ASSERT_EQ(swim_member_find(net.s[0], other.id, &m), TL_ENOENT);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.name_conflicts, 1);
+	/* Dead for as long as we gossip to the dead: the name is free. */
+	net.io[0].now_ms += 30000;
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "10.0.0.9:7946",
+	    (uint8_t *)pkt.data, pkt.len), 0);
+	ASSERT_EQ(swim_member_find(net.s[0], other.id, &m), 0);
+	ASSERT_STR_EQ(m.name, "node1");
+	buf_release(&body);
 	buf_release(&pkt);
 	net_free(&net);
 }
