@@ -269,6 +269,10 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets), U(ss.claims_parked), U(ss.claims_unrefuted),
 	    U(ss.stale_answers));
+	buf_addf(&out, json ? "\"claims_refused\":%llu,\"refutes_held\":%llu,"
+	    "\"name_conflicts\":%llu," : "claims refused: %llu\nrefutations "
+	    "held back: %llu\nname conflicts: %llu\n", U(ss.claims_refused),
+	    U(ss.refutes_held), U(ss.name_conflicts));
 	agent_convreq_info(a, &out, json);
 	buf_addf(&out, json ? "\"handler_messages\":%llu,"
 	    "\"handler_overflows\":%llu," :
