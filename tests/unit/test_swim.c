@@ -577,26 +577,36 @@ TEST(swim_stale_claim_about_us_gets_our_statement)
 	net_free(&net);
 }
 
+/* A datagram holding id's alive statement, signed by signer. */
+static void
+put_signed_alive(struct buf *pkt, const struct fake_key *signer,
+    const uint8_t *id, uint32_t inc, const char *name, const char *addr)
+{
+	struct buf body = BUF_INIT;
+	uint8_t sig[64];
+
+	swim_body_encode(&body, id, inc, name, addr, NULL, 0, SWIM_ALIVE);
+	fake_sign((void *)signer, (uint8_t *)body.data, body.len, sig);
+	codec_put_uint(pkt, 1);
+	codec_put_array(pkt, 3);
+	codec_put_uint(pkt, SWIM_MSG_ALIVE);
+	codec_put_bytes(pkt, body.data, body.len);
+	codec_put_bytes(pkt, sig, 64);
+	buf_release(&body);
+}
+
 TEST(swim_forged_alive_is_dropped)
 {
 	struct net net;
 	struct swim_stats st;
-	struct buf body = BUF_INIT, pkt = BUF_INIT;
-	uint8_t sig[64];
+	struct buf pkt = BUF_INIT;
 	struct fake_key evil;
 
 	net_init(&net, 2, SWIM_LG_ALL);
 	net_join_all(&net);
 	/* Node 1's statement at incarnation 9, signed by someone else. */
-	swim_body_encode(&body, net.key[1].id, 9, "node1", "6.6.6.6:1",
-	    NULL, 0, SWIM_ALIVE);
 	memset(evil.id, 0x66, 32);
-	fake_sign(&evil, (uint8_t *)body.data, body.len, sig);
-	codec_put_uint(&pkt, 1);
-	codec_put_array(&pkt, 3);
-	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
-	codec_put_bytes(&pkt, body.data, body.len);
-	codec_put_bytes(&pkt, sig, 64);
+	put_signed_alive(&pkt, &evil, net.key[1].id, 9, "node1", "6.6.6.6:1");
 	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "6.6.6.6:1",
 	    (uint8_t *)pkt.data, pkt.len), TL_ECRYPTO);
 	swim_get_stats(net.s[0], &st);
@@ -605,7 +615,6 @@ TEST(swim_forged_alive_is_dropped)
 	ASSERT_EQ(swim_member_find(net.s[0], net.key[1].id, &m), 0);
 	ASSERT_EQ(m.incarnation, 0);
 	ASSERT_STR_EQ(m.addr, "10.0.0.2:7946");
-	buf_release(&body);
 	buf_release(&pkt);
 	net_free(&net);
 }
@@ -613,22 +622,14 @@ TEST(swim_forged_alive_is_dropped)
 TEST(swim_name_conflict_is_reported_not_merged)
 {
 	struct net net;
-	struct buf body = BUF_INIT, pkt = BUF_INIT;
-	uint8_t sig[64];
+	struct buf pkt = BUF_INIT;
 	struct fake_key other;
 	struct swim_outbox *ob;
 
 	net_init(&net, 2, SWIM_LG_ALL);
 	net_join_all(&net);
 	memset(other.id, 0x77, 32);
-	swim_body_encode(&body, other.id, 0, "node1", "10.0.0.9:7946",
-	    NULL, 0, SWIM_ALIVE);
-	fake_sign(&other, (uint8_t *)body.data, body.len, sig);
-	codec_put_uint(&pkt, 1);
-	codec_put_array(&pkt, 3);
-	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
-	codec_put_bytes(&pkt, body.data, body.len);
-	codec_put_bytes(&pkt, sig, 64);
+	put_signed_alive(&pkt, &other, other.id, 0, "node1", "10.0.0.9:7946");
 	ob = &net.ob[0];
 	swim_outbox_reset(ob);
 	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "10.0.0.9:7946",
@@ -640,7 +641,6 @@ TEST(swim_name_conflict_is_reported_not_merged)
 	ASSERT_STR_EQ(ob->events[0].name, "node1");
 	ASSERT_STR_EQ(ob->events[0].addr, "10.0.0.9:7946");
 	ASSERT_EQ(swim_member_count(net.s[0]), 2);
-	buf_release(&body);
 	buf_release(&pkt);
 	net_free(&net);
 }
@@ -683,25 +683,38 @@ TEST(swim_dead_peer_is_retried_and_comes_back)
 	net_free(&net);
 }
 
+/* Restarts node i as a fresh machine: same key, address and name,
+ * incarnation 0, no tags, knowing nobody. */
+static void
+net_restart(struct net *net, size_t i)
+{
+	struct swim_config c;
+	struct swim_self self = { .name = NULL };
+	char name[32];
+
+	swim_free(net->s[i]);
+	swim_config_lan(&c);
+	c.sign = fake_sign;
+	c.verify = fake_verify;
+	c.crypto_ctx = &net->key[i];
+	memcpy(self.id, net->key[i].id, 32);
+	snprintf(name, sizeof(name), "node%zu", i);
+	self.name = name;
+	self.addr = net->addr[i];
+	net->s[i] = swim_new(&c, &self, NULL);
+	ASSERT(net->s[i] != NULL);
+}
+
 TEST(swim_snapshot_rejoins_without_join)
 {
 	struct net net;
 	struct buf snap = BUF_INIT;
-	struct swim_config c;
-	struct swim_self self = { .name = "node3" };
 
 	net_init(&net, 4, SWIM_LG_ALL);
 	net_join_all(&net);
 	swim_snapshot_encode(net.s[3], &snap);
 	/* Restart node 3 from its snapshot, no join. */
-	swim_free(net.s[3]);
-	swim_config_lan(&c);
-	c.sign = fake_sign;
-	c.verify = fake_verify;
-	c.crypto_ctx = &net.key[3];
-	memcpy(self.id, net.key[3].id, 32);
-	self.addr = net.addr[3];
-	net.s[3] = swim_new(&c, &self, NULL);
+	net_restart(&net, 3);
 	ASSERT_EQ(swim_snapshot_restore(net.s[3], (uint8_t *)snap.data,
 	    snap.len), 0);
 	ASSERT_EQ(swim_snapshot_restore(net.s[3], (uint8_t *)snap.data,
@@ -1004,8 +1017,6 @@ TEST(swim_claim_above_the_signed_incarnation_is_refused)
 TEST(swim_restart_below_a_held_incarnation_is_proved_and_refuted)
 {
 	struct net net;
-	struct swim_config c;
-	struct swim_self self = { .name = "node2" };
 	struct swim_member m;
 	struct buf b = BUF_INIT;
 
@@ -1028,14 +1039,7 @@ TEST(swim_restart_below_a_held_incarnation_is_proved_and_refuted)
 	net.down[2] = 1;
 	net_run(&net, 60000);
 	ASSERT_EQ(status_of(&net, 0, 2), SWIM_DEAD);
-	swim_free(net.s[2]);
-	swim_config_lan(&c);
-	c.sign = fake_sign;
-	c.verify = fake_verify;
-	c.crypto_ctx = &net.key[2];
-	memcpy(self.id, net.key[2].id, 32);
-	self.addr = net.addr[2];
-	net.s[2] = swim_new(&c, &self, NULL);
+	net_restart(&net, 2);
 	net.down[2] = 0;
 	/* No join: the others' retries bring it back. It refuses their
 	 * bare claims but believes its own statement sent with them. */
@@ -1162,8 +1166,7 @@ TEST(swim_pingreq_for_a_stranger_sends_a_bare_ping)
 TEST(swim_name_of_a_dead_member_is_held_for_a_while)
 {
 	struct net net;
-	struct buf body = BUF_INIT, pkt = BUF_INIT;
-	uint8_t sig[64];
+	struct buf pkt = BUF_INIT;
 	struct fake_key other;
 	struct swim_member m;
 	struct swim_stats st;
@@ -1174,14 +1177,7 @@ TEST(swim_name_of_a_dead_member_is_held_for_a_while)
 	swim_apply_dead(net.s[0], &net.io[0], swim_find(net.s[0],
 	    net.key[1].id), 0, SWIM_NONE, NULL, 0);
 	memset(other.id, 0x77, 32);
-	swim_body_encode(&body, other.id, 0, "node1", "10.0.0.9:7946",
-	    NULL, 0, SWIM_ALIVE);
-	fake_sign(&other, (uint8_t *)body.data, body.len, sig);
-	codec_put_uint(&pkt, 1);
-	codec_put_array(&pkt, 3);
-	codec_put_uint(&pkt, SWIM_MSG_ALIVE);
-	codec_put_bytes(&pkt, body.data, body.len);
-	codec_put_bytes(&pkt, sig, 64);
+	put_signed_alive(&pkt, &other, other.id, 0, "node1", "10.0.0.9:7946");
 	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], "10.0.0.9:7946",
 	    (uint8_t *)pkt.data, pkt.len), 0);
 	ASSERT_EQ(swim_member_find(net.s[0], other.id, &m), TL_ENOENT);
@@ -1193,7 +1189,6 @@ TEST(swim_name_of_a_dead_member_is_held_for_a_while)
 	    (uint8_t *)pkt.data, pkt.len), 0);
 	ASSERT_EQ(swim_member_find(net.s[0], other.id, &m), 0);
 	ASSERT_STR_EQ(m.name, "node1");
-	buf_release(&body);
 	buf_release(&pkt);
 	net_free(&net);
 }
