@@ -7,7 +7,10 @@
  * See docs/agent.md for the operator's view.
  */
 
+#include <stddef.h>
+
 struct agent_config;
+struct agent_sub;
 struct tl_err;
 
 /*
@@ -19,5 +22,8 @@ struct tl_err;
  */
 int	agent_run(struct agent_config *cfg, int argc, char **argv,
 	    struct tl_err *err);
+
+/* The subsystem table, in open order (for tests); *n gets its length. */
+const struct agent_sub *const *agent_table(size_t *n);
 
 #endif

@@ -1,7 +1,16 @@
 #ifndef TLALOC_AGENT_AGENT_INT_H
 #define TLALOC_AGENT_AGENT_INT_H
 
-/* Shared by the agent .c files only: the agent state and internal calls. */
+/*
+ * The agent's core, as every subsystem sees it (docs/hacking.md): the
+ * loop, the configuration, the node's identity and keyring, the
+ * membership machine and the sockets, and the contract a subsystem
+ * fills in to take part (struct agent_sub). Nothing here knows any
+ * subsystem by name: agent.c lists them in one table, and the core
+ * drives them through it. A subsystem's own state is opaque (a pointer
+ * below, its fields in its .c file); its header says what other
+ * subsystems may call.
+ */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,8 +18,6 @@
 #include <uv.h>
 
 #include "agent/config.h"
-#include "cluster/pack.h"
-#include "cluster/bcast.h"
 #include "cluster/swim.h"
 #include "core/buf.h"
 #include "core/rng.h"
@@ -18,33 +25,116 @@
 #include "net/keyring.h"
 #include "net/packet.h"
 
+struct agent;
+struct bcast_msg;
+struct ctl_req;
 struct ident;
 struct replay;
 struct stream_conn;
 struct stream_srv;
+struct tl_err;
 struct udp;
-struct keyop;
-struct agent_policy;
-struct agent_conv;
-struct agent_chan;
-struct agent_handlers;
-struct agent_query;
-struct agent_repl;
-struct agent_guard;
-struct agent_keyauth;
-struct ctl_req;
-struct refusals;
-struct agent_hist;
-struct agent_http;
-struct ctl_req;
-struct history_run;
 
-#define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
 #define AGENT_TCP_MAX	(16u << 20) /* push-pull frame bound, bytes */
 #define AGENT_TCP_TIMEOUT_MS 10000
-#define AGENT_SEED_BACKOFF_MIN_MS 1000
-#define AGENT_SEED_BACKOFF_MAX_MS 30000
-#define AGENT_SAY_MAX	512	/* bytes of text in one message */
+#define AGENT_PEER_KEYS	128	/* peers remembered speaking an old key */
+
+/* ---- The subsystem contract ---------------------------------------- */
+
+/*
+ * What happens in the agent that more than one subsystem may care about.
+ * agent_emit() hands an event to every subsystem's on_event, in table
+ * order; a subsystem that does not care ignores it.
+ */
+enum agent_ev_kind {
+	AGENT_EV_MEMBER = 1,	/* member: a membership event (swim) */
+	AGENT_EV_MSG,		/* msg: a broadcast delivered here */
+	AGENT_EV_CHAN_MSG,	/* msg: ... for a channel we are in, or
+				   for us, after the listeners had it */
+	AGENT_EV_CONVERGE,	/* why: someone wants a converge */
+	AGENT_EV_RUN_DONE,	/* done: a converge run ended */
+	AGENT_EV_OLD_KEY,	/* peer: a peer spoke with an old key */
+	AGENT_EV_LEAVE,		/* the node is leaving the cluster */
+	AGENT_EV_RELOAD		/* config: SIGHUP's new settings */
+};
+
+struct peer_key;
+struct refusals;
+
+/* A converge run that ended, as AGENT_EV_RUN_DONE tells it. */
+struct agent_run {
+	uint64_t	 starts;	/* runs started: this one's number */
+	uint64_t	 runs;		/* runs finished, this one included */
+	uint64_t	 serial;	/* the policy it converged */
+	int		 status;	/* apply's exit status */
+	uint64_t	 when_s;	/* unix seconds, at its end */
+	unsigned	 duration_ms, changed, failed;
+	const char	*why;
+	const char	*error;		/* "" when none */
+	const char	*json;		/* apply's JSON report, "" none */
+	size_t		 json_len;
+};
+
+struct agent_event {
+	enum agent_ev_kind		 kind;
+	const struct swim_event		*member;
+	const struct bcast_msg		*msg;
+	const char			*why;
+	const struct agent_run		*done;
+	struct peer_key			*peer;
+	struct agent_config		*config;	/* may be taken from */
+};
+
+typedef void (*agent_ctl_fn)(struct agent *, struct stream_conn *,
+    const struct ctl_req *);
+
+/* A control-socket operation a subsystem answers (agent/ctl.h). */
+struct agent_ctl_op {
+	uint8_t		 op;		/* enum ctl_op; 0 ends a list */
+	agent_ctl_fn	 fn;		/* must answer c, now or later */
+};
+
+/*
+ * One subsystem. Every hook but name may be NULL.
+ *   open     sets up its state (a->X); the loop exists but does not run
+ *            yet, the membership machine does not exist yet. < 0 with
+ *            err stops the start.
+ *   tick     once a second.
+ *   tags     adds (or deletes) its own keys in the node's tag set;
+ *            agent_tags_publish() calls every subsystem's in turn.
+ *   info     appends its counters to `tlaloc info`: JSON fields, each
+ *            with a trailing comma, or text lines.
+ *   close    answers whoever waits on it and frees its state; called
+ *            in reverse table order while the loop still runs (handles
+ *            it owns must be closed here), after the sockets closed. It
+ *            is called after a failed open too: state may be half made
+ *            or NULL. Callbacks still in flight find their state NULL.
+ *   ctl      the control operations it answers, ending with { 0 }.
+ *   on_event see enum agent_ev_kind.
+ *   on_part  a datagram part of a kind it owns: 1 taken, 0 not its own.
+ *   on_frame a sealed TCP frame of a packet type it owns, still sealed
+ *            (agent_frame_open()); 1 taken (it answers c), 0 not its own.
+ */
+struct agent_sub {
+	const char		 *name;
+	int			(*open)(struct agent *, struct tl_err *);
+	void			(*tick)(struct agent *);
+	void			(*tags)(const struct agent *, struct buf *);
+	void			(*info)(const struct agent *, struct buf *,
+				    int json);
+	void			(*close)(struct agent *);
+	const struct agent_ctl_op *ctl;
+	void			(*on_event)(struct agent *,
+				    const struct agent_event *);
+	int			(*on_part)(struct agent *, uint8_t kind,
+				    const char *from, const uint8_t *,
+				    size_t);
+	int			(*on_frame)(struct agent *,
+				    struct stream_conn *, uint8_t type,
+				    const uint8_t *, size_t);
+};
+
+/* ---- The agent ------------------------------------------------------ */
 
 struct agent_stats {
 	uint64_t	pkts_in, bytes_in;	/* UDP, before opening */
@@ -53,18 +143,6 @@ struct agent_stats {
 	uint64_t	tcp_in, tcp_out, tcp_failures;
 	struct pkt_stats pkt;		/* UDP and TCP opens */
 	uint64_t	logged_drops;	/* drops already summarised in logs */
-	uint64_t	convreq_done, convreq_refused; /* convreq_glue.c */
-	uint64_t	handler_runs, handler_overflows; /* handlers.c */
-};
-
-/* Pack messages the agent dropped before the machine saw them. */
-struct agent_pack_stats {
-	uint64_t	forged;		/* bad node signature */
-	uint64_t	wrong_claim;	/* sender not a live member of our pack */
-	uint64_t	not_in_pack;	/* we are in no pack */
-	uint64_t	malformed;
-	uint64_t	unreachable;	/* no address for a destination */
-	uint64_t	leader_changes;	/* a leader (us too) became known */
 };
 
 /* A peer that talked to us with a key other than our primary. */
@@ -81,12 +159,15 @@ struct seed {
 	uint32_t	backoff_ms;
 };
 
-
 struct agent {
 	uv_loop_t		*loop;
-	struct agent_config	 cfg;
+	struct agent_config	 cfg;	/* cfg.tags: configured and set
+					   tags, without what subsystems
+					   add (agent_tags_publish) */
 	int			 argc;
 	char			**argv;
+	const struct agent_sub *const *subs;	/* agent.c's table */
+	size_t			 nsubs;
 
 	struct keyring		*kr;
 	struct ident		*ident;
@@ -96,52 +177,78 @@ struct agent {
 	struct swim_outbox	 ob;
 	struct tl_rng		 rng;
 
+	uv_timer_t		 house;		/* 1 s ticks */
+	uv_timer_t		 leave_timer;
+	uv_signal_t		 sig_term, sig_int, sig_hup;
 	struct udp		*udp;
 	struct stream_srv	*tcp;
 	struct stream_srv	*ctl;
-	uv_timer_t		 tick;
-	uv_timer_t		 house;		/* 1 s housekeeping */
-	uv_timer_t		 leave_timer;
-	uv_signal_t		 sig_term, sig_int, sig_hup;
-
 	char			*sock_path;
 	char			*snap_path;
 	int			 is_leaving;
 	int			 is_snap_dirty;
 	uint64_t		 last_drop_log_ms;
-
+	struct agent_stats	 st;
 	struct seed		 seeds[AGENT_JOINS_MAX];
 	size_t			 nseeds;
 	struct peer_key		 peer_keys[AGENT_PEER_KEYS];
-	struct keyop		*keyop;		/* at most one at a time */
-
-	struct pack		*pack;		/* NULL: in no pack */
-	struct pack_config	 pack_cfg;
-	struct pack_outbox	 pack_ob;
-	uv_timer_t		 pack_tick;
-	char			*pack_path;	/* saved term, vote, voters */
-	uint64_t		 pack_changed_wall; /* last leader change */
-	struct agent_pack_stats	 pack_st;
-	struct bcast		*bcast;		/* msgs.c */
-	struct bcast_outbox	 bob;
-	struct agent_chan	*chan;		/* chan.c */
-	struct agent_query	*query;		/* query.c */
-	struct agent_stats	 st;
-	struct agent_policy	*pol;		/* policy.c */
-	struct agent_conv	*conv;		/* converge.c */
-	struct agent_convreq	*convreq;	/* convreq_glue.c, lazily */
-	struct agent_handlers	*handlers;	/* handlers.c */
-	struct agent_prog	*prog;		/* program_sched.c */
-	struct agent_repl	*repl;		/* replica_*.c */
-	struct agent_svc	*svc;		/* svc*.c (agent/svc.h) */
-	struct agent_rollout	*rollout;	/* rollout.c */
+	struct buf		 tags_own;	/* the whole set, as gossiped */
+	struct agent_frames	*frames;	/* frames.c */
+	struct agent_members	*members;	/* membership.c */
 	struct refusals		*refusals;	/* refusals.h, lazily */
 	struct agent_guard	*guard;		/* guard.c */
+	struct agent_later	*later;		/* agent_after_loop() */
+
+	/* Subsystems' state, opaque (agent.c's table, in that order). */
+	struct agent_keys	*keys;
+	struct agent_msgs	*msgs;
+	struct agent_policy	*pol;
+	struct agent_chan	*chan;
+	struct agent_pack	*pack;
+	struct agent_query	*query;
+	struct agent_handlers	*handlers;
+	struct agent_conv	*conv;
+	struct agent_convreq	*convreq;
+	struct agent_prog	*prog;
+	struct agent_repl	*repl;
+	struct agent_svc	*svc;
+	struct agent_rollout	*rollout;
 	struct agent_hist	*hist;		/* history_glue.c */
 	struct agent_http	*http;		/* http_glue.c; NULL: off */
-	struct agent_keyauth	*keyauth;	/* keyauth.c */
+	struct agent_keyauth	*keyauth;	/* keyauth.c (core) */
 };
 
+/* ---- Time, identity, events (core.c) -------------------------------- */
+
+/* Wall clock in ms (packet timestamps). */
+uint64_t agent_wall_ms(void);
+/* Monotonic loop time in ms (what swim gets). */
+uint64_t agent_now(const struct agent *a);
+/* A swim_io for one call. */
+void	agent_io(struct agent *a, struct swim_io *io);
+/* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
+void	agent_id_hex(const uint8_t *id, char out[17]);
+/* Hands ev to every subsystem's on_event, in table order. */
+void	agent_emit(struct agent *a, const struct agent_event *ev);
+/* Emits AGENT_EV_CONVERGE: a converge is wanted, for reason why. */
+void	agent_converge_request(struct agent *a, const char *why);
+/* Starts a graceful leave (SIGTERM, `tlaloc leave`): the subsystems
+ * hear AGENT_EV_LEAVE, the leave is gossiped a while, then the loop
+ * stops. */
+void	agent_leave(struct agent *a);
+/* A timer on the loop whose data is a; free with agent_timer_free(). */
+uv_timer_t *agent_timer_new(struct agent *a);
+/* Stops and closes t; the loop frees it. NULL ok. */
+void	agent_timer_free(uv_timer_t *t);
+/* Saves the membership snapshot and stops the loop now. */
+void	agent_stop(struct agent *a);
+/*
+ * Calls fn(ctx) once the loop has ended: for a subsystem whose close
+ * leaves handles that live inside its state (the loop closes them).
+ */
+void	agent_after_loop(struct agent *a, void (*fn)(void *), void *ctx);
+/* Runs and forgets what agent_after_loop() queued. */
+void	agent_after_loop_run(struct agent *a);
 /*
  * A refusal of kind (refusals.h) happened now: 1 when it is to be logged
  * (at most once a minute per kind), with *n the refusals since the last
@@ -150,318 +257,98 @@ struct agent {
 int	agent_refusal_due(struct agent *a, unsigned kind, uint64_t *n);
 void	agent_refusals_free(struct agent *a);
 
-/* First 8 bytes of a node id as 16 hex digits (out: 17 bytes). */
-void	agent_id_hex(const uint8_t *id, char out[17]);
-/* Wall clock in ms (packet timestamps). */
-uint64_t agent_wall_ms(void);
-/* Monotonic loop time in ms (what swim gets). */
-uint64_t agent_now(const struct agent *a);
-/* A swim_io for one call. */
-void	agent_io(struct agent *a, struct swim_io *io);
+/* ---- Membership (membership.c) -------------------------------------- */
 
-/* wire.c: sockets <-> swim */
+/* Asks swim to join through addr (resolved) and sends what it queued. */
+void	agent_join(struct agent *a, const char *addr);
+/*
+ * Sends what swim queued, starts push-pulls, logs membership events and
+ * emits them (AGENT_EV_MEMBER).
+ */
+void	agent_flush(struct agent *a);
+/* Is the member called name alive (or also suspect, with even_suspect),
+ * and not us? Its address into addr (ADDR_STR_MAX) when it is. */
+int	agent_member_named(struct agent *a, const char *name,
+	    int even_suspect, char *addr);
+
+/* ---- The node's tags (tags.c): one owner ---------------------------- */
+
+/*
+ * Builds the node's whole tag set into out: cfg.tags, then what each
+ * subsystem's tags hook adds or deletes, in table order.
+ */
+void	agent_tags_compose(const struct agent *a, struct buf *out);
+/*
+ * Composes the set and, when it differs from what the node gossips,
+ * makes swim gossip it: the only caller of swim_set_tags(). 1 when it
+ * changed, 0 when not, < 0 (TL_ETOOBIG) when it does not fit (logged
+ * once; the old set stays).
+ */
+int	agent_tags_publish(struct agent *a);
+/* The node's whole tag set as it is gossiped now (borrowed). */
+const struct buf *agent_tags_own(const struct agent *a);
+/*
+ * Makes *tags (taken) the node's configured tags and publishes: 1 when
+ * the gossiped set changed, 0 when not, < 0 with err.
+ */
+int	agent_tags_replace(struct agent *a, struct buf *tags,
+	    struct tl_err *err);
+
+/* ---- Sockets (wire.c, frames.c) ------------------------------------- */
+
 void	agent_udp_recv(void *ctx, const char *from, const uint8_t *p,
 	    size_t len, int is_truncated);
 void	agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	    size_t len);
-/* Sends what swim queued, starts push-pulls, logs events. */
-void	agent_flush(struct agent *a);
 /* Seals body (parts) for addr and sends it; 0 or < 0. */
 int	agent_send_body(struct agent *a, const char *addr,
 	    const uint8_t *body, size_t len);
+/* Seals body as a packet of type for addr, with the key addr last spoke
+ * (the primary, unless it slept through a rotation). 0 or < 0. */
+int	agent_seal_for(struct agent *a, const char *addr, uint8_t type,
+	    const struct buf *body, struct buf *pkt);
+/* Sends one part of kind to addr, alone in its datagram. */
+int	agent_send_part(struct agent *a, const char *addr, uint8_t kind,
+	    const void *p, size_t len);
 /* Forgets remembered old keys that left the ring. */
 void	agent_peer_keys_prune(struct agent *a);
-
-/* keys.c: keyring rotation across the cluster */
-void	agent_keys_on_part(struct agent *a, const char *from,
-	    const uint8_t *p, size_t len);
-/* CTL_KEYS_*: args[0] the key, id or node, args[1] the operator's
- * statement (base64, net/keystmt.h). */
-void	agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
-	    uint8_t flags, int nargs, const char *const *args);
-struct keystmt;
-/* Sends statement s (an eviction) to addr as a KEYS part. */
-void	agent_keys_send_stmt(struct agent *a, const char *addr,
-	    const struct keystmt *s);
-/* Resends, times out the operation in flight; from the 1 s timer. */
-void	agent_keys_house(struct agent *a);
-/* Sends our primary to a peer that used an old key (rate limited). */
-void	agent_keys_offer(struct agent *a, struct peer_key *pk);
-/* Persists the keyring; logs on failure. */
-void	agent_keys_save(struct agent *a);
-
-/* pack_glue.c: the pack election machine (docs/pack.md) */
-int	agent_pack_open(struct agent *a, struct tl_err *err);
-void	agent_pack_start(struct agent *a);
-void	agent_pack_release(struct agent *a);
-/* Sets pack=NAME and (leader) pack_leader=TERM in tags (swim's list). */
-void	agent_pack_tags(struct agent *a, struct buf *tags);
-/* Before a graceful leave: a leader steps down and hands over. */
-void	agent_pack_leave(struct agent *a);
-void	agent_pack_on_part(struct agent *a, const char *from,
-	    const uint8_t *p, size_t n);
-/* Feeds the SWIM view of the pack's live members; from the 1 s timer. */
-void	agent_pack_house(struct agent *a);
-void	agent_pack_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/* Appends the pack drop counters to `tlaloc info` output. */
-void	agent_pack_info(struct agent *a, struct buf *out, int json);
 /*
- * Every leadership event of our pack (elected, new leader, leader lost,
- * stepped down, voters changed, election started) passes through here
- * once, after the state is saved: it logs them, and is the hook for
- * announcing them on channel #pack-NAME.
+ * Opens a sealed TCP frame of packet type (max bytes of plain text) into
+ * body (appended), counting the result; id gets the key it was sealed
+ * with (to answer with the same), when not NULL. 0 or < 0.
  */
-void	agent_pack_announce(struct agent *a, const struct pack_event *ev);
+int	agent_frame_open(struct agent *a, uint8_t type, const uint8_t *p,
+	    size_t len, size_t max, struct buf *body, uint8_t *id);
+/*
+ * Seals body as a frame of type and sends it to addr over TCP, tried
+ * again (now, then from the 1 s tick) while the peer refuses; bumps
+ * *sent or *failed at the end (counters must outlive the agent's loop).
+ */
+void	agent_frame_send(struct agent *a, const char *addr, uint8_t type,
+	    const struct buf *body, uint64_t *sent, uint64_t *failed);
+/* Retries frames refused; from the 1 s tick. */
+void	agent_frames_tick(struct agent *a);
+void	agent_frames_close(struct agent *a);
 
-/* ctl_srv.c: control socket requests */
+/* ---- Control socket (ctl_srv.c) ------------------------------------- */
+
 void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 	    size_t len);
-/* The address of the live (or suspect) member called name, not us:
- * 0, or TL_ENOENT (replica_serve.c). */
-int	agent_member_addr(struct agent *a, const char *name, char *addr,
-	    size_t size);
+/* Answers c with status and text. */
+void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
+	    size_t len);
 /* A member as the JSON object `tlaloc members --json` prints. */
 void	agent_member_json(struct buf *out, const struct swim_member *m);
 /* "alive", "suspect", "failed", "left". */
 const char *agent_status_name(int status);
-/* Answers c with status and text. */
-void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
-	    size_t len);
+/* Answers c with status 1 and err's message on a line. */
+void	agent_ctl_reply_err(struct stream_conn *c, const struct tl_err *err);
 
-/* policy.c: signed bundles, announce (tag "policy"), fetch, serve */
-int	agent_policy_open(struct agent *a, struct tl_err *err);
-void	agent_policy_close(struct agent *a);
-/* A sealed PKT_POLICY frame from a peer over TCP. */
-void	agent_policy_serve(struct agent *a, struct stream_conn *c,
-	    const uint8_t *p, size_t len);
-/* Reads every member's advertised serial and starts fetches. */
-void	agent_policy_scan(struct agent *a);
-/* A PKT_PART_POLICY datagram part from addr: a serial announcement. */
-void	agent_policy_on_part(struct agent *a, const char *from,
-	    const uint8_t *p, size_t n);
-/* A member event: peers that fail or leave stop being asked. */
-void	agent_policy_on_event(struct agent *a, const struct swim_event *ev);
-/* The serial this node holds (0 none) and the store's tree for it. */
-uint64_t agent_policy_current(const struct agent *a);
-/* The newest serial we believe: held, or its manifest verified. */
-uint64_t agent_policy_newest(const struct agent *a);
-/* Appends the policy and run-report tags to tags. */
-void	agent_policy_tags(const struct agent *a, struct buf *tags);
-/* Sets base tags plus ours on swim; < 0 when they do not fit. */
-int	agent_tags_push(struct agent *a, const struct buf *base);
-/*
- * Makes *tags (taken) the node's own tags and gossips them: 1 when they
- * changed, 0 when they were those already (nothing is sent), < 0 with
- * err.
- */
-int	agent_tags_replace(struct agent *a, struct buf *tags,
-	    struct tl_err *err);
-void	agent_policy_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
-	    uint8_t flags, int nargs, const char *const *args);
-/* 1 s housekeeping: retries peers, rescans members. */
-void	agent_policy_house(struct agent *a);
-/* Counters for `tlaloc info`, as JSON fields (leading comma). */
-void	agent_policy_info(const struct agent *a, struct buf *out, int json);
-/* Tree and serial to converge: current unless it does not compile. */
-int	agent_policy_tree(struct agent *a, uint64_t *serial, char **dir);
+/* ---- Transport guards (guard.c) ------------------------------------- */
 
-/* Marks serial as the last one that compiled here. */
-void	agent_policy_mark_good(struct agent *a, uint64_t serial);
-/* status.c: `tlaloc status`, every node's last converge */
-void	agent_status_ctl(struct agent *a, struct stream_conn *c, int json);
-/* A member's last run, from its "run" tag. */
-struct agent_node_run {
-	int		 has_run;
-	uint64_t	 serial, when_s;
-	unsigned	 changed, failed, drift, dur_ms;
-	const char	*error;		/* borrowed from the tag, "" none */
-};
-void	agent_run_parse(const struct swim_member *m, struct agent_node_run *r);
-/* "ok", "behind", "failing", "silent" or "drift" (docs/policy.md). */
-const char *agent_node_judge(const struct agent *a,
-	    const struct swim_member *m, const struct agent_node_run *r,
-	    uint64_t newest, uint64_t now_s);
-/* The newest policy serial an alive member announces. */
-uint64_t agent_policy_newest(const struct agent *a);
-/*
- * Calls fn for every member but those that left, with its last run and
- * its state as judged against newest; the pointers live for the call.
- */
-typedef void (*agent_node_fn)(void *ctx, const struct swim_member *m,
-    const struct agent_node_run *r, const char *state);
-void	agent_nodes_each(struct agent *a, uint64_t newest, agent_node_fn fn,
-	    void *ctx);
-
-/* converge.c: the converge loop (child `tlaloc apply`), schedule, drift */
-int	agent_conv_open(struct agent *a, struct tl_err *err);
-/* Closes the watches (loop still running); _free after the loop ends. */
-void	agent_conv_close(struct agent *a);
-void	agent_conv_free(struct agent *a);
-/*
- * Asks for a converge of the current policy; why is logged. Never two at
- * once: a request during a run makes one more run after it. Channel
- * handlers call this too.
- */
-void	agent_converge_request(struct agent *a, const char *why);
-/* Appends the run-report tag ("run=...") to tags. */
-void	agent_conv_tag(const struct agent *a, struct buf *tags);
-/* The last run's summary as a JSON object, or null before any run. */
-void	agent_conv_report_json(const struct agent *a, struct buf *out);
-/* Runs started so far; the one in progress (if any) is the last. */
-uint64_t agent_conv_starts(const struct agent *a);
-/* 1 while a converge run is under way. */
-int	agent_conv_is_running(const struct agent *a);
-struct convrep;
-/* Fills the last run's summary into r (nonce and node left alone). */
-void	agent_conv_summary(const struct agent *a, struct convrep *r);
-/* The compile error of serial if it failed to compile here, else NULL. */
-int	agent_conv_failed_serial(const struct agent *a, uint64_t serial);
-/* msgs.c: the broadcast machine <-> sockets and local consumers */
-int	agent_msgs_open(struct agent *a, struct tl_err *err);
-void	agent_msgs_close(struct agent *a);
-void	agent_msgs_on_part(struct agent *a, const uint8_t *p, size_t len);
-/* Ticks the machine and flushes; returns ms until it wants a tick. */
-int	agent_msgs_tick(struct agent *a);
-/* Sends what the machine queued and hands out what it delivered. */
-void	agent_msgs_flush(struct agent *a);
-/* A membership event: a member that left or failed is forgotten. */
-void	agent_msgs_on_event(struct agent *a, const struct swim_event *ev);
-/* Sends one message (kind, target, payload); < 0 with err. */
-int	agent_msgs_send(struct agent *a, uint8_t kind, const char *target,
-	    const void *p, size_t len, uint64_t *ltime, struct tl_err *err);
-
-/*
- * chan.c: channels. Handlers (the converge loop's `on("#web", ...)`)
- * subscribe here: fn is called once for every channel message delivered
- * on a channel this node is in (#all included) and every direct message
- * to this node, after listeners got it. m is borrowed for the call.
- */
-typedef void (*agent_msg_fn)(void *ctx, struct agent *a,
-    const struct bcast_msg *m);
-int	agent_msg_subscribe(struct agent *a, agent_msg_fn fn, void *ctx);
-/* Loads STATE_DIR/channels into cfg.tags; before swim starts. */
-int	agent_chan_open(struct agent *a, struct tl_err *err);
-void	agent_chan_close(struct agent *a);
-/*
- * Joins (is_join) or parts a channel, gossips and persists it: what
- * `tlaloc channel join` and a converged recipe's `channel "#web"` call.
- */
-int	agent_chan_set(struct agent *a, const char *name, int is_join,
-	    struct tl_err *err);
-/* 1 when this node is in channel name (#all: always). */
-int	agent_chan_is_member(struct agent *a, const char *name);
-/*
- * handlers.c: a recipe's on("#ch", pattern, fn). _open loads the saved
- * set and subscribes; a matching message queues a converge. _take hands
- * the next queued message to a starting converge (1, or 0 when none);
- * the strings live until the next _take.
- */
-void	agent_handlers_open(struct agent *a);
-void	agent_handlers_free(struct agent *a);
-int	agent_handlers_take(struct agent *a, const char **arg,
-	    const char **from);
-int	agent_handlers_waiting(const struct agent *a);
-struct ctl_req;
-void	agent_handlers_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/*
- * recipe_decl.c: the channels and tags the last converged recipe declared
- * (CTL_RECIPE_DECL); what a later recipe drops is parted or deleted.
- */
-void	agent_recipe_decl_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/* Puts our channel list into tags (config reload). */
-void	agent_chan_tags(struct agent *a, struct buf *tags);
-/* A channel or direct message for us: listeners, then handlers. */
-void	agent_chan_deliver(struct agent *a, const struct bcast_msg *m);
-void	agent_chan_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/*
- * Appends a JSON array of the last max messages delivered here on chan
- * ("#web", "@name", or "*" for all), oldest first.
- */
-void	agent_chan_recent_json(struct agent *a, const char *chan, size_t max,
-	    struct buf *out);
-/* Answers listeners whose wait is over; from the 1 s timer. */
-void	agent_chan_house(struct agent *a);
-
-/* query.c: cluster-wide queries */
-void	agent_query_open(struct agent *a);
-void	agent_query_close(struct agent *a);
-void	agent_query_on_msg(struct agent *a, const struct bcast_msg *m);
-void	agent_query_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/* A reply frame over TCP (PKT_TCP_REPLY), already opened. */
-void	agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len);
-void	agent_query_house(struct agent *a);
-/*
- * Seals body as a frame of type and sends it to addr over TCP, tried
- * again (now, then from the house tick) while the peer refuses; bumps
- * *sent or *failed at the end.
- */
-void	agent_frame_send(struct agent *a, const char *addr, uint8_t type,
-	    const struct buf *body, uint64_t *sent, uint64_t *failed);
-/* Appends broadcast and query counters to `tlaloc info` (ends the JSON). */
-void	agent_query_info(struct agent *a, struct buf *out, int json);
-
-/*
- * convreq_glue.c: converge requests of programs for other nodes, signed
- * by an operator key (program/convreq.h), carried in policy parts.
- */
-#define POL_PART_CONVERGE	2	/* request alone (no report wanted) */
-#define POL_PART_CONVERGE_R	3	/* reply address, then request */
-/* CTL_CONVERGE_NODE and CTL_CONVREQ_POLL. */
-void	agent_convreq_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-void	agent_convreq_on_part(struct agent *a, const char *from, int kind,
-	    const uint8_t *p, size_t n);
-/* A converge report frame (PKT_CREPORT), already opened. */
-void	agent_convreq_on_report(struct agent *a, const char *from,
-	    const uint8_t *p, size_t n);
-/* The converge loop finished run number `run` (agent_conv_starts). */
-void	agent_convreq_run_done(struct agent *a, uint64_t run);
-/* Counters for `tlaloc info`. */
-void	agent_convreq_info(const struct agent *a, struct buf *out, int json);
-/* Answers waiting control clients (agent stopping). */
-void	agent_convreq_close(struct agent *a);
-void	agent_convreq_free(struct agent *a);
-
-/* program_sched.c: the pack leader's scheduled program */
-void	agent_prog_house(struct agent *a);
-void	agent_prog_info(const struct agent *a, struct buf *out, int json);
-void	agent_prog_free(struct agent *a);
-/* SIGHUP: takes program, program_key and program_interval from nc. */
-void	agent_prog_reload(struct agent *a, struct agent_config *nc);
-
-/*
- * replica_push.c, replica_serve.c: bucket backups copied to k peers of
- * our pack and fetched back (docs/backups.md).
- */
-int	agent_repl_open(struct agent *a);
-/* Before the sockets close: waits for PUSHes being stored. */
-void	agent_repl_stop(struct agent *a);
-/* After the loop has ended. */
-void	agent_repl_close(struct agent *a);
-/* Sends backups not yet replicated (after a converge; at most one push
- * in flight per peer). */
-void	agent_repl_kick(struct agent *a);
-/* 1 s timer: a scan every few seconds (start, a chosen peer died). */
-void	agent_repl_house(struct agent *a);
-/* A sealed PKT_REPLICA frame from a peer over TCP. */
-void	agent_repl_serve(struct agent *a, struct stream_conn *c,
-	    const uint8_t *p, size_t len);
-/* CTL_BACKUPS_FROM: list or fetch our backups held by a peer. */
-void	agent_repl_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/* Counters for `tlaloc info` (JSON fields end with a comma). */
-void	agent_repl_info(const struct agent *a, struct buf *out, int json);
-
-/*
- * guard.c: transport guards. _open guards the TCP listener (net/stream.h)
- * once it exists; _free after the loop ended.
- */
+/* Guards the TCP listener (net/stream.h) once it exists. */
 void	agent_guard_open(struct agent *a);
+/* After the loop ended. */
 void	agent_guard_free(struct agent *a);
 /* Reasons for agent_guard_note(); the TCP ones add enum stream_refusal. */
 enum { GUARD_WHY_FUTURE = 1, GUARD_WHY_KEYS = 2, GUARD_WHY_EVICT = 3,
@@ -479,65 +366,14 @@ void	agent_guard_on_drop(struct agent *a, const char *from, int rc);
 /* Counters for `tlaloc info` (JSON fields end with a comma). */
 void	agent_guard_info(const struct agent *a, struct buf *out, int json);
 
-/*
- * history_glue.c: every node's last runs (engine/history.h), asked here
- * or of another node over PKT_HISTORY, and counted for /metrics.
- */
-enum agent_run_result {
-	AGENT_RUN_UNCHANGED, AGENT_RUN_CHANGED, AGENT_RUN_FAILED,
-	AGENT_RUN_ERROR, AGENT_RUN_RESULTS
-};
-#define AGENT_HIST_BUCKETS	12	/* run duration histogram, +Inf too */
-extern const double agent_hist_bounds[AGENT_HIST_BUCKETS - 1];
-struct agent_hist_stats {
-	uint64_t	runs[AGENT_RUN_RESULTS];	/* since start */
-	uint64_t	res_changed, res_failed;	/* resources, summed */
-	uint64_t	drift_repairs;	/* drift runs that changed something */
-	uint64_t	dur_buckets[AGENT_HIST_BUCKETS]; /* not cumulative */
-	double		dur_sum_s;
-	uint64_t	last_run_s;	/* unix seconds; 0 none yet */
-	uint64_t	bucket_bytes;	/* STATE_DIR/bucket, after each run */
-	uint64_t	history_runs, history_bytes;
-	uint64_t	served, refused;	/* PKT_HISTORY asked of us */
-	uint64_t	asked, ask_failures;	/* we asked others */
-};
-int	agent_hist_open(struct agent *a, struct tl_err *err);
-void	agent_hist_close(struct agent *a);
-/* A converge finished (converge.c): records and counts it. */
-void	agent_hist_on_run(struct agent *a, const struct history_run *run,
-	    const char *report, size_t len, unsigned changed,
-	    unsigned failed);
-const struct agent_hist_stats *agent_hist_stats(const struct agent *a);
-/*
- * The runs of node ("" or our name: here) at or after since (0 all),
- * touching ref ("" any), at most limit (0 all), with what
- * HISTORY_WHAT_RUNS; its built-in facts with HISTORY_WHAT_FACTS: fn gets
- * status 0 and the JSON, or 1 and a sentence; now or later, once.
- */
-typedef void (*agent_hist_fn)(void *ctx, int status, const char *text,
-    size_t len);
-void	agent_hist_ask(struct agent *a, const char *node, int what,
-	    uint64_t since, const char *ref, unsigned limit, agent_hist_fn fn,
-	    void *ctx);
-/* CTL_HISTORY: args node, since, resource, limit. */
-void	agent_hist_ctl(struct agent *a, struct stream_conn *c,
-	    const struct ctl_req *req);
-/* A sealed PKT_HISTORY request from a peer over TCP. */
-void	agent_hist_serve(struct agent *a, struct stream_conn *c,
-	    const uint8_t *p, size_t len);
+/* ---- Operator statements about keys (keyauth.c) --------------------- */
+
+struct keystmt;
 
 /*
- * http_glue.c: the read-only HTTP endpoint (--http, docs/http.md).
- * _notify tells live dashboards that what is called `what` changed
- * ("members", "run", "message"); a no-op while nobody listens.
- */
-int	agent_http_open(struct agent *a, struct tl_err *err);
-void	agent_http_close(struct agent *a);
-void	agent_http_notify(struct agent *a, const char *what);
-
-/*
- * keyauth.c: operator statements about keys and evicted node keys
- * (net/keystmt.h, docs/security.md).
+ * Operator statements about keys and evicted node keys (net/keystmt.h,
+ * docs/security.md): part of the core, since every signature check, the
+ * packet path and the pack's voters ask it.
  */
 int	agent_keyauth_open(struct agent *a, struct tl_err *err);
 void	agent_keyauth_free(struct agent *a);
@@ -581,14 +417,7 @@ int	agent_keyauth_admit(struct agent *a, const struct keystmt *s);
 void	agent_keyauth_admit_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
 
-/* agent.c */
-void	agent_leave(struct agent *a);
-void	agent_join(struct agent *a, const char *addr);
-/*
- * SIGHUP: re-reads config file and flags; applies tags, log level,
- * keyring and the replica settings. Keeps the old settings when the new
- * ones are bad.
- */
-void	agent_reload(struct agent *a);
+/* The core's own operations: members, join, leave, info, tags. */
+extern const struct agent_sub agent_core_sub;
 
 #endif

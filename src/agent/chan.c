@@ -1,18 +1,22 @@
 /*
  * Channels in the agent: which ones this node is in (gossiped in the
  * "channels" tag, kept in STATE_DIR/channels across restarts), the
- * control requests (channel join/part, channels, who, say, listen), a
- * ring of recently delivered messages that `tlaloc listen` long-polls,
- * and the subscriber list recipe handlers hook into.
+ * control requests (channel join/part, channels, who, say, listen), and
+ * a ring of recently delivered messages that `tlaloc listen` long-polls.
+ * A message for a channel we are in (or for us) is then emitted as
+ * AGENT_EV_CHAN_MSG, which recipe handlers hear.
  */
-#include "agent/agent_int.h"
+#include "agent/chan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
+#include "agent/msgs.h"
+#include "cluster/bcast.h"
 #include "cluster/chan.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -23,7 +27,7 @@
 #define LOG_MAX		256	/* delivered messages kept for listeners */
 #define LISTEN_WAIT_MS	10000	/* a listen poll is answered by then */
 #define LISTENERS_MAX	256
-#define SUBS_MAX	16
+#define SAY_MAX		512	/* bytes of text in one message */
 
 struct listener {
 	struct stream_conn	*c;
@@ -31,11 +35,6 @@ struct listener {
 	uint64_t		 cursor;
 	uint64_t		 deadline_ms;
 	int			 json;
-};
-
-struct sub {
-	agent_msg_fn	 fn;
-	void		*ctx;
 };
 
 struct agent_chan {
@@ -48,21 +47,20 @@ struct agent_chan {
 	uint64_t	 head;		/* index of the next delivery */
 	struct listener	 ls[LISTENERS_MAX];
 	size_t		 nls;
-	struct sub	 subs[SUBS_MAX];
-	size_t		 nsubs;
 };
 
 /* ---- Membership ----------------------------------------------------- */
 
 int
-agent_chan_is_member(struct agent *a, const char *name)
+agent_chan_is_member(const struct agent *a, const char *name)
 {
 	return strcmp(name, CHAN_ALL) == 0 ||
 	    chan_list_has(a->chan->list.data, name);
 }
 
-void
-agent_chan_tags(struct agent *a, struct buf *tags)
+/* "channels=#a,#b": the channels this node is in. */
+static void
+chan_tags(const struct agent *a, struct buf *tags)
 {
 	char *kv;
 
@@ -87,8 +85,8 @@ list_save(struct agent *a)
 		log_warn("cannot save channels: %s", err.msg);
 }
 
-int
-agent_chan_open(struct agent *a, struct tl_err *err)
+static int
+chan_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_chan *ch = xcalloc(1, sizeof(*ch));
 	struct buf raw = BUF_INIT;
@@ -122,12 +120,11 @@ agent_chan_open(struct agent *a, struct tl_err *err)
 	buf_release(&raw);
 	if (r < 0)
 		return agent_err_wrap(err, r, "channels");
-	agent_chan_tags(a, &a->cfg.tags);
 	return 0;
 }
 
-void
-agent_chan_close(struct agent *a)
+static void
+chan_close(struct agent *a)
 {
 	struct agent_chan *ch = a->chan;
 
@@ -147,8 +144,7 @@ agent_chan_set(struct agent *a, const char *name, int is_join,
     struct tl_err *err)
 {
 	struct agent_chan *ch = a->chan;
-	struct buf next = BUF_INIT, tags = BUF_INIT;
-	struct swim_io io;
+	struct buf next = BUF_INIT, old = BUF_INIT;
 	int r;
 
 	if ((r = chan_name_check(name, err)) < 0)
@@ -161,39 +157,24 @@ agent_chan_set(struct agent *a, const char *name, int is_join,
 	if ((r = chan_list_edit(ch->list.data, name, is_join, &next,
 	    err)) < 0)
 		goto out;
-	buf_reset(&ch->list);
-	buf_add(&ch->list, next.data, next.len);
-	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
-	agent_chan_tags(a, &tags);
-	agent_io(a, &io);
-	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
+	old = ch->list;
+	ch->list = next;
+	buf_init(&next);
+	if ((r = agent_tags_publish(a)) < 0) {
 		tl_err_set(err, r, "cannot gossip the channel list: %s",
 		    tl_strerror(r));
+		buf_release(&ch->list);
+		ch->list = old;
+		buf_init(&old);
 		goto out;
 	}
-	agent_flush(a);
-	buf_release(&a->cfg.tags);
-	a->cfg.tags = tags;
-	buf_init(&tags);
 	list_save(a);
 	log_notice("%s channel %s", is_join ? "joined" : "parted", name);
+	r = 0;
 out:
 	buf_release(&next);
-	buf_release(&tags);
+	buf_release(&old);
 	return r;
-}
-
-int
-agent_msg_subscribe(struct agent *a, agent_msg_fn fn, void *ctx)
-{
-	struct agent_chan *ch = a->chan;
-
-	if (ch->nsubs == SUBS_MAX)
-		return TL_ETOOBIG;
-	ch->subs[ch->nsubs].fn = fn;
-	ch->subs[ch->nsubs].ctx = ctx;
-	ch->nsubs++;
-	return 0;
 }
 
 /* ---- Delivery and listeners ----------------------------------------- */
@@ -317,13 +298,16 @@ listener_answer(struct agent_chan *ch, size_t i, int force)
 	buf_release(&out);
 }
 
-void
-agent_chan_deliver(struct agent *a, const struct bcast_msg *m)
+static void
+chan_on_event(struct agent *a, const struct agent_event *ev)
 {
 	struct agent_chan *ch = a->chan;
+	const struct bcast_msg *m = ev->msg;
+	struct agent_event mine = { .kind = AGENT_EV_CHAN_MSG, .msg = m };
 
-	if (m->kind == BCAST_CHANNEL ? !agent_chan_is_member(a, m->target) :
-	    strcmp(m->target, a->cfg.name) != 0)
+	if (ev->kind != AGENT_EV_MSG || m->kind == BCAST_QUERY ||
+	    (m->kind == BCAST_CHANNEL ? !agent_chan_is_member(a, m->target) :
+	    strcmp(m->target, a->cfg.name) != 0))
 		return;
 	if (ch->log == NULL)
 		ch->log = xcalloc(LOG_MAX, sizeof(*ch->log));
@@ -333,12 +317,11 @@ agent_chan_deliver(struct agent *a, const struct bcast_msg *m)
 	    m->sender_name, (unsigned long long)m->ltime);
 	for (size_t i = ch->nls; i-- > 0;)
 		listener_answer(ch, i, 0);
-	for (size_t i = 0; i < ch->nsubs; i++)
-		ch->subs[i].fn(ch->subs[i].ctx, a, m);
+	agent_emit(a, &mine);
 }
 
-void
-agent_chan_house(struct agent *a)
+static void
+chan_tick(struct agent *a)
 {
 	struct agent_chan *ch = a->chan;
 	uint64_t now = agent_now(a);
@@ -349,16 +332,6 @@ agent_chan_house(struct agent *a)
 }
 
 /* ---- Control requests ----------------------------------------------- */
-
-static void
-reply_err(struct stream_conn *c, const struct tl_err *err)
-{
-	struct buf b = BUF_INIT;
-
-	buf_addf(&b, "%s\n", err->msg);
-	agent_ctl_reply(c, 1, b.data, b.len);
-	buf_release(&b);
-}
 
 static void
 ctl_join_part(struct agent *a, struct stream_conn *c,
@@ -376,7 +349,7 @@ ctl_join_part(struct agent *a, struct stream_conn *c,
 		agent_ctl_reply(c, 0, out.data, out.len);
 	}
 	if (err.code != 0)
-		reply_err(c, &err);
+		agent_ctl_reply_err(c, &err);
 	buf_release(&out);
 }
 
@@ -483,7 +456,7 @@ ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	if (req->nargs != 1 || chan_name_check(name, &err) < 0) {
 		if (err.code == 0)
 			tl_err_set(&err, TL_EINVAL, "give one channel");
-		reply_err(c, &err);
+		agent_ctl_reply_err(c, &err);
 		return;
 	}
 	buf_addstr(&out, json ? "{\"members\":[" : "");
@@ -507,18 +480,6 @@ ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	buf_release(&out);
 }
 
-static int
-member_named(struct agent *a, const char *name)
-{
-	struct swim_member m;
-
-	for (size_t i = 0; i < swim_member_count(a->swim); i++)
-		if (swim_member_at(a->swim, i, &m) == 0 &&
-		    strcmp(m.name, name) == 0 && m.status == SWIM_ALIVE)
-			return 1;
-	return 0;
-}
-
 static void
 ctl_say(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
@@ -537,16 +498,17 @@ ctl_say(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	text = req->args[1];
 	if (to[0] == '@') {
 		kind = BCAST_DIRECT;
-		if (!member_named(a, ++to)) {
+		if (strcmp(++to, a->cfg.name) != 0 &&
+		    !agent_member_named(a, to, 0, NULL)) {
 			tl_err_set(&err, TL_ENOENT, "no live member named "
 			    "'%s'", to);
 			goto out;
 		}
 	} else if (chan_name_check(to, &err) < 0)
 		goto out;
-	if (strlen(text) > AGENT_SAY_MAX) {
+	if (strlen(text) > SAY_MAX) {
 		tl_err_set(&err, TL_ETOOBIG, "message is %zu bytes, the "
-		    "limit is %d", strlen(text), AGENT_SAY_MAX);
+		    "limit is %d", strlen(text), SAY_MAX);
 		goto out;
 	}
 	if (agent_msgs_send(a, kind, to, text, strlen(text), &ltime,
@@ -557,7 +519,7 @@ ctl_say(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	agent_ctl_reply(c, 0, out.data, out.len);
 out:
 	if (err.code != 0)
-		reply_err(c, &err);
+		agent_ctl_reply_err(c, &err);
 	buf_release(&out);
 }
 
@@ -604,19 +566,15 @@ ctl_listen(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	listener_answer(ch, ch->nls - 1, 0);
 	return;
 out:
-	reply_err(c, &err);
+	agent_ctl_reply_err(c, &err);
 }
 
-void
-agent_chan_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
-{
-	switch (req->op) {
-	case CTL_CHAN_JOIN:
-	case CTL_CHAN_PART:	ctl_join_part(a, c, req); break;
-	case CTL_CHANNELS:	ctl_channels(a, c, req); break;
-	case CTL_WHO:		ctl_who(a, c, req); break;
-	case CTL_SAY:		ctl_say(a, c, req); break;
-	default:		ctl_listen(a, c, req); break;
-	}
-}
+static const struct agent_ctl_op chan_ops[] = {
+	{ CTL_CHAN_JOIN, ctl_join_part }, { CTL_CHAN_PART, ctl_join_part },
+	{ CTL_CHANNELS, ctl_channels }, { CTL_WHO, ctl_who },
+	{ CTL_SAY, ctl_say }, { CTL_LISTEN, ctl_listen }, { 0, NULL }
+};
+
+const struct agent_sub agent_chan_sub = { .name = "chan",
+	.open = chan_open, .tick = chan_tick, .tags = chan_tags,
+	.close = chan_close, .ctl = chan_ops, .on_event = chan_on_event };

@@ -19,10 +19,7 @@
  * keeps converging the last good serial, and the run tag carries the
  * compile error (file:line) for `tlaloc status` on every node.
  */
-#include "agent/agent_int.h"
-#include "agent/rollout.h"
-
-#include <sys/stat.h>
+#include "agent/converge.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,33 +28,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
+#include "agent/drift.h"
+#include "agent/handlers.h"
+#include "agent/policy.h"
+#include "agent/rollout.h"
+#include "bucket/bucket.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include "engine/history.h"
+#include "net/stream.h"
 #include "program/convrep.h"
 
 #define CONV_BACKOFF_MIN_MS	2000
 #define CONV_BACKOFF_MAX_MS	300000
-#define CONV_DEBOUNCE_MS	20	/* editors write in bursts */
 #define CONV_ERR_MAX		120	/* bytes of error in the tag */
-#define CONV_WATCH_MAX		256	/* directories watched */
-
-struct conv_watch {
-	uv_fs_event_t	 ev;
-	char		*dir;
-	struct agent	*a;
-};
-
-/* What a managed file looked like after our last run. */
-struct path_state {
-	int		 exists;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtime;
-	mode_t		 mode;
-};
 
 struct agent_conv {
 	int		 is_running;
@@ -67,8 +54,9 @@ struct agent_conv {
 	uint64_t	 started_ms;
 	uint64_t	 run_serial;
 	char		*out_path, *err_path;
+	uv_process_t	*proc;		/* the run under way */
 
-	uv_timer_t	 sched, retry, debounce;
+	uv_timer_t	*sched, *retry;
 	uint32_t	 backoff_ms;
 
 	int		 has_report;	/* the fields below are set */
@@ -82,11 +70,9 @@ struct agent_conv {
 	uint64_t	 failed_serial;	/* did not compile here */
 	char		 compile_err[CONV_ERR_MAX + 1]; /* of failed_serial */
 
-	struct conv_watch *watches[CONV_WATCH_MAX];
-	size_t		 nwatches;
-	char		**paths;	/* managed, root included */
-	struct path_state *states;	/* one per path */
-	size_t		 npaths, cap_paths, cap_states;
+	struct drift	*watcher;
+	char		**paths;	/* managed by the last run */
+	size_t		 npaths, cap_paths;
 	char		 changes[256];	/* refs the last run changed */
 	char		 failures[256];	/* refs that failed in it */
 };
@@ -95,19 +81,29 @@ static void conv_start(struct agent *a, const char *why);
 
 /* ---- Report tag ----------------------------------------------------- */
 
-void
-agent_conv_tag(const struct agent *a, struct buf *tags)
+/*
+ * run=SERIAL,CHANGED,FAILED,DRIFT,WHEN,DURATION_MS[,ERROR] and runs=N:
+ * the last run, for `tlaloc status` on every node (status.c).
+ */
+static void
+conv_tags(const struct agent *a, struct buf *tags)
 {
 	const struct agent_conv *cv = a->conv;
+	struct buf kv = BUF_INIT;
 
-	if (cv == NULL || !cv->has_report)
+	if (cv == NULL || !cv->has_report) {
+		(void)agent_tags_apply(tags, "run", 1, NULL);
+		(void)agent_tags_apply(tags, "runs", 1, NULL);
 		return;
-	buf_addf(tags, "run=%" PRIu64 ",%u,%u,%u,%" PRIu64 ",%u%s%s",
+	}
+	buf_addf(&kv, "run=%" PRIu64 ",%u,%u,%u,%" PRIu64 ",%u%s%s",
 	    cv->serial, cv->changed, cv->failed, cv->drift, cv->when_s,
 	    cv->dur_ms, cv->error[0] ? "," : "", cv->error);
-	buf_addch(tags, '\0');
-	buf_addf(tags, "runs=%" PRIu64, cv->runs);
-	buf_addch(tags, '\0');
+	(void)agent_tags_apply(tags, kv.data, 0, NULL);
+	buf_reset(&kv);
+	buf_addf(&kv, "runs=%" PRIu64, cv->runs);
+	(void)agent_tags_apply(tags, kv.data, 0, NULL);
+	buf_release(&kv);
 }
 
 void
@@ -156,12 +152,6 @@ agent_conv_summary(const struct agent *a, struct convrep *r)
 	snprintf(r->error, sizeof(r->error), "%s", cv->error);
 }
 
-int
-agent_conv_failed_serial(const struct agent *a, uint64_t serial)
-{
-	return a->conv != NULL && a->conv->failed_serial == serial;
-}
-
 /* ---- Parsing the child's report ------------------------------------- */
 
 static unsigned
@@ -178,6 +168,19 @@ paths_clear(struct agent_conv *cv)
 	for (size_t i = 0; i < cv->npaths; i++)
 		free(cv->paths[i]);
 	cv->npaths = 0;
+}
+
+/* A file the last run left in place changed by hand. */
+static void
+on_drift(void *ctx, const char *path, const char *what)
+{
+	struct agent *a = ctx;
+	char why[300];
+
+	snprintf(why, sizeof(why), "drift: '%s' %s", path, what);
+	log_warn("%s by hand%s", why, a->cfg.is_no_enforce ?
+	    " (not enforcing)" : "");
+	agent_converge_request(a, why);
 }
 
 /* Collects the titles of path-like resources (file, line, link). */
@@ -203,8 +206,8 @@ paths_collect(struct agent *a, const char *json)
 				continue;	/* escaped: not watched */
 			cv->paths = xgrow(cv->paths, &cv->cap_paths,
 			    cv->npaths + 1, sizeof(*cv->paths));
-			cv->paths[cv->npaths++] = xasprintf("%s%.*s",
-			    a->cfg.root ? a->cfg.root : "", (int)n, start);
+			cv->paths[cv->npaths++] = xasprintf("%.*s", (int)n,
+			    start);
 		}
 	}
 }
@@ -253,156 +256,6 @@ first_error(const char *text, char *out, size_t size)
 			out[i] = ' ';
 }
 
-/* ---- Drift watch ---------------------------------------------------- */
-
-static void
-watch_close_cb(uv_handle_t *h)
-{
-	struct conv_watch *w = h->data;
-
-	free(w->dir);
-	free(w);
-}
-
-static void
-watches_clear(struct agent_conv *cv)
-{
-	for (size_t i = 0; i < cv->nwatches; i++)
-		uv_close((uv_handle_t *)&cv->watches[i]->ev, watch_close_cb);
-	cv->nwatches = 0;
-}
-
-static void
-state_of(const char *path, struct path_state *s)
-{
-	struct stat st;
-
-	memset(s, 0, sizeof(*s));
-	if (lstat(path, &st) < 0)
-		return;
-	s->exists = 1;
-	s->ino = st.st_ino;
-	s->size = st.st_size;
-	s->mtime = st.st_mtim;
-	s->mode = st.st_mode;
-}
-
-static int
-state_same(const struct path_state *x, const struct path_state *y)
-{
-	return x->exists == y->exists && x->ino == y->ino &&
-	    x->size == y->size && x->mode == y->mode &&
-	    x->mtime.tv_sec == y->mtime.tv_sec &&
-	    x->mtime.tv_nsec == y->mtime.tv_nsec;
-}
-
-/* Remembers how our own run left every managed file. */
-static void
-states_record(struct agent_conv *cv)
-{
-	cv->states = xgrow(cv->states, &cv->cap_states, cv->npaths + 1,
-	    sizeof(*cv->states));
-	for (size_t i = 0; i < cv->npaths; i++)
-		state_of(cv->paths[i], &cv->states[i]);
-}
-
-/*
- * Events settle here. A file that still looks as our last run left it was
- * changed by that run (its events arrive after the child exits), not by
- * hand; during a run we look again once it is over.
- */
-static void
-debounce_cb(uv_timer_t *t)
-{
-	struct agent *a = t->data;
-	struct agent_conv *cv = a->conv;
-	struct path_state now;
-	char why[300];
-	const char *rel;
-	size_t rl = a->cfg.root ? strlen(a->cfg.root) : 0;
-
-	if (cv->is_running) {
-		uv_timer_start(&cv->debounce, debounce_cb, 50, 0);
-		return;
-	}
-	for (size_t i = 0; i < cv->npaths; i++) {
-		state_of(cv->paths[i], &now);
-		if (state_same(&now, &cv->states[i]))
-			continue;
-		rel = cv->paths[i] + rl;
-		snprintf(why, sizeof(why), "drift: '%s' %s", rel,
-		    !now.exists ? "removed" : now.ino != cv->states[i].ino ?
-		    "replaced" : now.mode != cv->states[i].mode ?
-		    "mode changed" : "content changed");
-		log_warn("%s by hand%s", why, a->cfg.is_no_enforce ?
-		    " (not enforcing)" : "");
-		cv->states[i] = now;	/* one report per change */
-		agent_converge_request(a, why);
-		return;
-	}
-}
-
-static void
-watch_cb(uv_fs_event_t *h, const char *name, int events, int status)
-{
-	struct conv_watch *w = h->data;
-	struct agent_conv *cv = w->a->conv;
-	size_t dl = strlen(w->dir);
-
-	(void)events;
-	if (status < 0 || name == NULL)
-		return;
-	for (size_t i = 0; i < cv->npaths; i++) {
-		const char *p = cv->paths[i];
-
-		if (strncmp(p, w->dir, dl) == 0 && p[dl] == '/' &&
-		    strcmp(p + dl + 1, name) == 0) {
-			uv_timer_start(&cv->debounce, debounce_cb,
-			    CONV_DEBOUNCE_MS, 0);
-			return;
-		}
-	}
-}
-
-static int
-watch_has(const struct agent_conv *cv, const char *dir)
-{
-	for (size_t i = 0; i < cv->nwatches; i++)
-		if (strcmp(cv->watches[i]->dir, dir) == 0)
-			return 1;
-	return 0;
-}
-
-/* Watches the parent directories: editors replace files by rename. */
-static void
-watches_set(struct agent *a)
-{
-	struct agent_conv *cv = a->conv;
-
-	watches_clear(cv);
-	for (size_t i = 0; i < cv->npaths && cv->nwatches < CONV_WATCH_MAX;
-	    i++) {
-		char *dir = path_dirname(cv->paths[i]);
-		struct conv_watch *w;
-
-		if (watch_has(cv, dir)) {
-			free(dir);
-			continue;
-		}
-		w = xcalloc(1, sizeof(*w));
-		w->dir = dir;
-		w->a = a;
-		uv_fs_event_init(a->loop, &w->ev);
-		w->ev.data = w;
-		if (uv_fs_event_start(&w->ev, watch_cb, dir, 0) < 0) {
-			log_info("cannot watch '%s' for drift", dir);
-			uv_close((uv_handle_t *)&w->ev, watch_close_cb);
-			continue;
-		}
-		cv->watches[cv->nwatches++] = w;
-	}
-}
-
 /* ---- Running -------------------------------------------------------- */
 
 static void
@@ -439,10 +292,11 @@ conv_record(struct agent *a, int status, const char *json,
 	if (cv->run_serial == agent_policy_current(a))
 		cv->failed_serial = 0;
 	/* Converging the last good serial is no success to report while
-	 * the current one does not compile. */
+	 * the current one does not compile: the error names the serial. */
 	if (cv->failed_serial != 0 &&
 	    cv->failed_serial == agent_policy_current(a))
-		snprintf(cv->error, sizeof(cv->error), "%s", cv->compile_err);
+		snprintf(cv->error, sizeof(cv->error), "serial %" PRIu64 ": %.100s",
+		    cv->failed_serial, cv->compile_err);
 	agent_policy_mark_good(a, cv->run_serial);
 	json = strstr(json, "\"summary\":");
 	if (a->cfg.is_no_enforce)
@@ -455,7 +309,10 @@ conv_record(struct agent *a, int status, const char *json,
 static void
 retry_cb(uv_timer_t *t)
 {
-	agent_converge_request(t->data, "retry after failure");
+	struct agent *a = t->data;
+
+	if (a->conv != NULL)
+		agent_converge_request(a, "retry after failure");
 }
 
 static void
@@ -482,7 +339,7 @@ conv_after(struct agent *a, int status)
 		    cv->backoff_ms * 2;
 		if (cv->backoff_ms > CONV_BACKOFF_MAX_MS)
 			cv->backoff_ms = CONV_BACKOFF_MAX_MS;
-		uv_timer_start(&cv->retry, retry_cb, cv->backoff_ms, 0);
+		uv_timer_start(cv->retry, retry_cb, cv->backoff_ms, 0);
 	} else
 		cv->backoff_ms = 0;
 }
@@ -512,7 +369,12 @@ log_result(struct agent *a, int status)
 {
 	struct agent_conv *cv = a->conv;
 
-	if (cv->error[0] != '\0')
+	if (cv->error[0] != '\0' && cv->failed_serial != 0 &&
+	    cv->serial != cv->failed_serial)
+		log_err("converged last good policy serial %" PRIu64 " (%s): "
+		    "%u changed, %u failed; policy %s", cv->serial, cv->why,
+		    cv->changed, cv->failed, cv->error);
+	else if (cv->error[0] != '\0')
 		log_err("converge of policy serial %" PRIu64 " failed (%s): %s",
 		    cv->serial, cv->why, cv->error);
 	else if (a->cfg.is_no_enforce && cv->drift > 0)
@@ -534,25 +396,6 @@ log_result(struct agent *a, int status)
 		    cv->dur_ms, status);
 }
 
-/* Hands the finished run to the history (history_glue.c). */
-static void
-hist_record(struct agent *a, int status, const struct buf *out)
-{
-	struct agent_conv *cv = a->conv;
-	struct history_run run;
-
-	memset(&run, 0, sizeof(run));
-	run.run = cv->runs;
-	run.when_s = cv->when_s;
-	run.serial = cv->serial;
-	run.status = status;
-	run.duration_ms = cv->dur_ms;
-	run.why = cv->why;
-	run.error = cv->error;
-	agent_hist_on_run(a, &run, out->data, out->len,
-	    a->cfg.is_no_enforce ? 0 : cv->changed, cv->failed);
-}
-
 static void
 proc_close_cb(uv_handle_t *h)
 {
@@ -564,19 +407,25 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 {
 	struct agent *a = proc->data;
 	struct agent_conv *cv = a->conv;
+	struct agent_event ev = { .kind = AGENT_EV_RUN_DONE };
+	struct agent_run done;
 	struct buf out = BUF_INIT, errtext = BUF_INIT;
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
 	/* A handle per run: the next run may start before this closes. */
 	uv_close((uv_handle_t *)proc, proc_close_cb);
+	if (cv == NULL)
+		return;		/* the agent is stopping */
+	cv->proc = NULL;
 	cv->is_running = 0;
+	drift_hold(cv->watcher, 0);
 	read_text(cv->out_path, &out);
 	read_text(cv->err_path, &errtext);
 	conv_record(a, status, out.data, errtext.data);
 	if (status != 1 && status <= 6) {
 		paths_collect(a, out.data);
-		states_record(cv);
-		watches_set(a);
+		drift_watch(cv->watcher, (const char *const *)cv->paths,
+		    cv->npaths);
 		refs_collect(out.data, "changed", cv->changes,
 		    sizeof(cv->changes));
 		refs_collect(out.data, "failed", cv->failures,
@@ -584,14 +433,23 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	}
 	conv_after(a, status);
 	log_result(a, status);
-	agent_rollout_run_done(a, cv->run_serial, status);
-	hist_record(a, status, &out);
-	agent_convreq_run_done(a, cv->starts);
-	if (!a->cfg.is_no_enforce) {
+	if (!a->cfg.is_no_enforce)
 		backups_prune(a);
-		agent_repl_kick(a);
-	}
-	agent_tags_push(a, &a->cfg.tags);
+	agent_tags_publish(a);
+	done.starts = cv->starts;
+	done.runs = cv->runs;
+	done.serial = cv->run_serial;
+	done.status = status;
+	done.when_s = cv->when_s;
+	done.duration_ms = cv->dur_ms;
+	done.changed = a->cfg.is_no_enforce ? 0 : cv->changed;
+	done.failed = cv->failed;
+	done.why = cv->why;
+	done.error = cv->error;
+	done.json = out.data;
+	done.json_len = out.len;
+	ev.done = &done;
+	agent_emit(a, &ev);
 	buf_release(&out);
 	buf_release(&errtext);
 	if (!cv->is_pending && agent_handlers_waiting(a)) {
@@ -666,6 +524,8 @@ conv_spawn(struct agent *a, const char *tree)
 	proc = xcalloc(1, sizeof(*proc));
 	proc->data = a;
 	r = (fo < 0 || fe < 0) ? UV_EIO : uv_spawn(a->loop, proc, &o);
+	if (r == 0)
+		cv->proc = proc;
 	if (fo >= 0)
 		close(fo);
 	if (fe >= 0)
@@ -682,32 +542,67 @@ conv_spawn(struct agent *a, const char *tree)
 	return 0;
 }
 
+/* The serial to converge: the current one, unless it did not compile
+ * here; then the last good one. 0: none. */
+static uint64_t
+conv_serial(const struct agent *a)
+{
+	uint64_t s = agent_policy_current(a);
+
+	if (s != 0 && s == a->conv->failed_serial)
+		s = agent_policy_good(a);
+	return s;
+}
+
+/*
+ * Builds the tree of *serial; a rollout may hold this node back, or send
+ * it back (rollout.h), to another serial, or to none (TL_ENOENT).
+ */
+static int
+conv_tree(struct agent *a, uint64_t *serial, char **tree)
+{
+	uint64_t alt;
+	int r;
+
+	if ((r = agent_policy_tree(a, *serial, tree)) < 0)
+		return r;
+	if ((alt = agent_rollout_pick(a, *serial, *tree)) == *serial)
+		return 0;
+	free(*tree);
+	*tree = NULL;
+	*serial = alt;
+	return agent_policy_tree(a, alt, tree);
+}
+
 static void
 conv_start(struct agent *a, const char *why)
 {
 	struct agent_conv *cv = a->conv;
 	char *tree = NULL;
 
-	if (agent_policy_tree(a, &cv->run_serial, &tree) < 0)
+	cv->run_serial = conv_serial(a);
+	if (conv_tree(a, &cv->run_serial, &tree) < 0)
 		return;		/* no policy yet: nothing to converge */
 	snprintf(cv->why, sizeof(cv->why), "%s", why);
 	cv->started_ms = agent_now(a);
-	uv_timer_stop(&cv->retry);
+	uv_timer_stop(cv->retry);
 	log_info("converging policy serial %" PRIu64 " (%s)", cv->run_serial,
 	    why);
 	if (conv_spawn(a, tree) == 0) {
 		cv->is_running = 1;
 		cv->starts++;
+		drift_hold(cv->watcher, 1);
 	}
 	free(tree);
 }
 
-void
-agent_converge_request(struct agent *a, const char *why)
+/* Never two at once: a request during a run makes one more run after. */
+static void
+conv_request(struct agent *a, const char *why)
 {
 	struct agent_conv *cv = a->conv;
 
-	if (cv == NULL || a->is_leaving)
+	if (a->is_leaving)
 		return;
 	if (cv->is_running) {
 		/* One run after this one covers every request made now. */
@@ -725,7 +620,10 @@ agent_converge_request(struct agent *a, const char *why)
 static void
 sched_cb(uv_timer_t *t)
 {
-	agent_converge_request(t->data, "schedule");
+	struct agent *a = t->data;
+
+	if (a->conv != NULL)
+		agent_converge_request(a, "schedule");
 }
 
 /* The node's offset in the splay: stable across restarts. */
@@ -740,8 +638,27 @@ splay_ms(const struct agent *a)
 	    (uint64_t)(h % (a->cfg.splay_s * 1000u + 1));
 }
 
-int
-agent_conv_open(struct agent *a, struct tl_err *err)
+static void
+conv_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_CONVERGE)
+		conv_request(a, ev->why);
+}
+
+/* `tlaloc converge [WHY]`. */
+static void
+conv_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	/* Programs need to know: the run under way is not theirs. */
+	const char *say = a->conv->is_running ? "converge queued after the "
+	    "run under way\n" : "converge requested\n";
+
+	conv_request(a, req->nargs > 0 ? req->args[0] : "request");
+	agent_ctl_reply(c, 0, say, strlen(say));
+}
+
+static int
+conv_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_conv *cv = xcalloc(1, sizeof(*cv));
 	uint64_t iv = (uint64_t)a->cfg.interval_s * 1000;
@@ -750,25 +667,17 @@ agent_conv_open(struct agent *a, struct tl_err *err)
 	a->conv = cv;
 	cv->out_path = xasprintf("%s/converge.out", a->cfg.state_dir);
 	cv->err_path = xasprintf("%s/converge.err", a->cfg.state_dir);
-	uv_timer_init(a->loop, &cv->sched);
-	uv_timer_init(a->loop, &cv->retry);
-	uv_timer_init(a->loop, &cv->debounce);
-	cv->sched.data = cv->retry.data = cv->debounce.data = a;
+	cv->sched = agent_timer_new(a);
+	cv->retry = agent_timer_new(a);
+	cv->watcher = drift_new(a->loop, a->cfg.root, on_drift, a);
 	if (iv > 0)
-		uv_timer_start(&cv->sched, sched_cb, iv + splay_ms(a), iv);
-	agent_converge_request(a, "start");
+		uv_timer_start(cv->sched, sched_cb, iv + splay_ms(a), iv);
+	conv_request(a, "start");
 	return 0;
 }
 
-void
-agent_conv_close(struct agent *a)
-{
-	if (a->conv != NULL)
-		watches_clear(a->conv);
-}
-
-void
-agent_conv_free(struct agent *a)
+static void
+conv_close(struct agent *a)
 {
 	struct agent_conv *cv = a->conv;
 
@@ -776,11 +685,23 @@ agent_conv_free(struct agent *a)
 		return;
 	/* A run in progress finishes on its own; it is not ours to kill
 	 * halfway through a package install. */
+	if (cv->proc != NULL)
+		uv_close((uv_handle_t *)cv->proc, proc_close_cb);
+	agent_timer_free(cv->sched);
+	agent_timer_free(cv->retry);
+	drift_free(cv->watcher);
 	paths_clear(cv);
 	free(cv->paths);
-	free(cv->states);
 	free(cv->out_path);
 	free(cv->err_path);
 	free(cv);
 	a->conv = NULL;
 }
+
+static const struct agent_ctl_op conv_ops[] = {
+	{ CTL_CONVERGE, conv_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_conv_sub = { .name = "converge",
+	.open = conv_open, .tags = conv_tags, .close = conv_close,
+	.ctl = conv_ops, .on_event = conv_on_event };

@@ -2,12 +2,13 @@
 #define TLALOC_AGENT_CONVREQ_INT_H
 
 /*
- * Shared by convreq_glue.c (requests, and the reports this node owes)
- * and convrep_wait.c (reports coming back to this node, and the
- * programs waiting for them) only.
+ * Shared by convreq.c (requests, and the reports this node owes) and
+ * convreq_wait.c (reports coming back to this node, and the programs
+ * waiting for them) only.
  */
 
 #include "agent/agent_int.h"
+#include "agent/convreq.h"
 #include "program/convrep.h"
 
 #define CONVREQ_OWED		64	/* reports to send after a run */
@@ -47,23 +48,27 @@ struct agent_convreq {
 	uint64_t		 nreports;	/* ever kept: the cursor */
 	struct convreq_waiter	 w[CONVREQ_WAITERS];
 	size_t			 nw;
-	uv_timer_t		 timer;		/* earliest waiter deadline */
-	uint64_t		 reports_in, unsolicited, duplicates;
-	uint64_t		 forged;	/* not signed by the node */
+	uv_timer_t		*timer;		/* earliest waiter deadline */
 	struct nonces		*seen;		/* requests acted on, kept in
 						   STATE_DIR/convreq.nonces;
 						   NULL: it could not be read
 						   (requests are refused) */
+	uint64_t		 done, refused;	/* requests acted on, not */
+	uint64_t		 reports_in, unsolicited, duplicates;
+	uint64_t		 forged;	/* not signed by the node */
 	uint64_t		 malformed, reports_out, report_failures;
 };
 
-/* The state, made on first use (the loop must be running). */
-struct agent_convreq *convreq_of(struct agent *a);
 /* Remembers that we carried the request with nonce for node. */
 void	convrep_asked(struct agent *a, const uint8_t *nonce,
 	    const char *node);
 /* CTL_CONVREQ_POLL. */
 void	convrep_poll_ctl(struct agent *a, struct stream_conn *c,
 	    const struct ctl_req *req);
+/* A converge report frame (PKT_CREPORT), opened. */
+void	convrep_on_report(struct agent *a, const char *from,
+	    const uint8_t *p, size_t n);
+/* Answers the programs still waiting (the agent is stopping). */
+void	convrep_close(struct agent *a);
 
 #endif

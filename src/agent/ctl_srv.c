@@ -1,19 +1,21 @@
 /*
- * Control socket requests (agent/ctl.h): members, join, leave, info,
- * tags; keys are handed to keys.c. Text output is for people, JSON
- * (CTL_F_JSON) is the stable interface documented in docs/agent.md.
+ * Control socket requests (agent/ctl.h): each goes to the subsystem that
+ * registered its operation (struct agent_sub ctl). The core answers
+ * members, join, leave, info and tags itself. Text output is for
+ * people, JSON (CTL_F_JSON) is the stable interface documented in
+ * docs/agent.md.
  */
 #include "agent/agent_int.h"
-#include "agent/svc.h"
 
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "net/ident.h"
 #include "net/stream.h"
 
 static const char *const status_names[] = {
@@ -211,31 +213,11 @@ heap_in_use(void)
 }
 
 static void
-ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+info_packets(const struct agent *a, struct buf *out, int json)
 {
 	const struct agent_stats *st = &a->st;
-	struct swim_stats ss;
-	struct buf out = BUF_INIT;
-	char id[17];
-	int json = req->flags & CTL_F_JSON;
 
-	struct swim_member self;
-
-	swim_get_stats(a->swim, &ss);
-	swim_member_at(a->swim, 0, &self);
-	agent_id_hex(self.id, id);
-	buf_addf(&out, json ? "{\"name\":\"%s\",\"id\":\"%s\",\"addr\":\"%s\","
-	    : "name: %s\nid: %s\naddr: %s\n", a->cfg.name, id,
-	    a->cfg.advertise);
-	buf_addf(&out, json ?
-	    "\"members\":{\"alive\":%zu,\"suspect\":%zu,\"failed\":%zu,"
-	    "\"left\":%zu}," :
-	    "members: alive %zu, suspect %zu, failed %zu, left %zu\n",
-	    swim_count_status(a->swim, SWIM_ALIVE),
-	    swim_count_status(a->swim, SWIM_SUSPECT),
-	    swim_count_status(a->swim, SWIM_DEAD),
-	    swim_count_status(a->swim, SWIM_LEFT));
-	buf_addf(&out, json ?
+	buf_addf(out, json ?
 	    "\"packets_in\":%llu,\"packets_out\":%llu,\"bytes_in\":%llu,"
 	    "\"bytes_out\":%llu,\"dropped\":%llu,\"decrypt_failures\":%llu,"
 	    "\"unknown_key\":%llu,\"replays\":%llu,\"stale\":%llu,"
@@ -250,8 +232,24 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->pkt.unknown_key), U(st->pkt.replays), U(st->pkt.stale),
 	    U(st->pkt.malformed + st->pkt.truncated + st->pkt.oversized +
 	    st->pkt.bad_header), U(st->send_errors));
-	agent_policy_info(a, &out, json);
-	buf_addf(&out, json ?
+}
+
+static void
+info_swim(const struct agent *a, struct buf *out, int json)
+{
+	const struct agent_stats *st = &a->st;
+	struct swim_stats ss;
+
+	swim_get_stats(a->swim, &ss);
+	buf_addf(out, json ?
+	    "\"members\":{\"alive\":%zu,\"suspect\":%zu,\"failed\":%zu,"
+	    "\"left\":%zu}," :
+	    "members: alive %zu, suspect %zu, failed %zu, left %zu\n",
+	    swim_count_status(a->swim, SWIM_ALIVE),
+	    swim_count_status(a->swim, SWIM_SUSPECT),
+	    swim_count_status(a->swim, SWIM_DEAD),
+	    swim_count_status(a->swim, SWIM_LEFT));
+	buf_addf(out, json ?
 	    "\"probes\":%llu,\"probe_failures\":%llu,\"suspicions\":%llu,"
 	    "\"deaths\":%llu,\"refutations\":%llu,\"incarnation\":%u,"
 	    "\"health\":%u,\"pushpull_in\":%llu,\"pushpull_out\":%llu,"
@@ -269,26 +267,42 @@ ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    U(st->tcp_in), U(st->tcp_out), U(st->tcp_failures),
 	    U(ss.bad_packets), U(ss.claims_parked), U(ss.claims_unrefuted),
 	    U(ss.stale_answers));
-	buf_addf(&out, json ? "\"claims_refused\":%llu,\"refutes_held\":%llu,"
+	buf_addf(out, json ? "\"claims_refused\":%llu,\"refutes_held\":%llu,"
 	    "\"name_conflicts\":%llu," : "claims refused: %llu\nrefutations "
 	    "held back: %llu\nname conflicts: %llu\n", U(ss.claims_refused),
 	    U(ss.refutes_held), U(ss.name_conflicts));
-	agent_convreq_info(a, &out, json);
-	buf_addf(&out, json ? "\"handler_messages\":%llu,"
-	    "\"handler_overflows\":%llu," :
-	    "recipe handler messages: %llu, overflowed %llu\n",
-	    U(st->handler_runs), U(st->handler_overflows));
-	agent_prog_info(a, &out, json);
-	agent_repl_info(a, &out, json);
-	agent_pack_info(a, &out, json);
-	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu," :
+}
+
+/* The core's lines, then every subsystem's, in table order. */
+static void
+ctl_info(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	int json = req->flags & CTL_F_JSON;
+	struct buf out = BUF_INIT;
+	char id[17];
+
+	agent_id_hex(ident_public(a->ident), id);
+	if (json) {
+		buf_addstr(&out, "{\"name\":");
+		buf_add_json_str(&out, a->cfg.name, strlen(a->cfg.name));
+		buf_addf(&out, ",\"id\":\"%s\",\"addr\":", id);
+		buf_add_json_str(&out, a->cfg.advertise,
+		    strlen(a->cfg.advertise));
+		buf_addch(&out, ',');
+	} else
+		buf_addf(&out, "name: %s\nid: %s\naddr: %s\n", a->cfg.name,
+		    id, a->cfg.advertise);
+	info_swim(a, &out, json);
+	info_packets(a, &out, json);
+	agent_guard_info(a, &out, json);
+	agent_keyauth_info(a, &out, json);
+	for (size_t i = 0; i < a->nsubs; i++)
+		if (a->subs[i]->info != NULL)
+			a->subs[i]->info(a, &out, json);
+	buf_addf(&out, json ? "\"heap_in_use\":%llu,\"tcp_refused\":%llu}\n" :
 	    "heap in use: %llu bytes\n"
 	    "tcp connections refused (over the limit): %llu\n",
 	    heap_in_use(), U(stream_srv_refused(a->tcp)));
-	agent_svc_info(a, &out, json);
-	agent_guard_info(a, &out, json);
-	agent_keyauth_info(a, &out, json);
-	agent_query_info(a, &out, json);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }
@@ -316,6 +330,14 @@ ctl_join(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	}
 	agent_ctl_reply(c, req->nargs == 0 ? 1 : status, out.data, out.len);
 	buf_release(&out);
+}
+
+static void
+ctl_leave(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
+{
+	(void)req;
+	reply_str(c, 0, a->is_leaving ? "already leaving\n" : "leaving\n");
+	agent_leave(a);
 }
 
 static void
@@ -347,65 +369,51 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 }
 
 void
+agent_ctl_reply_err(struct stream_conn *c, const struct tl_err *err)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s\n", err->msg);
+	agent_ctl_reply(c, 1, b.data, b.len);
+	buf_release(&b);
+}
+
+/* The function of the open subsystem that registered op, or NULL. */
+static agent_ctl_fn
+ctl_lookup(const struct agent *a, uint8_t op)
+{
+	for (size_t i = 0; i < a->nsubs; i++)
+		for (const struct agent_ctl_op *o = a->subs[i]->ctl;
+		    o != NULL && o->op != 0; o++)
+			if (o->op == op)
+				return o->fn;
+	return NULL;
+}
+
+void
 agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
     size_t len)
 {
 	struct agent *a = ctx;
 	struct ctl_req req;
+	agent_ctl_fn fn;
 
 	ctl_req_init(&req);
-	if (ctl_req_decode(p, len, &req) < 0) {
+	if (ctl_req_decode(p, len, &req) < 0)
 		reply_str(c, 1, "malformed control request\n");
-		goto out;
-	}
-	switch (req.op) {
-	case CTL_MEMBERS:	ctl_members(a, c, &req); break;
-	case CTL_INFO:		ctl_info(a, c, &req); break;
-	case CTL_JOIN:		ctl_join(a, c, &req); break;
-	case CTL_TAGS_SET:
-	case CTL_TAGS_DELETE:	ctl_tags(a, c, &req); break;
-	case CTL_POLICY_PUBLISH:
-	case CTL_POLICY_STATUS:
-	case CTL_STATUS:
-	case CTL_CONVERGE:
-		agent_policy_ctl(a, c, req.op, req.flags, (int)req.nargs,
-		    req.args);
-		break;
-	case CTL_PACKS:
-	case CTL_PACK_STEP_DOWN:
-	case CTL_PACK_JOIN:	agent_pack_ctl(a, c, &req); break;
-	case CTL_CHAN_JOIN:
-	case CTL_CHAN_PART:
-	case CTL_CHANNELS:
-	case CTL_WHO:
-	case CTL_SAY:
-	case CTL_LISTEN:	agent_chan_ctl(a, c, &req); break;
-	case CTL_RUN:
-	case CTL_RUN_POLL:	agent_query_ctl(a, c, &req); break;
-	case CTL_CONVERGE_NODE:
-	case CTL_CONVREQ_POLL:	agent_convreq_ctl(a, c, &req); break;
-	case CTL_BACKUPS_FROM:	agent_repl_ctl(a, c, &req); break;
-	case CTL_PACK_ADMIT:	agent_keyauth_admit_ctl(a, c, &req); break;
-	case CTL_HANDLERS_SET:	agent_handlers_ctl(a, c, &req); break;
-	case CTL_RECIPE_DECL:	agent_recipe_decl_ctl(a, c, &req); break;
-	case CTL_SVC_DECL:
-	case CTL_SVC_WATCH:
-	case CTL_SERVICES:
-	case CTL_CATALOG:
-	case CTL_CHECKS:
-	case CTL_CHECK_IN:
-	case CTL_MAINT:		agent_svc_ctl(a, c, &req); break;
-	case CTL_HISTORY:	agent_hist_ctl(a, c, &req); break;
-	case CTL_LEAVE:
-		reply_str(c, 0, a->is_leaving ? "already leaving\n" :
-		    "leaving\n");
-		agent_leave(a);
-		break;
-	default:
-		agent_keys_ctl(a, c, req.op, req.flags, (int)req.nargs,
-		    req.args);
-		break;
-	}
-out:
+	else if ((fn = ctl_lookup(a, req.op)) == NULL)
+		reply_str(c, 1, "this agent does not answer that request\n");
+	else
+		fn(a, c, &req);
 	ctl_req_release(&req);
 }
+
+static const struct agent_ctl_op core_ops[] = {
+	{ CTL_MEMBERS, ctl_members }, { CTL_INFO, ctl_info },
+	{ CTL_JOIN, ctl_join }, { CTL_LEAVE, ctl_leave },
+	{ CTL_TAGS_SET, ctl_tags }, { CTL_TAGS_DELETE, ctl_tags },
+	{ CTL_PACK_ADMIT, agent_keyauth_admit_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_core_sub = { .name = "core",
+	.ctl = core_ops };

@@ -10,13 +10,14 @@
  * different versions are two runs, in the order they were delivered.
  * The queue is bounded; what overflows is logged and counted.
  */
-#include "agent/agent_int.h"
+#include "agent/handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
 #include "cluster/bcast.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -47,6 +48,7 @@ struct agent_handlers {
 	struct trigger	 queue[QUEUE_MAX];
 	size_t		 head, len;	/* ring */
 	struct trigger	 taken;		/* the one the running child has */
+	uint64_t	 runs, overflows;	/* messages queued, dropped */
 };
 
 static void
@@ -162,17 +164,17 @@ handler_match(const struct agent_handlers *hs, const struct bcast_msg *m)
 }
 
 static void
-on_message(void *ctx, struct agent *a, const struct bcast_msg *m)
+handlers_on_event(struct agent *a, const struct agent_event *ev)
 {
-	struct agent_handlers *hs = ctx;
-	const struct handler *h = handler_match(hs, m);
+	struct agent_handlers *hs = a->handlers;
+	const struct bcast_msg *m = ev->msg;
 	struct trigger *t;
 	char why[256];
 
-	if (h == NULL)
+	if (ev->kind != AGENT_EV_CHAN_MSG || handler_match(hs, m) == NULL)
 		return;
 	if (hs->len == QUEUE_MAX) {
-		a->st.handler_overflows++;
+		hs->overflows++;
 		log_warn("%s: message from %s not handled: %d messages are "
 		    "already waiting for a converge", m->target,
 		    m->sender_name, QUEUE_MAX);
@@ -182,7 +184,7 @@ on_message(void *ctx, struct agent *a, const struct bcast_msg *m)
 	snprintf(t->arg, sizeof(t->arg), "%s %.*s", m->target, (int)m->len,
 	    (const char *)m->payload);
 	snprintf(t->from, sizeof(t->from), "%s", m->sender_name);
-	a->st.handler_runs++;
+	hs->runs++;
 	snprintf(why, sizeof(why), "message on %s from %s (recipe handler)",
 	    m->target, m->sender_name);
 	agent_converge_request(a, why);
@@ -209,9 +211,8 @@ agent_handlers_waiting(const struct agent *a)
 	return a->handlers != NULL && a->handlers->len > 0;
 }
 
-void
-agent_handlers_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+static void
+handlers_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf out = BUF_INIT;
@@ -232,21 +233,30 @@ agent_handlers_ctl(struct agent *a, struct stream_conn *c,
 	buf_release(&out);
 }
 
-void
-agent_handlers_open(struct agent *a)
+static void
+handlers_info(const struct agent *a, struct buf *out, int json)
+{
+	buf_addf(out, json ? "\"handler_messages\":%llu,"
+	    "\"handler_overflows\":%llu," :
+	    "recipe handler messages: %llu, overflowed %llu\n",
+	    (unsigned long long)a->handlers->runs,
+	    (unsigned long long)a->handlers->overflows);
+}
+
+static int
+handlers_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_handlers *hs = xcalloc(1, sizeof(*hs));
 
+	(void)err;
 	a->handlers = hs;
 	hs->path = xasprintf("%s/handlers", a->cfg.state_dir);
 	handlers_load(a);
-	if (agent_msg_subscribe(a, on_message, hs) < 0)
-		log_warn("recipe channel handlers cannot subscribe to "
-		    "messages");
+	return 0;
 }
 
-void
-agent_handlers_free(struct agent *a)
+static void
+handlers_close(struct agent *a)
 {
 	if (a->handlers == NULL)
 		return;
@@ -255,3 +265,11 @@ agent_handlers_free(struct agent *a)
 	free(a->handlers);
 	a->handlers = NULL;
 }
+
+static const struct agent_ctl_op handlers_ops[] = {
+	{ CTL_HANDLERS_SET, handlers_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_handlers_sub = { .name = "handlers",
+	.open = handlers_open, .info = handlers_info, .close = handlers_close,
+	.ctl = handlers_ops, .on_event = handlers_on_event };

@@ -11,7 +11,7 @@
  * that is what such a member can already learn through `tlaloc status`
  * and query replies. Answers are bounded (HISTORY_ANSWER_MAX).
  */
-#include "agent/agent_int.h"
+#include "agent/history.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -99,25 +100,32 @@ count_run(struct agent_hist_stats *st, const struct history_run *run,
 	st->last_run_s = run->when_s;
 }
 
-void
-agent_hist_on_run(struct agent *a, const struct history_run *run,
-    const char *report, size_t len, unsigned changed, unsigned failed)
+/* A converge finished: recorded and counted (the dashboards hear of it
+ * from the HTTP subsystem, after us in the table). */
+static void
+hist_on_run(struct agent *a, const struct agent_run *done)
 {
 	struct agent_hist *hs = a->hist;
 	struct tl_err err = TL_ERR_INIT;
+	struct history_run run;
 	char *bucket;
 
-	if (hs == NULL)
-		return;
-	count_run(&hs->st, run, changed, failed);
-	if (history_add(hs->h, run, report, len, &err) < 0)
+	memset(&run, 0, sizeof(run));
+	run.run = done->runs;
+	run.when_s = done->when_s;
+	run.serial = done->serial;
+	run.status = done->status;
+	run.duration_ms = done->duration_ms;
+	run.why = done->why;
+	run.error = done->error;
+	count_run(&hs->st, &run, done->changed, done->failed);
+	if (history_add(hs->h, &run, done->json, done->json_len, &err) < 0)
 		log_warn("cannot save run history: %s", err.msg);
 	bucket = xasprintf("%s/bucket", a->cfg.state_dir);
 	hs->st.bucket_bytes = dir_bytes(bucket, 0);
 	free(bucket);
 	hs->st.history_runs = history_count(hs->h);
 	hs->st.history_bytes = history_bytes(hs->h);
-	agent_http_notify(a, "run");
 }
 
 const struct agent_hist_stats *
@@ -128,8 +136,8 @@ agent_hist_stats(const struct agent *a)
 	return a->hist != NULL ? &a->hist->st : &none;
 }
 
-int
-agent_hist_open(struct agent *a, struct tl_err *err)
+static int
+hist_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_hist *hs = xcalloc(1, sizeof(*hs));
 	char *path = xasprintf("%s/history.jsonl", a->cfg.state_dir);
@@ -150,8 +158,8 @@ agent_hist_open(struct agent *a, struct tl_err *err)
 	return 0;
 }
 
-void
-agent_hist_close(struct agent *a)
+static void
+hist_close(struct agent *a)
 {
 	if (a->hist == NULL)
 		return;
@@ -229,25 +237,26 @@ ask_check(struct agent *a, const struct history_ask *q, const uint8_t *body)
 	return HISTORY_ANS_OK;
 }
 
-void
-agent_hist_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
-    size_t len)
+static int
+hist_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len)
 {
-	uint8_t id[KEYRING_ID_LEN], *plain = xmalloc(len + 1);
-	struct buf json = BUF_INIT;
+	uint8_t id[KEYRING_ID_LEN];
+	struct buf json = BUF_INIT, b = BUF_INIT;
 	struct history_ask q;
 	const uint8_t *body;
 	size_t blen;
 	int r, status;
 
-	r = pkt_open(a->kr, a->replay, PKT_HISTORY, agent_wall_ms(), p, len,
-	    AGENT_TCP_MAX, plain, &body, &blen, id);
-	pkt_stats_count(&a->st.pkt, r);
-	if (r < 0) {
+	if (type != PKT_HISTORY)
+		return 0;
+	if ((r = agent_frame_open(a, PKT_HISTORY, p, len, AGENT_TCP_MAX, &b,
+	    id)) < 0) {
 		stream_respond(c, "", 0);	/* tells a stranger nothing */
-		free(plain);
-		return;
+		return 1;
 	}
+	body = (const uint8_t *)b.data;
+	blen = b.len;
 	if (history_ask_decode(body, blen, &q) < 0)
 		status = HISTORY_ANS_REFUSED;
 	else
@@ -264,7 +273,8 @@ agent_hist_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
 	serve_reply(a, c, id, status, status == HISTORY_ANS_OK ? &json :
 	    NULL);
 	buf_release(&json);
-	free(plain);
+	buf_release(&b);
+	return 1;
 }
 
 /* ---- asking ----------------------------------------------------------------------- */
@@ -329,7 +339,7 @@ agent_hist_ask(struct agent *a, const char *node, int what, uint64_t since,
 		buf_release(&text);
 		return;
 	}
-	if (agent_member_addr(a, node, addr, sizeof(addr)) < 0) {
+	if (!agent_member_named(a, node, 1, addr)) {
 		buf_addf(&text, "no live member is called '%s' (see tlaloc "
 		    "members)", node);
 		fn(ctx, 1, text.data, text.len);
@@ -392,9 +402,8 @@ ctl_answer(void *ctx, int status, const char *text, size_t len)
 	free(hc);
 }
 
-void
-agent_hist_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+static void
+hist_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct hist_ctl *hc;
 	unsigned long long since = 0, limit = 0;
@@ -417,3 +426,18 @@ agent_hist_ctl(struct agent *a, struct stream_conn *c,
 	agent_hist_ask(a, req->args[0], HISTORY_WHAT_RUNS, since, req->args[2],
 	    limit > 0xffff ? 0xffff : (unsigned)limit, ctl_answer, hc);
 }
+
+static void
+hist_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_RUN_DONE)
+		hist_on_run(a, ev->done);
+}
+
+static const struct agent_ctl_op hist_ops[] = {
+	{ CTL_HISTORY, hist_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_hist_sub = { .name = "history",
+	.open = hist_open, .close = hist_close, .ctl = hist_ops,
+	.on_event = hist_on_event, .on_frame = hist_on_frame };

@@ -13,7 +13,7 @@
  * are never rendered; what is rendered is what `tlaloc members`,
  * `status`, `packs`, `channels` and `info` already print.
  */
-#include "agent/agent_int.h"
+#include "agent/http.h"
 
 #include <sys/stat.h>
 
@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "agent/agent_int.h"
 #include "agent/http_int.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -73,8 +74,10 @@ send_all(struct agent_http *h, const char *text, size_t n)
 		httpd_stream_send(h->streams[i], text, n);
 }
 
-void
-agent_http_notify(struct agent *a, const char *what)
+/* Tells live dashboards that what is called `what` changed; a no-op
+ * while nobody listens. */
+static void
+http_notify(struct agent *a, const char *what)
 {
 	struct agent_http *h = a->http;
 	char ev[128];
@@ -114,7 +117,7 @@ watch_cb(uv_timer_t *t)
 
 	if (d != h->digest) {
 		h->digest = d;
-		agent_http_notify(h->a, "members");
+		http_notify(h->a, "members");
 		h->last_ping_ms = now;
 	} else if (now - h->last_ping_ms >= HTTP_PING_MS) {
 		send_all(h, ": ping\n\n", 8);
@@ -122,12 +125,18 @@ watch_cb(uv_timer_t *t)
 	}
 }
 
+/* Members, runs and messages: dashboards fetch again at once. */
 static void
-on_message(void *ctx, struct agent *a, const struct bcast_msg *m)
+http_on_event(struct agent *a, const struct agent_event *ev)
 {
-	(void)ctx;
-	(void)m;
-	agent_http_notify(a, "message");
+	if (a->http == NULL)
+		return;
+	if (ev->kind == AGENT_EV_MEMBER)
+		http_notify(a, "members");
+	else if (ev->kind == AGENT_EV_RUN_DONE)
+		http_notify(a, "run");
+	else if (ev->kind == AGENT_EV_CHAN_MSG)
+		http_notify(a, "message");
 }
 
 static void
@@ -267,8 +276,8 @@ token_load(const char *path, char **token, struct tl_err *err)
 	return 0;
 }
 
-int
-agent_http_open(struct agent *a, struct tl_err *err)
+static int
+http_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_http *h;
 	char *token = NULL;
@@ -296,7 +305,6 @@ agent_http_open(struct agent *a, struct tl_err *err)
 	}
 	uv_timer_init(a->loop, &h->watch);
 	h->watch.data = h;
-	agent_msg_subscribe(a, on_message, h);
 	a->http = h;
 	log_notice("http endpoint on http://%s/ (%s)", a->cfg.http,
 	    a->cfg.http_token ? "token required from non-local clients" :
@@ -310,8 +318,8 @@ watch_closed_cb(uv_handle_t *t)
 	free(t->data);
 }
 
-void
-agent_http_close(struct agent *a)
+static void
+http_close(struct agent *a)
 {
 	struct agent_http *h = a->http;
 
@@ -332,3 +340,6 @@ http_get_stats(const struct agent *a, struct httpd_stats *st)
 	if (a->http != NULL)
 		httpd_get_stats(a->http->srv, st);
 }
+
+const struct agent_sub agent_http_sub = { .name = "http",
+	.open = http_open, .close = http_close, .on_event = http_on_event };

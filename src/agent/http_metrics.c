@@ -18,8 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/converge.h"
+#include "agent/history.h"
 #include "agent/http_int.h"
-#include "agent/query_int.h"
+#include "agent/msgs.h"
+#include "agent/pack.h"
+#include "agent/policy.h"
+#include "agent/query.h"
+#include "agent/status.h"
+#include "cluster/bcast.h"
+#include "cluster/pack.h"
 #include "net/httpd.h"
 
 static void
@@ -227,19 +235,21 @@ policy_block(struct agent *a, struct buf *b)
 static void
 pack_block(struct agent *a, struct buf *b)
 {
-	const struct agent_pack_stats *ps = &a->pack_st;
+	const struct pack *pk = agent_pack_machine(a);
+	struct agent_pack_stats drops, *ps = &drops;
 	struct pack_stats st;
 
 	memset(&st, 0, sizeof(st));
-	if (a->pack != NULL) {
-		pack_get_stats(a->pack, &st);
+	agent_pack_drops(a, &drops);
+	if (pk != NULL) {
+		pack_get_stats(pk, &st);
 		meta(b, "tlaloc_pack_term", "gauge", "Election term of this "
 		    "node's pack.");
 		buf_addstr(b, "tlaloc_pack_term{pack=\"");
-		label_escaped(b, pack_name(a->pack));
-		buf_addf(b, "\"} %" PRIu64 "\n", pack_term(a->pack));
+		label_escaped(b, pack_name(pk));
+		buf_addf(b, "\"} %" PRIu64 "\n", pack_term(pk));
 		sample(b, "tlaloc_pack_leader", "gauge", "1 while this node "
-		    "leads its pack.", (uint64_t)(pack_role(a->pack) ==
+		    "leads its pack.", (uint64_t)(pack_role(pk) ==
 		    PACK_LEADER));
 	}
 	sample(b, "tlaloc_pack_leader_changes_total", "counter", "Times a "
@@ -265,7 +275,7 @@ messages_block(struct agent *a, struct buf *b)
 	const struct query_stats *q = agent_query_stats(a);
 	struct bcast_stats bs;
 
-	bcast_get_stats(a->bcast, &bs);
+	agent_msgs_stats(a, &bs);
 	meta(b, "tlaloc_channel_messages_total", "counter", "Channel and "
 	    "direct messages.");
 	lsample(b, "tlaloc_channel_messages_total", "direction", "sent",

@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/chan.h"
+#include "agent/history.h"
 #include "agent/http_int.h"
+#include "agent/policy.h"
+#include "agent/status.h"
 #include "agent/svc.h"
 #include "core/err.h"
 #include "core/xalloc.h"

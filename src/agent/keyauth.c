@@ -13,14 +13,13 @@
  */
 #include "agent/agent_int.h"
 
-#include "agent/ctl.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "cluster/keys_wire.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -28,6 +27,7 @@
 #include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/keystmt.h"
+#include "ctl/ctl.h"
 
 #define GOSSIP_EVERY_MS	30000	/* the eviction list to one member */
 #define BLOCKED_MAX	64	/* addresses of evicted members */
@@ -340,6 +340,19 @@ agent_keyauth_admit(struct agent *a, const struct keystmt *s)
 	return 1;
 }
 
+/* Sends statement s (an eviction, an admission) to addr as a KEYS part. */
+static void
+keyauth_send_stmt(struct agent *a, const char *addr, const struct keystmt *s)
+{
+	uint8_t raw[KEYSTMT_LEN];
+	struct buf part = BUF_INIT;
+
+	keystmt_encode(s, raw);
+	keys_wire_encode(KW_STMT, 0, raw, sizeof(raw), &part);
+	agent_send_part(a, addr, PKT_PART_KEYS, part.data, part.len);
+	buf_release(&part);
+}
+
 /* Sends every eviction and admission we hold to addr, as KEYS parts. */
 static void
 gossip_to(struct agent *a, const char *addr)
@@ -349,7 +362,7 @@ gossip_to(struct agent *a, const char *addr)
 
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; i < keylist_count(lists[l]); i++)
-			agent_keys_send_stmt(a, addr, keylist_at(lists[l], i));
+			keyauth_send_stmt(a, addr, keylist_at(lists[l], i));
 }
 
 void
@@ -453,7 +466,7 @@ admit_take(struct agent *a, const struct ctl_req *req, struct buf *out)
 			if (swim_member_at(a->swim, i, &m) == 0 && !m.is_self &&
 			    m.status == SWIM_ALIVE &&
 			    !agent_keyauth_revoked(a, m.id))
-				agent_keys_send_stmt(a, m.addr, &s);
+				keyauth_send_stmt(a, m.addr, &s);
 		}
 		agent_id_hex(s.node, id);
 		buf_addf(out, "admitted %s as a pack voter\n", id);

@@ -4,14 +4,7 @@
  * parts, sent straight to every alive member and resent once a second
  * until each answers or KEYOP_TIMEOUT_MS passes:
  *
- *   +--------+-----------------+-------------------------------------+
- *   | op u8  | request id u32  | OFFER: statement (149), the key     |
- *   |        |                 |   sealed to this member's node key  |
- *   |        |                 |   (80)           QUERY: -           |
- *   |        |                 | USE, REMOVE: statement (149)        |
- *   |        |                 | STMT: statement (149): an eviction  |
- *   |        |                 | HAVE: n u8, n x key id (primary 1st)|
- *   +--------+-----------------+-------------------------------------+
+ * (the part's form: cluster/keys_wire.h).
  *
  * Every change is an operator's signed statement (net/keystmt.h), made
  * by `tlaloc keys install|use|remove|evict --key OPERATOR.key` and
@@ -34,7 +27,7 @@
  * is then offered the new primary (install only, see wire.c), so the next
  * `keys use` finds it holding the key.
  */
-#include "agent/agent_int.h"
+#include "agent/keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +35,9 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "cluster/keys_wire.h"
+#include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/rd.h"
@@ -53,7 +48,6 @@
 #define KEYOP_TIMEOUT_MS	5000
 #define KEY_OFFER_EVERY_MS	10000
 
-enum { KW_OFFER = 1, KW_QUERY, KW_HAVE, KW_USE, KW_REMOVE, KW_STMT };
 
 struct keyop_target {
 	char		addr[ADDR_STR_MAX];
@@ -79,26 +73,24 @@ struct keyop {
 	struct keyop_target	*t;
 };
 
+struct agent_keys {
+	struct keyop		*op;		/* at most one at a time */
+};
+
 static void
 keys_send(struct agent *a, const char *addr, uint8_t op, uint32_t reqid,
     const void *extra, size_t n)
 {
-	struct buf part = BUF_INIT, body = BUF_INIT;
-	uint8_t h[5] = { op, (uint8_t)(reqid >> 24), (uint8_t)(reqid >> 16),
-	    (uint8_t)(reqid >> 8), (uint8_t)reqid };
+	struct buf part = BUF_INIT;
 
-	buf_add(&part, h, sizeof(h));
-	buf_add(&part, extra, n);
-	pkt_part_add(&body, PKT_PART_KEYS, part.data, part.len);
-	agent_send_body(a, addr, (uint8_t *)body.data, body.len);
+	keys_wire_encode(op, reqid, extra, n, &part);
+	agent_send_part(a, addr, PKT_PART_KEYS, part.data, part.len);
 	sodium_memzero(part.data, part.len);
-	sodium_memzero(body.data, body.len);
 	buf_release(&part);
-	buf_release(&body);
 }
 
-void
-agent_keys_save(struct agent *a)
+static void
+keys_save(struct agent *a)
 {
 	struct tl_err err = TL_ERR_INIT;
 
@@ -122,18 +114,8 @@ keys_offer_to(struct agent *a, const char *addr, uint32_t reqid,
 	return 0;
 }
 
-void
-agent_keys_send_stmt(struct agent *a, const char *addr,
-    const struct keystmt *s)
-{
-	uint8_t raw[KEYSTMT_LEN];
-
-	keystmt_encode(s, raw);
-	keys_send(a, addr, KW_STMT, 0, raw, sizeof(raw));
-}
-
-void
-agent_keys_offer(struct agent *a, struct peer_key *pk)
+static void
+keys_offer(struct agent *a, struct peer_key *pk)
 {
 	uint8_t id[KEYRING_ID_LEN], node[IDENT_PK_LEN];
 	const uint8_t *key = keyring_at(a->kr, 0, id);
@@ -173,7 +155,7 @@ keys_apply_offer(struct agent *a, const char *from, const struct keystmt *st,
 	}
 	if ((r = keyring_add(a->kr, key)) == 0) {
 		log_notice("installed key %s offered by %s", hex, from);
-		agent_keys_save(a);
+		keys_save(a);
 	} else if (r != TL_EEXIST)
 		log_warn("cannot install key from %s: %s", from,
 		    tl_strerror(r));
@@ -195,7 +177,7 @@ keys_apply_change(struct agent *a, const char *from, uint8_t op,
 	if (r == 0) {
 		log_notice("key %s %s at the request of %s", hex,
 		    op == KW_USE ? "is now primary" : "removed", from);
-		agent_keys_save(a);
+		keys_save(a);
 		agent_peer_keys_prune(a);
 		agent_keyauth_done(a, st);
 	} else
@@ -252,7 +234,7 @@ static void
 keys_on_have(struct agent *a, const char *from, uint32_t reqid,
     struct rd *rd)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 	uint8_t n;
 
 	if (op == NULL || reqid != op->reqid || rd_u8(rd, &n) < 0 ||
@@ -271,28 +253,32 @@ keys_on_have(struct agent *a, const char *from, uint32_t reqid,
 	keyop_try_finish(a);
 }
 
-void
-agent_keys_on_part(struct agent *a, const char *from, const uint8_t *p,
-    size_t len)
+static int
+keys_on_part(struct agent *a, uint8_t kind, const char *from,
+    const uint8_t *p, size_t len)
 {
 	uint32_t reqid;
 	uint8_t op;
 	struct rd rd;
+	int r;
 
+	if (kind != PKT_PART_KEYS)
+		return 0;
 	rd_init(&rd, p, len);
-	if (rd_u8(&rd, &op) < 0 || rd_u32(&rd, &reqid) < 0) {
+	if ((r = keys_wire_decode(&rd, &op, &reqid)) == TL_EINVAL)
+		return 1;
+	if (r < 0) {
 		a->st.pkt.malformed++;
-		return;
+		return 1;
 	}
 	if (op == KW_HAVE) {
 		keys_on_have(a, from, reqid, &rd);
-		return;
+		return 1;
 	}
-	if (op < KW_OFFER || op > KW_STMT)
-		return;
 	keys_apply(a, from, op, &rd);
 	if (reqid != 0)
 		keys_answer(a, from, reqid);
+	return 1;
 }
 
 /* ---- Operator side -------------------------------------------------- */
@@ -313,7 +299,7 @@ target_holds(const struct keyop_target *t, const uint8_t id[KEYRING_ID_LEN],
 static void
 keyop_send_all(struct agent *a)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 	uint8_t raw[KEYSTMT_LEN];
 
 	keystmt_encode(&op->stmt, raw);
@@ -334,7 +320,7 @@ keyop_send_all(struct agent *a)
 static void
 keyop_start_wire(struct agent *a, uint8_t wire_op)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 
 	op->wire_op = wire_op;
 	randombytes_buf(&op->reqid, sizeof(op->reqid));
@@ -368,13 +354,13 @@ keyop_targets(struct agent *a, struct keyop *op)
 static void
 keyop_end(struct agent *a, int status, struct buf *text)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 
 	agent_ctl_reply(op->conn, status, text->data, text->len);
 	sodium_memzero(op->key, sizeof(op->key));
 	free(op->t);
 	free(op);
-	a->keyop = NULL;
+	a->keys->op = NULL;
 }
 
 /* Lists the members that failed a check into text, "a (why), b (why)". */
@@ -402,7 +388,7 @@ keyop_missing(const struct keyop *op, int need_primary_not, struct buf *text)
 static void
 keyop_finish_list(struct agent *a)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 	int json = op->flags & CTL_F_JSON, is_primary;
 	struct buf text = BUF_INIT;
 	size_t answered = 0;
@@ -443,7 +429,7 @@ keyop_finish_list(struct agent *a)
 static void
 keyop_finish(struct agent *a)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 	struct buf text = BUF_INIT, bad = BUF_INIT;
 	char hex[9];
 	size_t nbad;
@@ -472,7 +458,7 @@ keyop_finish(struct agent *a)
 				break;
 			}
 			keyring_use(a->kr, op->id);
-			agent_keys_save(a);
+			keys_save(a);
 			agent_peer_keys_prune(a);
 			agent_keyauth_done(a, &op->stmt);
 			log_notice("key %s is now primary", hex);
@@ -487,7 +473,7 @@ keyop_finish(struct agent *a)
 	case CTL_KEYS_REMOVE:
 		nbad = keyop_missing(op, 1, &bad);
 		keyring_remove(a->kr, op->id);
-		agent_keys_save(a);
+		keys_save(a);
 		agent_peer_keys_prune(a);
 		agent_keyauth_done(a, &op->stmt);
 		log_notice("key %s removed", hex);
@@ -518,7 +504,7 @@ keyop_finish(struct agent *a)
 static void
 keyop_try_finish(struct agent *a)
 {
-	struct keyop *op = a->keyop;
+	struct keyop *op = a->keys->op;
 
 	for (size_t i = 0; i < op->n; i++)
 		if (!op->t[i].has_reply)
@@ -526,12 +512,12 @@ keyop_try_finish(struct agent *a)
 	keyop_finish(a);
 }
 
-void
-agent_keys_house(struct agent *a)
+static void
+keys_tick(struct agent *a)
 {
-	if (a->keyop == NULL)
+	if (a->keys->op == NULL)
 		return;
-	if (agent_now(a) >= a->keyop->deadline)
+	if (agent_now(a) >= a->keys->op->deadline)
 		keyop_finish(a);
 	else
 		keyop_send_all(a);
@@ -619,7 +605,7 @@ keys_start(struct agent *a, struct keyop *op, const char *arg,
 			return tl_err_set(err, r, "cannot add the key: %s",
 			    r == TL_ETOOBIG ? "the keyring is full" :
 			    "its id collides with another key");
-		agent_keys_save(a);
+		keys_save(a);
 		agent_keyauth_done(a, &op->stmt);
 		keyop_start_wire(a, KW_OFFER);
 	} else if (op->ctl_op == CTL_KEYS_USE)
@@ -696,24 +682,18 @@ keys_evict_start(struct agent *a, struct keyop *op, const char *node,
 	return 0;
 }
 
-void
-agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t ctl_op,
-    uint8_t flags, int nargs, const char *const *args)
+static void
+keys_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf text = BUF_INIT;
-	const char *arg = nargs > 0 ? args[0] : NULL;
-	const char *stmt = nargs > 1 ? args[1] : NULL;
+	const char *arg = req->nargs > 0 ? req->args[0] : NULL;
+	const char *stmt = req->nargs > 1 ? req->args[1] : NULL;
+	uint8_t ctl_op = req->op, flags = req->flags;
 	struct keyop *op;
 	int r;
 
-	if (ctl_op != CTL_KEYS_INSTALL && ctl_op != CTL_KEYS_USE &&
-	    ctl_op != CTL_KEYS_REMOVE && ctl_op != CTL_KEYS_LIST &&
-	    ctl_op != CTL_KEYS_EVICT) {
-		agent_ctl_reply(c, 1, "unknown request\n", 16);
-		return;
-	}
-	if (a->keyop != NULL) {
+	if (a->keys->op != NULL) {
 		agent_ctl_reply(c, 1, "another key operation is running\n",
 		    33);
 		return;
@@ -723,7 +703,7 @@ agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t ctl_op,
 	op->ctl_op = ctl_op;
 	op->flags = flags;
 	keyop_targets(a, op);
-	a->keyop = op;
+	a->keys->op = op;
 	r = ctl_op == CTL_KEYS_EVICT ? keys_evict_start(a, op, arg, stmt, &text,
 	    &err) : keys_start(a, op, arg, stmt, &err);
 	if (r != 0) {
@@ -735,3 +715,44 @@ agent_keys_ctl(struct agent *a, struct stream_conn *c, uint8_t ctl_op,
 	}
 	keyop_try_finish(a);	/* a cluster of one has nobody to ask */
 }
+
+static void
+keys_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_OLD_KEY)
+		keys_offer(a, ev->peer);
+}
+
+static int
+keys_open(struct agent *a, struct tl_err *err)
+{
+	(void)err;
+	a->keys = xcalloc(1, sizeof(*a->keys));
+	return 0;
+}
+
+static void
+keys_close(struct agent *a)
+{
+	if (a->keys == NULL)
+		return;
+	if (a->keys->op != NULL) {
+		struct buf text = BUF_INIT;
+
+		buf_addstr(&text, "agent stopping\n");
+		keyop_end(a, 1, &text);
+		buf_release(&text);
+	}
+	free(a->keys);
+	a->keys = NULL;
+}
+
+static const struct agent_ctl_op keys_ops[] = {
+	{ CTL_KEYS_INSTALL, keys_ctl }, { CTL_KEYS_USE, keys_ctl },
+	{ CTL_KEYS_REMOVE, keys_ctl }, { CTL_KEYS_LIST, keys_ctl },
+	{ CTL_KEYS_EVICT, keys_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_keys_sub = { .name = "keys",
+	.open = keys_open, .tick = keys_tick, .close = keys_close,
+	.ctl = keys_ops, .on_event = keys_on_event, .on_part = keys_on_part };

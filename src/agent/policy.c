@@ -25,9 +25,7 @@
  * push-pull). Request: op u8 (1 manifest, 2 chunk), serial u64, hash (32).
  * Answer: status u8 (0 found, 1 not here) then the bytes.
  */
-#include "agent/agent_int.h"
-#include "agent/rollout.h"
-#include "agent/svc.h"
+#include "agent/policy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,8 +33,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
 #include "agent/refusals.h"
+#include "agent/rollout.h"
 #include "cluster/policy.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -111,63 +111,18 @@ agent_policy_newest(const struct agent *a)
 	return ps.newest > a->pol->current ? ps.newest : a->pol->current;
 }
 
-void
-agent_policy_tags(const struct agent *a, struct buf *tags)
-{
-	if (a->pol != NULL && a->pol->current != 0) {
-		buf_addf(tags, "policy=%" PRIu64, a->pol->current);
-		buf_addch(tags, '\0');
-	}
-	agent_conv_tag(a, tags);
-}
-
-int
-agent_tags_push(struct agent *a, const struct buf *base)
-{
-	struct buf tags = BUF_INIT;
-	struct swim_io io;
-	int r;
-
-	buf_add(&tags, base->data, base->len);
-	agent_policy_tags(a, &tags);
-	agent_svc_tags(a, &tags);
-	agent_io(a, &io);
-	r = swim_set_tags(a->swim, &io, tags.data, tags.len);
-	agent_flush(a);
-	buf_release(&tags);
-	return r;
-}
-
-int
-agent_tags_replace(struct agent *a, struct buf *tags, struct tl_err *err)
-{
-	int r;
-
-	/* Restating the same tags (every converge does) is no news. */
-	if (tags->len == a->cfg.tags.len &&
-	    memcmp(tags->data, a->cfg.tags.data, tags->len) == 0) {
-		buf_release(tags);
-		return 0;
-	}
-	if ((r = agent_tags_push(a, tags)) < 0) {
-		buf_release(tags);
-		return tl_err_set(err, r, "cannot gossip the tags: %s",
-		    tl_strerror(r));
-	}
-	buf_release(&a->cfg.tags);
-	a->cfg.tags = *tags;
-	buf_init(tags);
-	return 1;
-}
-
+/* "policy=SERIAL": the serial this node holds, for every other node. */
 static void
-tags_refresh(struct agent *a)
+pol_tags(const struct agent *a, struct buf *tags)
 {
-	int r;
+	char kv[32];
 
-	if ((r = agent_tags_push(a, &a->cfg.tags)) < 0)
-		log_err("cannot announce policy: tags too long (%s)",
-		    tl_strerror(r));
+	if (a->pol == NULL || a->pol->current == 0) {
+		(void)agent_tags_apply(tags, "policy", 1, NULL);
+		return;
+	}
+	snprintf(kv, sizeof(kv), "policy=%" PRIu64, a->pol->current);
+	(void)agent_tags_apply(tags, kv, 0, NULL);
 }
 
 static void pol_pump(struct agent *a);
@@ -180,13 +135,11 @@ pol_push(struct agent *a, uint64_t serial)
 	size_t n = swim_member_count(a->swim), sent = 0;
 	uint8_t part[POLICY_CLAIM_LEN], tbs[POLICY_CLAIM_SIGNED_LEN];
 	uint8_t sig[POLICY_SIG_LEN];
-	struct buf body = BUF_INIT;
 	struct swim_member m;
 
 	policy_claim_signed(serial, ident_public(a->ident), tbs);
 	ident_sign(a->ident, tbs, sizeof(tbs), sig);
 	policy_claim_encode(serial, ident_public(a->ident), sig, part);
-	pkt_part_add(&body, PKT_PART_POLICY, part, sizeof(part));
 	/* Random start, then consecutive members: cheap and spread. */
 	for (size_t k = 0, at = n > 1 ? 1 + tl_rng_below(&a->rng, n - 1) : 0;
 	    k + 1 < n && sent < POL_PUSH_FANOUT; k++, at = at + 1 < n ?
@@ -194,10 +147,10 @@ pol_push(struct agent *a, uint64_t serial)
 		if (swim_member_at(a->swim, at, &m) < 0 ||
 		    m.status != SWIM_ALIVE)
 			continue;
-		agent_send_body(a, m.addr, (uint8_t *)body.data, body.len);
+		agent_send_part(a, m.addr, PKT_PART_POLICY, part,
+		    sizeof(part));
 		sent++;
 	}
-	buf_release(&body);
 }
 
 /* Counts a claim we refuse and logs it, once a minute at most. */
@@ -223,41 +176,36 @@ pol_claim(struct agent *a, const struct swim_member *m, uint64_t serial)
 		    "anyone may publish; not asked again for five minutes");
 }
 
-/* A signed claim from a member, pushed to us (cluster/policy.h). */
-static void
-pol_on_claim(struct agent *a, const char *from, const uint8_t *p, size_t n)
+/*
+ * A signed claim from a member, pushed to us (cluster/policy.h); parts
+ * whose first byte is a converge request's are convreq.c's.
+ */
+static int
+pol_on_part(struct agent *a, uint8_t kind, const char *from,
+    const uint8_t *p, size_t n)
 {
 	uint8_t tbs[POLICY_CLAIM_SIGNED_LEN];
 	const uint8_t *id, *sig;
 	struct swim_member m;
 	uint64_t serial;
 
+	if (kind != PKT_PART_POLICY || (n > 0 && (p[0] == POL_PART_CONVERGE ||
+	    p[0] == POL_PART_CONVERGE_R)))
+		return 0;
 	if (policy_claim_decode(p, n, &serial, &id, &sig) < 0) {
 		pol_bad_claim(a, from, 0, "malformed");
-		return;
+		return 1;
 	}
 	policy_claim_signed(serial, id, tbs);
 	if (swim_member_find(a->swim, id, &m) < 0 || m.is_self ||
 	    (m.status != SWIM_ALIVE && m.status != SWIM_SUSPECT) ||
 	    ident_verify(a->ident, id, tbs, sizeof(tbs), sig) < 0) {
 		pol_bad_claim(a, from, serial, "not signed by a live member");
-		return;
+		return 1;
 	}
 	pol_claim(a, &m, serial);
 	pol_pump(a);
-}
-
-void
-agent_policy_on_part(struct agent *a, const char *from, const uint8_t *p,
-    size_t n)
-{
-	if (n > 0 && (p[0] == POL_PART_CONVERGE ||
-	    p[0] == POL_PART_CONVERGE_R)) {
-		agent_convreq_on_part(a, from, p[0], p + 1, n - 1);
-		return;
-	}
-	if (a->pol != NULL)
-		pol_on_claim(a, from, p, n);
+	return 1;
 }
 
 /* ---- Accepting a serial --------------------------------------------- */
@@ -284,7 +232,7 @@ pol_accept(struct agent *a, uint64_t serial, const struct buf *raw,
 		log_notice("policy serial %" PRIu64 " accepted from %s",
 		    serial, from);
 	pol->fetch_started_ms = 0;
-	tags_refresh(a);
+	agent_tags_publish(a);
 	pol_push(a, serial);
 	agent_converge_request(a, "new policy");
 	return 0;
@@ -419,20 +367,17 @@ fetch_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 {
 	struct pol_fetch *f = ctx;
 	struct agent *a = f->a;
-	uint8_t id[KEYRING_ID_LEN], *plain = NULL;
+	struct buf b = BUF_INIT;
 	const uint8_t *body = NULL;
 	size_t blen = 0;
 
 	if (a->pol == NULL)
 		goto out;
-	if (rc == 0 && len == 0)
-		rc = TL_ECRYPTO;	/* the peer could not open ours */
-	if (rc == 0) {
-		plain = xmalloc(len + 1);
-		rc = pkt_open(a->kr, a->replay, PKT_POLICY, agent_wall_ms(),
-		    p, len, POL_FRAME_MAX, plain, &body, &blen, id);
-		pkt_stats_count(&a->st.pkt, rc);
-	}
+	if (rc == 0)
+		rc = agent_frame_open(a, PKT_POLICY, p, len, POL_FRAME_MAX, &b,
+		    NULL);
+	body = (const uint8_t *)b.data;
+	blen = b.len;
 	if (rc == 0 && (blen < 1 || body[0] != 0))
 		rc = TL_ENOENT;
 	if (rc < 0) {
@@ -451,7 +396,7 @@ fetch_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 		on_chunk_reply(a, &f->req, body + 1, blen - 1);
 	pol_pump(a);
 out:
-	free(plain);
+	buf_release(&b);
 	free(f);
 }
 
@@ -515,12 +460,12 @@ member_serial(const struct swim_member *m)
 	return v != NULL ? strtoull(v, NULL, 10) : 0;
 }
 
-void
-agent_policy_scan(struct agent *a)
+static void
+pol_scan(struct agent *a)
 {
 	struct swim_member m;
 
-	if (a->pol == NULL)
+	if (a->pol == NULL || a->swim == NULL)
 		return;
 	for (size_t i = 1; i < swim_member_count(a->swim); i++) {
 		/* Only serials above ours matter; the rest costs nothing,
@@ -539,13 +484,14 @@ agent_policy_scan(struct agent *a)
 	pol_pump(a);
 }
 
-void
-agent_policy_on_event(struct agent *a, const struct swim_event *ev)
+static void
+pol_on_event(struct agent *a, const struct agent_event *aev)
 {
+	const struct swim_event *ev = aev->member;
 	struct swim_member m;
 
-	if (a->pol == NULL || swim_member_find(a->swim, ev->id, &m) < 0 ||
-	    m.is_self)
+	if (aev->kind != AGENT_EV_MEMBER ||
+	    swim_member_find(a->swim, ev->id, &m) < 0 || m.is_self)
 		return;
 	if (ev->kind == SWIM_EV_FAILED || ev->kind == SWIM_EV_LEFT)
 		policy_peer_gone(a->pol->pm, m.addr);
@@ -554,18 +500,16 @@ agent_policy_on_event(struct agent *a, const struct swim_event *ev)
 	pol_pump(a);
 }
 
-void
-agent_policy_house(struct agent *a)
+static void
+pol_tick(struct agent *a)
 {
-	if (a->pol == NULL)
-		return;
 	policy_retry(a->pol->pm);
 	if (a->pol->prefer_until_ms != 0 &&
 	    agent_now(a) >= a->pol->prefer_until_ms) {
 		a->pol->prefer_until_ms = 0;
 		policy_prefer(a->pol->pm, a->cfg.policy_from, 0);
 	}
-	agent_policy_scan(a);
+	pol_scan(a);
 }
 
 /* ---- Serving -------------------------------------------------------- */
@@ -605,30 +549,29 @@ serve_lookup(struct agent *a, const uint8_t *body, size_t blen,
 	}
 }
 
-void
-agent_policy_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
-    size_t len)
+static int
+pol_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len)
 {
-	struct buf ans = BUF_INIT, pkt = BUF_INIT;
-	uint8_t id[KEYRING_ID_LEN], *plain = xmalloc(len + 1);
-	const uint8_t *body;
-	size_t blen;
+	struct buf body = BUF_INIT, ans = BUF_INIT, pkt = BUF_INIT;
+	uint8_t id[KEYRING_ID_LEN];
 	int r;
 
-	r = pkt_open(a->kr, a->replay, PKT_POLICY, agent_wall_ms(), p, len,
-	    POL_FRAME_MAX, plain, &body, &blen, id);
-	pkt_stats_count(&a->st.pkt, r);
-	if (r == 0 && a->pol != NULL) {
-		serve_lookup(a, body, blen, &ans);
+	if (type != PKT_POLICY)
+		return 0;
+	if ((r = agent_frame_open(a, PKT_POLICY, p, len, POL_FRAME_MAX,
+	    &body, id)) == 0) {
+		serve_lookup(a, (uint8_t *)body.data, body.len, &ans);
 		pkt_seal(a->kr, id, PKT_POLICY, agent_wall_ms(),
 		    (uint8_t *)ans.data, ans.len, &pkt);
 	} else
 		log_info("policy request from %s refused: %s",
 		    stream_conn_peer(c), tl_strerror(r));
 	stream_respond(c, pkt.data, pkt.len);
-	free(plain);
+	buf_release(&body);
 	buf_release(&ans);
 	buf_release(&pkt);
+	return 1;
 }
 
 /* ---- Open and close ------------------------------------------------- */
@@ -661,18 +604,16 @@ out:
 	return cur;
 }
 
-int
-agent_policy_open(struct agent *a, struct tl_err *err)
+static int
+pol_open(struct agent *a, struct tl_err *err)
 {
 	struct policy_config pc = { POL_PER_PEER, POL_TOTAL };
 	struct agent_policy *pol = xcalloc(1, sizeof(*pol));
 
 	a->pol = pol;
 	buf_init(&pol->want_raw);
-	if ((pol->ps = pstore_open(a->cfg.state_dir, err)) == NULL) {
-		agent_policy_close(a);
+	if ((pol->ps = pstore_open(a->cfg.state_dir, err)) == NULL)
 		return agent_err_wrap(err, TL_EIO, "policy store");
-	}
 	pol->current = pol_load_current(a);
 	pol->pm = policy_new(&pc, pol->current);
 	if (a->cfg.policy_from != NULL) {
@@ -682,8 +623,8 @@ agent_policy_open(struct agent *a, struct tl_err *err)
 	return 0;
 }
 
-void
-agent_policy_close(struct agent *a)
+static void
+pol_close(struct agent *a)
 {
 	struct agent_policy *pol = a->pol;
 
@@ -696,54 +637,33 @@ agent_policy_close(struct agent *a)
 	a->pol = NULL;
 }
 
-static int
-tree_build(struct agent_policy *pol, uint64_t s, char **dir)
+uint64_t
+agent_policy_good(const struct agent *a)
+{
+	return a->pol != NULL ? pstore_mark_get(a->pol->ps, "good") : 0;
+}
+
+int
+agent_policy_tree(struct agent *a, uint64_t serial, char **dir)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf raw = BUF_INIT;
 	struct bundle b;
 	int r;
 
+	*dir = NULL;
+	if (serial == 0)
+		return TL_ENOENT;
 	bundle_init(&b);
-	if ((r = pstore_get_bundle(pol->ps, s, &raw, &err)) == 0 &&
+	if ((r = pstore_get_bundle(a->pol->ps, serial, &raw, &err)) == 0 &&
 	    (r = bundle_decode((uint8_t *)raw.data, raw.len, &b, &err)) == 0)
-		r = pstore_materialize(pol->ps, &b, dir, &err);
+		r = pstore_materialize(a->pol->ps, &b, dir, &err);
 	if (r < 0)
-		log_err("cannot build policy serial %" PRIu64 ": %s", s,
+		log_err("cannot build policy serial %" PRIu64 ": %s", serial,
 		    err.msg);
 	bundle_release(&b);
 	buf_release(&raw);
 	return r;
-}
-
-int
-agent_policy_tree(struct agent *a, uint64_t *serial, char **dir)
-{
-	struct agent_policy *pol = a->pol;
-	uint64_t s = pol->current, alt;
-	int r;
-
-	*dir = NULL;
-	*serial = 0;
-	/* A serial that did not compile here gives way to the last good. */
-	if (s != 0 && agent_conv_failed_serial(a, s))
-		s = pstore_mark_get(pol->ps, "good");
-	if (s == 0)
-		return TL_ENOENT;
-	if ((r = tree_build(pol, s, dir)) < 0)
-		return r;
-	/* A rollout may hold this node back, or send it back. */
-	if ((alt = agent_rollout_pick(a, s, *dir)) != s) {
-		free(*dir);
-		*dir = NULL;
-		if (alt == 0)
-			return TL_ENOENT;
-		if ((r = tree_build(pol, alt, dir)) < 0)
-			return r;
-		s = alt;
-	}
-	*serial = s;
-	return 0;
 }
 
 void
@@ -759,7 +679,7 @@ agent_policy_mark_good(struct agent *a, uint64_t serial)
 /* ---- Control requests ----------------------------------------------- */
 
 static void
-ctl_publish(struct agent *a, struct stream_conn *c, const char *path)
+ctl_publish(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct policy_stats ps;
@@ -769,7 +689,10 @@ ctl_publish(struct agent *a, struct stream_conn *c, const char *path)
 
 	bundle_init(&b);
 	policy_get_stats(a->pol->pm, &ps);
-	if ((r = fileio_read(path, BUNDLE_WIRE_MAX, &raw, &err)) < 0 ||
+	if (req->nargs != 1)
+		r = tl_err_set(&err, TL_EINVAL, "give the path of a bundle");
+	else if ((r = fileio_read(req->args[0], BUNDLE_WIRE_MAX, &raw,
+	    &err)) < 0 ||
 	    (r = pol_check_bundle(a, (uint8_t *)raw.data, raw.len, 0, &b,
 	    &err)) < 0) {
 		pol_refuse(a, "local publish", r, err.msg);
@@ -803,8 +726,8 @@ out:
 
 #define U(x)	((unsigned long long)(x))
 
-void
-agent_policy_info(const struct agent *a, struct buf *out, int json)
+static void
+pol_info(const struct agent *a, struct buf *out, int json)
 {
 	const struct pol_counters *n = &a->pol->n;
 	struct policy_stats ps;
@@ -834,8 +757,10 @@ agent_policy_info(const struct agent *a, struct buf *out, int json)
 }
 
 static void
-ctl_policy_status(struct agent *a, struct stream_conn *c, int json)
+ctl_policy_status(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
 {
+	int json = req->flags & CTL_F_JSON;
 	struct policy_stats ps;
 	struct buf out = BUF_INIT;
 	uint64_t good = pstore_mark_get(a->pol->ps, "good");
@@ -863,24 +788,13 @@ ctl_policy_status(struct agent *a, struct stream_conn *c, int json)
 	buf_release(&out);
 }
 
-void
-agent_policy_ctl(struct agent *a, struct stream_conn *c, uint8_t op,
-    uint8_t flags, int nargs, const char *const *args)
-{
-	if (op == CTL_POLICY_PUBLISH && nargs == 1)
-		ctl_publish(a, c, args[0]);
-	else if (op == CTL_POLICY_STATUS)
-		ctl_policy_status(a, c, flags & CTL_F_JSON);
-	else if (op == CTL_STATUS)
-		agent_status_ctl(a, c, flags & CTL_F_JSON);
-	else if (op == CTL_CONVERGE) {
-		/* Programs need to know: the run under way is not theirs. */
-		int busy = agent_conv_is_running(a);
-		const char *say = busy ? "converge queued after the run under "
-		    "way\n" : "converge requested\n";
+static const struct agent_ctl_op pol_ops[] = {
+	{ CTL_POLICY_PUBLISH, ctl_publish },
+	{ CTL_POLICY_STATUS, ctl_policy_status }, { 0, NULL }
+};
 
-		agent_converge_request(a, nargs > 0 ? args[0] : "request");
-		agent_ctl_reply(c, 0, say, strlen(say));
-	} else
-		agent_ctl_reply(c, 1, "bad policy request\n", 19);
-}
+const struct agent_sub agent_policy_sub = { .name = "policy",
+	.open = pol_open, .tick = pol_tick, .tags = pol_tags,
+	.info = pol_info, .close = pol_close, .ctl = pol_ops,
+	.on_event = pol_on_event, .on_part = pol_on_part,
+	.on_frame = pol_on_frame };

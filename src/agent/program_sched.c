@@ -14,7 +14,7 @@
  * SIGHUP reloads the three settings (agent_prog_reload): a run in
  * progress finishes as it started; the next one uses the new settings.
  */
-#include "agent/agent_int.h"
+#include "agent/program_sched.h"
 
 #include <sys/stat.h>
 
@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/agent_int.h"
+#include "agent/pack.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -51,8 +53,10 @@ exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 {
 	struct agent *a = proc->data;
 
-	a->prog->proc = NULL;
 	uv_close((uv_handle_t *)proc, proc_close_cb);
+	if (a->prog == NULL)
+		return;		/* the agent is stopping */
+	a->prog->proc = NULL;
 	if (status != 0 || term_signal != 0)
 		a->prog->failures++;
 	if (term_signal != 0)
@@ -162,32 +166,29 @@ prog_start(struct agent *a)
 	free(pg->running);
 	pg->running = xstrdup(a->cfg.program);
 	log_notice("scheduled program %s started (leader of pack %s)",
-	    a->cfg.program, a->cfg.pack);
+	    a->cfg.program, agent_pack_name(a));
 }
 
-void
-agent_prog_house(struct agent *a)
+static void
+prog_tick(struct agent *a)
 {
-	struct agent_prog *pg;
+	struct agent_prog *pg = a->prog;
 	uint64_t now = agent_now(a);
 	int held;
 
 	if (a->cfg.program == NULL)
 		return;
-	if (a->prog == NULL)
-		a->prog = xcalloc(1, sizeof(*a->prog));
-	pg = a->prog;
-	if (a->pack == NULL) {
+	if (agent_pack_name(a) == NULL) {
 		if (!pg->is_warned)
 			log_warn("program %s is set but this node is in no "
 			    "pack (--pack): it never runs", a->cfg.program);
 		pg->is_warned = 1;
 		return;
 	}
-	held = !a->is_leaving && pack_am_leader_with_lease(a->pack, now);
+	held = !a->is_leaving && agent_pack_am_leader(a);
 	if (!held && pg->proc != NULL) {
 		log_notice("no longer leader of pack %s: stopping scheduled "
-		    "program %s", a->cfg.pack, a->cfg.program);
+		    "program %s", agent_pack_name(a), a->cfg.program);
 		uv_process_kill(pg->proc, SIGKILL);
 	} else if (held && pg->proc == NULL && (!pg->was_leader ||
 	    (a->cfg.program_interval_s > 0 && now - pg->last_start_ms >=
@@ -196,25 +197,33 @@ agent_prog_house(struct agent *a)
 	pg->was_leader = held;
 }
 
-void
-agent_prog_info(const struct agent *a, struct buf *out, int json)
+static void
+prog_info(const struct agent *a, struct buf *out, int json)
 {
-	uint64_t runs = a->prog ? a->prog->runs : 0;
-	uint64_t fails = a->prog ? a->prog->failures : 0;
+	uint64_t runs = a->prog->runs, fails = a->prog->failures;
 
 	buf_addf(out, json ? "\"program_runs\":%llu,\"program_failures\":%llu,"
 	    : "scheduled program runs: %llu, failed %llu\n",
 	    (unsigned long long)runs, (unsigned long long)fails);
 }
 
-void
-agent_prog_free(struct agent *a)
+static int
+prog_open(struct agent *a, struct tl_err *err)
 {
-	/* A run still going at exit: its handle was closed with the loop. */
-	if (a->prog != NULL) {
-		free(a->prog->proc);
-		free(a->prog->running);
-	}
+	(void)err;
+	a->prog = xcalloc(1, sizeof(*a->prog));
+	return 0;
+}
+
+static void
+prog_close(struct agent *a)
+{
+	if (a->prog == NULL)
+		return;
+	/* A run still going at exit dies with us (PR_SET_PDEATHSIG). */
+	if (a->prog->proc != NULL)
+		uv_close((uv_handle_t *)a->prog->proc, proc_close_cb);
+	free(a->prog->running);
 	free(a->prog);
 	a->prog = NULL;
 }
@@ -225,8 +234,9 @@ str_differs(const char *x, const char *y)
 	return (x == NULL) != (y == NULL) || (x != NULL && strcmp(x, y) != 0);
 }
 
-void
-agent_prog_reload(struct agent *a, struct agent_config *nc)
+/* SIGHUP: takes program, program_key and program_interval from nc. */
+static void
+prog_reload(struct agent *a, struct agent_config *nc)
 {
 	char *t;
 
@@ -242,14 +252,24 @@ agent_prog_reload(struct agent *a, struct agent_config *nc)
 	a->cfg.program_key = nc->program_key;
 	nc->program_key = t;
 	a->cfg.program_interval_s = nc->program_interval_s;
-	if (a->prog != NULL)
-		a->prog->is_warned = 0;	/* said again for the new setting */
+	a->prog->is_warned = 0;	/* said again for the new setting */
 	if (a->cfg.program == NULL)
 		log_notice("reload: no scheduled program any more%s",
-		    a->prog != NULL && a->prog->proc != NULL ?
+		    a->prog->proc != NULL ?
 		    " (the run in progress finishes)" : "");
 	else
 		log_notice("reload: scheduled program %s every %u s, key %s",
 		    a->cfg.program, a->cfg.program_interval_s,
 		    a->cfg.program_key ? a->cfg.program_key : "(none)");
 }
+
+static void
+prog_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_RELOAD)
+		prog_reload(a, ev->config);
+}
+
+const struct agent_sub agent_prog_sub = { .name = "program",
+	.open = prog_open, .tick = prog_tick, .info = prog_info,
+	.close = prog_close, .on_event = prog_on_event };

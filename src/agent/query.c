@@ -21,7 +21,10 @@
 
 #include <sodium.h>
 
+#include "agent/converge.h"
+#include "ctl/ctl.h"
 #include "agent/refusals.h"
+#include "cluster/bcast.h"
 #include "cluster/qfilter.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -33,7 +36,6 @@
 #include "net/opkey.h"
 #include "net/stream.h"
 
-#define REPLY_TIMEOUT_MS 10000
 
 struct job {
 	uv_work_t		 w;
@@ -45,140 +47,6 @@ struct job {
 	int			 rc;
 	const char		*chroot_dir;	/* --root; NULL: the host */
 };
-
-void
-agent_query_open(struct agent *a)
-{
-	struct tl_err err = TL_ERR_INIT;
-	char *path = xasprintf("%s/query.nonces", a->cfg.state_dir);
-
-	a->query = xcalloc(1, sizeof(*a->query));
-	a->query->nonces = nonces_open(path, QUERY_NONCES, QUERY_WINDOW_MS,
-	    agent_wall_ms(), &err);
-	if (a->query->nonces == NULL) {
-		/* Exec queries are refused until it is fixed: without it a
-		 * command could run twice. */
-		snprintf(a->query->nonces_err, sizeof(a->query->nonces_err),
-		    "%s", err.msg);
-		log_err("signed commands will be refused: %s", err.msg);
-	}
-	free(path);
-}
-
-static void reply_send_free(struct reply_send *rs);
-static void reply_send_start(struct reply_send *rs);
-
-void
-agent_query_close(struct agent *a)
-{
-	if (a->query == NULL)
-		return;
-	while (a->query->retry != NULL) {
-		struct reply_send *rs = a->query->retry;
-
-		a->query->retry = rs->next;
-		reply_send_free(rs);
-	}
-	query_ask_release(a->query);
-	nonces_free(a->query->nonces);
-	free(a->query);
-	a->query = NULL;
-}
-
-void
-agent_query_house(struct agent *a)
-{
-	struct reply_send *rs = a->query->retry;
-
-	a->query->retry = NULL;
-	while (rs != NULL) {
-		struct reply_send *next = rs->next;
-
-		reply_send_start(rs);
-		rs = next;
-	}
-	query_ask_house(a);
-}
-
-/* ---- Sending replies -------------------------------------------------- */
-
-/*
- * An asker accepts a bounded number of connections at once (they carry
- * frames not yet authenticated), so when a whole channel answers together
- * some replies are refused. Each is tried again: at once, then from the
- * 1 s house tick, REPLY_TRIES times in all.
- */
-#define REPLY_TRIES	4
-
-static void
-reply_send_free(struct reply_send *rs)
-{
-	free(rs->addr);
-	free(rs->pkt);
-	free(rs);
-}
-
-static void
-reply_sent_cb(void *ctx, int rc, const uint8_t *p, size_t len)
-{
-	struct reply_send *rs = ctx;
-	struct agent *a = rs->a;
-
-	(void)p;
-	(void)len;
-	if (a->query == NULL) {
-		reply_send_free(rs);
-		return;
-	}
-	if (rc >= 0) {
-		(*rs->sent)++;
-		reply_send_free(rs);
-	} else if (rs->tries >= REPLY_TRIES) {
-		(*rs->failed)++;
-		log_warn("%s to %s failed %u times; dropped", rs->what,
-		    rs->addr, rs->tries);
-		reply_send_free(rs);
-	} else if (rs->tries == 1) {
-		reply_send_start(rs);
-	} else {
-		rs->next = a->query->retry;
-		a->query->retry = rs;
-	}
-}
-
-static void
-reply_send_start(struct reply_send *rs)
-{
-	rs->tries++;
-	stream_request_tcp(rs->a->loop, rs->addr, rs->pkt, rs->len, 64,
-	    REPLY_TIMEOUT_MS, reply_sent_cb, rs);
-}
-
-void
-agent_frame_send(struct agent *a, const char *addr, uint8_t type,
-    const struct buf *body, uint64_t *sent, uint64_t *failed)
-{
-	struct buf pkt = BUF_INIT;
-	struct reply_send *rs;
-
-	if (a->query == NULL || pkt_seal(a->kr, NULL, type, agent_wall_ms(),
-	    (uint8_t *)body->data, body->len, &pkt) < 0) {
-		(*failed)++;
-		buf_release(&pkt);
-		return;
-	}
-	rs = xcalloc(1, sizeof(*rs));
-	rs->a = a;
-	rs->what = type == PKT_QREPLY ? "query reply" : "converge report";
-	rs->sent = sent;
-	rs->failed = failed;
-	rs->addr = xstrdup(addr);
-	rs->pkt = xmalloc(pkt.len);
-	memcpy(rs->pkt, pkt.data, pkt.len);
-	rs->len = pkt.len;
-	reply_send_start(rs);
-	buf_release(&pkt);
-}
 
 /* Signs r with our node key and sends it to the asker at addr. */
 static void
@@ -273,8 +141,9 @@ answer_status(struct agent *a, const struct query *q, const char *addr)
 	struct query_reply r;
 	struct buf out = BUF_INIT;
 
-	buf_addf(&out, "{\"name\":\"%s\",\"members_alive\":%zu,"
-	    "\"last_run\":", a->cfg.name,
+	buf_addstr(&out, "{\"name\":");
+	buf_add_json_str(&out, a->cfg.name, strlen(a->cfg.name));
+	buf_addf(&out, ",\"members_alive\":%zu,\"last_run\":",
 	    swim_count_status(a->swim, SWIM_ALIVE));
 	agent_conv_report_json(a, &out);
 	buf_addf(&out, "}\n");
@@ -368,8 +237,8 @@ asker_addr(struct agent *a, const struct bcast_msg *m, const struct query *q,
 	return -1;
 }
 
-void
-agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
+static void
+query_on_msg(struct agent *a, const struct bcast_msg *m)
 {
 	const uint8_t *body, *key_id, *sig;
 	char addr[QUERY_ADDR_MAX + 1], kid[OPKEY_ID_HEX] = "none";
@@ -386,8 +255,8 @@ agent_query_on_msg(struct agent *a, const struct bcast_msg *m)
 		a->query->st.malformed++;
 		goto out;
 	}
-	if (!qfilter_match(&f, a->cfg.name, a->cfg.tags.data,
-	    a->cfg.tags.len) || asker_addr(a, m, &j->q, addr) < 0)
+	if (!qfilter_match(&f, a->cfg.name, agent_tags_own(a)->data,
+	    agent_tags_own(a)->len) || asker_addr(a, m, &j->q, addr) < 0)
 		goto out;
 	if (j->q.type == QUERY_STATUS) {
 		answer_status(a, &j->q, addr);
@@ -472,8 +341,8 @@ reply_author(struct agent *a, const struct query_reply *r)
 	return rc;
 }
 
-void
-agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len)
+static void
+query_on_reply(struct agent *a, const uint8_t *p, size_t len)
 {
 	struct query_reply r;
 	int rc;
@@ -493,11 +362,32 @@ agent_query_on_reply(struct agent *a, const uint8_t *p, size_t len)
 	a->query->st.replies_in++;
 }
 
-void
-agent_query_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+static void
+query_on_event(struct agent *a, const struct agent_event *ev)
 {
-	query_ask_ctl(a, c, req);
+	if (ev->kind == AGENT_EV_MSG && ev->msg->kind == BCAST_QUERY)
+		query_on_msg(a, ev->msg);
+}
+
+/* A reply frame (PKT_QREPLY): opened, answered with an empty frame. */
+static int
+query_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len)
+{
+	struct buf body = BUF_INIT;
+	int rc;
+
+	if (type != PKT_QREPLY)
+		return 0;
+	if ((rc = agent_frame_open(a, PKT_QREPLY, p, len, AGENT_TCP_MAX,
+	    &body, NULL)) < 0)
+		log_info("query reply from %s refused: %s",
+		    stream_conn_peer(c), tl_strerror(rc));
+	else
+		query_on_reply(a, (uint8_t *)body.data, body.len);
+	stream_respond(c, "", 0);
+	buf_release(&body);
+	return 1;
 }
 
 const struct query_stats *
@@ -506,31 +396,11 @@ agent_query_stats(const struct agent *a)
 	return &a->query->st;
 }
 
-void
-agent_query_info(struct agent *a, struct buf *out, int json)
+static void
+query_info(const struct agent *a, struct buf *out, int json)
 {
 	const struct query_stats *st = &a->query->st;
-	struct bcast_stats bs;
 
-	bcast_get_stats(a->bcast, &bs);
-	buf_addf(out, json ?
-	    "\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
-	    "\"duplicates\":%llu,\"stale\":%llu,\"rate_limited\":%llu,"
-	    "\"gaps\":%llu,\"late\":%llu,\"malformed\":%llu,\"queued\":%llu,"
-	    "\"forged\":%llu,\"strangers\":%llu,\"wrong_name\":%llu,"
-	    "\"senders\":%llu},"
-	    : "messages: sent %llu, delivered %llu, duplicates %llu, stale "
-	    "%llu, rate limited %llu, gaps %llu, late %llu, malformed %llu, "
-	    "queued %llu\nmessages refused: forged %llu, strangers %llu, "
-	    "wrong name %llu; senders remembered %llu\n",
-	    (unsigned long long)bs.sent, (unsigned long long)bs.delivered,
-	    (unsigned long long)bs.duplicates, (unsigned long long)bs.stale,
-	    (unsigned long long)bs.rate_limited,
-	    (unsigned long long)bs.gaps, (unsigned long long)bs.late,
-	    (unsigned long long)bs.malformed, (unsigned long long)bs.queued,
-	    (unsigned long long)bs.forged, (unsigned long long)bs.strangers,
-	    (unsigned long long)bs.wrong_name,
-	    (unsigned long long)bs.senders);
 	buf_addf(out, json ?
 	    "\"queries\":{\"ran\":%llu,\"refused_unsigned\":%llu,"
 	    "\"refused_untrusted\":%llu,\"refused_forged\":%llu,"
@@ -538,7 +408,7 @@ agent_query_info(struct agent *a, struct buf *out, int json)
 	    "\"refused_not_asker\":%llu,\"busy\":%llu,"
 	    "\"malformed\":%llu,\"replies_in\":%llu,\"replies_out\":%llu,"
 	    "\"reply_failures\":%llu,\"replies_forged\":%llu,"
-	    "\"replies_untargeted\":%llu,\"replies_unsolicited\":%llu}}\n"
+	    "\"replies_untargeted\":%llu,\"replies_unsolicited\":%llu},"
 	    : "queries: ran %llu; refused: unsigned %llu, untrusted %llu, "
 	    "forged %llu, stale %llu, replayed %llu, not asker %llu; busy "
 	    "%llu, malformed %llu\nquery replies: in %llu, out %llu, failed "
@@ -558,3 +428,44 @@ agent_query_info(struct agent *a, struct buf *out, int json)
 	    (unsigned long long)st->replies_untargeted,
 	    (unsigned long long)st->replies_unsolicited);
 }
+
+static int
+query_open(struct agent *a, struct tl_err *e)
+{
+	struct tl_err err = TL_ERR_INIT;
+	char *path = xasprintf("%s/query.nonces", a->cfg.state_dir);
+
+	a->query = xcalloc(1, sizeof(*a->query));
+	a->query->nonces = nonces_open(path, QUERY_NONCES, QUERY_WINDOW_MS,
+	    agent_wall_ms(), &err);
+	if (a->query->nonces == NULL) {
+		/* Exec queries are refused until it is fixed: without it a
+		 * command could run twice. */
+		snprintf(a->query->nonces_err, sizeof(a->query->nonces_err),
+		    "%s", err.msg);
+		log_err("signed commands will be refused: %s", err.msg);
+	}
+	free(path);
+	(void)e;
+	return 0;
+}
+
+static void
+query_close(struct agent *a)
+{
+	if (a->query == NULL)
+		return;
+	query_ask_release(a->query);
+	nonces_free(a->query->nonces);
+	free(a->query);
+	a->query = NULL;
+}
+
+static const struct agent_ctl_op query_ops[] = {
+	{ CTL_RUN, query_ask_ctl }, { CTL_RUN_POLL, query_ask_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_query_sub = { .name = "query",
+	.open = query_open, .tick = query_ask_tick, .info = query_info,
+	.close = query_close, .ctl = query_ops, .on_event = query_on_event,
+	.on_frame = query_on_frame };

@@ -18,7 +18,10 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
+#include "agent/msgs.h"
+#include "cluster/bcast.h"
+#include "cluster/qfilter.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -279,7 +282,7 @@ query_ask_on_reply(struct agent *a, const struct query_reply *r)
 }
 
 void
-query_ask_house(struct agent *a)
+query_ask_tick(struct agent *a)
 {
 	uint64_t now = agent_now(a);
 

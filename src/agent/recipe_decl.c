@@ -7,13 +7,15 @@
  * deleted. Channels joined and tags set by hand are left alone unless the
  * recipe had declared them too.
  */
-#include "agent/agent_int.h"
+#include "agent/recipe_decl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "agent/chan.h"
+#include "ctl/ctl.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -103,9 +105,8 @@ tags_apply(struct agent *a, const char *const *prev, size_t nprev,
 	return r < 0 ? r : 0;
 }
 
-void
-agent_recipe_decl_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+static void
+decl_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf old = BUF_INIT, out = BUF_INIT;
@@ -140,3 +141,10 @@ out:
 	buf_release(&out);
 	free(path);
 }
+
+static const struct agent_ctl_op decl_ops[] = {
+	{ CTL_RECIPE_DECL, decl_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_recipe_decl_sub = { .name = "recipe_decl",
+	.ctl = decl_ops };

@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "agent/replica_int.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -172,24 +172,6 @@ ask_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 	ask_free(q);
 }
 
-int
-agent_member_addr(struct agent *a, const char *name, char *addr, size_t size)
-{
-	size_t n = swim_member_count(a->swim);
-
-	for (size_t i = 0; i < n; i++) {
-		struct swim_member m;
-
-		if (swim_member_at(a->swim, i, &m) == 0 && !m.is_self &&
-		    strcmp(m.name, name) == 0 && (m.status == SWIM_ALIVE ||
-		    m.status == SWIM_SUSPECT)) {
-			snprintf(addr, size, "%s", m.addr);
-			return 0;
-		}
-	}
-	return TL_ENOENT;
-}
-
 /* Hex (even length, 2..64 digits) into out; its length, or -1. */
 static int
 origin_parse(const char *hex, uint8_t out[REPL_ID_LEN])
@@ -271,7 +253,7 @@ agent_repl_ctl(struct agent *a, struct stream_conn *c,
 			buf_addf(&text, "malformed backups request\n");
 		goto fail;
 	}
-	if (agent_member_addr(a, req->args[0], addr, sizeof(addr)) < 0) {
+	if (!agent_member_named(a, req->args[0], 1, addr)) {
 		buf_addf(&text, "no live member is called '%s' (see tlaloc "
 		    "members)\n", req->args[0]);
 		goto fail;

@@ -6,12 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/agent_int.h"
+#include "agent/replica.h"
 #include "bucket/replica.h"
 #include "core/buf.h"
 #include "core/strmap.h"
 #include "net/stream.h"
 
-struct agent;
 struct tl_err;
 
 #define REPL_BUSY_MAX	16	/* peers pushed to at once (k <= 16) */
@@ -34,7 +35,20 @@ struct agent_repl {
 	uint64_t	 n_stored;	/* peers' entries we stored */
 	uint64_t	 n_refused;	/* frames or entries we refused */
 	uint64_t	 n_too_big;	/* ours, over REPL_ENTRY_MAX */
+	size_t		 n_peers;	/* chosen at the last scan */
+	int		 is_alone;	/* no peer to keep copies: said */
 };
+
+/* Sends backups not yet replicated (after a converge; at most one push
+ * in flight per peer). */
+void	agent_repl_kick(struct agent *a);
+/* replica_serve.c, replica_ask.c: the table entry's pieces. */
+int	agent_repl_on_frame(struct agent *a, struct stream_conn *c,
+	    uint8_t type, const uint8_t *p, size_t len);
+void	agent_repl_info(const struct agent *a, struct buf *out, int json);
+/* CTL_BACKUPS_FROM: list or fetch our backups held by a peer. */
+void	agent_repl_ctl(struct agent *a, struct stream_conn *c,
+	    const struct ctl_req *req);
 
 /* Marks entry id as sent to peer ("" marks a too-big entry). */
 void	repl_sent_mark(struct agent_repl *r, const char *id, const char *peer);

@@ -11,7 +11,7 @@
  * send everything again. Peers are chosen and recorded by node key (a
  * rebuilt peer lost what it held, so it gets everything again).
  */
-#include "agent/agent_int.h"
+#include "agent/replica_int.h"
 
 #include <sys/stat.h>
 
@@ -22,7 +22,9 @@
 
 #include <sodium.h>
 
-#include "agent/replica_int.h"
+#include "agent/agent_int.h"
+#include "agent/pack.h"
+#include "ctl/ctl.h"
 #include "bucket/replica.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -144,7 +146,7 @@ repl_candidates(struct agent *a, uint8_t (**ids)[REPL_ID_LEN],
     struct repl_peer **peers)
 {
 	size_t total = swim_member_count(a->swim), n = 0;
-	const char *ours = a->pack != NULL ? pack_name(a->pack) : NULL;
+	const char *ours = agent_pack_name(a);
 
 	*ids = xcalloc(total + 1, sizeof(**ids));
 	*peers = xcalloc(total + 1, sizeof(**peers));
@@ -301,6 +303,28 @@ choice_make(struct agent *a, struct repl_choice *ch)
 	    ch->ids, ch->nc, a->cfg.bucket_replicas, ch->pick);
 }
 
+/*
+ * A node whose pack has no other live member (or a node alone in the
+ * cluster) keeps its backups on its own disk only: said once in the log
+ * when it happens, and in `tlaloc info` while it lasts.
+ */
+static void
+choice_note(struct agent *a, const struct repl_choice *ch)
+{
+	const char *pack = agent_pack_name(a);
+
+	a->repl->n_peers = ch->k;
+	if (ch->k == 0 && !a->repl->is_alone)
+		log_warn("backups have no replica: %s%s has no other live "
+		    "member to keep copies (bucket_replicas %u)", pack ?
+		    "pack " : "the cluster", pack ? pack : "",
+		    a->cfg.bucket_replicas);
+	else if (ch->k > 0 && a->repl->is_alone)
+		log_notice("backups replicate again, to %zu peer%s", ch->k,
+		    ch->k == 1 ? "" : "s");
+	a->repl->is_alone = ch->k == 0;
+}
+
 static void
 choice_free(struct repl_choice *ch)
 {
@@ -393,6 +417,7 @@ agent_repl_kick(struct agent *a)
 	a->repl->next_scan_ms = agent_now(a) + REPL_SCAN_MS;
 	dir = xasprintf("%s/bucket", a->cfg.state_dir);
 	choice_make(a, &ch);
+	choice_note(a, &ch);
 	stamp = scan_stamp(&ch, dir);
 	if (a->repl->idle_stamp != NULL &&
 	    strcmp(stamp, a->repl->idle_stamp) == 0)
@@ -420,10 +445,17 @@ out:
 	free(dir);
 }
 
-void
-agent_repl_house(struct agent *a)
+static void
+repl_tick(struct agent *a)
 {
-	if (a->repl != NULL && agent_now(a) >= a->repl->next_scan_ms)
+	if (agent_now(a) >= a->repl->next_scan_ms)
+		agent_repl_kick(a);
+}
+
+static void
+repl_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_RUN_DONE && !a->cfg.is_no_enforce)
 		agent_repl_kick(a);
 }
 
@@ -436,11 +468,12 @@ repl_sent_mark(struct agent_repl *r, const char *id, const char *peer)
 	strmap_put(&r->sent, key, 1);
 }
 
-int
-agent_repl_open(struct agent *a)
+static int
+repl_open(struct agent *a, struct tl_err *err)
 {
 	char *old;
 
+	(void)err;
 	a->repl = xcalloc(1, sizeof(*a->repl));
 	/* replicas.sent recorded plaintext copies: sealed ones go again. */
 	old = xasprintf("%s/replicas.sent", a->cfg.state_dir);
@@ -455,11 +488,15 @@ agent_repl_open(struct agent *a)
 	return 0;
 }
 
-void
-agent_repl_close(struct agent *a)
+static void
+repl_close(struct agent *a)
 {
 	if (a->repl == NULL)
 		return;
+	/* A worker cannot be cancelled; its answer must go out before the
+	 * connections are closed under it. */
+	while (a->repl->n_jobs > 0)
+		uv_run(a->loop, UV_RUN_ONCE);
 	strmap_release(&a->repl->sent);
 	free(a->repl->sent_path);
 	free(a->repl->idle_stamp);
@@ -468,3 +505,12 @@ agent_repl_close(struct agent *a)
 	free(a->repl);
 	a->repl = NULL;
 }
+
+static const struct agent_ctl_op repl_ops[] = {
+	{ CTL_BACKUPS_FROM, agent_repl_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_repl_sub = { .name = "replicas",
+	.open = repl_open, .tick = repl_tick, .info = agent_repl_info,
+	.close = repl_close, .ctl = repl_ops, .on_event = repl_on_event,
+	.on_frame = agent_repl_on_frame };

@@ -11,7 +11,7 @@
  * under the id that signed the PUSH, never under a name, so nobody can
  * push or overwrite backups for another node.
  */
-#include "agent/agent_int.h"
+#include "agent/replica_int.h"
 
 #include <sys/stat.h>
 
@@ -23,8 +23,9 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
-#include "agent/replica_int.h"
+#include "ctl/ctl.h"
+#include "agent/agent_int.h"
+#include "agent/pack.h"
 #include "bucket/replica.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -371,51 +372,54 @@ serve_job(struct repl_job *j, const uint8_t *body, size_t blen)
 	job_finish(j);
 }
 
-void
-agent_repl_serve(struct agent *a, struct stream_conn *c, const uint8_t *p,
-    size_t len)
+int
+agent_repl_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len)
 {
-	struct repl_job *j = xcalloc(1, sizeof(*j));
+	struct repl_job *j;
 	const uint8_t *body;
 	size_t blen;
 	int r;
 
+	if (type != PKT_REPLICA)
+		return 0;
+	j = xcalloc(1, sizeof(*j));
 	j->a = a;
 	j->c = c;
 	j->plain = xmalloc(len + 1);
 	r = pkt_open(a->kr, a->replay, PKT_REPLICA, agent_wall_ms(), p, len,
 	    AGENT_TCP_MAX, j->plain, &body, &blen, j->key_id);
 	pkt_stats_count(&a->st.pkt, r);
-	if (r == 0 && a->repl != NULL) {
+	if (r == 0) {
 		serve_job(j, body, blen);
-		return;
+		return 1;
 	}
-	if (a->repl != NULL)
-		a->repl->n_refused++;
+	a->repl->n_refused++;
 	log_info("replica frame from %s refused: %s", stream_conn_peer(c),
 	    tl_strerror(r));
 	job_finish(j);
-}
-void
-agent_repl_stop(struct agent *a)
-{
-	/* A worker cannot be cancelled; its answer must go out before the
-	 * connections are closed under it. */
-	while (a->repl != NULL && a->repl->n_jobs > 0)
-		uv_run(a->loop, UV_RUN_ONCE);
+	return 1;
 }
 
 void
 agent_repl_info(const struct agent *a, struct buf *out, int json)
 {
 	const struct agent_repl *r = a->repl;
-	unsigned long long s = r ? r->n_sent : 0, st = r ? r->n_stored : 0,
-	    rf = r ? r->n_refused : 0, tb = r ? r->n_too_big : 0,
-	    by = r ? r->n_bytes_sent : 0;
+	unsigned long long s = r->n_sent, st = r->n_stored,
+	    rf = r->n_refused, tb = r->n_too_big, by = r->n_bytes_sent;
 
 	buf_addf(out, json ? "\"replicas_sent\":%llu,"
 	    "\"replicas_bytes_sent\":%llu,\"replicas_stored\":%llu,"
-	    "\"replicas_refused\":%llu,\"replicas_too_big\":%llu," :
+	    "\"replicas_refused\":%llu,\"replicas_too_big\":%llu,"
+	    "\"replica_peers\":%zu," :
 	    "bucket replicas: sent %llu (%llu bytes), stored %llu, refused "
-	    "%llu, too big to send %llu\n", s, by, st, rf, tb);
+	    "%llu, too big to send %llu\n", s, by, st, rf, tb, r->n_peers);
+	if (!json && r->is_alone && a->cfg.bucket_replicas > 0)
+		buf_addf(out, "bucket replicas: none: %s has no other live "
+		    "member, backups stay on this node only\n",
+		    agent_pack_name(a) != NULL ? "this node's pack" :
+		    "the cluster");
+	else if (!json)
+		buf_addf(out, "bucket replica peers: %zu of %u wanted\n",
+		    r->n_peers, a->cfg.bucket_replicas);
 }

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "agent/rollout.h"
 #include "agent/svc.h"
 #include "cluster/health.h"
@@ -58,6 +58,7 @@ struct agent_rollout {
 	uint64_t	 gate_ms;	/* next look at the gate (held) */
 	int		 is_stopped;
 	char		*path;
+	uv_timer_t	*timer;		/* health and gate, every 100 ms */
 };
 
 static struct agent_rollout *
@@ -288,7 +289,7 @@ ro_set(struct agent *a, enum ro_state st, const char *why)
 	    why ? why : "");
 	ro->state = st;
 	ro_save(ro);
-	agent_tags_push(a, &a->cfg.tags);
+	agent_tags_publish(a);
 }
 
 uint64_t
@@ -466,3 +467,41 @@ agent_rollout_status(struct agent *a, struct buf *out, int json)
 		buf_addstr(out, "]}");
 	free(v);
 }
+
+static void
+timer_cb(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+
+	if (a->rollout != NULL)
+		agent_rollout_tick(a, agent_now(a));
+}
+
+static int
+rollout_open(struct agent *a, struct tl_err *err)
+{
+	(void)err;
+	agent_rollout_open(a);
+	a->rollout->timer = agent_timer_new(a);
+	uv_timer_start(a->rollout->timer, timer_cb, 100, 100);
+	return 0;
+}
+
+static void
+rollout_close(struct agent *a)
+{
+	if (a->rollout != NULL)
+		agent_timer_free(a->rollout->timer);
+	agent_rollout_free(a);
+}
+
+static void
+rollout_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_RUN_DONE)
+		agent_rollout_run_done(a, ev->done->serial, ev->done->status);
+}
+
+const struct agent_sub agent_rollout_sub = { .name = "rollout",
+	.open = rollout_open, .tags = agent_rollout_tags,
+	.close = rollout_close, .on_event = rollout_on_event };

@@ -10,7 +10,12 @@
 #include <stdint.h>
 
 struct agent;
+struct agent_sub;
 struct buf;
+
+/* Its table entry: state (STATE_DIR/rollout), tag rollout=, a 100 ms
+ * watch of health and the gate, and the end of each run. */
+extern const struct agent_sub agent_rollout_sub;
 
 /* Loads STATE_DIR/rollout (before swim starts: it is in our tags). */
 void	agent_rollout_open(struct agent *a);

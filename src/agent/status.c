@@ -12,13 +12,16 @@
  *   drift    (--no-enforce nodes) resources differ from the policy
  *   ok       none of the above
  */
-#include "agent/agent_int.h"
+#include "agent/status.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent_int.h"
+#include "ctl/ctl.h"
+#include "agent/policy.h"
 #include "core/buf.h"
 
 void
@@ -145,9 +148,10 @@ status_node(void *ctx, const struct swim_member *m,
 		node_text(&so->out, m, r, state, so->now_s);
 }
 
-void
-agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
+static void
+status_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
+	int json = req->flags & CTL_F_JSON;
 	uint64_t newest = agent_policy_newest(a);
 	struct status_out so;
 	struct buf *out = &so.out;
@@ -175,3 +179,10 @@ agent_status_ctl(struct agent *a, struct stream_conn *c, int json)
 	agent_ctl_reply(c, 0, out->data, out->len);
 	buf_release(out);
 }
+
+static const struct agent_ctl_op status_ops[] = {
+	{ CTL_STATUS, status_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_status_sub = { .name = "status",
+	.ctl = status_ops };

@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
-#include "agent/ctl.h"
-#include "agent/rollout.h"
+#include "ctl/ctl.h"
 #include "agent/svc_int.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -165,7 +164,7 @@ state_letter(const struct agent_svc *sv, const char *service)
 	}
 }
 
-void
+static void
 agent_svc_tags(const struct agent *a, struct buf *tags)
 {
 	const struct agent_svc *sv = a->svc;
@@ -173,7 +172,6 @@ agent_svc_tags(const struct agent *a, struct buf *tags)
 	enum health_status w;
 	const char *which;
 
-	agent_rollout_tags(a, tags);
 	if (sv == NULL || (sv->nservices == 0 && sv->nchecks == 0 &&
 	    !sv->is_maint))
 		return;
@@ -218,8 +216,6 @@ svc_tags_refresh(struct agent_svc *sv)
 		sv->dirty_ms = svc_now(sv);
 	sv->is_dirty = sv->nwatches > 0;
 
-	if (sv->a->swim == NULL)
-		return;
 	/* Restating the same health (every converge declares again) is
 	 * no news: only a change is signed and gossiped. */
 	agent_svc_tags(sv->a, &now);
@@ -230,7 +226,7 @@ svc_tags_refresh(struct agent_svc *sv)
 	}
 	buf_release(&sv->said);
 	sv->said = now;
-	if ((r = agent_tags_push(sv->a, &sv->a->cfg.tags)) < 0)
+	if ((r = agent_tags_publish(sv->a)) < 0)
 		log_err("cannot gossip services and health: tags too long "
 		    "(%s)", tl_strerror(r));
 }
@@ -723,7 +719,7 @@ ctl_watch(struct agent_svc *sv, struct stream_conn *c,
 	reply_str(c, 0, "ok\n");
 }
 
-void
+static void
 agent_svc_ctl(struct agent *a, struct stream_conn *c,
     const struct ctl_req *req)
 {
@@ -754,23 +750,22 @@ timer_cb(uv_timer_t *t)
 		return;
 	svc_checks_tick(sv, now);
 	svc_watch_tick(sv, now);
-	agent_rollout_tick(sv->a, now);
 }
 
-void
-agent_svc_on_event(struct agent *a, const struct swim_event *ev)
+/* Membership changed: answers may have (debounced re-check). */
+static void
+agent_svc_on_event(struct agent *a, const struct agent_event *ev)
 {
 	struct agent_svc *sv = a->svc;
 
-	(void)ev;
-	if (sv == NULL || sv->nwatches == 0)
+	if (ev->kind != AGENT_EV_MEMBER || sv == NULL || sv->nwatches == 0)
 		return;
 	if (!sv->is_dirty)
 		sv->dirty_ms = agent_now(a);
 	sv->is_dirty = 1;
 }
 
-int
+static int
 agent_svc_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_svc *sv = xcalloc(1, sizeof(*sv));
@@ -783,7 +778,6 @@ agent_svc_open(struct agent *a, struct tl_err *err)
 	sv->watch_path = xasprintf("%s/catalog.reads", dir);
 	decl_load(sv);
 	maint_load(sv);
-	agent_rollout_open(a);
 	svc_watch_load(sv);
 	uv_timer_init(a->loop, &sv->timer);
 	sv->timer.data = sv;
@@ -792,7 +786,7 @@ agent_svc_open(struct agent *a, struct tl_err *err)
 	return svc_dns_open(a, err);
 }
 
-void
+static void
 agent_svc_info(const struct agent *a, struct buf *out, int json)
 {
 	const struct agent_svc *sv = a->svc;
@@ -830,7 +824,7 @@ agent_svc_info(const struct agent *a, struct buf *out, int json)
 	    sv->dns_nx, sv->dns_refused, sv->dns_malformed);
 }
 
-void
+static void
 agent_svc_close(struct agent *a)
 {
 	struct agent_svc *sv = a->svc;
@@ -847,15 +841,16 @@ agent_svc_close(struct agent *a)
 	svc_dns_close(sv);
 }
 
-void
-agent_svc_free(struct agent *a)
+/* After the loop ended: the timer and the DNS socket live in *sv. */
+static void
+agent_svc_free(void *ctx)
 {
+	struct agent *a = ctx;
 	struct agent_svc *sv = a->svc;
 
 	if (sv == NULL)
 		return;
 	checks_clear(sv);
-	agent_rollout_free(a);
 	buf_release(&sv->said);
 	free(sv->decl_path);
 	free(sv->maint_path);
@@ -863,3 +858,23 @@ agent_svc_free(struct agent *a)
 	free(sv);
 	a->svc = NULL;
 }
+
+/* Stops checks, timers and the DNS socket now; frees after the loop. */
+static void
+svc_close(struct agent *a)
+{
+	agent_svc_close(a);
+	agent_after_loop(a, agent_svc_free, a);
+}
+
+static const struct agent_ctl_op svc_ops[] = {
+	{ CTL_SVC_DECL, agent_svc_ctl }, { CTL_SVC_WATCH, agent_svc_ctl },
+	{ CTL_SERVICES, agent_svc_ctl }, { CTL_CATALOG, agent_svc_ctl },
+	{ CTL_CHECKS, agent_svc_ctl }, { CTL_CHECK_IN, agent_svc_ctl },
+	{ CTL_MAINT, agent_svc_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_svc_sub = { .name = "services",
+	.open = agent_svc_open, .tags = agent_svc_tags,
+	.info = agent_svc_info, .close = svc_close, .ctl = svc_ops,
+	.on_event = agent_svc_on_event };

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "bucket/bucket.h"
 #include "bucket/replica.h"
 #include "core/buf.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/xalloc.h"
 
 static const char history_usage[] =

@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "cluster/catalog.h"
 #include "cluster/policy.h"
 #include "core/buf.h"

@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "cluster/query.h"
 #include "core/buf.h"
 #include "core/err.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "cluster/catalog.h"
 #include "core/buf.h"
 #include "core/err.h"

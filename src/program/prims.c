@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/re.h"
 #include "facts/facts.h"

@@ -18,7 +18,11 @@ import json, sys
 sys.exit(len(json.load(sys.stdin)["members"]) != int(sys.argv[1]))' "$1"
 }
 wait_for 20 "n1 sees 2 alive" alive_is 2
-for i in $(seq 10); do $T tags set "k$i=v$i" --state-dir "$(sd 1)" >/dev/null; done
+# Enough lines to rotate twice (tag changes alone no longer log at notice).
+for i in $(seq 10); do
+	$T channel join "#c$i" --state-dir "$(sd 1)" >/dev/null
+	$T channel part "#c$i" --state-dir "$(sd 1)" >/dev/null
+done
 sleep 1
 
 python3 - "$LOG" <<'PY' || fail "json log lines"

@@ -94,3 +94,18 @@ all_say() {
 		[ "$(status_of "$i" "$3")" = "$4" ] || return 1
 	done
 }
+
+# Policy clusters: op_setup makes an operator key in $OP and a recipe dir
+# $WORK/recipe; start_node I [flags...] starts agent I trusting the key
+# and converging its own root $WORK/rootI.
+op_setup() {
+	OP=$WORK/op
+	mkdir -p "$OP" "$WORK/recipe"
+	$T keys operator gen --out "$OP" >/dev/null || fail "operator key"
+}
+root() { echo "$WORK/root$1"; }
+start_node() {
+	i=$1; shift
+	mkdir -p "$(root "$i")/etc"
+	start_agent "$i" --trust "$OP/operator.pub" --root "$(root "$i")" "$@"
+}

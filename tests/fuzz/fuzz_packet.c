@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/rd.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "agent/config.h"
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "core/buf.h"
 #include "core/err.h"
 

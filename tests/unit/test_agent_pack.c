@@ -1,8 +1,9 @@
 /*
- * The agent's gate in front of the pack machine (src/agent/pack_glue.c):
- * a message whose signature is not the claimed sender's is counted as
+ * The agent's gate in front of the pack machine (src/agent/pack.c): a
+ * message whose signature is not the claimed sender's is counted as
  * forged, one from a node SWIM does not show in our pack as a false
- * claim, and neither reaches the machine.
+ * claim, and neither reaches the machine. Its table entry: the part kind
+ * it takes, and the tags it adds.
  */
 #include "test.h"
 
@@ -10,33 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent_int.h"
+#include "agent/chan.h"
+#include "agent/msgs.h"
+#include "agent/pack.h"
+#include "agent_fixture.h"
 #include "cluster/pack_int.h"
 #include "core/err.h"
 #include "net/ident.h"
-
-static void
-fake_agent(struct agent *a, struct ident *me)
-{
-	struct swim_self self;
-	struct pack_config pc;
-
-	memset(a, 0, sizeof(*a));
-	swim_config_lan(&a->swim_cfg);
-	a->swim_cfg.sign = ident_sign;
-	a->swim_cfg.verify = ident_verify;
-	a->swim_cfg.crypto_ctx = me;
-	memset(&self, 0, sizeof(self));
-	memcpy(self.id, ident_public(me), SWIM_ID_LEN);
-	self.name = "n1";
-	self.addr = "127.0.0.1:1";
-	self.tags = "pack=web";
-	self.tags_len = sizeof("pack=web");
-	a->ident = me;
-	a->swim = swim_new(&a->swim_cfg, &self, NULL);
-	pack_config_lan(&pc);
-	a->pack = pack_new(&pc, "web", ident_public(me), NULL, 0, NULL);
-}
 
 /* A PREVOTE from `from`, signed by `signer`, as it travels in a part. */
 static void
@@ -56,43 +37,68 @@ signed_prevote(struct ident *from, struct ident *signer, struct buf *part)
 	buf_add(part, sig, sizeof(sig));
 }
 
+static const struct agent_sub *const pack_subs[] = {
+	&agent_msgs_sub, &agent_chan_sub, &agent_pack_sub
+};
+
+static int
+take(struct fixture *f, const struct buf *part, size_t len)
+{
+	return agent_pack_sub.on_part(&f->a, PKT_PART_PACK, "127.0.0.1:2",
+	    (const uint8_t *)part->data, len);
+}
+
 TEST(agent_pack_drops_forged_and_false_claims)
 {
-	struct ident *me, *peer, *thief;
-	struct agent a;
+	struct ident *peer, *thief;
+	struct fixture f;
 	struct buf part = BUF_INIT;
-	struct pack_stats ps;
+	struct agent_pack_stats st;
 
-	ASSERT(sodium_init() >= 0);
-	me = ident_new_random();
+	fixture_open(&f, "n1", pack_subs, 3, "pack = web\npack_expect = 1\n");
+	ASSERT_STR_EQ(agent_pack_name(&f.a), "web");
 	peer = ident_new_random();
 	thief = ident_new_random();
-	fake_agent(&a, me);
-	ASSERT(a.swim != NULL && a.pack != NULL);
+
+	/* Not its kind: left for others. */
+	ASSERT_EQ(agent_pack_sub.on_part(&f.a, PKT_PART_KEYS, "x",
+	    (const uint8_t *)"", 0), 0);
 
 	/* peer's id, thief's signature: forged. */
 	signed_prevote(peer, thief, &part);
-	agent_pack_on_part(&a, "127.0.0.1:2", (const uint8_t *)part.data,
-	    part.len);
-	ASSERT_EQ(a.pack_st.forged, 1);
+	ASSERT_EQ(take(&f, &part, part.len), 1);
+	agent_pack_drops(&f.a, &st);
+	ASSERT_EQ(st.forged, 1);
 
 	/* Honestly signed, but SWIM knows no such member of pack web. */
 	buf_reset(&part);
 	signed_prevote(peer, peer, &part);
-	agent_pack_on_part(&a, "127.0.0.1:2", (const uint8_t *)part.data,
-	    part.len);
-	ASSERT_EQ(a.pack_st.wrong_claim, 1);
+	take(&f, &part, part.len);
+	agent_pack_drops(&f.a, &st);
+	ASSERT_EQ(st.wrong_claim, 1);
 
 	/* Too short to hold a signature. */
-	agent_pack_on_part(&a, "127.0.0.1:2", (const uint8_t *)part.data, 10);
-	ASSERT_EQ(a.pack_st.malformed, 1);
-
-	pack_get_stats(a.pack, &ps);
-	ASSERT_EQ(ps.msgs_received, 0);		/* none got through */
+	take(&f, &part, 10);
+	agent_pack_drops(&f.a, &st);
+	ASSERT_EQ(st.malformed, 1);
 	buf_release(&part);
-	pack_free(a.pack);
-	swim_free(a.swim);
-	ident_free(me);
 	ident_free(peer);
 	ident_free(thief);
+	fixture_close(&f);
+}
+
+TEST(agent_pack_tags_and_channel)
+{
+	const struct buf *t;
+	struct fixture f;
+
+	fixture_open(&f, "n1", pack_subs, 3, "pack = web\n");
+	t = agent_tags_own(&f.a);
+	/* pack=web once (the config's and the subsystem's are one key),
+	 * no pack_leader while not leading, and #pack-web joined. */
+	ASSERT(memmem(t->data, t->len, "pack=web", 9) != NULL);
+	ASSERT(memmem(t->data, t->len, "pack_leader=", 12) == NULL);
+	ASSERT(memmem(t->data, t->len, "channels=#pack-web", 19) != NULL);
+	ASSERT(agent_chan_is_member(&f.a, "#pack-web"));
+	fixture_close(&f);
 }

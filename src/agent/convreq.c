@@ -9,7 +9,7 @@
  *
  * The request travels with our address (program/convrep.h), and the node
  * owes us a report: when the first run that started after the request
- * ends, it sends the run's summary straight back over TCP (convrep_wait.c
+ * ends, it sends the run's summary straight back over TCP (convreq_wait.c
  * takes it from there), so the program need not wait for gossip.
  */
 #include "agent/convreq_int.h"
@@ -17,13 +17,16 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "agent/converge.h"
+#include "ctl/ctl.h"
+#include "agent/policy.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/nonces.h"
 #include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/packet.h"
+#include "net/stream.h"
 
 static const char *
 refusal(int r)
@@ -44,7 +47,7 @@ refusal(int r)
 static int
 nonce_fresh(struct agent *a, const struct convreq *req)
 {
-	struct agent_convreq *cr = convreq_of(a);
+	struct agent_convreq *cr = a->convreq;
 	struct tl_err err = TL_ERR_INIT;
 	int r;
 
@@ -67,7 +70,7 @@ nonce_fresh(struct agent *a, const struct convreq *req)
 static void
 owe_report(struct agent *a, const uint8_t *nonce, const char *addr)
 {
-	struct agent_convreq *cr = convreq_of(a);
+	struct agent_convreq *cr = a->convreq;
 	struct convreq_owed *o = &cr->owed[cr->owed_next];
 
 	/* Full: the oldest asker falls back on the gossiped runs tag. */
@@ -98,12 +101,12 @@ convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n,
 	if (r == 0 && (r = nonce_fresh(a, &req)) == 0)
 		return 0;		/* a repeat of one we acted on */
 	if (r < 0) {
-		a->st.convreq_refused++;
+		a->convreq->refused++;
 		log_warn("converge request from %s refused: %s", from,
 		    refusal(r));
 		return r;
 	}
-	a->st.convreq_done++;
+	a->convreq->done++;
 	opkey_id_hex(req.key_id, id);
 	snprintf(why, sizeof(why), "program request by operator key %s", id);
 	if (reply_to != NULL)
@@ -112,34 +115,40 @@ convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n,
 	return 0;
 }
 
-void
-agent_convreq_on_part(struct agent *a, const char *from, int kind,
+/* PKT_PART_POLICY ops 2 and 3 (the others: policy.c). */
+static int
+convreq_on_part(struct agent *a, uint8_t kind, const char *from,
     const uint8_t *p, size_t n)
 {
 	char addr[CONVREP_ADDR_MAX + 1];
 	const uint8_t *req;
 	size_t rlen;
 
-	if (kind == POL_PART_CONVERGE) {
-		convreq_act(a, from, p, n, NULL);
-		return;
+	if (kind != PKT_PART_POLICY || n == 0 ||
+	    (p[0] != POL_PART_CONVERGE && p[0] != POL_PART_CONVERGE_R))
+		return 0;
+	if (p[0] == POL_PART_CONVERGE) {
+		convreq_act(a, from, p + 1, n - 1, NULL);
+		return 1;
 	}
-	if (convrep_env_decode(p, n, addr, &req, &rlen) < 0) {
-		a->st.convreq_refused++;
+	if (convrep_env_decode(p + 1, n - 1, addr, &req, &rlen) < 0) {
+		a->convreq->refused++;
 		log_warn("converge request from %s refused: malformed", from);
-		return;
+		return 1;
 	}
 	convreq_act(a, from, req, rlen, addr);
+	return 1;
 }
 
-void
-agent_convreq_run_done(struct agent *a, uint64_t run)
+/* Run number `run` ended: the reports it answers go back. */
+static void
+run_done(struct agent *a, uint64_t run)
 {
 	struct agent_convreq *cr = a->convreq;
 	struct buf body = BUF_INIT;
 	struct convrep r;
 
-	if (cr == NULL || a->is_leaving)
+	if (a->is_leaving)
 		return;
 	for (unsigned i = 0; i < CONVREQ_OWED; i++) {
 		struct convreq_owed *o = &cr->owed[i];
@@ -163,21 +172,17 @@ agent_convreq_run_done(struct agent *a, uint64_t run)
 	buf_release(&body);
 }
 
-void
-agent_convreq_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+/* CTL_CONVERGE_NODE: a program's signed request, for a node. */
+static void
+convreq_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	uint8_t raw[CONVREQ_MAX + 1];
-	struct buf body = BUF_INIT, pkt = BUF_INIT, msg = BUF_INIT;
+	struct buf body = BUF_INIT, msg = BUF_INIT;
 	struct swim_member m;
 	struct convreq cr;
 	size_t len = 0, i;
 	int r;
 
-	if (req->op == CTL_CONVREQ_POLL) {
-		convrep_poll_ctl(a, c, req);
-		return;
-	}
 	if (req->nargs != 2 ||
 	    sodium_base642bin(raw, sizeof(raw), req->args[1],
 	    strlen(req->args[1]), NULL, &len, NULL,
@@ -209,21 +214,112 @@ agent_convreq_ctl(struct agent *a, struct stream_conn *c,
 			    "converge reports\n", a->cfg.advertise);
 			goto fail;
 		}
-		pkt_part_add(&pkt, PKT_PART_POLICY, body.data, body.len);
-		if (agent_send_body(a, m.addr, (uint8_t *)pkt.data,
-		    pkt.len) < 0) {
+		if (agent_send_part(a, m.addr, PKT_PART_POLICY, body.data,
+		    body.len) < 0) {
 			buf_addf(&msg, "cannot send to %s\n", m.addr);
 			goto fail;
 		}
 		convrep_asked(a, cr.nonce, cr.name);
 	}
 	buf_release(&body);
-	buf_release(&pkt);
 	agent_ctl_reply(c, 0, "converge request sent\n", 22);
 	return;
 fail:
 	buf_release(&body);
-	buf_release(&pkt);
 	agent_ctl_reply(c, 1, msg.data, msg.len);
 	buf_release(&msg);
 }
+
+/* A converge report (PKT_CREPORT): opened, answered with an empty frame. */
+static int
+convreq_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len)
+{
+	struct buf body = BUF_INIT;
+	int rc;
+
+	if (type != PKT_CREPORT)
+		return 0;
+	if ((rc = agent_frame_open(a, PKT_CREPORT, p, len, AGENT_TCP_MAX,
+	    &body, NULL)) < 0)
+		log_info("converge report from %s refused: %s",
+		    stream_conn_peer(c), tl_strerror(rc));
+	else
+		convrep_on_report(a, stream_conn_peer(c),
+		    (uint8_t *)body.data, body.len);
+	stream_respond(c, "", 0);
+	buf_release(&body);
+	return 1;
+}
+
+static void
+convreq_on_event(struct agent *a, const struct agent_event *ev)
+{
+	if (ev->kind == AGENT_EV_RUN_DONE)
+		run_done(a, ev->done->starts);
+}
+
+static void
+convreq_info(const struct agent *a, struct buf *out, int json)
+{
+	const struct agent_convreq *cr = a->convreq;
+
+	buf_addf(out, json ? "\"converge_requests\":%llu,"
+	    "\"converge_requests_refused\":%llu,"
+	    "\"converge_reports\":{\"in\":%llu,\"unsolicited\":%llu,"
+	    "\"duplicates\":%llu,\"malformed\":%llu,\"out\":%llu,"
+	    "\"failed\":%llu,\"forged\":%llu}," :
+	    "converge requests (programs): %llu, refused %llu\n"
+	    "converge reports (programs): in %llu, unsolicited %llu, "
+	    "duplicates %llu, malformed %llu; out %llu, failed %llu; "
+	    "forged %llu\n",
+	    (unsigned long long)cr->done, (unsigned long long)cr->refused,
+	    (unsigned long long)cr->reports_in,
+	    (unsigned long long)cr->unsolicited,
+	    (unsigned long long)cr->duplicates,
+	    (unsigned long long)cr->malformed,
+	    (unsigned long long)cr->reports_out,
+	    (unsigned long long)cr->report_failures,
+	    (unsigned long long)cr->forged);
+}
+
+static int
+convreq_open(struct agent *a, struct tl_err *err)
+{
+	struct agent_convreq *cr = xcalloc(1, sizeof(*cr));
+	struct tl_err e2 = TL_ERR_INIT;
+	char *path;
+
+	(void)err;
+	a->convreq = cr;
+	cr->timer = agent_timer_new(a);
+	path = xasprintf("%s/convreq.nonces", a->cfg.state_dir);
+	cr->seen = nonces_open(path, CONVREQ_SEEN, CONVREQ_SKEW_MS,
+	    agent_wall_ms(), &e2);
+	if (cr->seen == NULL)
+		log_err("converge requests will be refused: %s", e2.msg);
+	free(path);
+	return 0;
+}
+
+static void
+convreq_close(struct agent *a)
+{
+	if (a->convreq == NULL)
+		return;
+	convrep_close(a);
+	agent_timer_free(a->convreq->timer);
+	nonces_free(a->convreq->seen);
+	free(a->convreq);
+	a->convreq = NULL;
+}
+
+static const struct agent_ctl_op convreq_ops[] = {
+	{ CTL_CONVERGE_NODE, convreq_ctl },
+	{ CTL_CONVREQ_POLL, convrep_poll_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_convreq_sub = { .name = "convreq",
+	.open = convreq_open, .info = convreq_info, .close = convreq_close,
+	.ctl = convreq_ops, .on_event = convreq_on_event,
+	.on_part = convreq_on_part, .on_frame = convreq_on_frame };

@@ -13,12 +13,15 @@
  * counted, as is a sender that SWIM does not show as a live member with
  * tag pack=OUR-PACK (a node claiming a pack it is not configured for).
  */
-#include "agent/agent_int.h"
+#include "agent/pack.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/ctl.h"
+#include "agent/agent_int.h"
+#include "agent/chan.h"
+#include "ctl/ctl.h"
+#include "agent/msgs.h"
 #include "cluster/bcast.h"
 #include "cluster/chan.h"
 #include "cluster/pack.h"
@@ -30,6 +33,16 @@
 #include "net/stream.h"
 
 #define PACK_STATE_MAX	(64u * 1024)
+
+struct agent_pack {
+	struct pack		*m;		/* NULL: in no pack */
+	struct pack_config	 cfg;
+	struct pack_outbox	 ob;
+	uv_timer_t		*timer;		/* the machine's deadlines */
+	char			*path;		/* saved term, vote, voters */
+	uint64_t		 changed_wall;	/* last leader change */
+	struct agent_pack_stats	 st;
+};
 
 static const char *const role_names[] = {
 	[PACK_FOLLOWER] = "follower", [PACK_PRECANDIDATE] = "pre-candidate",
@@ -61,56 +74,27 @@ name_of(struct agent *a, const uint8_t *id, char *out, size_t n)
 /* ---- Leader changes: logs, gossip, and the hook channels will use ----- */
 
 /*
- * Puts our pack tags in tags: pack=NAME while we are in a pack, and
- * pack_leader=TERM while we lead it. Leaders publish their term so that
- * nodes of other packs can list every pack's leader from gossip alone
- * (`tlaloc packs`).
+ * pack=NAME while we are in a pack, and pack_leader=TERM while we lead
+ * it. Leaders publish their term so that nodes of other packs can list
+ * every pack's leader from gossip alone (`tlaloc packs`).
  */
-void
-agent_pack_tags(struct agent *a, struct buf *tags)
+static void
+pack_tags(const struct agent *a, struct buf *tags)
 {
-	struct tl_err err = TL_ERR_INIT;
+	const struct pack *m = a->pack != NULL ? a->pack->m : NULL;
 	char kv[48 + PACK_NAME_MAX];
 
-	if (a->pack != NULL) {
-		snprintf(kv, sizeof(kv), "pack=%s", pack_name(a->pack));
-		(void)agent_tags_apply(tags, kv, 0, &err);
+	if (m != NULL) {
+		snprintf(kv, sizeof(kv), "pack=%s", pack_name(m));
+		(void)agent_tags_apply(tags, kv, 0, NULL);
 	}
-	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER) {
-		(void)agent_tags_apply(tags, "pack_leader", 1, &err);
+	if (m == NULL || pack_role(m) != PACK_LEADER) {
+		(void)agent_tags_apply(tags, "pack_leader", 1, NULL);
 		return;
 	}
 	snprintf(kv, sizeof(kv), "pack_leader=%llu",
-	    (unsigned long long)pack_term(a->pack));
-	if (agent_tags_apply(tags, kv, 0, &err) < 0)
-		log_warn("pack %s: cannot publish leadership: %s",
-		    pack_name(a->pack), err.msg);
-}
-
-static void
-publish_tags(struct agent *a)
-{
-	struct buf tags = BUF_INIT;
-	struct swim_io io;
-	int r;
-
-	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
-	agent_pack_tags(a, &tags);
-	if (tags.len == a->cfg.tags.len &&
-	    memcmp(tags.data, a->cfg.tags.data, tags.len) == 0) {
-		buf_release(&tags);
-		return;
-	}
-	agent_io(a, &io);
-	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
-		log_warn("pack %s: cannot publish its tags: %s",
-		    pack_name(a->pack), tl_strerror(r));
-		buf_release(&tags);
-		return;
-	}
-	agent_flush(a);
-	buf_release(&a->cfg.tags);
-	a->cfg.tags = tags;
+	    (unsigned long long)pack_term(m));
+	(void)agent_tags_apply(tags, kv, 0, NULL);
 }
 
 /* "#pack-NAME", or 0 when the name is too long for a channel. */
@@ -118,7 +102,7 @@ static int
 pack_channel(const struct agent *a, char out[CHAN_NAME_MAX + 1])
 {
 	int n = snprintf(out, CHAN_NAME_MAX + 1, "#pack-%s",
-	    pack_name(a->pack));
+	    pack_name(a->pack->m));
 
 	return n > 0 && n < CHAN_NAME_MAX;
 }
@@ -133,7 +117,7 @@ pack_channel_join(struct agent *a)
 	if (!pack_channel(a, ch))
 		return;
 	if (agent_chan_set(a, ch, 1, &err) < 0)
-		log_warn("pack %s: cannot join %s: %s", pack_name(a->pack), ch,
+		log_warn("pack %s: cannot join %s: %s", pack_name(a->pack->m), ch,
 		    err.msg);
 }
 
@@ -161,17 +145,19 @@ pack_channel_say(struct agent *a, const struct pack_event *ev)
 	if (agent_msgs_send(a, BCAST_CHANNEL, ch, text, strlen(text), &ltime,
 	    &err) < 0)
 		log_warn("pack %s: cannot announce on %s: %s",
-		    pack_name(a->pack), ch, err.msg);
+		    pack_name(a->pack->m), ch, err.msg);
 }
 
 /*
- * Called once per leadership event of our pack, after the state is saved:
- * logs it, and a change of our own leadership is said on #pack-NAME.
+ * Every leadership event of our pack (elected, new leader, leader lost,
+ * stepped down, voters changed, election started) passes through here
+ * once, after the state is saved: it logs it, and a change of our own
+ * leadership is gossiped (tags) and said on #pack-NAME.
  */
-void
-agent_pack_announce(struct agent *a, const struct pack_event *ev)
+static void
+pack_announce(struct agent *a, const struct pack_event *ev)
 {
-	const char *pn = pack_name(a->pack);
+	const char *pn = pack_name(a->pack->m);
 	char who[80];
 
 	name_of(a, ev->id, who, sizeof(who));
@@ -194,8 +180,8 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 		break;
 	case PACK_EV_VOTERS:
 		log_notice("pack %s: voters now %zu (version %llu)", pn,
-		    pack_voters(a->pack)->n,
-		    (unsigned long long)pack_voters(a->pack)->version);
+		    pack_voters(a->pack->m)->n,
+		    (unsigned long long)pack_voters(a->pack->m)->version);
 		break;
 	case PACK_EV_ELECTION:
 		log_info("pack %s: standing for election in term %llu", pn,
@@ -204,11 +190,11 @@ agent_pack_announce(struct agent *a, const struct pack_event *ev)
 	}
 	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_LEADER_LOST ||
 	    ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN)
-		a->pack_changed_wall = agent_wall_ms();
+		a->pack->changed_wall = agent_wall_ms();
 	if (ev->kind == PACK_EV_LEADER || ev->kind == PACK_EV_ELECTED)
-		a->pack_st.leader_changes++;
+		a->pack->st.leader_changes++;
 	if (ev->kind == PACK_EV_ELECTED || ev->kind == PACK_EV_STEPPED_DOWN) {
-		publish_tags(a);
+		agent_tags_publish(a);
 		pack_channel_say(a, ev);
 	}
 }
@@ -220,7 +206,7 @@ pack_io_of(struct agent *a, struct pack_io *io)
 {
 	io->now_ms = agent_now(a);
 	io->rng = &a->rng;
-	io->out = &a->pack_ob;
+	io->out = &a->pack->ob;
 }
 
 static int
@@ -232,11 +218,11 @@ save_state(struct agent *a)
 	int r;
 
 	meta.mode = 0600;
-	pack_persist_encode(a->pack, &b);
-	if ((r = fileio_write_atomic(a->pack_path, b.data, b.len, &meta,
+	pack_persist_encode(a->pack->m, &b);
+	if ((r = fileio_write_atomic(a->pack->path, b.data, b.len, &meta,
 	    &err)) < 0)
 		log_err("pack %s: cannot save its state, sending nothing: %s",
-		    pack_name(a->pack), err.msg);
+		    pack_name(a->pack->m), err.msg);
 	buf_release(&b);
 	return r;
 }
@@ -246,19 +232,17 @@ send_one(struct agent *a, const uint8_t *to, const uint8_t *msg, size_t len)
 {
 	uint8_t sig[IDENT_SIG_LEN];
 	struct swim_member m;
-	struct buf body = BUF_INIT, part = BUF_INIT;
+	struct buf part = BUF_INIT;
 
 	if (swim_member_find(a->swim, to, &m) < 0 || m.status == SWIM_LEFT) {
-		a->pack_st.unreachable++;
+		a->pack->st.unreachable++;
 		return;
 	}
 	ident_sign(a->ident, msg, len, sig);
 	buf_add(&part, msg, len);
 	buf_add(&part, sig, sizeof(sig));
-	pkt_part_add(&body, PKT_PART_PACK, part.data, part.len);
-	agent_send_body(a, m.addr, (const uint8_t *)body.data, body.len);
+	agent_send_part(a, m.addr, PKT_PART_PACK, part.data, part.len);
 	buf_release(&part);
-	buf_release(&body);
 }
 
 static void pack_tick_cb(uv_timer_t *t);
@@ -267,7 +251,7 @@ static void pack_tick_cb(uv_timer_t *t);
 static void
 pack_flush(struct agent *a)
 {
-	struct pack_outbox *ob = &a->pack_ob;
+	struct pack_outbox *ob = &a->pack->ob;
 	struct pack_io io;
 	int next;
 
@@ -281,15 +265,15 @@ pack_flush(struct agent *a)
 			send_one(a, ob->msgs[i].to, ob->bytes +
 			    ob->msgs[i].off, ob->msgs[i].len);
 		for (size_t i = 0; i < ob->nevents; i++)
-			agent_pack_announce(a, &ob->events[i]);
+			pack_announce(a, &ob->events[i]);
 		pack_outbox_reset(ob);
 		/* An input may have moved a deadline: ask again. */
 		pack_io_of(a, &io);
-		next = pack_on_tick(a->pack, &io);
+		next = pack_on_tick(a->pack->m, &io);
 		if (ob->nmsgs == 0 && ob->nevents == 0 && !ob->persist)
 			break;
 	}
-	uv_timer_start(&a->pack_tick, pack_tick_cb, (uint64_t)next, 0);
+	uv_timer_start(a->pack->timer, pack_tick_cb, (uint64_t)next, 0);
 }
 
 static void
@@ -297,7 +281,8 @@ pack_tick_cb(uv_timer_t *t)
 {
 	struct agent *a = t->data;
 
-	pack_flush(a);
+	if (a->pack != NULL && a->pack->m != NULL)
+		pack_flush(a);
 }
 
 /*
@@ -318,55 +303,64 @@ claims_our_pack(struct agent *a, const uint8_t *id, int even_dead)
 	tag = swim_tag_get(&m, "pack");
 	/* The tag says which pack; only an operator's admission makes a
 	 * voter of it (docs/pack.md). */
-	return tag != NULL && strcmp(tag, pack_name(a->pack)) == 0 &&
+	return tag != NULL && strcmp(tag, pack_name(a->pack->m)) == 0 &&
 	    agent_keyauth_admitted(a, id, tag);
 }
 
-void
-agent_pack_on_part(struct agent *a, const char *from, const uint8_t *p,
-    size_t n)
+static void
+pack_take_part(struct agent *a, const char *from, const uint8_t *p, size_t n)
 {
 	uint8_t sender[PACK_ID_LEN];
 	const char *name;
 	size_t mlen, nlen;
 	struct pack_io io;
 
-	if (a->pack == NULL) {
-		a->pack_st.not_in_pack++;
+	if (a->pack->m == NULL) {
+		a->pack->st.not_in_pack++;
 		return;
 	}
 	if (n <= IDENT_SIG_LEN ||
 	    pack_msg_peek(p, n - IDENT_SIG_LEN, &name, &nlen, sender) < 0) {
-		a->pack_st.malformed++;
+		a->pack->st.malformed++;
 		log_debug("pack: malformed message from %s", from);
 		return;
 	}
 	mlen = n - IDENT_SIG_LEN;
 	if (ident_verify(a->ident, sender, p, mlen, p + mlen) < 0) {
-		a->pack_st.forged++;
+		a->pack->st.forged++;
 		log_debug("pack: bad signature on a message from %s", from);
 		return;
 	}
 	if (!claims_our_pack(a, sender, 1)) {
-		a->pack_st.wrong_claim++;
+		a->pack->st.wrong_claim++;
 		log_debug("pack: %s is not a live member of pack %s", from,
-		    pack_name(a->pack));
+		    pack_name(a->pack->m));
 		return;
 	}
 	pack_io_of(a, &io);
-	(void)pack_on_message(a->pack, &io, p, mlen);
+	(void)pack_on_message(a->pack->m, &io, p, mlen);
 	pack_flush(a);
 }
 
+static int
+pack_on_part(struct agent *a, uint8_t kind, const char *from,
+    const uint8_t *p, size_t n)
+{
+	if (kind != PKT_PART_PACK)
+		return 0;
+	pack_take_part(a, from, p, n);
+	return 1;
+}
+
 /* Every second: the live members of our pack, as SWIM sees them. */
-void
-agent_pack_house(struct agent *a)
+static void
+pack_tick(struct agent *a)
 {
 	size_t n = swim_member_count(a->swim), k = 0;
 	uint8_t (*ids)[PACK_ID_LEN];
 	struct pack_io io;
 
-	if (a->pack == NULL)
+	if (a->pack->m == NULL)
 		return;
 	ids = xcalloc(n + 1, PACK_ID_LEN);
 	for (size_t i = 0; i < n; i++) {
@@ -375,12 +369,12 @@ agent_pack_house(struct agent *a)
 		if (swim_member_at(a->swim, i, &m) < 0)
 			continue;
 		if (m.is_self ? agent_keyauth_admitted(a, m.id,
-		    pack_name(a->pack)) : claims_our_pack(a, m.id, 0))
+		    pack_name(a->pack->m)) : claims_our_pack(a, m.id, 0))
 			memcpy(ids[k++], m.id, PACK_ID_LEN);
 	}
 	pack_io_of(a, &io);
 	if (k <= 4 * PACK_VOTERS_MAX)
-		(void)pack_set_members(a->pack, &io,
+		(void)pack_set_members(a->pack->m, &io,
 		    (const uint8_t (*)[PACK_ID_LEN])ids, k);
 	free(ids);
 	pack_flush(a);
@@ -405,26 +399,23 @@ recipe_pack_load(struct agent *a)
 	free(path);
 }
 
-int
-agent_pack_open(struct agent *a, struct tl_err *err)
+/* Opens the machine of pack cfg.pack, its saved state restored. */
+static int
+machine_open(struct agent *a, struct tl_err *err)
 {
 	struct pack_persist ps;
 	struct buf b = BUF_INIT;
 	int r, has = 0;
 
-	if (a->cfg.pack == NULL)
-		recipe_pack_load(a);
-	if (a->cfg.pack == NULL)
-		return 0;
 	if (a->cfg.profile == AGENT_WAN)
-		pack_config_wan(&a->pack_cfg);
+		pack_config_wan(&a->pack->cfg);
 	else
-		pack_config_lan(&a->pack_cfg);
-	a->pack_cfg.bootstrap_expect = a->cfg.pack_expect;
+		pack_config_lan(&a->pack->cfg);
+	a->pack->cfg.bootstrap_expect = a->cfg.pack_expect;
 	/* One file per pack name: another pack's votes are not ours. */
-	a->pack_path = xasprintf("%s/pack-%s.state", a->cfg.state_dir,
+	a->pack->path = xasprintf("%s/pack-%s.state", a->cfg.state_dir,
 	    a->cfg.pack);
-	r = fileio_read(a->pack_path, PACK_STATE_MAX, &b, err);
+	r = fileio_read(a->pack->path, PACK_STATE_MAX, &b, err);
 	if (r == 0) {
 		if ((r = pack_persist_decode(&ps, (const uint8_t *)b.data,
 		    b.len)) < 0) {
@@ -432,7 +423,7 @@ agent_pack_open(struct agent *a, struct tl_err *err)
 			/* Starting afresh could cast a second vote in a term. */
 			return tl_err_set(err, r, "pack state '%s' is "
 			    "unreadable (%s); move it away only if this node "
-			    "has not voted in the last term", a->pack_path,
+			    "has not voted in the last term", a->pack->path,
 			    tl_strerror(r));
 		}
 		has = 1;
@@ -442,16 +433,26 @@ agent_pack_open(struct agent *a, struct tl_err *err)
 	}
 	buf_release(&b);
 	*err = (struct tl_err)TL_ERR_INIT;
-	a->pack = pack_new(&a->pack_cfg, a->cfg.pack, ident_public(a->ident),
+	a->pack->m = pack_new(&a->pack->cfg, a->cfg.pack, ident_public(a->ident),
 	    has ? &ps : NULL, agent_now(a), err);
-	if (a->pack == NULL)
+	if (a->pack->m == NULL)
 		return err->code ? err->code : TL_EINVAL;
-	pack_outbox_init(&a->pack_ob);
 	log_info("pack %s: %s, term %llu, %zu voters", a->cfg.pack,
 	    has ? "state restored" : "new", (unsigned long long)
-	    pack_term(a->pack), pack_voters(a->pack)->n);
-	publish_tags(a);
+	    pack_term(a->pack->m), pack_voters(a->pack->m)->n);
+	uv_timer_start(a->pack->timer, pack_tick_cb, 0, 0);
+	pack_channel_join(a);
+	agent_tags_publish(a);
 	return 0;
+}
+
+static void
+machine_close(struct agent *a)
+{
+	pack_free(a->pack->m);
+	a->pack->m = NULL;
+	free(a->pack->path);
+	a->pack->path = NULL;
 }
 
 /*
@@ -465,19 +466,19 @@ join_from_recipe(struct agent *a, const char *name, struct buf *out)
 	struct tl_err err = TL_ERR_INIT;
 	char *path, *line;
 
-	if (a->pack != NULL) {
-		if (strcmp(pack_name(a->pack), name) == 0)
+	if (a->pack->m != NULL) {
+		if (strcmp(pack_name(a->pack->m), name) == 0)
 			buf_addf(out, "already in pack %s\n", name);
 		else
 			buf_addf(out, "this node is in pack '%s'; a node "
-			    "belongs to one pack\n", pack_name(a->pack));
+			    "belongs to one pack\n", pack_name(a->pack->m));
 		return;
 	}
 	free(a->cfg.pack);
 	a->cfg.pack = xstrdup(name);
-	if (agent_pack_open(a, &err) < 0) {
+	if (machine_open(a, &err) < 0) {
 		buf_addf(out, "cannot join pack '%s': %s\n", name, err.msg);
-		agent_pack_release(a);
+		machine_close(a);
 		free(a->cfg.pack);
 		a->cfg.pack = NULL;
 		return;
@@ -489,46 +490,73 @@ join_from_recipe(struct agent *a, const char *name, struct buf *out)
 		log_warn("pack %s: cannot remember it: %s", name, err.msg);
 	free(path);
 	free(line);
-	uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
-	pack_channel_join(a);
 	log_notice("pack %s: joined, as a recipe declared", name);
 	buf_addf(out, "joined pack %s\n", name);
 }
 
-void
-agent_pack_start(struct agent *a)
+static int
+pack_open(struct agent *a, struct tl_err *err)
 {
-	uv_timer_init(a->loop, &a->pack_tick);
-	a->pack_tick.data = a;
-	if (a->pack != NULL) {
-		uv_timer_start(&a->pack_tick, pack_tick_cb, 0, 0);
-		pack_channel_join(a);
-	}
+	a->pack = xcalloc(1, sizeof(*a->pack));
+	pack_outbox_init(&a->pack->ob);
+	a->pack->timer = agent_timer_new(a);
+	if (a->cfg.pack == NULL)
+		recipe_pack_load(a);
+	return a->cfg.pack != NULL ? machine_open(a, err) : 0;
+}
+
+static void
+pack_close(struct agent *a)
+{
+	if (a->pack == NULL)
+		return;
+	machine_close(a);
+	pack_outbox_release(&a->pack->ob);
+	agent_timer_free(a->pack->timer);
+	free(a->pack);
+	a->pack = NULL;
 }
 
 /* Leaving the cluster: a leader hands over rather than go silent. */
-void
-agent_pack_leave(struct agent *a)
+static void
+pack_on_event(struct agent *a, const struct agent_event *ev)
 {
 	struct pack_io io;
 
-	if (a->pack == NULL || pack_role(a->pack) != PACK_LEADER)
+	if (ev->kind != AGENT_EV_LEAVE || a->pack->m == NULL ||
+	    pack_role(a->pack->m) != PACK_LEADER)
 		return;
 	pack_io_of(a, &io);
-	if (pack_step_down(a->pack, &io) == 0)
+	if (pack_step_down(a->pack->m, &io) == 0)
 		log_notice("pack %s: handing leadership over before leaving",
-		    pack_name(a->pack));
+		    pack_name(a->pack->m));
 	pack_flush(a);
 }
 
-void
-agent_pack_release(struct agent *a)
+const char *
+agent_pack_name(const struct agent *a)
 {
-	pack_free(a->pack);
-	a->pack = NULL;
-	pack_outbox_release(&a->pack_ob);
-	free(a->pack_path);
-	a->pack_path = NULL;
+	return a->pack != NULL && a->pack->m != NULL ? pack_name(a->pack->m) :
+	    NULL;
+}
+
+int
+agent_pack_am_leader(const struct agent *a)
+{
+	return a->pack != NULL && a->pack->m != NULL &&
+	    pack_am_leader_with_lease(a->pack->m, agent_now(a));
+}
+
+const struct pack *
+agent_pack_machine(const struct agent *a)
+{
+	return a->pack != NULL ? a->pack->m : NULL;
+}
+
+void
+agent_pack_drops(const struct agent *a, struct agent_pack_stats *st)
+{
+	*st = a->pack->st;
 }
 
 /* ---- Control: tlaloc packs, tlaloc pack step-down ---------------------- */
@@ -585,7 +613,7 @@ static void
 other_packs(struct agent *a, struct buf *out, int json)
 {
 	size_t n = swim_member_count(a->swim);
-	const char *ours = a->pack ? pack_name(a->pack) : "";
+	const char *ours = a->pack->m ? pack_name(a->pack->m) : "";
 	struct swim_member m, o;
 
 	for (size_t i = 0; i < n; i++) {
@@ -649,15 +677,15 @@ other_packs(struct agent *a, struct buf *out, int json)
 static void
 packs_report(struct agent *a, struct buf *out, int json)
 {
-	const struct pack_voters *v = pack_voters(a->pack);
+	const struct pack_voters *v = pack_voters(a->pack->m);
 	uint8_t lid[PACK_ID_LEN], (*mem)[PACK_ID_LEN];
 	char lname[80] = "", lhex[17] = "";
-	uint64_t now = agent_now(a), lease = pack_lease_until(a->pack);
-	int has_leader = pack_leader(a->pack, lid);
-	int am = pack_am_leader_with_lease(a->pack, now);
+	uint64_t now = agent_now(a), lease = pack_lease_until(a->pack->m);
+	int has_leader = pack_leader(a->pack->m, lid);
+	int am = pack_am_leader_with_lease(a->pack->m, now);
 	size_t nmem;
-	double ago = a->pack_changed_wall ? (double)(agent_wall_ms() -
-	    a->pack_changed_wall) / 1000.0 : -1;
+	double ago = a->pack->changed_wall ? (double)(agent_wall_ms() -
+	    a->pack->changed_wall) / 1000.0 : -1;
 
 	if (has_leader) {
 		name_of(a, lid, lname, sizeof(lname));
@@ -666,8 +694,8 @@ packs_report(struct agent *a, struct buf *out, int json)
 	live_members(a, &mem, &nmem);
 	if (json) {
 		buf_addstr(out, "{\"packs\":[{\"name\":");
-		buf_add_json_str(out, pack_name(a->pack),
-		    strlen(pack_name(a->pack)));
+		buf_add_json_str(out, pack_name(a->pack->m),
+		    strlen(pack_name(a->pack->m)));
 		if (has_leader) {
 			buf_addstr(out, ",\"leader\":{\"name\":");
 			buf_add_json_str(out, lname, strlen(lname));
@@ -677,8 +705,8 @@ packs_report(struct agent *a, struct buf *out, int json)
 		buf_addf(out, ",\"term\":%llu,\"role\":\"%s\",\"am_leader\":%s,"
 		    "\"lease_ms\":%llu,\"voters_version\":%llu,"
 		    "\"voters_committed\":%s,\"voters\":[",
-		    (unsigned long long)pack_term(a->pack),
-		    role_names[pack_role(a->pack)], am ? "true" : "false",
+		    (unsigned long long)pack_term(a->pack->m),
+		    role_names[pack_role(a->pack->m)], am ? "true" : "false",
 		    (unsigned long long)(am ? lease - now : 0),
 		    (unsigned long long)v->version,
 		    v->committed ? "true" : "false");
@@ -691,9 +719,9 @@ packs_report(struct agent *a, struct buf *out, int json)
 		buf_addstr(out, "]}\n");
 	} else {
 		buf_addf(out, "pack %s: leader %s, term %llu; this node: %s%s\n",
-		    pack_name(a->pack), has_leader ? lname : "(none)",
-		    (unsigned long long)pack_term(a->pack),
-		    role_names[pack_role(a->pack)], am ? " (holds the lease)"
+		    pack_name(a->pack->m), has_leader ? lname : "(none)",
+		    (unsigned long long)pack_term(a->pack->m),
+		    role_names[pack_role(a->pack->m)], am ? " (holds the lease)"
 		    : "");
 		buf_addf(out, "  voters (%zu, version %llu%s): ", v->n,
 		    (unsigned long long)v->version, v->committed ? "" :
@@ -712,9 +740,8 @@ packs_report(struct agent *a, struct buf *out, int json)
 	free(mem);
 }
 
-void
-agent_pack_ctl(struct agent *a, struct stream_conn *c,
-    const struct ctl_req *req)
+static void
+pack_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct buf out = BUF_INIT;
 	struct pack_io io;
@@ -727,9 +754,9 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 			join_from_recipe(a, req->args[0], &out);
 		else
 			buf_addstr(&out, "pack join needs one name\n");
-		status = a->pack == NULL || req->nargs != 1 ||
-		    strcmp(pack_name(a->pack), req->args[0]) != 0;
-	} else if (a->pack == NULL && req->op == CTL_PACKS &&
+		status = a->pack->m == NULL || req->nargs != 1 ||
+		    strcmp(pack_name(a->pack->m), req->args[0]) != 0;
+	} else if (a->pack->m == NULL && req->op == CTL_PACKS &&
 	    req->nargs == 0) {
 		/* Still worth listing the packs others gossip. */
 		struct buf others = BUF_INIT;
@@ -743,12 +770,12 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 			buf_addf(&out, "this node is in no pack (agent --pack "
 			    "NAME)\n%s", others.data);
 		buf_release(&others);
-	} else if (a->pack == NULL) {
+	} else if (a->pack->m == NULL) {
 		buf_addstr(&out, "this node is in no pack (agent --pack NAME)\n");
 		status = 1;
 	} else if (req->op == CTL_PACK_STEP_DOWN) {
 		pack_io_of(a, &io);
-		r = pack_step_down(a->pack, &io);
+		r = pack_step_down(a->pack->m, &io);
 		pack_flush(a);
 		if (r == TL_EPERM)
 			buf_addstr(&out, "this node is not the leader\n");
@@ -756,10 +783,10 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 			buf_addstr(&out, "no other voter to hand over to\n");
 		else
 			buf_addf(&out, "stepped down from pack %s\n",
-			    pack_name(a->pack));
+			    pack_name(a->pack->m));
 		status = r < 0;
 	} else if (req->nargs == 1 && strcmp(req->args[0], "am-leader") == 0) {
-		status = !pack_am_leader_with_lease(a->pack, agent_now(a));
+		status = !pack_am_leader_with_lease(a->pack->m, agent_now(a));
 		buf_addstr(&out, status ? "no\n" : "yes\n");
 	} else
 		packs_report(a, &out, req->flags & CTL_F_JSON);
@@ -767,15 +794,15 @@ agent_pack_ctl(struct agent *a, struct stream_conn *c,
 	buf_release(&out);
 }
 
-void
-agent_pack_info(struct agent *a, struct buf *out, int json)
+static void
+pack_info(const struct agent *a, struct buf *out, int json)
 {
 	struct pack_stats ps;
-	const struct agent_pack_stats *st = &a->pack_st;
+	const struct agent_pack_stats *st = &a->pack->st;
 
 	memset(&ps, 0, sizeof(ps));
-	if (a->pack != NULL)
-		pack_get_stats(a->pack, &ps);
+	if (a->pack->m != NULL)
+		pack_get_stats(a->pack->m, &ps);
 	buf_addf(out, json ?
 	    "\"pack_forged\":%llu,\"pack_wrong_claim\":%llu,"
 	    "\"pack_malformed\":%llu,\"pack_wrong_pack\":%llu,"
@@ -790,3 +817,13 @@ agent_pack_info(struct agent *a, struct buf *out, int json)
 	    (unsigned long long)ps.stale_term,
 	    (unsigned long long)ps.not_voter);
 }
+
+static const struct agent_ctl_op pack_ops[] = {
+	{ CTL_PACKS, pack_ctl }, { CTL_PACK_STEP_DOWN, pack_ctl },
+	{ CTL_PACK_JOIN, pack_ctl }, { 0, NULL }
+};
+
+const struct agent_sub agent_pack_sub = { .name = "pack",
+	.open = pack_open, .tick = pack_tick, .tags = pack_tags,
+	.info = pack_info, .close = pack_close, .ctl = pack_ops,
+	.on_event = pack_on_event, .on_part = pack_on_part };

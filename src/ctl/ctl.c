@@ -1,4 +1,4 @@
-#include "ctl.h"
+#include "ctl/ctl.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>

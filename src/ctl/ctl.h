@@ -1,5 +1,5 @@
-#ifndef TLALOC_AGENT_CTL_H
-#define TLALOC_AGENT_CTL_H
+#ifndef TLALOC_CTL_CTL_H
+#define TLALOC_CTL_CTL_H
 
 /*
  * The control protocol between `tlaloc COMMAND` and a running agent, over
@@ -69,7 +69,7 @@ enum ctl_op {
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
 				   request (program/convreq.h) */
 	CTL_CONVREQ_POLL,	/* args: cursor, wait ms: converge reports
-				   that came back (agent/convreq_glue.c) */
+				   that came back (agent/convreq.c) */
 	/* Bucket replicas (docs/backups.md). */
 	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
 				   "list" or "get"; status 0: the peer's

@@ -1,9 +1,10 @@
 /*
  * Converge reports coming back to this agent (program/convrep.h) and
  * the programs waiting for them. We keep a report only when it answers a
- * request we carried (convreq_glue.c), from the node we carried it to,
+ * request we carried (convreq.c), from the node we carried it to,
  * signed by that node (the member its signed statement names so);
- * anything else is counted as unsolicited or forged and dropped. Programs read the
+ * anything else is counted as unsolicited or forged and dropped.
+ * Programs read the
  * kept reports by cursor (CTL_CONVREQ_POLL), waiting until one comes or
  * their wait is over; a program still watches the gossiped runs tag, so a
  * report lost here costs it a gossip round, not a hang.
@@ -15,37 +16,14 @@
 
 #include <sodium.h>
 
-#include "agent/ctl.h"
+#include "ctl/ctl.h"
 #include "agent/refusals.h"
-#include "core/err.h"
 #include "core/log.h"
-#include "core/nonces.h"
 #include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/stream.h"
 
 static void timer_cb(uv_timer_t *t);
-
-struct agent_convreq *
-convreq_of(struct agent *a)
-{
-	struct tl_err err = TL_ERR_INIT;
-	char *path;
-
-	if (a->convreq == NULL) {
-		a->convreq = xcalloc(1, sizeof(*a->convreq));
-		uv_timer_init(a->loop, &a->convreq->timer);
-		a->convreq->timer.data = a;
-		path = xasprintf("%s/convreq.nonces", a->cfg.state_dir);
-		a->convreq->seen = nonces_open(path, CONVREQ_SEEN,
-		    CONVREQ_SKEW_MS, agent_wall_ms(), &err);
-		if (a->convreq->seen == NULL)
-			log_err("converge requests will be refused: %s",
-			    err.msg);
-		free(path);
-	}
-	return a->convreq;
-}
 
 static struct convreq_asked *
 asked_find(struct agent_convreq *cr, const uint8_t *nonce)
@@ -60,7 +38,7 @@ asked_find(struct agent_convreq *cr, const uint8_t *nonce)
 void
 convrep_asked(struct agent *a, const uint8_t *nonce, const char *node)
 {
-	struct agent_convreq *cr = convreq_of(a);
+	struct agent_convreq *cr = a->convreq;
 	struct convreq_asked *q;
 
 	if (asked_find(cr, nonce) != NULL)
@@ -134,9 +112,9 @@ timer_arm(struct agent *a)
 		if (cr->w[i].deadline_ms < first)
 			first = cr->w[i].deadline_ms;
 	if (first == UINT64_MAX)
-		uv_timer_stop(&cr->timer);
+		uv_timer_stop(cr->timer);
 	else
-		uv_timer_start(&cr->timer, timer_cb, first > now ?
+		uv_timer_start(cr->timer, timer_cb, first > now ?
 		    first - now : 0, 0);
 }
 
@@ -147,6 +125,8 @@ timer_cb(uv_timer_t *t)
 	struct agent_convreq *cr = a->convreq;
 	uint64_t now = agent_now(a);
 
+	if (cr == NULL)
+		return;
 	for (size_t i = 0; i < cr->nw;) {
 		if (cr->w[i].deadline_ms <= now) {
 			answer(cr, cr->w[i].c, cr->w[i].cursor);
@@ -161,7 +141,7 @@ void
 convrep_poll_ctl(struct agent *a, struct stream_conn *c,
     const struct ctl_req *req)
 {
-	struct agent_convreq *cr = convreq_of(a);
+	struct agent_convreq *cr = a->convreq;
 	unsigned long long cursor = 0, wait = 0;
 	char *end1 = NULL, *end2 = NULL;
 
@@ -223,10 +203,10 @@ report_refuse(struct agent *a, uint64_t *ctr, unsigned kind,
 }
 
 void
-agent_convreq_on_report(struct agent *a, const char *from, const uint8_t *p,
+convrep_on_report(struct agent *a, const char *from, const uint8_t *p,
     size_t n)
 {
-	struct agent_convreq *cr = convreq_of(a);
+	struct agent_convreq *cr = a->convreq;
 	struct convreq_asked *q;
 	struct convrep r;
 
@@ -259,52 +239,14 @@ agent_convreq_on_report(struct agent *a, const char *from, const uint8_t *p,
 	timer_arm(a);
 }
 
-/* ---- Info and shutdown ---------------------------------------------- */
+/* ---- Shutdown ----------------------------------------------------- */
 
 void
-agent_convreq_info(const struct agent *a, struct buf *out, int json)
-{
-	const struct agent_convreq *cr = a->convreq;
-	uint64_t z = 0;
-
-	buf_addf(out, json ? "\"converge_requests\":%llu,"
-	    "\"converge_requests_refused\":%llu,"
-	    "\"converge_reports\":{\"in\":%llu,\"unsolicited\":%llu,"
-	    "\"duplicates\":%llu,\"malformed\":%llu,\"out\":%llu,"
-	    "\"failed\":%llu,\"forged\":%llu}," :
-	    "converge requests (programs): %llu, refused %llu\n"
-	    "converge reports (programs): in %llu, unsolicited %llu, "
-	    "duplicates %llu, malformed %llu; out %llu, failed %llu; "
-	    "forged %llu\n",
-	    (unsigned long long)a->st.convreq_done,
-	    (unsigned long long)a->st.convreq_refused,
-	    (unsigned long long)(cr ? cr->reports_in : z),
-	    (unsigned long long)(cr ? cr->unsolicited : z),
-	    (unsigned long long)(cr ? cr->duplicates : z),
-	    (unsigned long long)(cr ? cr->malformed : z),
-	    (unsigned long long)(cr ? cr->reports_out : z),
-	    (unsigned long long)(cr ? cr->report_failures : z),
-	    (unsigned long long)(cr ? cr->forged : z));
-}
-
-void
-agent_convreq_close(struct agent *a)
+convrep_close(struct agent *a)
 {
 	struct agent_convreq *cr = a->convreq;
 
-	if (cr == NULL)
-		return;
 	for (size_t i = 0; i < cr->nw; i++)
 		agent_ctl_reply(cr->w[i].c, 1, "agent stopping\n", 15);
 	cr->nw = 0;
-	uv_timer_stop(&cr->timer);
-}
-
-void
-agent_convreq_free(struct agent *a)
-{
-	if (a->convreq != NULL)
-		nonces_free(a->convreq->seen);
-	free(a->convreq);
-	a->convreq = NULL;
 }
