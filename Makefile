@@ -9,7 +9,7 @@
 CC	?= cc
 PREFIX	?= /usr/local
 BUILD	?= build
-PKGS	:= lua5.4 libpcre2-8 libsodium libuv libcbor
+PKGS	:= lua5.4 libpcre2-8 libsodium libuv libcbor yaml-0.1
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough \

@@ -65,6 +65,7 @@ int	cmd_apply(int argc, char **argv);
 int	cmd_check(int argc, char **argv);
 int	cmd_render(int argc, char **argv);
 int	cmd_facts(int argc, char **argv);
+int	cmd_lookup(int argc, char **argv);
 int	cmd_backups(int argc, char **argv);
 int	cmd_resources(int argc, char **argv);
 int	cmd_agent(int argc, char **argv);

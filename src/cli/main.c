@@ -25,6 +25,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "check", cmd_check, "compile and lint a policy as given nodes would" },
 	{ "render", cmd_render, "print a template as a node would render it" },
 	{ "facts", cmd_facts, "print what this node knows about itself" },
+	{ "lookup", cmd_lookup, "what lookup(KEY) gives a node, and from where" },
 	{ "backups", cmd_backups, "list, show and restore backed-up files" },
 	{ "adopt", cmd_adopt, "write a hand-made node out as recipes" },
 	{ "resources", cmd_resources, "list resource types and attributes" },

@@ -404,6 +404,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 	regex_open(L);
 	declare_open(L);
 	services_open(L);
+	lookup_open(L);
 	strict_open(L);	/* last: data files may use all of the above */
 }
 

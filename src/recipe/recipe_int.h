@@ -57,6 +57,8 @@ void	recipe_run_file(lua_State *L, const char *rel, int nret);
 /* Pushes a Lua list of the sorted *.lua names in dir rel (relative to the
  * recipe root dir; "" for the root itself); a missing dir lists none. */
 void	recipe_list_dir(lua_State *L, const char *root, const char *rel);
+/* lookup() over the policy's hiera.yaml hierarchy (lookup.c). */
+void	lookup_open(lua_State *L);
 /* data, strict() and maybe() (strict.c); after node_open. */
 void	strict_open(lua_State *L);
 
