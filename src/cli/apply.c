@@ -25,6 +25,7 @@
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/converge.h"
+#include "engine/predict.h"
 #include "engine/run.h"
 #include "facts/facts.h"
 #include "recipe/recipe.h"
@@ -248,10 +249,11 @@ static int
 apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
     struct facts *f)
 {
-	struct report_opts ro = { stdout, cli_color(stdout),
-	    isatty(2) && !o->json, o->noop, o->diff, o->quiet || o->json,
-	    spawn_now_ms() };
-	struct converge_hooks hooks = { report_line, &ro };
+	struct report_opts ro = { .out = stdout, .color = cli_color(stdout),
+	    .progress = isatty(2) && !o->json, .noop = o->noop,
+	    .diff = o->diff, .quiet = o->quiet || o->json,
+	    .started_ms = spawn_now_ms() };
+	struct converge_hooks hooks = { report_line, &ro, report_started };
 	struct converge_stats st;
 	struct run_ctx ctx = { 0 };
 	struct bucket *bucket;
@@ -268,13 +270,16 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	run_id = apply_run_id();
 	ctx.root = o->root ? o->root : "/";
 	ctx.noop = o->noop;
+	ctx.predict = o->noop ? predict_new() : NULL;
 	ctx.want_diff = o->diff || o->json;
 	ctx.run_id = run_id;
 	ctx.recipe_dir = rec->dir;
 	ctx.bucket = bucket;
 	ctx.facts = f;
 	ctx.graph = &rec->graph;
+	report_watch_start(&ro);
 	converge_run(&rec->graph, &ctx, &hooks, &st);
+	report_watch_stop(&ro);
 	report_json(&rec->graph, &st, run_id, o->noop, started, &json);
 	if (o->json)
 		fputs(json.data, stdout);

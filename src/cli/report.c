@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -37,6 +38,90 @@ report_progress(const struct report_opts *o, const struct res *r,
 	fprintf(stderr, "\r\033[K[%zu/%zu] %.60s", done, total, r->ref);
 }
 
+#define WATCH_FIRST_S	1	/* the first "running" line */
+#define WATCH_EVERY_S	10	/* then every this many seconds */
+
+/* The watcher: wakes every 200 ms while a step runs. */
+static void *
+watch_main(void *arg)
+{
+	struct report_opts *o = arg;
+	struct report_watch *w = &o->watch;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec until;
+		unsigned s;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->wake, &w->lock, &until);
+		if (w->stop || w->what[0] == '\0')
+			continue;
+		s = (unsigned)((spawn_now_ms() - w->since_ms) / 1000);
+		if (s < WATCH_FIRST_S || (w->said_s != 0 &&
+		    s < w->said_s + WATCH_EVERY_S))
+			continue;
+		w->said_s = s;
+		report_clear_progress(o);
+		fprintf(o->out, "%s%-9s%s %s: %u s so far\n", o->color ?
+		    C_GREY : "", "running", o->color ? C_RESET : "", w->what,
+		    s);
+		fflush(o->out);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+void
+report_watch_start(struct report_opts *o)
+{
+	struct report_watch *w = &o->watch;
+
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (o->quiet)
+		return;
+	w->running = pthread_create(&w->thread, NULL, watch_main, o) == 0;
+}
+
+void
+report_started(void *arg, const char *what)
+{
+	struct report_opts *o = arg;
+	struct report_watch *w = &o->watch;
+
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->what, sizeof(w->what), "%s", what != NULL ? what : "");
+	w->since_ms = spawn_now_ms();
+	w->said_s = 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+report_watch_stop(struct report_opts *o)
+{
+	struct report_watch *w = &o->watch;
+
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->running = 0;
+	}
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+}
+
 static void
 report_indented(FILE *out, const char *label, const char *color,
     const char *reset, const struct res *r, const char *text)
@@ -51,10 +136,25 @@ report_indented(FILE *out, const char *label, const char *color,
 	}
 }
 
+static void report_line_locked(const struct report_opts *o,
+    const struct res *r, size_t done, size_t total);
+
 void
 report_line(void *arg, const struct res *r, size_t done, size_t total)
 {
-	const struct report_opts *o = arg;
+	struct report_opts *o = arg;
+
+	if (o->watch.running)
+		pthread_mutex_lock(&o->watch.lock);
+	report_line_locked(o, r, done, total);
+	if (o->watch.running)
+		pthread_mutex_unlock(&o->watch.lock);
+}
+
+static void
+report_line_locked(const struct report_opts *o, const struct res *r,
+    size_t done, size_t total)
+{
 	int c = o->color;
 	const char *reset = c ? C_RESET : "";
 
@@ -71,6 +171,8 @@ report_line(void *arg, const struct res *r, size_t done, size_t total)
 		report_indented(o->out, o->noop ? "would" : "changed",
 		    c ? (o->noop ? C_YELL : C_GREEN) : "", reset, r,
 		    r->changes.data);
+		report_indented(o->out, "assumed", c ? C_GREY : "", reset, r,
+		    r->assumed.data);
 		if (o->diff && r->diff.len > 0)
 			fputs(r->diff.data, o->out);
 		break;
@@ -94,10 +196,15 @@ report_summary(const struct report_opts *o, const struct converge_stats *st)
 {
 	report_clear_progress(o);
 	fprintf(o->out, "%s%zu resources in %u ms: %zu %s, %zu failed, "
-	    "%zu skipped%s\n", o->noop ? "noop: " : "", st->total,
+	    "%zu skipped%s", o->noop ? "noop: " : "", st->total,
 	    st->duration_ms, st->changed, o->noop ? "would change" : "changed",
 	    st->failed, st->skipped, st->changed || st->failed ? "" :
 	    " (nothing to do)");
+	/* On a long run, what took the time. */
+	if (st->slowest != NULL && st->slowest_ms >= 1000)
+		fprintf(o->out, "; slowest %s, %u.%u s", st->slowest,
+		    st->slowest_ms / 1000, st->slowest_ms % 1000 / 100);
+	fputc('\n', o->out);
 }
 
 static void
@@ -106,11 +213,26 @@ json_str(struct buf *out, const char *s)
 	buf_add_json_str(out, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* ["line",...] for the lines of text. */
+static void
+report_json_lines(struct buf *out, const char *text)
+{
+	const char *p = text;
+
+	buf_addch(out, '[');
+	for (int first = 1; *p != '\0'; first = 0) {
+		size_t n = strcspn(p, "\n");
+		if (!first)
+			buf_addch(out, ',');
+		buf_add_json_str(out, p, n);
+		p += n + (p[n] == '\n');
+	}
+	buf_addch(out, ']');
+}
+
 static void
 report_json_res(const struct res *r, struct buf *out)
 {
-	const char *p = r->changes.data;
-
 	buf_addstr(out, "{\"ref\":");
 	json_str(out, r->ref);
 	buf_addstr(out, ",\"type\":");
@@ -121,15 +243,12 @@ report_json_res(const struct res *r, struct buf *out)
 	json_str(out, r->where);
 	buf_addstr(out, ",\"result\":");
 	json_str(out, res_result_name(r->result));
-	buf_addf(out, ",\"duration_ms\":%u,\"changes\":[", r->duration_ms);
-	for (int first = 1; *p != '\0'; first = 0) {
-		size_t n = strcspn(p, "\n");
-		if (!first)
-			buf_addch(out, ',');
-		buf_add_json_str(out, p, n);
-		p += n + (p[n] == '\n');
+	buf_addf(out, ",\"duration_ms\":%u,\"changes\":", r->duration_ms);
+	report_json_lines(out, r->changes.data);
+	if (r->assumed.len > 0) {
+		buf_addstr(out, ",\"assumed\":");
+		report_json_lines(out, r->assumed.data);
 	}
-	buf_addch(out, ']');
 	if (r->error != NULL) {
 		buf_addstr(out, ",\"error\":");
 		json_str(out, r->error);

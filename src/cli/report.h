@@ -7,6 +7,7 @@
  * report for programs (also saved as STATE_DIR/last_run.json).
  */
 
+#include <pthread.h>
 #include <stdio.h>
 
 struct buf;
@@ -14,6 +15,18 @@ struct converge_stats;
 struct graph;
 struct res;
 struct tl_err;
+
+/* Says what has been running for more than a second (report_watch). */
+struct report_watch {
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;		/* also held to print to out */
+	pthread_cond_t	 wake;
+	char		 what[128];	/* the running step, "" between */
+	unsigned long long since_ms;	/* when it started */
+	unsigned	 said_s;	/* its last "running" line, seconds */
+	int		 stop;
+	int		 running;	/* the thread was started */
+};
 
 struct report_opts {
 	FILE		*out;
@@ -23,7 +36,19 @@ struct report_opts {
 	int		 diff;		/* print diffs under changed lines */
 	int		 quiet;		/* summary only */
 	unsigned long long started_ms;
+	struct report_watch watch;	/* report_watch_start() fills it */
 };
+
+/*
+ * "running   package[php]: 1 s so far" once a step has run for a second,
+ * and every 10 s after, so a long install is never silent. A thread
+ * watches the clock; report_started() (converge_hooks.on_start) tells it
+ * what runs. Started only for text output that is not quiet; stop it
+ * before the summary.
+ */
+void	report_watch_start(struct report_opts *o);
+void	report_started(void *arg, const char *what);
+void	report_watch_stop(struct report_opts *o);
 
 /* converge_hooks.on_result for text output; arg is a report_opts. */
 void	report_line(void *arg, const struct res *r, size_t done, size_t total);

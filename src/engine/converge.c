@@ -1,5 +1,6 @@
 #include "converge.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,21 @@ res_fail(struct res *r, const struct tl_err *err)
 	r->error = xstrdup(err->msg[0] ? err->msg : tl_strerror(err->code));
 }
 
+static void
+converge_started(const struct converge_hooks *hooks, const char *what)
+{
+	if (hooks != NULL && hooks->on_start != NULL)
+		hooks->on_start(hooks->arg, what);
+}
+
 /* Batch observation, once per type that asks for it. A type whose
  * prefetch fails has every one of its resources failed with that reason. */
 static void
-converge_prefetch(struct graph *g, struct run_ctx *ctx)
+converge_prefetch(struct graph *g, struct run_ctx *ctx,
+    const struct converge_hooks *hooks)
 {
 	struct res **batch = xcalloc(g->n + 1, sizeof(*batch));
+	char what[96];
 
 	for (size_t i = 0; i < g->n; i++) {
 		const struct res_type *t = g->res[i]->type;
@@ -50,9 +60,13 @@ converge_prefetch(struct graph *g, struct run_ctx *ctx)
 		for (size_t k = i; k < g->n; k++)
 			if (g->res[k]->type == t)
 				batch[n++] = g->res[k];
+		snprintf(what, sizeof(what), "observing %zu %s resource%s", n,
+		    t->name, n == 1 ? "" : "s");
+		converge_started(hooks, what);
 		if (t->prefetch(batch, n, ctx, &err) < 0)
 			for (size_t k = 0; k < n; k++)
 				res_fail(batch[k], &err);
+		converge_started(hooks, NULL);
 	}
 	free(batch);
 }
@@ -79,12 +93,18 @@ converge_refresh(struct res *r, struct run_ctx *ctx)
 	if (!r->refresh_pending || r->type->refresh == NULL ||
 	    r->result == RES_FAILED || r->result == RES_SKIPPED)
 		return;
-	r->refreshed = 1;
 	if (ctx->noop) {
+		if (r->type->would_refresh != NULL &&
+		    !r->type->would_refresh(r, ctx))
+			return;
+		r->refreshed = 1;
 		res_change(r, "would refresh (notified)");
 		r->result = RES_CHANGED;
+		if (ctx->predict != NULL && r->type->predict != NULL)
+			r->type->predict(r, ctx);
 		return;
 	}
+	r->refreshed = 1;
 	switch (r->type->refresh(r, ctx, &err)) {
 	case 0:
 		res_change(r, "refreshed (notified)");
@@ -118,7 +138,10 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 	}
 	if (res_has_changes(r)) {
 		r->result = RES_CHANGED;
-		if (!ctx->noop && r->type->fix(r, ctx, &err) < 0) {
+		if (ctx->noop && ctx->predict != NULL &&
+		    r->type->predict != NULL)
+			r->type->predict(r, ctx);
+		else if (!ctx->noop && r->type->fix(r, ctx, &err) < 0) {
 			res_fail(r, &err);
 			return;
 		}
@@ -147,14 +170,22 @@ converge_run(struct graph *g, struct run_ctx *ctx,
 
 	memset(stats, 0, sizeof(*stats));
 	stats->total = g->n;
-	converge_prefetch(g, ctx);
+	converge_prefetch(g, ctx, hooks);
 	for (size_t k = 0; k < g->n; k++) {
 		size_t i = g->order[k];
 		struct res *r = g->res[i];
 		unsigned long long t0 = spawn_now_ms();
 
+		if (!r->is_excluded)
+			converge_started(hooks, r->ref);
 		converge_one(g, i, ctx);
+		converge_started(hooks, NULL);
 		r->duration_ms = (unsigned)(spawn_now_ms() - t0);
+		if (stats->slowest == NULL || r->duration_ms >
+		    stats->slowest_ms) {
+			stats->slowest = r->ref;
+			stats->slowest_ms = r->duration_ms;
+		}
 		if (r->result == RES_CHANGED)
 			for (size_t n = 0; n < g->nodes[i].nnotifies; n++)
 				g->res[g->nodes[i].notifies[n]]->

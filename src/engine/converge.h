@@ -18,6 +18,9 @@ struct converge_stats {
 	size_t		 total, unchanged, changed, failed, skipped;
 	size_t		 refreshed;
 	unsigned	 duration_ms;
+	const char	*slowest;	/* the slowest resource's ref, or NULL;
+					   borrowed from the graph */
+	unsigned	 slowest_ms;
 };
 
 struct converge_hooks {
@@ -25,6 +28,10 @@ struct converge_hooks {
 	void	(*on_result)(void *arg, const struct res *r, size_t done,
 		    size_t total);
 	void	*arg;
+	/* Called before each step that may take a while starts: what is a
+	 * resource's ref, or "observing N package resources" for a type's
+	 * batch query; NULL when the step is over. May be NULL. */
+	void	(*on_start)(void *arg, const char *what);
 };
 
 /* Converges g; fills stats. Never fails as a whole: results are per

@@ -30,6 +30,7 @@ res_new(const struct res_type *type, const char *title, const char *where)
 	r->vals = xcalloc(res_nattrs(type) + 1, sizeof(*r->vals));
 	buf_init(&r->changes);
 	buf_init(&r->diff);
+	buf_init(&r->assumed);
 	return r;
 }
 
@@ -62,6 +63,7 @@ res_free(struct res *r)
 	free(r->tags);
 	buf_release(&r->changes);
 	buf_release(&r->diff);
+	buf_release(&r->assumed);
 	free(r->error);
 	free(r->title);
 	free(r->ref);
@@ -341,6 +343,18 @@ res_change(struct res *r, const char *fmt, ...)
 		buf_addch(&r->changes, '\n');
 	va_start(ap, fmt);
 	buf_vaddf(&r->changes, fmt, ap);
+	va_end(ap);
+}
+
+void
+res_assume(struct res *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->assumed.len > 0)
+		buf_addch(&r->assumed, '\n');
+	va_start(ap, fmt);
+	buf_vaddf(&r->assumed, fmt, ap);
 	va_end(ap);
 }
 

@@ -88,6 +88,8 @@ struct res {
 	enum res_result		 result;
 	struct buf		 changes;	/* planned/made changes, a line each */
 	struct buf		 diff;		/* unified diff, for --diff */
+	struct buf		 assumed;	/* --noop: what the prediction
+						   had to assume, a line each */
 	char			*error;		/* why it failed or was skipped */
 	int			 refresh_pending; /* notified by a change */
 	int			 refreshed;	/* refresh() ran (or would) */
@@ -140,6 +142,14 @@ struct res_type {
 	 * notifications are ignored. */
 	int	(*refresh)(struct res *r, struct run_ctx *ctx,
 		    struct tl_err *err);
+	/* --noop only, after check planned changes: records in
+	 * ctx->predict what fix would make (engine/predict.h), so later
+	 * resources are judged against it. NULL: the type changes nothing
+	 * another resource looks at. Also called when a refresh would run. */
+	void	(*predict)(struct res *r, struct run_ctx *ctx);
+	/* --noop only: would a refresh do anything now? NULL: yes. */
+	int	(*would_refresh)(const struct res *r,
+		    const struct run_ctx *ctx);
 	/* Frees r->priv; may be NULL. */
 	void	(*release)(struct res *r);
 };
@@ -180,6 +190,10 @@ const struct attr_val *res_val(const struct res *r, const char *attr);
 void	res_change(struct res *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	res_has_changes(const struct res *r);
+/* Records what a --noop prediction assumed ("not in the package index
+ * yet: exec[apt-update] runs first"), shown beside the changes. */
+void	res_assume(struct res *r, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 void	refs_add(struct refs *refs, const char *ref);
 void	refs_release(struct refs *refs);

@@ -9,12 +9,19 @@
  * a path under --root as text, for messages and for tools run chrooted.
  */
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+
 #include "core/strmap.h"
 
+struct buf;
 struct bucket;
 struct facts;
 struct fsroot;
 struct graph;
+struct predict;
 struct tl_err;
 
 struct run_ctx {
@@ -28,9 +35,13 @@ struct run_ctx {
 	const struct facts	*facts;
 	const struct graph	*graph;		/* the run's resources */
 	struct strmap		 backed_up;	/* paths saved this run */
+	struct predict		*predict;	/* --noop: what earlier resources
+						   would have made (predict.h);
+						   NULL otherwise */
 };
 
-/* Frees what the run gathered in ctx (not what its pointers point to). */
+/* Frees what the run gathered in ctx: the paths backed up and the
+ * prediction (not what its other pointers point to). */
 void	run_ctx_release(struct run_ctx *ctx);
 
 /* Returns the real path of a managed path (root-prefixed); caller frees. */
@@ -44,5 +55,40 @@ char	*run_path(const struct run_ctx *ctx, const char *path);
  * when the backup cannot be made: the caller must then not change the file.
  */
 int	run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err);
+
+/*
+ * Looking at the managed tree during a check: under --noop these answer
+ * as the tree would be once the resources checked so far were fixed
+ * (engine/predict.h), else they are core/fsroot's calls. Same returns and
+ * errors as fsroot_lstat(), fsroot_read(), fsroot_readlink() and
+ * fsroot_check_dir(); run_read() returns 1 (out empty) for a file that an
+ * earlier command would make, whose content nobody can know, and so does
+ * run_load().
+ */
+int	run_lstat(const struct run_ctx *ctx, const char *path, struct stat *st,
+	    struct tl_err *err);
+int	run_read(const struct run_ctx *ctx, const char *path, size_t max,
+	    struct buf *out, struct stat *st, struct tl_err *err);
+/* fsroot_load(): stat, and the content (out not NULL) of a regular file;
+ * 1 like run_read() when a command would make it. */
+int	run_load(const struct run_ctx *ctx, const char *path, size_t max,
+	    struct buf *out, struct stat *st, struct tl_err *err);
+int	run_readlink(const struct run_ctx *ctx, const char *path,
+	    struct buf *out, struct tl_err *err);
+int	run_check_dir(const struct run_ctx *ctx, const char *dir,
+	    struct tl_err *err);
+/* Is path predicted to be something the tree does not show yet (so it
+ * cannot be listed on disk)? */
+int	run_is_predicted(const struct run_ctx *ctx, const char *path);
+
+/*
+ * Accounts the same way: a user or group an earlier resource would create
+ * resolves (to a placeholder id when the tool picks it), one it would
+ * remove does not. Names of ids for reports, borrowed until the next call.
+ */
+int	run_uid(const struct run_ctx *ctx, const char *name, uid_t *uid);
+int	run_gid(const struct run_ctx *ctx, const char *name, gid_t *gid);
+const char *run_user_name(const struct run_ctx *ctx, uid_t uid);
+const char *run_group_name(const struct run_ctx *ctx, gid_t gid);
 
 #endif

@@ -107,7 +107,13 @@ dir_plan_purge(struct res *r, struct run_ctx *ctx, struct dir_state *ds,
 	size_t n;
 	int rc;
 
-	if ((rc = fsroot_list(ctx->fs, r->title, &names, &n, err)) < 0)
+	/* A directory only this --noop run would make holds nothing yet. */
+	if ((rc = fsroot_list(ctx->fs, r->title, &names, &n, err)) == TL_ENOENT
+	    && run_is_predicted(ctx, r->title)) {
+		tl_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		char *path;
@@ -134,7 +140,7 @@ dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	int rc;
 
 	r->priv = ds;
-	if ((rc = fsroot_lstat(ctx->fs, r->title, &ds->st, err)) == 0)
+	if ((rc = run_lstat(ctx, r->title, &ds->st, err)) == 0)
 		ds->exists = 1;
 	else if (rc != TL_ENOENT)
 		return rc;
@@ -261,6 +267,33 @@ dir_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return dir_purge(r, ctx, ds, err);
 }
 
+/* --noop: the directory (and with recurse its missing parents) as fix
+ * would leave it, or its absence. */
+static void
+dir_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct dir_state *ds = r->priv;
+	struct fs_want none = { 0 };
+	char *dir = xstrdup(r->title), *slash;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		predict_set(ctx->predict, PS_PATH, r->title, PRED_ABSENT,
+		    r->ref);
+		free(dir);
+		return;
+	}
+	fs_predict(r, ctx, r->title, PRED_DIR, &ds->st, ds->exists, &ds->want,
+	    0755);
+	while (!ds->exists && res_bool(r, "recurse") &&
+	    (slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (run_check_dir(ctx, dir, NULL) == 0)
+			break;
+		fs_predict(r, ctx, dir, PRED_DIR, &ds->st, 0, &none, 0755);
+	}
+	free(dir);
+}
+
 const struct res_type res_type_directory = {
 	.name = "directory",
 	.doc = "a directory: exists with mode, owner, group; optional purge",
@@ -270,5 +303,6 @@ const struct res_type res_type_directory = {
 	.autorequire = fs_autorequire,
 	.check = dir_check,
 	.fix = dir_fix,
+	.predict = dir_predict,
 	.release = dir_release,
 };

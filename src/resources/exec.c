@@ -26,6 +26,7 @@
 #include "core/fsroot.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 
@@ -144,9 +145,20 @@ exec_created(const struct res *r, struct run_ctx *ctx, struct tl_err *err)
 
 	if (creates == NULL)
 		return 0;
-	if ((rc = fsroot_lstat(ctx->fs, creates, &st, err)) == TL_ENOENT)
+	if ((rc = run_lstat(ctx, creates, &st, err)) == TL_ENOENT)
 		return 0;
 	return rc < 0 ? rc : 1;
+}
+
+/* --noop: a guard runs on the node as it is, not as the resources before
+ * this one would leave it; say so when they would change something. */
+static void
+exec_guard_assumed(struct res *r, const struct run_ctx *ctx,
+    const char *attr)
+{
+	if (predict_size(ctx->predict) > 0)
+		res_assume(r, "'%s' was judged on the node as it is now, "
+		    "before the changes this run would make first", attr);
 }
 
 static int
@@ -211,15 +223,39 @@ exec_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 			return rc;
 		if (rc != 0)
 			return 0;
+		exec_guard_assumed(r, ctx, "onlyif");
 	}
 	if (res_is_set(r, "unless")) {
 		if ((rc = exec_guard(r, ctx, "unless", err)) < 0)
 			return rc;
 		if (rc == 0)
 			return 0;
+		exec_guard_assumed(r, ctx, "unless");
 	}
 	res_change(r, "run %s", res_val(r, "command")->items[0]);
 	return 0;
+}
+
+/* --noop: the command would run; what it makes beyond `creates` is
+ * anybody's guess, the package index included. */
+static void
+exec_predict(struct res *r, struct run_ctx *ctx)
+{
+	const char *creates = res_str(r, "creates");
+
+	predict_note_command(ctx->predict, r->ref);
+	if (creates != NULL && run_lstat(ctx, creates, &(struct stat){ 0 },
+	    NULL) == TL_ENOENT)
+		predict_set(ctx->predict, PS_PATH, creates, PRED_EXISTS,
+		    r->ref)->mode = 0644;
+}
+
+/* A guarded exec that runs anyway needs no second run. */
+static int
+exec_would_refresh(const struct res *r, const struct run_ctx *ctx)
+{
+	(void)ctx;
+	return res_bool(r, "refreshonly") || r->result != RES_CHANGED;
 }
 
 static int
@@ -266,9 +302,8 @@ exec_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 static int
 exec_refresh(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
-	/* A guarded exec that just ran does not run twice. */
-	if (!res_bool(r, "refreshonly") && r->result == RES_CHANGED)
-		return 0;
+	if (!exec_would_refresh(r, ctx))
+		return 1;	/* it just ran: not twice */
 	return exec_run(r, ctx, err);
 }
 
@@ -281,4 +316,6 @@ const struct res_type res_type_exec = {
 	.check = exec_check,
 	.fix = exec_fix,
 	.refresh = exec_refresh,
+	.predict = exec_predict,
+	.would_refresh = exec_would_refresh,
 };

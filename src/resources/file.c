@@ -76,6 +76,7 @@ struct file_state {
 	int		 content_differs;
 	struct buf	 content;	/* desired bytes */
 	struct buf	 cur;		/* bytes there, when compared */
+	int		 cur_unknown;	/* --noop: a command makes them */
 };
 
 static int
@@ -153,6 +154,9 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	(void)err;
 	if (!fs->manage_content || !res_bool(r, "replace"))
 		return 0;
+	if (fs->cur_unknown)
+		res_assume(r, "the content it replaces is unknown: an earlier "
+		    "command of this run makes the file");
 	if (cur->len != fs->content.len ||
 	    memcmp(cur->data, fs->content.data, cur->len) != 0) {
 		fs->content_differs = 1;
@@ -184,8 +188,12 @@ file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 			return rc;
 	} else
 		fs->path = xstrdup(r->title);
-	rc = fsroot_load(ctx->fs, fs->path, FILE_MAX_CONTENT,
+	rc = run_load(ctx, fs->path, FILE_MAX_CONTENT,
 	    compare ? &fs->cur : NULL, &fs->st, err);
+	if (rc == 1) {		/* --noop: made by an earlier command */
+		fs->cur_unknown = 1;
+		rc = 0;
+	}
 	if (rc == TL_ENOENT)
 		return 0;
 	if (rc < 0)
@@ -276,6 +284,36 @@ file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return fs_want_fix(ctx, fs->path, &fs->st, &fs->want, 0, err);
 }
 
+/* --noop: the file as fix would leave it, for the resources after. */
+static void
+file_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct file_state *fs = r->priv;
+	struct tl_err err = TL_ERR_INIT;
+	struct buf cur = BUF_INIT;
+	struct pred *e;
+	int known = 1, keep = fs->exists && !fs->content_differs;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		predict_set(ctx->predict, PS_PATH, fs->path, PRED_ABSENT,
+		    r->ref);
+		return;
+	}
+	/* Only mode or owner change: the bytes stay what they are (or
+	 * would be), read before this prediction replaces the last one. */
+	if (keep)
+		known = run_read(ctx, fs->path, FILE_MAX_CONTENT, &cur, NULL,
+		    &err) == 0;
+	e = fs_predict(r, ctx, fs->path, PRED_FILE, &fs->st, fs->exists,
+	    &fs->want, 0644);
+	e->has_content = known;
+	if (keep)
+		buf_add(&e->content, cur.data, cur.len);
+	else
+		buf_add(&e->content, fs->content.data, fs->content.len);
+	buf_release(&cur);
+}
+
 const struct res_type res_type_file = {
 	.name = "file",
 	.doc = "a regular file: content, mode, owner, group, or absence",
@@ -285,5 +323,6 @@ const struct res_type res_type_file = {
 	.autorequire = fs_autorequire,
 	.check = file_check,
 	.fix = file_fix,
+	.predict = file_predict,
 	.release = file_release,
 };

@@ -11,6 +11,7 @@
 #include "core/ids.h"
 #include "core/xalloc.h"
 #include "engine/graph.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 
@@ -26,14 +27,14 @@ fs_want_load(const struct res *r, const struct run_ctx *ctx,
 		w->mode = (mode_t)res_int(r, "mode");
 	}
 	if (owner != NULL) {
-		if (ids_uid(ctx->root, owner, &w->uid) < 0)
+		if (run_uid(ctx, owner, &w->uid) < 0)
 			return tl_err_set(err, TL_ENOENT, "unknown user '%s' "
 			    "(not in %s/etc/passwd)", owner,
 			    strcmp(ctx->root, "/") ? ctx->root : "");
 		w->has_uid = 1;
 	}
 	if (group != NULL) {
-		if (ids_gid(ctx->root, group, &w->gid) < 0)
+		if (run_gid(ctx, group, &w->gid) < 0)
 			return tl_err_set(err, TL_ENOENT, "unknown group '%s' "
 			    "(not in %s/etc/group)", group,
 			    strcmp(ctx->root, "/") ? ctx->root : "");
@@ -50,15 +51,15 @@ fs_want_check(struct res *r, const struct run_ctx *ctx,
 		res_change(r, "mode %04o -> %04o",
 		    (unsigned)(st->st_mode & 07777), (unsigned)w->mode);
 	if (w->has_uid && st->st_uid != w->uid) {
-		char *from = xstrdup(ids_user_name(ctx->root, st->st_uid));
+		char *from = xstrdup(run_user_name(ctx, st->st_uid));
 		res_change(r, "owner %s -> %s", from,
-		    ids_user_name(ctx->root, w->uid));
+		    run_user_name(ctx, w->uid));
 		free(from);
 	}
 	if (w->has_gid && st->st_gid != w->gid) {
-		char *from = xstrdup(ids_group_name(ctx->root, st->st_gid));
+		char *from = xstrdup(run_group_name(ctx, st->st_gid));
 		res_change(r, "group %s -> %s", from,
-		    ids_group_name(ctx->root, w->gid));
+		    run_group_name(ctx, w->gid));
 		free(from);
 	}
 }
@@ -99,6 +100,21 @@ fs_links_check(const struct res *r, const char *path, const struct stat *st,
 	    (unsigned long)st->st_nlink);
 }
 
+struct pred *
+fs_predict(struct res *r, struct run_ctx *ctx, const char *path,
+    enum pred_kind kind, const struct stat *st, int exists,
+    const struct fs_want *w, mode_t def_mode)
+{
+	struct pred *e = predict_set(ctx->predict, PS_PATH, path, kind,
+	    r->ref);
+
+	e->mode = w->has_mode ? w->mode : exists ? st->st_mode & 07777 :
+	    def_mode;
+	e->uid = w->has_uid ? w->uid : exists ? st->st_uid : geteuid();
+	e->gid = w->has_gid ? w->gid : exists ? st->st_gid : getegid();
+	return e;
+}
+
 void
 fs_autorequire(const struct res *r, void (*add)(void *ctx, const char *ref),
     void *ctx)
@@ -129,20 +145,17 @@ int
 fs_parent_check(const struct run_ctx *ctx, const char *path,
     struct tl_err *err)
 {
-	char *dir = path_dirname(path), *ref;
+	char *dir = path_dirname(path);
 	struct tl_err why = TL_ERR_INIT;
-	int rc = fsroot_check_dir(ctx->fs, dir, &why), ok = rc == 0;
+	int rc = run_check_dir(ctx, dir, &why), ok = rc == 0;
 
+	/* Under --noop a directory an earlier resource would make counts
+	 * as there (run_check_dir). */
 	if (rc < 0 && rc != TL_ENOENT && rc != TL_EEXIST) {
 		free(dir);	/* a link it will not follow: why says which */
 		return tl_err_set(err, rc, "%s", why.msg);
 	}
 	rc = 0;
-	if (!ok && ctx->noop && ctx->graph != NULL) {
-		ref = xasprintf("directory[%s]", dir);
-		ok = graph_find(ctx->graph, ref) != NULL;
-		free(ref);
-	}
 	if (!ok)
 		rc = tl_err_set(err, TL_ENOENT, "cannot create '%s': directory "
 		    "'%s' does not exist (declare it, or one with recurse = "

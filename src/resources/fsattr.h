@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "engine/predict.h"
+
 struct res;
 struct run_ctx;
 struct tl_err;
@@ -43,6 +45,13 @@ int	fs_parent_check(const struct run_ctx *ctx, const char *path,
  */
 int	fs_links_check(const struct res *r, const char *path,
 	    const struct stat *st, struct tl_err *err);
+/* --noop: records that path would be kind, with mode, owner and group
+ * as fix would leave them (w, else st when it exists, else def_mode and
+ * the running user), made by r. Returns the prediction, for the caller
+ * to add content or a target to. */
+struct pred *fs_predict(struct res *r, struct run_ctx *ctx, const char *path,
+	    enum pred_kind kind, const struct stat *st, int exists,
+	    const struct fs_want *w, mode_t def_mode);
 /* Implicit edges every path resource has: its parent directory, its
  * owner and its group. */
 void	fs_autorequire(const struct res *r,

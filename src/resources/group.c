@@ -12,6 +12,7 @@
 #include "core/fileio.h"
 #include "core/ids.h"
 #include "core/xalloc.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 #include "providers/providers.h"
@@ -35,6 +36,7 @@ struct group_priv {
 	const struct acct_provider *prov;
 	enum acct_op	 op;
 	struct acct_spec spec;
+	long		 gid;		/* the existing group's, or -1 */
 };
 
 static int
@@ -73,6 +75,7 @@ group_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	fileio_read(real, 64u << 20, &text, NULL);
 	free(real);
 	exists = acct_group_find(text.data, r->title, &g);
+	p->gid = exists ? g.gid : -1;
 	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
 		if (exists) {
 			p->op = ACCT_DELETE;
@@ -110,6 +113,23 @@ group_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return rc;
 }
 
+/* --noop: the group as the tool would leave it (a placeholder gid when the
+ * tool picks it). */
+static void
+group_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct group_priv *p = r->priv;
+
+	if (p->op == ACCT_DELETE) {
+		predict_set(ctx->predict, PS_GROUP, r->title, PRED_ABSENT,
+		    r->ref);
+		return;
+	}
+	predict_set(ctx->predict, PS_GROUP, r->title, PRED_PRESENT,
+	    r->ref)->gid = p->spec.id >= 0 ? (gid_t)p->spec.id : p->gid >= 0 ?
+	    (gid_t)p->gid : (gid_t)predict_new_id(ctx->predict);
+}
+
 static void
 group_release(struct res *r)
 {
@@ -126,5 +146,6 @@ const struct res_type res_type_group = {
 	.validate = group_validate,
 	.check = group_check,
 	.fix = group_fix,
+	.predict = group_predict,
 	.release = group_release,
 };

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/diff.h"
@@ -21,6 +22,7 @@
 #include "core/fsroot.h"
 #include "core/re.h"
 #include "core/xalloc.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 #include "resources/fsattr.h"
@@ -69,6 +71,7 @@ struct line_state {
 	int		 exists;
 	struct stat	 st;
 	struct buf	 after;		/* the file as it should be */
+	int		 cur_unknown;	/* --noop: a command makes it */
 };
 
 static int
@@ -193,7 +196,11 @@ line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
 			return rc;
 	} else
 		ls->path = xstrdup(path);
-	rc = fsroot_load(ctx->fs, ls->path, LINE_MAX_FILE, cur, &ls->st, err);
+	rc = run_load(ctx, ls->path, LINE_MAX_FILE, cur, &ls->st, err);
+	if (rc == 1) {		/* --noop: made by an earlier command */
+		ls->cur_unknown = 1;
+		rc = 0;
+	}
 	if (rc == TL_ENOENT)
 		return 1;
 	if (rc < 0)
@@ -229,6 +236,9 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		return tl_err_set(err, TL_ENOENT, "cannot edit '%s': No such "
 		    "file or directory", path);
 	}
+	if (ls->cur_unknown)
+		res_assume(r, "the file's lines are unknown: an earlier command "
+		    "of this run makes it");
 	line_edit(r, cur.data, cur.len, &ls->after);
 	if (!ls->exists || cur.len != ls->after.len ||
 	    memcmp(cur.data, ls->after.data, cur.len) != 0) {
@@ -260,6 +270,21 @@ line_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	    &meta, 0, err);
 }
 
+/* --noop: the file with the line edited, for the resources after. */
+static void
+line_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct line_state *ls = r->priv;
+	struct pred *e = predict_set(ctx->predict, PS_PATH, ls->path,
+	    PRED_FILE, r->ref);
+
+	e->mode = ls->exists ? ls->st.st_mode & 07777 : 0644;
+	e->uid = ls->exists ? ls->st.st_uid : geteuid();
+	e->gid = ls->exists ? ls->st.st_gid : getegid();
+	e->has_content = 1;
+	buf_add(&e->content, ls->after.data, ls->after.len);
+}
+
 static void
 line_autorequire(const struct res *r, void (*add)(void *, const char *),
     void *ctx)
@@ -283,5 +308,6 @@ const struct res_type res_type_line = {
 	.autorequire = line_autorequire,
 	.check = line_check,
 	.fix = line_fix,
+	.predict = line_predict,
 	.release = line_release,
 };

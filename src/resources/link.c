@@ -100,7 +100,7 @@ link_check_target(struct res *r, const struct run_ctx *ctx,
 		    res_str(r, "target"));
 		return 0;
 	}
-	if ((rc = fsroot_readlink(ctx->fs, r->title, &cur, err)) < 0) {
+	if ((rc = run_readlink(ctx, r->title, &cur, err)) < 0) {
 		buf_release(&cur);
 		return rc;
 	}
@@ -120,7 +120,7 @@ link_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	int rc;
 
 	r->priv = ls;
-	if ((rc = fsroot_lstat(ctx->fs, r->title, &ls->st, err)) == 0) {
+	if ((rc = run_lstat(ctx, r->title, &ls->st, err)) == 0) {
 		ls->exists = 1;
 		ls->is_link = S_ISLNK(ls->st.st_mode);
 	} else if (rc != TL_ENOENT)
@@ -173,6 +173,23 @@ link_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return fs_want_fix(ctx, r->title, &ls->st, &ls->want, 1, err);
 }
 
+/* --noop: the link as fix would leave it, or its absence. */
+static void
+link_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct link_state *ls = r->priv;
+	struct pred *e;
+
+	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+		predict_set(ctx->predict, PS_PATH, r->title, PRED_ABSENT,
+		    r->ref);
+		return;
+	}
+	e = fs_predict(r, ctx, r->title, PRED_LINK, &ls->st, ls->exists &&
+	    ls->is_link, &ls->want, 0777);
+	e->target = xstrdup(res_str(r, "target"));
+}
+
 const struct res_type res_type_link = {
 	.name = "link",
 	.doc = "a symbolic link and its target",
@@ -182,5 +199,6 @@ const struct res_type res_type_link = {
 	.autorequire = fs_autorequire,
 	.check = link_check,
 	.fix = link_fix,
+	.predict = link_predict,
 	.release = link_release,
 };

@@ -33,6 +33,7 @@
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/graph.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 #include "facts/facts.h"
@@ -96,6 +97,8 @@ struct pkg_priv {
 	char		*done_with;	/* ref whose transaction did ours */
 	int		 has_unknown;	/* a name no repository has: alone */
 	int		 noop;		/* planned for --noop */
+	char		*unknown;	/* --noop: why the first such name
+					   cannot be installed today */
 };
 
 enum pkg_goal { GOAL_INSTALLED, GOAL_ABSENT, GOAL_PURGED, GOAL_LATEST,
@@ -348,11 +351,13 @@ pkg_plan_one(struct res *r, struct pkg_priv *p, const char *name,
 	}
 	if (have == NULL && st != NULL && st->is_unknown) {
 		/* Planned anyway, alone: the fix runs the tool by itself,
-		 * so the failure quotes the tool's own words. */
+		 * so the failure quotes the tool's own words. Under --noop
+		 * the check decides (an earlier command may refresh the
+		 * index first). */
 		p->has_unknown = 1;
-		if (p->noop)
-			return tl_err_set(err, TL_ENOENT, "no package '%s' in "
-			    "the repositories%s%s%s", name, st->unknown_msg ?
+		if (p->noop && p->unknown == NULL)
+			p->unknown = xasprintf("no package '%s' in the "
+			    "repositories%s%s%s", name, st->unknown_msg ?
 			    " (" : "", st->unknown_msg ? st->unknown_msg : "",
 			    st->unknown_msg ? ")" : "");
 	}
@@ -477,6 +482,16 @@ package_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	}
 	if (p->error != NULL)
 		return tl_err_set(err, TL_ECHILD, "%s", p->error);
+	if (p->unknown != NULL) {
+		/* The real run installs it after the commands before it,
+		 * one of which may refresh the index; without one, it
+		 * would fail as it fails now. */
+		if (predict_last_command(ctx->predict) == NULL)
+			return tl_err_set(err, TL_ENOENT, "%s", p->unknown);
+		res_assume(r, "%s yet: %s runs before it and may refresh the "
+		    "package index", p->unknown, predict_last_command(
+		    ctx->predict));
+	}
 	for (size_t i = 0; i < p->nsteps; i++) {
 		if (p->done_with != NULL)
 			res_change(r, "%s (with %s)", p->steps[i].text,
@@ -713,6 +728,7 @@ package_release(struct res *r)
 		return;
 	pkg_priv_free_steps(p);
 	free(p->error);
+	free(p->unknown);
 	free(p->done_with);
 	if (p->batch != NULL && --p->batch->refs == 0) {
 		pkg_set_release(&p->batch->set);
@@ -720,6 +736,19 @@ package_release(struct res *r)
 	}
 	free(p);
 	r->priv = NULL;
+}
+
+/* --noop: installed or removed, for the services (and anything else)
+ * that come with a package. */
+static void
+package_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct pkg_priv *p = r->priv;
+
+	for (size_t i = 0; i < p->nsteps; i++)
+		predict_set(ctx->predict, PS_PACKAGE, p->steps[i].want.name,
+		    p->steps[i].want.op == PKG_INSTALL ? PRED_PRESENT :
+		    PRED_ABSENT, r->ref);
 }
 
 const struct res_type res_type_package = {
@@ -736,5 +765,6 @@ const struct res_type res_type_package = {
 	.prefetch = package_prefetch,
 	.check = package_check,
 	.fix = package_fix,
+	.predict = package_predict,
 	.release = package_release,
 };

@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 #include "facts/facts.h"
@@ -57,7 +58,25 @@ struct svc_priv {
 	const struct svc_provider *prov;
 	int	 do_start, do_stop, do_enable, do_disable;
 	int	 started;	/* fix started it: a refresh need not */
+	struct svc_state seen;	/* what check observed (or assumed) */
 };
+
+/*
+ * --noop: a service the node lacks yet may come with a package an earlier
+ * resource would install (its init script or unit is in the package).
+ * Returns that package's resource, or NULL when no package would be
+ * installed before this service: then it is missing in the real run too.
+ */
+static const char *
+service_from_package(const struct res *r, const struct run_ctx *ctx)
+{
+	const struct pred *e = predict_get(ctx->predict, PS_PACKAGE,
+	    r->title);
+
+	if (e != NULL && e->kind == PRED_PRESENT)
+		return e->by;
+	return predict_any_install(ctx->predict);
+}
 
 static int
 service_validate(struct res *r, struct tl_err *err)
@@ -107,6 +126,7 @@ service_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	const char *ensure = res_str(r, "ensure");
 	struct svc_priv *p;
 	struct svc_state st;
+	const char *pkg;
 	int rc;
 
 	free(r->priv);
@@ -116,10 +136,16 @@ service_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		    "'%s' (set provider)", ctx->root);
 	if ((rc = p->prov->observe(ctx->root, r->title, &st, err)) < 0)
 		return rc;
+	if (!st.exists && (pkg = service_from_package(r, ctx)) != NULL) {
+		res_assume(r, "no init script or unit '%s' yet: assumed to "
+		    "come with %s, stopped and not enabled", r->title, pkg);
+		st = (struct svc_state){ 1, 0, 0 };
+	}
 	if (!st.exists)
 		return tl_err_set(err, TL_ENOENT, "no service '%s' (%s: no "
 		    "init script or unit of that name)", r->title,
 		    p->prov->name);
+	p->seen = st;
 	if (ensure != NULL && strcmp(ensure, "running") == 0 &&
 	    !st.is_running) {
 		p->do_start = 1;
@@ -167,15 +193,42 @@ service_refresh(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	struct svc_state st;
 	int rc;
 
+	/* 1: nothing needed doing (it just started, or is not running). */
 	if (p == NULL || p->prov == NULL || p->started ||
 	    (ensure != NULL && strcmp(ensure, "stopped") == 0))
-		return 0;
+		return 1;
 	if ((rc = p->prov->observe(ctx->root, r->title, &st, err)) < 0)
 		return rc;
 	if (!st.is_running)
-		return 0;	/* nothing to restart */
+		return 1;	/* nothing to restart */
 	return p->prov->action(ctx->root, r->title, res_str(r, "on_notify"),
 	    err);
+}
+
+/* --noop: would a notification restart it? Only when it runs now and
+ * this run neither starts nor stops it. */
+static int
+service_would_refresh(const struct res *r, const struct run_ctx *ctx)
+{
+	const struct svc_priv *p = r->priv;
+	const char *ensure = res_str(r, "ensure");
+
+	(void)ctx;
+	return p != NULL && !p->do_start && !p->do_stop && p->seen.is_running &&
+	    (ensure == NULL || strcmp(ensure, "stopped") != 0);
+}
+
+/* --noop: running and enabled as fix would leave it. */
+static void
+service_predict(struct res *r, struct run_ctx *ctx)
+{
+	const struct svc_priv *p = r->priv;
+	struct pred *e = predict_set(ctx->predict, PS_SERVICE, r->title,
+	    PRED_PRESENT, r->ref);
+
+	e->running = p->do_start ? 1 : p->do_stop ? 0 : p->seen.is_running;
+	e->enabled = p->do_enable ? 1 : p->do_disable ? 0 :
+	    p->seen.is_enabled;
 }
 
 static void
@@ -198,5 +251,7 @@ const struct res_type res_type_service = {
 	.check = service_check,
 	.fix = service_fix,
 	.refresh = service_refresh,
+	.predict = service_predict,
+	.would_refresh = service_would_refresh,
 	.release = service_release,
 };

@@ -7,14 +7,18 @@
  * changed", never the value, and it reaches the tool on stdin where the
  * tool allows. A home directory is removed only when purge_home says so.
  */
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsroot.h"
 #include "core/ids.h"
 #include "core/xalloc.h"
+#include "engine/predict.h"
 #include "engine/res.h"
 #include "engine/run.h"
 #include "providers/providers.h"
@@ -65,6 +69,8 @@ struct user_priv {
 	int		 do_account;	/* run op */
 	int		 do_password;
 	struct acct_spec spec;		/* strings borrowed from r or held */
+	int		 user_group;	/* add makes the group named after it */
+	long		 uid, gid;	/* an existing account's, or -1 */
 	char		**groups_hold;	/* owned list behind spec.groups */
 };
 
@@ -136,10 +142,13 @@ acct_files_release(struct acct_files *f)
 	buf_release(&f->secret);
 }
 
-/* The gid a group name (or number) stands for in the tree, or -1. */
+/* The gid a group name (or number) stands for in the tree (or, under
+ * --noop, would once the resources before this one ran), or -1. */
 static long
-group_gid(const struct acct_files *f, const char *g)
+group_gid(const struct run_ctx *ctx, const struct acct_files *f,
+    const char *g)
 {
+	const struct pred *e = predict_get(ctx->predict, PS_GROUP, g);
 	struct acct_group grp;
 	long gid = -1;
 	char *end;
@@ -148,6 +157,8 @@ group_gid(const struct acct_files *f, const char *g)
 		gid = strtol(g, &end, 10);
 		return *end == '\0' ? gid : -1;
 	}
+	if (e != NULL)
+		return e->kind == PRED_PRESENT ? (long)e->gid : -1;
 	if (acct_group_find(f->group.data, g, &grp))
 		gid = grp.gid;
 	acct_group_release(&grp);
@@ -220,8 +231,9 @@ user_plan_str(struct res *r, const char *attr, const char *have,
 }
 
 static void
-user_plan_modify(struct res *r, struct user_priv *p,
-    const struct acct_files *f, const struct acct_user *u)
+user_plan_modify(struct res *r, const struct run_ctx *ctx,
+    struct user_priv *p, const struct acct_files *f,
+    const struct acct_user *u)
 {
 	const char *gid = res_str(r, "gid");
 	const char *hash = res_str(r, "password");
@@ -233,7 +245,7 @@ user_plan_modify(struct res *r, struct user_priv *p,
 		p->spec.id = (long)res_int(r, "uid");
 		n++;
 	}
-	if (gid != NULL && group_gid(f, gid) != u->gid) {
+	if (gid != NULL && group_gid(ctx, f, gid) != u->gid) {
 		res_change(r, "primary group %ld -> %s", u->gid, gid);
 		p->spec.group = gid;
 		n++;
@@ -259,7 +271,8 @@ user_plan_modify(struct res *r, struct user_priv *p,
 }
 
 static void
-user_plan_add(struct res *r, struct user_priv *p, const struct acct_files *f)
+user_plan_add(struct res *r, const struct run_ctx *ctx, struct user_priv *p,
+    const struct acct_files *f)
 {
 	const struct attr_val *g = res_val(r, "groups");
 	struct buf what = BUF_INIT;
@@ -272,8 +285,9 @@ user_plan_add(struct res *r, struct user_priv *p, const struct acct_files *f)
 	/* The group named after the user may exist already (declared before
 	 * it, or made by hand): useradd refuses to create it again, so it is
 	 * named as the primary group instead. */
-	if (p->spec.group == NULL && group_gid(f, r->title) >= 0)
+	if (p->spec.group == NULL && group_gid(ctx, f, r->title) >= 0)
 		p->spec.group = r->title;
+	p->user_group = p->spec.group == NULL;
 	if (g->nitems > 0) {
 		p->spec.groups = (const char *const *)g->items;
 		p->spec.ngroups = g->nitems;
@@ -308,6 +322,7 @@ user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	    acct_provider_detect(ctx->root);
 	p->spec.name = r->title;
 	p->spec.id = -1;
+	p->uid = p->gid = -1;
 	p->spec.managehome = res_bool(r, "managehome");
 	p->spec.purge_home = res_bool(r, "purge_home");
 	p->spec.is_system = res_bool(r, "system");
@@ -321,7 +336,7 @@ user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 			    ? "deleted" : "kept");
 		}
 	} else if (!exists) {
-		user_plan_add(r, p, &f);
+		user_plan_add(r, ctx, p, &f);
 		/* Under --noop say now what the tool would refuse; a real
 		 * run lets the tool say it in its own words. */
 		if (ctx->noop && p->spec.id >= 0 && (owner =
@@ -331,7 +346,9 @@ user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 			free(owner);
 		}
 	} else {
-		user_plan_modify(r, p, &f, &u);
+		p->uid = u.uid;
+		p->gid = u.gid;
+		user_plan_modify(r, ctx, p, &f, &u);
 	}
 	acct_user_release(&u);
 	acct_files_release(&f);
@@ -365,6 +382,91 @@ user_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	return rc;
 }
 
+/* The mode useradd gives a new home: login.defs' HOME_MODE, else what
+ * its UMASK leaves of 0777 (shadow's rule); 0755 when neither is set. */
+static mode_t
+home_mode(const struct run_ctx *ctx)
+{
+	struct buf defs = BUF_INIT;
+	mode_t mode = 0755;
+	unsigned long v;
+	char *end;
+
+	if (fsroot_read(ctx->fs, "/etc/login.defs", 1u << 20, &defs, NULL,
+	    NULL) < 0) {
+		buf_release(&defs);
+		return mode;
+	}
+	for (const char *p = defs.data; *p != '\0'; p += strcspn(p, "\n"),
+	    p += *p == '\n') {
+		int is_home = strncmp(p, "HOME_MODE", 9) == 0;
+
+		if (!is_home && strncmp(p, "UMASK", 5) != 0)
+			continue;
+		v = strtoul(p + (is_home ? 9 : 5) + strspn(p + (is_home ? 9 :
+		    5), " \t"), &end, 8);
+		if (end == p || v > 07777)
+			continue;
+		mode = is_home ? (mode_t)v : (mode_t)(0777 & ~v);
+		if (is_home)
+			break;
+	}
+	buf_release(&defs);
+	return mode;
+}
+
+/* --noop: a new user's home, as useradd --create-home makes it. */
+static void
+user_predict_home(struct res *r, struct run_ctx *ctx, const struct pred *u)
+{
+	const char *home = res_str(r, "home");
+	char *path = home != NULL ? xstrdup(home) : xasprintf("/home/%s",
+	    r->title);
+	uid_t uid = u->uid;	/* predict_set() may move u */
+	gid_t gid = u->gid;
+	struct pred *e;
+
+	if (run_lstat(ctx, path, &(struct stat){ 0 }, NULL) == TL_ENOENT) {
+		e = predict_set(ctx->predict, PS_PATH, path, PRED_DIR, r->ref);
+		e->mode = home_mode(ctx);
+		e->uid = uid;
+		e->gid = gid;
+		res_assume(r, "useradd makes the home '%s' (mode %04o from "
+		    "login.defs, files from /etc/skel)", path,
+		    (unsigned)e->mode);
+	}
+	free(path);
+}
+
+/* --noop: the account as the tool would leave it (ids it would pick
+ * stood for by placeholders), with the group useradd would make beside
+ * it, so files owned by them can be judged. */
+static void
+user_predict(struct res *r, struct run_ctx *ctx)
+{
+	struct user_priv *p = r->priv;
+	struct pred *e;
+	gid_t gid;
+
+	if (p->op == ACCT_DELETE) {
+		predict_set(ctx->predict, PS_USER, r->title, PRED_ABSENT,
+		    r->ref);
+		return;
+	}
+	if (p->op == ACCT_ADD && p->user_group)
+		predict_set(ctx->predict, PS_GROUP, r->title, PRED_PRESENT,
+		    r->ref)->gid = (gid_t)predict_new_id(ctx->predict);
+	e = predict_set(ctx->predict, PS_USER, r->title, PRED_PRESENT, r->ref);
+	e->uid = p->spec.id >= 0 ? (uid_t)p->spec.id : p->uid >= 0 ?
+	    (uid_t)p->uid : (uid_t)predict_new_id(ctx->predict);
+	e->gid = p->gid >= 0 ? (gid_t)p->gid : 0;
+	if (run_gid(ctx, p->spec.group != NULL ? p->spec.group : r->title,
+	    &gid) == 0)
+		e->gid = gid;
+	if (p->op == ACCT_ADD && p->spec.managehome)
+		user_predict_home(r, ctx, e);
+}
+
 static void
 user_release(struct res *r)
 {
@@ -387,5 +489,6 @@ const struct res_type res_type_user = {
 	.autorequire = user_autorequire,
 	.check = user_check,
 	.fix = user_fix,
+	.predict = user_predict,
 	.release = user_release,
 };

@@ -7,6 +7,7 @@
 #include "core/re.h"
 #include "core/strmap.h"
 #include "engine/graph.h"
+#include "engine/predict.h"
 #include "engine/registry.h"
 #include "engine/res.h"
 #include "test.h"
@@ -248,4 +249,57 @@ TEST(ids_come_from_the_managed_tree)
 	ASSERT_STR_EQ(ids_user_name(root, 99), "99");
 	ids_reset();
 	free(root);
+}
+
+/* --noop predictions (issue 18). */
+
+TEST(predict_paths_accounts_and_removed_parents)
+{
+	struct predict *p = predict_new();
+	const struct pred *e;
+	struct pred *w;
+	unsigned long a, b;
+
+	ASSERT(predict_get(p, PS_PATH, "/srv/app") == NULL);
+	ASSERT_EQ(predict_size(p), 0);
+	w = predict_set(p, PS_PATH, "/srv/app", PRED_DIR, "directory[/srv/app]");
+	w->mode = 0750;
+	e = predict_get(p, PS_PATH, "/srv/app");
+	ASSERT(e != NULL && e->kind == PRED_DIR && e->mode == 0750);
+	ASSERT_STR_EQ(e->by, "directory[/srv/app]");
+	/* a child is not predicted by its parent being made... */
+	ASSERT(predict_get(p, PS_PATH, "/srv/app/x") == NULL);
+	/* ...but a removed parent takes its children with it */
+	predict_set(p, PS_PATH, "/srv", PRED_ABSENT, "directory[/srv]");
+	e = predict_get(p, PS_PATH, "/srv/app/x");
+	ASSERT(e != NULL && e->kind == PRED_ABSENT);
+	ASSERT_STR_EQ(e->by, "directory[/srv]");
+	/* remaking replaces */
+	w = predict_set(p, PS_PATH, "/srv/app", PRED_FILE, "file[/srv/app]");
+	buf_addstr(&w->content, "x");
+	w->has_content = 1;
+	ASSERT_EQ(predict_get(p, PS_PATH, "/srv/app")->content.len, 1);
+	/* placeholder ids are distinct, far from real ones, and named */
+	a = predict_new_id(p);
+	b = predict_new_id(p);
+	ASSERT(a != b && a >= 4000000000ul && a < (unsigned long)(uid_t)-1);
+	predict_set(p, PS_USER, "app", PRED_PRESENT, "user[app]")->uid =
+	    (uid_t)a;
+	predict_set(p, PS_GROUP, "app", PRED_PRESENT, "user[app]")->gid =
+	    (gid_t)b;
+	ASSERT_STR_EQ(predict_id_name(p, PS_USER, a), "app");
+	ASSERT_STR_EQ(predict_id_name(p, PS_GROUP, b), "app");
+	ASSERT(predict_id_name(p, PS_USER, b) == NULL);
+	/* spaces do not mix */
+	ASSERT(predict_get(p, PS_PACKAGE, "app") == NULL);
+	ASSERT(predict_any_install(p) == NULL);
+	predict_set(p, PS_PACKAGE, "php", PRED_PRESENT, "package[php]");
+	ASSERT_STR_EQ(predict_any_install(p), "package[php]");
+	ASSERT(predict_last_command(p) == NULL);
+	predict_note_command(p, "exec[a]");
+	predict_note_command(p, "exec[b]");
+	ASSERT_STR_EQ(predict_last_command(p), "exec[b]");
+	ASSERT(predict_size(p) > 0);
+	predict_free(p);
+	predict_free(NULL);
 }
