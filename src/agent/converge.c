@@ -39,6 +39,8 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "engine/res.h"
+#include "engine/runrep.h"
 #include "net/stream.h"
 #include "program/convrep.h"
 
@@ -54,6 +56,7 @@ struct agent_conv {
 	uint64_t	 started_ms;
 	uint64_t	 run_serial;
 	char		*out_path, *err_path;
+	char		*rep_path;	/* apply --report (engine/runrep.h) */
 	uv_process_t	*proc;		/* the run under way */
 
 	uv_timer_t	*sched, *retry;
@@ -66,7 +69,10 @@ struct agent_conv {
 	uint64_t	 serial;
 	unsigned	 changed, failed, drift, dur_ms;
 	uint64_t	 when_s;	/* unix seconds */
-	char		 error[CONV_ERR_MAX + 1];
+	char		 error[CONV_ERR_MAX + 1];	/* the run did not get
+							   through */
+	char		 failure[CONV_ERR_MAX + 1];	/* its first failed
+							   resource: message */
 	uint64_t	 failed_serial;	/* did not compile here */
 	char		 compile_err[CONV_ERR_MAX + 1]; /* of failed_serial */
 
@@ -81,9 +87,18 @@ static void conv_start(struct agent *a, const char *why);
 
 /* ---- Report tag ----------------------------------------------------- */
 
+/* What went wrong in the last run, for others to see: why it did not get
+ * through, else its first failed resource and that resource's message. */
+static const char *
+conv_problem(const struct agent_conv *cv)
+{
+	return cv->error[0] != '\0' ? cv->error : cv->failure;
+}
+
 /*
  * run=SERIAL,CHANGED,FAILED,DRIFT,WHEN,DURATION_MS[,ERROR] and runs=N:
- * the last run, for `tlaloc status` on every node (status.c).
+ * the last run, for `tlaloc status` on every node (status.c). ERROR is
+ * conv_problem().
  */
 static void
 conv_tags(const struct agent *a, struct buf *tags)
@@ -98,7 +113,7 @@ conv_tags(const struct agent *a, struct buf *tags)
 	}
 	buf_addf(&kv, "run=%" PRIu64 ",%u,%u,%u,%" PRIu64 ",%u%s%s",
 	    cv->serial, cv->changed, cv->failed, cv->drift, cv->when_s,
-	    cv->dur_ms, cv->error[0] ? "," : "", cv->error);
+	    cv->dur_ms, conv_problem(cv)[0] ? "," : "", conv_problem(cv));
 	(void)agent_tags_apply(tags, kv.data, 0, NULL);
 	buf_reset(&kv);
 	buf_addf(&kv, "runs=%" PRIu64, cv->runs);
@@ -152,15 +167,7 @@ agent_conv_summary(const struct agent *a, struct convrep *r)
 	snprintf(r->error, sizeof(r->error), "%s", cv->error);
 }
 
-/* ---- Parsing the child's report ------------------------------------- */
-
-static unsigned
-json_uint_after(const char *s, const char *key)
-{
-	const char *p = s != NULL ? strstr(s, key) : NULL;
-
-	return p != NULL ? (unsigned)strtoul(p + strlen(key), NULL, 10) : 0;
-}
+/* ---- Reading the child's report (engine/runrep.h) ------------------ */
 
 static void
 paths_clear(struct agent_conv *cv)
@@ -183,58 +190,86 @@ on_drift(void *ctx, const char *path, const char *what)
 	agent_converge_request(a, why);
 }
 
-/* Collects the titles of path-like resources (file, line, link). */
+/* The titles of path-like resources (file, line, link), as they are:
+ * quotes, backslashes and any other byte but NUL included. */
 static void
-paths_collect(struct agent *a, const char *json)
+paths_collect(struct agent *a, const struct runrep *rep)
 {
 	static const char *const types[] = { "file", "line", "link" };
 	struct agent_conv *cv = a->conv;
 
 	paths_clear(cv);
-	for (size_t t = 0; t < 3; t++) {
-		char key[64];
-		const char *p = json;
+	for (size_t i = 0; i < rep->nres; i++) {
+		const struct runrep_res *r = &rep->res[i];
 
-		snprintf(key, sizeof(key), "\"type\":\"%s\",\"title\":\"/",
-		    types[t]);
-		while ((p = strstr(p, key)) != NULL) {
-			const char *start = p + strlen(key) - 1;
-			size_t n = strcspn(start, "\"\\");
-
-			p = start + n;
-			if (*p != '"' || n == 0)
-				continue;	/* escaped: not watched */
+		if (r->title[0] != '/')
+			continue;
+		for (size_t t = 0; t < 3; t++) {
+			if (strcmp(r->type, types[t]) != 0)
+				continue;
 			cv->paths = xgrow(cv->paths, &cv->cap_paths,
 			    cv->npaths + 1, sizeof(*cv->paths));
-			cv->paths[cv->npaths++] = xasprintf("%.*s", (int)n,
-			    start);
+			cv->paths[cv->npaths++] = xstrdup(r->title);
 		}
 	}
 }
 
 /* Lists the refs of resources with this result, for the log. */
 static void
-refs_collect(const char *json, const char *result, char *out, size_t size)
+refs_collect(const struct runrep *rep, int result, char *out, size_t size)
 {
-	const char *p = json, *end, *res;
-	size_t used = 0, rl = strlen(result);
+	size_t used = 0;
+	char ref[200];
 
 	out[0] = '\0';
-	while ((p = strstr(p, "{\"ref\":\"")) != NULL) {
-		p += 8;
-		end = strchr(p, '"');
-		res = strstr(p, "\"result\":\"");
-		if (end == NULL || res == NULL)
-			break;
-		if (strncmp(res + 10, result, rl) != 0 || res[10 + rl] != '"')
+	for (size_t i = 0; i < rep->nres; i++) {
+		if (rep->res[i].result != result)
 			continue;
-		if (used + (size_t)(end - p) + 8 >= size) {
+		runrep_ref(&rep->res[i], ref, sizeof(ref));
+		if (used + strlen(ref) + 8 >= size) {
 			snprintf(out + used, size - used, ", ...");
 			break;
 		}
-		used += (size_t)snprintf(out + used, size - used, "%s%.*s",
-		    used ? ", " : "", (int)(end - p), p);
+		used += (size_t)snprintf(out + used, size - used, "%s%s",
+		    used ? ", " : "", ref);
 	}
+}
+
+/* Text on one line: control bytes become spaces (the tag, the log). */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			*s = ' ';
+}
+
+/* "file[/etc/x]: message" of the first failed resource, or "". */
+static void
+failure_first(const struct runrep *rep, char *out, size_t size)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < rep->nres; i++) {
+		const struct runrep_res *r = &rep->res[i];
+
+		if (r->result != RES_FAILED)
+			continue;
+		buf_addf(&b, "%s[%s]: %s", r->type, r->title, r->message[0] ?
+		    r->message : "failed");
+		n = b.len < size ? b.len : size - 1;
+		/* Cut at a character, not inside one (UTF-8). */
+		while (n > 0 && n < b.len && ((uint8_t)b.data[n] & 0xc0) ==
+		    0x80)
+			n--;
+		memcpy(out, b.data, n);
+		out[n] = '\0';
+		one_line(out);
+		break;
+	}
+	buf_release(&b);
 }
 
 /* "tlaloc: recipes/x.lua:3: msg" -> "recipes/x.lua:3: msg", one line. */
@@ -251,9 +286,27 @@ first_error(const char *text, char *out, size_t size)
 		n = size - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == '\0' || (unsigned char)out[i] < ' ')
-			out[i] = ' ';
+	one_line(out);
+}
+
+/*
+ * Reads and decodes the child's report into a fresh rep. Returns 0, or
+ * < 0 (no report: the child died first, or it is not ours to read).
+ */
+static int
+report_read(const char *path, struct runrep *rep)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf raw = BUF_INIT;
+	int r;
+
+	runrep_init(rep);
+	if ((r = fileio_read(path, RUNREP_FILE_MAX, &raw, &err)) == 0) {
+		runrep_release(rep);
+		r = runrep_decode((const uint8_t *)raw.data, raw.len, rep);
+	}
+	buf_release(&raw);
+	return r;
 }
 
 /* ---- Running -------------------------------------------------------- */
@@ -267,9 +320,26 @@ read_text(const char *path, struct buf *out)
 		buf_reset(out);
 }
 
-/* Books a finished run: report fields, good/failed serials, backoff. */
+/* The error of a run that did not get through: the report's, else the
+ * first line the child wrote on stderr. */
 static void
-conv_record(struct agent *a, int status, const char *json,
+record_error(struct agent_conv *cv, int status, const struct runrep *rep,
+    const char *errtext)
+{
+	if (rep != NULL && rep->error[0] != '\0') {
+		snprintf(cv->error, sizeof(cv->error), "%s", rep->error);
+		one_line(cv->error);
+	} else
+		first_error(errtext, cv->error, sizeof(cv->error));
+	if (cv->error[0] == '\0')
+		snprintf(cv->error, sizeof(cv->error), "apply exited "
+		    "with status %d", status);
+}
+
+/* Books a finished run: report fields, good/failed serials, backoff.
+ * rep is NULL when the child left no readable report. */
+static void
+conv_record(struct agent *a, int status, const struct runrep *rep,
     const char *errtext)
 {
 	struct agent_conv *cv = a->conv;
@@ -280,13 +350,13 @@ conv_record(struct agent *a, int status, const char *json,
 	cv->serial = cv->run_serial;
 	cv->dur_ms = (unsigned)(agent_now(a) - cv->started_ms);
 	cv->when_s = agent_wall_ms() / 1000;
-	cv->error[0] = '\0';
-	cv->changed = cv->failed = 0;
-	if (status == 1 || status > 6) {
-		first_error(errtext, cv->error, sizeof(cv->error));
-		if (cv->error[0] == '\0')
-			snprintf(cv->error, sizeof(cv->error), "apply exited "
-			    "with status %d", status);
+	cv->error[0] = cv->failure[0] = '\0';
+	cv->changed = cv->failed = cv->drift = 0;
+	if (status == 1 || status > 6 || rep == NULL) {
+		record_error(cv, status, rep, errtext);
+		if (rep == NULL && status != 1 && status <= 6)
+			log_warn("converge left no readable run report "
+			    "(status %d)", status);
 		return;
 	}
 	if (cv->run_serial == agent_policy_current(a))
@@ -298,12 +368,12 @@ conv_record(struct agent *a, int status, const char *json,
 		snprintf(cv->error, sizeof(cv->error), "serial %" PRIu64 ": %.100s",
 		    cv->failed_serial, cv->compile_err);
 	agent_policy_mark_good(a, cv->run_serial);
-	json = strstr(json, "\"summary\":");
 	if (a->cfg.is_no_enforce)
-		cv->drift = json_uint_after(json, "\"changed\":");
+		cv->drift = (unsigned)rep->changed;
 	else
-		cv->changed = json_uint_after(json, "\"changed\":");
-	cv->failed = json_uint_after(json, "\"failed\":");
+		cv->changed = (unsigned)rep->changed;
+	cv->failed = (unsigned)rep->failed;
+	failure_first(rep, cv->failure, sizeof(cv->failure));
 }
 
 static void
@@ -410,6 +480,8 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	struct agent_event ev = { .kind = AGENT_EV_RUN_DONE };
 	struct agent_run done;
 	struct buf out = BUF_INIT, errtext = BUF_INIT;
+	struct runrep rep;
+	int has_rep;
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
 	/* A handle per run: the next run may start before this closes. */
@@ -421,16 +493,18 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	drift_hold(cv->watcher, 0);
 	read_text(cv->out_path, &out);
 	read_text(cv->err_path, &errtext);
-	conv_record(a, status, out.data, errtext.data);
-	if (status != 1 && status <= 6) {
-		paths_collect(a, out.data);
+	has_rep = report_read(cv->rep_path, &rep) == 0;
+	conv_record(a, status, has_rep ? &rep : NULL, errtext.data);
+	if (has_rep && status != 1 && status <= 6) {
+		paths_collect(a, &rep);
 		drift_watch(cv->watcher, (const char *const *)cv->paths,
 		    cv->npaths);
-		refs_collect(out.data, "changed", cv->changes,
+		refs_collect(&rep, RES_CHANGED, cv->changes,
 		    sizeof(cv->changes));
-		refs_collect(out.data, "failed", cv->failures,
+		refs_collect(&rep, RES_FAILED, cv->failures,
 		    sizeof(cv->failures));
 	}
+	runrep_release(&rep);
 	conv_after(a, status);
 	log_result(a, status);
 	if (!a->cfg.is_no_enforce)
@@ -478,7 +552,7 @@ conv_spawn(struct agent *a, const char *tree)
 	uv_process_t *proc;
 	char exe[4096];
 	size_t exelen = sizeof(exe);
-	const char *argv[18], *msg, *from;
+	const char *argv[20], *msg, *from;
 	char name_fact[sizeof("agent.name=") + 256];
 	int n = 0, fo, fe, r;
 
@@ -490,6 +564,8 @@ conv_spawn(struct agent *a, const char *tree)
 	argv[n++] = "--json";
 	argv[n++] = "--state-dir";
 	argv[n++] = a->cfg.state_dir;
+	argv[n++] = "--report";
+	argv[n++] = cv->rep_path;
 	if (a->cfg.root != NULL) {
 		argv[n++] = "--root";
 		argv[n++] = a->cfg.root;
@@ -508,6 +584,7 @@ conv_spawn(struct agent *a, const char *tree)
 		argv[n++] = from;
 	}
 	argv[n] = NULL;
+	(void)unlink(cv->rep_path);	/* never read the last run's */
 	fo = open_out(cv->out_path);
 	fe = open_out(cv->err_path);
 	memset(&o, 0, sizeof(o));
@@ -667,6 +744,7 @@ conv_open(struct agent *a, struct tl_err *err)
 	a->conv = cv;
 	cv->out_path = xasprintf("%s/converge.out", a->cfg.state_dir);
 	cv->err_path = xasprintf("%s/converge.err", a->cfg.state_dir);
+	cv->rep_path = xasprintf("%s/converge.rep", a->cfg.state_dir);
 	cv->sched = agent_timer_new(a);
 	cv->retry = agent_timer_new(a);
 	cv->watcher = drift_new(a->loop, a->cfg.root, on_drift, a);
@@ -694,6 +772,7 @@ conv_close(struct agent *a)
 	free(cv->paths);
 	free(cv->out_path);
 	free(cv->err_path);
+	free(cv->rep_path);
 	free(cv);
 	a->conv = NULL;
 }

@@ -11,6 +11,10 @@
  *   silent   not alive, no run yet, or no run for 2 x interval + splay
  *   drift    (--no-enforce nodes) resources differ from the policy
  *   ok       none of the above
+ *
+ * The reply's status byte is the verdict, which `tlaloc status` exits
+ * with: 0 no node failing or silent, CTL_STATUS_FAILING | CTL_STATUS_SILENT when
+ * some are (1 stays "could not answer").
  */
 #include "agent/status.h"
 
@@ -176,7 +180,8 @@ status_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "%zu ok, %zu behind, %zu failing, %zu silent, %zu drifting\n",
 	    so.counts[0], so.counts[1], so.counts[2], so.counts[3],
 	    so.counts[4]);
-	agent_ctl_reply(c, 0, out->data, out->len);
+	agent_ctl_reply(c, (so.counts[2] ? CTL_STATUS_FAILING : 0) |
+	    (so.counts[3] ? CTL_STATUS_SILENT : 0), out->data, out->len);
 	buf_release(out);
 }
 

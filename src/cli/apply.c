@@ -27,6 +27,7 @@
 #include "engine/converge.h"
 #include "engine/predict.h"
 #include "engine/run.h"
+#include "engine/runrep.h"
 #include "facts/facts.h"
 #include "recipe/recipe.h"
 
@@ -39,6 +40,7 @@ struct apply_opts {
 	const char	*facts_d;
 	char		*message;	/* "#web TEXT", split in place */
 	const char	*message_from;
+	const char	*report;	/* --report FILE (engine/runrep.h) */
 	int		 noop, diff, json, quiet, no_backup;
 	const char	*tags[MAX_TAGS];
 	size_t		 ntags;
@@ -50,6 +52,7 @@ static const char apply_usage[] =
     "                    [--state-dir DIR] [--fact k=v]... [--tags a,b]\n"
     "                    [--facts-d DIR] [--no-backup] [--quiet]\n"
     "                    [--message '#CHANNEL TEXT' [--message-from NODE]]\n"
+    "                    [--report FILE]\n"
     "\n"
     "Converges this node (or the tree under --root) to the recipe.\n"
     "  --noop        change nothing; say what would change (exit 2 if any)\n"
@@ -65,6 +68,8 @@ static const char apply_usage[] =
     "                converge as if this channel message had arrived: the\n"
     "                recipe's matching on() handlers run (the agent passes\n"
     "                the messages that woke it)\n"
+    "  --report FILE write the report in the binary run-report format\n"
+    "                the agent reads (docs/agent.md)\n"
     "exit: 0 nothing changed, 2 changed, 4 failures, 6 both, 1 error\n";
 
 static int
@@ -102,6 +107,7 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		{ "no-backup", no_argument, NULL, 'B' },
 		{ "message", required_argument, NULL, 'M' },
 		{ "message-from", required_argument, NULL, 'm' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -122,6 +128,7 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		case 'B': o->no_backup = 1; break;
 		case 'M': o->message = optarg; break;
 		case 'm': o->message_from = optarg; break;
+		case 'R': o->report = optarg; break;
 		case 't':
 			if (apply_parse_tags(o, optarg) < 0)
 				return -1;
@@ -245,6 +252,21 @@ apply_save_report(const char *state, const struct buf *json)
 	free(path);
 }
 
+/* --report: the typed hand-off to the agent (engine/runrep.h). */
+static void
+apply_write_report(const struct apply_opts *o, const struct runrep *rep)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct buf raw = BUF_INIT;
+
+	if (o->report == NULL)
+		return;
+	runrep_encode(rep, &raw);
+	if (fileio_write_quick(o->report, raw.data, raw.len, &err) < 0)
+		fprintf(stderr, "tlaloc: warning: %s\n", err.msg);
+	buf_release(&raw);
+}
+
 static int
 apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
     struct facts *f)
@@ -258,6 +280,7 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	struct run_ctx ctx = { 0 };
 	struct bucket *bucket;
 	struct buf json = BUF_INIT;
+	struct runrep rep;
 	char *run_id;
 	long long started = (long long)time(NULL);
 
@@ -288,6 +311,11 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	if (!o->noop)
 		apply_save_report(state, &json);
 	buf_release(&json);
+	runrep_init(&rep);
+	runrep_of_run(&rep, &rec->graph, &st, o->noop,
+	    converge_exit_code(&st));
+	apply_write_report(o, &rep);
+	runrep_release(&rep);
 	run_ctx_release(&ctx);
 	fsroot_free(ctx.fs);
 	bucket_close(bucket);
@@ -301,9 +329,19 @@ static void
 apply_compile_failed(const struct apply_opts *o, const struct tl_err *err)
 {
 	struct buf json = BUF_INIT;
+	struct runrep rep;
 
 	cli_error(err);
 	fprintf(stderr, "tlaloc: nothing was changed\n");
+	runrep_init(&rep);
+	rep.exit_code = 1;
+	rep.is_noop = o->noop;
+	free(rep.error);
+	rep.error = err->where[0] ? xasprintf("%s: %s", err->where,
+	    err->msg) : xstrdup(err->msg[0] ? err->msg :
+	    tl_strerror(err->code));
+	apply_write_report(o, &rep);
+	runrep_release(&rep);
 	if (!o->json)
 		return;
 	report_json_error(err, o->noop, &json);

@@ -120,6 +120,10 @@ int	cmd_maint(int argc, char **argv);
  */
 int	cli_ctl(const char *state_dir, int op, int flags, int argc,
 	    char **argv);
+/* Like cli_ctl for an op whose reply status is a verdict (CTL_STATUS):
+ * returns it as the exit status, the body on stdout; 1 on failure. */
+int	cli_ctl_verdict(const char *state_dir, int op, int flags, int argc,
+	    char **argv);
 
 /*
  * Asks the agent of state_dir whether this node holds its pack's leader

@@ -15,8 +15,14 @@
 
 #define CTL_TIMEOUT_MS	15000
 
-int
-cli_ctl(const char *state_dir, int op, int flags, int argc, char **argv)
+/*
+ * Asks the agent; prints its answer. Status 1 is an error sentence (on
+ * stderr, exit 1); with is_verdict, any other status is the exit code
+ * and the body goes to stdout (`tlaloc status`).
+ */
+static int
+ctl_ask(const char *state_dir, int op, int flags, int argc, char **argv,
+    int is_verdict)
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf body = BUF_INIT;
@@ -31,11 +37,29 @@ cli_ctl(const char *state_dir, int op, int flags, int argc, char **argv)
 		buf_release(&body);
 		return 1;
 	}
+	if (is_verdict && status != 1) {
+		fputs(body.data, stdout);
+		buf_release(&body);
+		return status;
+	}
 	if (status != 0)
 		fputs("tlaloc: ", stderr);
 	fputs(body.data, status == 0 ? stdout : stderr);
 	buf_release(&body);
 	return status == 0 ? 0 : 1;
+}
+
+int
+cli_ctl(const char *state_dir, int op, int flags, int argc, char **argv)
+{
+	return ctl_ask(state_dir, op, flags, argc, argv, 0);
+}
+
+int
+cli_ctl_verdict(const char *state_dir, int op, int flags, int argc,
+    char **argv)
+{
+	return ctl_ask(state_dir, op, flags, argc, argv, 1);
 }
 
 /*

@@ -61,8 +61,10 @@ static const char publish_usage[] =
 
 static const char status_usage[] =
     "usage: tlaloc status [--json] [--state-dir DIR]\n"
-    "Every node's last converge (serial, changed, failed, when), as "
-    "gossiped.\n";
+    "Every node's last converge (serial, changed, failed, when, and what\n"
+    "failed with its message), as gossiped.\n"
+    "exit: 0 no node failing or silent, 2 a node failing, 4 a node silent,\n"
+    "      6 both, 1 no answer from the agent\n";
 
 static const char converge_usage[] =
     "usage: tlaloc converge [WHY] [--state-dir DIR]\n"
@@ -560,7 +562,7 @@ cmd_status(int argc, char **argv)
 		fputs(status_usage, stderr);
 		return 1;
 	}
-	return cli_ctl(cli_state_dir(o.state_flag), CTL_STATUS,
+	return cli_ctl_verdict(cli_state_dir(o.state_flag), CTL_STATUS,
 	    o.json ? CTL_F_JSON : 0, 0, NULL);
 }
 

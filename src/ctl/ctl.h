@@ -34,6 +34,10 @@ struct tl_err;
 #define CTL_ARG_MAX	1024
 #define CTL_F_JSON	0x1
 
+/* CTL_STATUS's verdict in the reply's status byte (never 1, the error). */
+#define CTL_STATUS_FAILING	0x2	/* a node's last run failed */
+#define CTL_STATUS_SILENT	0x4	/* a node is down or quiet */
+
 enum ctl_op {
 	CTL_MEMBERS = 1,	/* args: "status=S", "tag=k=v" filters */
 	CTL_JOIN,		/* args: addresses */
@@ -51,7 +55,8 @@ enum ctl_op {
 	/* Policy ops sit apart so other subsystems can add theirs above. */
 	CTL_POLICY_PUBLISH = 32, /* arg: path of a signed bundle file */
 	CTL_POLICY_STATUS,	/* this node's policy and transfer */
-	CTL_STATUS,		/* every node's last converge */
+	CTL_STATUS,		/* every node's last converge; status:
+				   CTL_STATUS_* bits, the body a report */
 	CTL_CONVERGE,		/* arg: why; converge now */
 	CTL_PACKS,		/* arg "am-leader": status 0 iff we hold
 				   the lease */

@@ -15,6 +15,9 @@ pack_node 1
 pack_node 2 --join "127.0.0.1:$(port 1)"
 pack_node 3 --join "127.0.0.1:$(port 1)"
 wait_for 20 "three members" all_see 1 3 alive 3
+# With a trust list, voters are admitted by the operator (docs/pack.md).
+$T pack admit n1 n2 n3 --key "$OP/operator.key" --state-dir "$(sd 1)" \
+    >/dev/null || fail "pack admit"
 $T publish "$WORK/recipe" --key "$OP/operator.key" --state-dir "$(sd 1)" \
     >/dev/null || fail "publish"
 
