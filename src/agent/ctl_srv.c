@@ -96,6 +96,28 @@ filter_match(const struct member_filter *f, const struct swim_member *m)
 	return 1;
 }
 
+/*
+ * Appends p (n bytes) for a terminal: control bytes become \xHH, so a
+ * member's name or tag cannot break a line or send escape sequences to
+ * whoever reads `tlaloc members`. Padded with blanks to width.
+ */
+static void
+text_safe(struct buf *out, const char *p, size_t n, size_t width)
+{
+	size_t start = out->len;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c == 0x7f)
+			buf_addf(out, "\\x%02x", c);
+		else
+			buf_addch(out, c);
+	}
+	while (out->len - start < width)
+		buf_addch(out, ' ');
+}
+
 static void
 member_tags(struct buf *out, const struct swim_member *m, int json)
 {
@@ -115,8 +137,10 @@ member_tags(struct buf *out, const struct swim_member *m, int json)
 			buf_addch(out, ':');
 			buf_add_json_str(out, eq + 1, len - (size_t)(eq - t)
 			    - 1);
-		} else
-			buf_addf(out, "%s%.*s", n ? "," : "", (int)len, t);
+		} else {
+			buf_addstr(out, n ? "," : "");
+			text_safe(out, t, len, 0);
+		}
 		n++;
 	}
 	buf_addstr(out, json ? "}" : "");
@@ -130,7 +154,8 @@ member_line(struct buf *out, const struct swim_member *m, int json,
 
 	agent_id_hex(m->id, id);
 	if (!json) {
-		buf_addf(out, "%-20s %-22s %-8s %-16s ", m->name, m->addr,
+		text_safe(out, m->name, strlen(m->name), 20);
+		buf_addf(out, " %-22s %-8s %-16s ", m->addr,
 		    status_names[m->status], id);
 		member_tags(out, m, 0);
 		buf_addch(out, '\n');

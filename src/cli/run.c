@@ -37,7 +37,10 @@ static const char run_usage[] =
     "replies are\n"
     "                 awaited 2 s longer\n"
     "  --save FILE    also write the signed request to FILE (audits)\n"
-    "  --resend FILE  send a request saved with --save again, as is";
+    "  --resend FILE  send a request saved with --save again, as is, "
+    "through the\n"
+    "                 agent it was signed for (nodes refuse it as "
+    "replayed)";
 
 static const char query_usage[] =
     "tlaloc query FILTER facts|status [--timeout SECONDS] [--json] "

@@ -26,6 +26,9 @@ for i in 1 2 3 4 5; do
 	    --pack-expect 5 --http "127.0.0.1:$(hport "$i")"
 done
 wait_for 30 "5 agents see each other" all_see 1 5 alive 5
+# Pack voters are admitted by the operator (docs/pack.md).
+$T pack admit --all --key "$OP/operator.key" --state-dir "$(sd 1)" \
+    >/dev/null || fail "pack admit"
 cat > "$WORK/recipe/site.lua" <<'EOF'
 file { path = "/etc/motd", content = "v1\n" }
 if node.agent.name == "n3" then

@@ -29,6 +29,9 @@ start_node 3 --pack web --pack-expect 3
 start_node 4 --pack db --pack-expect 2
 start_node 5 --pack db --pack-expect 2
 wait_for 30 "5 agents see each other" all_see 1 5 alive 5
+# Pack voters are admitted by the operator (docs/pack.md).
+$T pack admit --all --key "$OP/operator.key" --state-dir "$(sd 1)" \
+    >/dev/null || fail "pack admit"
 cat > "$WORK/recipe/site.lua" <<'EOF'
 file { path = "/etc/motd", content = "v1\n" }
 if node.agent.name == "n4" then
