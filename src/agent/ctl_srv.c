@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "net/ident.h"
 #include "net/stream.h"
+#include "policy/secret.h"
 
 static const char *const status_names[] = {
 	[SWIM_ALIVE] = "alive", [SWIM_SUSPECT] = "suspect",
@@ -211,6 +212,23 @@ ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		first = 0;
 	}
 	buf_addstr(&out, json ? "]}\n" : "");
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
+}
+
+/* The member list `tlaloc secret` seals to: public keys, not secrets. */
+static void
+ctl_member_keys(struct agent *a, struct stream_conn *c,
+    const struct ctl_req *req)
+{
+	struct buf out = BUF_INIT;
+	struct swim_member m;
+
+	(void)req;
+	secret_members_begin(&out);
+	for (size_t i = 0; i < swim_member_count(a->swim); i++)
+		if (swim_member_at(a->swim, i, &m) == 0)
+			secret_members_add(&out, &m);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }
@@ -437,7 +455,8 @@ static const struct agent_ctl_op core_ops[] = {
 	{ CTL_MEMBERS, ctl_members }, { CTL_INFO, ctl_info },
 	{ CTL_JOIN, ctl_join }, { CTL_LEAVE, ctl_leave },
 	{ CTL_TAGS_SET, ctl_tags }, { CTL_TAGS_DELETE, ctl_tags },
-	{ CTL_PACK_ADMIT, agent_keyauth_admit_ctl }, { 0, NULL }
+	{ CTL_PACK_ADMIT, agent_keyauth_admit_ctl },
+	{ CTL_MEMBER_KEYS, ctl_member_keys }, { 0, NULL }
 };
 
 const struct agent_sub agent_core_sub = { .name = "core",

@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/fsroot.h"
+#include "core/redact.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/converge.h"
@@ -304,6 +305,7 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	converge_run(&rec->graph, &ctx, &hooks, &st);
 	report_watch_stop(&ro);
 	report_json(&rec->graph, &st, run_id, o->noop, started, &json);
+	redact_buf(&json);	/* the report leaves this process */
 	if (o->json)
 		fputs(json.data, stdout);
 	else
@@ -360,6 +362,7 @@ cmd_apply(int argc, char **argv)
 	struct facts_opts fopts = { 0 };
 	struct tl_err err = TL_ERR_INIT;
 	struct recipe *rec = NULL;
+	char *node_key = NULL;
 	int rc = 1;
 
 	if (sodium_init() < 0 || apply_parse(argc, argv, &o, user) < 0 ||
@@ -389,6 +392,8 @@ cmd_apply(int argc, char **argv)
 	ropts.is_pack_leader = cli_pack_am_leader(o.state_flag) == 0;
 	ropts.cluster_ask = cli_cluster_ask;
 	ropts.cluster_ctx = (void *)o.state_flag;
+	node_key = xasprintf("%s/node.key", cli_state_dir(o.state_flag));
+	ropts.node_key = node_key;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
 		apply_compile_failed(&o, &err);
 		goto out;
@@ -401,5 +406,7 @@ out:
 	facts_free(f);
 	facts_free(user);
 	free(o.tags_copy);
+	free(node_key);
+	redact_clear();
 	return rc;
 }

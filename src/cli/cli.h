@@ -66,6 +66,7 @@ int	cmd_check(int argc, char **argv);
 int	cmd_render(int argc, char **argv);
 int	cmd_facts(int argc, char **argv);
 int	cmd_lookup(int argc, char **argv);
+int	cmd_secret(int argc, char **argv);
 int	cmd_backups(int argc, char **argv);
 int	cmd_resources(int argc, char **argv);
 int	cmd_agent(int argc, char **argv);

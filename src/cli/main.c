@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/err.h"
+#include "core/redact.h"
 
 #ifndef TLALOC_VERSION
 #define TLALOC_VERSION "0.1.0"
@@ -26,6 +28,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "render", cmd_render, "print a template as a node would render it" },
 	{ "facts", cmd_facts, "print what this node knows about itself" },
 	{ "lookup", cmd_lookup, "what lookup(KEY) gives a node, and from where" },
+	{ "secret", cmd_secret, "seal a value to the nodes that may read it" },
 	{ "backups", cmd_backups, "list, show and restore backed-up files" },
 	{ "adopt", cmd_adopt, "write a hand-made node out as recipes" },
 	{ "resources", cmd_resources, "list resource types and attributes" },
@@ -79,11 +82,16 @@ cli_state_dir(const char *flag)
 void
 cli_error(const struct tl_err *err)
 {
+	struct buf b = BUF_INIT;
+
 	if (err->where[0] != '\0')
-		fprintf(stderr, "tlaloc: %s: %s\n", err->where, err->msg);
+		buf_addf(&b, "tlaloc: %s: %s\n", err->where, err->msg);
 	else
-		fprintf(stderr, "tlaloc: %s\n", err->msg[0] ? err->msg :
+		buf_addf(&b, "tlaloc: %s\n", err->msg[0] ? err->msg :
 		    tl_strerror(err->code));
+	redact_buf(&b);		/* a secret in a recipe's error() */
+	fputs(b.data, stderr);
+	buf_release(&b);
 }
 
 void
@@ -91,11 +99,16 @@ cli_errorf(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tlaloc: ", stderr);
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, "tlaloc: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	buf_addch(&b, '\n');
+	redact_buf(&b);
+	fputs(b.data, stderr);
+	buf_release(&b);
 }
 
 int

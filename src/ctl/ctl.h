@@ -96,6 +96,9 @@ enum ctl_op {
 	/* Run history (docs/http.md). */
 	CTL_HISTORY = 80,	/* args: node ("" here), since (unix s or
 				   ""), resource ("" any), limit ("" all) */
+	/* Secrets (docs/secrets.md). */
+	CTL_MEMBER_KEYS = 88,	/* every member's node key, name and tags
+				   (policy/secret.h's member list) */
 	CTL_OP_LAST
 };
 

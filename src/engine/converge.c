@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/redact.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
 #include "engine/graph.h"
@@ -149,6 +150,25 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 	converge_refresh(r, ctx);
 }
 
+/* What the run says about r leaves the process: mask any secret the
+ * recipe opened (core/redact.h) in it first. */
+static void
+converge_redact(struct res *r)
+{
+	char *e;
+
+	if (redact_empty())
+		return;
+	redact_buf(&r->changes);
+	redact_buf(&r->diff);
+	redact_buf(&r->assumed);
+	if (r->error != NULL) {
+		e = redact_str(r->error);
+		free(r->error);
+		r->error = e;
+	}
+}
+
 static void
 converge_count(struct converge_stats *st, const struct res *r)
 {
@@ -179,6 +199,7 @@ converge_run(struct graph *g, struct run_ctx *ctx,
 		if (!r->is_excluded)
 			converge_started(hooks, r->ref);
 		converge_one(g, i, ctx);
+		converge_redact(r);
 		converge_started(hooks, NULL);
 		r->duration_ms = (unsigned)(spawn_now_ms() - t0);
 		if (stats->slowest == NULL || r->duration_ms >

@@ -405,6 +405,7 @@ recipe_globals(lua_State *L, const struct compile *c)
 	declare_open(L);
 	services_open(L);
 	lookup_open(L);
+	sealed_open_lib(L);
 	strict_open(L);	/* last: data files may use all of the above */
 }
 

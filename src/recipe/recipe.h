@@ -56,6 +56,10 @@ struct recipe_opts {
 	int	(*cluster_ask)(void *ctx, const char *query, struct buf *out,
 		    struct tl_err *err);
 	void			*cluster_ctx;
+	/* secret(): this node's key file (STATE/node.key); NULL: secret()
+	 * checks the sealed file and returns "<secret NAME>" (check, render,
+	 * lookup on an operator's machine). */
+	const char		*node_key;
 };
 
 /*

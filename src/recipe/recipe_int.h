@@ -59,6 +59,8 @@ void	recipe_run_file(lua_State *L, const char *rel, int nret);
 void	recipe_list_dir(lua_State *L, const char *root, const char *rel);
 /* lookup() over the policy's hiera.yaml hierarchy (lookup.c). */
 void	lookup_open(lua_State *L);
+/* secret(name): sealed.c. */
+void	sealed_open_lib(lua_State *L);
 /* data, strict() and maybe() (strict.c); after node_open. */
 void	strict_open(lua_State *L);
 

@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/fsroot.h"
+#include "core/redact.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
 #include "engine/run.h"
@@ -47,6 +48,9 @@ static const struct attr_spec file_attrs[] = {
 	{ "group", ATTR_ACCOUNT, 0, NULL, NULL, "group name or gid" },
 	{ "backup", ATTR_BOOL, 0, "true", NULL,
 	    "keep the old content in the bucket before changing it" },
+	{ "sensitive", ATTR_BOOL, 0, "false", NULL,
+	    "content never shown (no diff, no hashes) and no backup kept in "
+	    "clear; implied when the content holds a secret()" },
 	{ "replace", ATTR_BOOL, 0, "true", NULL,
 	    "false: only create the file when missing, never rewrite it" },
 	{ "follow", ATTR_BOOL, 0, "false", NULL,
@@ -144,6 +148,20 @@ short_hash(const struct buf *b, char out[13])
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/*
+ * Is this file's content secret? Declared so, or holding a value the
+ * recipe opened with secret() (old content too: it may hold the value a
+ * rotation replaces, which no longer decrypts into the redaction set but
+ * is as secret as the new one when the file is declared sensitive).
+ */
+static int
+file_is_sensitive(struct res *r, const struct file_state *fs)
+{
+	return res_bool(r, "sensitive") ||
+	    redact_contains(fs->content.data, fs->content.len) ||
+	    redact_contains(fs->cur.data, fs->cur.len);
+}
+
 static int
 file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
     struct tl_err *err)
@@ -160,6 +178,11 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	if (cur->len != fs->content.len ||
 	    memcmp(cur->data, fs->content.data, cur->len) != 0) {
 		fs->content_differs = 1;
+		if (file_is_sensitive(r, fs)) {
+			res_change(r, "content changed (sensitive: not shown; "
+			    "%zu -> %zu bytes)", cur->len, fs->content.len);
+			return 0;
+		}
 		short_hash(cur, a);
 		short_hash(&fs->content, b);
 		res_change(r, "content %s -> %s (%zu -> %zu bytes)", a, b,
@@ -232,8 +255,10 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if (!fs->exists) {
 		if ((rc = fs_parent_check(ctx, fs->path, err)) < 0)
 			return rc;
-		res_change(r, "create (%zu bytes)", fs->content.len);
-		if (ctx->want_diff && fs->content.len > 0)
+		res_change(r, "create (%zu bytes%s)", fs->content.len,
+		    file_is_sensitive(r, fs) ? ", sensitive: not shown" : "");
+		if (ctx->want_diff && fs->content.len > 0 &&
+		    !file_is_sensitive(r, fs))
 			diff_unified("", 0, fs->content.data, fs->content.len,
 			    "/dev/null", r->title, &r->diff);
 		return 0;
@@ -242,6 +267,25 @@ file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		return rc;
 	fs_want_check(r, ctx, &fs->st, &fs->want, 0);
 	return fs_links_check(r, r->title, &fs->st, err);
+}
+
+/*
+ * The bucket keeps old content in clear (and replicas of it go to
+ * peers), so a sensitive file's old content is not kept at all: the
+ * value it held is in the sealed policy, which is where it is restored
+ * from. The report says so.
+ */
+static int
+file_backup_wanted(struct res *r, const struct file_state *fs)
+{
+	if (!res_bool(r, "backup"))
+		return 0;
+	if (file_is_sensitive(r, fs)) {
+		res_change(r, "no backup: sensitive content is not kept in "
+		    "clear");
+		return 0;
+	}
+	return 1;
 }
 
 static int
@@ -258,7 +302,7 @@ file_write(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	};
 	int rc;
 
-	if (fs->exists && res_bool(r, "backup") &&
+	if (fs->exists && file_backup_wanted(r, fs) &&
 	    (rc = run_backup(ctx, fs->path, err)) < 0)
 		return rc;
 	return fsroot_write(ctx->fs, fs->path, fs->content.data,
@@ -272,7 +316,7 @@ file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	int rc;
 
 	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
-		if (res_bool(r, "backup") &&
+		if (file_backup_wanted(r, fs) &&
 		    (rc = run_backup(ctx, fs->path, err)) < 0)
 			return rc;
 		if ((rc = fsroot_unlink(ctx->fs, fs->path, err)) < 0)

@@ -78,7 +78,7 @@ TEST(agent_table_registers_each_op_once)
 		CTL_CONVREQ_POLL, CTL_BACKUPS_FROM, CTL_SVC_DECL,
 		CTL_SVC_WATCH, CTL_SERVICES, CTL_CATALOG, CTL_CHECKS,
 		CTL_CHECK_IN, CTL_MAINT, CTL_HISTORY, CTL_KEYS_EVICT,
-		CTL_PACK_ADMIT
+		CTL_PACK_ADMIT, CTL_MEMBER_KEYS
 	};
 	size_t n, total = 0;
 	const struct agent_sub *const *t = agent_table(&n);
