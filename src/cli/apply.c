@@ -325,6 +325,17 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	return converge_exit_code(&st);
 }
 
+/* A recipe's error may carry a secret it opened: masked before it goes
+ * to stderr, --json and the report the agent keeps. */
+static void
+apply_redact_err(struct tl_err *err)
+{
+	char *m = redact_str(err->msg);
+
+	snprintf(err->msg, sizeof(err->msg), "%s", m);
+	free(m);
+}
+
 /* The run could not start: said on stderr, and as the report under
  * --json (the same where and message). */
 static void
@@ -395,6 +406,7 @@ cmd_apply(int argc, char **argv)
 	node_key = xasprintf("%s/node.key", cli_state_dir(o.state_flag));
 	ropts.node_key = node_key;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
+		apply_redact_err(&err);
 		apply_compile_failed(&o, &err);
 		goto out;
 	}
