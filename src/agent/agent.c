@@ -12,7 +12,7 @@
  * for the replay window (net/packet.h). Randomness: the rng is seeded
  * once from randombytes, so a run is replayable from the logged seed.
  */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <signal.h>
 #include <stdlib.h>
