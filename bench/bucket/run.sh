@@ -26,7 +26,7 @@ BYTES=${2:-4096}
 BASE=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
 . "$ROOT/bench/lib.sh"
 
-$T keys gen > "$WORK/keyring"
+$T keys gen --out "$WORK/keyring"
 mkdir -p "$WORK/op" "$WORK/recipe"
 $T keys operator gen --out "$WORK/op" >/dev/null
 for i in 1 2 3; do mkdir -p "$WORK/root$i/etc/b"; done

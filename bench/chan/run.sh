@@ -152,7 +152,7 @@ run_one() {
 }
 
 mkdir -p "$WORK/op"
-$T keys gen > "$WORK/tl.keyring"
+$T keys gen --out "$WORK/tl.keyring"
 $T keys operator gen --out "$WORK/op" > /dev/null
 SERF_KEY=$($SERF keygen)
 echo "| system |   N | message ms | query ms   | done  |"

@@ -17,7 +17,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tlaloc-bench-http.XXXXXX")
 BASE=${BASE_PORT:-$((30000 + $(od -An -N2 -tu2 /dev/urandom) % 50 * 100))}
 PIDS=""
 trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"' EXIT
-$T keys gen > "$W/keyring"
+$T keys gen --out "$W/keyring"
 start() {	# start I [flags]
 	i=$1; shift
 	$T agent --name "n$i" --bind "127.0.0.1:$((BASE + i))" \

@@ -24,7 +24,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-$T keys gen > "$WORK/keyring"
+$T keys gen --out "$WORK/keyring"
 
 start() {	# start N I
 	$T agent --name "n$2" --bind "127.0.0.1:$((BASE + $2))" \

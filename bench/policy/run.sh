@@ -23,7 +23,7 @@ IDLE_S=${IDLE_S:-20}
 BASE=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))	# below the ephemeral range
 . "$ROOT/bench/lib.sh"
 
-$T keys gen > "$WORK/keyring"
+$T keys gen --out "$WORK/keyring"
 mkdir -p "$WORK/op" "$WORK/recipe/files"
 $T keys operator gen --out "$WORK/op" >/dev/null
 head -c "$BYTES" /dev/urandom > "$WORK/recipe/files/blob"

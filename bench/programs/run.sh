@@ -22,7 +22,7 @@ PROFILE=${PROFILE:-local}
 BASE=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100))
 . "$ROOT/bench/lib.sh"
 
-$T keys gen > "$WORK/keyring"
+$T keys gen --out "$WORK/keyring"
 mkdir -p "$WORK/op" "$WORK/recipe"
 $T keys operator gen --out "$WORK/op" >/dev/null
 cat > "$WORK/recipe/site.lua" <<'EOF2'

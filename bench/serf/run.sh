@@ -144,7 +144,7 @@ run_one() {
 	sleep 1
 }
 
-$T keys gen > "$WORK/tl.keyring"
+$T keys gen --out "$WORK/tl.keyring"
 SERF_KEY=$($SERF keygen)
 echo "| system |   N | converge | kill -9  | rss KiB  | heap B    |"
 echo "|--------|-----|----------|----------|----------|-----------|"

@@ -127,7 +127,7 @@ run_sys() {
 	sleep 1
 }
 
-$T keys gen > "$WORK/tl.keyring"
+$T keys gen --out "$WORK/tl.keyring"
 printf '#!/bin/sh\ndate +%%s%%3N >> "%s/serfev.$SERF_SELF_NAME"\ncat > /dev/null\n' \
     "$WORK" > "$WORK/serf-ev.sh"
 chmod +x "$WORK/serf-ev.sh"

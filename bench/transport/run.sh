@@ -23,7 +23,7 @@ N=${1:-2000}
 PORT=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 200 * 100 + 7))
 . "$ROOT/bench/lib.sh"
 
-$T keys gen > "$WORK/keyring"
+$T keys gen --out "$WORK/keyring"
 $T agent --name b1 --bind "127.0.0.1:$PORT" --keyring "$WORK/keyring" \
     --state-dir "$WORK/s1" --profile local --log-level err \
     > "$WORK/agent.log" 2>&1 &

@@ -123,7 +123,7 @@ run_build() {
 }
 
 mkdir -p "$WORK/op"
-$AFTER keys gen > "$WORK/keyring"
+$AFTER keys gen --out "$WORK/keyring"
 $AFTER keys operator gen --out "$WORK/op" > /dev/null
 echo "| build  |   N | idle CPU/agent | B/s out | RSS KB med / max | message ms med / max | query ms med / max |"
 echo "|--------|-----|-------------|---------|------------------|----------------------|--------------------|"

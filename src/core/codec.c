@@ -97,6 +97,16 @@ get_head(struct rd *rd, int *major, uint64_t *arg)
 	} else {
 		return TL_EINVAL;	/* reserved or indefinite */
 	}
+	/*
+	 * Only the shortest form is read: every value then has one encoding,
+	 * so what a node signs, re-encodes or compares is what it received.
+	 */
+	if ((info == 24 && *arg < 24) || (info == 25 && *arg <= 0xff) ||
+	    (info == 26 && *arg <= 0xffff) ||
+	    (info == 27 && *arg <= 0xffffffffULL)) {
+		*arg = 0;
+		return TL_EINVAL;
+	}
 	*major = ib >> 5;
 	return 0;
 }

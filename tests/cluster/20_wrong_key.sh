@@ -8,7 +8,7 @@ start_agent 2 --join "127.0.0.1:$(port 1)"
 start_agent 3 --join "127.0.0.1:$(port 1)"
 wait_for 15 "3 agents see 3 alive" all_see 1 3 alive 3
 
-$T keys gen > "$WORK/keyring.4"
+$T keys gen --out "$WORK/keyring.4"
 start_agent 4 --join "127.0.0.1:$(port 1)"
 df() {
 	$T info --json --state-dir "$(sd 1)" |

@@ -25,7 +25,7 @@ fail() {
 	exit 1
 }
 
-$T keys gen > "$KEYRING" || fail "keys gen"
+$T keys gen --out "$KEYRING" || fail "keys gen"
 
 port() { echo $((BASE + $1)); }
 sd() { echo "$WORK/n$1"; }

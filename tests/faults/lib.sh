@@ -91,4 +91,4 @@ wait_for() {
 	echo "ok: $what ($(($(date +%s) - start))s)"
 }
 
-$T keys gen > "$WORK/keyring" || fail "keys gen"
+$T keys gen --out "$WORK/keyring" || fail "keys gen"

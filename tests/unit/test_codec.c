@@ -56,6 +56,15 @@ TEST(codec_refuses_what_it_does_not_speak)
 	size_t n;
 	uint64_t v;
 
+	rd_init(&rd, "\x18\x00", 2);	/* 0 in two bytes: not the shortest */
+	ASSERT_EQ(codec_get_uint(&rd, &v), TL_EINVAL);
+	rd_init(&rd, "\x19\x00\xff", 3);
+	ASSERT_EQ(codec_get_uint(&rd, &v), TL_EINVAL);
+	rd_init(&rd, "\x5a\x00\x00\x00\x01" "a", 6);
+	ASSERT_EQ(codec_get_bytes(&rd, 8, &p, &n), TL_EINVAL);
+	rd_init(&rd, "\x18\x18", 2);	/* 24 needs the byte: it is the shortest */
+	ASSERT_EQ(codec_get_uint(&rd, &v), 0);
+	ASSERT_EQ(v, 24);
 	rd_init(&rd, "\x9f\x01\xff", 3);	/* indefinite array */
 	ASSERT_EQ(codec_get_array(&rd, 10, &n), TL_EINVAL);
 	rd_init(&rd, "\x20", 1);		/* negative int */

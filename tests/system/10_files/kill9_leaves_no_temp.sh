@@ -52,7 +52,7 @@ echo "ok: the next run removed them"
 # The agent, when it starts on that state dir, does the same.
 rounds=$(kill_until_left)
 n=$(temps)
-"$TLALOC" keys gen > "$T/keyring"
+"$TLALOC" keys gen --out "$T/keyring"
 chmod 600 "$T/keyring"
 "$TLALOC" agent --name sweep --bind "127.0.0.1:$((21000 + $$ % 2000))" \
     --keyring "$T/keyring" --state-dir "$STATE" --root "$ROOT" --interval 0 \

@@ -10,7 +10,7 @@
 
 D=$T/art
 mkdir -p "$D/op"
-"$TLALOC" keys gen > "$D/keyring" || fail "keys gen"
+"$TLALOC" keys gen --out "$D/keyring" || fail "keys gen"
 "$TLALOC" keys operator gen --out "$D/op" > /dev/null || fail "operator gen"
 KEY=$(cat "$D/keyring")
 missing=""

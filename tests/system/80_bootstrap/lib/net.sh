@@ -42,7 +42,7 @@ net_up() { # N
 # each sees N alive.
 net_tlaloc_cluster() { # N
 	local n=$1 i c
-	"$TLALOC" keys gen > "$W/keyring" || fail "keys gen"
+	"$TLALOC" keys gen --out "$W/keyring" || fail "keys gen"
 	mkdir -p "$W/op"
 	"$TLALOC" keys operator gen --out "$W/op" > /dev/null || fail "operator key"
 	for i in $(seq 1 "$n"); do
