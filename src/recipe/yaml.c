@@ -131,8 +131,17 @@ yload_alias(struct yload *y, yaml_event_t *ev, struct tval **out)
 	/* The newest anchor of a name wins, as in YAML. */
 	for (size_t i = y->nanchors; i-- > 0;)
 		if (strcmp(y->anchors[i].name, name) == 0) {
-			*out = tval_copy(y->anchors[i].v, &copied);
-			return yload_count(y, &ev->start_mark, copied);
+			/* An anchor was counted when read, so one copy stays
+			 * within twice the bound before it is refused. */
+			struct tval *copy = tval_copy(y->anchors[i].v, &copied);
+			int rc = yload_count(y, &ev->start_mark, copied);
+
+			if (rc < 0) {
+				tval_free(copy);
+				return rc;
+			}
+			*out = copy;
+			return 0;
 		}
 	return yload_fail(y, &ev->start_mark, TL_ESYNTAX,
 	    "alias to an unknown anchor");
