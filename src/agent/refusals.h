@@ -24,7 +24,9 @@ enum refusal_base {
 				   2 unsolicited */
 	REFUSAL_QUERY_ASKER = 12, /* a query broadcast by a non-asker */
 	REFUSAL_CREPORT = 16,	/* converge reports */
-	REFUSAL_POLICY = 24	/* policy announcements */
+	REFUSAL_POLICY = 24,	/* policy announcements */
+	REFUSAL_SWIM = 32	/* suspect/dead claims above the signed
+				   incarnation */
 };
 
 struct refusals;

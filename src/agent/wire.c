@@ -137,11 +137,8 @@ static int
 part_dispatch(struct agent *a, uint8_t kind, const char *from,
     const uint8_t *p, size_t n)
 {
-	struct swim_io io;
-
 	if (kind == PKT_PART_SWIM) {
-		agent_io(a, &io);
-		swim_on_datagram(a->swim, &io, from, p, n);
+		agent_swim_datagram(a, from, p, n);
 		return 1;
 	}
 	for (size_t i = 0; i < a->nsubs; i++)

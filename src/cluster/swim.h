@@ -349,6 +349,11 @@ struct swim_stats {
 						   per probe timeout) */
 	uint32_t	awareness;		/* current LHM score */
 	uint32_t	incarnation;		/* ours */
+	/* The last claim refused (claims_refused), for the log line that
+	 * names it: whom it accused, the incarnation it named and the
+	 * highest one that member signed. */
+	uint8_t		refused_id[SWIM_ID_LEN];
+	uint32_t	refused_inc, refused_signed;
 };
 
 void	swim_get_stats(const struct swim *s, struct swim_stats *st);

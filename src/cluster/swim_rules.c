@@ -46,12 +46,21 @@ tell_claim(struct swim *s, struct swim_io *io, uint32_t idx,
  * statement at least as new as its claim, and gossip brings it to us too;
  * until then its claim is refused (and counted).
  */
+static void
+note_refused(struct swim *s, uint32_t idx, uint32_t inc, uint32_t signed_inc)
+{
+	s->st.claims_refused++;
+	memcpy(s->st.refused_id, s->m[idx].st->id, SWIM_ID_LEN);
+	s->st.refused_inc = inc;
+	s->st.refused_signed = signed_inc;
+}
+
 static int
 claim_refused(struct swim *s, uint32_t idx, uint32_t inc)
 {
 	if (inc <= s->m[idx].st->incarnation)
 		return 0;
-	s->st.claims_refused++;
+	note_refused(s, idx, inc, s->m[idx].st->incarnation);
 	return 1;
 }
 
@@ -285,7 +294,7 @@ about_self_claim(struct swim *s, struct swim_io *io, uint32_t inc,
 	 * claim (an older version) would otherwise ping-pong with us.
 	 */
 	if (inc > s->m[0].inc) {
-		s->st.claims_refused++;
+		note_refused(s, 0, inc, s->m[0].inc);
 		if (io->now_ms < s->last_proof_ask_ms +
 		    s->cfg.gossip_interval_ms && s->last_proof_ask_ms != 0)
 			return;

@@ -19,6 +19,12 @@
  *       a policy part claiming serial S.
  *   forge-creport --node-key F [--as-id HEX] --name N
  *       a converge report (PKT_CREPORT body) for a made-up request.
+ *   forge-swim   --node-key F --as-id HEX --kind dead|suspect --inc I
+ *                [--count C]
+ *       a swim datagram (for --part swim:HEX) of C claims that member
+ *       HEX is dead (suspect) at incarnations I, I+1, ..., accused by F.
+ *   forge-swim   --node-key F --kind ack --seq S [--count C]
+ *       a swim datagram of C acks for probe numbers S, S+1, ...
  *   forge-convreq --key OPERATOR.key --name N
  *       a converge request for node N signed with the operator key, as a
  *       program makes it (what a member that saw one on the wire holds),
@@ -35,6 +41,7 @@
 #include "cluster/bcast.h"
 #include "cluster/policy.h"
 #include "cluster/query.h"
+#include "cluster/swim_int.h"
 #include "core/buf.h"
 #include "core/codec.h"
 #include "core/err.h"
@@ -49,8 +56,8 @@ struct forge {
 	uint8_t		 id[IDENT_PK_LEN];	/* claimed author */
 	const char	*name, *target, *text, *request;
 	const char	*kind, *op_key;
-	uint64_t	 epoch, seq, serial;
-	long		 fresh, status;
+	uint64_t	 epoch, seq, serial, inc;
+	long		 fresh, status, count;
 };
 
 static void
@@ -94,6 +101,10 @@ forge_parse(int argc, char **argv, struct forge *f)
 			f->serial = strtoull(v, NULL, 0);
 		else if (strcmp(k, "--fresh") == 0)
 			f->fresh = atol(v);
+		else if (strcmp(k, "--inc") == 0)
+			f->inc = strtoull(v, NULL, 0);
+		else if (strcmp(k, "--count") == 0)
+			f->count = atol(v);
 		else if (strcmp(k, "--status") == 0)
 			f->status = atol(v);
 		else if (strcmp(k, "--key") == 0)
@@ -273,6 +284,38 @@ forge_creport(struct forge *f)
 	return 0;
 }
 
+/* Claims or acks, as one swim datagram of the project's own encoding. */
+static int
+forge_swim(struct forge *f)
+{
+	struct buf out = BUF_INIT;
+	int ack = f->kind != NULL && strcmp(f->kind, "ack") == 0;
+	int dead = f->kind != NULL && strcmp(f->kind, "dead") == 0;
+
+	if (!ack && !dead && (f->kind == NULL ||
+	    strcmp(f->kind, "suspect") != 0))
+		fail("forge-swim needs --kind dead|suspect|ack");
+	codec_put_uint(&out, SWIM_WIRE_VERSION);
+	for (long i = 0; i < (f->count > 0 ? f->count : 1); i++) {
+		if (ack) {
+			codec_put_array(&out, 2);
+			codec_put_uint(&out, SWIM_MSG_ACK);
+			codec_put_uint(&out, (uint32_t)(f->seq + (uint64_t)i));
+			continue;
+		}
+		codec_put_array(&out, 4);
+		codec_put_uint(&out, dead ? SWIM_MSG_DEAD : SWIM_MSG_SUSPECT);
+		codec_put_bytes(&out, f->id, SWIM_ID_LEN);
+		codec_put_uint(&out, (uint32_t)(f->inc + (uint64_t)i));
+		codec_put_bytes(&out, ident_public(f->key), SWIM_ID_LEN);
+	}
+	if (out.len > SWIM_DATAGRAM_MAX)
+		fail("forge-swim: more than a datagram (lower --count)");
+	rogue_print_hex((uint8_t *)out.data, out.len);
+	buf_release(&out);
+	return 0;
+}
+
 static int
 forge_convreq(struct forge *f)
 {
@@ -309,6 +352,8 @@ rogue_forge(int argc, char **argv)
 		rc = forge_claim(&f);
 	else if (strcmp(argv[1], "forge-creport") == 0)
 		rc = forge_creport(&f);
+	else if (strcmp(argv[1], "forge-swim") == 0)
+		rc = forge_swim(&f);
 	else if (strcmp(argv[1], "forge-convreq") == 0)
 		rc = forge_convreq(&f);
 	else
