@@ -48,6 +48,12 @@ has() { [ "$(cat "$(root "$1")/etc/db.conf" 2>/dev/null)" = "password=$2" ]; }
 refused() { grep -q "$2" "$(root "$1")/etc/refused" 2>/dev/null &&
     [ ! -e "$(root "$1")/etc/db.conf" ]; }
 
+# `secret nodes`: the agent's members as --node-key lines, for offline use.
+$T secret nodes --state-dir "$(sd 1)" > "$WORK/nodes" || fail "secret nodes"
+[ "$(grep -c " pack=db" "$WORK/nodes")" = 2 ] &&
+    [ "$(grep -c " pack=web" "$WORK/nodes")" = 2 ] ||
+    fail "secret nodes: $(cat "$WORK/nodes")"
+
 # -- set for pack=db: db nodes read it, web nodes are refused ----------
 printf '%s\n' "$V1" | seal set db_password --for pack=db
 grep -q "to 2 nodes: n1 n2" "$WORK/seal.out" ||
