@@ -38,6 +38,7 @@
 #include "agent/refusals.h"
 #include "agent/rollout.h"
 #include "cluster/policy.h"
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
@@ -766,6 +767,17 @@ ctl_policy_status(struct agent *a, struct stream_conn *c,
 	uint64_t good = pstore_mark_get(a->pol->ps, "good");
 
 	policy_get_stats(a->pol->pm, &ps);
+	if (req->flags & CTL_F_CBOR) {
+		codec_put_array(&out, 4);
+		codec_put_uint(&out, a->pol->current);
+		codec_put_uint(&out, good);
+		codec_put_uint(&out, ps.newest > a->pol->current ? ps.newest :
+		    a->pol->current);
+		codec_put_uint(&out, ps.target);
+		agent_ctl_reply(c, 0, out.data, out.len);
+		buf_release(&out);
+		return;
+	}
 	buf_addf(&out, json ? "{\"serial\":%llu,\"good\":%llu,\"highest\":%llu,"
 	    "\"fetching\":%llu,\"chunks_done\":%zu,\"chunks_total\":%zu,"
 	    "\"inflight\":%zu,\"store\":" :

@@ -25,9 +25,11 @@
 #include "cluster/catalog.h"
 #include "cluster/policy.h"
 #include "core/buf.h"
+#include "core/codec.h"
 #include "core/diff.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/rd.h"
 #include "core/xalloc.h"
 #include "facts/facts.h"
 #include "net/opkey.h"
@@ -129,6 +131,30 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 	return optind;
 }
 
+/* The newest serial in the agent's typed policy status (CTL_F_CBOR):
+ * [serial, good, newest, fetching]. */
+static int
+newest_decode(const struct buf *body, uint64_t *out)
+{
+	struct rd rd;
+	uint64_t v;
+	size_t n;
+	int r;
+
+	rd_init(&rd, body->data, body->len);
+	if ((r = codec_get_array(&rd, 4, &n)) < 0)
+		return r;
+	if (n != 4)
+		return TL_EINVAL;
+	for (size_t i = 0; i < 4; i++) {
+		if ((r = codec_get_uint(&rd, &v)) < 0)
+			return r;
+		if (i == 2)
+			*out = v;
+	}
+	return rd_left(&rd) == 0 ? 0 : TL_EINVAL;
+}
+
 /* Asks the agent for the newest serial it knows of (ours or a peer's). */
 static int
 newest_serial(const char *state, uint64_t *out)
@@ -136,18 +162,14 @@ newest_serial(const char *state, uint64_t *out)
 	struct tl_err err = TL_ERR_INIT;
 	struct buf body = BUF_INIT;
 	char *sock = xasprintf("%s/agent.sock", state);
-	const char *p;
 	int status, r;
 
 	*out = 0;
-	r = ctl_call(sock, CTL_POLICY_STATUS, CTL_F_JSON, 0, NULL,
+	r = ctl_call(sock, CTL_POLICY_STATUS, CTL_F_CBOR, 0, NULL,
 	    CTL_TIMEOUT_MS, &status, &body, &err);
 	free(sock);
-	if (r == 0 && (status != 0 ||
-	    (p = strstr(body.data, "\"highest\":")) == NULL))
+	if (r == 0 && (status != 0 || newest_decode(&body, out) < 0))
 		r = tl_err_set(&err, TL_EINVAL, "agent gave no serial");
-	else if (r == 0)
-		*out = strtoull(p + 10, NULL, 10);
 	if (r < 0)
 		cli_error(&err);
 	buf_release(&body);

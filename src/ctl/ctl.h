@@ -33,6 +33,8 @@ struct tl_err;
 #define CTL_ARGS_MAX	64
 #define CTL_ARG_MAX	1024
 #define CTL_F_JSON	0x1
+#define CTL_F_CBOR	0x2	/* the reply a program acts on: a typed
+				   body (core/codec.h) where the op has one */
 
 /* CTL_STATUS's verdict in the reply's status byte (never 1, the error). */
 #define CTL_STATUS_FAILING	0x2	/* a node's last run failed */
@@ -54,7 +56,9 @@ enum ctl_op {
 				   declares (agent/recipe_decl.c) */
 	/* Policy ops sit apart so other subsystems can add theirs above. */
 	CTL_POLICY_PUBLISH = 32, /* arg: path of a signed bundle file */
-	CTL_POLICY_STATUS,	/* this node's policy and transfer */
+	CTL_POLICY_STATUS,	/* this node's policy and transfer; with
+				   CTL_F_CBOR: [serial, good, newest,
+				   fetching] as uints */
 	CTL_STATUS,		/* every node's last converge; status:
 				   CTL_STATUS_* bits, the body a report */
 	CTL_CONVERGE,		/* arg: why; converge now */
