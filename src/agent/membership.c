@@ -17,7 +17,6 @@
 #include <sodium.h>
 
 #include "agent/agent_int.h"
-#include "agent/refusals.h"
 #include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -557,45 +556,6 @@ flush_dgrams(struct agent *a)
 	}
 	free(sent);
 	buf_release(&body);
-}
-
-/*
- * A suspect or dead claim naming an incarnation its member never signed
- * is what one holding the cluster key sends to evict a node for good
- * (docs/membership.md): swim refuses and counts it; we say so, with the
- * sender, at most once a minute.
- */
-static void
-claims_log(struct agent *a, const char *from, uint64_t before)
-{
-	struct swim_stats ss;
-	struct swim_member m;
-	char id[17];
-	uint64_t n;
-
-	swim_get_stats(a->swim, &ss);
-	if (ss.claims_refused == before ||
-	    !agent_refusal_due(a, REFUSAL_SWIM, &n))
-		return;
-	agent_id_hex(ss.refused_id, id);
-	log_warn("refused a suspect or dead claim about '%s' (id %s) at "
-	    "incarnation %lu from %s: it signed up to %lu; %llu such since "
-	    "the last line", swim_member_find(a->swim, ss.refused_id, &m) == 0 ?
-	    log_escape(m.name) : "?", id, (unsigned long)ss.refused_inc, from,
-	    (unsigned long)ss.refused_signed, (unsigned long long)n);
-}
-
-void
-agent_swim_datagram(struct agent *a, const char *from, const uint8_t *p,
-    size_t n)
-{
-	struct swim_stats ss;
-	struct swim_io io;
-
-	swim_get_stats(a->swim, &ss);
-	agent_io(a, &io);
-	swim_on_datagram(a->swim, &io, from, p, n);
-	claims_log(a, from, ss.claims_refused);
 }
 
 void

@@ -29,10 +29,6 @@ void	agent_members_tick(struct agent *a);
 void	agent_members_save(struct agent *a);
 /* Signs and gossips our leave; how long to keep gossiping it, in ms. */
 uint64_t agent_members_leave(struct agent *a);
-/* A swim part from a peer (wire.c): to the machine; refused claims
- * logged with the sender. */
-void	agent_swim_datagram(struct agent *a, const char *from,
-	    const uint8_t *p, size_t n);
 /* A push-pull frame from a peer (wire.c): merged, answered. */
 void	agent_pushpull_serve(struct agent *a, struct stream_conn *c,
 	    const uint8_t *p, size_t len);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent/membership.h"
+#include "agent/refusals.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/rd.h"
@@ -132,13 +133,53 @@ agent_send_part(struct agent *a, const char *addr, uint8_t kind,
 	return r;
 }
 
+/*
+ * A suspect or dead claim naming an incarnation its member never signed
+ * is what one holding the cluster key sends to evict a node for good
+ * (docs/membership.md): swim refuses and counts it; we say so, with the
+ * sender, at most once a minute.
+ */
+static void
+claims_log(struct agent *a, const char *from, uint64_t before)
+{
+	struct swim_stats ss;
+	struct swim_member m;
+	char id[17];
+	uint64_t n;
+
+	swim_get_stats(a->swim, &ss);
+	if (ss.claims_refused == before ||
+	    !agent_refusal_due(a, REFUSAL_SWIM, &n))
+		return;
+	agent_id_hex(ss.refused_id, id);
+	log_warn("refused a suspect or dead claim about '%s' (id %s) at "
+	    "incarnation %lu from %s: it signed up to %lu; %llu such since "
+	    "the last line", swim_member_find(a->swim, ss.refused_id, &m) == 0 ?
+	    log_escape(m.name) : "?", id, (unsigned long)ss.refused_inc, from,
+	    (unsigned long)ss.refused_signed, (unsigned long long)n);
+}
+
+/* A swim part from a peer: to the machine; refused claims logged. */
+static void
+swim_datagram(struct agent *a, const char *from, const uint8_t *p,
+    size_t n)
+{
+	struct swim_stats ss;
+	struct swim_io io;
+
+	swim_get_stats(a->swim, &ss);
+	agent_io(a, &io);
+	swim_on_datagram(a->swim, &io, from, p, n);
+	claims_log(a, from, ss.claims_refused);
+}
+
 /* The part to its owner; 0 when no subsystem takes its kind. */
 static int
 part_dispatch(struct agent *a, uint8_t kind, const char *from,
     const uint8_t *p, size_t n)
 {
 	if (kind == PKT_PART_SWIM) {
-		agent_swim_datagram(a, from, p, n);
+		swim_datagram(a, from, p, n);
 		return 1;
 	}
 	for (size_t i = 0; i < a->nsubs; i++)
