@@ -22,6 +22,7 @@
 #include "agent/chan.h"
 #include "ctl/ctl.h"
 #include "agent/msgs.h"
+#include "agent/refusals.h"
 #include "cluster/bcast.h"
 #include "cluster/chan.h"
 #include "cluster/pack.h"
@@ -307,6 +308,28 @@ claims_our_pack(struct agent *a, const uint8_t *id, int even_dead)
 	    agent_keyauth_admitted(a, id, tag);
 }
 
+/*
+ * A pack message refused: said with its sender, once a minute per kind
+ * (a member that is not an admitted voter of our pack, or a forgery, may
+ * send one every election round).
+ */
+static void
+pack_refused(struct agent *a, unsigned kind, const char *from,
+    const uint8_t *sender, const char *why)
+{
+	struct swim_member m;
+	char id[17];
+	uint64_t n;
+
+	if (!agent_refusal_due(a, REFUSAL_PACK + kind, &n))
+		return;
+	agent_id_hex(sender, id);
+	log_warn("refused a message for pack %s from %s (as '%s', id %s): %s; "
+	    "%llu such since the last line", pack_name(a->pack->m), from,
+	    swim_member_find(a->swim, sender, &m) == 0 ? log_escape(m.name) :
+	    "?", id, why, (unsigned long long)n);
+}
+
 static void
 pack_take_part(struct agent *a, const char *from, const uint8_t *p, size_t n)
 {
@@ -328,13 +351,14 @@ pack_take_part(struct agent *a, const char *from, const uint8_t *p, size_t n)
 	mlen = n - IDENT_SIG_LEN;
 	if (ident_verify(a->ident, sender, p, mlen, p + mlen) < 0) {
 		a->pack->st.forged++;
-		log_debug("pack: bad signature on a message from %s", from);
+		pack_refused(a, 0, from, sender, "its signature does not "
+		    "verify (or its key was evicted)");
 		return;
 	}
 	if (!claims_our_pack(a, sender, 1)) {
 		a->pack->st.wrong_claim++;
-		log_debug("pack: %s is not a live member of pack %s", from,
-		    pack_name(a->pack->m));
+		pack_refused(a, 1, from, sender, "not a member of this pack "
+		    "that an operator admitted (tlaloc pack admit)");
 		return;
 	}
 	pack_io_of(a, &io);

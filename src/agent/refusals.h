@@ -25,8 +25,10 @@ enum refusal_base {
 	REFUSAL_QUERY_ASKER = 12, /* a query broadcast by a non-asker */
 	REFUSAL_CREPORT = 16,	/* converge reports */
 	REFUSAL_POLICY = 24,	/* policy announcements */
-	REFUSAL_SWIM = 32	/* suspect/dead claims above the signed
+	REFUSAL_SWIM = 32,	/* suspect/dead claims above the signed
 				   incarnation */
+	REFUSAL_PACK = 36	/* pack messages: + 0 forged, 1 not an
+				   admitted member of the pack */
 };
 
 struct refusals;

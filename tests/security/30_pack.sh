@@ -4,7 +4,9 @@
 # and elect a leader; n4, a member holding the cluster key, tags itself
 # pack=web (what used to make it a voter): it is never added to the
 # voters (nor does it stand), and when the leader is killed the new one
-# comes from the admitted two.
+# comes from the admitted two. n4 then asks for votes as itself and as
+# n1 (tlaloc-rogue forge-pack with n4's key): both refused by every node,
+# counted (pack_wrong_claim, pack_forged) and logged once with the sender.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$WORK/op"
@@ -57,3 +59,34 @@ for i in 1 2 3; do
 done
 $T packs --am-leader --state-dir "$(sd 4)" && fail "n4 holds the lease"
 echo "ok: n4's tag made no voter of it"
+
+# n4 asks for votes all the same (tlaloc-rogue signing with its key), and
+# in n1's name: refused by every node, counted and logged with the sender.
+ID1=$($ROGUE pub --node-key "$(sd 1)/node.key")
+ID4=$($ROGUE pub --node-key "$(sd 4)/node.key")
+for as in "" "--as-id $ID1"; do
+	hex=$($ROGUE forge-pack --node-key "$(sd 4)/node.key" $as --name web) ||
+	    fail "forge-pack"
+	for i in 1 2 3; do
+		[ "$i" = "$L" ] && continue
+		$ROGUE send --keyring "$KEYRING" --bind 127.0.0.66 --to \
+		    "127.0.0.1:$(port "$i")" --part "pack:$hex" --quiet ||
+		    fail "rogue send"
+	done
+done
+for i in 1 2 3; do
+	[ "$i" = "$L" ] && continue
+	wait_for 5 "n$i refused both" sh -c "[ \$(\$0 info --json \
+	    --state-dir $(sd "$i") | python3 -c 'import json, sys
+d = json.load(sys.stdin); print(d[\"pack_wrong_claim\"] * d[\"pack_forged\"])') \
+	    -ge 1 ]" "$T"
+	logged_once "$i" "(as 'n4', id $(echo "$ID4" | cut -c1-16)): not a \
+member of this pack that an operator admitted"
+	logged_once "$i" "(as 'n1', id $(echo "$ID1" | cut -c1-16)): its \
+signature does not verify"
+	[ "$(grep -c "refused a message for pack web from 127.0.0.66:" \
+	    "$WORK/n$i.log")" -eq 2 ] || fail "n$i: not 2 lines from the rogue"
+done
+$T packs --am-leader --state-dir "$(sd 4)" && fail "n4 holds the lease"
+[ "$(SKIP=$L leader)" = "$L2" ] || fail "the leader changed"
+echo "ok: n4's election messages refused, counted and logged"

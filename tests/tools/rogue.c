@@ -17,7 +17,7 @@
  *   tlaloc-rogue sign   --node-key F --hex HEX   (Ed25519 signature, hex)
  *   tlaloc-rogue opsign --key OPERATOR.key --hex HEX
  *   tlaloc-rogue forge-bcast|forge-qreply|forge-claim|forge-creport|
- *                forge-swim|forge-convreq ...
+ *                forge-swim|forge-pack|forge-convreq ...
  *                       (statements in another member's name, printed as
  *                       hex: tests/tools/rogue_forge.c)
  *   tlaloc-rogue keystmt --op install|use|remove|evict [--hex KEY-B64 |

@@ -25,6 +25,9 @@
  *       HEX is dead (suspect) at incarnations I, I+1, ..., accused by F.
  *   forge-swim   --node-key F --kind ack --seq S [--count C]
  *       a swim datagram of C acks for probe numbers S, S+1, ...
+ *   forge-pack   --node-key F --name PACK
+ *       a PACK part: the first election message (a pre-vote) a pack
+ *       machine of F's id makes for pack PACK, signed with F's key.
  *   forge-convreq --key OPERATOR.key --name N
  *       a converge request for node N signed with the operator key, as a
  *       program makes it (what a member that saw one on the wire holds),
@@ -39,6 +42,7 @@
 #include <sodium.h>
 
 #include "cluster/bcast.h"
+#include "cluster/pack.h"
 #include "cluster/policy.h"
 #include "cluster/query.h"
 #include "cluster/swim_int.h"
@@ -46,6 +50,7 @@
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/rng.h"
 #include "net/ident.h"
 #include "net/opkey.h"
 #include "program/convrep.h"
@@ -316,6 +321,46 @@ forge_swim(struct forge *f)
 	return 0;
 }
 
+/* Runs a machine of our own with one made-up peer until it asks for a
+ * vote, and signs what it sends. */
+static int
+forge_pack(struct forge *f)
+{
+	uint8_t ids[2][PACK_ID_LEN];
+	struct pack_config c;
+	struct pack_outbox ob;
+	struct tl_rng rng;
+	struct pack_io io = { 1000, &rng, &ob };
+	struct buf out = BUF_INIT;
+	uint8_t sig[IDENT_SIG_LEN];
+	struct pack *p;
+
+	if (f->name == NULL)
+		fail("forge-pack needs --name PACK");
+	pack_config_lan(&c);
+	memcpy(ids[0], f->id, PACK_ID_LEN);
+	randombytes_buf(ids[1], PACK_ID_LEN);
+	tl_rng_seed(&rng, 1);
+	pack_outbox_init(&ob);
+	if ((p = pack_new(&c, f->name, ids[0], NULL, 0, NULL)) == NULL)
+		fail("pack_new");
+	pack_bootstrap(p, &io, (const uint8_t (*)[PACK_ID_LEN])ids, 2);
+	for (int i = 0; i < 100 && ob.nmsgs == 0; i++) {
+		io.now_ms += c.election_ms;
+		pack_on_tick(p, &io);
+	}
+	if (ob.nmsgs == 0)
+		fail("forge-pack: the machine sent nothing");
+	buf_add(&out, ob.bytes + ob.msgs[0].off, ob.msgs[0].len);
+	ident_sign(f->key, (uint8_t *)out.data, out.len, sig);
+	buf_add(&out, sig, sizeof(sig));
+	rogue_print_hex((uint8_t *)out.data, out.len);
+	pack_free(p);
+	pack_outbox_release(&ob);
+	buf_release(&out);
+	return 0;
+}
+
 static int
 forge_convreq(struct forge *f)
 {
@@ -354,6 +399,8 @@ rogue_forge(int argc, char **argv)
 		rc = forge_creport(&f);
 	else if (strcmp(argv[1], "forge-swim") == 0)
 		rc = forge_swim(&f);
+	else if (strcmp(argv[1], "forge-pack") == 0)
+		rc = forge_pack(&f);
 	else if (strcmp(argv[1], "forge-convreq") == 0)
 		rc = forge_convreq(&f);
 	else
