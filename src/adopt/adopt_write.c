@@ -108,6 +108,37 @@ concern_file(struct buf *b, const char *concern)
 
 /* prev: the item written before in the same file, or NULL. A run of
  * items with the same note gets it once, as a heading. */
+
+/*
+ * Or keep it out of the tree for good: sealed to this node's key and
+ * opened only there (docs/secrets.md). The secret's name is the path's,
+ * '/' and other bytes a secret name may not hold made '_'.
+ */
+static void
+add_seal_hint(struct buf *b, const struct adopt_item *it)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+	const char *path = it->ref + 5;
+	char name[101];
+	size_t n, k = 0;
+
+	if (strncmp(it->ref, "file[/", 6) != 0)
+		return;
+	n = strlen(path) - 1;	/* without the closing ']' */
+	for (size_t i = 1; i < n && k < sizeof(name) - 1; i++)
+		name[k++] = strchr(ok, path[i]) != NULL ? path[i] : '_';
+	name[k] = '\0';
+	buf_addf(b, "-- Or seal it to this node:\n--   tlaloc secret set %s "
+	    "--for name=NODE --policy DIR --key OPERATOR.key < ", name);
+	/* A comment line: no byte of the path may end it. */
+	for (size_t i = 0; i < n; i++)
+		buf_addch(b, (unsigned char)path[i] < 0x20 ||
+		    path[i] == 0x7f ? '?' : path[i]);
+	buf_addf(b, "\n-- and declare it with content = secret(\"%s\"), "
+	    "sensitive = true instead of source.\n", name);
+}
+
 static void
 write_item(struct buf *b, const struct adopt_item *it,
     const struct adopt_item *prev)
@@ -127,6 +158,7 @@ write_item(struct buf *b, const struct adopt_item *it,
 	buf_addf(b, "-- SECRET, not copied: put the file at %s and remove "
 	    "the comment marks\n-- below, or adopt with --include-secrets.\n",
 	    it->asset ? it->asset : "its source path");
+	add_seal_hint(b, it);
 	buf_addstr(b, "-- ");
 	for (const char *p = it->lua; *p; p++)
 		if (*p == '\n')

@@ -45,6 +45,10 @@ cmp -s $OUTD/files/etc/tl-web/web.conf $A/etc/tl-web/web.conf || fail "asset dif
 grep -rq SECRETKEYBYTES $OUTD && fail "secret content in the output"
 grep -q '^-- file{path = "/etc/ssl/private/tl.key"' $OUTD/recipes/*.lua || fail "no placeholder for the key"
 grep -q 'tl.key' $OUTD/README.md || fail "README does not list the key"
+grep -qF -- '--   tlaloc secret set etc_ssl_private_tl.key --for name=NODE' \
+    $OUTD/recipes/*.lua || fail "no way to seal the key named"
+grep -qF 'content = secret("etc_ssl_private_tl.key"), sensitive = true' \
+    $OUTD/recipes/*.lua || fail "no sealed declaration named"
 grep -rq 'HASHbob' $OUTD && fail "password hash in the output"
 
 # --only and --exclude narrow it down
