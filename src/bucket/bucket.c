@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsbatch.h"
 #include "core/fsroot.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -56,6 +58,8 @@ struct bucket {
 	ino_t			 ino;
 	off_t			 size;		/* bytes of the index read */
 	struct timespec		 mtime;
+	struct bucket_entry	*queued;	/* bucket_save_queued() lines */
+	size_t			 nqueued, queued_cap;
 };
 
 /* Removes what a killed writer of objects left, and notes ours. */
@@ -120,6 +124,8 @@ bucket_close(struct bucket *b)
 	if (b == NULL)
 		return;
 	bucket_index_release(&b->idx);
+	bucket_drop_queued(b);
+	free(b->queued);
 	fsroot_free(b->fs);
 	free(b->index_path);
 	free(b->dir);
@@ -247,47 +253,78 @@ index_needs_newline(int fd, off_t size)
 	return size > 0 && pread(fd, &c, 1, size - 1) == 1 && c != '\n';
 }
 
-/* With the index locked: dedup check, then append e. */
+/* Did any of the n entries get an id (a line to write)? */
+static int
+index_has_new(char (*ids)[16], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
+/* Is e the same backup as the newest entry for its path (nothing new)? */
+static int
+index_is_dup(const struct bucket *b, const struct bucket_entry *e)
+{
+	const struct bucket_entry *last = index_last_for(b, e->path);
+
+	return last != NULL && strcmp(last->hash, e->hash) == 0 &&
+	    last->mode == e->mode && last->uid == e->uid && last->gid == e->gid;
+}
+
+/*
+ * With the index locked: the dedup check, then e[0..n) appended in one
+ * write and one fsync; ids[i] gets e[i]'s id ("" when it was a dup). The
+ * cache takes each entry as it is encoded (so the next one's dedup check
+ * and id sees it), and is dropped if the write fails.
+ */
 static int
 index_append_locked(struct bucket *b, int fd, struct bucket_entry *e,
-    char id[16], struct tl_err *err)
+    size_t n, char (*ids)[16], struct tl_err *err)
 {
-	const struct bucket_entry *last;
 	struct buf line = BUF_INIT;
 	struct stat st;
 	int r;
 
 	if ((r = index_refresh(b, err)) < 0)
 		return r;
-	last = index_last_for(b, e->path);
-	if (last != NULL && strcmp(last->hash, e->hash) == 0 &&
-	    last->mode == e->mode && last->uid == e->uid && last->gid == e->gid)
-		return 0;
 	if (fstat(fd, &st) < 0)
 		return tl_err_sys(err, TL_EIO, "cannot stat '%s'", b->index_path);
 	/* A line torn by a crash is closed off so that ours starts fresh;
 	 * the torn one then fails its id check and is skipped. */
 	if (index_needs_newline(fd, st.st_size))
 		buf_addch(&line, '\n');
-	index_encode_unique(b, e, &line);
+	for (size_t i = 0; i < n; i++) {
+		ids[i][0] = '\0';
+		if (index_is_dup(b, &e[i]))
+			continue;
+		index_encode_unique(b, &e[i], &line);
+		b->idx.v = xgrow(b->idx.v, &b->idx.cap, b->idx.n + 1,
+		    sizeof(*b->idx.v));
+		bucket_entry_copy(&b->idx.v[b->idx.n++], &e[i]);
+		memcpy(ids[i], e[i].id, 16);
+	}
+	if (!index_has_new(ids, n)) {
+		buf_release(&line);
+		return 0;
+	}
 	if (write_all(fd, line.data, line.len) < 0 || fsync(fd) < 0) {
 		r = tl_err_sys(err, TL_EIO, "cannot append to '%s'",
 		    b->index_path);
+		b->is_cached = 0;	/* holds lines the file does not */
 		buf_release(&line);
 		return r;
 	}
 	buf_release(&line);
 	if (st.st_size == 0 && (r = fileio_sync_parent(b->index_path, err)) < 0)
 		return r;
-	b->idx.v = xgrow(b->idx.v, &b->idx.cap, b->idx.n + 1, sizeof(*b->idx.v));
-	bucket_entry_copy(&b->idx.v[b->idx.n++], e);
 	if (b->idx.is_torn) {
 		b->idx.is_torn = 0;
 		b->idx.garbage++;
 	}
 	if (fstat(fd, &st) == 0 && b->is_cached)
 		stamp_take(b, &st);
-	memcpy(id, e->id, 16);
 	return 0;
 }
 
@@ -303,8 +340,8 @@ index_fd_current(int fd, const char *path)
 }
 
 static int
-index_append(struct bucket *b, struct bucket_entry *e, char id[16],
-    struct tl_err *err)
+index_append(struct bucket *b, struct bucket_entry *e, size_t n,
+    char (*ids)[16], struct tl_err *err)
 {
 	int fd, r;
 
@@ -323,7 +360,7 @@ index_append(struct bucket *b, struct bucket_entry *e, char id[16],
 	if (r < 0)
 		r = tl_err_sys(err, TL_EIO, "cannot lock '%s'", b->index_path);
 	else
-		r = index_append_locked(b, fd, e, id, err);
+		r = index_append_locked(b, fd, e, n, ids, err);
 	close(fd);		/* drops the lock */
 	return r;
 }
@@ -346,27 +383,42 @@ hash_hex(const void *p, size_t n, char hex[65])
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 }
 
+/* Is the object at path there, with len bytes (a complete one)? */
+static int
+object_is_there(struct bucket *b, const char *path, size_t len)
+{
+	struct stat st;
+
+	return fsroot_lstat(b->fs, path, &st, NULL) == 0 &&
+	    S_ISREG(st.st_mode) && (size_t)st.st_size == len;
+}
+
+/* Makes the object's directory objects/ab (0700) if missing. */
+static int
+object_dir(struct bucket *b, const char *hash, struct tl_err *err)
+{
+	struct fileio_meta dmeta = { 0700, (uid_t)-1, (gid_t)-1 };
+	char dir[16];
+	int r;
+
+	snprintf(dir, sizeof(dir), "/objects/%.2s", hash);
+	r = fsroot_mkdir(b->fs, dir, &dmeta, err);
+	return r == TL_EEXIST ? 0 : r;
+}
+
 /* Stores content under its hash unless an object of that size is there. */
 static int
 object_put(struct bucket *b, const char *hash, const struct buf *content,
     struct tl_err *err)
 {
 	struct fileio_meta meta = { 0400, (uid_t)-1, (gid_t)-1 };
-	struct fileio_meta dmeta = { 0700, (uid_t)-1, (gid_t)-1 };
-	char *path = object_path(hash), *dir = path_dirname(path);
-	struct stat st;
+	char *path = object_path(hash);
 	int r = 0;
 
-	if (fsroot_lstat(b->fs, path, &st, NULL) == 0 && S_ISREG(st.st_mode) &&
-	    (size_t)st.st_size == content->len)
-		goto out;
-	r = fsroot_mkdir(b->fs, dir, &dmeta, err);
-	if (r < 0 && r != TL_EEXIST)
-		goto out;
-	r = fsroot_write(b->fs, path, content->data, content->len, &meta, 0,
-	    err);
-out:
-	free(dir);
+	if (!object_is_there(b, path, content->len) &&
+	    (r = object_dir(b, hash, err)) == 0)
+		r = fsroot_write(b->fs, path, content->data, content->len,
+		    &meta, 0, err);
 	free(path);
 	return r;
 }
@@ -406,28 +458,52 @@ save_too_big(const char *path, struct tl_err *err)
 	    BUCKET_FILE_MAX >> 20);
 }
 
-/* Reads the file to save through src; 1 when there is nothing to save. A
- * parent that is an untrusted link fails: the caller must not go on. */
+/* Reads the file to save through src (its status and content in one
+ * lookup); 1 when there is nothing to save. A parent that is an
+ * untrusted link fails: the caller must not go on. */
 static int
 save_read(struct fsroot *src, const char *path, struct stat *st,
     struct buf *content, struct tl_err *err)
 {
-	int r;
+	int r = fsroot_load(src, path, BUCKET_FILE_MAX, content, st, err);
 
-	if ((r = fsroot_lstat(src, path, st, err)) == TL_ENOENT)
-		return 1;
-	if (r < 0)
-		return r;
-	if (!S_ISREG(st->st_mode))
-		return 1;
-	if ((size_t)st->st_size > BUCKET_FILE_MAX)
-		return save_too_big(path, err);
-	r = fsroot_read(src, path, BUCKET_FILE_MAX, content, st, err);
 	if (r == TL_ENOENT)
 		return 1;
 	if (r == TL_ETOOBIG)
 		return save_too_big(path, err);
-	return r;
+	if (r < 0)
+		return r;
+	return S_ISREG(st->st_mode) ? 0 : 1;
+}
+
+/*
+ * What a save of path records: fills e (path and run_id borrowed) and
+ * content. Returns 0, 1 when there is nothing to save, or < 0.
+ */
+static int
+save_prepare(struct fsroot *src, const char *path, const char *run_id,
+    struct bucket_entry *e, struct buf *content, struct tl_err *err)
+{
+	struct stat st;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (!path_is_clean_abs(path) || strlen(path) > BUCKET_PATH_MAX)
+		return tl_err_set(err, TL_EINVAL, "cannot back up '%s': not a "
+		    "clean absolute path", path);
+	if (!bucket_run_id_ok(run_id))
+		return tl_err_set(err, TL_EINVAL, "bad run id '%s'", run_id);
+	if ((r = save_read(src, path, &st, content, err)) != 0)
+		return r;
+	hash_hex(content->data, content->len, e->hash);
+	e->path = (char *)path;
+	e->run_id = (char *)run_id;
+	e->size = content->len;
+	e->mode = st.st_mode & 07777;
+	e->uid = st.st_uid;
+	e->gid = st.st_gid;
+	e->time = (long long)time(NULL);
+	return 0;
 }
 
 int
@@ -436,34 +512,67 @@ bucket_save(struct bucket *b, struct fsroot *src, const char *path,
 {
 	struct buf content = BUF_INIT;
 	struct bucket_entry e;
-	struct stat st;
 	int r;
 
 	id[0] = '\0';
-	if (run_id == NULL)
-		run_id = "-";
-	if (!path_is_clean_abs(path) || strlen(path) > BUCKET_PATH_MAX)
-		return tl_err_set(err, TL_EINVAL, "cannot back up '%s': not a "
-		    "clean absolute path", path);
-	if (!bucket_run_id_ok(run_id))
-		return tl_err_set(err, TL_EINVAL, "bad run id '%s'", run_id);
-	if ((r = save_read(src, path, &st, &content, err)) != 0)
-		goto out;
-	memset(&e, 0, sizeof(e));
-	hash_hex(content.data, content.len, e.hash);
-	if ((r = object_put(b, e.hash, &content, err)) < 0)
-		goto out;
-	e.path = (char *)path;
-	e.run_id = (char *)run_id;
-	e.size = content.len;
-	e.mode = st.st_mode & 07777;
-	e.uid = st.st_uid;
-	e.gid = st.st_gid;
-	e.time = (long long)time(NULL);
-	r = index_append(b, &e, id, err);
-out:
+	r = save_prepare(src, path, run_id ? run_id : "-", &e, &content, err);
+	if (r == 0 && (r = object_put(b, e.hash, &content, err)) == 0)
+		r = index_append(b, &e, 1, (char (*)[16])id, err);
 	buf_release(&content);
 	return r < 0 ? r : 0;
+}
+
+int
+bucket_save_queued(struct bucket *b, struct fsroot *src, const char *path,
+    const char *run_id, struct fsbatch *batch, void *owner,
+    struct tl_err *err)
+{
+	struct fileio_meta meta = { 0400, (uid_t)-1, (gid_t)-1 };
+	struct buf content = BUF_INIT;
+	struct bucket_entry e;
+	char *opath;
+	int r;
+
+	r = save_prepare(src, path, run_id ? run_id : "-", &e, &content, err);
+	if (r != 0) {
+		buf_release(&content);
+		return r < 0 ? r : 0;
+	}
+	opath = object_path(e.hash);
+	if ((r = object_dir(b, e.hash, err)) == 0) {
+		if (!object_is_there(b, opath, content.len))
+			fsbatch_put(batch, b->fs, opath, &content, &meta,
+			    FSBATCH_FIRST, owner);
+		b->queued = xgrow(b->queued, &b->queued_cap, b->nqueued + 1,
+		    sizeof(*b->queued));
+		bucket_entry_copy(&b->queued[b->nqueued++], &e);
+	}
+	free(opath);
+	buf_release(&content);
+	return r;
+}
+
+int
+bucket_commit_queued(struct bucket *b, struct tl_err *err)
+{
+	char (*ids)[16];
+	int r;
+
+	if (b->nqueued == 0)
+		return 0;
+	ids = xcalloc(b->nqueued, sizeof(*ids));
+	r = index_append(b, b->queued, b->nqueued, ids, err);
+	free(ids);
+	bucket_drop_queued(b);
+	return r;
+}
+
+void
+bucket_drop_queued(struct bucket *b)
+{
+	for (size_t i = 0; i < b->nqueued; i++)
+		bucket_entry_release(&b->queued[i]);
+	b->nqueued = 0;
 }
 
 int
@@ -502,7 +611,7 @@ bucket_put(struct bucket *b, const struct bucket_entry *e,
 	if (r < 0)
 		return r;
 	copy = *e;
-	return index_append(b, &copy, id, err);
+	return index_append(b, &copy, 1, (char (*)[16])id, err);
 }
 
 /* --- reading ----------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 struct buf;
+struct fsbatch;
 struct fsroot;
 struct tl_err;
 
@@ -74,6 +75,27 @@ int	bucket_store(struct bucket *b, struct fsroot *src, const char *path,
  * added. */
 int	bucket_save(struct bucket *b, struct fsroot *src, const char *path,
 	    const char *run_id, char id[16], struct tl_err *err);
+
+/*
+ * bucket_save() for a run that commits its writes in batches
+ * (core/fsbatch.h): the object is queued in batch (FSBATCH_FIRST, with
+ * owner) unless the bucket has it, and the index line waits in b until
+ * bucket_commit_queued(), which the batch calls between its backups and
+ * the files they save (fsbatch_hooks.between). So every backup is durable,
+ * and named by the index, before the file it saves is replaced. Fails
+ * like bucket_save(); nothing is queued then.
+ */
+int	bucket_save_queued(struct bucket *b, struct fsroot *src,
+	    const char *path, const char *run_id, struct fsbatch *batch,
+	    void *owner, struct tl_err *err);
+/*
+ * Appends the queued index lines under one lock, in one write and one
+ * fsync (dedup as bucket_save()), and forgets them. < 0 when they could
+ * not be appended: the batch then replaces none of their files.
+ */
+int	bucket_commit_queued(struct bucket *b, struct tl_err *err);
+/* Forgets the queued lines without writing them (a batch dropped). */
+void	bucket_drop_queued(struct bucket *b);
 
 /*
  * Saves content as a backup described by e (path, time, mode, owner, run;

@@ -141,6 +141,15 @@ fsroot_ledger_note(struct fsroot *fr, const char *tmp_path,
 	return rc;
 }
 
+int
+fsroot_ledger_sync(struct fsroot *fr, struct tl_err *err)
+{
+	if (fr->ledger_fd < 0 || fsync(fr->ledger_fd) == 0)
+		return 0;
+	return tl_err_sys(err, TL_EIO, "cannot sync the ledger of temporary "
+	    "files in '%s'", fr->ledger_dir);
+}
+
 void
 fsroot_ledger_done(struct fsroot *fr)
 {

@@ -184,6 +184,19 @@ int	fsroot_tmp_commit(struct fsroot_tmp *t, int sync_dir,
 	    struct tl_err *err);
 /* Unlinks the temporary file and frees t; NULL ok. */
 void	fsroot_tmp_abort(struct fsroot_tmp *t);
+/* The staged temporary file's descriptor (open for writing until the
+ * commit), for a caller that makes many durable together. */
+int	fsroot_tmp_fd(const struct fsroot_tmp *t);
+/*
+ * Opens the directory that holds path (trusted links only, as every call
+ * here), for a caller that syncs it. Returns the fd (caller closes), or
+ * < 0 with err.
+ */
+int	fsroot_parent_fd(struct fsroot *fr, const char *path,
+	    struct tl_err *err);
+/* fsyncs the ledger, so that the temporary files it names are found
+ * after a power cut too; 0 without one. */
+int	fsroot_ledger_sync(struct fsroot *fr, struct tl_err *err);
 
 /*
  * Sets owner (uid/gid, -1 keeps) and mode (-1 keeps) of the file or

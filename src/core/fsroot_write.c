@@ -184,6 +184,20 @@ fail:
 }
 
 int
+fsroot_tmp_fd(const struct fsroot_tmp *t)
+{
+	return t->fd;
+}
+
+int
+fsroot_parent_fd(struct fsroot *fr, const char *path, struct tl_err *err)
+{
+	const char *base;
+
+	return fsroot_parent(fr, path, &base, err);
+}
+
+int
 fsroot_tmp_sync(struct fsroot_tmp *t, struct tl_err *err)
 {
 	if (fsync(t->fd) < 0)

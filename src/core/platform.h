@@ -69,6 +69,19 @@ int	platform_chown_link(int dirfd, const char *name,
  */
 int	platform_private_mounts(void);
 
+/*
+ * Durability in batches (core/fsbatch.c). platform_writeback_start()
+ * starts writing fd's dirty pages to the disk and returns without waiting
+ * (Linux: sync_file_range(SYNC_FILE_RANGE_WRITE)), so that the fsyncs that
+ * follow for a batch of files find their data on its way; elsewhere a
+ * no-op. platform_syncfs() makes everything written to the filesystem
+ * holding fd durable in one call (Linux syncfs(2), which reports a
+ * writeback error met since fd was opened); returns 0, or -1 with errno:
+ * ENOSYS where there is no such call, so the caller fsyncs file by file.
+ */
+void	platform_writeback_start(int fd);
+int	platform_syncfs(int fd);
+
 /* --- pure decoders (every OS) --- */
 
 /*

@@ -158,4 +158,19 @@ platform_private_mounts(void)
 	return 0;
 }
 
+void
+platform_writeback_start(int fd)
+{
+	(void)fd;
+}
+
+int
+platform_syncfs(int fd)
+{
+	/* sync(2) would wait for every filesystem: fsync file by file. */
+	(void)fd;
+	errno = ENOSYS;
+	return -1;
+}
+
 #endif /* BSD */

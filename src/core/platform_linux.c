@@ -169,6 +169,19 @@ platform_private_mounts(void)
 	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
+void
+platform_writeback_start(int fd)
+{
+	/* Advice only: a failure shows up at the fsync that follows. */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+int
+platform_syncfs(int fd)
+{
+	return syncfs(fd);
+}
+
 #endif /* __linux__ */
 
 #if !defined(__linux__) && !defined(__FreeBSD__) && !defined(__OpenBSD__) && \

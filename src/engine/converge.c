@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fsbatch.h"
 #include "core/redact.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
@@ -20,14 +21,6 @@ res_result_name(int result)
 	};
 
 	return result >= 0 && result <= RES_SKIPPED ? names[result] : "?";
-}
-
-static void
-res_fail(struct res *r, const struct tl_err *err)
-{
-	r->result = RES_FAILED;
-	free(r->error);
-	r->error = xstrdup(err->msg[0] ? err->msg : tl_strerror(err->code));
 }
 
 static void
@@ -182,22 +175,89 @@ converge_count(struct converge_stats *st, const struct res *r)
 		st->refreshed++;
 }
 
+/*
+ * Resources whose results wait for the batch's commit: a write that does
+ * not land fails its resource, so nothing is reported, counted or
+ * notified before the commit says how it went.
+ */
+struct converge_wait {
+	size_t		*v;		/* indexes into g->order */
+	size_t		 n;
+	unsigned char	*queued;	/* per resource: a write in the batch */
+};
+
+static void
+converge_report(struct graph *g, size_t k, const struct converge_hooks *hooks,
+    struct converge_stats *stats)
+{
+	size_t i = g->order[k];
+	struct res *r = g->res[i];
+
+	if (r->result == RES_CHANGED)
+		for (size_t n = 0; n < g->nodes[i].nnotifies; n++)
+			g->res[g->nodes[i].notifies[n]]->refresh_pending = 1;
+	converge_count(stats, r);
+	if (hooks != NULL && hooks->on_result != NULL)
+		hooks->on_result(hooks->arg, r, k + 1, g->n);
+}
+
+/* Commits the batch and reports the resources that waited for it. */
+static void
+converge_settle(struct graph *g, struct run_ctx *ctx,
+    struct converge_wait *w, const struct converge_hooks *hooks,
+    struct converge_stats *stats)
+{
+	(void)run_commit(ctx);
+	for (size_t j = 0; j < w->n; j++) {
+		w->queued[g->order[w->v[j]]] = 0;
+		converge_report(g, w->v[j], hooks, stats);
+	}
+	w->n = 0;
+}
+
+/* Must the batch be committed before resource i is checked: its type
+ * needs the files in place, one of its dependencies waits in the batch
+ * (it must not run if that write fails), or the batch is full? */
+static int
+converge_must_settle(const struct graph *g, size_t i,
+    const struct converge_wait *w, const struct run_ctx *ctx)
+{
+	const struct graph_node *n = &g->nodes[i];
+
+	if (ctx->batch == NULL || w->n == 0)
+		return 0;
+	if (!g->res[i]->type->batch_safe || fsbatch_is_full(ctx->batch))
+		return 1;
+	for (size_t k = 0; k < n->ndeps; k++)
+		if (w->queued[n->deps[k]])
+			return 1;
+	return 0;
+}
+
 void
 converge_run(struct graph *g, struct run_ctx *ctx,
     const struct converge_hooks *hooks, struct converge_stats *stats)
 {
 	unsigned long long start = spawn_now_ms();
+	struct converge_wait w = { xcalloc(g->n + 1, sizeof(*w.v)), 0,
+	    xcalloc(g->n + 1, 1) };
 
 	memset(stats, 0, sizeof(*stats));
 	stats->total = g->n;
+	if (!ctx->noop && ctx->batch == NULL)
+		ctx->batch = fsbatch_new();
 	converge_prefetch(g, ctx, hooks);
 	for (size_t k = 0; k < g->n; k++) {
 		size_t i = g->order[k];
 		struct res *r = g->res[i];
 		unsigned long long t0 = spawn_now_ms();
+		size_t puts;
 
+		if (converge_must_settle(g, i, &w, ctx))
+			converge_settle(g, ctx, &w, hooks, stats);
 		if (!r->is_excluded)
 			converge_started(hooks, r->ref);
+		puts = ctx->batch != NULL ? fsbatch_puts(ctx->batch) : 0;
 		converge_one(g, i, ctx);
 		converge_redact(r);
 		converge_started(hooks, NULL);
@@ -207,14 +267,21 @@ converge_run(struct graph *g, struct run_ctx *ctx,
 			stats->slowest = r->ref;
 			stats->slowest_ms = r->duration_ms;
 		}
-		if (r->result == RES_CHANGED)
-			for (size_t n = 0; n < g->nodes[i].nnotifies; n++)
-				g->res[g->nodes[i].notifies[n]]->
-				    refresh_pending = 1;
-		converge_count(stats, r);
-		if (hooks != NULL && hooks->on_result != NULL)
-			hooks->on_result(hooks->arg, r, k + 1, g->n);
+		if (ctx->batch != NULL && fsbatch_count(ctx->batch) > 0) {
+			/* Queued writes (its own or earlier ones): its result
+			 * waits, in order, for their commit. */
+			w.queued[i] = fsbatch_puts(ctx->batch) != puts;
+			w.v[w.n++] = k;
+		} else {
+			converge_settle(g, ctx, &w, hooks, stats);
+			converge_report(g, k, hooks, stats);
+		}
 	}
+	converge_settle(g, ctx, &w, hooks, stats);
+	fsbatch_free(ctx->batch);
+	ctx->batch = NULL;
+	free(w.v);
+	free(w.queued);
 	stats->duration_ms = (unsigned)(spawn_now_ms() - start);
 }
 

@@ -335,6 +335,14 @@ res_is_set(const struct res *r, const char *attr)
 }
 
 void
+res_fail(struct res *r, const struct tl_err *err)
+{
+	r->result = RES_FAILED;
+	free(r->error);
+	r->error = xstrdup(err->msg[0] ? err->msg : tl_strerror(err->code));
+}
+
+void
 res_change(struct res *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -152,6 +152,12 @@ struct res_type {
 		    const struct run_ctx *ctx);
 	/* Frees r->priv; may be NULL. */
 	void	(*release)(struct res *r);
+	/* Its check and fix may run while other resources' writes wait in
+	 * ctx->batch (engine/run.h): it reads files only through run_*()
+	 * and calls run_settle() before changing at once a path a queued
+	 * write touches. 0: the engine commits the batch before its check
+	 * (a command, a package, a service must see the files in place). */
+	int	 batch_safe;
 };
 
 /* Returns a new resource of type with title (the namevar), declared at
@@ -185,6 +191,9 @@ long long	 res_int(const struct res *r, const char *attr);
 int		 res_bool(const struct res *r, const char *attr);
 int		 res_is_set(const struct res *r, const char *attr);
 const struct attr_val *res_val(const struct res *r, const char *attr);
+
+/* Marks r failed with err's message (or its code's name). */
+void	res_fail(struct res *r, const struct tl_err *err);
 
 /* Records one planned change ("mode 0644 -> 0600"), shown in the report. */
 void	res_change(struct res *r, const char *fmt, ...)

@@ -8,9 +8,12 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/fsbatch.h"
 #include "core/fsroot.h"
 #include "core/ids.h"
+#include "core/xalloc.h"
 #include "engine/predict.h"
+#include "engine/res.h"
 
 char *
 run_path(const struct run_ctx *ctx, const char *path)
@@ -18,12 +21,22 @@ run_path(const struct run_ctx *ctx, const char *path)
 	return path_in_root(ctx->root, path);
 }
 
+/* Was path saved to the bucket this run (and not by a batch that then
+ * failed)? */
+static int
+run_is_saved(const struct run_ctx *ctx, const char *path)
+{
+	size_t v;
+
+	return strmap_get(&ctx->backed_up, path, &v) && v != 0;
+}
+
 int
 run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err)
 {
 	int rc;
 
-	if (ctx->bucket == NULL || strmap_get(&ctx->backed_up, path, NULL))
+	if (ctx->bucket == NULL || run_is_saved(ctx, path))
 		return 0;
 	rc = bucket_store(ctx->bucket, ctx->fs, path, ctx->run_id, err);
 	if (rc == 0)
@@ -31,9 +44,109 @@ run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err)
 	return rc;
 }
 
+/* run_backup() into the batch: the object and index line wait for the
+ * commit, which writes them before any file it replaces. */
+static int
+run_backup_queued(struct run_ctx *ctx, struct res *r, const char *path,
+    struct tl_err *err)
+{
+	int rc;
+
+	if (ctx->bucket == NULL || run_is_saved(ctx, path))
+		return 0;
+	rc = bucket_save_queued(ctx->bucket, ctx->fs, path, ctx->run_id,
+	    ctx->batch, r, err);
+	if (rc == 0) {
+		strmap_put(&ctx->backed_up, path, 1);
+		ctx->batch_saved = xgrow(ctx->batch_saved,
+		    &ctx->batch_saved_cap, ctx->nbatch_saved + 1,
+		    sizeof(*ctx->batch_saved));
+		ctx->batch_saved[ctx->nbatch_saved++] = xstrdup(path);
+	}
+	return rc;
+}
+
+int
+run_write(struct run_ctx *ctx, struct res *r, const char *path,
+    const void *data, size_t len, const struct fileio_meta *meta,
+    int backup, struct tl_err *err)
+{
+	struct buf copy = BUF_INIT;
+	int rc;
+
+	if (ctx->batch == NULL) {
+		if (backup && (rc = run_backup(ctx, path, err)) < 0)
+			return rc;
+		return fsroot_write(ctx->fs, path, data, len, meta, 0, err);
+	}
+	if (backup && (rc = run_backup_queued(ctx, r, path, err)) < 0)
+		return rc;
+	buf_add(&copy, data, len);
+	fsbatch_put(ctx->batch, ctx->fs, path, &copy, meta, FSBATCH_LAST, r);
+	return 0;
+}
+
+static int
+commit_between(void *arg, struct tl_err *err)
+{
+	struct run_ctx *ctx = arg;
+
+	return ctx->bucket != NULL ? bucket_commit_queued(ctx->bucket, err) :
+	    0;
+}
+
+static void
+commit_failed(void *arg, void *owner, const struct tl_err *err)
+{
+	(void)arg;
+	res_fail(owner, err);
+}
+
+/* The batch's backups did not all land: a later change of those paths in
+ * this run must save them again (dedup keeps one copy if they did). */
+static void
+commit_forget_saved(struct run_ctx *ctx, int failed)
+{
+	for (size_t i = 0; i < ctx->nbatch_saved; i++) {
+		if (failed)
+			strmap_put(&ctx->backed_up, ctx->batch_saved[i], 0);
+		free(ctx->batch_saved[i]);
+	}
+	ctx->nbatch_saved = 0;
+}
+
+size_t
+run_commit(struct run_ctx *ctx)
+{
+	struct fsbatch_hooks h = { commit_between, commit_failed, ctx };
+	size_t failed;
+
+	if (ctx->batch == NULL || fsbatch_count(ctx->batch) == 0)
+		return 0;
+	failed = fsbatch_commit(ctx->batch, &h);
+	if (ctx->bucket != NULL)
+		bucket_drop_queued(ctx->bucket);
+	commit_forget_saved(ctx, failed != 0);
+	return failed;
+}
+
+void
+run_settle(struct run_ctx *ctx, const char *path, int under)
+{
+	if (ctx->batch == NULL)
+		return;
+	if (fsbatch_peek(ctx->batch, ctx->fs, path, NULL) != NULL ||
+	    (under && fsbatch_has_under(ctx->batch, ctx->fs, path)))
+		(void)run_commit(ctx);
+}
+
 void
 run_ctx_release(struct run_ctx *ctx)
 {
+	commit_forget_saved(ctx, 0);
+	free(ctx->batch_saved);
+	ctx->batch_saved = NULL;
+	ctx->batch_saved_cap = 0;
 	strmap_release(&ctx->backed_up);
 	predict_free(ctx->predict);
 	ctx->predict = NULL;
@@ -76,6 +189,53 @@ pred_path(const struct run_ctx *ctx, const char *path, struct stat *st,
 	return e;
 }
 
+/*
+ * A write queued in the batch for path, or NULL: *st (when not NULL) as
+ * the file will be once it lands (what is there now for what the write
+ * keeps; a new file is ours, 0600 unless meta says).
+ */
+static const struct buf *
+batch_path(const struct run_ctx *ctx, const char *path, struct stat *st)
+{
+	struct fileio_meta m;
+	const struct buf *data;
+
+	if (ctx->batch == NULL ||
+	    (data = fsbatch_peek(ctx->batch, ctx->fs, path, &m)) == NULL)
+		return NULL;
+	if (st == NULL)
+		return data;
+	if (fsroot_lstat(ctx->fs, path, st, NULL) < 0) {
+		memset(st, 0, sizeof(*st));
+		st->st_mode = 0600;
+		st->st_uid = geteuid();
+		st->st_gid = getegid();
+	}
+	st->st_mode = S_IFREG | (m.mode != (mode_t)-1 ? m.mode & 07777 :
+	    st->st_mode & 07777);
+	if (m.uid != (uid_t)-1)
+		st->st_uid = m.uid;
+	if (m.gid != (gid_t)-1)
+		st->st_gid = m.gid;
+	st->st_nlink = 1;
+	st->st_size = (off_t)data->len;
+	return data;
+}
+
+/* run_read()/run_load() of a queued write. */
+static int
+batch_read(const struct buf *data, const char *path, size_t max,
+    struct buf *out, struct tl_err *err)
+{
+	if (out == NULL)
+		return 0;
+	if (data->len > max)
+		return tl_err_set(err, TL_ETOOBIG, "'%s' is larger than %zu "
+		    "bytes", path, max);
+	buf_add(out, data->data, data->len);
+	return 0;
+}
+
 int
 run_lstat(const struct run_ctx *ctx, const char *path, struct stat *st,
     struct tl_err *err)
@@ -84,6 +244,8 @@ run_lstat(const struct run_ctx *ctx, const char *path, struct stat *st,
 
 	if (pred_path(ctx, path, st, &rc, err) != NULL)
 		return rc;
+	if (batch_path(ctx, path, st) != NULL)
+		return 0;
 	return fsroot_lstat(ctx->fs, path, st, err);
 }
 
@@ -92,8 +254,11 @@ run_read(const struct run_ctx *ctx, const char *path, size_t max,
     struct buf *out, struct stat *st, struct tl_err *err)
 {
 	const struct pred *e;
+	const struct buf *q;
 	int rc;
 
+	if ((q = batch_path(ctx, path, st)) != NULL)
+		return batch_read(q, path, max, out, err);
 	if ((e = pred_path(ctx, path, st, &rc, err)) == NULL)
 		return fsroot_read(ctx->fs, path, max, out, st, err);
 	if (rc < 0)
@@ -115,8 +280,11 @@ run_load(const struct run_ctx *ctx, const char *path, size_t max,
     struct buf *out, struct stat *st, struct tl_err *err)
 {
 	const struct pred *e;
+	const struct buf *q;
 	int rc;
 
+	if ((q = batch_path(ctx, path, st)) != NULL)
+		return batch_read(q, path, max, out, err);
 	if ((e = pred_path(ctx, path, st, &rc, err)) == NULL)
 		return fsroot_load(ctx->fs, path, max, out, st, err);
 	if (rc < 0 || out == NULL || (e->kind != PRED_FILE &&

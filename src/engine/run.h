@@ -19,9 +19,12 @@
 struct buf;
 struct bucket;
 struct facts;
+struct fileio_meta;
+struct fsbatch;
 struct fsroot;
 struct graph;
 struct predict;
+struct res;
 struct tl_err;
 
 struct run_ctx {
@@ -38,6 +41,11 @@ struct run_ctx {
 	struct predict		*predict;	/* --noop: what earlier resources
 						   would have made (predict.h);
 						   NULL otherwise */
+	struct fsbatch		*batch;		/* writes made durable together
+						   (core/fsbatch.h); NULL: each
+						   file written at once */
+	char			**batch_saved;	/* paths backed up in batch */
+	size_t			 nbatch_saved, batch_saved_cap;
 };
 
 /* Frees what the run gathered in ctx: the paths backed up and the
@@ -55,6 +63,28 @@ char	*run_path(const struct run_ctx *ctx, const char *path);
  * when the backup cannot be made: the caller must then not change the file.
  */
 int	run_backup(struct run_ctx *ctx, const char *path, struct tl_err *err);
+
+/*
+ * Gives the managed path the content data (len bytes) with meta, after
+ * saving what it held to the bucket when backup is set (once per run, as
+ * run_backup()). With ctx->batch, both only queue: the write lands at the
+ * next run_commit(), after its backup is durable; the resources after
+ * read the queued content through run_lstat()/run_read()/run_load(), and
+ * r (the owner) is failed then if it does not land. Without a batch the
+ * file is written (and fsync'd) at once, as fsroot_write().
+ */
+int	run_write(struct run_ctx *ctx, struct res *r, const char *path,
+	    const void *data, size_t len, const struct fileio_meta *meta,
+	    int backup, struct tl_err *err);
+/*
+ * Makes every queued write durable and puts it in place (core/fsbatch.h);
+ * each resource whose write did not land is failed with the reason.
+ * Returns how many did not land. No batch: 0.
+ */
+size_t	run_commit(struct run_ctx *ctx);
+/* Commits first when a write is queued for path, or (under set) beneath
+ * it: for a change made at once to what a queued write touches. */
+void	run_settle(struct run_ctx *ctx, const char *path, int under);
 
 /*
  * Looking at the managed tree during a check: under --noop these answer

@@ -248,9 +248,12 @@ static int
 dir_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct dir_state *ds = r->priv;
-	int rc;
+	int rc, absent = strcmp(res_str(r, "ensure"), "absent") == 0;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	/* Removals act at once: queued writes beneath land first. */
+	if (absent || ds->npurge > 0)
+		run_settle(ctx, r->title, 1);
+	if (absent) {
 		if (!res_bool(r, "force")) {
 			if ((rc = fsroot_rmdir(ctx->fs, r->title, err)) < 0)
 				return tl_err_set(err, rc, "%s (set force = "
@@ -296,6 +299,7 @@ dir_predict(struct res *r, struct run_ctx *ctx)
 
 const struct res_type res_type_directory = {
 	.name = "directory",
+	.batch_safe = 1,
 	.doc = "a directory: exists with mode, owner, group; optional purge",
 	.attrs = dir_attrs,
 	.shorts = dir_shorts,

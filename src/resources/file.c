@@ -300,22 +300,21 @@ file_write(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 		fs->want.has_gid ? fs->want.gid :
 		    fs->exists ? fs->st.st_gid : (gid_t)-1,
 	};
-	int rc;
 
-	if (fs->exists && file_backup_wanted(r, fs) &&
-	    (rc = run_backup(ctx, fs->path, err)) < 0)
-		return rc;
-	return fsroot_write(ctx->fs, fs->path, fs->content.data,
-	    fs->content.len, &meta, 0, err);
+	return run_write(ctx, r, fs->path, fs->content.data, fs->content.len,
+	    &meta, fs->exists && file_backup_wanted(r, fs), err);
 }
 
 static int
 file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct file_state *fs = r->priv;
-	int rc;
+	int rc, absent = strcmp(res_str(r, "ensure"), "absent") == 0;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (!absent && (!fs->exists || fs->content_differs))
+		return file_write(r, ctx, fs, err);
+	run_settle(ctx, fs->path, 0);	/* what follows acts at once */
+	if (absent) {
 		if (file_backup_wanted(r, fs) &&
 		    (rc = run_backup(ctx, fs->path, err)) < 0)
 			return rc;
@@ -323,8 +322,6 @@ file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 			return rc;
 		return fsroot_sync_parent(ctx->fs, fs->path, err);
 	}
-	if (!fs->exists || fs->content_differs)
-		return file_write(r, ctx, fs, err);
 	return fs_want_fix(ctx, fs->path, &fs->st, &fs->want, 0, err);
 }
 
@@ -360,6 +357,7 @@ file_predict(struct res *r, struct run_ctx *ctx)
 
 const struct res_type res_type_file = {
 	.name = "file",
+	.batch_safe = 1,
 	.doc = "a regular file: content, mode, owner, group, or absence",
 	.attrs = file_attrs,
 	.shorts = file_shorts,

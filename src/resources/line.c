@@ -257,17 +257,12 @@ line_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct line_state *ls = r->priv;
 	struct fileio_meta meta = { 0644, (uid_t)-1, (gid_t)-1 };
-	int rc;
 
-	if (ls->exists) {
+	if (ls->exists)
 		meta = (struct fileio_meta){ ls->st.st_mode & 07777,
 		    ls->st.st_uid, ls->st.st_gid };
-		if (res_bool(r, "backup") &&
-		    (rc = run_backup(ctx, ls->path, err)) < 0)
-			return rc;
-	}
-	return fsroot_write(ctx->fs, ls->path, ls->after.data, ls->after.len,
-	    &meta, 0, err);
+	return run_write(ctx, r, ls->path, ls->after.data, ls->after.len,
+	    &meta, ls->exists && res_bool(r, "backup"), err);
 }
 
 /* --noop: the file with the line edited, for the resources after. */
@@ -299,6 +294,7 @@ static const char *const line_title[] = { "path", "match|line", NULL };
 
 const struct res_type res_type_line = {
 	.name = "line",
+	.batch_safe = 1,
 	.doc = "one line of a file: replace the lines matching a regex, "
 	    "ensure present, or absent",
 	.attrs = line_attrs,

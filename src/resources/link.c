@@ -166,6 +166,7 @@ link_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct link_state *ls = r->priv;
 
+	run_settle(ctx, r->title, 0);	/* acts at once, on the path */
 	if (strcmp(res_str(r, "ensure"), "absent") == 0)
 		return fsroot_unlink(ctx->fs, r->title, err);
 	if (ls->retarget)
@@ -192,6 +193,7 @@ link_predict(struct res *r, struct run_ctx *ctx)
 
 const struct res_type res_type_link = {
 	.name = "link",
+	.batch_safe = 1,
 	.doc = "a symbolic link and its target",
 	.attrs = link_attrs,
 	.shorts = link_shorts,
