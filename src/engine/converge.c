@@ -210,6 +210,7 @@ converge_settle(struct graph *g, struct run_ctx *ctx,
 	(void)run_commit(ctx);
 	for (size_t j = 0; j < w->n; j++) {
 		w->queued[g->order[w->v[j]]] = 0;
+		converge_redact(g->res[g->order[w->v[j]]]);	/* its error */
 		converge_report(g, w->v[j], hooks, stats);
 	}
 	w->n = 0;
