@@ -1,12 +1,20 @@
 #!/bin/sh
 # Side by side: N tlaloc agents and N Debian `serf` agents on loopback,
-# both with the "local" timing profile (memberlist's DefaultLocalConfig:
-# probe 1 s, probe timeout 200 ms, suspicion mult 3, gossip 100 ms) and
-# both encrypting (tlaloc: XChaCha20-Poly1305, serf: AES-GCM keyring).
-# One system at a time, so the two do not share the CPU.
+# both with the same timing profile and both encrypting (tlaloc:
+# XChaCha20-Poly1305, serf: AES-GCM keyring). Profiles: "lan" (serf's
+# default, memberlist's DefaultLANConfig: probe 1 s, probe timeout 500 ms,
+# suspicion mult 4, gossip 200 ms, push-pull 30 s) and "local"
+# (DefaultLocalConfig: probe 1 s, probe timeout 200 ms, suspicion mult 3,
+# gossip 100 ms, push-pull 15 s). Two ways to start: "all" launches every
+# agent at once (n1 first, the rest --join n1); "serial" launches one after
+# another, each once the one before lists itself and n1 alive (joined), and
+# times the converge from the last launch. One system at a time, so the
+# two do not share the CPU.
 #
 #   bench/serf/run.sh [N...]        default: 5 20 50
 #   SYSTEMS=tl bench/serf/run.sh    only tlaloc (or only serf)
+#   PROFILES="lan local" (default)  timing profiles, both systems alike
+#   STARTS="all serial" (default)   start orders
 #   REPS=3 (default)                runs per system and N, interleaved;
 #                                   a row per run, then the medians
 #
@@ -24,6 +32,8 @@ T=${TLALOC:-$ROOT/${TLALOC_BUILD:-build-agent}/tlaloc}
 SERF=${SERF:-serf}
 SIZES=${*:-5 20 50}
 SYSTEMS=${SYSTEMS:-tl serf}	# which to run (both by default)
+PROFILES=${PROFILES:-lan local}
+STARTS=${STARTS:-all serial}
 . "$ROOT/bench/lib.sh"
 
 now() { date +%s.%N; }
@@ -34,7 +44,7 @@ since() { echo "$(now) - $1" | bc | awk '{ printf "%.2f", $1 }'; }
 tl_start() {
 	$T agent --name "n$1" --bind "127.0.0.1:$((BASE + $1))" \
 	    --keyring "$WORK/tl.keyring" --state-dir "$WORK/tl$1" \
-	    --profile local ${2:+--join "127.0.0.1:$((BASE + 1))"} \
+	    --profile "$PROFILE" ${2:+--join "127.0.0.1:$((BASE + 1))"} \
 	    > "$WORK/tl$1.log" 2>&1 &
 	PIDS="$PIDS $!"; eval "P_$1=$!"
 }
@@ -48,7 +58,7 @@ tl_status() {
 
 serf_start() {
 	$SERF agent -node="n$1" -bind="127.0.0.1:$((BASE + $1))" \
-	    -rpc-addr="127.0.0.1:$((BASE + 1000 + $1))" -profile=local \
+	    -rpc-addr="127.0.0.1:$((BASE + 1000 + $1))" -profile="$PROFILE" \
 	    -encrypt="$SERF_KEY" -log-level=warn \
 	    ${2:+-join="127.0.0.1:$((BASE + 1))"} > "$WORK/serf$1.log" 2>&1 &
 	PIDS="$PIDS $!"; eval "P_$1=$!"
@@ -123,7 +133,17 @@ run_one() {
 	T0=$(now)
 	${sys}_start 1
 	sleep 0.2	# the seed must listen before the others join
-	for i in $(seq 2 "$n"); do ${sys}_start "$i" join; done
+	for i in $(seq 2 "$n"); do
+		${sys}_start "$i" join
+		[ "$START" = serial ] || continue
+		# joined: it lists n1 and itself alive (gives up after 30 s)
+		k=0
+		while [ "$(${sys}_alive "$i")" -lt 2 ] && [ $k -lt 600 ]; do
+			sleep 0.05; k=$((k + 1))
+		done
+	done
+	launch=$(since "$T0")
+	[ "$START" = serial ] && T0=$(now)
 	conv=$(wait_all "$sys" "$n" converge)
 	sleep 2
 	pids=""
@@ -134,10 +154,11 @@ run_one() {
 	T0=$(now)
 	kill -9 "$(eval echo "\$P_$VICTIM")"
 	kill9=$(SKIP=$VICTIM wait_all "$sys" "$n" failed)
-	printf '| %-6s | %3d | %8s | %8s | %8d | %9s |\n' "$sys" "$n" \
-	    "$conv" "$kill9" "$rss" "$heap"
-	echo "$sys $n $rss $heap" >> "$WORK/rss"
-	echo "$sys $n $conv $kill9" >> "$WORK/rows"
+	printf '| %-5s | %-6s | %-6s | %3d | %6s | %8s | %8s | %8d | %9s |\n' \
+	    "$PROFILE" "$START" "$sys" "$n" "$launch" "$conv" "$kill9" "$rss" \
+	    "$heap"
+	echo "$PROFILE-$START-$sys $n $rss $heap" >> "$WORK/rss"
+	echo "$PROFILE-$START-$sys $n $conv $kill9" >> "$WORK/rows"
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$WORK"/tl[0-9]*
@@ -146,13 +167,15 @@ run_one() {
 
 $T keys gen --out "$WORK/tl.keyring"
 SERF_KEY=$($SERF keygen)
-echo "| system |   N | converge | kill -9  | rss KiB  | heap B    |"
-echo "|--------|-----|----------|----------|----------|-----------|"
+echo "| prof  | start  | system |   N | launch | converge | kill -9  | rss KiB  | heap B    |"
+echo "|-------|--------|--------|-----|--------|----------|----------|----------|-----------|"
+for PROFILE in $PROFILES; do for START in $STARTS; do
 for n in $SIZES; do
 	for rep in $(seq 1 "${REPS:-3}"); do
 		for sys in $SYSTEMS; do run_one "$sys" "$n"; done
 	done
 done
+done; done
 # median COLUMN SYS N: the median of one column over the runs
 median() {
 	awk -v s="$2" -v n="$3" -v c="$1" \
@@ -163,14 +186,18 @@ median() {
 }
 echo
 echo "medians of ${REPS:-3} runs:"
-echo "| system |   N | converge | kill -9  |"
-echo "|--------|-----|----------|----------|"
+echo "| prof  | start  | system |   N | converge | kill -9  |"
+echo "|-------|--------|--------|-----|----------|----------|"
+for PROFILE in $PROFILES; do for START in $STARTS; do
 for n in $SIZES; do
 	for sys in $SYSTEMS; do
-		printf '| %-6s | %3d | %8s | %8s |\n' "$sys" "$n" \
-		    "$(median 3 "$sys" "$n")" "$(median 4 "$sys" "$n")"
+		k=$PROFILE-$START-$sys
+		printf '| %-5s | %-6s | %-6s | %3d | %8s | %8s |\n' "$PROFILE" \
+		    "$START" "$sys" "$n" "$(median 3 "$k" "$n")" \
+		    "$(median 4 "$k" "$n")"
 	done
 done
+done; done
 # mean_rss SYS N COLUMN: mean of the runs' RSS (3) or heap (4), rounded
 mean_rss() {
 	awk -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $c > 0 {
@@ -178,11 +205,12 @@ mean_rss() {
 }
 lo=$(echo "$SIZES" | awk '{ print $1 }'); hi=$(echo "$SIZES" | awk '{ print $NF }')
 if [ "$lo" != "$hi" ]; then
+	set -- $PROFILES $STARTS; pk="$1-"; shift $(echo $PROFILES | wc -w); pk="$pk$1"
 	for sys in $SYSTEMS; do
-		a=$(mean_rss "$sys" "$lo" 3); b=$(mean_rss "$sys" "$hi" 3)
-		echo "$sys: $(( (b - a) * 1024 / (hi - lo) )) bytes of RSS per extra member ($lo -> $hi)"
+		a=$(mean_rss "$pk-$sys" "$lo" 3); b=$(mean_rss "$pk-$sys" "$hi" 3)
+		echo "$sys: $(( (b - a) * 1024 / (hi - lo) )) bytes of RSS per extra member ($lo -> $hi, $pk)"
 	done
-	a=$(mean_rss tl "$lo" 4); b=$(mean_rss tl "$hi" 4)
+	a=$(mean_rss "$pk-tl" "$lo" 4); b=$(mean_rss "$pk-tl" "$hi" 4)
 	[ -n "$a" ] && [ -n "$b" ] &&
 	    echo "tl: $(( (b - a) / (hi - lo) )) bytes of heap per extra member ($lo -> $hi)"
 fi
