@@ -341,6 +341,18 @@ void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 void	agent_member_json(struct buf *out, const struct swim_member *m);
 /* "alive", "suspect", "failed", "left". */
 const char *agent_status_name(int status);
+/*
+ * The members held, sorted by name then id, as `tlaloc members` and
+ * `tlaloc status` list them; *n of them. Free the array; its strings
+ * are swim's, valid until the machine next runs.
+ */
+struct swim_member *agent_members_sorted(struct agent *a, size_t *n);
+/*
+ * Appends p (n bytes) for a terminal, control bytes as \xHH, padded with
+ * blanks to width: what a member says cannot start a line of ours.
+ */
+void	agent_text_safe(struct buf *out, const char *p, size_t n,
+	    size_t width);
 /* Answers c with status 1 and err's message on a line. */
 void	agent_ctl_reply_err(struct stream_conn *c, const struct tl_err *err);
 

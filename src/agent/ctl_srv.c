@@ -7,6 +7,7 @@
  */
 #include "agent/agent_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -15,6 +16,7 @@
 #include "ctl/ctl.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include "net/ident.h"
 #include "net/stream.h"
 #include "policy/secret.h"
@@ -98,12 +100,12 @@ filter_match(const struct member_filter *f, const struct swim_member *m)
 }
 
 /*
- * Appends p (n bytes) for a terminal: control bytes become \xHH, so a
- * member's name or tag cannot break a line or send escape sequences to
- * whoever reads `tlaloc members`. Padded with blanks to width.
+ * Control bytes become \xHH, so a member's name or tag cannot break a
+ * line or send escape sequences to whoever reads `tlaloc members` or
+ * `tlaloc status`.
  */
-static void
-text_safe(struct buf *out, const char *p, size_t n, size_t width)
+void
+agent_text_safe(struct buf *out, const char *p, size_t n, size_t width)
 {
 	size_t start = out->len;
 
@@ -140,7 +142,7 @@ member_tags(struct buf *out, const struct swim_member *m, int json)
 			    - 1);
 		} else {
 			buf_addstr(out, n ? "," : "");
-			text_safe(out, t, len, 0);
+			agent_text_safe(out, t, len, 0);
 		}
 		n++;
 	}
@@ -155,9 +157,10 @@ member_line(struct buf *out, const struct swim_member *m, int json,
 
 	agent_id_hex(m->id, id);
 	if (!json) {
-		text_safe(out, m->name, strlen(m->name), 20);
-		buf_addf(out, " %-22s %-8s %-16s ", m->addr,
-		    status_names[m->status], id);
+		agent_text_safe(out, m->name, strlen(m->name), 20);
+		buf_addch(out, ' ');
+		agent_text_safe(out, m->addr, strlen(m->addr), 22);
+		buf_addf(out, " %-8s %-16s ", status_names[m->status], id);
 		member_tags(out, m, 0);
 		buf_addch(out, '\n');
 		return;
@@ -191,13 +194,37 @@ agent_status_name(int status)
 	    "unknown";
 }
 
+static int
+member_cmp(const void *pa, const void *pb)
+{
+	const struct swim_member *a = pa, *b = pb;
+	int r = strcmp(a->name, b->name);
+
+	return r != 0 ? r : memcmp(a->id, b->id, SWIM_ID_LEN);
+}
+
+struct swim_member *
+agent_members_sorted(struct agent *a, size_t *n)
+{
+	size_t count = swim_member_count(a->swim);
+	struct swim_member *v = xcalloc(count + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < count; i++)
+		if (swim_member_at(a->swim, i, &v[*n]) == 0)
+			(*n)++;
+	qsort(v, *n, sizeof(*v), member_cmp);
+	return v;
+}
+
 static void
 ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	int json = req->flags & CTL_F_JSON, first = 1;
 	struct member_filter f;
 	struct buf out = BUF_INIT;
-	struct swim_member m;
+	struct swim_member *v;
+	size_t n;
 
 	if (filter_parse(req, &f, &out) < 0) {
 		agent_ctl_reply(c, 1, out.data, out.len);
@@ -205,12 +232,17 @@ ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		return;
 	}
 	buf_addstr(&out, json ? "{\"members\":[" : "");
-	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		if (swim_member_at(a->swim, i, &m) < 0 || !filter_match(&f, &m))
+	if (!json && (req->flags & CTL_F_HEADER))
+		buf_addf(&out, "%-20s %-22s %-8s %-16s TAGS\n", "NAME",
+		    "ADDRESS", "STATUS", "ID");
+	v = agent_members_sorted(a, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!filter_match(&f, &v[i]))
 			continue;
-		member_line(&out, &m, json, first);
+		member_line(&out, &v[i], json, first);
 		first = 0;
 	}
+	free(v);
 	buf_addstr(&out, json ? "]}\n" : "");
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);

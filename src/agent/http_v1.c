@@ -102,14 +102,6 @@ http_v1_members(struct agent *a, struct httpd_conn *c,
 
 /* ---- status: one row per node, for the dashboard ---------------------------- */
 
-static const char *
-tag_or(const struct swim_member *m, const char *key, const char *dflt)
-{
-	const char *v = swim_tag_get(m, key);
-
-	return v != NULL ? v : dflt;
-}
-
 static void
 json_kv_str(struct buf *b, const char *key, const char *v)
 {
@@ -125,17 +117,19 @@ status_row(struct buf *b, const struct swim_member *m, const char *state,
     const struct agent_node_run *r)
 {
 	const char *leader = swim_tag_get(m, "pack_leader");
+	uint64_t pol;
 
+	(void)agent_node_policy(m, &pol);
 	buf_addstr(b, "{\"name\":");
 	buf_add_json_str(b, m->name, strlen(m->name));
 	json_kv_str(b, "addr", m->addr);
 	json_kv_str(b, "status", agent_status_name(m->status));
 	json_kv_str(b, "state", state);
 	json_kv_str(b, "pack", swim_tag_get(m, "pack"));
-	buf_addf(b, ",\"leader\":%s,\"policy\":%s,\"run_serial\":%" PRIu64
-	    ",\"changed\":%u,\"failed\":%u,\"drift\":%u,\"when\":%" PRIu64
+	buf_addf(b, ",\"leader\":%s,\"policy\":%" PRIu64 ",\"run_serial\":%"
+	    PRIu64 ",\"changed\":%u,\"failed\":%u,\"drift\":%u,\"when\":%" PRIu64
 	    ",\"duration_ms\":%u", leader != NULL && m->status == SWIM_ALIVE ?
-	    "true" : "false", tag_or(m, "policy", "0"), r->serial, r->changed,
+	    "true" : "false", pol, r->serial, r->changed,
 	    r->failed, r->drift, r->when_s, r->dur_ms);
 	json_kv_str(b, "error", r->error[0] ? r->error : NULL);
 	json_kv_str(b, "health", swim_tag_get(m, "health"));

@@ -18,6 +18,7 @@
  */
 #include "agent/status.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,16 +75,37 @@ agent_node_judge(const struct agent *a, const struct swim_member *m,
 	return "ok";
 }
 
+int
+agent_node_policy(const struct swim_member *m, uint64_t *serial)
+{
+	const char *v = swim_tag_get(m, "policy");
+	char *end;
+
+	*serial = 0;
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	*serial = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0') {
+		*serial = 0;
+		return 0;
+	}
+	return 1;
+}
+
 static void
 node_json(struct buf *out, const struct swim_member *m,
     const struct agent_node_run *r, const char *state)
 {
-	const char *pol = swim_tag_get(m, "policy");
+	uint64_t pol = 0;
 
+	(void)agent_node_policy(m, &pol);
 	buf_addstr(out, "{\"name\":");
 	buf_add_json_str(out, m->name, strlen(m->name));
-	buf_addf(out, ",\"addr\":\"%s\",\"state\":\"%s\",\"policy\":%s,",
-	    m->addr, state, pol != NULL ? pol : "0");
+	buf_addstr(out, ",\"addr\":");
+	buf_add_json_str(out, m->addr, strlen(m->addr));
+	buf_addf(out, ",\"state\":\"%s\",\"policy\":%" PRIu64 ",", state,
+	    pol);
 	buf_addf(out, "\"run_serial\":%" PRIu64 ",\"changed\":%u,"
 	    "\"failed\":%u,\"drift\":%u,\"when\":%" PRIu64 ","
 	    "\"duration_ms\":%u,\"error\":", r->serial, r->changed,
@@ -96,17 +118,22 @@ static void
 node_text(struct buf *out, const struct swim_member *m,
     const struct agent_node_run *r, const char *state, uint64_t now_s)
 {
-	const char *pol = swim_tag_get(m, "policy");
+	char pol[24] = "-";
+	uint64_t serial;
 
-	buf_addf(out, "%-20s %-8s %8s %8" PRIu64 " %7u %6u %5u ", m->name,
-	    state, pol != NULL ? pol : "-", r->serial, r->changed, r->failed,
-	    r->drift);
+	if (agent_node_policy(m, &serial))
+		snprintf(pol, sizeof(pol), "%" PRIu64, serial);
+	agent_text_safe(out, m->name, strlen(m->name), 20);
+	buf_addf(out, " %-8s %8s %8" PRIu64 " %7u %6u %5u ", state, pol,
+	    r->serial, r->changed, r->failed, r->drift);
 	if (r->has_run)
 		buf_addf(out, "%6llus", (unsigned long long)(now_s >
 		    r->when_s ? now_s - r->when_s : 0));
 	else
 		buf_addstr(out, "      -");
-	buf_addf(out, "%s%s\n", r->error[0] ? "  " : "", r->error);
+	buf_addstr(out, r->error[0] ? "  " : "");
+	agent_text_safe(out, r->error, strlen(r->error), 0);
+	buf_addch(out, '\n');
 }
 
 void
@@ -115,15 +142,18 @@ agent_nodes_each(struct agent *a, uint64_t newest, agent_node_fn fn,
 {
 	uint64_t now_s = agent_wall_ms() / 1000;
 	struct agent_node_run r;
-	struct swim_member m;
+	struct swim_member *v;
+	size_t n;
 
-	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		if (swim_member_at(a->swim, i, &m) < 0 ||
-		    m.status == SWIM_LEFT)
+	v = agent_members_sorted(a, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].status == SWIM_LEFT)
 			continue;
-		agent_run_parse(&m, &r);
-		fn(ctx, &m, &r, agent_node_judge(a, &m, &r, newest, now_s));
+		agent_run_parse(&v[i], &r);
+		fn(ctx, &v[i], &r, agent_node_judge(a, &v[i], &r, newest,
+		    now_s));
 	}
+	free(v);
 }
 
 struct status_out {

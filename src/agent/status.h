@@ -24,6 +24,12 @@ struct agent_node_run {
 };
 
 void	agent_run_parse(const struct swim_member *m, struct agent_node_run *r);
+/*
+ * The serial a member's policy= tag names: 1 and *serial when it is a
+ * number, else 0 and *serial 0. The tag is the member's to write, so
+ * anything else is shown as none, never copied into our text or JSON.
+ */
+int	agent_node_policy(const struct swim_member *m, uint64_t *serial);
 /* "ok", "behind", "failing", "silent" or "drift" (docs/policy.md). */
 const char *agent_node_judge(const struct agent *a,
 	    const struct swim_member *m, const struct agent_node_run *r,

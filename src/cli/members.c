@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 #include "core/buf.h"
@@ -121,9 +122,10 @@ cli_rest_free(char **rest, int n)
 	free(rest);
 }
 
-int
-cli_client_cmd(int argc, char **argv, int op, const char *const *keep,
-    int min_args, const char *usage)
+/* cli_client_cmd with extra CTL_F_* flags for the request. */
+static int
+client_cmd_flags(int argc, char **argv, int op, const char *const *keep,
+    int min_args, const char *usage, int extra)
 {
 	const char *state_dir;
 	char **rest;
@@ -139,10 +141,17 @@ cli_client_cmd(int argc, char **argv, int op, const char *const *keep,
 		if (n < min_args)
 			cli_errorf("usage: %s", usage);
 		else
-			r = cli_ctl(state_dir, op, flags, n, rest);
+			r = cli_ctl(state_dir, op, flags | extra, n, rest);
 	}
 	cli_rest_free(rest, n);
 	return r;
+}
+
+int
+cli_client_cmd(int argc, char **argv, int op, const char *const *keep,
+    int min_args, const char *usage)
+{
+	return client_cmd_flags(argc, argv, op, keep, min_args, usage, 0);
 }
 
 int
@@ -150,9 +159,12 @@ cmd_members(int argc, char **argv)
 {
 	static const char *const keep[] = { "status", "tag", NULL };
 
-	return cli_client_cmd(argc, argv, CTL_MEMBERS, keep, 0,
+	/* A header for people; piped, one line per member, as scripts
+	 * that count them expect. */
+	return client_cmd_flags(argc, argv, CTL_MEMBERS, keep, 0,
 	    "tlaloc members [--json] [--status alive|suspect|failed|left] "
-	    "[--tag K=V]... [--state-dir DIR]");
+	    "[--tag K=V]... [--state-dir DIR]",
+	    isatty(STDOUT_FILENO) ? CTL_F_HEADER : 0);
 }
 
 int

@@ -35,6 +35,8 @@ struct tl_err;
 #define CTL_F_JSON	0x1
 #define CTL_F_CBOR	0x2	/* the reply a program acts on: a typed
 				   body (core/codec.h) where the op has one */
+#define CTL_F_HEADER	0x4	/* text for a terminal: a header line first
+				   (CTL_MEMBERS) */
 
 /* CTL_STATUS's verdict in the reply's status byte (never 1, the error). */
 #define CTL_STATUS_FAILING	0x2	/* a node's last run failed */
