@@ -433,10 +433,13 @@ ctl_channels(struct agent *a, struct stream_conn *c,
 			buf_addf(&out, ",\"members\":%zu,\"joined\":%s}",
 			    cc.v[i].members, agent_chan_is_member(a,
 			    cc.v[i].name) ? "true" : "false");
-		} else
-			buf_addf(&out, "%-24s %zu%s\n", cc.v[i].name,
-			    cc.v[i].members, agent_chan_is_member(a,
-			    cc.v[i].name) ? " (joined)" : "");
+		} else {
+			agent_text_safe(&out, cc.v[i].name,
+			    strlen(cc.v[i].name), 24);
+			buf_addf(&out, " %zu%s\n", cc.v[i].members,
+			    agent_chan_is_member(a, cc.v[i].name) ?
+			    " (joined)" : "");
+		}
 	}
 	buf_addstr(&out, json ? "]}\n" : "");
 	agent_ctl_reply(c, 0, out.data, out.len);
@@ -450,8 +453,9 @@ ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	struct tl_err err = TL_ERR_INIT;
 	int json = req->flags & CTL_F_JSON, first = 1;
 	struct buf out = BUF_INIT;
-	struct swim_member m;
+	struct swim_member *v;
 	const char *name = req->nargs == 1 ? req->args[0] : "";
+	size_t n;
 
 	if (req->nargs != 1 || chan_name_check(name, &err) < 0) {
 		if (err.code == 0)
@@ -460,21 +464,28 @@ ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		return;
 	}
 	buf_addstr(&out, json ? "{\"members\":[" : "");
-	for (size_t i = 0; i < swim_member_count(a->swim); i++) {
-		if (swim_member_at(a->swim, i, &m) < 0 ||
-		    m.status != SWIM_ALIVE || (strcmp(name, CHAN_ALL) != 0 &&
-		    !chan_list_has(swim_tag_get(&m, CHAN_TAG), name)))
+	v = agent_members_sorted(a, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct swim_member *m = &v[i];
+
+		if (m->status != SWIM_ALIVE || (strcmp(name, CHAN_ALL) != 0 &&
+		    !chan_list_has(swim_tag_get(m, CHAN_TAG), name)))
 			continue;
 		if (json) {
 			buf_addstr(&out, first ? "{\"name\":" : ",{\"name\":");
-			buf_add_json_str(&out, m.name, strlen(m.name));
+			buf_add_json_str(&out, m->name, strlen(m->name));
 			buf_addstr(&out, ",\"addr\":");
-			buf_add_json_str(&out, m.addr, strlen(m.addr));
+			buf_add_json_str(&out, m->addr, strlen(m->addr));
 			buf_addch(&out, '}');
-		} else
-			buf_addf(&out, "%-20s %s\n", m.name, m.addr);
+		} else {
+			agent_text_safe(&out, m->name, strlen(m->name), 20);
+			buf_addch(&out, ' ');
+			agent_text_safe(&out, m->addr, strlen(m->addr), 0);
+			buf_addch(&out, '\n');
+		}
 		first = 0;
 	}
+	free(v);
 	buf_addstr(&out, json ? "]}\n" : "");
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);

@@ -38,3 +38,11 @@ out=$($T members --state-dir "$(sd 1)") || fail "members"
 echo "$out" | grep -qF 'x\x0a2026-01-01T00:00:00Z' ||
     fail "tlaloc members did not show the name escaped: $out"
 echo "ok: tlaloc members shows the newline as \\x0a"
+# Nor of `tlaloc who` (sorted by name, as members is).
+out=$($T who '#all' --state-dir "$(sd 1)") || fail "who"
+! echo "$out" | grep -q '^2026-01-01' ||
+    fail "tlaloc who shows a forged line: $out"
+[ "$(echo "$out" | awk '{ print $1 }' | tr '\n' ' ')" = \
+    "n1 n2 x\\x0a2026-01-01T00:00:00Z " ] ||
+    fail "tlaloc who: not sorted, or the name not escaped: $out"
+echo "ok: tlaloc who shows the newline as \\x0a, sorted by name"
