@@ -15,6 +15,7 @@
 
 #include "agent/agent_int.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "agent/msgs.h"
 #include "cluster/bcast.h"
 #include "cluster/chan.h"
@@ -234,8 +235,8 @@ listener_wants(const struct listener *l, const struct bcast_msg *m)
 }
 
 /*
- * Appends what listener l has not seen to out (after a "cursor=N" line);
- * returns how many messages.
+ * Appends what listener l has not seen to out (the text of a cursor
+ * frame, ctl/ctl_frame.h); returns how many messages.
  */
 static size_t
 listener_collect(struct agent_chan *ch, struct listener *l, struct buf *out)
@@ -245,7 +246,6 @@ listener_collect(struct agent_chan *ch, struct listener *l, struct buf *out)
 
 	if (ch->head > LOG_MAX && from < ch->head - LOG_MAX)
 		from = ch->head - LOG_MAX;	/* missed some: skip on */
-	buf_addf(out, "cursor=%llu\n", (unsigned long long)ch->head);
 	for (uint64_t i = from; i < ch->head; i++) {
 		const struct bcast_msg *m = &ch->log[i % LOG_MAX];
 
@@ -289,12 +289,17 @@ agent_chan_recent_json(struct agent *a, const char *chan, size_t max,
 static void
 listener_answer(struct agent_chan *ch, size_t i, int force)
 {
-	struct buf out = BUF_INIT;
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct ctl_cursor cur = { .cursor = ch->head };
 
-	if (listener_collect(ch, &ch->ls[i], &out) > 0 || force) {
+	if (listener_collect(ch, &ch->ls[i], &text) > 0 || force) {
+		cur.text = text.data;
+		cur.len = text.len;
+		ctl_cursor_encode(&cur, &out);
 		agent_ctl_reply(ch->ls[i].c, 0, out.data, out.len);
 		ch->ls[i] = ch->ls[--ch->nls];
 	}
+	buf_release(&text);
 	buf_release(&out);
 }
 

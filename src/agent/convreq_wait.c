@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "agent/refusals.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -79,20 +80,25 @@ oldest(const struct agent_convreq *cr)
 	    cr->nreports - CONVREQ_REPORTS : 0;
 }
 
-/* "cursor=N" then one JSON line per report from cursor on. */
+/* A cursor frame (ctl/ctl_frame.h): one JSON line per report from cursor
+ * on. */
 static void
 answer(struct agent_convreq *cr, struct stream_conn *c, uint64_t cursor)
 {
-	struct buf out = BUF_INIT;
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct ctl_cursor cur = { .cursor = cr->nreports };
 
 	if (cursor > cr->nreports)
 		cursor = 0;	/* from before a restart of ours */
 	if (cursor < oldest(cr))
 		cursor = oldest(cr);
-	buf_addf(&out, "cursor=%llu\n", (unsigned long long)cr->nreports);
 	for (uint64_t i = cursor; i < cr->nreports; i++)
-		report_json(&cr->reports[i % CONVREQ_REPORTS], &out);
+		report_json(&cr->reports[i % CONVREQ_REPORTS], &text);
+	cur.text = text.data;
+	cur.len = text.len;
+	ctl_cursor_encode(&cur, &out);
 	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&text);
 	buf_release(&out);
 }
 

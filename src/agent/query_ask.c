@@ -5,7 +5,7 @@
  * answer the member that broadcast it, at its signed address), collect
  * the replies that come over TCP and let the client long-poll them
  * (CTL_RUN_POLL) as they arrive, then summarise who answered, who failed
- * and who never replied. A reply counts only when it carries the query's
+ * and who never replied. Both answer in typed frames (ctl/ctl_frame.h). A reply counts only when it carries the query's
  * nonce and comes from a node the filter picks (query.c has checked its
  * signature): nobody can answer for a node, or answer a query it was not
  * asked.
@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "agent/msgs.h"
 #include "cluster/bcast.h"
 #include "cluster/qfilter.h"
@@ -220,6 +221,7 @@ poll_answer(struct agent *a, struct pending *p, struct stream_conn *c,
 	int done = agent_now(a) >= p->deadline_ms ||
 	    p->nanswers >= p->nexpected;
 	struct buf out = BUF_INIT, tail = BUF_INIT;
+	struct ctl_cursor cur;
 	int all_ok = 0;
 
 	if (cursor >= p->nanswers && !done && !force)
@@ -229,9 +231,12 @@ poll_answer(struct agent *a, struct pending *p, struct stream_conn *c,
 		    p->answers[i].text.len);
 	if (done)
 		all_ok = summary(p, &tail);
-	buf_addf(&out, "cursor=%zu done=%d ok=%d\n", p->nanswers, done,
-	    all_ok);
-	buf_add(&out, tail.data, tail.len);
+	cur.cursor = p->nanswers;
+	cur.done = done;
+	cur.ok = all_ok;
+	cur.text = tail.data;
+	cur.len = tail.len;
+	ctl_cursor_encode(&cur, &out);
 	agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 	buf_release(&tail);
@@ -348,7 +353,7 @@ ask(struct agent *a, const struct ctl_req *req, struct buf *out,
 	struct pending *p;
 	struct query q;
 	struct qfilter f;
-	char idhex[2 * QUERY_ID_LEN + 1];
+	struct ctl_started st;
 	int r, slot;
 
 	if (req->nargs != 3 || b64_decode(req->args[0], body, sizeof(body),
@@ -393,8 +398,9 @@ ask(struct agent *a, const struct ctl_req *req, struct buf *out,
 	p->deadline_ms = agent_now(a) + q.timeout_ms + QUERY_GRACE_MS;
 	expect_matching(a, p, &f);
 	a->query->pending[slot] = p;
-	sodium_bin2hex(idhex, sizeof(idhex), q.id, QUERY_ID_LEN);
-	buf_addf(out, "id=%s expected=%zu\n", idhex, p->nexpected);
+	memcpy(st.id, q.id, sizeof(st.id));
+	st.expected = p->nexpected;
+	ctl_started_encode(&st, out);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
@@ -96,7 +97,8 @@ listen_poll(const char *sock, int flags, const char *chan, char *cursor,
 {
 	struct tl_err err = TL_ERR_INIT;
 	struct buf body = BUF_INIT;
-	char *args[2] = { (char *)chan, cursor }, *nl;
+	char *args[2] = { (char *)chan, cursor };
+	struct ctl_cursor cur;
 	int status, r = 1;
 
 	if (ctl_call(sock, CTL_LISTEN, (uint8_t)flags, 2, args,
@@ -104,13 +106,11 @@ listen_poll(const char *sock, int flags, const char *chan, char *cursor,
 		cli_error(&err);
 	else if (status != 0)
 		fputs(body.data, stderr);
-	else if (strncmp(body.data, "cursor=", 7) != 0 ||
-	    (nl = strchr(body.data, '\n')) == NULL)
+	else if (ctl_cursor_decode((uint8_t *)body.data, body.len, &cur) < 0)
 		cli_errorf("the agent answered listen with something else");
 	else {
-		*nl = '\0';
-		snprintf(cursor, size, "%s", body.data + 7);
-		fputs(nl + 1, stdout);
+		snprintf(cursor, size, "%llu", (unsigned long long)cur.cursor);
+		fwrite(cur.text, 1, cur.len, stdout);
 		fflush(stdout);
 		r = 0;
 	}

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "cluster/query.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -221,10 +222,11 @@ static int
 collect(const char *sock, const char *id, int json)
 {
 	struct tl_err err = TL_ERR_INIT;
-	char cursor[32] = "0", *args[2], *nl;
-	int status, done = 0, ok = 0;
+	struct ctl_cursor cur = { 0 };
+	char cursor[32] = "0", *args[2];
+	int status;
 
-	while (!done) {
+	while (!cur.done) {
 		struct buf body = BUF_INIT;
 
 		args[0] = (char *)id;
@@ -235,19 +237,20 @@ collect(const char *sock, const char *id, int json)
 			buf_release(&body);
 			return 1;
 		}
-		if (status != 0 || (nl = strchr(body.data, '\n')) == NULL ||
-		    sscanf(body.data, "cursor=%31s done=%d ok=%d", cursor,
-		    &done, &ok) != 3) {
+		if (status != 0 || ctl_cursor_decode((uint8_t *)body.data,
+		    body.len, &cur) < 0) {
 			cli_errorf("%s", status != 0 ? body.data :
 			    "unexpected answer from the agent");
 			buf_release(&body);
 			return 1;
 		}
-		fputs(nl + 1, stdout);
+		snprintf(cursor, sizeof(cursor), "%llu",
+		    (unsigned long long)cur.cursor);
+		fwrite(cur.text, 1, cur.len, stdout);
 		fflush(stdout);
 		buf_release(&body);
 	}
-	return ok ? 0 : 1;
+	return cur.ok ? 0 : 1;
 }
 
 static int
@@ -256,22 +259,24 @@ ask(const struct run_opts *o, char *args[3])
 	struct tl_err err = TL_ERR_INIT;
 	struct buf body = BUF_INIT;
 	char *sock = xasprintf("%s/agent.sock", cli_state_dir(o->state_dir));
-	char id[2 * QUERY_ID_LEN + 1];
+	char id[2 * CTL_FRAME_ID_LEN + 1];
+	struct ctl_started st;
 	int status, r = 1;
-	size_t expected;
 
 	if (ctl_call(sock, CTL_RUN, o->json ? CTL_F_JSON : 0, 3, args,
 	    POLL_TIMEOUT_MS, &status, &body, &err) < 0)
 		cli_error(&err);
 	else if (status != 0)
 		fprintf(stderr, "tlaloc: %s", body.data);
-	else if (sscanf(body.data, "id=%32s expected=%zu", id,
-	    &expected) != 2)
+	else if (ctl_started_decode((uint8_t *)body.data, body.len,
+	    &st) < 0)
 		cli_errorf("unexpected answer from the agent");
 	else {
+		sodium_bin2hex(id, sizeof(id), st.id, sizeof(st.id));
 		if (!o->json)
-			fprintf(stderr, "query %.8s: %zu matching node%s\n", id,
-			    expected, expected == 1 ? "" : "s");
+			fprintf(stderr, "query %.8s: %llu matching node%s\n",
+			    id, (unsigned long long)st.expected,
+			    st.expected == 1 ? "" : "s");
 		r = collect(sock, id, o->json);
 	}
 	free(sock);

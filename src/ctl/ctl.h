@@ -73,14 +73,18 @@ enum ctl_op {
 	CTL_CHANNELS,
 	CTL_WHO,		/* arg: #channel */
 	CTL_SAY,		/* args: #channel or @node, text */
-	CTL_LISTEN,		/* args: #channel or "*", cursor ("" = now) */
-	CTL_RUN,		/* args: base64 query (agent/query.c) */
-	CTL_RUN_POLL,		/* args: query id, cursor */
+	CTL_LISTEN,		/* args: #channel or "*", cursor ("" = now);
+				   a cursor frame (ctl/ctl_frame.h) */
+	CTL_RUN,		/* args: base64 query (agent/query.c); a
+				   started frame (ctl/ctl_frame.h) */
+	CTL_RUN_POLL,		/* args: query id (hex), cursor; a cursor
+				   frame */
 	/* Programs (docs/programs.md). */
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
 				   request (program/convreq.h) */
 	CTL_CONVREQ_POLL,	/* args: cursor, wait ms: converge reports
-				   that came back (agent/convreq.c) */
+				   that came back (agent/convreq.c), a
+				   cursor frame */
 	/* Bucket replicas (docs/backups.md). */
 	CTL_BACKUPS_FROM = 56,	/* args: peer, path, time ("" newest),
 				   "list" or "get"; status 0: the peer's

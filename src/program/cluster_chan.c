@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "cluster/qfilter.h"
 #include "cluster/query.h"
 #include "core/err.h"
@@ -27,32 +28,42 @@
 int
 prog_cursor_lines(lua_State *L, struct buf *ans)
 {
-	char cursor[32];
+	struct ctl_cursor cur;
 
-	if (sscanf(ans->data, "cursor=%31s", cursor) != 1) {
-		lua_pushlstring(L, ans->data, ans->len);
+	if (ctl_cursor_decode((uint8_t *)ans->data, ans->len, &cur) < 0) {
 		buf_release(ans);
-		return lua_error(L);
+		return luaL_error(L, "unexpected answer from the agent");
 	}
-	lua_pushstring(L, cursor);
+	lua_pushfstring(L, "%I", (lua_Integer)cur.cursor);
 	lua_newtable(L);
-	prog_json_lines(L, ans->data, lua_gettop(L));
+	prog_json_lines(L, cur.text, cur.len, lua_gettop(L));
 	buf_release(ans);
 	return 2;
 }
 
 void
-prog_json_lines(lua_State *L, const char *text, int t)
+prog_json_lines(lua_State *L, const char *text, size_t len, int t)
 {
-	const char *p = strchr(text, '\n'), *nl, *why;
+	const char *p = text, *end = text + len, *nl, *why;
 
-	while (p != NULL && *++p != '\0') {
-		nl = strchr(p, '\n');
-		if (prog_json_push(L, p, nl ? (size_t)(nl - p) : strlen(p),
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (nl > p && prog_json_push(L, p, (size_t)(nl - p),
 		    &why) == 0)
 			lua_rawseti(L, t, (lua_Integer)lua_rawlen(L, t) + 1);
-		p = nl;
+		p = nl + 1;
 	}
+}
+
+/* Raises with the agent's error reply ans, released. */
+static int
+ctl_raise(lua_State *L, struct buf *ans)
+{
+	lua_pushlstring(L, ans->data, ans->len);
+	buf_release(ans);
+	return lua_error(L);
 }
 
 static void
@@ -132,10 +143,11 @@ l_query(lua_State *L)
 {
 	struct buf body = BUF_INIT, ans = BUF_INIT;
 	uint8_t sig[OPKEY_SIG_LEN];
-	char *args[3], id[2 * QUERY_ID_LEN + 1], cursor[32] = "0";
+	char *args[3], id[2 * CTL_FRAME_ID_LEN + 1], cursor[32] = "0";
+	struct ctl_started st;
+	struct ctl_cursor cur = { 0 };
 	struct query q;
-	size_t expected;
-	int done = 0, ok = 0, list, summary;
+	int list, summary;
 
 	query_fill(L, &q);
 	prog_guard(L);
@@ -164,28 +176,33 @@ l_query(lua_State *L)
 	for (int i = 0; i < 3; i++)
 		args[i] = (char *)lua_tostring(L, -3 + i);
 	if (prog_ctl(L, CTL_RUN, CTL_F_JSON, 3, args, POLL_TIMEOUT_MS,
-	    &ans) != 0 || sscanf(ans.data, "id=%32s expected=%zu", id,
-	    &expected) != 2) {
-		lua_pushlstring(L, ans.data, ans.len);
+	    &ans) != 0)
+		return ctl_raise(L, &ans);
+	if (ctl_started_decode((uint8_t *)ans.data, ans.len, &st) < 0) {
 		buf_release(&ans);
-		return lua_error(L);
+		return luaL_error(L, "unexpected answer from the agent");
 	}
 	buf_release(&ans);
+	sodium_bin2hex(id, sizeof(id), st.id, sizeof(st.id));
 	lua_newtable(L);
 	list = lua_gettop(L);
 	lua_newtable(L);
 	summary = lua_gettop(L);
-	while (!done) {
+	while (!cur.done) {
 		args[0] = id;
 		args[1] = cursor;
 		if (prog_ctl(L, CTL_RUN_POLL, CTL_F_JSON, 2, args,
-		    POLL_TIMEOUT_MS, &ans) != 0 || sscanf(ans.data,
-		    "cursor=%31s done=%d ok=%d", cursor, &done, &ok) != 3) {
-			lua_pushlstring(L, ans.data, ans.len);
+		    POLL_TIMEOUT_MS, &ans) != 0)
+			return ctl_raise(L, &ans);
+		if (ctl_cursor_decode((uint8_t *)ans.data, ans.len,
+		    &cur) < 0) {
 			buf_release(&ans);
-			return lua_error(L);
+			return luaL_error(L, "unexpected answer from the "
+			    "agent");
 		}
-		prog_json_lines(L, ans.data, list);
+		snprintf(cursor, sizeof(cursor), "%llu",
+		    (unsigned long long)cur.cursor);
+		prog_json_lines(L, cur.text, cur.len, list);
 		buf_release(&ans);
 	}
 	/* The summary is the last line: move it out of the list. */

@@ -31,10 +31,11 @@ struct prog *prog_of(lua_State *L);
 /* Pushes the value of JSON text; -1 and *why on bad text. */
 int	prog_json_push(lua_State *L, const char *text, size_t len,
 	    const char **why);
-/* Pushes the JSON lines of text (after its first line) into list t. */
-void	prog_json_lines(lua_State *L, const char *text, int t);
-/* Pushes the "cursor=C" first line of ans and its JSON lines as a list
- * (returns 2), or raises with ans; releases ans either way. */
+/* Pushes the JSON lines of text (len bytes) into list t. */
+void	prog_json_lines(lua_State *L, const char *text, size_t len, int t);
+/* Pushes the cursor of the cursor frame ans (ctl/ctl_frame.h), as a
+ * string, and its JSON lines as a list (returns 2), or raises with ans;
+ * releases ans either way. */
 int	prog_cursor_lines(lua_State *L, struct buf *ans);
 /* Appends the Lua value at idx as JSON. */
 void	prog_json_encode(lua_State *L, int idx, struct buf *out);
