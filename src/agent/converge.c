@@ -42,7 +42,7 @@
 #include "engine/res.h"
 #include "engine/runrep.h"
 #include "net/stream.h"
-#include "program/convrep.h"
+#include "cluster/convrep.h"
 
 #define CONV_BACKOFF_MIN_MS	2000
 #define CONV_BACKOFF_MAX_MS	300000

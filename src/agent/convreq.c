@@ -7,7 +7,7 @@
  * The client repeats a request until the node reports, so a lost
  * datagram costs a repeat, not a run.
  *
- * The request travels with our address (program/convrep.h), and the node
+ * The request travels with our address (cluster/convrep.h), and the node
  * owes us a report: when the first run that started after the request
  * ends, it sends the run's summary straight back over TCP (convreq_wait.c
  * takes it from there), so the program need not wait for gossip.
@@ -27,6 +27,7 @@
 #include "net/ident.h"
 #include "net/packet.h"
 #include "net/stream.h"
+#include "program/convreq_sign.h"
 
 static const char *
 refusal(int r)
@@ -96,7 +97,7 @@ convreq_act(struct agent *a, const char *from, const uint8_t *p, size_t n,
 	if ((r = convreq_decode(p, n, &req)) < 0)
 		r = TL_EINVAL;
 	else
-		r = convreq_check(&req, &a->cfg.trust, a->cfg.name,
+		r = convreq_sign_check(&req, &a->cfg.trust, a->cfg.name,
 		    agent_wall_ms());
 	if (r == 0 && (r = nonce_fresh(a, &req)) == 0)
 		return 0;		/* a repeat of one we acted on */

@@ -9,7 +9,7 @@
 
 #include "agent/agent_int.h"
 #include "agent/convreq.h"
-#include "program/convrep.h"
+#include "cluster/convrep.h"
 
 #define CONVREQ_OWED		64	/* reports to send after a run */
 #define CONVREQ_ASKED		1024	/* nonces we carried, by node */

@@ -1,5 +1,5 @@
 /*
- * Converge reports coming back to this agent (program/convrep.h) and
+ * Converge reports coming back to this agent (cluster/convrep.h) and
  * the programs waiting for them. We keep a report only when it answers a
  * request we carried (convreq.c), from the node we carried it to,
  * signed by that node (the member its signed statement names so);

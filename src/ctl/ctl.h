@@ -81,7 +81,7 @@ enum ctl_op {
 				   frame */
 	/* Programs (docs/programs.md). */
 	CTL_CONVERGE_NODE = 48,	/* args: node name, base64 operator-signed
-				   request (program/convreq.h) */
+				   request (cluster/convreq.h) */
 	CTL_CONVREQ_POLL,	/* args: cursor, wait ms: converge reports
 				   that came back (agent/convreq.c), a
 				   cursor frame */

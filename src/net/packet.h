@@ -69,7 +69,7 @@ enum pkt_type {
 	PKT_QREPLY = 4,		/* a query reply over TCP (agent/query.c) */
 	PKT_REPLICA = 5,	/* bucket replicas (agent/replica_*.c) */
 	PKT_CREPORT = 6,	/* a converge report over TCP
-				   (program/convrep.h) */
+				   (cluster/convrep.h) */
 	PKT_HISTORY = 12	/* run history asked of a peer
 				   (agent/history_glue.c) */
 };

@@ -15,7 +15,8 @@
 #include "core/re.h"
 #include "facts/facts.h"
 #include "net/opkey.h"
-#include "program/convreq.h"
+#include "cluster/convreq.h"
+#include "program/convreq_sign.h"
 #include "core/xalloc.h"
 
 #include <sodium.h>
@@ -193,7 +194,7 @@ convreq_push(lua_State *L, const char *name)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (convreq_encode(k, name, (uint64_t)ts.tv_sec * 1000 +
+	if (convreq_sign_encode(k, name, (uint64_t)ts.tv_sec * 1000 +
 	    (uint64_t)ts.tv_nsec / 1000000, &req) < 0 ||
 	    convreq_decode((uint8_t *)req.data, req.len, &cr) < 0) {
 		buf_release(&req);

@@ -1,6 +1,6 @@
 /*
  * Fuzzes what an agent reads from peers for direct converge reports
- * (program/convrep.h): the request envelope with its reply address and
+ * (cluster/convrep.h): the request envelope with its reply address and
  * the report itself; a report that decodes must encode back to the same
  * bytes. The first input byte picks the decoder.
  * Seeds: tests/fuzz/corpus/convrep/.
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "program/convrep.h"
+#include "cluster/convrep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

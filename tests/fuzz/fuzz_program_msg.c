@@ -2,7 +2,7 @@
  * Fuzzes what a program and an agent read from others: the JSON bridge
  * (prog_json_push: agent answers, facts) and back out through
  * prog_json_encode, and signed converge requests (convreq_decode, then
- * convreq_check against an empty trust list). The first input byte picks
+ * convreq_sign_check against an empty trust list). The first input byte picks
  * the decoder.
  * Seeds: tests/fuzz/corpus/program_msg/.
  */
@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "program/convreq.h"
+#include "cluster/convreq.h"
+#include "program/convreq_sign.h"
 #include "program/prog_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] & 1) {
 		if (convreq_decode(data + 1, size - 1, &req) == 0)
-			(void)convreq_check(&req, &trust, req.name, 0);
+			(void)convreq_sign_check(&req, &trust, req.name, 0);
 		return 0;
 	}
 	L = luaL_newstate();

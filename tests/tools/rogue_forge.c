@@ -53,8 +53,9 @@
 #include "core/rng.h"
 #include "net/ident.h"
 #include "net/opkey.h"
-#include "program/convrep.h"
-#include "program/convreq.h"
+#include "cluster/convrep.h"
+#include "cluster/convreq.h"
+#include "program/convreq_sign.h"
 
 struct forge {
 	struct ident	*key;		/* signs */
@@ -373,7 +374,7 @@ forge_convreq(struct forge *f)
 	if ((k = opkey_load(f->op_key, &err)) == NULL)
 		fail(err.msg);
 	buf_addch(&out, 2);		/* POL_PART_CONVERGE */
-	if (convreq_encode(k, f->name, rogue_now_ms(), &out) < 0)
+	if (convreq_sign_encode(k, f->name, rogue_now_ms(), &out) < 0)
 		fail("cannot encode the request");
 	rogue_print_hex((uint8_t *)out.data, out.len);
 	opkey_free(k);

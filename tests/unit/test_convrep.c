@@ -1,5 +1,5 @@
 /*
- * Direct converge reports (program/convrep.h): the request envelope with
+ * Direct converge reports (cluster/convrep.h): the request envelope with
  * the reply address, and the report a node sends back, both ways and cut
  * or bent at every byte.
  */
@@ -9,7 +9,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "program/convrep.h"
+#include "cluster/convrep.h"
 
 static void
 report_fill(struct convrep *r)
@@ -135,4 +135,42 @@ TEST(convrep_envelope_roundtrip)
 	    TL_EINVAL);
 	ASSERT_EQ(convrep_env_encode("", req, sizeof(req), &b), TL_EINVAL);
 	buf_release(&b);
+}
+
+/* The pure half (cluster/convreq.h): a body built without a key decodes
+ * to what went in, and only its name and clock decide freshness. */
+TEST(convreq_body_and_fresh_without_keys)
+{
+	uint8_t nonce[CONVREQ_NONCE_LEN], kid[CONVREQ_KEY_ID_LEN];
+	uint8_t sig[CONVREQ_SIG_LEN];
+	struct buf b = BUF_INIT, msg = BUF_INIT;
+	struct convreq req;
+	uint64_t now = 1700000000000ull;
+
+	memset(nonce, 0xab, sizeof(nonce));
+	memset(kid, 0x11, sizeof(kid));
+	memset(sig, 0x22, sizeof(sig));
+	ASSERT_EQ(convreq_encode_body("", now, nonce, kid, &b), TL_EINVAL);
+	ASSERT_EQ(b.len, 0);
+	ASSERT_EQ(convreq_encode_body("web \"3\" caf\xc3\xa9", now, nonce, kid,
+	    &b), 0);
+	buf_add(&b, sig, sizeof(sig));
+	ASSERT_EQ(convreq_decode((uint8_t *)b.data, b.len, &req), 0);
+	ASSERT_STR_EQ(req.name, "web \"3\" caf\xc3\xa9");
+	ASSERT_EQ(req.issued_ms, now);
+	ASSERT_MEM_EQ(req.nonce, nonce, sizeof(nonce));
+	ASSERT_MEM_EQ(req.key_id, kid, sizeof(kid));
+	ASSERT_EQ(req.signed_len, b.len - CONVREQ_SIG_LEN);
+	ASSERT_MEM_EQ(req.sig, sig, sizeof(sig));
+	convreq_to_sign(req.signed_part, req.signed_len, &msg);
+	ASSERT_EQ(msg.len, sizeof("tlaloc-converge-v1") + req.signed_len);
+	ASSERT_EQ(convreq_fresh(&req, req.name, now + CONVREQ_SKEW_MS), 0);
+	ASSERT_EQ(convreq_fresh(&req, req.name, now - CONVREQ_SKEW_MS), 0);
+	ASSERT_EQ(convreq_fresh(&req, req.name, now + CONVREQ_SKEW_MS + 1),
+	    TL_ETIMEOUT);
+	ASSERT_EQ(convreq_fresh(&req, "web", now), TL_EINVAL);
+	buf_add(&b, "", 1);
+	ASSERT_EQ(convreq_decode((uint8_t *)b.data, b.len, &req), TL_EINVAL);
+	buf_release(&b);
+	buf_release(&msg);
 }

@@ -13,7 +13,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "net/opkey.h"
-#include "program/convreq.h"
+#include "cluster/convreq.h"
+#include "program/convreq_sign.h"
 #include "program/prog_int.h"
 #include "program/program.h"
 
@@ -264,19 +265,19 @@ TEST(program_convreq_signed_and_checked)
 
 	ASSERT_EQ(opkey_generate(test_dir(), NULL, &pub, &err), 0);
 	ASSERT((k = opkey_load(skp, &err)) != NULL);
-	ASSERT_EQ(convreq_encode(k, "web3", now, &b), 0);
+	ASSERT_EQ(convreq_sign_encode(k, "web3", now, &b), 0);
 	ASSERT_EQ(convreq_decode((uint8_t *)b.data, b.len, &req), 0);
 	ASSERT_STR_EQ(req.name, "web3");
 	/* Untrusted until its key is in the list. */
-	ASSERT_EQ(convreq_check(&req, &trust, "web3", now), TL_EPERM);
+	ASSERT_EQ(convreq_sign_check(&req, &trust, "web3", now), TL_EPERM);
 	ASSERT_EQ(opkey_trust_add(&trust, &pub, &err), 0);
-	ASSERT_EQ(convreq_check(&req, &trust, "web3", now + 1000), 0);
-	ASSERT_EQ(convreq_check(&req, &trust, "web4", now), TL_EINVAL);
-	ASSERT_EQ(convreq_check(&req, &trust, "web3",
+	ASSERT_EQ(convreq_sign_check(&req, &trust, "web3", now + 1000), 0);
+	ASSERT_EQ(convreq_sign_check(&req, &trust, "web4", now), TL_EINVAL);
+	ASSERT_EQ(convreq_sign_check(&req, &trust, "web3",
 	    now + CONVREQ_SKEW_MS + 1), TL_ETIMEOUT);
 	b.data[3] ^= 1;		/* the name, under the signature */
 	ASSERT_EQ(convreq_decode((uint8_t *)b.data, b.len, &req), 0);
-	ASSERT_EQ(convreq_check(&req, &trust, req.name, now), TL_ECRYPTO);
+	ASSERT_EQ(convreq_sign_check(&req, &trust, req.name, now), TL_ECRYPTO);
 	ASSERT(convreq_decode((uint8_t *)b.data, b.len - 1, &req) < 0);
 	ASSERT(convreq_decode((uint8_t *)b.data, 3, &req) < 0);
 	opkey_free(k);

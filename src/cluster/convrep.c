@@ -1,4 +1,4 @@
-#include "program/convrep.h"
+#include "cluster/convrep.h"
 
 #include <string.h>
 

@@ -1,6 +1,5 @@
-#include "program/convreq.h"
+#include "cluster/convreq.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -9,20 +8,20 @@
 
 static const char domain[] = "tlaloc-converge-v1";
 
-static void
-to_sign(const uint8_t *p, size_t n, struct buf *out)
+void
+convreq_to_sign(const uint8_t *p, size_t n, struct buf *out)
 {
 	buf_add(out, domain, sizeof(domain));	/* with its NUL */
 	buf_add(out, p, n);
 }
 
 int
-convreq_encode(const struct opkey *k, const char *name, uint64_t now_ms,
-    struct buf *out)
+convreq_encode_body(const char *name, uint64_t now_ms,
+    const uint8_t nonce[CONVREQ_NONCE_LEN],
+    const uint8_t key_id[CONVREQ_KEY_ID_LEN], struct buf *out)
 {
-	size_t nl = strlen(name), start = out->len;
-	struct buf msg = BUF_INIT;
-	uint8_t nonce[CONVREQ_NONCE_LEN], sig[OPKEY_SIG_LEN], be[8];
+	size_t nl = strlen(name);
+	uint8_t be[8];
 
 	if (nl == 0 || nl > CONVREQ_NAME_MAX)
 		return TL_EINVAL;
@@ -32,13 +31,8 @@ convreq_encode(const struct opkey *k, const char *name, uint64_t now_ms,
 	for (int i = 0; i < 8; i++)
 		be[i] = (uint8_t)(now_ms >> (56 - 8 * i));
 	buf_add(out, be, 8);
-	randombytes_buf(nonce, sizeof(nonce));
-	buf_add(out, nonce, sizeof(nonce));
-	buf_add(out, opkey_public(k)->id, OPKEY_ID_LEN);
-	to_sign((uint8_t *)out->data + start, out->len - start, &msg);
-	opkey_sign(k, (uint8_t *)msg.data, msg.len, sig);
-	buf_add(out, sig, sizeof(sig));
-	buf_release(&msg);
+	buf_add(out, nonce, CONVREQ_NONCE_LEN);
+	buf_add(out, key_id, CONVREQ_KEY_ID_LEN);
 	return 0;
 }
 
@@ -56,11 +50,11 @@ convreq_decode(const uint8_t *p, size_t len, struct convreq *req)
 	    (r = rd_bytes(&rd, &name, nl)) < 0 ||
 	    (r = rd_u64(&rd, &req->issued_ms)) < 0 ||
 	    (r = rd_copy(&rd, req->nonce, CONVREQ_NONCE_LEN)) < 0 ||
-	    (r = rd_copy(&rd, req->key_id, OPKEY_ID_LEN)) < 0)
+	    (r = rd_copy(&rd, req->key_id, CONVREQ_KEY_ID_LEN)) < 0)
 		return r;
 	req->signed_part = p;
 	req->signed_len = len - rd_left(&rd);
-	if ((r = rd_bytes(&rd, &req->sig, OPKEY_SIG_LEN)) < 0)
+	if ((r = rd_bytes(&rd, &req->sig, CONVREQ_SIG_LEN)) < 0)
 		return r;
 	if (ver != CONVREQ_VERSION || nl == 0 || rd_left(&rd) != 0 ||
 	    memchr(name, '\0', nl) != NULL)
@@ -71,22 +65,14 @@ convreq_decode(const uint8_t *p, size_t len, struct convreq *req)
 }
 
 int
-convreq_check(const struct convreq *req, const struct opkey_trust *t,
-    const char *self_name, uint64_t now_ms)
+convreq_fresh(const struct convreq *req, const char *self_name,
+    uint64_t now_ms)
 {
-	struct buf msg = BUF_INIT;
 	uint64_t skew;
-	int r;
 
 	if (strcmp(req->name, self_name) != 0)
 		return TL_EINVAL;
 	skew = now_ms > req->issued_ms ? now_ms - req->issued_ms :
 	    req->issued_ms - now_ms;
-	if (skew > CONVREQ_SKEW_MS)
-		return TL_ETIMEOUT;
-	to_sign(req->signed_part, req->signed_len, &msg);
-	r = opkey_verify(t, req->key_id, (uint8_t *)msg.data, msg.len,
-	    req->sig);
-	buf_release(&msg);
-	return r;
+	return skew > CONVREQ_SKEW_MS ? TL_ETIMEOUT : 0;
 }

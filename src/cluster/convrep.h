@@ -1,9 +1,9 @@
-#ifndef TLALOC_PROGRAM_CONVREP_H
-#define TLALOC_PROGRAM_CONVREP_H
+#ifndef TLALOC_CLUSTER_CONVREP_H
+#define TLALOC_CLUSTER_CONVREP_H
 
 /*
  * Direct converge reports: how a program learns that a node it asked to
- * converge (program/convreq.h) has finished, without waiting for the
+ * converge (cluster/convreq.h) has finished, without waiting for the
  * node's `runs` tag to spread by gossip.
  *
  * The asking agent wraps the operator-signed request with the address
@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "program/convreq.h"
+#include "cluster/convreq.h"
 
 struct buf;
 
