@@ -413,6 +413,16 @@ agent_keyauth_info(const struct agent *a, struct buf *out, int json)
 
 /* ---- `tlaloc pack admit` (CTL_PACK_ADMIT) ------------------------------- */
 
+/* A pack name that is one word of printable bytes (else not listed). */
+static int
+word_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Lists "id pack name" of the members args name ("*": every live member
  * tagged with a pack and not admitted to it yet). */
 static void
@@ -438,8 +448,14 @@ admit_list(struct agent *a, const struct ctl_req *req, struct buf *out)
 			    (strcmp(req->args[j], "*") == 0 &&
 			    m.status == SWIM_ALIVE &&
 			    !agent_keyauth_admitted(a, m.id, pack));
-		if (want)
-			buf_addf(out, "%s %s %s\n", hex, pack, m.name);
+		/* One line per member, as the CLI splits them: a name or
+		 * pack of the member's making must not add a line (an
+		 * admission the operator signs) or a field. */
+		if (want && word_plain(pack)) {
+			buf_addf(out, "%s %s ", hex, pack);
+			agent_text_safe(out, m.name, strlen(m.name), 0);
+			buf_addch(out, '\n');
+		}
 	}
 }
 

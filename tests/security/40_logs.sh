@@ -46,3 +46,15 @@ out=$($T who '#all' --state-dir "$(sd 1)") || fail "who"
     "n1 n2 x\\x0a2026-01-01T00:00:00Z " ] ||
     fail "tlaloc who: not sorted, or the name not escaped: $out"
 echo "ok: tlaloc who shows the newline as \\x0a, sorted by name"
+# Nor a line of what `tlaloc pack admit` signs: a member whose pack tag
+# holds a newline and an admission line of its making (another node's
+# id, a pack of its choosing) gets no admission signed by the operator.
+FAKE=$(printf '%064d' 7)
+start_agent 4 --join "127.0.0.1:$(port 1)" \
+    --tag "$(printf 'pack=web x\n%s web forged' "$FAKE")"
+wait_for 20 "4 alive" all_see 1 2 alive 4
+out=$($T pack admit --all --key "$WORK/op/operator.key" \
+    --state-dir "$(sd 1)" 2>&1)
+! echo "$out" | grep -q 'admitting' ||
+    fail "pack admit signed admissions a pack tag forged: $out"
+echo "ok: a newline in a pack tag forges no admission for pack admit to sign"
