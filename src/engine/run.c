@@ -249,6 +249,20 @@ run_lstat(const struct run_ctx *ctx, const char *path, struct stat *st,
 	return fsroot_lstat(ctx->fs, path, st, err);
 }
 
+/* The bytes a predicted file would hold: 1 when a run cannot know them. */
+static int
+pred_content(const struct pred *e, const char *path, size_t max,
+    struct buf *out, struct tl_err *err)
+{
+	if (!e->has_content)
+		return 1;
+	if (e->content.len > max)
+		return tl_err_set(err, TL_ETOOBIG, "'%s' would be larger than "
+		    "%zu bytes", path, max);
+	buf_add(out, e->content.data, e->content.len);
+	return 0;
+}
+
 int
 run_read(const struct run_ctx *ctx, const char *path, size_t max,
     struct buf *out, struct stat *st, struct tl_err *err)
@@ -266,13 +280,7 @@ run_read(const struct run_ctx *ctx, const char *path, size_t max,
 	if (e->kind != PRED_FILE && e->kind != PRED_EXISTS)
 		return tl_err_set(err, TL_EEXIST, "'%s' would not be a regular "
 		    "file (%s makes it)", path, e->by);
-	if (!e->has_content)
-		return 1;
-	if (e->content.len > max)
-		return tl_err_set(err, TL_ETOOBIG, "'%s' would be larger than "
-		    "%zu bytes", path, max);
-	buf_add(out, e->content.data, e->content.len);
-	return 0;
+	return pred_content(e, path, max, out, err);
 }
 
 int
@@ -290,13 +298,7 @@ run_load(const struct run_ctx *ctx, const char *path, size_t max,
 	if (rc < 0 || out == NULL || (e->kind != PRED_FILE &&
 	    e->kind != PRED_EXISTS))
 		return rc;
-	if (!e->has_content)
-		return 1;
-	if (e->content.len > max)
-		return tl_err_set(err, TL_ETOOBIG, "'%s' would be larger than "
-		    "%zu bytes", path, max);
-	buf_add(out, e->content.data, e->content.len);
-	return 0;
+	return pred_content(e, path, max, out, err);
 }
 
 int
