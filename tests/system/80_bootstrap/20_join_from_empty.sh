@@ -93,8 +93,13 @@ fi
     --out "$W/install-systemd.sh" || fail "bootstrap --via systemd"
 bash tests/system/80_bootstrap/lib/systemd_machine.sh "$W/install-systemd.sh" ||
     fail "systemd"
+# The bound is the release build's; a sanitizer build runs its every
+# converge and handshake about three times slower.
+limit=10
+case ${TLALOC_BUILD:-build} in *san*) limit=30 ;; esac
 for i in 3 4; do
-	ok=$(echo "$(cat "$W/secs-$i") < 10" | bc)
-	[ "$ok" = 1 ] || fail "node $i took $(cat "$W/secs-$i") s (over 10 s)"
+	ok=$(echo "$(cat "$W/secs-$i") < $limit" | bc)
+	[ "$ok" = 1 ] ||
+	    fail "node $i took $(cat "$W/secs-$i") s (over $limit s)"
 done
 echo "ok: tarball $(cat "$W/secs-3") s, deb $(cat "$W/secs-4") s"
