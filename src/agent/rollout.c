@@ -30,14 +30,17 @@
 #include "agent/svc.h"
 #include "cluster/health.h"
 #include "core/buf.h"
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/rd.h"
 #include "core/xalloc.h"
 
 #define RO_FILE		".tlaloc-rollout"
 #define RO_TAG		"rollout"
 #define RO_GATE_MS	500	/* how often a held node looks again */
+#define RO_FILE_VERSION	1	/* STATE_DIR/rollout */
 
 enum ro_state { RO_NONE, RO_HELD, RO_RUN, RO_WAIT, RO_OK, RO_BAD };
 static const char *const ro_names[] = { "none", "held", "run", "wait",
@@ -71,14 +74,49 @@ ro_of(struct agent *a)
 	return a->rollout;
 }
 
+void
+agent_rollout_file_encode(const struct agent_rollout_file *f,
+    struct buf *out)
+{
+	codec_put_array(out, 4);
+	codec_put_uint(out, RO_FILE_VERSION);
+	codec_put_uint(out, f->serial);
+	codec_put_uint(out, f->state);
+	codec_put_uint(out, f->last_ok);
+}
+
+int
+agent_rollout_file_decode(const uint8_t *p, size_t n,
+    struct agent_rollout_file *f)
+{
+	uint64_t ver, st;
+	struct rd rd;
+	size_t items;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	rd_init(&rd, p, n);
+	if ((r = codec_get_array(&rd, 4, &items)) < 0)
+		return r;
+	if (items != 4)
+		return TL_EINVAL;
+	if ((r = codec_get_uint_max(&rd, RO_FILE_VERSION, &ver)) < 0 ||
+	    (r = codec_get_uint(&rd, &f->serial)) < 0 ||
+	    (r = codec_get_uint_max(&rd, RO_BAD, &st)) < 0 ||
+	    (r = codec_get_uint(&rd, &f->last_ok)) < 0)
+		return r;
+	f->state = (int)st;
+	return ver == RO_FILE_VERSION && rd_left(&rd) == 0 ? 0 : TL_EINVAL;
+}
+
 static void
 ro_save(struct agent_rollout *ro)
 {
+	struct agent_rollout_file f = { ro->serial, ro->state, ro->last_ok };
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 
-	buf_addf(&b, "%" PRIu64 " %d %" PRIu64 "\n", ro->serial, ro->state,
-	    ro->last_ok);
+	agent_rollout_file_encode(&f, &b);
 	if (fileio_write_quick(ro->path, b.data, b.len, &err) < 0)
 		log_warn("cannot save rollout state: %s", err.msg);
 	buf_release(&b);
@@ -89,21 +127,22 @@ agent_rollout_open(struct agent *a)
 {
 	struct agent_rollout *ro = ro_of(a);
 	struct tl_err err = TL_ERR_INIT;
+	struct agent_rollout_file f;
 	struct buf b = BUF_INIT;
-	unsigned long long s, ok;
-	int st;
 
 	if (fileio_read(ro->path, 4096, &b, &err) == 0) {
-		buf_addch(&b, '\0');
-		if (sscanf(b.data, "%llu %d %llu", &s, &st, &ok) == 3 &&
-		    st >= RO_NONE && st <= RO_BAD) {
-			ro->serial = s;
-			ro->state = (enum ro_state)st;
-			ro->last_ok = ok;
+		if (agent_rollout_file_decode((uint8_t *)b.data, b.len,
+		    &f) == 0) {
+			ro->serial = f.serial;
+			ro->state = (enum ro_state)f.state;
+			ro->last_ok = f.last_ok;
 			/* A wait cut by a restart starts over. */
 			if (ro->state == RO_WAIT || ro->state == RO_RUN)
 				ro->state = RO_HELD;
-		}
+		} else
+			log_warn("%s is not a rollout state this version "
+			    "reads: this node's rollout starts afresh",
+			    ro->path);
 	}
 	buf_release(&b);
 }

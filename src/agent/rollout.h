@@ -7,6 +7,7 @@
  * spreads in waves, and going back to the last good one by itself.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct agent;
@@ -17,6 +18,19 @@ struct buf;
  * watch of health and the gate, and the end of each run. */
 extern const struct agent_sub agent_rollout_sub;
 
+/* STATE_DIR/rollout: [version 1, serial, state (0..5), last_ok] in the
+ * binary codec (core/codec.h). */
+struct agent_rollout_file {
+	uint64_t	 serial;	/* the serial being rolled out */
+	int		 state;		/* none held run wait ok bad */
+	uint64_t	 last_ok;	/* the last serial that ran well */
+};
+
+void	agent_rollout_file_encode(const struct agent_rollout_file *f,
+	    struct buf *out);
+/* 0, or < 0 on bytes that are not exactly one such record. */
+int	agent_rollout_file_decode(const uint8_t *p, size_t n,
+	    struct agent_rollout_file *f);
 /* Loads STATE_DIR/rollout (before swim starts: it is in our tags). */
 void	agent_rollout_open(struct agent *a);
 void	agent_rollout_free(struct agent *a);

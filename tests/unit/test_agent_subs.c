@@ -24,10 +24,12 @@
 #include "agent/query.h"
 #include "agent/recipe_decl.h"
 #include "agent/replica.h"
+#include "agent/rollout.h"
 #include "agent/status.h"
 #include "agent_fixture.h"
 #include "cluster/bcast.h"
 #include "cluster/policy.h"
+#include "core/buf.h"
 #include "core/err.h"
 
 static int
@@ -359,4 +361,37 @@ TEST(agent_sub_replicas_pack_of_one)
 	ASSERT_STR_EQ(info.data, "\"program_runs\":0,\"program_failures\":0,");
 	buf_release(&info);
 	fixture_close(&f);
+}
+
+/* STATE_DIR/rollout (agent/rollout.h): a typed record that comes back as
+ * it went; the old text form, a cut, a later version or a state past
+ * "bad" is refused. */
+TEST(rollout_state_file_is_a_typed_record)
+{
+	struct agent_rollout_file f = { 41, 5, 40 }, back;
+	struct buf b = BUF_INIT;
+
+	agent_rollout_file_encode(&f, &b);
+	ASSERT_EQ(agent_rollout_file_decode((uint8_t *)b.data, b.len,
+	    &back), 0);
+	ASSERT_EQ(back.serial, 41);
+	ASSERT_EQ(back.state, 5);
+	ASSERT_EQ(back.last_ok, 40);
+	for (size_t n = 0; n < b.len; n++)
+		ASSERT(agent_rollout_file_decode((uint8_t *)b.data, n,
+		    &back) < 0);
+	buf_reset(&b);
+	f.state = 6;
+	agent_rollout_file_encode(&f, &b);
+	ASSERT(agent_rollout_file_decode((uint8_t *)b.data, b.len,
+	    &back) < 0);
+	ASSERT(agent_rollout_file_decode((const uint8_t *)"41 5 40\n", 8,
+	    &back) < 0);
+	buf_reset(&b);
+	f.state = 1;
+	agent_rollout_file_encode(&f, &b);
+	b.data[1] = 2;	/* version 2 */
+	ASSERT(agent_rollout_file_decode((uint8_t *)b.data, b.len,
+	    &back) < 0);
+	buf_release(&b);
 }
