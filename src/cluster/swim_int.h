@@ -169,6 +169,7 @@ struct swim_probe {
 };
 
 #define SWIM_STALE_MAX	8	/* stale claims answered per datagram */
+#define SWIM_PROBE_SOON	6	/* nodes probing a fresh suspect out of turn */
 
 struct swim {
 	struct swim_config cfg;
@@ -187,6 +188,7 @@ struct swim {
 	uint32_t	*order;		/* probe order (member indices) */
 	size_t		 norder, order_pos, cap_order;
 	struct swim_probe probe;
+	uint32_t	 probe_soon;	/* member idx + 1 to probe next; 0 none */
 	uint32_t	 awareness;
 
 	struct swim_bcast *bc;		/* slots */

@@ -737,6 +737,14 @@ swim_probe_indirect(struct swim *s, struct swim_io *io)
 static uint32_t
 probe_next_target(struct swim *s, struct swim_io *io)
 {
+	/* Out of turn (probe_soon_maybe); the round's order is kept. */
+	if (s->probe_soon != 0) {
+		uint32_t i = s->probe_soon - 1;
+
+		s->probe_soon = 0;
+		if (i < s->n && s->m[i].status == SWIM_SUSPECT)
+			return i;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		while (s->order_pos < s->norder) {
 			uint32_t i = s->order[s->order_pos++];

@@ -1195,3 +1195,56 @@ TEST(swim_name_of_a_dead_member_is_held_for_a_while)
 	buf_release(&pkt);
 	net_free(&net);
 }
+
+/* Ticks node 0 until it starts its next probe; returns the target. */
+static uint32_t
+next_probe_target(struct net *net)
+{
+	uint64_t before = net->s[0]->st.probes;
+
+	for (int t = 0; t < 1000 && net->s[0]->st.probes == before; t++)
+		net_run(net, 10);
+	ASSERT(net->s[0]->st.probes > before);
+	return net->s[0]->probe.member;
+}
+
+TEST(swim_suspicion_heard_from_its_accuser_is_probed_out_of_turn)
+{
+	struct net net;
+	struct buf b = BUF_INIT;
+	const struct swim_susp *sp;
+	uint32_t idx3, idx2, k;
+
+	/* Four members: each of the SWIM_PROBE_SOON nodes in a thousand
+	 * that would probe the suspect next is here every node. */
+	net_init(&net, 4, SWIM_LG_ALL);
+	net_join_all(&net);
+	idx3 = swim_find(net.s[0], net.key[3].id);
+	idx2 = swim_find(net.s[0], net.key[2].id);
+	/* Node 2 due next in node 0's round, node 3 after it. */
+	for (int r = 0; r < 200 && (net.s[0]->norder -
+	    net.s[0]->order_pos != 2 ||
+	    net.s[0]->order[net.s[0]->order_pos] != idx2 ||
+	    net.s[0]->order[net.s[0]->order_pos + 1] != idx3); r++)
+		(void)next_probe_target(&net);
+	ASSERT_EQ(net.s[0]->order[net.s[0]->order_pos], idx2);
+	ASSERT_EQ(net.s[0]->order[net.s[0]->order_pos + 1], idx3);
+	net.down[3] = 1;
+	put_claim(&net, &b, 1, SWIM_MSG_SUSPECT, 3, 0);
+	/* Node 1's claim names node 1 as the accuser. */
+	ASSERT_EQ(swim_on_datagram(net.s[0], &net.io[0], net.addr[1],
+	    (uint8_t *)b.data, b.len), 0);
+	ASSERT_EQ(status_of(&net, 0, 3), SWIM_SUSPECT);
+	ASSERT_EQ(next_probe_target(&net), idx3);
+	/* The round goes on where it was. */
+	ASSERT_EQ(next_probe_target(&net), idx2);
+	/* Our own failed probe of it confirmed the suspicion (node 2's
+	 * may have too: it ran meanwhile). */
+	sp = &net.s[0]->susp[net.s[0]->m[idx3].susp];
+	ASSERT(sp->nconfirm >= 1);
+	for (k = 1; k <= sp->nconfirm && sp->from[k] != 0; k++)
+		;
+	ASSERT(k <= sp->nconfirm);
+	buf_release(&b);
+	net_free(&net);
+}
