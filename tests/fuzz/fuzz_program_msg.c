@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "cluster/convreq.h"
+#include "net/opkey.h"
 #include "program/convreq_sign.h"
 #include "program/prog_int.h"
 
