@@ -88,7 +88,9 @@ out=$($T run --resend "$WORK/signed" --state-dir "$(sd 1)") &&
 echo "$out" | grep -q "^n2: refused: replayed" ||
     fail "n2, restarted, did not refuse the replay: $out"
 for i in $WEB; do
-	$T info --state-dir "$(sd "$i")" | grep -q "replayed 1," ||
+	# Counted per refused delivery: a node restarted moments ago can
+	# receive the gossiped request twice (seen 2 on an idle machine).
+	$T info --state-dir "$(sd "$i")" | grep -Eq "replayed [1-9][0-9]*," ||
 	    fail "n$i did not count the replay"
 done
 echo "ok: replayed exec refused by all 7 it was meant for, n2 after a restart"
