@@ -28,10 +28,13 @@ done
 healthy() { $T catalog web --healthy --json --state-dir "$(sd 1)" |
     python3 -c 'import json, sys
 print(" ".join(i["node"] for i in json.load(sys.stdin)["instances"]))'; }
+# healthy_is LIST: asked again at each poll (an argument "$(healthy)" to
+# wait_for is expanded once, before the first poll).
+healthy_is() { [ "$(healthy)" = "$1" ]; }
 [ "$(healthy)" = "" ] || fail "a ttl check must start critical"
 for i in 2 3; do $T check-in alive --state-dir "$(sd "$i")" > /dev/null ||
     fail "check-in on n$i"; done
-wait_for 10 "n1's catalog has n2 and n3 healthy" test "$(healthy)" = "n2 n3"
+wait_for 10 "n1's catalog has n2 and n3 healthy" healthy_is "n2 n3"
 $T services --state-dir "$(sd 1)" | grep -q "^web  *2  *2$" ||
     fail "tlaloc services: $($T services --state-dir "$(sd 1)")"
 srv() { dig @127.0.0.1 -p "$DNS" _web._tcp.service.tlaloc SRV +short |
@@ -65,7 +68,7 @@ grep -q "s:web:h" "$(sd 1)/catalog.reads" || fail "the read was not recorded"
 # check-in critical on n3: it leaves the healthy answer, and n1 asks for
 # a converge (logged) because what its last run read has changed.
 $T check-in alive --status critical --state-dir "$(sd 3)" > /dev/null
-wait_for 10 "n3 leaves the healthy answer" test "$(healthy)" = "n2"
+wait_for 10 "n3 leaves the healthy answer" healthy_is "n2"
 wait_for 10 "n1 asks for a converge" grep -q "catalog: 's:web:h' changed" \
     "$WORK/n1.log"
 
@@ -73,7 +76,7 @@ wait_for 10 "n1 asks for a converge" grep -q "catalog: 's:web:h' changed" \
 $T check-in alive --state-dir "$(sd 3)" > /dev/null
 $T maint on --reason "disk swap" --drain 0 --state-dir "$(sd 2)" \
     > /dev/null || fail "maint on"
-wait_for 10 "n2 in maintenance leaves the answer" test "$(healthy)" = "n3"
+wait_for 10 "n2 in maintenance leaves the answer" healthy_is "n3"
 kill "$(pid_of 2)"; wait "$(pid_of 2)" 2> /dev/null
 start_agent 2 --join "127.0.0.1:$(port 1)"
 wait_for 20 "n2 back" all_say 1 1 n2 alive
@@ -82,7 +85,7 @@ $T catalog web --state-dir "$(sd 1)" | grep -q "^n2 .*maintenance" ||
     fail "maintenance did not survive the restart"
 $T maint off --state-dir "$(sd 2)" > /dev/null
 $T check-in alive --state-dir "$(sd 2)" > /dev/null
-wait_for 10 "n2 healthy again after maint off" test "$(healthy)" = "n2 n3"
+wait_for 10 "n2 healthy again after maint off" healthy_is "n2 n3"
 echo "ok: maintenance leaves the answer and survives a restart"
 
 # A dead node is shown failed, then ages out (catalog_reap 3 s on n1).
