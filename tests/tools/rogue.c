@@ -75,7 +75,7 @@ static const struct {
 	{ "policy-part", PKT_PART_POLICY },
 };
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: tlaloc-rogue send|seal|raw|listen|idle|open|"
