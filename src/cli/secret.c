@@ -279,6 +279,14 @@ secret_store(const struct secret_opts *o, struct secret *s,
 
 /* ---- the verbs ------------------------------------------------------ */
 
+/* A secret's clear value leaves memory zeroed, on every path. */
+static void
+value_wipe(struct buf *v)
+{
+	sodium_memzero(v->data, v->len);
+	buf_release(v);
+}
+
 static int
 verb_set(const struct secret_opts *o, const struct opkey *op)
 {
@@ -299,8 +307,7 @@ verb_set(const struct secret_opts *o, const struct opkey *op)
 	if (secret_read_value(o, &v) == 0)
 		rc = secret_store(o, s, op, &v);
 out:
-	sodium_memzero(v.data, v.len);
-	buf_release(&v);
+	value_wipe(&v);
 	secret_free(s);
 	return rc;
 }
@@ -359,8 +366,7 @@ verb_change(const struct secret_opts *o, const struct opkey *op)
 	}
 	rc = secret_store(o, s, op, &v);
 out:
-	sodium_memzero(v.data, v.len);
-	buf_release(&v);
+	value_wipe(&v);
 	secret_free(s);
 	return rc;
 }
