@@ -53,6 +53,27 @@ lsample(struct buf *b, const char *name, const char *label,
 	buf_addf(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, value, v);
 }
 
+/* One sample of a labelled family: the label's value and the count. */
+struct lval {
+	const char	*value;
+	uint64_t	 n;
+};
+
+#define NVALS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A family whose samples differ by one label of ours: its HELP and TYPE
+ * once, then a sample a value, in the order given.
+ */
+static void
+family(struct buf *b, const char *name, const char *type, const char *help,
+    const char *label, const struct lval *v, size_t n)
+{
+	meta(b, name, type, help);
+	for (size_t i = 0; i < n; i++)
+		lsample(b, name, label, v[i].value, v[i].n);
+}
+
 /* A label value from the cluster: escaped as the format wants. */
 static void
 label_escaped(struct buf *b, const char *s)
@@ -85,37 +106,26 @@ gossip_block(struct agent *a, struct buf *b)
 	const struct pkt_stats *p = &st->pkt;
 	struct swim_stats ss;
 
+	const struct lval pkts[] = { { "in", st->pkts_in },
+	    { "out", st->pkts_out } };
+	const struct lval bytes[] = { { "in", st->bytes_in },
+	    { "out", st->bytes_out } };
+	const struct lval dropped[] = { { "decrypt", p->decrypt_failures },
+	    { "unknown_key", p->unknown_key }, { "replay", p->replays },
+	    { "stale", p->stale }, { "malformed", p->malformed },
+	    { "truncated", p->truncated }, { "oversized", p->oversized },
+	    { "bad_header", p->bad_header } };
+	const struct lval pushpull[] = { { "in", st->tcp_in },
+	    { "out", st->tcp_out } };
+
 	swim_get_stats(a->swim, &ss);
-	meta(b, "tlaloc_gossip_packets_total", "counter", "UDP gossip "
-	    "packets, sealed.");
-	lsample(b, "tlaloc_gossip_packets_total", "direction", "in",
-	    st->pkts_in);
-	lsample(b, "tlaloc_gossip_packets_total", "direction", "out",
-	    st->pkts_out);
-	meta(b, "tlaloc_gossip_bytes_total", "counter", "UDP gossip bytes, "
-	    "sealed.");
-	lsample(b, "tlaloc_gossip_bytes_total", "direction", "in",
-	    st->bytes_in);
-	lsample(b, "tlaloc_gossip_bytes_total", "direction", "out",
-	    st->bytes_out);
-	meta(b, "tlaloc_packets_dropped_total", "counter", "Packets and "
-	    "frames dropped before use, by reason.");
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "decrypt",
-	    p->decrypt_failures);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "unknown_key",
-	    p->unknown_key);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "replay",
-	    p->replays);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "stale",
-	    p->stale);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "malformed",
-	    p->malformed);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "truncated",
-	    p->truncated);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "oversized",
-	    p->oversized);
-	lsample(b, "tlaloc_packets_dropped_total", "reason", "bad_header",
-	    p->bad_header);
+	family(b, "tlaloc_gossip_packets_total", "counter", "UDP gossip "
+	    "packets, sealed.", "direction", pkts, NVALS(pkts));
+	family(b, "tlaloc_gossip_bytes_total", "counter", "UDP gossip bytes, "
+	    "sealed.", "direction", bytes, NVALS(bytes));
+	family(b, "tlaloc_packets_dropped_total", "counter", "Packets and "
+	    "frames dropped before use, by reason.", "reason", dropped,
+	    NVALS(dropped));
 	sample(b, "tlaloc_gossip_send_errors_total", "counter", "Datagrams "
 	    "that could not be sent.", st->send_errors);
 	sample(b, "tlaloc_swim_probes_total", "counter", "Direct probes "
@@ -135,10 +145,8 @@ gossip_block(struct agent *a, struct buf *b)
 	    "health (0 is best).", ss.awareness);
 	sample(b, "tlaloc_swim_incarnation", "gauge", "This node's "
 	    "incarnation.", ss.incarnation);
-	meta(b, "tlaloc_pushpull_total", "counter", "Full state exchanges "
-	    "over TCP.");
-	lsample(b, "tlaloc_pushpull_total", "direction", "in", st->tcp_in);
-	lsample(b, "tlaloc_pushpull_total", "direction", "out", st->tcp_out);
+	family(b, "tlaloc_pushpull_total", "counter", "Full state exchanges "
+	    "over TCP.", "direction", pushpull, NVALS(pushpull));
 	sample(b, "tlaloc_pushpull_failures_total", "counter", "Failed "
 	    "state exchanges.", st->tcp_failures);
 }
@@ -259,14 +267,13 @@ pack_block(struct agent *a, struct buf *b)
 	    "node stood in.", st.elections);
 	sample(b, "tlaloc_pack_step_downs_total", "counter", "Times this "
 	    "node stopped leading.", st.step_downs);
-	meta(b, "tlaloc_pack_messages_dropped_total", "counter", "Pack "
-	    "messages dropped, by reason.");
-	lsample(b, "tlaloc_pack_messages_dropped_total", "reason", "forged",
-	    ps->forged);
-	lsample(b, "tlaloc_pack_messages_dropped_total", "reason",
-	    "wrong_claim", ps->wrong_claim);
-	lsample(b, "tlaloc_pack_messages_dropped_total", "reason",
-	    "malformed", ps->malformed + st.bad_msgs);
+	const struct lval dropped[] = { { "forged", ps->forged },
+	    { "wrong_claim", ps->wrong_claim },
+	    { "malformed", ps->malformed + st.bad_msgs } };
+
+	family(b, "tlaloc_pack_messages_dropped_total", "counter", "Pack "
+	    "messages dropped, by reason.", "reason", dropped,
+	    NVALS(dropped));
 }
 
 static void
@@ -276,41 +283,29 @@ messages_block(struct agent *a, struct buf *b)
 	struct bcast_stats bs;
 
 	agent_msgs_stats(a, &bs);
-	meta(b, "tlaloc_channel_messages_total", "counter", "Channel and "
-	    "direct messages.");
-	lsample(b, "tlaloc_channel_messages_total", "direction", "sent",
-	    bs.sent);
-	lsample(b, "tlaloc_channel_messages_total", "direction", "delivered",
-	    bs.delivered);
-	meta(b, "tlaloc_channel_messages_dropped_total", "counter",
-	    "Messages dropped, by reason.");
-	lsample(b, "tlaloc_channel_messages_dropped_total", "reason",
-	    "duplicate", bs.duplicates);
-	lsample(b, "tlaloc_channel_messages_dropped_total", "reason", "stale",
-	    bs.stale);
-	lsample(b, "tlaloc_channel_messages_dropped_total", "reason",
-	    "rate_limited", bs.rate_limited);
-	lsample(b, "tlaloc_channel_messages_dropped_total", "reason",
-	    "malformed", bs.malformed);
+	const struct lval msgs[] = { { "sent", bs.sent },
+	    { "delivered", bs.delivered } };
+	const struct lval dropped[] = { { "duplicate", bs.duplicates },
+	    { "stale", bs.stale }, { "rate_limited", bs.rate_limited },
+	    { "malformed", bs.malformed } };
+	const struct lval refused[] = { { "unsigned", q->refused_unsigned },
+	    { "untrusted", q->refused_untrusted },
+	    { "forged", q->refused_forged }, { "stale", q->refused_stale },
+	    { "replayed", q->refused_replayed } };
+	const struct lval replies[] = { { "in", q->replies_in },
+	    { "out", q->replies_out } };
+
+	family(b, "tlaloc_channel_messages_total", "counter", "Channel and "
+	    "direct messages.", "direction", msgs, NVALS(msgs));
+	family(b, "tlaloc_channel_messages_dropped_total", "counter",
+	    "Messages dropped, by reason.", "reason", dropped,
+	    NVALS(dropped));
 	sample(b, "tlaloc_queries_run_total", "counter", "Queries this node "
 	    "ran.", q->ran);
-	meta(b, "tlaloc_queries_refused_total", "counter", "Queries refused, "
-	    "by reason.");
-	lsample(b, "tlaloc_queries_refused_total", "reason", "unsigned",
-	    q->refused_unsigned);
-	lsample(b, "tlaloc_queries_refused_total", "reason", "untrusted",
-	    q->refused_untrusted);
-	lsample(b, "tlaloc_queries_refused_total", "reason", "forged",
-	    q->refused_forged);
-	lsample(b, "tlaloc_queries_refused_total", "reason", "stale",
-	    q->refused_stale);
-	lsample(b, "tlaloc_queries_refused_total", "reason", "replayed",
-	    q->refused_replayed);
-	meta(b, "tlaloc_query_replies_total", "counter", "Query replies.");
-	lsample(b, "tlaloc_query_replies_total", "direction", "in",
-	    q->replies_in);
-	lsample(b, "tlaloc_query_replies_total", "direction", "out",
-	    q->replies_out);
+	family(b, "tlaloc_queries_refused_total", "counter", "Queries "
+	    "refused, by reason.", "reason", refused, NVALS(refused));
+	family(b, "tlaloc_query_replies_total", "counter", "Query replies.",
+	    "direction", replies, NVALS(replies));
 }
 
 static void
@@ -328,21 +323,18 @@ process_block(struct agent *a, struct buf *b)
 	buf_addf(b, "process_cpu_seconds_total %.3f\n",
 	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	const struct lval refused[] = { { "auth", hs.refused },
+	    { "malformed", hs.bad }, { "over_limit", hs.over_limit } };
+	const struct lval history[] = { { "served", h->served },
+	    { "refused", h->refused } };
+
 	sample(b, "tlaloc_http_requests_total", "counter", "HTTP requests "
 	    "answered.", hs.requests);
-	meta(b, "tlaloc_http_refused_total", "counter", "HTTP requests "
-	    "refused, by reason.");
-	lsample(b, "tlaloc_http_refused_total", "reason", "auth", hs.refused);
-	lsample(b, "tlaloc_http_refused_total", "reason", "malformed",
-	    hs.bad);
-	lsample(b, "tlaloc_http_refused_total", "reason", "over_limit",
-	    hs.over_limit);
-	meta(b, "tlaloc_history_requests_total", "counter", "Run history "
-	    "asked of this node by peers.");
-	lsample(b, "tlaloc_history_requests_total", "result", "served",
-	    h->served);
-	lsample(b, "tlaloc_history_requests_total", "result", "refused",
-	    h->refused);
+	family(b, "tlaloc_http_refused_total", "counter", "HTTP requests "
+	    "refused, by reason.", "reason", refused, NVALS(refused));
+	family(b, "tlaloc_history_requests_total", "counter", "Run history "
+	    "asked of this node by peers.", "result", history,
+	    NVALS(history));
 }
 
 void
