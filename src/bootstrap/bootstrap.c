@@ -153,7 +153,7 @@ void
 bs_config_text(const struct bootstrap_node *n, const char *advertise,
     struct buf *out)
 {
-	int port = n->port ? n->port : 7946;
+	int port = n->member.port ? n->member.port : 7946;
 
 	buf_addf(out,
 	    "# tlaloc agent config (docs/agent.md): `key = value`, '#' "
@@ -170,30 +170,30 @@ bs_config_text(const struct bootstrap_node *n, const char *advertise,
 	    port, advertise);
 	buf_addstr(out, "# Seeds: any live members; more than one in case "
 	    "one is down.\n");
-	for (size_t i = 0; i < n->njoins; i++)
-		buf_addf(out, "join = %s\n", n->joins[i]);
-	if (n->njoins == 0)
+	for (size_t i = 0; i < n->member.njoins; i++)
+		buf_addf(out, "join = %s\n", n->member.joins[i]);
+	if (n->member.njoins == 0)
 		buf_addstr(out, "# join = 10.0.0.1:7946\n");
 	buf_addf(out, "\n# The cluster key (0600); the same file on every "
 	    "member.\nkeyring = %s/keyring\nstate_dir = %s\n\n",
 	    n->config_dir, n->state_dir);
 	buf_addstr(out, "# Labels other members and policies select on.\n");
-	for (size_t i = 0; i < n->ntags; i++)
-		buf_addf(out, "tag = %s\n", n->tags[i]);
-	if (n->ntags == 0)
+	for (size_t i = 0; i < n->member.ntags; i++)
+		buf_addf(out, "tag = %s\n", n->member.tags[i]);
+	if (n->member.ntags == 0)
 		buf_addstr(out, "# tag = role=web\n");
 	buf_addstr(out, "\n# Operator public keys whose signatures this "
 	    "node obeys.\n");
-	for (size_t i = 0; i < n->ntrust; i++)
-		buf_addf(out, "trust = %s\n", n->trust_paths[i]);
-	if (n->ntrust == 0)
+	for (size_t i = 0; i < n->member.ntrust; i++)
+		buf_addf(out, "trust = %s\n", n->member.trust_paths[i]);
+	if (n->member.ntrust == 0)
 		buf_addstr(out, "# trust = /etc/tlaloc/trust/operator.pub\n");
 	buf_addstr(out, "\n# Policy: the pack this node runs and the member "
 	    "it fetches policy from.\n");
-	buf_addf(out, "%spack = %s\n", n->pack ? "" : "# ",
-	    n->pack ? n->pack : "base");
-	buf_addf(out, "%spolicy_from = %s\n", n->policy_from ? "" : "# ",
-	    n->policy_from ? n->policy_from : "10.0.0.1:7946");
+	buf_addf(out, "%spack = %s\n", n->member.pack ? "" : "# ",
+	    n->member.pack ? n->member.pack : "base");
+	buf_addf(out, "%spolicy_from = %s\n", n->member.policy_from ? "" : "# ",
+	    n->member.policy_from ? n->member.policy_from : "10.0.0.1:7946");
 	buf_addstr(out, "\n# lan (1 s probes), wan (5 s) or local (tests).\n"
 	    "profile = lan\nlog_level = notice\n");
 }
@@ -208,23 +208,22 @@ bs_node_from_opts(const struct bs_ctx *c, const char *etc, const char *state,
 	memset(n, 0, sizeof(*n));
 	n->config_dir = etc;
 	n->state_dir = state;
-	n->port = c->port;
-	memcpy(n->joins, o->joins, sizeof(o->joins));
-	n->njoins = o->njoins;
-	memcpy(n->tags, o->tags, sizeof(o->tags));
-	n->ntags = o->ntags;
-	n->pack = o->pack;
-	n->policy_from = o->policy_from;
-	/* Paths are NUL-separated in trust_paths; fill it, then point in. */
+	n->member = o->member;
+	n->member.port = c->port;
+	/*
+	 * The node trusts the copies the artifact installs under etc, not
+	 * the paths on this machine. Paths are NUL-separated in
+	 * trust_paths; fill it, then point in.
+	 */
 	for (size_t i = 0; i < c->ntrust; i++) {
 		buf_addf(trust_paths, "%s/trust/%s", etc, c->trust[i].name);
 		buf_addch(trust_paths, '\0');
 	}
 	for (size_t i = 0; i < c->ntrust; i++) {
-		n->trust_paths[i] = trust_paths->data + off;
-		off += strlen(n->trust_paths[i]) + 1;
+		n->member.trust_paths[i] = trust_paths->data + off;
+		off += strlen(n->member.trust_paths[i]) + 1;
 	}
-	n->ntrust = c->ntrust;
+	n->member.ntrust = c->ntrust;
 }
 
 /* ---- Validation ----------------------------------------------------- */
@@ -265,15 +264,15 @@ check_opts(const struct bootstrap_opts *o, struct tl_err *err)
 	const char *one;
 	int r;
 
-	if ((r = check_list(o->joins, o->njoins, "--join", ADDR_CH, err)) < 0 ||
-	    (r = check_list(o->tags, o->ntags, "--tag", ALNUM "._-:/@+=",
+	if ((r = check_list(o->member.joins, o->member.njoins, "--join", ADDR_CH, err)) < 0 ||
+	    (r = check_list(o->member.tags, o->member.ntags, "--tag", ALNUM "._-:/@+=",
 	    err)) < 0)
 		return r;
-	one = o->policy_from;
+	one = o->member.policy_from;
 	if (one && (r = check_list(&one, 1, "--policy-from", ADDR_CH,
 	    err)) < 0)
 		return r;
-	one = o->pack;
+	one = o->member.pack;
 	if (one && (r = check_list(&one, 1, "--pack", ALNUM "._-", err)) < 0)
 		return r;
 	one = o->package_url;
@@ -288,7 +287,7 @@ check_opts(const struct bootstrap_opts *o, struct tl_err *err)
 	if (o->from == BOOTSTRAP_FROM_URL && o->package_url == NULL)
 		return tl_err_set(err, TL_EINVAL, "installing from a URL needs "
 		    "--package-url");
-	if (o->port < 0 || o->port > 65535 || o->dhcp_option < 0 ||
+	if (o->member.port < 0 || o->member.port > 65535 || o->dhcp_option < 0 ||
 	    (o->dhcp_option != 0 && (o->dhcp_option < 224 ||
 	    o->dhcp_option > 254)))
 		return tl_err_set(err, TL_EINVAL, "--port must be 1-65535 and "
@@ -322,10 +321,10 @@ load_keyring(struct bs_ctx *c, struct tl_err *err)
 static int
 load_trust(struct bs_ctx *c, struct tl_err *err)
 {
-	for (size_t i = 0; i < c->o->ntrust; i++) {
+	for (size_t i = 0; i < c->o->member.ntrust; i++) {
 		struct opkey_trust t;
 		struct bs_trust *bt = &c->trust[i];
-		const char *path = c->o->trust_paths[i], *base;
+		const char *path = c->o->member.trust_paths[i], *base;
 		char line[128];
 		int r;
 
@@ -393,7 +392,7 @@ bootstrap_render(const struct bootstrap_opts *o, struct buf *out,
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	buf_init(&c.keyring);
-	c.port = o->port ? o->port : 7946;
+	c.port = o->member.port ? o->member.port : 7946;
 	c.dhcp_option = o->dhcp_option ? o->dhcp_option : 224;
 	if ((r = load_keyring(&c, err)) < 0 || (r = load_trust(&c, err)) < 0)
 		goto out;

@@ -27,22 +27,31 @@ enum bootstrap_install {
 
 #define BOOTSTRAP_LIST_MAX	32
 
-struct bootstrap_opts {
-	const char	*via;		/* a kind name, see bootstrap_kinds() */
-	const char	*part;		/* NULL: the whole artifact */
+/*
+ * How the new node takes part in the cluster: what both a bootstrap
+ * artifact and `tlaloc init` write into its agent.conf, and what the
+ * flags --join, --tag, --trust, --pack, --policy-from and --port set.
+ */
+struct bootstrap_member {
 	const char	*joins[BOOTSTRAP_LIST_MAX];
 	size_t		 njoins;
 	const char	*tags[BOOTSTRAP_LIST_MAX];	/* "k=v" */
 	size_t		 ntags;
 	const char	*trust_paths[BOOTSTRAP_LIST_MAX];
 	size_t		 ntrust;
-	const char	*keyring_path;	/* NULL: leave a placeholder */
 	const char	*pack;
 	const char	*policy_from;
+	int		 port;		/* 0: 7946 */
+};
+
+struct bootstrap_opts {
+	const char	*via;		/* a kind name, see bootstrap_kinds() */
+	const char	*part;		/* NULL: the whole artifact */
+	struct bootstrap_member member;
+	const char	*keyring_path;	/* NULL: leave a placeholder */
 	enum bootstrap_install from;
 	const char	*package_url;	/* with BOOTSTRAP_FROM_URL */
 	const char	*bin;		/* NULL: the platform's default */
-	int		 port;		/* 0: 7946 */
 	int		 dhcp_option;	/* 0: 224 */
 };
 
@@ -64,15 +73,7 @@ struct bootstrap_node {
 	const char	*state_dir;	/* node.key goes here */
 	const char	*name;		/* NULL: the agent's default */
 	const char	*advertise;	/* NULL: found from the route */
-	int		 port;		/* 0: 7946 */
-	const char	*joins[BOOTSTRAP_LIST_MAX];
-	size_t		 njoins;
-	const char	*tags[BOOTSTRAP_LIST_MAX];
-	size_t		 ntags;
-	const char	*trust_paths[BOOTSTRAP_LIST_MAX];
-	size_t		 ntrust;
-	const char	*pack;
-	const char	*policy_from;
+	struct bootstrap_member member;
 	int		 force;		/* rewrite an existing agent.conf */
 };
 

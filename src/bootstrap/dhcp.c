@@ -64,9 +64,9 @@ bs_dhcp_server_doc(const struct bs_ctx *c, struct buf *out)
 {
 	struct buf seeds = BUF_INIT;
 
-	for (size_t i = 0; i < c->o->njoins; i++)
-		buf_addf(&seeds, "%s%s", i ? "," : "", c->o->joins[i]);
-	if (c->o->njoins == 0)
+	for (size_t i = 0; i < c->o->member.njoins; i++)
+		buf_addf(&seeds, "%s%s", i ? "," : "", c->o->member.joins[i]);
+	if (c->o->member.njoins == 0)
 		buf_addstr(&seeds, "10.0.0.1:7946,10.0.0.2:7946");
 	buf_addf(out,
 	    "#\n"

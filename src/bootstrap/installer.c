@@ -89,19 +89,19 @@ bs_init_args(const struct bs_ctx *c, int joins, const char *indent,
 {
 	const struct bootstrap_opts *o = c->o;
 
-	for (size_t i = 0; joins && i < o->njoins; i++)
+	for (size_t i = 0; joins && i < o->member.njoins; i++)
 		buf_addf(b, "%sset -- \"$@\" --join '%s'\n", indent,
-		    o->joins[i]);
-	for (size_t i = 0; i < o->ntags; i++)
-		buf_addf(b, "%sset -- \"$@\" --tag '%s'\n", indent, o->tags[i]);
+		    o->member.joins[i]);
+	for (size_t i = 0; i < o->member.ntags; i++)
+		buf_addf(b, "%sset -- \"$@\" --tag '%s'\n", indent, o->member.tags[i]);
 	for (size_t i = 0; i < c->ntrust; i++)
 		buf_addf(b, "%sset -- \"$@\" --trust \"$ETC/trust/%s\"\n",
 		    indent, c->trust[i].name);
-	if (o->pack != NULL)
-		buf_addf(b, "%sset -- \"$@\" --pack '%s'\n", indent, o->pack);
-	if (o->policy_from != NULL)
+	if (o->member.pack != NULL)
+		buf_addf(b, "%sset -- \"$@\" --pack '%s'\n", indent, o->member.pack);
+	if (o->member.policy_from != NULL)
 		buf_addf(b, "%sset -- \"$@\" --policy-from '%s'\n", indent,
-		    o->policy_from);
+		    o->member.policy_from);
 }
 
 static const char *
@@ -150,9 +150,9 @@ bs_installer(const struct bs_ctx *c, const char *const *inits, int dhcp,
 		bs_dhcp_install_funcs(c, &funcs);
 	} else {
 		buf_addch(&joins, '\'');
-		for (size_t i = 0; i < c->o->njoins; i++)
+		for (size_t i = 0; i < c->o->member.njoins; i++)
 			buf_addf(&joins, "%s%s", i ? "," : "",
-			    c->o->joins[i]);
+			    c->o->member.joins[i]);
 		buf_addch(&joins, '\'');
 	}
 	snprintf(port, sizeof(port), "%d", c->port);

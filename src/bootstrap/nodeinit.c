@@ -35,24 +35,24 @@ bad_value(const char *v)
 static int
 check_node(const struct bootstrap_node *n, struct tl_err *err)
 {
-	const char *one[4] = { n->name, n->advertise, n->pack, n->policy_from };
+	const char *one[4] = { n->name, n->advertise, n->member.pack, n->member.policy_from };
 
 	for (size_t i = 0; i < 4; i++)
 		if (one[i] != NULL && (one[i][0] == '\0' || bad_value(one[i])))
 			return tl_err_set(err, TL_EINVAL, "'%s' is not a valid "
 			    "setting value", one[i]);
-	for (size_t i = 0; i < n->njoins; i++)
-		if (bad_value(n->joins[i]))
+	for (size_t i = 0; i < n->member.njoins; i++)
+		if (bad_value(n->member.joins[i]))
 			return tl_err_set(err, TL_EINVAL, "bad --join '%s'",
-			    n->joins[i]);
-	for (size_t i = 0; i < n->ntags; i++)
-		if (bad_value(n->tags[i]))
+			    n->member.joins[i]);
+	for (size_t i = 0; i < n->member.ntags; i++)
+		if (bad_value(n->member.tags[i]))
 			return tl_err_set(err, TL_EINVAL, "bad --tag '%s'",
-			    n->tags[i]);
-	for (size_t i = 0; i < n->ntrust; i++)
-		if (bad_value(n->trust_paths[i]))
+			    n->member.tags[i]);
+	for (size_t i = 0; i < n->member.ntrust; i++)
+		if (bad_value(n->member.trust_paths[i]))
 			return tl_err_set(err, TL_EINVAL, "bad --trust '%s'",
-			    n->trust_paths[i]);
+			    n->member.trust_paths[i]);
 	return 0;
 }
 
@@ -61,7 +61,7 @@ find_advertise(const struct bootstrap_node *n, char *out, size_t size)
 {
 	struct tl_err err = TL_ERR_INIT;
 	char dest[ADDR_STR_MAX + 16], ip[ADDR_STR_MAX];
-	int port = n->port ? n->port : 7946;
+	int port = n->member.port ? n->member.port : 7946;
 
 	if (n->advertise != NULL) {
 		snprintf(out, size, "%s", n->advertise);
@@ -70,7 +70,7 @@ find_advertise(const struct bootstrap_node *n, char *out, size_t size)
 	/* The route to the first seed picks the interface the cluster sees;
 	 * with no seed, the default route's (192.0.2.1 is TEST-NET-1: only
 	 * the routing table is asked, nothing is sent). */
-	snprintf(dest, sizeof(dest), "%s", n->njoins ? n->joins[0] :
+	snprintf(dest, sizeof(dest), "%s", n->member.njoins ? n->member.joins[0] :
 	    "192.0.2.1:7946");
 	if (srcaddr_for(dest, ip, &err) < 0)
 		snprintf(ip, sizeof(ip), "127.0.0.1");
@@ -154,8 +154,8 @@ bootstrap_node_init(const struct bootstrap_node *in,
 	fileio_mkdirs(in->state_dir, 0700, &ignore);
 	n.config_dir = absolute(in->config_dir, owned, &nowned);
 	n.state_dir = absolute(in->state_dir, owned, &nowned);
-	for (size_t i = 0; i < n.ntrust; i++)
-		n.trust_paths[i] = absolute(in->trust_paths[i], owned,
+	for (size_t i = 0; i < n.member.ntrust; i++)
+		n.member.trust_paths[i] = absolute(in->member.trust_paths[i], owned,
 		    &nowned);
 	r = node_init(&n, res, err);
 	for (size_t i = 0; i < nowned; i++)

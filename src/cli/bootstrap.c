@@ -113,15 +113,7 @@ cmd_bootstrap(int argc, char **argv)
 		cli_errorf("--via KIND is required (%s)", bootstrap_kinds());
 		goto done;
 	}
-	memcpy(o.joins, f.joins, sizeof(f.joins));
-	o.njoins = f.njoins;
-	memcpy(o.tags, f.tags, sizeof(f.tags));
-	o.ntags = f.ntags;
-	memcpy(o.trust_paths, f.trust, sizeof(f.trust));
-	o.ntrust = f.ntrust;
-	o.pack = f.pack;
-	o.policy_from = f.policy_from;
-	o.port = f.port;
+	o.member = f.member;
 	if (bootstrap_render(&o, &text, &err) < 0) {
 		cli_errorf("bootstrap: %s", err.msg);
 		goto done;

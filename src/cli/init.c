@@ -76,15 +76,7 @@ cmd_init(int argc, char **argv)
 		return r > 0 ? 0 : 1;
 	}
 	n.state_dir = cli_state_dir(n.state_dir);
-	memcpy(n.joins, f.joins, sizeof(f.joins));
-	n.njoins = f.njoins;
-	memcpy(n.tags, f.tags, sizeof(f.tags));
-	n.ntags = f.ntags;
-	memcpy(n.trust_paths, f.trust, sizeof(f.trust));
-	n.ntrust = f.ntrust;
-	n.pack = f.pack;
-	n.policy_from = f.policy_from;
-	n.port = f.port;
+	n.member = f.member;
 	r = bootstrap_node_init(&n, &res, &err);
 	node_flags_release(&f);
 	if (r < 0) {

@@ -30,7 +30,7 @@ joins_add(struct node_flags *f, const char *v)
 	for (p = copy; p != NULL; p = comma) {
 		if ((comma = strchr(p, ',')) != NULL)
 			*comma++ = '\0';
-		if (*p != '\0' && list_add(f->joins, &f->njoins, p,
+		if (*p != '\0' && list_add(f->member.joins, &f->member.njoins, p,
 		    "--join") < 0)
 			return -1;
 	}
@@ -55,13 +55,13 @@ node_flags_take(struct node_flags *f, int argc, char **argv, int *i)
 	if (strcmp(flag, "--join") == 0)
 		return joins_add(f, v);
 	if (strcmp(flag, "--tag") == 0)
-		return list_add(f->tags, &f->ntags, v, flag);
+		return list_add(f->member.tags, &f->member.ntags, v, flag);
 	if (strcmp(flag, "--trust") == 0)
-		return list_add(f->trust, &f->ntrust, v, flag);
+		return list_add(f->member.trust_paths, &f->member.ntrust, v, flag);
 	if (strcmp(flag, "--pack") == 0)
-		f->pack = v;
+		f->member.pack = v;
 	else if (strcmp(flag, "--policy-from") == 0)
-		f->policy_from = v;
+		f->member.policy_from = v;
 	else {
 		long p = strtol(v, &end, 10);
 
@@ -69,7 +69,7 @@ node_flags_take(struct node_flags *f, int argc, char **argv, int *i)
 			cli_errorf("--port must be 1 to 65535, not '%s'", v);
 			return -1;
 		}
-		f->port = (int)p;
+		f->member.port = (int)p;
 	}
 	return 1;
 }

@@ -11,15 +11,7 @@
 #include "bootstrap/bootstrap.h"
 
 struct node_flags {
-	const char	*joins[BOOTSTRAP_LIST_MAX];
-	size_t		 njoins;
-	const char	*tags[BOOTSTRAP_LIST_MAX];
-	size_t		 ntags;
-	const char	*trust[BOOTSTRAP_LIST_MAX];
-	size_t		 ntrust;
-	const char	*pack;
-	const char	*policy_from;
-	int		 port;
+	struct bootstrap_member member;
 	char		*owned[BOOTSTRAP_LIST_MAX];	/* split --join copies */
 	size_t		 nowned;
 };

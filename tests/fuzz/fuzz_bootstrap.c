@@ -48,11 +48,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&o, 0, sizeof(o));
 	o.via = kinds[(field[0] ? (unsigned char)field[0][0] : 0) % 10];
 	if (field[1] && field[1][0])
-		o.joins[o.njoins++] = field[1];
+		o.member.joins[o.member.njoins++] = field[1];
 	if (field[2] && field[2][0])
-		o.tags[o.ntags++] = field[2];
-	o.pack = field[3] && field[3][0] ? field[3] : NULL;
-	o.policy_from = field[4] && field[4][0] ? field[4] : NULL;
+		o.member.tags[o.member.ntags++] = field[2];
+	o.member.pack = field[3] && field[3][0] ? field[3] : NULL;
+	o.member.policy_from = field[4] && field[4][0] ? field[4] : NULL;
 	if (field[5] && field[5][0]) {
 		o.package_url = field[5];
 		o.from = BOOTSTRAP_FROM_URL;
@@ -61,9 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.part = field[7] && field[7][0] ? field[7] : NULL;
 	if (bootstrap_render(&o, &out, &err) == 0) {
 		/* #, {} etc. are fine in a URL's query but not elsewhere. */
-		if ((o.njoins && dangerous(o.joins[0])) ||
-		    (o.ntags && dangerous(o.tags[0])) || dangerous(o.pack) ||
-		    dangerous(o.policy_from) || dangerous(o.bin) ||
+		if ((o.member.njoins && dangerous(o.member.joins[0])) ||
+		    (o.member.ntags && dangerous(o.member.tags[0])) || dangerous(o.member.pack) ||
+		    dangerous(o.member.policy_from) || dangerous(o.bin) ||
 		    (o.package_url && strpbrk(o.package_url, "'\"\\$` \n")))
 			abort();
 	} else if (err.msg[0] == '\0')

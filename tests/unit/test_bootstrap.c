@@ -27,7 +27,7 @@ opts(struct bootstrap_opts *o, const char *via)
 {
 	memset(o, 0, sizeof(*o));
 	o->via = via;
-	o->joins[o->njoins++] = "10.0.0.1:7946";
+	o->member.joins[o->member.njoins++] = "10.0.0.1:7946";
 }
 
 TEST(bootstrap_every_kind_renders_with_placeholder_key)
@@ -41,7 +41,7 @@ TEST(bootstrap_every_kind_renders_with_placeholder_key)
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		opts(&o, kinds[i]);
-		o.policy_from = "10.0.0.1:7946";
+		o.member.policy_from = "10.0.0.1:7946";
 		ASSERT_EQ(render(&o, &out, &err), 0);
 		/* No key given: a marked placeholder says where it goes. */
 		ASSERT(strstr(out.data, "TLALOC-CLUSTER-KEY-PLACEHOLDER"));
@@ -87,12 +87,12 @@ TEST(bootstrap_refuses_values_that_need_quoting)
 
 	for (size_t i = 0; i < sizeof(bad_tags) / sizeof(bad_tags[0]); i++) {
 		opts(&o, "shell");
-		o.tags[o.ntags++] = bad_tags[i];
+		o.member.tags[o.member.ntags++] = bad_tags[i];
 		ASSERT_EQ(render(&o, &out, &err), TL_EINVAL);
 		ASSERT(strstr(err.msg, "--tag") != NULL);
 	}
 	opts(&o, "chef");
-	o.joins[0] = "10.0.0.1;reboot:7946";
+	o.member.joins[0] = "10.0.0.1;reboot:7946";
 	ASSERT_EQ(render(&o, &out, &err), TL_EINVAL);
 	opts(&o, "puppet");
 	o.package_url = "http://x/'y.deb";
@@ -163,10 +163,10 @@ TEST(init_writes_config_and_keys_then_keeps_them)
 	memset(&n, 0, sizeof(n));
 	n.config_dir = etc;
 	n.state_dir = state;
-	n.joins[n.njoins++] = "127.0.0.1:7946";
-	n.tags[n.ntags++] = "role=web";
-	n.pack = "base";
-	n.policy_from = "127.0.0.1:7946";
+	n.member.joins[n.member.njoins++] = "127.0.0.1:7946";
+	n.member.tags[n.member.ntags++] = "role=web";
+	n.member.pack = "base";
+	n.member.policy_from = "127.0.0.1:7946";
 	ASSERT_EQ(bootstrap_node_init(&n, &res, &err), 0);
 	ASSERT_EQ(res.wrote_config, 1);
 	ASSERT_EQ(res.made_keyring, 1);
@@ -192,13 +192,13 @@ TEST(init_writes_config_and_keys_then_keeps_them)
 	ASSERT_EQ(res.wrote_config, 0);
 	ASSERT_EQ(res.made_keyring, 0);
 	n.force = 1;
-	n.tags[0] = "role=db";
+	n.member.tags[0] = "role=db";
 	ASSERT_EQ(bootstrap_node_init(&n, &res, &err), 0);
 	ASSERT_EQ(res.wrote_config, 1);
 	ASSERT_EQ(keyring_load(ring, kr, &err), 0);
 	ASSERT_MEM_EQ(keyring_at(ring, 0, NULL), first, KEYRING_KEY_LEN);
 	/* A config the agent would refuse is not written. */
-	n.tags[0] = "role";
+	n.member.tags[0] = "role";
 	ASSERT(bootstrap_node_init(&n, &res, &err) < 0);
 	ASSERT(strstr(err.msg, "key=value") != NULL);
 	agent_config_init(&cfg);
