@@ -320,6 +320,16 @@ void	agent_peer_keys_prune(struct agent *a);
 int	agent_frame_open(struct agent *a, uint8_t type, const uint8_t *p,
 	    size_t len, size_t max, struct buf *body, uint8_t *id);
 /*
+ * A one-way frame of type (a query reply, a converge report): opened
+ * (AGENT_TCP_MAX) and handed to deliver with the sender's address, or
+ * logged as "WHAT from PEER refused"; then c is answered with the empty
+ * frame the sender waits for.
+ */
+void	agent_frame_deliver(struct agent *a, struct stream_conn *c,
+	    uint8_t type, const uint8_t *p, size_t len, const char *what,
+	    void (*deliver)(struct agent *a, const char *from,
+	    const uint8_t *body, size_t len));
+/*
  * Seals body as a frame of type and sends it to addr over TCP, tried
  * again (now, then from the 1 s tick) while the peer refuses; bumps
  * *sent or *failed at the end (counters must outlive the agent's loop).

@@ -236,20 +236,10 @@ static int
 convreq_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
     const uint8_t *p, size_t len)
 {
-	struct buf body = BUF_INIT;
-	int rc;
-
 	if (type != PKT_CREPORT)
 		return 0;
-	if ((rc = agent_frame_open(a, PKT_CREPORT, p, len, AGENT_TCP_MAX,
-	    &body, NULL)) < 0)
-		log_info("converge report from %s refused: %s",
-		    stream_conn_peer(c), tl_strerror(rc));
-	else
-		convrep_on_report(a, stream_conn_peer(c),
-		    (uint8_t *)body.data, body.len);
-	stream_respond(c, "", 0);
-	buf_release(&body);
+	agent_frame_deliver(a, c, PKT_CREPORT, p, len, "converge report",
+	    convrep_on_report);
 	return 1;
 }
 

@@ -341,12 +341,15 @@ reply_author(struct agent *a, const struct query_reply *r)
 	return rc;
 }
 
+/* A reply's author is proven by its signature; from is not needed. */
 static void
-query_on_reply(struct agent *a, const uint8_t *p, size_t len)
+query_on_reply(struct agent *a, const char *from, const uint8_t *p,
+    size_t len)
 {
 	struct query_reply r;
 	int rc;
 
+	(void)from;
 	if (query_reply_decode(p, len, &r) < 0) {
 		a->query->st.malformed++;
 		return;
@@ -374,19 +377,10 @@ static int
 query_on_frame(struct agent *a, struct stream_conn *c, uint8_t type,
     const uint8_t *p, size_t len)
 {
-	struct buf body = BUF_INIT;
-	int rc;
-
 	if (type != PKT_QREPLY)
 		return 0;
-	if ((rc = agent_frame_open(a, PKT_QREPLY, p, len, AGENT_TCP_MAX,
-	    &body, NULL)) < 0)
-		log_info("query reply from %s refused: %s",
-		    stream_conn_peer(c), tl_strerror(rc));
-	else
-		query_on_reply(a, (uint8_t *)body.data, body.len);
-	stream_respond(c, "", 0);
-	buf_release(&body);
+	agent_frame_deliver(a, c, PKT_QREPLY, p, len, "query reply",
+	    query_on_reply);
 	return 1;
 }
 

@@ -252,6 +252,27 @@ agent_frame_open(struct agent *a, uint8_t type, const uint8_t *p,
 }
 
 void
+agent_frame_deliver(struct agent *a, struct stream_conn *c, uint8_t type,
+    const uint8_t *p, size_t len, const char *what,
+    void (*deliver)(struct agent *a, const char *from, const uint8_t *body,
+    size_t len))
+{
+	struct buf body = BUF_INIT;
+	int rc;
+
+	if ((rc = agent_frame_open(a, type, p, len, AGENT_TCP_MAX, &body,
+	    NULL)) < 0)
+		log_info("%s from %s refused: %s", what, stream_conn_peer(c),
+		    tl_strerror(rc));
+	else
+		deliver(a, stream_conn_peer(c), (uint8_t *)body.data,
+		    body.len);
+	/* Last: answering lets go of c, and its peer name with it. */
+	stream_respond(c, "", 0);
+	buf_release(&body);
+}
+
+void
 agent_tcp_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
     size_t len)
 {
