@@ -149,6 +149,17 @@ bs_indent(struct buf *out, const char *indent, const char *text)
 	}
 }
 
+/* "key = value" a value, or the example commented out when there is none. */
+static void
+add_config_list(struct buf *out, const char *key, const char *const *v,
+    size_t n, const char *example)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_addf(out, "%s = %s\n", key, v[i]);
+	if (n == 0)
+		buf_addf(out, "# %s = %s\n", key, example);
+}
+
 void
 bs_config_text(const struct bootstrap_node *n, const char *advertise,
     struct buf *out)
@@ -170,24 +181,18 @@ bs_config_text(const struct bootstrap_node *n, const char *advertise,
 	    port, advertise);
 	buf_addstr(out, "# Seeds: any live members; more than one in case "
 	    "one is down.\n");
-	for (size_t i = 0; i < n->member.njoins; i++)
-		buf_addf(out, "join = %s\n", n->member.joins[i]);
-	if (n->member.njoins == 0)
-		buf_addstr(out, "# join = 10.0.0.1:7946\n");
+	add_config_list(out, "join", n->member.joins, n->member.njoins,
+	    "10.0.0.1:7946");
 	buf_addf(out, "\n# The cluster key (0600); the same file on every "
 	    "member.\nkeyring = %s/keyring\nstate_dir = %s\n\n",
 	    n->config_dir, n->state_dir);
 	buf_addstr(out, "# Labels other members and policies select on.\n");
-	for (size_t i = 0; i < n->member.ntags; i++)
-		buf_addf(out, "tag = %s\n", n->member.tags[i]);
-	if (n->member.ntags == 0)
-		buf_addstr(out, "# tag = role=web\n");
+	add_config_list(out, "tag", n->member.tags, n->member.ntags,
+	    "role=web");
 	buf_addstr(out, "\n# Operator public keys whose signatures this "
 	    "node obeys.\n");
-	for (size_t i = 0; i < n->member.ntrust; i++)
-		buf_addf(out, "trust = %s\n", n->member.trust_paths[i]);
-	if (n->member.ntrust == 0)
-		buf_addstr(out, "# trust = /etc/tlaloc/trust/operator.pub\n");
+	add_config_list(out, "trust", n->member.trust_paths, n->member.ntrust,
+	    "/etc/tlaloc/trust/operator.pub");
 	buf_addstr(out, "\n# Policy: the pack this node runs and the member "
 	    "it fetches policy from.\n");
 	buf_addf(out, "%spack = %s\n", n->member.pack ? "" : "# ",

@@ -40,14 +40,56 @@ config_for(const struct bs_ctx *c, struct buf *out)
 /*
  * Installs the binary from a downloaded tarball the way the installer
  * does: unpacked aside, only bin/tlaloc copied (unpacking at / could
- * replace the /lib -> usr/lib link of a merged-/usr system).
+ * replace the /lib -> usr/lib link of a merged-/usr system). Written as
+ * the inside of a single-quoted string, which both tools run it from.
  */
 static void
 add_tar_command(struct buf *out, const char *bin)
 {
-	buf_addf(out, "d=$(mktemp -d) && tar -xzf /var/tmp/tlaloc.tar.gz "
+	struct buf cmd = BUF_INIT;
+
+	buf_addf(&cmd, "d=$(mktemp -d) && tar -xzf /var/tmp/tlaloc.tar.gz "
 	    "-C \"$d\" && install -m 0755 \"$(find \"$d\" -path \"*bin/tlaloc\" "
 	    "-type f | head -n 1)\" %s; rc=$?; rm -rf \"$d\"; exit $rc", bin);
+	add_squoted(out, cmd.data);
+	buf_release(&cmd);
+}
+
+/*
+ * The keyring resource's content: the key between before and after, or,
+ * when none was given, instead (the placeholder naming where the site
+ * keeps it).
+ */
+static void
+add_keyring(const struct bs_ctx *c, struct buf *out, const char *before,
+    const char *after, const char *instead)
+{
+	if (c->keyring.len == 0) {
+		buf_addstr(out, instead);
+		return;
+	}
+	buf_addstr(out, before);
+	buf_add(out, c->keyring.data, c->keyring.len);
+	buf_addstr(out, after);
+}
+
+/*
+ * A file resource per trusted operator key, written by file_res (the
+ * tool's own), at path_fmt with the key's file name in it.
+ */
+static void
+add_trust_files(const struct bs_ctx *c, struct buf *out, const char *path_fmt,
+    void (*file_res)(struct buf *out, const char *path, const char *mode,
+    const char *text, const char *extra), const char *extra)
+{
+	struct buf path = BUF_INIT;
+
+	for (size_t i = 0; i < c->ntrust; i++) {
+		buf_reset(&path);
+		buf_addf(&path, path_fmt, c->trust[i].name);
+		file_res(out, path.data, "0644", c->trust[i].text.data, extra);
+	}
+	buf_release(&path);
 }
 
 /* ".deb", ".rpm" or ".tar.gz": how the downloaded file is installed. */
@@ -90,13 +132,7 @@ puppet_install(const struct bs_ctx *c, const char *bin, struct buf *out)
 		return;
 	}
 	buf_addstr(out, "  -> exec { 'tlaloc-install':\n    command  => '");
-	{
-		struct buf cmd = BUF_INIT;
-
-		add_tar_command(&cmd, bin);
-		add_squoted(out, cmd.data);
-		buf_release(&cmd);
-	}
+	add_tar_command(out, bin);
 	buf_addstr(out, "',\n    provider => shell,\n"
 	    "    path     => ['/usr/bin', '/bin', '/usr/local/bin'],\n"
 	    "    creates  => $bin,\n    before   => Service['tlaloc'],\n"
@@ -118,7 +154,7 @@ int
 bs_puppet(const struct bs_ctx *c, struct buf *out)
 {
 	const struct bs_layout *l = bs_layout("systemd");
-	struct buf conf = BUF_INIT, svc = BUF_INIT, path = BUF_INIT;
+	struct buf conf = BUF_INIT, svc = BUF_INIT;
 	char *tok;
 
 	buf_addf(out, "# tlaloc bootstrap --via puppet: installs the tlaloc "
@@ -139,22 +175,12 @@ bs_puppet(const struct bs_ctx *c, struct buf *out)
 	    "    owner     => 'root',\n    group     => 0,\n"
 	    "    mode      => '0600',\n    replace   => false,\n"
 	    "    show_diff => false,\n");
-	if (c->keyring.len > 0) {
-		buf_addstr(out, "    content   => Sensitive('");
-		buf_add(out, c->keyring.data, c->keyring.len);
-		buf_addstr(out, "'),\n  }\n");
-	} else
-		buf_addstr(out, "    # >>> " BS_PLACEHOLDER " <<<: not embedded; "
-		    "put the cluster keyring\n    # in Hiera (eyaml) as "
-		    "tlaloc::keyring.\n"
-		    "    content   => Sensitive(lookup('tlaloc::keyring')),\n"
-		    "  }\n");
-	for (size_t i = 0; i < c->ntrust; i++) {
-		buf_reset(&path);
-		buf_addf(&path, "\"${etc}/trust/%s\"", c->trust[i].name);
-		puppet_file(out, path.data, "0644", c->trust[i].text.data,
-		    "    notify  => Service['tlaloc'],\n");
-	}
+	add_keyring(c, out, "    content   => Sensitive('", "'),\n  }\n",
+	    "    # >>> " BS_PLACEHOLDER " <<<: not embedded; put the cluster "
+	    "keyring\n    # in Hiera (eyaml) as tlaloc::keyring.\n"
+	    "    content   => Sensitive(lookup('tlaloc::keyring')),\n  }\n");
+	add_trust_files(c, out, "\"${etc}/trust/%s\"", puppet_file,
+	    "    notify  => Service['tlaloc'],\n");
 	config_for(c, &conf);
 	/* The address comes from the node's facts, so this one string is
 	 * double-quoted; nothing else in it needs escaping (checked). */
@@ -188,7 +214,6 @@ bs_puppet(const struct bs_ctx *c, struct buf *out)
 	    "File[\"${etc}/keyring\"],\n  }\n}\n\ninclude tlaloc_bootstrap\n");
 	buf_release(&conf);
 	buf_release(&svc);
-	buf_release(&path);
 	return 0;
 }
 
@@ -210,13 +235,7 @@ chef_install(const struct bs_ctx *c, const char *bin, struct buf *out)
 	    "  mode '0644'\nend\n", ext, url);
 	if (strcmp(ext, ".tar.gz") == 0) {
 		buf_addstr(out, "execute 'tlaloc-install' do\n  command '");
-		{
-			struct buf cmd = BUF_INIT;
-
-			add_tar_command(&cmd, bin);
-			add_squoted(out, cmd.data);
-			buf_release(&cmd);
-		}
+		add_tar_command(out, bin);
 		buf_addstr(out, "'\n  creates bin\nend\n\n");
 	} else
 		buf_addf(out, "%s_package 'tlaloc' do\n  source "
@@ -237,7 +256,7 @@ int
 bs_chef(const struct bs_ctx *c, struct buf *out)
 {
 	const struct bs_layout *l = bs_layout("systemd");
-	struct buf conf = BUF_INIT, svc = BUF_INIT, path = BUF_INIT;
+	struct buf conf = BUF_INIT, svc = BUF_INIT;
 
 	buf_addf(out, "# tlaloc bootstrap --via chef: a recipe that installs "
 	    "the tlaloc agent,\n# writes its keys and config, starts it and "
@@ -252,22 +271,14 @@ bs_chef(const struct bs_ctx *c, struct buf *out)
 	    "end\n\n# A key already on the node is kept (rotations change "
 	    "it).\nfile \"#{etc}/keyring\" do\n  owner 'root'\n  group 0\n"
 	    "  mode '0600'\n  sensitive true\n  action :create_if_missing\n");
-	if (c->keyring.len > 0) {
-		buf_addstr(out, "  content <<-'TLALOC_KEYRING'\n");
-		buf_add(out, c->keyring.data, c->keyring.len);
-		buf_addstr(out, "TLALOC_KEYRING\n");
-	} else
-		buf_addstr(out, "  # >>> " BS_PLACEHOLDER " <<<: not embedded; "
-		    "put the cluster keyring\n  # in the encrypted data bag "
-		    "item tlaloc/cluster, key 'keyring'.\n"
-		    "  content data_bag_item('tlaloc', 'cluster')['keyring']\n");
+	add_keyring(c, out, "  content <<-'TLALOC_KEYRING'\n",
+	    "TLALOC_KEYRING\n", "  # >>> " BS_PLACEHOLDER " <<<: not "
+	    "embedded; put the cluster keyring\n  # in the encrypted data bag "
+	    "item tlaloc/cluster, key 'keyring'.\n"
+	    "  content data_bag_item('tlaloc', 'cluster')['keyring']\n");
 	buf_addstr(out, "  notifies :restart, 'service[tlaloc]'\nend\n\n");
-	for (size_t i = 0; i < c->ntrust; i++) {
-		buf_reset(&path);
-		buf_addf(&path, "\"#{etc}/trust/%s\"", c->trust[i].name);
-		chef_file(out, path.data, "0644", c->trust[i].text.data,
-		    "  notifies :restart, 'service[tlaloc]'\n");
-	}
+	add_trust_files(c, out, "\"#{etc}/trust/%s\"", chef_file,
+	    "  notifies :restart, 'service[tlaloc]'\n");
 	config_for(c, &conf);
 	buf_addf(out, "file \"#{etc}/agent.conf\" do\n  owner 'root'\n  group 0\n"
 	    "  mode '0644'\n  content(<<-'TLALOC_CONF'.sub('" ADVERTISE_TOKEN
@@ -288,6 +299,5 @@ bs_chef(const struct bs_ctx *c, struct buf *out)
 	    ":start]\nend\n");
 	buf_release(&conf);
 	buf_release(&svc);
-	buf_release(&path);
 	return 0;
 }
