@@ -11,46 +11,45 @@
 /* The longest CBOR head: one initial byte and an 8-byte argument. */
 #define HEAD_MAX	9
 
+/*
+ * A head of major type (RFC 8949 3): the same bytes as the unsigned
+ * integer arg, shortest form, with the type in the top three bits.
+ */
+static void
+put_head(struct buf *b, int major, uint64_t arg)
+{
+	unsigned char tmp[HEAD_MAX];
+	size_t n = cbor_encode_uint(arg, tmp, sizeof(tmp));
+
+	TL_ASSERT(n > 0);
+	tmp[0] |= (unsigned char)(major << 5);
+	buf_add(b, tmp, n);
+}
+
 void
 codec_put_uint(struct buf *b, uint64_t v)
 {
-	unsigned char tmp[HEAD_MAX];
-	size_t n = cbor_encode_uint(v, tmp, sizeof(tmp));
-
-	TL_ASSERT(n > 0);
-	buf_add(b, tmp, n);
+	put_head(b, CODEC_UINT, v);
 }
 
 void
 codec_put_bytes(struct buf *b, const void *p, size_t n)
 {
-	unsigned char tmp[HEAD_MAX];
-	size_t h = cbor_encode_bytestring_start(n, tmp, sizeof(tmp));
-
-	TL_ASSERT(h > 0);
-	buf_add(b, tmp, h);
+	put_head(b, CODEC_BYTES, n);
 	buf_add(b, p, n);
 }
 
 void
 codec_put_text(struct buf *b, const char *s, size_t n)
 {
-	unsigned char tmp[HEAD_MAX];
-	size_t h = cbor_encode_string_start(n, tmp, sizeof(tmp));
-
-	TL_ASSERT(h > 0);
-	buf_add(b, tmp, h);
+	put_head(b, CODEC_TEXT, n);
 	buf_add(b, s, n);
 }
 
 void
 codec_put_array(struct buf *b, size_t n)
 {
-	unsigned char tmp[HEAD_MAX];
-	size_t h = cbor_encode_array_start(n, tmp, sizeof(tmp));
-
-	TL_ASSERT(h > 0);
-	buf_add(b, tmp, h);
+	put_head(b, CODEC_ARRAY, n);
 }
 
 void
