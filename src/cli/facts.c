@@ -82,14 +82,14 @@ static void
 facts_subtree(const struct facts *f, const char *key, int strip,
     struct facts *sub)
 {
-	size_t n = strlen(key);
+	size_t n = strlen(key), k, i = facts_range(f, key, n, &k);
 
-	for (size_t i = 0; i < facts_count(f); i++) {
-		const char *k = facts_key(f, i);
+	for (k += i; i < k; i++) {
+		const char *name = facts_key(f, i);
 
-		if (strncmp(k, key, n) == 0 && k[n] == '.')
-			facts_set(sub, strip ? k + n + 1 : k, facts_kind(f, i),
-			    facts_value(f, i));
+		if (name[n] == '.')
+			facts_set(sub, strip ? name + n + 1 : name,
+			    facts_kind(f, i), facts_value(f, i));
 	}
 }
 
@@ -113,12 +113,13 @@ facts_print_key(const struct facts *f, const struct facts_cli *o,
     struct buf *out)
 {
 	struct facts *sub;
+	size_t n, i = facts_range(f, o->key, strlen(o->key), &n);
 
-	for (size_t i = 0; i < facts_count(f); i++)
-		if (strcmp(facts_key(f, i), o->key) == 0) {
-			facts_print_value(f, i, o->json, out);
-			return 0;
-		}
+	/* Only KEY's source is gathered (facts_range), not every one. */
+	if (n > 0 && strcmp(facts_key(f, i), o->key) == 0) {
+		facts_print_value(f, i, o->json, out);
+		return 0;
+	}
 	sub = facts_new();
 	facts_subtree(f, o->key, o->json, sub);
 	if (facts_count(sub) == 0) {

@@ -1,6 +1,7 @@
 /*
  * The fact store and its output, and facts_gather(), which runs one
- * gatherer per source (os.c, hw.c, net.c, sys.c, user.c).
+ * gatherer per source (os.c, hw.c, net.c, sys.c, user.c), each when a
+ * reader first asks for one of its facts (see "Lazy sources" below).
  *
  * The store is a sorted array: there are tens of facts, set once per run
  * and read by key now and then, so binary search and memmove beat a hash
@@ -35,6 +36,8 @@ struct facts {
 	struct fact	*v;		/* sorted in tree order */
 	size_t		 n;
 	size_t		 cap;
+	unsigned	 pending;	/* SRC_* not gathered yet */
+	char		*root;		/* for them; NULL: the host */
 };
 
 struct facts *
@@ -53,8 +56,12 @@ facts_free(struct facts *f)
 		free(f->v[i].value);
 	}
 	free(f->v);
+	free(f->root);
 	free(f);
 }
+
+static void facts_load(struct facts *f, unsigned want);
+static unsigned facts_src_of(const char *key, size_t len);
 
 /* End of key < '.' < any other key byte: the tree order. */
 static int
@@ -265,24 +272,50 @@ facts_set_arg(struct facts *f, const char *k_eq_v, struct tl_err *err)
 void
 facts_merge(struct facts *dst, const struct facts *src)
 {
-	for (size_t i = 0; i < src->n; i++)
+	for (size_t i = 0; i < facts_count(src); i++)
 		facts_set(dst, src->v[i].key, src->v[i].kind,
 		    src->v[i].value);
 }
 
+/*
+ * A reader's question may need a source gathered first. The store is
+ * const to its readers and stays so in what they can see: a fact that
+ * appears is one that was always going to be there, and nothing a reader
+ * borrowed is freed by it (facts_load never replaces or removes).
+ */
 const char *
 facts_get(const struct facts *f, const char *key)
 {
+	size_t i, len = strlen(key);
 	int found;
-	size_t i = facts_find(f, key, strlen(key), &found);
 
+	facts_load((struct facts *)f, facts_src_of(key, len));
+	i = facts_find(f, key, len, &found);
 	return found ? f->v[i].value : NULL;
 }
 
 size_t
 facts_count(const struct facts *f)
 {
+	facts_load((struct facts *)f, f->pending);
 	return f->n;
+}
+
+size_t
+facts_range(const struct facts *f, const char *top, size_t len,
+    size_t *n)
+{
+	size_t i, k;
+	int found;
+
+	facts_load((struct facts *)f, facts_src_of(top, len));
+	i = facts_find(f, top, len, &found);
+	for (k = i; k < f->n && (key_cmp(f->v[k].key, top, len) == 0 ||
+	    (strncmp(f->v[k].key, top, len) == 0 &&
+	    f->v[k].key[len] == '.')); k++)
+		;
+	*n = k - i;
+	return i;
 }
 
 const char *
@@ -348,6 +381,7 @@ json_close(struct buf *out, size_t depth)
 void
 facts_to_json(const struct facts *f, struct buf *out)
 {
+	facts_load((struct facts *)f, f->pending);
 	size_t depth = 0;	/* objects open inside the outer one */
 	int first = 1;		/* no member yet in the innermost object */
 
@@ -387,6 +421,7 @@ facts_to_json(const struct facts *f, struct buf *out)
 void
 facts_to_text(const struct facts *f, struct buf *out)
 {
+	facts_load((struct facts *)f, f->pending);
 	size_t width = 0;
 
 	for (size_t i = 0; i < f->n; i++)
@@ -410,12 +445,127 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * Lazy sources. facts_gather() gathers no built-in fact: it notes the
+ * sources as pending, and the first reader of a fact (facts_get,
+ * facts_range, or anything that lists them all) gathers the source
+ * that owns the fact's first segment, all of that source's facts at
+ * once (one uname, one getifaddrs...). An apply whose recipe reads no
+ * fact pays for none. Each source is gathered at most once per store:
+ * the store lives for one run (an apply, a `tlaloc facts`), so that is
+ * the facts' lifetime. No built-in source starts a process; facts.d
+ * programs do, and they run in facts_gather() as before, since any of
+ * them may set any key.
+ *
+ * Built-in facts used to be set first and user facts (facts.d, --fact)
+ * over them, so a source gathered late adds only the facts that no fact
+ * already in the store overrides: not the same key, not a leaf above it
+ * ("a" for "a.b"), not a subtree below it ("a.b" for "a"). That is the
+ * store the eager order made.
+ */
+#define SRC_OS		0x01
+#define SRC_HW		0x02
+#define SRC_NAMES	0x04
+#define SRC_IFS		0x08
+#define SRC_SYS		0x10
+#define SRC_ALL		0x1f
+
+static const struct {
+	const char	*top;		/* a fact's first segment */
+	unsigned	 src;
+} fact_srcs[] = {
+	{ "arch", SRC_OS }, { "codename", SRC_OS },
+	{ "distribution", SRC_OS }, { "family", SRC_OS },
+	{ "kernel", SRC_OS }, { "kernel_version", SRC_OS },
+	{ "os", SRC_OS }, { "version", SRC_OS },
+	{ "cpus", SRC_HW }, { "memory_mb", SRC_HW },
+	{ "uptime_seconds", SRC_HW },
+	{ "fqdn", SRC_NAMES }, { "hostname", SRC_NAMES },
+	{ "name", SRC_NAMES },
+	{ "interfaces", SRC_IFS }, { "ipaddress", SRC_IFS },
+	{ "ipaddress6", SRC_IFS },
+	{ "init_system", SRC_SYS }, { "package_manager", SRC_SYS },
+	{ "timezone", SRC_SYS },
+};
+
+/* The source owning key[0..len)'s first segment; 0 for a name no
+ * built-in source sets (a user fact, a typo). */
+static unsigned
+facts_src_of(const char *key, size_t len)
+{
+	const char *dot = memchr(key, '.', len);
+	size_t n = dot != NULL ? (size_t)(dot - key) : len;
+
+	for (size_t i = 0; i < sizeof(fact_srcs) / sizeof(fact_srcs[0]); i++)
+		if (strlen(fact_srcs[i].top) == n &&
+		    memcmp(fact_srcs[i].top, key, n) == 0)
+			return fact_srcs[i].src;
+	return 0;
+}
+
+/* Does a fact in f override key (see above)? */
+static int
+facts_overridden(const struct facts *f, const char *key)
+{
+	size_t i, len = strlen(key);
+	int found;
+
+	for (const char *dot = strchr(key, '.'); dot != NULL;
+	    dot = strchr(dot + 1, '.')) {
+		facts_find(f, key, (size_t)(dot - key), &found);
+		if (found)
+			return 1;
+	}
+	i = facts_find(f, key, len, &found);
+	return found || (i < f->n && key_is_below(f->v[i].key, key, len));
+}
+
+/* Runs the gatherers of want into a scratch store, then keeps what no
+ * fact in f overrides. */
+static void
+facts_load(struct facts *f, unsigned want)
+{
+	struct facts *g;
+	long long t0;
+
+	if ((want &= f->pending) == 0)
+		return;
+	if (want & SRC_SYS)
+		want |= f->pending & SRC_OS;	/* gathered below anyway */
+	f->pending &= ~want;
+	t0 = now_us();
+	g = facts_new();
+	if (want & (SRC_OS | SRC_SYS))
+		facts_gather_os(g, f->root);
+	if (want & SRC_HW)
+		facts_gather_hw(g);
+	if (want & SRC_NAMES)
+		facts_gather_names(g);
+	if (want & SRC_IFS)
+		facts_gather_interfaces(g);
+	if (want & SRC_SYS)
+		facts_gather_sys(g, f->root);
+	for (size_t i = 0; i < g->n; i++) {
+		/* sys reads os and family: os comes along (kept only where
+		 * the store lacks it). */
+		TL_ASSERT(facts_src_of(g->v[i].key, strlen(g->v[i].key)) &
+		    (want & SRC_SYS ? want | SRC_OS : want));
+		if (!facts_overridden(f, g->v[i].key))
+			facts_set(f, g->v[i].key, g->v[i].kind,
+			    g->v[i].value);
+	}
+	log_debug("gathered %zu built-in facts (sources 0x%x) in %lld us",
+	    g->n, want, now_us() - t0);
+	facts_free(g);
+}
+
 void
 facts_gather_builtin(struct facts *f, const char *root)
 {
 	facts_gather_os(f, root);
 	facts_gather_hw(f);
-	facts_gather_net(f);
+	facts_gather_names(f);
+	facts_gather_interfaces(f);
 	facts_gather_sys(f, root);
 }
 
@@ -425,14 +575,17 @@ facts_gather(struct facts *f, const struct facts_opts *opts,
 {
 	const char *root = opts != NULL ? opts->root : NULL;
 	const char *dir = opts != NULL ? opts->facts_d : NULL;
-	long long t0 = now_us(), t1;
+	long long t0 = now_us();
 	int r;
 
-	facts_gather_builtin(f, root);
-	t1 = now_us();
+	/* Lazy: what a gathered source would have set under f's facts, a
+	 * later load sets around them (facts_load). */
+	free(f->root);
+	f->root = root != NULL ? xstrdup(root) : NULL;
+	f->pending = SRC_ALL;
 	r = facts_gather_user(f, dir != NULL ? dir : FACTS_D_DEFAULT,
 	    dir != NULL, err);
-	log_debug("gathered %zu facts: built-in %lld us, facts.d %lld us",
-	    f->n, t1 - t0, now_us() - t1);
+	log_debug("gathered %zu user facts in %lld us; built-in ones wait "
+	    "for a reader", f->n, now_us() - t0);
 	return r;
 }

@@ -49,7 +49,11 @@ void	facts_free(struct facts *f);
 
 /*
  * Adds the built-in facts (see docs/facts.md), then the user facts from
- * opts->facts_d, which override built-in ones. opts may be NULL.
+ * opts->facts_d, which override built-in ones. opts may be NULL. The
+ * built-in ones are gathered lazily: each source (os, hardware, names,
+ * interfaces, package manager/init/timezone) when a reader first asks
+ * for one of its facts, for the life of f; the store reads the same as
+ * if all had been gathered here.
  *
  * Built-in facts are best effort: one that cannot be read (no os-release,
  * getifaddrs failing) is left out, never an error. User facts are input, so
@@ -118,14 +122,24 @@ enum fact_kind facts_kind_of(const char *value);
 /* --- reading --- */
 
 /* Returns the value of key, or NULL when absent; borrowed, valid until the
- * next change to f. */
+ * next change to f. Gathers key's source first if it is pending. */
 const char *facts_get(const struct facts *f, const char *key);
 
 /* The number of facts; index them 0..count-1, in tree order (sorted, with
- * '.' lowest). Indices change when a fact is set. */
+ * '.' lowest). Indices change when a fact is set. Gathers every pending
+ * source first. */
 size_t	facts_count(const struct facts *f);
-/* The key, value and kind of fact i (i < facts_count()); strings are
- * borrowed, valid until the next change to f. */
+/*
+ * The facts named top[0..len) or below it ("interfaces" and
+ * "interfaces.*"), gathering their source if pending: returns the index
+ * of the first, and *n how many follow from there (0: none). For a
+ * reader that wants one name without gathering every source.
+ */
+size_t	facts_range(const struct facts *f, const char *top, size_t len,
+	    size_t *n);
+/* The key, value and kind of fact i (i < facts_count(), or in a range
+ * facts_range() gave); strings are borrowed, valid until the next
+ * change to f. */
 const char *facts_key(const struct facts *f, size_t i);
 const char *facts_value(const struct facts *f, size_t i);
 enum fact_kind facts_kind(const struct facts *f, size_t i);

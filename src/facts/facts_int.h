@@ -44,7 +44,10 @@ void	facts_gather_hw(struct facts *f);
 
 /* --- net.c: hostname, name, fqdn, interfaces.*, ipaddress, ipaddress6 */
 
-void	facts_gather_net(struct facts *f);
+/* In two halves, gathered apart: hostname, name, fqdn (uname and
+ * /etc/hosts); interfaces.*, ipaddress, ipaddress6 (getifaddrs). */
+void	facts_gather_names(struct facts *f);
+void	facts_gather_interfaces(struct facts *f);
 
 /*
  * Finds the domain name of host `shortname` in /etc/hosts text: the first

@@ -102,8 +102,8 @@ set_host_str(struct facts *f, const char *key, const char *value)
 		facts_set(f, key, FACT_STR, value);
 }
 
-static void
-gather_names(struct facts *f)
+void
+facts_gather_names(struct facts *f)
 {
 	char host[256];
 	struct buf hosts = BUF_INIT, fqdn = BUF_INIT, shortname = BUF_INIT;
@@ -208,8 +208,8 @@ gather_mac(struct facts *f, const struct ifaddrs *ifa)
 	set_if(f, ifa->ifa_name, "mac", s, 1);
 }
 
-static void
-gather_interfaces(struct facts *f)
+void
+facts_gather_interfaces(struct facts *f)
 {
 	struct ifaddrs *list, *ifa;
 
@@ -229,11 +229,4 @@ gather_interfaces(struct facts *f)
 			gather_mac(f, ifa);
 	}
 	freeifaddrs(list);
-}
-
-void
-facts_gather_net(struct facts *f)
-{
-	gather_names(f);
-	gather_interfaces(f);
 }

@@ -3,6 +3,11 @@
  * (dotted keys become nested tables: node.interfaces.eth0.ipv4), and Perl
  * regular expressions on strings, as in the vision's preg_match:
  *
+ * The table fills as it is read: its __index gathers the fact's source
+ * (facts_range) and sets every fact under that first name, so
+ * node.interfaces arrives whole; pairs(node) and templates see it all
+ * (node_fill). A recipe that reads no fact gathers none.
+ *
  *   if node.name:match_re("^app-[0-9]+\\.dmz\\.") then ... end
  */
 #include <lauxlib.h>
@@ -63,17 +68,103 @@ node_set(lua_State *L, const char *key, const struct facts *f, size_t i)
 	(void)depth;
 }
 
+/* __index(node, k): the facts under k, set into node, then node[k]. */
+static int
+node_index(lua_State *L)
+{
+	const struct facts *f = lua_touserdata(L, lua_upvalueindex(1));
+	size_t len, i, n;
+	const char *k;
+
+	if (f == NULL || lua_type(L, 2) != LUA_TSTRING)
+		return lua_pushnil(L), 1;
+	k = lua_tolstring(L, 2, &len);
+	i = facts_range(f, k, len, &n);
+	lua_pushvalue(L, 1);
+	for (size_t e = i + n; i < e; i++)
+		node_set(L, facts_key(f, i), f, i);
+	lua_pushvalue(L, 2);
+	lua_rawget(L, -2);
+	return 1;
+}
+
+void
+node_fill(lua_State *L, int idx)
+{
+	const struct facts *f;
+	size_t n;
+	int fill = 0;
+
+	idx = lua_absindex(L, idx);
+	if (!lua_getmetatable(L, idx))
+		return;
+	lua_getfield(L, -1, "__index");
+	if (lua_tocfunction(L, -1) != node_index ||
+	    !lua_getupvalue(L, -1, 1)) {
+		lua_pop(L, 2);
+		return;
+	}
+	f = lua_touserdata(L, -1);
+	lua_pop(L, 3);
+	if (f == NULL)
+		return;
+	n = facts_count(f);
+	lua_pushvalue(L, idx);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = facts_key(f, i), *dot = strchr(key, '.');
+		size_t len = dot ? (size_t)(dot - key) : strlen(key);
+
+		/* Per first name (facts in tree order keep each together):
+		 * one already there, read or set by the recipe, stays. */
+		if (i == 0 || strncmp(facts_key(f, i - 1), key, len) != 0 ||
+		    (facts_key(f, i - 1)[len] != '.' &&
+		    facts_key(f, i - 1)[len] != '\0')) {
+			lua_pushlstring(L, key, len);
+			fill = lua_rawget(L, -2) == LUA_TNIL;
+			lua_pop(L, 1);
+		}
+		if (fill)
+			node_set(L, key, f, i);
+	}
+	lua_pop(L, 1);
+}
+
+static int
+node_next(lua_State *L)
+{
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* __pairs(node): every fact, then the table's own next. */
+static int
+node_pairs(lua_State *L)
+{
+	node_fill(L, 1);
+	lua_pushcfunction(L, node_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
 void
 node_open(lua_State *L, const struct compile *c)
 {
 	const struct facts *f = c->opts->facts;
 
 	lua_newtable(L);
-	if (f != NULL)
-		for (size_t i = 0; i < facts_count(f); i++)
-			node_set(L, facts_key(f, i), f, i);
 	lua_pushstring(L, c->rec->dir);
 	lua_setfield(L, -2, "recipe_dir");
+	lua_createtable(L, 0, 2);
+	lua_pushlightuserdata(L, (void *)f);
+	lua_pushcclosure(L, node_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, node_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_setmetatable(L, -2);
 	lua_setglobal(L, "node");
 }
 

@@ -48,8 +48,11 @@ void	declare_open(lua_State *L);
 void	regex_open(lua_State *L);
 /* check{}, cluster.service/members, service{port=, checks=}. */
 void	services_open(lua_State *L);
-/* Builds the `node` global from the facts. */
+/* Builds the `node` global from the facts, filled as it is read. */
 void	node_open(lua_State *L, const struct compile *c);
+/* Sets every fact into the node table at idx (for a reader that walks
+ * it: pairs, templates); other tables are left alone. */
+void	node_fill(lua_State *L, int idx);
 
 /* Loads and runs one file (relative to the recipe dir), leaving nret of
  * its results on the stack. Errors are raised in Lua. */

@@ -128,6 +128,7 @@ template_vars(lua_State *L, int vars_idx)
 	} else
 		vars = tval_new_map();
 	lua_getglobal(L, "node");
+	node_fill(L, -1);	/* a template may read any fact */
 	node = lua_to_tval(L, lua_gettop(L), 0);
 	lua_pop(L, 1);
 	if (node != NULL && tval_map_get(vars, "node") == NULL)

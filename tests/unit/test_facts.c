@@ -631,6 +631,84 @@ TEST(facts_gather_finds_loopback)
 	free(fd);
 }
 
+/* Lazy sources: the store reads as the eager order made it (built-in
+ * first, user facts over them), whichever fact is read first. */
+TEST(facts_lazy_reads_as_eager)
+{
+	char *root = test_path("r"), *fd = test_path("fd");
+	struct facts *eager = facts_new(), *lazy, *over;
+	struct tl_err err = TL_ERR_INIT;
+	struct facts_opts o = { fd, root };
+	const char *first[] = { "package_manager", "interfaces", "cpus",
+	    "hostname", "os", "role" };
+	char *want, *got;
+
+	mkdir(root, 0755);
+	free(test_write("fd/site.txt", "role=db\nos=plan9\n"
+	    "interfaces=flat\ncpus.n=3\n"));
+	/* The eager order by hand: built-in, then facts.d over it. */
+	facts_gather_builtin(eager, root);
+	ASSERT_EQ(facts_gather_user(eager, fd, 1, &err), 0);
+	want = keys_of(eager);
+	for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++) {
+		lazy = facts_new();
+		ASSERT_EQ(facts_gather(lazy, &o, &err), 0);
+		(void)facts_get(lazy, first[k]);	/* read first */
+		ASSERT_STR_EQ(facts_get(lazy, "os"), "plan9");
+		ASSERT_STR_EQ(facts_get(lazy, "interfaces"), "flat");
+		ASSERT(facts_get(lazy, "interfaces.lo.ipv4") == NULL);
+		ASSERT(facts_get(lazy, "cpus") == NULL);	/* cpus.n won */
+		got = keys_of(lazy);
+		ASSERT_STR_EQ(got, want);
+		free(got);
+		for (size_t i = 0; i < facts_count(eager); i++)
+			if (strcmp(facts_key(eager, i), "uptime_seconds"))
+				ASSERT_STR_EQ(facts_get(lazy,
+				    facts_key(eager, i)),
+				    facts_value(eager, i));
+		facts_free(lazy);
+	}
+	/* --fact (facts_merge) before the first read wins too. */
+	lazy = facts_new();
+	over = facts_new();
+	ASSERT_EQ(facts_gather(lazy, &o, &err), 0);
+	facts_set(over, "hostname", FACT_STR, "given");
+	facts_merge(lazy, over);
+	ASSERT_STR_EQ(facts_get(lazy, "hostname"), "given");
+	ASSERT(facts_get(lazy, "fqdn") != NULL);
+	free(want);
+	facts_free(over);
+	facts_free(lazy);
+	facts_free(eager);
+	free(root);
+	free(fd);
+}
+
+TEST(facts_range_gathers_one_name)
+{
+	char *root = test_path("r"), *fd = test_path("fd");
+	struct facts *f = facts_new();
+	struct tl_err err = TL_ERR_INIT;
+	struct facts_opts o = { fd, root };
+	size_t i, n;
+
+	mkdir(root, 0755);
+	mkdir(fd, 0755);
+	ASSERT_EQ(facts_gather(f, &o, &err), 0);
+	i = facts_range(f, "interfaces", 10, &n);
+	ASSERT(n > 0);
+	for (size_t k = i; k < i + n; k++)
+		ASSERT(strncmp(facts_key(f, k), "interfaces.", 11) == 0);
+	i = facts_range(f, "cpus", 4, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_STR_EQ(facts_key(f, i), "cpus");
+	facts_range(f, "nosuch", 6, &n);
+	ASSERT_EQ(n, 0);
+	facts_free(f);
+	free(root);
+	free(fd);
+}
+
 /* --- platform --- */
 
 TEST(platform_sysctl_u64_decodes_4_and_8_bytes)
