@@ -165,12 +165,16 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 static char *
 apply_run_id(void)
 {
-	char stamp[32];
+	char stamp[80];
 	struct tm tm;
 	time_t now = time(NULL);
 
+	/* Not strftime: glibc's reads /etc/localtime (tzset) for a UTC
+	 * stamp that needs no zone. */
 	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
 	return xasprintf("%s-%04x", stamp, (unsigned)randombytes_uniform(65536));
 }
 

@@ -84,6 +84,44 @@ fileio_read_fd(int fd, const char *name, size_t max, struct buf *out,
 }
 
 int
+fileio_read_sized(int fd, const char *name, size_t max, size_t size,
+    struct buf *out, struct tl_err *err)
+{
+	size_t want = size + 1, got = 0;
+	ssize_t n;
+	int rc;
+
+	if (size == 0 || size > max)	/* /proc says 0; too big fails below */
+		return fileio_read_fd(fd, name, max, out, err);
+	buf_grow(out, want);
+	while (got < want) {
+		n = read(fd, out->data + out->len + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tl_err_sys(err, TL_EIO, "cannot read '%s'", name);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == size)	/* all fstat promised, one short */
+			break;
+	}
+	if (got > max)
+		return tl_err_set(err, TL_ETOOBIG, "'%s' is larger than %zu "
+		    "bytes", name, max);
+	out->len += got;
+	out->data[out->len] = '\0';
+	if (got < want)
+		return 0;
+	/* It grew since the fstat: on to its end, with max counting all. */
+	if ((rc = fileio_read_fd(fd, name, max - got, out, err)) ==
+	    TL_ETOOBIG)
+		rc = tl_err_set(err, TL_ETOOBIG, "'%s' is larger than %zu "
+		    "bytes", name, max);
+	return rc;
+}
+
+int
 fileio_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -193,10 +231,14 @@ fail:
 int
 fileio_mkdirs(const char *path, mode_t mode, struct tl_err *err)
 {
-	char *p = xstrdup(path), *s;
+	char *p, *s;
 	struct stat st;
 	int r = 0;
 
+	/* Most of the time it is there: one stat, not a mkdir per part. */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	p = xstrdup(path);
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;

@@ -36,6 +36,15 @@ int	fileio_read_secret(const char *path, size_t max, struct buf *out,
 /* fileio_read() of an open fd; name is for messages. */
 int	fileio_read_fd(int fd, const char *name, size_t max, struct buf *out,
 	    struct tl_err *err);
+/*
+ * fileio_read_fd() of a regular file whose fstat said size bytes: reads
+ * straight into out, and a read that returns exactly the size asked for
+ * by fstat (one byte short of the request) is taken as the end, so the
+ * usual file costs one read(2), not two. A file that grew since the fstat
+ * is read on to its end, as fileio_read_fd() would.
+ */
+int	fileio_read_sized(int fd, const char *name, size_t max, size_t size,
+	    struct buf *out, struct tl_err *err);
 
 /* write(2) until all of data is written (EINTR retried); 0 or -1/errno. */
 int	fileio_write_all(int fd, const void *data, size_t len);

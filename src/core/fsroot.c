@@ -45,6 +45,8 @@ fsroot_open(const char *dir, struct fsroot **out, struct tl_err *err)
 	fr->euid = geteuid();
 	fr->try_beneath = 1;
 	fr->ledger_fd = -1;
+	fr->look_fd = -1;
+	buf_init(&fr->look_dir);
 	*out = fr;
 	return 0;
 }
@@ -68,6 +70,8 @@ fsroot_free(struct fsroot *fr)
 			free(p);
 		}
 	}
+	fsroot_forget(fr);
+	buf_release(&fr->look_dir);
 	close(fr->fd);
 	free(fr->ledger_dir);
 	free(fr->dir);
@@ -284,12 +288,11 @@ fsroot_lstat(struct fsroot *fr, const char *path, struct stat *st,
 	if (strcmp(path, "/") == 0)
 		return fstat(fr->fd, st) < 0 ? tl_err_sys(err, TL_EIO,
 		    "cannot stat '%s'", fr->dir) : 0;
-	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+	if ((dfd = fsroot_parent_look(fr, path, &base, err)) < 0)
 		return dfd;
 	if (fstatat(dfd, base, st, AT_SYMLINK_NOFOLLOW) < 0)
 		rc = tl_err_sys(err, errno == ENOENT ? TL_ENOENT : TL_EIO,
 		    "cannot stat '%s'", path);
-	close(dfd);
 	return rc;
 }
 
@@ -312,7 +315,7 @@ open_leaf(struct fsroot *fr, const char *path, int flags, struct stat *st,
 	const char *base;
 	int dfd, fd;
 
-	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+	if ((dfd = fsroot_parent_look(fr, path, &base, err)) < 0)
 		return dfd;
 	fd = openat(dfd, base, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && (errno == ELOOP || errno == EMLINK))
@@ -326,7 +329,6 @@ open_leaf(struct fsroot *fr, const char *path, int flags, struct stat *st,
 		close(fd);
 		fd = tl_err_sys(err, TL_EIO, "cannot stat '%s'", path);
 	}
-	close(dfd);
 	return fd;
 }
 
@@ -346,7 +348,8 @@ fsroot_read(struct fsroot *fr, const char *path, size_t max,
 		rc = tl_err_set(err, TL_EEXIST, "'%s' is not a regular file",
 		    path);
 	else
-		rc = fileio_read_fd(fd, path, max, out, err);
+		rc = fileio_read_sized(fd, path, max, (size_t)st->st_size, out,
+		    err);
 	close(fd);
 	return rc;
 }
@@ -380,7 +383,7 @@ fsroot_load(struct fsroot *fr, const char *path, size_t max, struct buf *out,
 	if (out == NULL)
 		return fsroot_lstat(fr, path, st, err);
 	memset(st, 0, sizeof(*st));
-	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+	if ((dfd = fsroot_parent_look(fr, path, &base, err)) < 0)
 		return dfd;
 	/* Opened first, not stat'ed first: one call fewer on the common
 	 * path; O_NOFOLLOW and O_NONBLOCK keep a link or a FIFO harmless. */
@@ -391,10 +394,10 @@ fsroot_load(struct fsroot *fr, const char *path, size_t max, struct buf *out,
 	else if (fstat(fd, st) < 0)
 		rc = tl_err_sys(err, TL_EIO, "cannot stat '%s'", path);
 	else if (S_ISREG(st->st_mode))
-		rc = fileio_read_fd(fd, path, max, out, err);
+		rc = fileio_read_sized(fd, path, max, (size_t)st->st_size, out,
+		    err);
 	if (fd >= 0)
 		close(fd);
-	close(dfd);
 	return rc;
 }
 
@@ -407,7 +410,7 @@ fsroot_readlink(struct fsroot *fr, const char *path, struct buf *out,
 	ssize_t n;
 	int dfd, rc = 0;
 
-	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+	if ((dfd = fsroot_parent_look(fr, path, &base, err)) < 0)
 		return dfd;
 	n = readlinkat(dfd, base, target, sizeof(target));
 	if (n < 0)
@@ -418,7 +421,6 @@ fsroot_readlink(struct fsroot *fr, const char *path, struct buf *out,
 		rc = tl_err_set(err, TL_ETOOBIG, "link '%s' is too long", path);
 	else
 		buf_add(out, target, (size_t)n);
-	close(dfd);
 	return rc;
 }
 

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 struct tl_err;
 
 struct fsroot {
@@ -17,6 +19,9 @@ struct fsroot {
 	char	*ledger_dir;	/* NULL: temporary names are not noted */
 	int	 ledger_fd;	/* -1 until the first note */
 	size_t	 pending;	/* temporary files not yet renamed/removed */
+	int	 look_fd;	/* the last parent a lookup opened, kept
+				   until a change (fsroot_forget); -1 */
+	struct buf look_dir;	/* its managed path */
 };
 
 /*
@@ -37,6 +42,14 @@ int	fsroot_open_dir(struct fsroot *fr, const char *dir, const char *for_path,
  */
 int	fsroot_parent(struct fsroot *fr, const char *path, const char **base,
 	    struct tl_err *err);
+
+/*
+ * fsroot_parent() for a lookup (stat, read, readlink): the fd is
+ * borrowed (do not close it), kept open for the next lookup in the same
+ * directory until fsroot_forget() or any change through fr.
+ */
+int	fsroot_parent_look(struct fsroot *fr, const char *path,
+	    const char **base, struct tl_err *err);
 
 /* Tests: never try openat2, so the walk runs on Linux too. */
 void	fsroot_force_walk(struct fsroot *fr);

@@ -236,9 +236,10 @@ fsroot_open_dir(struct fsroot *fr, const char *dir, const char *for_path,
 	return walk_dir(fr, dir, for_path, follow_any, resolved, err);
 }
 
-int
-fsroot_parent(struct fsroot *fr, const char *path, const char **base,
-    struct tl_err *err)
+/* The parent of path, opened; *dlen gets the length of its name. */
+static int
+parent_open(struct fsroot *fr, const char *path, const char **base,
+    size_t *dlen, struct tl_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
@@ -249,14 +250,62 @@ fsroot_parent(struct fsroot *fr, const char *path, const char **base,
 		return tl_err_set(err, TL_EINVAL, "'%s' is not a clean "
 		    "absolute path of a file", path);
 	*base = slash + 1;
-	dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	*dlen = slash == path ? 1 : (size_t)(slash - path);
+	dir = xstrndup(path, *dlen);
 	fd = fsroot_open_dir(fr, dir, path, 0, NULL, err);
 	free(dir);
 	return fd;
 }
 
+int
+fsroot_parent(struct fsroot *fr, const char *path, const char **base,
+    struct tl_err *err)
+{
+	size_t dlen;
+
+	/* Every caller changes something in that directory, or lets its
+	 * caller do so: what a lookup kept may no longer be what it was. */
+	fsroot_forget(fr);
+	return parent_open(fr, path, base, &dlen, err);
+}
+
+int
+fsroot_parent_look(struct fsroot *fr, const char *path, const char **base,
+    struct tl_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+	int fd;
+
+	if (fr->look_fd >= 0 && slash != NULL && slash != path &&
+	    (size_t)(slash - path) == fr->look_dir.len &&
+	    memcmp(path, fr->look_dir.data, fr->look_dir.len) == 0 &&
+	    path_is_clean_abs(path)) {
+		*base = slash + 1;
+		return fr->look_fd;
+	}
+	if ((fd = parent_open(fr, path, base, &dlen, err)) < 0)
+		return fd;
+	fsroot_forget(fr);
+	fr->look_fd = fd;
+	buf_add(&fr->look_dir, path, dlen);
+	return fd;
+}
+
+void
+fsroot_forget(struct fsroot *fr)
+{
+	if (fr == NULL)
+		return;
+	if (fr->look_fd >= 0)
+		close(fr->look_fd);
+	fr->look_fd = -1;
+	buf_reset(&fr->look_dir);
+}
+
 void
 fsroot_force_walk(struct fsroot *fr)
 {
+	fsroot_forget(fr);
 	fr->try_beneath = 0;
 }

@@ -220,6 +220,7 @@ fsroot_tmp_commit(struct fsroot_tmp *t, int sync_dir, struct tl_err *err)
 	}
 	close(t->fd);
 	t->fd = -1;
+	fsroot_forget(t->fr);
 	if (renameat(t->dfd, t->tmp, t->dfd, base) < 0) {
 		rc = tl_err_sys(err, TL_EIO, "cannot rename into '%s'",
 		    t->path);

@@ -12,6 +12,9 @@
 struct re {
 	pcre2_code		*code;
 	pcre2_match_data	*md;
+	char			*lead;	/* "^lead...": a subject matched from
+					   offset 0 must start with it */
+	size_t			 nlead;
 };
 
 /* The cache is bounded: recipes use a handful of patterns, but a loop
@@ -22,9 +25,45 @@ static struct strmap re_index = STRMAP_INIT;
 static struct re **re_slots;
 static size_t re_nslots, re_capslots;
 
+/* Bytes that stand for themselves in a pattern, whatever follows. */
+static int
+re_is_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr(" _-=:,/\"'<>@%~!&;", c) != NULL);
+}
+
+/*
+ * The literal text a match must start with, for a pattern "^text...":
+ * a line test (file.replace_line's match) then rejects most lines with
+ * a memcmp instead of a pcre2_match call and its UTF check. Only when
+ * certain: no '|' anywhere (an alternative would not need the text),
+ * ASCII bytes that are literal in any context, and the last one dropped
+ * when a quantifier follows it ("^ab?" needs only "a").
+ */
+static void
+re_find_lead(struct re *re, const char *pattern)
+{
+	size_t n = 0;
+
+	if (pattern[0] != '^' || strchr(pattern, '|') != NULL)
+		return;
+	while (re_is_plain((unsigned char)pattern[1 + n]))
+		n++;
+	if (n > 0 && strchr("?*+{", pattern[1 + n]) != NULL &&
+	    pattern[1 + n] != '\0')
+		n--;
+	if (n == 0)
+		return;
+	re->lead = xstrndup(pattern + 1, n);
+	re->nlead = n;
+}
+
 static void
 re_free(struct re *re)
 {
+	free(re->lead);
 	pcre2_match_data_free(re->md);
 	pcre2_code_free(re->code);
 	free(re);
@@ -65,6 +104,7 @@ re_get(const char *pattern, struct tl_err *err)
 		return NULL;
 	}
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	re_find_lead(re, pattern);
 	re_slots = xgrow(re_slots, &re_capslots, re_nslots + 1,
 	    sizeof(*re_slots));
 	re_slots[re_nslots] = re;
@@ -79,6 +119,9 @@ re_match(const struct re *re, const char *subject, size_t len, size_t start,
 	PCRE2_SIZE *v;
 	int rc;
 
+	if (start == 0 && re->nlead > 0 && (len < re->nlead ||
+	    memcmp(subject, re->lead, re->nlead) != 0))
+		return 0;	/* cannot match: re_find_lead() */
 	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, start, 0, re->md,
 	    NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)

@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/fsbatch.h"
+#include "core/fsroot.h"
 #include "core/redact.h"
 #include "core/spawn.h"
 #include "core/xalloc.h"
@@ -120,6 +121,11 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 
 	if (r->result == RES_FAILED || r->is_excluded)	/* by prefetch */
 		return;
+	/* A type that is not batch_safe may run a command (a guard, a
+	 * package manager), which may change any directory a lookup kept
+	 * open: its lookups and the next ones start afresh (fsroot.h). */
+	if (!r->type->batch_safe)
+		fsroot_forget(ctx->fs);
 	if ((blocker = converge_blocker(g, i)) != NULL) {
 		r->result = RES_SKIPPED;
 		r->error = xasprintf("%s %s", blocker->ref,
@@ -137,10 +143,13 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 			r->type->predict(r, ctx);
 		else if (!ctx->noop && r->type->fix(r, ctx, &err) < 0) {
 			res_fail(r, &err);
+			fsroot_forget(ctx->fs);
 			return;
 		}
 	}
 	converge_refresh(r, ctx);
+	if (!r->type->batch_safe || r->refreshed)
+		fsroot_forget(ctx->fs);
 }
 
 /* What the run says about r leaves the process: mask any secret the
@@ -247,6 +256,7 @@ converge_run(struct graph *g, struct run_ctx *ctx,
 	stats->total = g->n;
 	if (!ctx->noop && ctx->batch == NULL)
 		ctx->batch = fsbatch_new();
+	fsroot_forget(ctx->fs);		/* the tree may have changed since */
 	converge_prefetch(g, ctx, hooks);
 	for (size_t k = 0; k < g->n; k++) {
 		size_t i = g->order[k];
@@ -279,6 +289,7 @@ converge_run(struct graph *g, struct run_ctx *ctx,
 		}
 	}
 	converge_settle(g, ctx, &w, hooks, stats);
+	fsroot_forget(ctx->fs);		/* no directory held between runs */
 	fsbatch_free(ctx->batch);
 	ctx->batch = NULL;
 	free(w.v);

@@ -148,6 +148,9 @@ run_ctx_release(struct run_ctx *ctx)
 	ctx->batch_saved = NULL;
 	ctx->batch_saved_cap = 0;
 	strmap_release(&ctx->backed_up);
+	if (ctx->scratch.cap != 0)
+		free(ctx->scratch.data);
+	memset(&ctx->scratch, 0, sizeof(ctx->scratch));
 	predict_free(ctx->predict);
 	ctx->predict = NULL;
 }

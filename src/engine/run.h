@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/strmap.h"
 
 struct buf;
@@ -44,6 +45,9 @@ struct run_ctx {
 	struct fsbatch		*batch;		/* writes made durable together
 						   (core/fsbatch.h); NULL: each
 						   file written at once */
+	struct buf		 scratch;	/* a check's read of a file,
+						   reused from one resource
+						   to the next (zeroed ok) */
 	char			**batch_saved;	/* paths backed up in batch */
 	size_t			 nbatch_saved, batch_saved_cap;
 };

@@ -124,7 +124,10 @@ file_desired(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 
 	if (res_is_set(r, "content")) {
 		const char *c = res_str(r, "content");
-		buf_add(&fs->content, c, strlen(c));
+
+		/* Borrowed, not copied: r holds it for the run. cap 0 keeps
+		 * buf_release() off it; nothing appends to it. */
+		fs->content = (struct buf){ (char *)c, strlen(c), 0 };
 		fs->manage_content = 1;
 		return 0;
 	}
@@ -162,6 +165,8 @@ file_is_sensitive(struct res *r, const struct file_state *fs)
 	    redact_contains(fs->cur.data, fs->cur.len);
 }
 
+/* The content read into ctx->scratch is compared in place: kept (in
+ * fs->cur) only when it differs, for the report and the fix. */
 static int
 file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
     struct tl_err *err)
@@ -175,8 +180,9 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	if (fs->cur_unknown)
 		res_assume(r, "the content it replaces is unknown: an earlier "
 		    "command of this run makes the file");
-	if (cur->len != fs->content.len ||
-	    memcmp(cur->data, fs->content.data, cur->len) != 0) {
+	if (ctx->scratch.len != fs->content.len ||
+	    memcmp(ctx->scratch.data, fs->content.data, fs->content.len) != 0) {
+		buf_add(&fs->cur, ctx->scratch.data, ctx->scratch.len);
 		fs->content_differs = 1;
 		if (file_is_sensitive(r, fs)) {
 			res_change(r, "content changed (sensitive: not shown; "
@@ -211,8 +217,11 @@ file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 			return rc;
 	} else
 		fs->path = xstrdup(r->title);
+	if (ctx->scratch.data == NULL)	/* a zeroed run_ctx */
+		buf_init(&ctx->scratch);
+	buf_reset(&ctx->scratch);
 	rc = run_load(ctx, fs->path, FILE_MAX_CONTENT,
-	    compare ? &fs->cur : NULL, &fs->st, err);
+	    compare ? &ctx->scratch : NULL, &fs->st, err);
 	if (rc == 1) {		/* --noop: made by an earlier command */
 		fs->cur_unknown = 1;
 		rc = 0;

@@ -104,12 +104,11 @@ line_validate(struct res *r, struct tl_err *err)
 }
 
 static int
-line_matches(const char *re_text, const char *p, size_t n)
+line_matches(const struct re *re, const char *p, size_t n)
 {
 	size_t ov[2];
 
-	return re_text != NULL && re_match(re_get(re_text, NULL), p, n, 0, ov,
-	    1) > 0;
+	return re != NULL && re_match(re, p, n, 0, ov, 1) > 0;
 }
 
 /* Builds the edited text into out; sets *changed. */
@@ -119,15 +118,22 @@ line_edit(const struct res *r, const char *text, size_t len,
 {
 	const char *want = res_str(r, "line"), *match = res_str(r, "match");
 	const char *after = res_str(r, "after");
+	/* Looked up once, not per line. A full cache is emptied by the
+	 * lookup that misses (core/re.h): match is looked up again after
+	 * after, so both are in the cache as it ends up. */
+	const struct re *match_re = match ? re_get(match, NULL) : NULL;
+	const struct re *after_re = after ? re_get(after, NULL) : NULL;
 	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
 	size_t wlen = want ? strlen(want) : 0, pos = 0, insert_at = (size_t)-1;
 	int present = 0, replaced = 0;
 
+	if (match != NULL && after != NULL)
+		match_re = re_get(match, NULL);
 	while (pos < len) {
 		const char *p = text + pos, *nl = memchr(p, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - p) : len - pos;
 		int is_want = want && n == wlen && memcmp(p, want, n) == 0;
-		int hit = match ? line_matches(match, p, n) : is_want;
+		int hit = match ? line_matches(match_re, p, n) : is_want;
 
 		pos += n + (nl != NULL);
 		if (absent && hit)
@@ -142,8 +148,8 @@ line_edit(const struct res *r, const char *text, size_t len,
 				buf_addch(out, '\n');
 			present |= is_want;
 		}
-		if (after && insert_at == (size_t)-1 &&
-		    line_matches(after, p, n))
+		if (after_re != NULL && insert_at == (size_t)-1 &&
+		    line_matches(after_re, p, n))
 			insert_at = out->len;
 	}
 	if (absent || present || replaced)

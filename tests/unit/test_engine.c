@@ -210,6 +210,41 @@ TEST(regex_is_perl_compatible_and_cached)
 	re_cache_clear();
 }
 
+/* The literal lead of "^text" patterns rejects lines early; matches
+ * must be exactly pcre2's, lead or not. */
+TEST(regex_lead_agrees_with_pcre2)
+{
+	static const struct {
+		const char	*re, *subject;
+		int		 hit;
+	} c[] = {
+		{ "^option_00 = ", "option_00 = 1", 1 },
+		{ "^option_00 = ", "option_01 = 1", 0 },
+		{ "^option_00 = ", "option_0", 0 },
+		{ "^ab?c", "ac", 1 },		/* b is optional */
+		{ "^ab*", "a", 1 },
+		{ "^ab{2}", "abb", 1 },
+		{ "^ab|^x", "x", 1 },		/* an alternative */
+		{ "^a(?i)b", "aB", 1 },
+		{ "^a(?i)b", "AB", 0 },
+		{ "^x.y", "x\ny", 0 },
+		{ "^", "", 1 },
+		{ "^key=", "key=", 1 },
+	};
+	size_t ov[2];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const struct re *re = re_get(c[i].re, NULL);
+
+		ASSERT(re != NULL);
+		ASSERT_EQ(re_match(re, c[i].subject, strlen(c[i].subject), 0,
+		    ov, 1) > 0, c[i].hit);
+	}
+	/* Past offset 0 the lead says nothing: pcre2 decides. */
+	ASSERT_EQ(re_match(re_get("^b", NULL), "ab", 2, 1, ov, 1), 0);
+	re_cache_clear();
+}
+
 TEST(strmap_grows_and_finds)
 {
 	struct strmap m = STRMAP_INIT;
