@@ -109,25 +109,36 @@ void
 buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, run;
 
+	buf_grow(b, n + 2);
 	buf_addch(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (i = 0; i < n; i += run) {
+		unsigned char c;
 
-		switch (c) {
+		/* Plain bytes go in one copy, not one call each: a run's
+		 * report is mostly plain text. */
+		for (run = 0; i + run < n; run++) {
+			c = (unsigned char)s[i + run];
+			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+				break;
+		}
+		if (run > 0) {
+			buf_add(b, s + i, run);
+			continue;
+		}
+		run = 1;
+		switch (c = (unsigned char)s[i]) {
 		case '"':  buf_add(b, "\\\"", 2); break;
 		case '\\': buf_add(b, "\\\\", 2); break;
 		case '\n': buf_add(b, "\\n", 2); break;
 		case '\r': buf_add(b, "\\r", 2); break;
 		case '\t': buf_add(b, "\\t", 2); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char e[6] = { '\\', 'u', '0', '0',
-				    hex[c >> 4], hex[c & 15] };
-				buf_add(b, e, 6);
-			} else
-				buf_addch(b, c);
+		default: {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4],
+			    hex[c & 15] };
+			buf_add(b, e, 6);
+		}
 		}
 	}
 	buf_addch(b, '"');

@@ -23,13 +23,37 @@
 
 #define FRAMES_MAX	200	/* deepest stack walked; arbitrary */
 
+/* Copies s into out[sz], cut to fit; returns the length copied. Not
+ * snprintf: every declaration passes here (recipe_where), and the format
+ * parser was most of its cost. */
+static size_t
+copy_cut(char *out, size_t sz, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sz)
+		n = sz - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return n;
+}
+
 /* A frame's "file:line", or "" for frames that are not recipe code. */
 static void
 frame_pos(const lua_Debug *ar, char *out, size_t sz)
 {
+	char num[16], *p = num + sizeof(num);
+	size_t n;
+
 	out[0] = '\0';
-	if (ar->currentline > 0 && ar->source[0] == '@')
-		snprintf(out, sz, "%s:%d", ar->source + 1, ar->currentline);
+	if (ar->currentline <= 0 || ar->source[0] != '@')
+		return;
+	*--p = '\0';
+	for (int v = ar->currentline; v > 0; v /= 10)
+		*--p = (char)('0' + v % 10);
+	*--p = ':';
+	n = copy_cut(out, sz, ar->source + 1);
+	copy_cut(out + n, sz - n, p);
 }
 
 void
@@ -48,7 +72,7 @@ recipe_frames(lua_State *L, int level, struct recipe_frames *f)
 			continue;
 		if (f->inner[0] == '\0') {
 			memcpy(f->inner, pos, sizeof(pos));
-			snprintf(f->func, sizeof(f->func), "%s",
+			copy_cut(f->func, sizeof(f->func),
 			    ar.name != NULL ? ar.name : "a function");
 		}
 		if (strcmp(ar.what, "main") == 0) {
@@ -109,5 +133,5 @@ recipe_where(lua_State *L, char *out, size_t sz)
 	if (f.via_helper)
 		snprintf(out, sz, "%s (in %s, %s)", f.outer, f.func, f.inner);
 	else
-		snprintf(out, sz, "%s", f.outer);
+		copy_cut(out, sz, f.outer);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/fsroot.h"
@@ -119,15 +120,27 @@ void
 fs_autorequire(const struct res *r, void (*add)(void *ctx, const char *ref),
     void *ctx)
 {
-	const char *path = res_str(r, "path");
-	char *dir, *ref;
+	const char *path = res_str(r, "path"), *slash;
+	char *ref;
 
 	if (path != NULL && strcmp(path, "/") != 0) {
-		dir = path_dirname(path);
-		ref = xasprintf("directory[%s]", dir);
-		add(ctx, ref);
-		free(ref);
-		free(dir);
+		/* path_dirname() in place, into one buffer: every file and
+		 * line of a recipe passes here. */
+		struct buf b = BUF_INIT;
+
+		buf_grow(&b, strlen(path) + 12);
+		buf_add(&b, "directory[", 10);
+		if ((slash = strrchr(path, '/')) == NULL)
+			buf_addch(&b, '.');
+		else {
+			while (slash > path && slash[-1] == '/')
+				slash--;
+			buf_add(&b, path, slash == path ? 1 :
+			    (size_t)(slash - path));
+		}
+		buf_addch(&b, ']');
+		add(ctx, b.data);
+		buf_release(&b);
 	}
 	if (res_str(r, "owner") != NULL) {
 		ref = xasprintf("user[%s]", res_str(r, "owner"));
