@@ -299,9 +299,11 @@ fsroot_lstat(struct fsroot *fr, const char *path, struct stat *st,
 int
 fsroot_check_dir(struct fsroot *fr, const char *dir, struct tl_err *err)
 {
-	int fd = fsroot_open_dir(fr, dir, dir, 0, NULL, err);
+	int fd;
 
-	if (fd < 0)
+	if (fsroot_look_has(fr, dir))
+		return 0;	/* a lookup just opened it */
+	if ((fd = fsroot_open_dir(fr, dir, dir, 0, NULL, err)) < 0)
 		return fd;
 	close(fd);
 	return 0;

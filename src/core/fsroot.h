@@ -156,10 +156,12 @@ int	fsroot_follow(struct fsroot *fr, const char *path, char **out,
 /*
  * Lookups (the calls above) keep the last parent directory they opened
  * for the next lookup in the same directory: a check of 20 files in one
- * directory opens it once. Every change made through fr drops it; a
- * caller that lets something else change the tree (a command runs, time
- * passes between runs) calls fsroot_forget() first, so a lookup never
- * sees a directory that a path no longer names. NULL ok.
+ * directory opens it once. Every change made through fr drops it
+ * (but a regular file staged over a regular file, which changes no
+ * directory); a caller that lets something else change the tree (a
+ * command runs, time passes between runs) calls fsroot_forget() first,
+ * so a lookup never sees a directory that a path no longer names. NULL
+ * ok.
  */
 void	fsroot_forget(struct fsroot *fr);
 

@@ -51,6 +51,17 @@ int	fsroot_parent(struct fsroot *fr, const char *path, const char **base,
 int	fsroot_parent_look(struct fsroot *fr, const char *path,
 	    const char **base, struct tl_err *err);
 
+/*
+ * fsroot_parent_look(), as an fd of the caller's own (close it), for a
+ * change that leaves every directory what it is: a regular file written
+ * and renamed over a regular file (fsroot_stage). The kept directory
+ * stays kept.
+ */
+int	fsroot_parent_keep(struct fsroot *fr, const char *path,
+	    const char **base, struct tl_err *err);
+/* Is the directory kept by lookups the managed path dir? */
+int	fsroot_look_has(const struct fsroot *fr, const char *dir);
+
 /* Tests: never try openat2, so the walk runs on Linux too. */
 void	fsroot_force_walk(struct fsroot *fr);
 

@@ -292,6 +292,27 @@ fsroot_parent_look(struct fsroot *fr, const char *path, const char **base,
 	return fd;
 }
 
+int
+fsroot_parent_keep(struct fsroot *fr, const char *path, const char **base,
+    struct tl_err *err)
+{
+	int fd = fsroot_parent_look(fr, path, base, err);
+
+	if (fd < 0)
+		return fd;
+	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return tl_err_sys(err, TL_EIO, "cannot open the directory of "
+		    "'%s'", path);
+	return fd;
+}
+
+int
+fsroot_look_has(const struct fsroot *fr, const char *dir)
+{
+	return fr->look_fd >= 0 && strlen(dir) == fr->look_dir.len &&
+	    memcmp(dir, fr->look_dir.data, fr->look_dir.len) == 0;
+}
+
 void
 fsroot_forget(struct fsroot *fr)
 {

@@ -135,7 +135,10 @@ fsroot_stage(struct fsroot *fr, const char *path, const void *data,
 	int dfd, rc;
 
 	*out = NULL;
-	if ((dfd = fsroot_parent(fr, path, &base, err)) < 0)
+	/* A regular file replaced by a regular file (check_target, again
+	 * at the commit) changes no directory: the one lookups keep stays
+	 * valid, and its duplicate saves a path walk per file. */
+	if ((dfd = fsroot_parent_keep(fr, path, &base, err)) < 0)
 		return dfd;
 	if ((rc = check_target(dfd, base, path, err)) < 0) {
 		close(dfd);
@@ -220,7 +223,6 @@ fsroot_tmp_commit(struct fsroot_tmp *t, int sync_dir, struct tl_err *err)
 	}
 	close(t->fd);
 	t->fd = -1;
-	fsroot_forget(t->fr);
 	if (renameat(t->dfd, t->tmp, t->dfd, base) < 0) {
 		rc = tl_err_sys(err, TL_EIO, "cannot rename into '%s'",
 		    t->path);
