@@ -13,16 +13,23 @@ static const char *const err_names[] = {
 	"command failed", "busy, try again",
 };
 
+/* The message of tl_err_set and tl_err_sys; nothing when err is NULL. */
+static void
+err_vset(struct tl_err *err, int code, const char *fmt, va_list ap)
+{
+	if (err == NULL)
+		return;
+	err->code = code;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
 int
 tl_err_set(struct tl_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err_vset(err, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -34,14 +41,10 @@ tl_err_sys(struct tl_err *err, int code, const char *fmt, ...)
 	int saved = errno;
 	size_t n;
 
-	if (err == NULL)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	err_vset(err, code, fmt, ap);
 	va_end(ap);
-	n = strlen(err->msg);
-	if (n < sizeof(err->msg))
+	if (err != NULL && (n = strlen(err->msg)) < sizeof(err->msg))
 		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
 		    strerror(saved));
 	errno = saved;
