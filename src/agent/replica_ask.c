@@ -260,13 +260,13 @@ agent_repl_ctl(struct agent *a, struct stream_conn *c,
 	}
 	repl_begin(&msg, q->op, ident_public(a->ident));
 	if (q->op == REPL_KEYS) {
-		repl_add_u8(&msg, (unsigned)q->prefix_len);
+		buf_add_be(&msg, (unsigned)q->prefix_len, 1);
 		buf_add(&msg, q->prefix, q->prefix_len);
 	} else {
 		buf_add(&msg, q->origin, REPL_ID_LEN);
 		buf_add(&msg, q->tag, REPL_TAG_LEN);
 		if (q->op == REPL_GET)
-			repl_add_u64(&msg, q->time);
+			buf_add_be(&msg, q->time, 8);
 	}
 	if (agent_repl_send(a, addr, &msg, ask_reply_cb, q) < 0) {
 		buf_addf(&text, "cannot seal a request: no cluster key\n");

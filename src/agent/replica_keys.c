@@ -98,7 +98,7 @@ agent_repl_keys_open(struct agent *a)
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	buf_init(&a->repl->escrow);
 	repl_begin(&a->repl->escrow, REPL_ESCROW, ident_public(a->ident));
-	repl_add_u8(&a->repl->escrow, 0);	/* n, below */
+	buf_add_be(&a->repl->escrow, 0, 1);	/* n, below */
 	for (size_t i = 0; i < t->n && n < REPL_ESCROW_MAX; i++) {
 		if (opkey_box_seal(&t->keys[i], a->repl->secret,
 		    REPL_SECRET_LEN, box) < 0)

@@ -276,7 +276,7 @@ push_fill(struct agent *a, struct bucket *b, const struct bucket_entry *v,
 	}
 	ps->n = count;
 	repl_begin(msg, REPL_PUSH, ident_public(a->ident));
-	repl_add_u16(msg, (unsigned)count);
+	buf_add_be(msg, (unsigned)count, 2);
 	buf_add(msg, items.data, items.len);
 	buf_release(&items);
 	sodium_memzero(data.data, data.len);

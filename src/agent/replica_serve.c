@@ -161,7 +161,7 @@ push_done(uv_work_t *w, int status)
 		log_warn("refused a replica from %s: %.*s",
 		    log_escape(j->origin), (int)(nl - line), line);
 	reply_status(&j->out, &j->m, REPL_OK);
-	repl_add_u16(&j->out, j->stored);
+	buf_add_be(&j->out, j->stored, 2);
 	job_finish(j);
 }
 
@@ -230,7 +230,7 @@ serve_read(struct agent *a, const struct repl_msg *m, struct buf *out)
 	first = m->op == REPL_LIST && n > REPL_ITEMS_MAX ? n - REPL_ITEMS_MAX :
 	    m->op == REPL_LIST ? 0 : pick;
 	if (m->op == REPL_LIST)
-		repl_add_u16(out, (unsigned)(n - first));
+		buf_add_be(out, (unsigned)(n - first), 2);
 	status = REPL_OK;
 	for (size_t i = first; i <= pick; i++) {
 		buf_reset(&data);
@@ -311,7 +311,7 @@ serve_keys(struct agent *a, const struct repl_msg *m, struct buf *out)
 	}
 	if (found == 1 && fileio_read(path, 64u << 10, &esc, &err) == 0) {
 		reply_status(out, m, REPL_OK);
-		repl_add_u32(out, (uint32_t)esc.len);
+		buf_add_be(out, (uint32_t)esc.len, 4);
 		buf_add(out, esc.data, esc.len);
 	} else
 		reply_status(out, m, found > 1 ? REPL_AMBIGUOUS :

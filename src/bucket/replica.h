@@ -139,13 +139,9 @@ struct repl_msg {
 
 /* --- codec (replica_msg.c) --------------------------------------------- */
 
-/* Starts a message: version, op, sender id. */
+/* Starts a message: version, op, sender id; numbers follow by buf_add_be. */
 void	repl_begin(struct buf *out, uint8_t op,
 	    const uint8_t sender[REPL_ID_LEN]);
-void	repl_add_u8(struct buf *out, unsigned v);
-void	repl_add_u16(struct buf *out, unsigned v);
-void	repl_add_u32(struct buf *out, uint32_t v);
-void	repl_add_u64(struct buf *out, uint64_t v);
 /* One item with its object (PUSH, GET reply). */
 void	repl_add_item(struct buf *out, const uint8_t tag[REPL_TAG_LEN],
 	    long long time, const void *obj, size_t n);

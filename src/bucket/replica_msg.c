@@ -21,16 +21,6 @@
 	(2 + REPL_ID_LEN + 1 + REPL_ESCROW_MAX * (REPL_OPKEY_ID + \
 	REPL_BOX_LEN) + REPL_SIG_LEN)
 
-static void
-add_be(struct buf *out, uint64_t v, int bytes)
-{
-	uint8_t b[8];
-
-	for (int i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-	buf_add(out, b, (size_t)bytes);
-}
-
 void
 repl_begin(struct buf *out, uint8_t op, const uint8_t sender[REPL_ID_LEN])
 {
@@ -40,36 +30,12 @@ repl_begin(struct buf *out, uint8_t op, const uint8_t sender[REPL_ID_LEN])
 }
 
 void
-repl_add_u8(struct buf *out, unsigned v)
-{
-	add_be(out, v, 1);
-}
-
-void
-repl_add_u16(struct buf *out, unsigned v)
-{
-	add_be(out, v, 2);
-}
-
-void
-repl_add_u32(struct buf *out, uint32_t v)
-{
-	add_be(out, v, 4);
-}
-
-void
-repl_add_u64(struct buf *out, uint64_t v)
-{
-	add_be(out, v, 8);
-}
-
-void
 repl_add_item(struct buf *out, const uint8_t tag[REPL_TAG_LEN],
     long long time, const void *obj, size_t n)
 {
 	buf_add(out, tag, REPL_TAG_LEN);
-	add_be(out, (uint64_t)time, 8);
-	add_be(out, n, 4);
+	buf_add_be(out, (uint64_t)time, 8);
+	buf_add_be(out, n, 4);
 	buf_add(out, obj, n);
 }
 
@@ -77,9 +43,9 @@ void
 repl_add_head(struct buf *out, long long time, size_t size,
     const uint8_t *meta, size_t n)
 {
-	add_be(out, (uint64_t)time, 8);
-	add_be(out, size, 4);
-	add_be(out, n, 2);
+	buf_add_be(out, (uint64_t)time, 8);
+	buf_add_be(out, size, 4);
+	buf_add_be(out, n, 2);
 	buf_add(out, meta, n);
 }
 

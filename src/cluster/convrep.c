@@ -22,13 +22,6 @@ text_take(struct rd *rd, size_t n, char *out)
 	return 0;
 }
 
-static void
-add_be(struct buf *out, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--)
-		buf_addch(out, (int)(uint8_t)(v >> (8 * i)));
-}
-
 int
 convrep_env_encode(const char *addr, const uint8_t *req, size_t n,
     struct buf *out)
@@ -75,12 +68,12 @@ put_fields(const struct convrep *r, struct buf *out)
 	buf_add(out, r->node_id, CONVREP_ID_LEN);
 	buf_addch(out, (int)nl);
 	buf_add(out, r->node, nl);
-	add_be(out, r->runs, 8);
-	add_be(out, r->serial, 8);
-	add_be(out, r->status, 2);
-	add_be(out, r->changed, 4);
-	add_be(out, r->failed, 4);
-	add_be(out, r->duration_ms, 4);
+	buf_add_be(out, r->runs, 8);
+	buf_add_be(out, r->serial, 8);
+	buf_add_be(out, r->status, 2);
+	buf_add_be(out, r->changed, 4);
+	buf_add_be(out, r->failed, 4);
+	buf_add_be(out, r->duration_ms, 4);
 	buf_addch(out, (int)el);
 	buf_add(out, r->error, el);
 }

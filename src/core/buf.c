@@ -80,6 +80,17 @@ buf_addch(struct buf *b, int c)
 }
 
 void
+buf_add_be(struct buf *b, uint64_t v, int bytes)
+{
+	uint8_t x[8];
+
+	TL_ASSERT(bytes >= 1 && bytes <= 8);
+	for (int i = 0; i < bytes; i++)
+		x[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	buf_add(b, x, (size_t)bytes);
+}
+
+void
 buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

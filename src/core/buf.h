@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A growable byte string. data is never NULL and always NUL-terminated (so
@@ -28,6 +29,8 @@ void	buf_grow(struct buf *b, size_t n);
 void	buf_add(struct buf *b, const void *p, size_t n);
 void	buf_addstr(struct buf *b, const char *s);
 void	buf_addch(struct buf *b, int c);
+/* Appends the low bytes (1 to 8) of v, most significant first (rd_u16..). */
+void	buf_add_be(struct buf *b, uint64_t v, int bytes);
 void	buf_addf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	buf_vaddf(struct buf *b, const char *fmt, va_list ap)

@@ -52,28 +52,6 @@ bundle_add_file(struct bundle *b, const char *path, uint16_t mode,
 	b->total += size;
 }
 
-static void
-put_u16(struct buf *o, uint16_t v)
-{
-	uint8_t x[2] = { v >> 8, v };
-
-	buf_add(o, x, 2);
-}
-
-static void
-put_u32(struct buf *o, uint32_t v)
-{
-	put_u16(o, v >> 16);
-	put_u16(o, v);
-}
-
-static void
-put_u64(struct buf *o, uint64_t v)
-{
-	put_u32(o, v >> 32);
-	put_u32(o, v);
-}
-
 void
 bundle_encode_signed(struct bundle *b, const struct opkey *k,
     struct buf *out)
@@ -84,20 +62,20 @@ bundle_encode_signed(struct bundle *b, const struct opkey *k,
 	memcpy(b->key_id, opkey_public(k)->id, OPKEY_ID_LEN);
 	buf_add(out, bundle_magic, 4);
 	buf_addch(out, BUNDLE_VERSION);
-	put_u64(out, b->serial);
-	put_u64(out, b->created_ms);
+	buf_add_be(out, b->serial, 8);
+	buf_add_be(out, b->created_ms, 8);
 	buf_add(out, b->key_id, OPKEY_ID_LEN);
-	put_u16(out, mlen);
+	buf_add_be(out, mlen, 2);
 	buf_add(out, b->message, mlen);
-	put_u32(out, b->nfiles);
+	buf_add_be(out, b->nfiles, 4);
 	for (size_t i = 0; i < b->nfiles; i++) {
 		const struct bundle_file *f = &b->files[i];
 
-		put_u16(out, strlen(f->path));
+		buf_add_be(out, strlen(f->path), 2);
 		buf_addstr(out, f->path);
-		put_u16(out, f->mode);
-		put_u64(out, f->size);
-		put_u32(out, f->nchunks);
+		buf_add_be(out, f->mode, 2);
+		buf_add_be(out, f->size, 8);
+		buf_add_be(out, f->nchunks, 4);
 		buf_add(out, f->hashes, (size_t)f->nchunks * BUNDLE_HASH_LEN);
 	}
 	opkey_sign(k, (uint8_t *)out->data + start, out->len - start, sig);

@@ -130,13 +130,6 @@ secret_filter_match(const char *filter, const struct secret_node *node,
 
 /* ---- sealing ------------------------------------------------------- */
 
-static void
-put_be(struct buf *b, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--)
-		buf_addch(b, (int)(uint8_t)(v >> (8 * i)));
-}
-
 /* The associated data of the value: "TLSC", name, serial. */
 static void
 secret_ad(const struct secret *s, struct buf *ad)
@@ -144,7 +137,7 @@ secret_ad(const struct secret *s, struct buf *ad)
 	buf_addstr(ad, MAGIC);
 	buf_addch(ad, (int)strlen(s->name));
 	buf_addstr(ad, s->name);
-	put_be(ad, s->serial, 8);
+	buf_add_be(ad, s->serial, 8);
 }
 
 static void
@@ -373,14 +366,14 @@ secret_encode(const struct secret *s, struct buf *out)
 	buf_addch(out, SECRET_VERSION);
 	buf_addch(out, (int)strlen(s->name));
 	buf_addstr(out, s->name);
-	put_be(out, s->serial, 8);
+	buf_add_be(out, s->serial, 8);
 	buf_add(out, s->op_pk, 32);
 	buf_addch(out, (int)s->nfilters);
 	for (size_t i = 0; i < s->nfilters; i++) {
-		put_be(out, strlen(s->filters[i]), 2);
+		buf_add_be(out, strlen(s->filters[i]), 2);
 		buf_addstr(out, s->filters[i]);
 	}
-	put_be(out, s->n, 4);
+	buf_add_be(out, s->n, 4);
 	for (size_t i = 0; i < s->n; i++) {
 		buf_addch(out, s->r[i].kind);
 		buf_add(out, s->r[i].pk, 32);
@@ -389,7 +382,7 @@ secret_encode(const struct secret *s, struct buf *out)
 		buf_add(out, s->r[i].box, SECRET_BOX_LEN);
 	}
 	buf_add(out, s->nonce, sizeof(s->nonce));
-	put_be(out, s->ctlen, 4);
+	buf_add_be(out, s->ctlen, 4);
 	buf_add(out, s->ct, s->ctlen);
 	buf_add(out, s->sig, sizeof(s->sig));
 }
@@ -603,7 +596,7 @@ secret_members_add(struct buf *out, const struct swim_member *m)
 	buf_addch(out, m->status == SWIM_DEAD || m->status == SWIM_LEFT);
 	buf_addch(out, (int)(nl > 255 ? 255 : nl));
 	buf_add(out, m->name, nl > 255 ? 255 : nl);
-	put_be(out, m->tags_len, 4);
+	buf_add_be(out, m->tags_len, 4);
 	buf_add(out, m->tags, m->tags_len);
 }
 

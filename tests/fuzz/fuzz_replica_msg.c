@@ -35,7 +35,7 @@ round_trip(const struct repl_msg *m)
 	struct repl_msg back;
 
 	repl_begin(&b, REPL_PUSH, m->sender);
-	repl_add_u16(&b, (unsigned)m->n);
+	buf_add_be(&b, (unsigned)m->n, 2);
 	for (size_t i = 0; i < m->n; i++)
 		repl_add_item(&b, m->v[i].tag, m->v[i].time, m->v[i].data,
 		    m->v[i].size);

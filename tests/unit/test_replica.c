@@ -74,7 +74,7 @@ push_of(struct buf *out, const struct owner *o, const struct bucket_entry *e,
 
 	seal_of(o, e, content, tag, &obj);
 	repl_begin(out, REPL_PUSH, o->id);
-	repl_add_u16(out, 1);
+	buf_add_be(out, 1, 2);
 	repl_add_item(out, tag, e->time, obj.data, obj.len);
 	buf_add(out, sig, sizeof(sig));
 	buf_release(&obj);
@@ -289,7 +289,7 @@ TEST(repl_msg_requests_and_replies)
 	repl_begin(&b, REPL_GET, sender);
 	buf_add(&b, sender, REPL_ID_LEN);
 	buf_add(&b, tag, REPL_TAG_LEN);
-	repl_add_u64(&b, 1234);
+	buf_add_be(&b, 1234, 8);
 	buf_add(&b, sig, sizeof(sig));
 	ASSERT_EQ(repl_msg_decode((uint8_t *)b.data, b.len, &m, &err), 0);
 	ASSERT_EQ(m.op, REPL_GET);
@@ -299,7 +299,7 @@ TEST(repl_msg_requests_and_replies)
 
 	buf_reset(&b);
 	repl_begin(&b, REPL_ESCROW, sender);
-	repl_add_u8(&b, 1);
+	buf_add_be(&b, 1, 1);
 	buf_add(&b, box, sizeof(box));
 	buf_add(&b, sig, sizeof(sig));
 	ASSERT_EQ(repl_msg_decode((uint8_t *)b.data, b.len, &m, &err), 0);
@@ -310,7 +310,7 @@ TEST(repl_msg_requests_and_replies)
 	buf_reset(&b);
 	repl_begin(&b, REPL_LIST | REPL_REPLY, sender);
 	buf_addch(&b, REPL_OK);
-	repl_add_u16(&b, 1);
+	buf_add_be(&b, 1, 2);
 	repl_add_head(&b, 77, 500, box, 20);
 	ASSERT_EQ(repl_msg_decode((uint8_t *)b.data, b.len, &m, &err), 0);
 	ASSERT_EQ(m.n, 1);
