@@ -14,8 +14,8 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 
-static void
-bsd_groups(struct argv *a, const struct acct_spec *s)
+void
+acct_argv_groups(struct argv *a, const struct acct_spec *s)
 {
 	struct buf b = BUF_INIT;
 
@@ -37,7 +37,7 @@ bsd_user_flags(struct argv *a, enum acct_op op, const struct acct_spec *s)
 		argv_add(a, s->group);
 	}
 	if (s->groups != NULL)
-		bsd_groups(a, s);
+		acct_argv_groups(a, s);
 	if (s->home != NULL) {
 		argv_add(a, "-d");
 		argv_add(a, s->home);

@@ -22,18 +22,6 @@ shadow_root(struct argv *a, const char *root)
 	return 1;
 }
 
-static void
-add_groups(struct argv *a, const struct acct_spec *s)
-{
-	struct buf b = BUF_INIT;
-
-	for (size_t i = 0; i < s->ngroups; i++)
-		buf_addf(&b, "%s%s", i ? "," : "", s->groups[i]);
-	argv_add(a, "-G");
-	argv_add(a, b.data);
-	buf_release(&b);
-}
-
 static int
 shadow_user_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
@@ -54,7 +42,7 @@ shadow_user_argv(struct argv *a, const char *root, enum acct_op op,
 	if (s->group != NULL)
 		argv_addf(a, "--gid=%s", s->group);
 	if (s->groups != NULL)
-		add_groups(a, s);
+		acct_argv_groups(a, s);
 	if (s->home != NULL) {
 		argv_addf(a, "--home%s=%s", op == ACCT_ADD ? "-dir" : "",
 		    s->home);

@@ -396,6 +396,9 @@ const struct acct_provider *acct_provider_find(const char *name);
 /* pw on FreeBSD, useradd-with-master.passwd on OpenBSD, else shadow. */
 const struct acct_provider *acct_provider_detect(const char *root);
 
+/* "-G a,b,c": the exact supplementary set, as shadow's and the BSDs'
+ * tools all take it. */
+void	acct_argv_groups(struct argv *a, const struct acct_spec *s);
 /* Runs a provider command for root (see user_argv's return). */
 int	acct_run(const char *root, int took_root, const struct argv *a,
 	    const char *input, struct tl_err *err);
