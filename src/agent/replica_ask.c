@@ -141,7 +141,8 @@ ask_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 
 	memset(&m, 0, sizeof(m));
 	if (rc == 0)
-		rc = agent_repl_open_reply(q->a, p, len, &body);
+		rc = agent_frame_open(q->a, PKT_REPLICA, p, len,
+		    AGENT_TCP_MAX, &body, NULL);
 	if (rc < 0)
 		buf_addf(&text, "peer %s is not reachable: %s\n", q->peer,
 		    tl_strerror(rc));

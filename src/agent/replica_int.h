@@ -70,8 +70,5 @@ void	agent_repl_escrow_msg(struct agent *a, struct buf *msg);
  */
 int	agent_repl_secret(struct agent *a, const uint8_t origin[REPL_ID_LEN],
 	    uint8_t secret[REPL_SECRET_LEN], struct tl_err *err);
-/* Opens a PKT_REPLICA reply into body; < 0 (counted) when it fails. */
-int	agent_repl_open_reply(struct agent *a, const uint8_t *p, size_t len,
-	    struct buf *body);
 
 #endif

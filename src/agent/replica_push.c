@@ -198,7 +198,8 @@ push_reply_cb(void *ctx, int rc, const uint8_t *p, size_t len)
 	if ((slot = busy_slot(a->repl, ps->to.key)) != NULL)
 		slot[0] = '\0';
 	if (rc == 0)
-		rc = agent_repl_open_reply(a, p, len, &body);
+		rc = agent_frame_open(a, PKT_REPLICA, p, len, AGENT_TCP_MAX,
+		    &body, NULL);
 	if (rc == 0)
 		rc = repl_msg_decode((uint8_t *)body.data, body.len, &m, &err);
 	if (rc == 0 && m.status != REPL_OK)

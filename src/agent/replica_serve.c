@@ -56,27 +56,6 @@ agent_repl_send(struct agent *a, const char *addr, struct buf *msg,
 	return r;
 }
 
-int
-agent_repl_open_reply(struct agent *a, const uint8_t *p, size_t len,
-    struct buf *body)
-{
-	uint8_t id[KEYRING_ID_LEN], *plain;
-	const uint8_t *b;
-	size_t blen;
-	int r;
-
-	if (len == 0)
-		return TL_ECRYPTO;	/* the peer could not open ours */
-	plain = xmalloc(len + 1);
-	r = pkt_open(a->kr, a->replay, PKT_REPLICA, agent_wall_ms(), p, len,
-	    AGENT_TCP_MAX, plain, &b, &blen, id);
-	pkt_stats_count(&a->st.pkt, r);
-	if (r == 0)
-		buf_add(body, b, blen);
-	free(plain);
-	return r;
-}
-
 /* ---- serving ----------------------------------------------------------- */
 
 static void

@@ -211,23 +211,6 @@ index_has_id(const struct bucket *b, const char *id)
 
 /* --- appending --------------------------------------------------------- */
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Encodes e with a nonce that gives an id no other entry has. */
 static void
 index_encode_unique(struct bucket *b, struct bucket_entry *e, struct buf *out)
@@ -309,7 +292,7 @@ index_append_locked(struct bucket *b, int fd, struct bucket_entry *e,
 		buf_release(&line);
 		return 0;
 	}
-	if (write_all(fd, line.data, line.len) < 0 || fsync(fd) < 0) {
+	if (fileio_write_all(fd, line.data, line.len) < 0 || fsync(fd) < 0) {
 		r = tl_err_sys(err, TL_EIO, "cannot append to '%s'",
 		    b->index_path);
 		b->is_cached = 0;	/* holds lines the file does not */
