@@ -12,6 +12,7 @@
 #include "ctl/ctl.h"
 #include "cluster/catalog.h"
 #include "core/buf.h"
+#include "core/duration.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 #include "policy/store.h"
@@ -182,28 +183,6 @@ cli_cluster_ask(void *ctx, const char *query, struct buf *out,
 		r = tl_err_set(err, TL_EINVAL, "the agent refused the query "
 		    "'%s'", query);
 	return r;
-}
-
-/* "10s", "500ms", "2m", or seconds; -1 when bad. */
-static long long
-duration_ms(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || v < 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		v *= 1000;
-	else if (strcmp(end, "m") == 0)
-		v *= 60000;
-	else if (strcmp(end, "h") == 0)
-		v *= 3600000;
-	else
-		return -1;
-	return v > 86400000.0 ? -1 : (long long)v;
 }
 
 /* "N" or "P%"; pct is set for the second. */

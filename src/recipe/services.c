@@ -26,6 +26,7 @@
 
 #include "cluster/catalog.h"
 #include "core/buf.h"
+#include "core/duration.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 #include "recipe/recipe.h"
@@ -34,12 +35,10 @@
 #define DEF_INTERVAL_MS	10000
 #define DEF_TIMEOUT_MS	5000
 
-/* "500ms", "10s", "2m", "1h" or a number of seconds; -1 when bad. */
+/* A Lua number of seconds, or a string duration_ms() reads; -1 when bad. */
 static long long
-duration_ms(lua_State *L, int idx)
+value_duration_ms(lua_State *L, int idx)
 {
-	const char *s;
-	char *end;
 	double v;
 
 	if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -48,21 +47,7 @@ duration_ms(lua_State *L, int idx)
 	}
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return -1;
-	s = lua_tostring(L, idx);
-	v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		v *= 1000;
-	else if (strcmp(end, "m") == 0)
-		v *= 60000;
-	else if (strcmp(end, "h") == 0)
-		v *= 3600000;
-	else
-		return -1;
-	return v <= 86400000.0 ? (long long)v : -1;
+	return duration_ms(lua_tostring(L, idx));
 }
 
 static long long
@@ -71,7 +56,7 @@ opt_duration(lua_State *L, int t, const char *key, long long def)
 	long long v = def;
 
 	if (lua_getfield(L, t, key) != LUA_TNIL &&
-	    (v = duration_ms(L, -1)) < 0)
+	    (v = value_duration_ms(L, -1)) < 0)
 		luaL_error(L, "check: %s must be a duration like \"10s\" or "
 		    "\"500ms\"", key);
 	lua_pop(L, 1);
@@ -152,7 +137,7 @@ check_declare(lua_State *L, int t, const char *service, int n)
 			if (i == 0)
 				script_target(L, lua_gettop(L), &target);
 			else if (i == 3) {
-				if ((ttl = duration_ms(L, -1)) < 100)
+				if ((ttl = value_duration_ms(L, -1)) < 100)
 					luaL_error(L, "check: ttl must be a "
 					    "duration of at least 100ms");
 			} else {

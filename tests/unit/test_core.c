@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/duration.h"
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/rd.h"
@@ -188,4 +189,19 @@ TEST(spawn_feeds_stdin_and_env)
 	ASSERT_EQ(spawn_run(&o, &res, &err), 0);
 	ASSERT_STR_EQ(res.out.data, "in\nbar\n");
 	spawn_result_release(&res);
+}
+
+TEST(duration_reads_units_and_refuses_the_rest)
+{
+	ASSERT_EQ(duration_ms("500ms"), 500);
+	ASSERT_EQ(duration_ms("10s"), 10000);
+	ASSERT_EQ(duration_ms("1.5"), 1500);
+	ASSERT_EQ(duration_ms("2m"), 120000);
+	ASSERT_EQ(duration_ms("24h"), 86400000);
+	ASSERT_EQ(duration_ms("25h"), -1);
+	ASSERT_EQ(duration_ms("-1s"), -1);
+	ASSERT_EQ(duration_ms("10x"), -1);
+	ASSERT_EQ(duration_ms(""), -1);
+	ASSERT_EQ(duration_ms("nan"), -1);
+	ASSERT_EQ(duration_ms("inf"), -1);
 }
