@@ -317,11 +317,13 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	if (!o->noop)
 		apply_save_report(state, &json);
 	buf_release(&json);
-	runrep_init(&rep);
-	runrep_of_run(&rep, &rec->graph, &st, o->noop,
-	    converge_exit_code(&st));
-	apply_write_report(o, &rep);
-	runrep_release(&rep);
+	if (o->report != NULL) {	/* built only for the agent */
+		runrep_init(&rep);
+		runrep_of_run(&rep, &rec->graph, &st, o->noop,
+		    converge_exit_code(&st));
+		apply_write_report(o, &rep);
+		runrep_release(&rep);
+	}
 	run_ctx_release(&ctx);
 	fsroot_free(ctx.fs);
 	bucket_close(bucket);
