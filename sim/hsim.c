@@ -10,12 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cluster/health.h"
+#include "cluster/swim.h"
+#include "core/err.h"
 #include "core/xalloc.h"
 #include "sim.h"
 
 size_t
-hsim_tags(int is_passing, char *out, size_t cap)
+hsim_tags(int is_passing, const uint8_t *anchor, char *out, size_t cap)
 {
 	static const char up[] = "role=sim\0svc=web:80:p\0health=passing";
 	static const char down[] =
@@ -23,10 +27,40 @@ hsim_tags(int is_passing, char *out, size_t cap)
 	const char *t = is_passing ? up : down;
 	size_t n = is_passing ? sizeof(up) : sizeof(down);
 
-	if (n > cap)
-		n = cap;
+	TL_ASSERT(n + 4 + 2 * SWIM_HC_LEN <= cap);
 	memcpy(out, t, n);
+	if (anchor != NULL) {
+		memcpy(out + n, "hc=", 3);
+		n += 3;
+		for (size_t i = 0; i < SWIM_HC_LEN; i++)
+			n += (size_t)snprintf(out + n, 3, "%02x", anchor[i]);
+		n++;	/* the NUL snprintf left */
+	}
 	return n;
+}
+
+void
+hsim_hash16(void *ctx, const uint8_t *in, uint8_t *out)
+{
+	static const uint8_t key[] = "tlaloc health chain";
+	uint8_t x[SWIM_HC_LEN];
+
+	(void)ctx;
+	memcpy(x, in, sizeof(x));
+	crypto_generichash(out, SWIM_HC_LEN, x, sizeof(x), key,
+	    sizeof(key) - 1);
+}
+
+void
+hsim_element(uint64_t seed, uint32_t i, uint32_t gen, uint32_t k,
+    uint8_t *out)
+{
+	uint8_t s[SWIM_HC_LEN];
+
+	memcpy(s, &seed, 8);
+	memcpy(s + 8, &i, 4);
+	memcpy(s + 12, &gen, 4);
+	swim_hc_element(hsim_hash16, NULL, s, SWIM_HC_STEPS_MAX, k, out);
 }
 
 void
@@ -37,6 +71,9 @@ hsim_init(struct hsim *hs, uint32_t nodes)
 	hs->flaps = xcalloc(nodes, 1);
 	hs->phase_us = xcalloc(nodes, sizeof(*hs->phase_us));
 	hs->open = xmalloc(nodes * sizeof(*hs->open));
+	hs->gen = xcalloc(nodes, sizeof(*hs->gen));
+	hs->stmt_ok = xmalloc(nodes);
+	memset(hs->stmt_ok, 1, nodes);
 	memset(hs->open, 0xff, nodes * sizeof(*hs->open));
 }
 
@@ -47,6 +84,8 @@ hsim_release(struct hsim *hs)
 	free(hs->flaps);
 	free(hs->phase_us);
 	free(hs->open);
+	free(hs->gen);
+	free(hs->stmt_ok);
 	free(hs->changes);
 }
 
@@ -67,7 +106,8 @@ hsim_result(struct hsim *hs, const struct sim_params *p, uint32_t i,
 }
 
 void
-hsim_changed(struct hsim *hs, uint32_t node, uint32_t inc, uint64_t now_us)
+hsim_changed(struct hsim *hs, uint32_t node, uint32_t inc, uint32_t flips,
+    uint64_t now_us)
 {
 	if (hs->nchanges == hs->cap) {
 		hs->cap = hs->cap ? hs->cap * 2 : 256;
@@ -75,20 +115,20 @@ hsim_changed(struct hsim *hs, uint32_t node, uint32_t inc, uint64_t now_us)
 		    sizeof(*hs->changes));
 	}
 	hs->open[node] = (int32_t)hs->nchanges;
-	hs->changes[hs->nchanges++] = (struct hsim_change){ node, inc, 0,
-	    now_us, 0, 0 };
+	hs->changes[hs->nchanges++] = (struct hsim_change){ node, inc, flips,
+	    0, now_us, 0, 0 };
 }
 
 void
-hsim_seen(struct hsim *hs, uint32_t about, uint32_t inc, uint64_t now_us,
-    uint32_t live)
+hsim_seen(struct hsim *hs, uint32_t about, uint32_t inc, uint32_t flips,
+    uint64_t now_us, uint32_t live)
 {
 	struct hsim_change *c;
 
 	if (hs->open[about] < 0)
 		return;
 	c = &hs->changes[hs->open[about]];
-	if (inc < c->inc)
+	if (inc < c->inc || (inc == c->inc && flips < c->flips))
 		return;
 	c->known++;
 	/* The subject knows its own change: live - 1 others to tell. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/health.h"
 #include "cluster/swim.h"
 
 void
@@ -42,6 +43,8 @@ sim_params_default(struct sim_params *p)
 	p->rise = 2;
 	p->fall = 3;
 	p->damping = 1;
+	p->flips = 1;
+	p->recover_hold_s = HEALTH_RECOVER_HOLD_MS / 1000;
 }
 
 struct key {
@@ -73,7 +76,8 @@ static const struct key keys[] = {
 	K(dead_frac, 'd'),
 	K(services, 'i'), K(flap_frac, 'd'), K(flap_up_s, 'u'),
 	K(flap_down_s, 'u'), K(check_ms, 'u'), K(rise, 'u'), K(fall, 'u'),
-	K(damping, 'i'), K(measure_at_s, 'u'),
+	K(damping, 'i'), K(measure_at_s, 'u'), K(recover_hold_s, 'u'),
+	K(flips, 'i'), K(hc_eager, 'u'), K(hc_rt_mult, 'u'),
 };
 
 int

@@ -275,6 +275,9 @@ node_create(struct sim *sim, uint32_t idx)
 	c.max_members = 1u << 20;
 	c.sign = fake_sign;
 	c.verify = fake_verify;
+	c.hash16 = hsim_hash16;
+	c.health_eager = p->hc_eager;
+	c.health_retransmit_mult = p->hc_rt_mult;
 	c.crypto_ctx = nd;
 	c.pool = sim->pool;
 	memset(&self, 0, sizeof(self));
@@ -288,7 +291,11 @@ node_create(struct sim *sim, uint32_t idx)
 	self.tags = "role=sim\0";
 	self.tags_len = 9;
 	if (p->services) {
-		self.tags_len = hsim_tags(1, tags, sizeof(tags));
+		uint8_t anchor[SWIM_HC_LEN];
+
+		hsim_element(p->seed, idx, 0, 0, anchor);
+		self.tags_len = hsim_tags(1, p->flips ? anchor : NULL, tags,
+		    sizeof(tags));
 		self.tags = tags;
 	}
 	nd->s = swim_new(&c, &self, NULL);
@@ -347,8 +354,8 @@ outbox_drain(struct sim *sim, uint32_t from)
 			    about, id_node(e->other_id));
 
 		if (sim->p->services && e->kind == SWIM_EV_UPDATED && valid)
-			hsim_seen(&sim->hs, about, e->incarnation, sim->now,
-			    m->live);
+			hsim_seen(&sim->hs, about, e->incarnation,
+			    e->health_flips, sim->now, m->live);
 		metrics_event(m, sim->now, from, e->kind, about,
 		    id_node(e->other_id), valid && sim->nodes[about].up,
 		    valid && sim->nodes[about].stall_until_us + 3000000 >
@@ -435,20 +442,37 @@ static void
 node_health(struct sim *sim, uint32_t idx)
 {
 	struct node *nd = &sim->nodes[idx];
+	const struct sim_params *p = sim->p;
 	struct swim_member self;
 	struct swim_io io;
+	uint8_t e[SWIM_HC_LEN];
 	char tags[128];
+	uint32_t k;
 	int ok;
 
-	ev_push(sim, sim->now + (uint64_t)sim->p->check_ms * 1000, EV_HEALTH,
+	ev_push(sim, sim->now + (uint64_t)p->check_ms * 1000, EV_HEALTH,
 	    idx, 0, 0);
-	if (!nd->up || !hsim_result(&sim->hs, sim->p, idx, sim->now, &ok))
+	if (!nd->up || !hsim_result(&sim->hs, p, idx, sim->now, &ok))
 		return;
 	io = node_io(sim, nd);
-	swim_set_tags(nd->s, &io, tags, hsim_tags(ok, tags, sizeof(tags)));
+	k = swim_health_flips(nd->s) + 1;
+	/* As the agent: a flip when it says what parity says (odd is
+	 * critical, from a passing statement), a new statement otherwise. */
+	if (p->flips && (k & 1) == (uint32_t)!ok && k <= SWIM_HC_STEPS_MAX &&
+	    sim->hs.stmt_ok[idx]) {
+		hsim_element(p->seed, idx, sim->hs.gen[idx], k, e);
+		TL_ASSERT(swim_health_flip(nd->s, &io, k, e) == 0);
+	} else {
+		sim->hs.gen[idx]++;
+		sim->hs.stmt_ok[idx] = (uint8_t)ok;
+		hsim_element(p->seed, idx, sim->hs.gen[idx], 0, e);
+		swim_set_tags(nd->s, &io, tags, hsim_tags(ok, p->flips ? e :
+		    NULL, tags, sizeof(tags)));
+	}
 	outbox_drain(sim, idx);
 	swim_member_at(nd->s, 0, &self);
-	hsim_changed(&sim->hs, idx, self.incarnation, sim->now);
+	hsim_changed(&sim->hs, idx, self.incarnation, self.health_flips,
+	    sim->now);
 }
 
 /* ---- Faults ----------------------------------------------------------- */
@@ -723,7 +747,8 @@ static void
 health_start(struct sim *sim)
 {
 	const struct sim_params *p = sim->p;
-	struct health_config hc = { p->rise, p->fall, 0, !p->damping };
+	struct health_config hc = { p->rise, p->fall, 0, !p->damping,
+	    p->recover_hold_s * 1000 };
 	uint64_t period = ((uint64_t)p->flap_up_s + p->flap_down_s) * 1000000;
 
 	hsim_init(&sim->hs, sim->n_per * sim->nclusters);
@@ -913,8 +938,29 @@ sim_report(struct sim *sim, double wall)
 		    c == 0 ? p->lifeguard : 0);
 		metrics_report(&sim->m[c], stdout, secs);
 	}
-	if (p->services)
+	if (p->services) {
+		struct swim_stats st, sum;
+
+		memset(&sum, 0, sizeof(sum));
+		for (uint32_t i = 0; i < sim->n_per; i++) {
+			swim_get_stats(sim->nodes[i].s, &st);
+			sum.health_flips_sent += st.health_flips_sent;
+			sum.health_flip_bytes += st.health_flip_bytes;
+			sum.health_dgrams += st.health_dgrams;
+			sum.health_flips_refused += st.health_flips_refused;
+		}
 		hsim_report(&sim->hs, stdout, secs);
+		/* What flips cost, counted at the sender (cluster A): their
+		 * bytes, and the datagrams sent only for them (version byte
+		 * and transport overhead). */
+		printf("  flips: %.1f sent per node, %.1f B/s per node, plus "
+		    "%.2f datagrams/s of their own (%.1f B/s with 69 B each); "
+		    "%llu refused\n", (double)sum.health_flips_sent / sim->n_per,
+		    sum.health_flip_bytes / secs / sim->n_per,
+		    sum.health_dgrams / secs / sim->n_per,
+		    (sum.health_flip_bytes + 69.0 * sum.health_dgrams) / secs /
+		    sim->n_per, (unsigned long long)sum.health_flips_refused);
+	}
 	if (p->measure_at_s > 0 && sim->m[0].node_us > sim->snap_node_us) {
 		double ns = (sim->m[0].node_us - sim->snap_node_us) / 1e6;
 

@@ -62,6 +62,10 @@ struct sim_params {
 	uint32_t	 flap_up_s, flap_down_s, check_ms;
 	uint32_t	 rise, fall;
 	int		 damping;
+	uint32_t	 recover_hold_s;	/* health_config.recover_hold_ms */
+	uint32_t	 hc_eager, hc_rt_mult;	/* swim_config.health_* */
+	int		 flips;		/* health changes as swim health
+					   flips, not new statements */
 	uint32_t	 measure_at_s;	/* also report traffic from then on */
 };
 

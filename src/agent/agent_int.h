@@ -212,6 +212,10 @@ struct agent {
 	struct agent_prog	*prog;
 	struct agent_repl	*repl;
 	struct agent_svc	*svc;
+	/* Set by a subsystem that publishes the node's tags itself (the
+	 * services' health flips, svc_flip.c); NULL: swim_set_tags(). */
+	int			(*tags_publish)(struct agent *,
+				    struct swim_io *, const struct buf *);
 	struct agent_rollout	*rollout;
 	struct agent_hist	*hist;		/* history_glue.c */
 	struct agent_http	*http;		/* http_glue.c; NULL: off */
@@ -266,6 +270,8 @@ void	agent_join(struct agent *a, const char *addr);
  * emits them (AGENT_EV_MEMBER).
  */
 void	agent_flush(struct agent *a);
+/* swim's hash16 for health chains: BLAKE2b keyed for that one use. */
+void	agent_hc_hash(void *ctx, const uint8_t *in, uint8_t *out);
 /* Is the member called name alive (or also suspect, with even_suspect),
  * and not us? Its address into addr (ADDR_STR_MAX) when it is. */
 int	agent_member_named(struct agent *a, const char *name,

@@ -771,7 +771,9 @@ agent_svc_open(struct agent *a, struct tl_err *err)
 	struct agent_svc *sv = xcalloc(1, sizeof(*sv));
 	const char *dir = a->cfg.state_dir;
 
+	buf_init(&sv->chain_base);
 	sv->a = a;
+	a->tags_publish = svc_flip_publish;
 	a->svc = sv;
 	sv->decl_path = xasprintf("%s/services.decl", dir);
 	sv->maint_path = xasprintf("%s/maint", dir);
@@ -800,23 +802,24 @@ agent_svc_info(const struct agent *a, struct buf *out, int json)
 		buf_addf(out, "\"node_health\":\"%s\",\"maintenance\":%s,"
 		    "\"services\":%zu,\"checks\":{\"declared\":%zu,\"runs\":%"
 		    PRIu64 ",\"timeouts\":%" PRIu64 ",\"changes\":%" PRIu64
-		    "},\"catalog_reads\":%zu,\"catalog_converges\":%" PRIu64
+		    ",\"flips\":%" PRIu64 "},\"catalog_reads\":%zu,\"catalog_converges\":%" PRIu64
 		    ",\"dns\":{\"queries\":%" PRIu64 ",\"answered\":%" PRIu64
 		    ",\"nxdomain\":%" PRIu64 ",\"refused\":%" PRIu64
 		    ",\"malformed\":%" PRIu64 "},", health_status_name(w),
 		    sv->is_maint ? "true" : "false", sv->nservices,
 		    sv->nchecks, sv->checks_run, sv->check_timeouts,
-		    sv->health_changes, sv->nwatches, sv->watch_fires,
-		    sv->dns_queries, sv->dns_answers, sv->dns_nx,
+		    sv->health_changes, sv->health_flips, sv->nwatches,
+		    sv->watch_fires, sv->dns_queries, sv->dns_answers, sv->dns_nx,
 		    sv->dns_refused, sv->dns_malformed);
 		return;
 	}
 	buf_addf(out, "health: %s%s%s, %zu services, %zu checks (%" PRIu64
-	    " runs, %" PRIu64 " timeouts, %" PRIu64 " changes)\n",
+	    " runs, %" PRIu64 " timeouts, %" PRIu64 " changes, %" PRIu64
+	    " told as flips)\n",
 	    sv->is_maint ? "maintenance" : health_status_name(w),
 	    which && !sv->is_maint ? " " : "", which && !sv->is_maint ?
 	    which : "", sv->nservices, sv->nchecks, sv->checks_run,
-	    sv->check_timeouts, sv->health_changes);
+	    sv->check_timeouts, sv->health_changes, sv->health_flips);
 	buf_addf(out, "catalog reads: %zu, converges they caused: %" PRIu64
 	    "; dns: %" PRIu64 " queries, %" PRIu64 " answered, %" PRIu64
 	    " nxdomain, %" PRIu64 " refused, %" PRIu64 " malformed\n",
@@ -852,6 +855,7 @@ agent_svc_free(void *ctx)
 		return;
 	checks_clear(sv);
 	buf_release(&sv->said);
+	buf_release(&sv->chain_base);
 	free(sv->decl_path);
 	free(sv->maint_path);
 	free(sv->watch_path);
@@ -863,6 +867,7 @@ agent_svc_free(void *ctx)
 static void
 svc_close(struct agent *a)
 {
+	a->tags_publish = NULL;
 	agent_svc_close(a);
 	agent_after_loop(a, agent_svc_free, a);
 }

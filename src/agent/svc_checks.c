@@ -97,7 +97,7 @@ struct svc_check *
 svc_check_parse(const char *def, uint64_t now, struct tl_err *err)
 {
 	char *copy = xstrdup(def + 2), *f[9], *p = copy;
-	struct health_config hc = { 0, 0, 0, 0 };
+	struct health_config hc = { 0, 0, 0, 0, HEALTH_RECOVER_HOLD_MS };
 	struct svc_check *c;
 	size_t n = 0;
 
@@ -138,6 +138,10 @@ svc_check_parse(const char *def, uint64_t now, struct tl_err *err)
 		tl_err_set(err, TL_EINVAL, "check '%s' has no target", f[0]);
 		goto fail;
 	}
+	/* A ttl check's recovery is someone's explicit check-in, not a
+	 * probe that may be lucky: it is believed at once. */
+	if (c->kind == CK_TTL)
+		hc.recover_hold_ms = 0;
 	snprintf(c->name, sizeof(c->name), "%s", f[0]);
 	snprintf(c->service, sizeof(c->service), "%s", f[1]);
 	c->target = xstrdup(f[3]);

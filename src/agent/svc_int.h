@@ -10,6 +10,7 @@
 
 #include "cluster/catalog.h"
 #include "cluster/health.h"
+#include "cluster/swim.h"
 #include "core/buf.h"
 
 struct agent;
@@ -74,8 +75,14 @@ struct agent_svc {
 	char		*decl_path, *maint_path, *watch_path;
 	struct buf	 said;		/* our svc/health tags last pushed */
 	struct udp	*dns;
+	/* Health flips (svc_flip.c): the chain of our statement, and the
+	 * tags it was made from (without hc=). */
+	int		 has_chain;
+	uint8_t		 chain_seed[SWIM_HC_LEN];
+	uint32_t	 chain_k;
+	struct buf	 chain_base;
 	/* Counters for `tlaloc info`. */
-	uint64_t	 checks_run, check_timeouts, health_changes;
+	uint64_t	 checks_run, check_timeouts, health_changes, health_flips;
 	uint64_t	 watch_fires, dns_queries, dns_answers, dns_nx,
 			 dns_refused, dns_malformed;
 };
@@ -110,5 +117,12 @@ int	svc_watch_load(struct agent_svc *sv);
 /* svc_dns.c */
 int	svc_dns_open(struct agent *a, struct tl_err *err);
 void	svc_dns_close(struct agent_svc *sv);
+
+/* svc_flip.c: a->tags_publish while services are open: publishes now
+ * (composed, without hc=) as a flip when it can, else as a new statement
+ * with a fresh chain. Returns swim_set_tags()'s result. */
+struct swim_io;
+int	svc_flip_publish(struct agent *a, struct swim_io *io,
+	    const struct buf *now);
 
 #endif

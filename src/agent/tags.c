@@ -94,7 +94,9 @@ agent_tags_publish(struct agent *a)
 		return 0;
 	}
 	agent_io(a, &io);
-	if ((r = swim_set_tags(a->swim, &io, tags.data, tags.len)) < 0) {
+	r = a->tags_publish != NULL ? a->tags_publish(a, &io, &tags) :
+	    swim_set_tags(a->swim, &io, tags.data, tags.len);
+	if (r < 0) {
 		log_err("cannot gossip the node's tags (%zu bytes): %s",
 		    tags.len, tl_strerror(r));
 		buf_release(&tags);

@@ -194,6 +194,13 @@ member_visible(const struct swim_member *m, uint64_t now_ms,
 	*forced = 0;
 	switch (m->status) {
 	case SWIM_ALIVE:
+		/* An odd number of health flips since its statement: the
+		 * node said "critical" in a flip (swim_health_flip), which
+		 * overrides the health its statement carries, unless that is
+		 * already unhealthy (maintenance stays maintenance). */
+		if ((m->health_flips & 1) && (node_state(m) == 'p' ||
+		    node_state(m) == 'w'))
+			*forced = 'c';
 		return 1;
 	case SWIM_SUSPECT:
 		*forced = 's';

@@ -39,7 +39,7 @@ health_init(struct health *h, const struct health_config *cfg,
 	if (h->cfg.fall == 0)
 		h->cfg.fall = 1;
 	h->status = h->raw = h->last = HEALTH_CRITICAL;
-	h->start_ms = h->changed_ms = h->penalty_ms = now_ms;
+	h->start_ms = h->changed_ms = h->penalty_ms = h->raw_ms = now_ms;
 }
 
 /* Exponential decay by halves, in whole half-lives plus a linear part. */
@@ -76,6 +76,12 @@ report(struct health *h, uint64_t now_ms)
 	enum health_status want = h->raw;
 	uint32_t p = health_penalty(h, now_ms);
 
+	/* Held recovery: a check that comes back is believed once it
+	 * stayed up a while, so one that flaps faster than the hold is told
+	 * once (its failure), not at every turn. */
+	if (want == HEALTH_PASSING && h->status == HEALTH_CRITICAL &&
+	    h->is_recovery && now_ms - h->raw_ms < h->cfg.recover_hold_ms)
+		want = HEALTH_CRITICAL;
 	if (!h->cfg.no_damping) {
 		if (!h->is_suppressed && p > HEALTH_SUPPRESS)
 			h->is_suppressed = 1;
@@ -116,6 +122,8 @@ health_result(struct health *h, enum health_status result, uint64_t now_ms)
 		need = 1;
 	if (h->run >= need && h->raw != result) {
 		h->raw = result;
+		h->raw_ms = now_ms;
+		h->is_recovery = result == HEALTH_PASSING && h->has_passed;
 		/* Coming up the first time is not a flap. */
 		if (!h->cfg.no_damping && h->has_passed)
 			penalize(h, now_ms);

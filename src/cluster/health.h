@@ -41,12 +41,25 @@ enum health_status {
 #define HEALTH_REUSE		500u	/* below: released */
 #define HEALTH_PENALTY_MAX	6000u	/* cap, so release is bounded */
 #define HEALTH_HALF_LIFE_MS	60000u
+/*
+ * The agent's recover_hold_ms: a backend that failed comes back into the
+ * pool after 30 s of passing (AWS target groups wait 5 x 30 s by default).
+ * A check flapping faster than that is told once, its first failure, not
+ * three times (at 10,000 nodes with 1% flapping, three changes each cost
+ * every node over 200 B/s: bench/sim/README.md). A new instance's first
+ * pass is not held.
+ */
+#define HEALTH_RECOVER_HOLD_MS	30000u
 
 struct health_config {
 	uint32_t	rise;		/* >= 1 */
 	uint32_t	fall;		/* >= 1 */
 	uint32_t	grace_ms;
 	int		no_damping;	/* for tests and A/B runs */
+	/* A recovery (critical to passing, after having passed before) is
+	 * reported only once the check stayed passing this long; a failure
+	 * is reported at once (it takes traffic away). 0: at `rise`. */
+	uint32_t	recover_hold_ms;
 };
 
 struct health {
@@ -57,6 +70,8 @@ struct health {
 	uint32_t	run;		/* results in a row equal to last */
 	uint64_t	start_ms;
 	uint64_t	changed_ms;	/* when status last changed */
+	uint64_t	raw_ms;		/* when raw last changed */
+	int		is_recovery;	/* raw passing again after a failure */
 	uint32_t	penalty;	/* as of penalty_ms */
 	uint64_t	penalty_ms;
 	int		is_suppressed;

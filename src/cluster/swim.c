@@ -158,6 +158,12 @@ hash_id(const uint8_t *id)
 	return (h ^ (h >> 29)) * 0x9e3779b97f4a7c15ULL;
 }
 
+uint64_t
+swim_hash_id(const uint8_t *id)
+{
+	return hash_id(id);
+}
+
 static uint64_t
 hash_name(const char *name)
 {
@@ -315,6 +321,7 @@ swim_event(struct swim *s, struct swim_io *io, int kind, uint32_t idx,
 	if (other_id != NULL)
 		memcpy(ev->other_id, other_id, SWIM_ID_LEN);
 	ev->incarnation = s->m[idx].inc;
+	ev->health_flips = swim_hc_flips(s, idx);
 	snprintf(ev->name, sizeof(ev->name), "%s", st->name);
 	snprintf(ev->addr, sizeof(ev->addr), "%s", st->addr);
 }
@@ -648,6 +655,7 @@ swim_free(struct swim *s)
 	free(s->susp);
 	free(s->dead);
 	free(s->parked);
+	swim_hc_free(s->hc);
 	buf_release(s->pkt);
 	buf_release(s->tmp);
 	free(s->pkt);
@@ -681,6 +689,7 @@ swim_member_at(const struct swim *s, size_t i, struct swim_member *m)
 	m->status = (enum swim_status)mb->status;
 	m->status_since_ms = mb->since_ms;
 	m->is_self = i == 0;
+	m->health_flips = swim_hc_flips(s, (uint32_t)i);
 	return 0;
 }
 

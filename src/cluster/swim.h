@@ -35,6 +35,8 @@ struct tl_rng;
 
 #define SWIM_ID_LEN		32	/* Ed25519 public key */
 #define SWIM_SIG_LEN		64	/* Ed25519 signature */
+#define SWIM_HC_LEN		16	/* a health chain element */
+#define SWIM_HC_STEPS_MAX	64	/* health flips per statement */
 #define SWIM_NAME_MAX		64	/* bytes, without the NUL */
 #define SWIM_ADDR_MAX		64	/* "ip:port" or "[v6]:port", opaque */
 #define SWIM_TAGS_MAX		512	/* "k=v\0k=v\0..." bytes */
@@ -68,6 +70,13 @@ typedef int (*swim_sign_fn)(void *ctx, const uint8_t *msg, size_t len,
     uint8_t sig[SWIM_SIG_LEN]);
 typedef int (*swim_verify_fn)(void *ctx, const uint8_t id[SWIM_ID_LEN],
     const uint8_t *msg, size_t len, const uint8_t sig[SWIM_SIG_LEN]);
+/*
+ * One step of a health chain (swim_health.c): out = H(in), a one-way hash
+ * cut to 16 bytes; in and out may be the same buffer. The agent passes
+ * keyed BLAKE2b. NULL: health flips are neither sent nor believed.
+ */
+typedef void (*swim_hash16_fn)(void *ctx, const uint8_t in[SWIM_HC_LEN],
+    uint8_t out[SWIM_HC_LEN]);
 
 struct swim_config {
 	/* Failure detection. All times in ms. */
@@ -104,7 +113,13 @@ struct swim_config {
 
 	swim_sign_fn	 sign;		/* required */
 	swim_verify_fn	 verify;	/* required */
-	void		*crypto_ctx;	/* passed to sign and verify */
+	swim_hash16_fn	 hash16;	/* optional: health flips */
+	/* Health flips: transmissions of each that may take a datagram of
+	 * their own, and the limit as retransmit_mult's; 0: the defaults
+	 * (swim_health.c says why). */
+	uint32_t	 health_eager;
+	uint32_t	 health_retransmit_mult;
+	void		*crypto_ctx;	/* passed to sign, verify, hash16 */
 
 	/*
 	 * Optional pool shared by several machines in one process (the
@@ -150,6 +165,7 @@ struct swim_event {
 	 * zeros otherwise. */
 	uint8_t		 other_id[SWIM_ID_LEN];
 	uint32_t	 incarnation;
+	uint32_t	 health_flips;	/* as swim_member's */
 	char		 name[SWIM_NAME_MAX + 1];
 	char		 addr[SWIM_ADDR_MAX + 1];
 };
@@ -303,6 +319,9 @@ struct swim_member {
 	enum swim_status status;
 	uint64_t	 status_since_ms; /* io->now_ms when status changed */
 	int		 is_self;
+	/* Health flips since this statement (swim_health_flip): odd means
+	 * critical whatever its health tag says. */
+	uint32_t	 health_flips;
 };
 
 /* Number of members we hold, self included (index 0 is self). */
@@ -317,6 +336,29 @@ size_t	swim_count_status(const struct swim *s, enum swim_status status);
  * Returns the value of tag key in m (borrowed, NUL-terminated), or NULL.
  */
 const char *swim_tag_get(const struct swim_member *m, const char *key);
+
+/*
+ * Health flips (docs/membership.md, "Health flips"): our statement carries
+ * in its tag hc=HEX the anchor e_0 = H^n(seed) of a hash chain; flip k
+ * reveals e_k = H^(n-k)(seed) (swim_hc_element) and says, in ~30 bytes
+ * and without a signature, that our health is now the statement's (k
+ * even) or critical (k odd). k counts from the statement, grows by 1 at
+ * a time, at most 64; a new statement needs a new seed (the caller's: the
+ * machine draws nothing). Returns TL_EINVAL when the statement has no
+ * anchor, k is not above the last flip, or e_k does not hash to it;
+ * TL_ETOOBIG when k is over SWIM_HC_STEPS_MAX.
+ */
+int	swim_health_flip(struct swim *s, struct swim_io *io, uint32_t k,
+	    const uint8_t e_k[SWIM_HC_LEN]);
+/* Our flips since our current statement. */
+uint32_t swim_health_flips(const struct swim *s);
+/* e_k = H^(n-k)(seed) for k <= n; e_0 is the anchor. */
+void	swim_hc_element(swim_hash16_fn hash, void *ctx,
+	    const uint8_t seed[SWIM_HC_LEN], uint32_t n, uint32_t k,
+	    uint8_t e_k[SWIM_HC_LEN]);
+/* Finds the anchor in tags ("hc=" and 32 lowercase hex digits). */
+int	swim_hc_anchor_parse(const char *tags, size_t tags_len,
+	    uint8_t anchor[SWIM_HC_LEN]);
 
 struct swim_stats {
 	uint64_t	probes;			/* direct probes sent */
@@ -347,6 +389,12 @@ struct swim_stats {
 	uint64_t	refutes_held;		/* refutations held back to pace
 						   our incarnation (at most one
 						   per probe timeout) */
+	uint64_t	health_flips_sent;	/* flip messages put in datagrams */
+	uint64_t	health_flip_bytes;
+	uint64_t	health_dgrams;		/* gossip datagrams only flips
+						   asked for */
+	uint64_t	health_flips_refused;	/* did not hash to what we hold,
+						   or skipped too many */
 	uint32_t	awareness;		/* current LHM score */
 	uint32_t	incarnation;		/* ours */
 	/* The last claim refused (claims_refused), for the log line that

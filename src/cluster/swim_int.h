@@ -27,7 +27,8 @@ enum swim_msg_type {
 	SWIM_MSG_NACK = 4,
 	SWIM_MSG_ALIVE = 5,	/* a signed statement: alive or left */
 	SWIM_MSG_SUSPECT = 6,
-	SWIM_MSG_DEAD = 7
+	SWIM_MSG_DEAD = 7,
+	SWIM_MSG_HEALTH = 8	/* a health flip (swim_health.c) */
 };
 
 /*
@@ -233,6 +234,7 @@ struct swim {
 	struct buf	*pkt;		/* scratch for the packet we build */
 	struct buf	*tmp;
 	struct swim_stats st;
+	struct swim_hc	*hc;		/* health flips (swim_health.c) */
 };
 
 /* swim.c: members; swim_rules.c: state changes */
@@ -307,5 +309,25 @@ void	swim_out_pushpull(struct swim *s, struct swim_io *io,
 	    const char *addr, int is_join);
 void	swim_put_member_msg(struct swim *s, struct buf *b, uint8_t type,
 	    uint32_t member, uint32_t inc, uint32_t from);
+
+/* ---- Health flips (swim_health.c) ---- */
+
+#define SWIM_HC_GAP_MAX	16	/* flips one message may skip (hashes) */
+#define SWIM_HC_EAGER	3	/* transmissions that may take a datagram
+				   of their own; the rest piggyback */
+#define SWIM_HC_RT_MULT	3	/* limit = this * ceil(log10(N + 1)) */
+
+struct swim_hc;
+
+uint64_t swim_hash_id(const uint8_t *id);
+void	swim_hc_free(struct swim_hc *hc);
+/* The member's flips since its current statement (0: none, or no chain). */
+uint32_t swim_hc_flips(const struct swim *s, uint32_t member);
+/* Reads one HEALTH message's items after the type. */
+int	swim_hc_on_msg(struct swim *s, struct swim_io *io, struct rd *rd);
+/* Appends pending flips to s->pkt while it stays within limit. */
+void	swim_hc_fill(struct swim *s, size_t limit);
+/* Whether a flip still wants datagrams of its own. */
+int	swim_hc_wants_gossip(const struct swim *s);
 
 #endif

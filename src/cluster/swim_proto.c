@@ -16,6 +16,8 @@
  *   ALIVE    [5, bstr body, bstr(64) sig]     (body: see swim_pool.c)
  *   SUSPECT  [6, bstr(32) id, uint incarnation, bstr(32) accuser id]
  *   DEAD     [7, bstr(32) id, uint incarnation, bstr(32) accuser id]
+ *   HEALTH   [8, bstr(8) id prefix, uint k, bstr(16) chain element]
+ *            (swim_health.c)
  *
  * Unknown message types are skipped whole (newer peers may add some); a
  * packet with another version is dropped. The primary message (ping, ack,
@@ -274,8 +276,10 @@ swim_pkt_send(struct swim *s, struct swim_io *io, const char *addr,
 	struct swim_outbox *ob = io->out;
 	struct swim_dgram *d;
 
-	if (piggyback)
+	if (piggyback) {
 		bq_fill(s, s->cfg.max_datagram);
+		swim_hc_fill(s, s->cfg.max_datagram);
+	}
 	TL_ASSERT(s->pkt->len <= s->cfg.max_datagram);
 	s->st.dgrams_sent++;
 	s->st.dgram_bytes_sent += s->pkt->len;
@@ -544,7 +548,7 @@ on_claim(struct swim *s, struct swim_io *io, const char *from,
 static const uint8_t msg_items[] = {
 	[SWIM_MSG_PING] = 3, [SWIM_MSG_PINGREQ] = 5, [SWIM_MSG_ACK] = 2,
 	[SWIM_MSG_NACK] = 2, [SWIM_MSG_ALIVE] = 3, [SWIM_MSG_SUSPECT] = 4,
-	[SWIM_MSG_DEAD] = 4,
+	[SWIM_MSG_DEAD] = 4, [SWIM_MSG_HEALTH] = 4,
 };
 
 static int
@@ -579,6 +583,8 @@ on_message(struct swim *s, struct swim_io *io, const char *from,
 		return on_ack(s, io, rd, type == SWIM_MSG_NACK);
 	case SWIM_MSG_ALIVE:
 		return on_alive(s, io, from, rd);
+	case SWIM_MSG_HEALTH:
+		return swim_hc_on_msg(s, io, rd);
 	default:
 		return on_claim(s, io, from, rd, (int)type);
 	}

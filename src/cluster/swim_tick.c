@@ -81,7 +81,7 @@ tick_gossip(struct swim *s, struct swim_io *io)
 	size_t n, want = s->cfg.gossip_nodes;
 	uint64_t dead_since;
 
-	if (s->nheap == 0)
+	if (s->nheap == 0 && !swim_hc_wants_gossip(s))
 		return;
 	if (want > 16)
 		want = 16;
@@ -89,7 +89,10 @@ tick_gossip(struct swim *s, struct swim_io *io)
 	    io->now_ms - s->cfg.gossip_to_dead_ms : 0;
 	n = swim_pick_random(s, io, to, want, 1u << SWIM_ALIVE |
 	    1u << SWIM_SUSPECT | 1u << SWIM_DEAD, SWIM_NONE, dead_since);
-	for (size_t i = 0; i < n && s->nheap > 0; i++) {
+	for (size_t i = 0; i < n && (s->nheap > 0 ||
+	    swim_hc_wants_gossip(s)); i++) {
+		if (s->nheap == 0)
+			s->st.health_dgrams++;
 		swim_pkt_begin(s);
 		swim_pkt_send(s, io, s->m[to[i]].st->addr, 1);
 	}

@@ -69,6 +69,10 @@ grep -q "s:web:h" "$(sd 1)/catalog.reads" || fail "the read was not recorded"
 # a converge (logged) because what its last run read has changed.
 $T check-in alive --status critical --state-dir "$(sd 3)" > /dev/null
 wait_for 10 "n3 leaves the healthy answer" healthy_is "n2"
+# ... told as a health flip, not a new statement (docs/services.md).
+$T info --json --state-dir "$(sd 3)" | python3 -c 'import json, sys
+sys.exit(json.load(sys.stdin)["checks"]["flips"] < 1)' ||
+    fail "n3's failure was not told as a health flip"
 wait_for 10 "n1 asks for a converge" grep -q "catalog: 's:web:h' changed" \
     "$WORK/n1.log"
 

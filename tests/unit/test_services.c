@@ -12,7 +12,7 @@
 #include "net/dns.h"
 #include "test.h"
 
-static struct health_config hc = { 2, 3, 0, 0 };
+static struct health_config hc = { 2, 3, 0, 0, 0 };
 
 TEST(health_starts_critical_and_rises)
 {
@@ -60,7 +60,7 @@ TEST(health_alternating_results_never_change_the_verdict)
 
 TEST(health_grace_ignores_failures_while_starting)
 {
-	struct health_config g = { 1, 1, 10000, 0 };
+	struct health_config g = { 1, 1, 10000, 0, 0 };
 	struct health h;
 
 	health_init(&h, &g, 0);
@@ -70,9 +70,42 @@ TEST(health_grace_ignores_failures_while_starting)
 	ASSERT_EQ(health_result(&h, HEALTH_CRITICAL, 11000), 1);
 }
 
+TEST(health_recovery_is_held_failure_is_not)
+{
+	struct health_config r = { 2, 3, 0, 1, 30000 };
+	struct health h;
+	uint64_t t = 0;
+
+	health_init(&h, &r, 0);
+	/* A first pass is not held: a new instance joins at `rise`. */
+	health_result(&h, HEALTH_PASSING, t += 1000);
+	ASSERT_EQ(health_result(&h, HEALTH_PASSING, t += 1000), 1);
+	/* A failure is told at `fall`. */
+	health_result(&h, HEALTH_CRITICAL, t += 1000);
+	health_result(&h, HEALTH_CRITICAL, t += 1000);
+	ASSERT_EQ(health_result(&h, HEALTH_CRITICAL, t += 1000), 1);
+	/* Up 20 s, down 20 s: never told back. */
+	for (int cycle = 0; cycle < 5; cycle++) {
+		for (int i = 0; i < 20; i++)
+			ASSERT_EQ(health_result(&h, HEALTH_PASSING,
+			    t += 1000), 0);
+		for (int i = 0; i < 20; i++)
+			ASSERT_EQ(health_result(&h, HEALTH_CRITICAL,
+			    t += 1000), 0);
+	}
+	ASSERT_EQ(h.status, HEALTH_CRITICAL);
+	/* Passing 30 s after the rise: back. */
+	for (int i = 0; i < 40; i++)
+		if (health_result(&h, HEALTH_PASSING, t += 1000))
+			break;
+	ASSERT_EQ(h.status, HEALTH_PASSING);
+	ASSERT(t - h.raw_ms >= 30000);
+	ASSERT_EQ(h.changes, 3);
+}
+
 TEST(health_damping_holds_a_flapping_check_critical)
 {
-	struct health_config f = { 1, 1, 0, 0 };
+	struct health_config f = { 1, 1, 0, 0, 0 };
 	struct health h;
 	uint64_t t = 0;
 	unsigned changes = 0;
@@ -192,6 +225,37 @@ TEST(catalog_maintenance_leaves_the_healthy_answer)
 	free(v);
 	q.pack = "db";
 	ASSERT_EQ(catalog_answer(m, 1, &q, &v), 0);
+	free(v);
+}
+
+TEST(catalog_odd_health_flips_make_a_passing_node_critical)
+{
+	struct swim_member m[2];
+	struct catalog_query q = { "web", 1, NULL, NULL, 0, 0 };
+	struct catalog_inst *v;
+	struct catalog_count *c;
+
+	member(&m[0], "w1", "10.0.0.1:7946", SWIM_ALIVE,
+	    TAGS("svc=web:80:p\0health=passing"));
+	member(&m[1], "w2", "10.0.0.2:7946", SWIM_ALIVE,
+	    TAGS("svc=web:80:m\0health=maint:kernel"));
+	m[0].health_flips = 1;
+	m[1].health_flips = 1;
+	ASSERT_EQ(catalog_answer(m, 2, &q, &v), 0);
+	free(v);
+	ASSERT_EQ(catalog_services(m, 2, 0, 0, &c), 1);
+	ASSERT_EQ(c[0].healthy, 0);
+	free(c);
+	q.healthy = 0;
+	ASSERT_EQ(catalog_answer(m, 2, &q, &v), 2);
+	ASSERT_EQ(v[0].state, 'c');
+	ASSERT_EQ(v[1].state, 'm');	/* maintenance stays maintenance */
+	free(v);
+	/* Flipped back: the statement's own health again. */
+	m[0].health_flips = 2;
+	q.healthy = 1;
+	ASSERT_EQ(catalog_answer(m, 2, &q, &v), 1);
+	ASSERT_STR_EQ(v[0].node, "w1");
 	free(v);
 }
 

@@ -1248,3 +1248,153 @@ TEST(swim_suspicion_heard_from_its_accuser_is_probed_out_of_turn)
 	buf_release(&b);
 	net_free(&net);
 }
+
+/* ---- Health flips (swim_health.c) ------------------------------------ */
+
+/* Not a one-way hash, only a deterministic one: the logic is under test. */
+static void
+fake_hash16(void *ctx, const uint8_t in[SWIM_HC_LEN], uint8_t out[SWIM_HC_LEN])
+{
+	uint64_t a = checksum(in, SWIM_HC_LEN), b = checksum((uint8_t *)&a, 8);
+
+	(void)ctx;
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+}
+
+/* Node 1 publishes a statement carrying the anchor of chain seed[0]. */
+static void
+hc_publish(struct net *net, uint8_t seed0)
+{
+	uint8_t seed[SWIM_HC_LEN], a[SWIM_HC_LEN];
+	char tags[80];
+	size_t n;
+
+	memset(seed, seed0, sizeof(seed));
+	swim_hc_element(fake_hash16, NULL, seed, SWIM_HC_STEPS_MAX, 0, a);
+	n = (size_t)snprintf(tags, sizeof(tags), "health=passing%chc=", 0);
+	for (size_t i = 0; i < SWIM_HC_LEN; i++)
+		n += (size_t)snprintf(tags + n, 3, "%02x", a[i]);
+	ASSERT_EQ(swim_set_tags(net->s[1], &net->io[1], tags, n + 1), 0);
+}
+
+static void
+hc_elem(uint8_t seed0, uint32_t k, uint8_t e[SWIM_HC_LEN])
+{
+	uint8_t seed[SWIM_HC_LEN];
+
+	memset(seed, seed0, sizeof(seed));
+	swim_hc_element(fake_hash16, NULL, seed, SWIM_HC_STEPS_MAX, k, e);
+}
+
+static uint32_t
+flips_of(struct net *net, size_t viewer, size_t who)
+{
+	struct swim_member m;
+
+	ASSERT_EQ(swim_member_find(net->s[viewer], net->key[who].id, &m), 0);
+	return m.health_flips;
+}
+
+/* A HEALTH message about node who from node 2, as anyone could send. */
+static void
+hc_inject(struct net *net, size_t who, uint32_t k, const uint8_t *e)
+{
+	struct buf b = BUF_INIT;
+
+	codec_put_uint(&b, SWIM_WIRE_VERSION);
+	codec_put_array(&b, 4);
+	codec_put_uint(&b, SWIM_MSG_HEALTH);
+	codec_put_bytes(&b, net->key[who].id, 8);
+	codec_put_uint(&b, k);
+	codec_put_bytes(&b, e, SWIM_HC_LEN);
+	ASSERT_EQ(swim_on_datagram(net->s[0], &net->io[0], net->addr[2],
+	    (uint8_t *)b.data, b.len), 0);
+	buf_release(&b);
+}
+
+static void
+hc_net(struct net *net)
+{
+	net_init(net, 3, SWIM_LG_ALL);
+	for (size_t i = 0; i < 3; i++)
+		net->s[i]->cfg.hash16 = fake_hash16;
+	net_join_all(net);
+}
+
+TEST(swim_health_flip_spreads_and_flips_back)
+{
+	struct net net;
+	uint8_t e[SWIM_HC_LEN];
+	struct swim_stats st;
+
+	hc_net(&net);
+	/* No anchor in its statement: nothing to flip. */
+	hc_elem(1, 1, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 1, e), TL_EINVAL);
+	hc_publish(&net, 1);
+	net_run(&net, 3000);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 1, e), 0);
+	ASSERT_EQ(swim_health_flips(net.s[1]), 1);
+	net_run(&net, 3000);
+	ASSERT_EQ(flips_of(&net, 0, 1), 1);
+	ASSERT_EQ(flips_of(&net, 2, 1), 1);
+	hc_elem(1, 2, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 2, e), 0);
+	net_run(&net, 3000);
+	ASSERT_EQ(flips_of(&net, 0, 1), 2);
+	ASSERT_EQ(flips_of(&net, 2, 1), 2);
+	/* Small: no signature, no tags, 8 bytes of id. */
+	swim_get_stats(net.s[1], &st);
+	ASSERT(st.health_flips_sent > 0);
+	ASSERT_EQ(st.health_flip_bytes, 29 * st.health_flips_sent);
+	/* The author refuses a step it cannot prove, or a repeat. */
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 2, e), TL_EINVAL);
+	hc_elem(2, 3, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 3, e), TL_EINVAL);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1],
+	    SWIM_HC_STEPS_MAX + 1, e), TL_ETOOBIG);
+	net_free(&net);
+}
+
+TEST(swim_health_flip_cannot_be_forged_replayed_or_carried_over)
+{
+	struct net net;
+	uint8_t e[SWIM_HC_LEN], old[SWIM_HC_LEN];
+	struct swim_stats st;
+
+	hc_net(&net);
+	hc_publish(&net, 1);
+	net_run(&net, 3000);
+	/* A member holding only the cluster key guesses the next element. */
+	memset(e, 0xab, sizeof(e));
+	hc_inject(&net, 1, 1, e);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	/* ... or skips far ahead, which would cost us many hashes. */
+	hc_inject(&net, 1, SWIM_HC_GAP_MAX + 1, e);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.health_flips_refused, 2);
+	/* A real element, relayed by anyone, is believed: it proves itself. */
+	hc_elem(1, 1, old);
+	hc_inject(&net, 1, 1, old);
+	ASSERT_EQ(flips_of(&net, 0, 1), 1);
+	/* Two steps at once (one flip was lost) hash forward twice. */
+	hc_elem(1, 3, e);
+	hc_inject(&net, 1, 3, e);
+	ASSERT_EQ(flips_of(&net, 0, 1), 3);
+	/* A replay of an older element changes nothing. */
+	hc_inject(&net, 1, 1, old);
+	ASSERT_EQ(flips_of(&net, 0, 1), 3);
+	/* A new statement brings a new anchor: the old chain is void. */
+	hc_publish(&net, 2);
+	net_run(&net, 3000);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	hc_elem(1, 4, e);
+	hc_inject(&net, 1, 4, e);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	/* Nor about ourselves, from others. */
+	hc_inject(&net, 0, 1, old);
+	ASSERT_EQ(swim_health_flips(net.s[0]), 0);
+	net_free(&net);
+}
