@@ -20,6 +20,10 @@
  *    decayed below the reuse level. A check that keeps flapping therefore
  *    stays out of the pool and stops costing gossip: after the first
  *    three changes nothing more is said until it has been stable.
+ *  - Held recovery (`recover_hold_ms`): a check that failed after having
+ *    passed is reported passing again only once it stayed passing that
+ *    long; failures are reported at once. A check flapping faster than
+ *    the hold is told once.
  */
 
 #include <stdint.h>
