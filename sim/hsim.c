@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "cluster/health.h"
 #include "cluster/swim.h"
 #include "core/err.h"
 #include "core/xalloc.h"
+#include "net/ident.h"
 #include "sim.h"
 
 size_t
@@ -40,18 +39,6 @@ hsim_tags(int is_passing, const uint8_t *anchor, char *out, size_t cap)
 }
 
 void
-hsim_hash16(void *ctx, const uint8_t *in, uint8_t *out)
-{
-	static const uint8_t key[] = "tlaloc health chain";
-	uint8_t x[SWIM_HC_LEN];
-
-	(void)ctx;
-	memcpy(x, in, sizeof(x));
-	crypto_generichash(out, SWIM_HC_LEN, x, sizeof(x), key,
-	    sizeof(key) - 1);
-}
-
-void
 hsim_element(uint64_t seed, uint32_t i, uint32_t gen, uint32_t k,
     uint8_t *out)
 {
@@ -60,7 +47,7 @@ hsim_element(uint64_t seed, uint32_t i, uint32_t gen, uint32_t k,
 	memcpy(s, &seed, 8);
 	memcpy(s + 8, &i, 4);
 	memcpy(s + 12, &gen, 4);
-	swim_hc_element(hsim_hash16, NULL, s, SWIM_HC_STEPS_MAX, k, out);
+	swim_hc_element(ident_chain_hash, NULL, s, SWIM_HC_STEPS_MAX, k, out);
 }
 
 void

@@ -41,8 +41,6 @@ struct hsim {
  * hc=ANCHOR when anchor is not NULL. */
 size_t	hsim_tags(int is_passing, const uint8_t *anchor, char *out,
 	    size_t cap);
-/* swim_hash16_fn: keyed BLAKE2b-128, as the agent's. */
-void	hsim_hash16(void *ctx, const uint8_t *in, uint8_t *out);
 /* Element k of node i's chain number gen (its seed: from the run's seed,
  * i and gen; the agent draws it at random). */
 void	hsim_element(uint64_t seed, uint32_t i, uint32_t gen, uint32_t k,

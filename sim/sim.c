@@ -35,6 +35,7 @@
 #include "core/rng.h"
 #include "core/xalloc.h"
 #include "cluster/health.h"
+#include "net/ident.h"
 #include "hsim.h"
 #include "metrics.h"
 #include "trace.h"
@@ -275,7 +276,7 @@ node_create(struct sim *sim, uint32_t idx)
 	c.max_members = 1u << 20;
 	c.sign = fake_sign;
 	c.verify = fake_verify;
-	c.hash16 = hsim_hash16;
+	c.hash16 = ident_chain_hash;
 	c.health_eager = p->hc_eager;
 	c.health_retransmit_mult = p->hc_rt_mult;
 	c.crypto_ctx = nd;

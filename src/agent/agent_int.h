@@ -270,8 +270,7 @@ void	agent_join(struct agent *a, const char *addr);
  * emits them (AGENT_EV_MEMBER).
  */
 void	agent_flush(struct agent *a);
-/* swim's hash16 for health chains: BLAKE2b keyed for that one use. */
-void	agent_hc_hash(void *ctx, const uint8_t *in, uint8_t *out);
+
 /* Is the member called name alive (or also suspect, with even_suspect),
  * and not us? Its address into addr (ADDR_STR_MAX) when it is. */
 int	agent_member_named(struct agent *a, const char *name,

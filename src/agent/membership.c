@@ -84,20 +84,8 @@ agent_members_config(struct agent *a)
 	sc->max_datagram = PKT_UDP_MAX - PKT_OVERHEAD - PKT_PART_HDR;
 	sc->sign = ident_sign;
 	sc->verify = ident_verify;
-	sc->hash16 = agent_hc_hash;
+	sc->hash16 = ident_chain_hash;
 	sc->crypto_ctx = a->ident;
-}
-
-void
-agent_hc_hash(void *ctx, const uint8_t *in, uint8_t *out)
-{
-	static const uint8_t key[] = "tlaloc health chain";
-	uint8_t x[SWIM_HC_LEN];
-
-	(void)ctx;
-	memcpy(x, in, sizeof(x));
-	crypto_generichash(out, SWIM_HC_LEN, x, sizeof(x), key,
-	    sizeof(key) - 1);
 }
 
 /*

@@ -14,6 +14,7 @@
 #include "agent/agent_int.h"
 #include "cluster/swim.h"
 #include "core/err.h"
+#include "net/ident.h"
 
 static size_t
 tag_count(const struct buf *t)
@@ -97,7 +98,7 @@ try_flip(struct agent_svc *sv, struct swim *s, struct swim_io *io,
 		return 0;
 	if (sv->chain_k + 1 > SWIM_HC_STEPS_MAX)
 		return 0;
-	swim_hc_element(agent_hc_hash, NULL, sv->chain_seed,
+	swim_hc_element(ident_chain_hash, NULL, sv->chain_seed,
 	    SWIM_HC_STEPS_MAX, sv->chain_k + 1, e);
 	if (swim_health_flip(s, io, sv->chain_k + 1, e) < 0)
 		return 0;
@@ -127,7 +128,7 @@ svc_flip_publish(struct agent *a, struct swim_io *io, const struct buf *now)
 	    strncmp(h, "warning", 7) == 0) &&
 	    now->len + 4 + 2 * SWIM_HC_LEN <= SWIM_TAGS_MAX) {
 		randombytes_buf(sv->chain_seed, sizeof(sv->chain_seed));
-		swim_hc_element(agent_hc_hash, NULL, sv->chain_seed,
+		swim_hc_element(ident_chain_hash, NULL, sv->chain_seed,
 		    SWIM_HC_STEPS_MAX, 0, anchor);
 		buf_addstr(&stmt, "hc=");
 		for (size_t i = 0; i < SWIM_HC_LEN; i++)

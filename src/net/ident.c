@@ -146,6 +146,18 @@ ident_set_revoked(struct ident *id, const struct keylist *rv)
 	id->revoked = rv;
 }
 
+void
+ident_chain_hash(void *ctx, const uint8_t *in, uint8_t *out)
+{
+	static const uint8_t key[] = "tlaloc health chain";
+	uint8_t x[16];
+
+	(void)ctx;
+	memcpy(x, in, sizeof(x));
+	crypto_generichash(out, sizeof(x), x, sizeof(x), key,
+	    sizeof(key) - 1);
+}
+
 int
 ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
     size_t len, const uint8_t sig[IDENT_SIG_LEN])

@@ -50,6 +50,12 @@ int	ident_sign(void *ctx, const uint8_t *msg, size_t len,
  */
 int	ident_verify(void *ctx, const uint8_t pk[IDENT_PK_LEN],
 	    const uint8_t *msg, size_t len, const uint8_t sig[IDENT_SIG_LEN]);
+/*
+ * One step of a health chain (swim_hash16_fn, cluster/swim_health.c): out
+ * = BLAKE2b-128 of in (16 bytes), keyed for this one use; in and out may
+ * be the same buffer. ctx is ignored.
+ */
+void	ident_chain_hash(void *ctx, const uint8_t *in, uint8_t *out);
 struct keylist;
 /*
  * The evicted node keys (net/keystmt.h) that ident_verify(id, ...)
