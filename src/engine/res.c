@@ -74,8 +74,11 @@ res_free(struct res *r)
 int
 res_attr_index(const struct res_type *type, const char *name)
 {
+	/* The first byte first: most names differ there, and every check
+	 * and declaration asks here several times per resource. */
 	for (int i = 0; type->attrs[i].name != NULL; i++)
-		if (strcmp(type->attrs[i].name, name) == 0)
+		if (type->attrs[i].name[0] == name[0] &&
+		    strcmp(type->attrs[i].name, name) == 0)
 			return i;
 	return -1;
 }

@@ -72,7 +72,9 @@ static const struct res_short file_shorts[] = {
 };
 
 struct file_state {
-	char		*path;		/* managed path acted on (followed) */
+	const char	*path;		/* managed path acted on: r->title,
+					   or followed's */
+	char		*followed;	/* where follow = true led; NULL */
 	int		 exists;
 	struct stat	 st;
 	struct fs_want	 want;
@@ -107,7 +109,7 @@ file_release(struct res *r)
 
 	if (fs == NULL)
 		return;
-	free(fs->path);
+	free(fs->followed);
 	buf_release(&fs->content);
 	buf_release(&fs->cur);
 	free(fs);
@@ -213,10 +215,12 @@ file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	int rc;
 
 	if (res_bool(r, "follow")) {
-		if ((rc = fsroot_follow(ctx->fs, r->title, &fs->path, err)) < 0)
+		if ((rc = fsroot_follow(ctx->fs, r->title, &fs->followed,
+		    err)) < 0)
 			return rc;
+		fs->path = fs->followed;
 	} else
-		fs->path = xstrdup(r->title);
+		fs->path = r->title;	/* r outlives its state: no copy */
 	if (ctx->scratch.data == NULL)	/* a zeroed run_ctx */
 		buf_init(&ctx->scratch);
 	buf_reset(&ctx->scratch);
