@@ -60,7 +60,7 @@ struct key {
 static const struct key keys[] = {
 	K(name, 's'), K(seed, 'U'), K(nodes, 'u'), K(duration_s, 'u'),
 	K(profile, 's'), K(loss, 'd'), K(lat_min_us, 'u'), K(lat_max_us, 'u'),
-	K(lifeguard, 'u'), K(ab, 'i'), K(suspicion_mult, 'd'),
+	K(lifeguard, 'u'), K(ab, 'i'), K(suspicion_mult, 'd'), K(suspicion_floor, 'd'),
 	K(pushpull, 'i'), K(pushpull_bps, 'u'), K(warm, 'i'), K(crash_at_s, 'u'),
 	K(crash_every_s, 'u'), K(crashes, 'u'), K(join_at_s, 'u'),
 	K(join_every_s, 'u'), K(joins, 'u'), K(stall_frac, 'd'),

@@ -268,6 +268,8 @@ node_create(struct sim *sim, uint32_t idx)
 	c.lifeguard = nd->cluster == 0 ? p->lifeguard : 0;
 	if (p->suspicion_mult > 0)
 		c.suspicion_mult = p->suspicion_mult;
+	if (p->suspicion_floor > 0)
+		c.suspicion_floor = p->suspicion_floor;
 	if (!p->pushpull)
 		c.pushpull_interval_ms = 0;
 	if (p->pushpull_bps)

@@ -20,6 +20,7 @@ struct sim_params {
 	uint32_t	 lifeguard;	/* SWIM_LG_* for cluster A */
 	int		 ab;		/* also run cluster B, lifeguard off */
 	double		 suspicion_mult;	/* 0: profile's */
+	double		 suspicion_floor;	/* 0: profile's; 1: off */
 	int		 pushpull;	/* 0 turns anti-entropy off */
 	uint32_t	 pushpull_bps;	/* 0: profile's budget */
 	int		 warm;		/* start with every node knowing all */

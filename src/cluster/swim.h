@@ -87,6 +87,9 @@ struct swim_config {
 	uint32_t	suspicion_max_mult;	/* Lifeguard max = this * min */
 	uint32_t	suspicion_k;	/* confirmations that bring the
 					   timeout down to min (>= 1) */
+	double		suspicion_floor;	/* with 2*suspicion_k
+					   confirmations: this * min (<= 1;
+					   0 or 1, the presets: no floor) */
 	uint32_t	awareness_max;		/* LHM ceiling (8) */
 
 	/* Dissemination. */

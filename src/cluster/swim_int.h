@@ -290,6 +290,10 @@ void	swim_bq_mark_news(struct swim *s, uint32_t member);
  * life.
  */
 void	swim_bq_mark_urgent(struct swim *s, uint32_t member);
+/* Leaves member's queued entry only `left` more transmissions. */
+void	swim_bq_thin(struct swim *s, uint32_t member, uint32_t left);
+/* Tells member idx, in one datagram, that we suspect it (buddy system). */
+void	swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx);
 /* Restores the suspicion heap (earliest deadline first) after the deadline
  * of the suspicion in slot changed, or it was added there. */
 void	swim_susp_fix(struct swim *s, uint32_t slot);

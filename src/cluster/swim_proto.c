@@ -181,6 +181,18 @@ swim_bq_mark_urgent(struct swim *s, uint32_t member)
 }
 
 void
+swim_bq_thin(struct swim *s, uint32_t member, uint32_t left)
+{
+	uint32_t slot = s->m[member].bq, rt = swim_retransmit_limit(s);
+
+	rt = rt > UINT8_MAX ? UINT8_MAX : rt;
+	if (slot == SWIM_NONE || s->bc[slot].is_news || left >= rt)
+		return;
+	s->bc[slot].transmits = (uint8_t)(rt - left);
+	heap_down(s, s->bc[slot].pos);
+}
+
+void
 swim_bq_drop(struct swim *s, uint32_t member)
 {
 	uint32_t slot = s->m[member].bq;
@@ -678,8 +690,8 @@ awareness_add(struct swim *s, int delta)
  * thousands of fresh suspicions fill every queue (at 10,000 nodes this
  * halved the deaths of live members there).
  */
-static void
-tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx)
+void
+swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx)
 {
 	swim_pkt_begin(s);
 	swim_put_member_msg(s, s->pkt, SWIM_MSG_SUSPECT, idx, s->m[idx].inc,
@@ -712,7 +724,7 @@ probe_finish(struct swim *s, struct swim_io *io)
 	s->st.suspicions++;
 	swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
 	if (s->cfg.lifeguard & SWIM_LG_BUDDY)
-		tell_suspect(s, io, pr->member);
+		swim_tell_suspect(s, io, pr->member);
 }
 
 void

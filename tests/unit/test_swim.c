@@ -375,6 +375,14 @@ TEST(swim_suspicion_timeout_shrinks_with_confirmations)
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 0), 12000);
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 1), 6750);
 	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 3), 1500);
+	/* No floor (the presets): min stays. */
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 6), 1500);
+	/* With one, past k it falls on, to floor * min at 2k:
+	 * 1500 * (1 - 1/2 * 1/3). */
+	net.s[0]->cfg.suspicion_floor = 2.0 / 3.0;
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 4), 1250);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 6), 1000);
+	ASSERT_EQ(swim_suspicion_timeout(net.s[0], 7), 1000);
 	net_free(&net);
 	net_init(&net, 5, 0);
 	net_join_all(&net);
@@ -432,6 +440,16 @@ deliver(struct net *net, size_t from, size_t to)
 	swim_outbox_reset(ob);
 }
 
+/* n members that know each other, nothing left to deliver. */
+static void
+net_joined_quiet(struct net *net, size_t n)
+{
+	net_init(net, n, SWIM_LG_ALL);
+	net_join_all(net);
+	for (size_t i = 0; i < n; i++)
+		swim_outbox_reset(&net->ob[i]);
+}
+
 TEST(swim_stale_claim_is_answered_with_the_refutation)
 {
 	struct net net;
@@ -439,10 +457,7 @@ TEST(swim_stale_claim_is_answered_with_the_refutation)
 	struct swim_member m;
 	struct buf b = BUF_INIT;
 
-	net_init(&net, 3, SWIM_LG_ALL);
-	net_join_all(&net);
-	for (size_t i = 0; i < 3; i++)
-		swim_outbox_reset(&net.ob[i]);
+	net_joined_quiet(&net, 3);
 	/* Node 2 refutes a suspicion from node 0; node 1 misses it. */
 	codec_put_uint(&b, 1);
 	swim_put_member_msg(net.s[0], &b, SWIM_MSG_SUSPECT,
@@ -485,6 +500,8 @@ TEST(swim_stale_claim_is_answered_with_the_refutation)
 	net_free(&net);
 }
 
+static int dgram_is_notice(const struct swim_dgram *, const uint8_t *);
+
 /* Node 1 holds node 2 dead at incarnation 0 and push-pulls node 0. */
 static void
 pushpull_dead_claim(struct net *net)
@@ -521,10 +538,18 @@ TEST(swim_pushpull_claim_about_a_live_member_waits_for_a_refutation)
 	swim_parked_expire(net.s[0], &net.io[0]);
 	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
 	net.io[0].now_ms = heard + wait;
+	swim_outbox_reset(&net.ob[0]);
 	swim_parked_expire(net.s[0], &net.io[0]);
 	ASSERT_EQ(status_of(&net, 0, 2), SWIM_SUSPECT);
 	swim_get_stats(net.s[0], &st);
 	ASSERT_EQ(st.claims_unrefuted, 1);
+	/* The member, which likely never heard the claim, is told at once
+	 * and refutes. */
+	ASSERT_EQ(net.ob[0].ndgrams, 1);
+	ASSERT_STR_EQ(net.ob[0].dgrams[0].addr, net.addr[2]);
+	ASSERT(dgram_is_notice(&net.ob[0].dgrams[0], net.key[2].id));
+	deliver(&net, 0, 2);
+	ASSERT_EQ(net.s[2]->m[0].inc, 1);
 	net_free(&net);
 
 	/* Node 2 hears the claim and refutes: node 0 never suspects it. */
@@ -1396,5 +1421,97 @@ TEST(swim_health_flip_cannot_be_forged_replayed_or_carried_over)
 	/* Nor about ourselves, from others. */
 	hc_inject(&net, 0, 1, old);
 	ASSERT_EQ(swim_health_flips(net.s[0]), 0);
+	net_free(&net);
+}
+
+/* Is who's queued statement at node at marked to go first? */
+static int
+queued_urgent(struct net *net, size_t at, size_t who)
+{
+	uint32_t idx = swim_find(net->s[at], net->key[who].id);
+	uint32_t slot = net->s[at]->m[idx].bq;
+
+	ASSERT(slot != SWIM_NONE);
+	return net->s[at]->bc[slot].urgent;
+}
+
+TEST(swim_refutation_goes_first_where_the_claim_never_came)
+{
+	struct net net;
+	struct buf b = BUF_INIT;
+
+	net_joined_quiet(&net, 3);
+	/* Node 0 suspects node 2, which refutes back to it alone. */
+	put_claim(&net, &b, 0, SWIM_MSG_SUSPECT, 2, 0);
+	ASSERT_EQ(swim_on_datagram(net.s[2], &net.io[2], net.addr[0],
+	    (uint8_t *)b.data, b.len), 0);
+	ASSERT_EQ(net.s[2]->m[0].inc, 1);
+	/* Node 1 never held the claim: the new incarnation, which changes
+	 * nothing else, still goes ahead of every claim in its queue. */
+	for (size_t d = 0; d < net.ob[2].ndgrams; d++)
+		ASSERT_EQ(swim_on_datagram(net.s[1], &net.io[1], net.addr[2],
+		    net.ob[2].dgrams[d].data, net.ob[2].dgrams[d].len), 0);
+	swim_outbox_reset(&net.ob[2]);
+	ASSERT_EQ(status_of(&net, 1, 2), SWIM_ALIVE);
+	ASSERT(queued_urgent(&net, 1, 2));
+	/* A tag change is news, not a refutation: a policy rollout changes
+	 * every node's tags at once. */
+	ASSERT_EQ(swim_set_tags(net.s[2], &net.io[2], "role=db\0", 8), 0);
+	swim_outbox_reset(&net.ob[2]);
+	swim_pkt_begin(net.s[2]);
+	swim_pkt_send(net.s[2], &net.io[2], net.addr[1], 1);
+	deliver(&net, 2, 1);
+	ASSERT_EQ(net.s[1]->m[swim_find(net.s[1], net.key[2].id)].inc, 2);
+	ASSERT(!queued_urgent(&net, 1, 2));
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_confirmations_past_k_bring_the_timeout_to_its_floor)
+{
+	struct net net;
+	const struct swim_susp *sp;
+	uint32_t who;
+	uint64_t start;
+
+	/* Eight members: node 0 suspects node 7, nodes 1..6 confirm. */
+	net_init(&net, 8, SWIM_LG_ALL);
+	net_join_all(&net);
+	net.s[0]->cfg.suspicion_floor = 2.0 / 3.0;
+	who = swim_find(net.s[0], net.key[7].id);
+	swim_apply_suspect(net.s[0], &net.io[0], who, 0, 0, NULL);
+	sp = &net.s[0]->susp[net.s[0]->m[who].susp];
+	start = sp->start_ms;
+	for (size_t i = 1; i <= 6; i++) {
+		swim_apply_suspect(net.s[0], &net.io[0], who, 0,
+		    swim_find(net.s[0], net.key[i].id), NULL);
+		ASSERT_EQ(sp->nconfirm, i);
+		ASSERT_EQ(sp->deadline_ms,
+		    start + swim_suspicion_timeout(net.s[0], (uint32_t)i));
+	}
+	/* Twice suspicion_k: the floor, 2/3 of the minimum. */
+	ASSERT_EQ(sp->deadline_ms - start,
+	    swim_suspicion_timeout(net.s[0], 3) * 2 / 3);
+	/* The same accuser twice is one confirmation. */
+	swim_apply_suspect(net.s[0], &net.io[0], who, 0,
+	    swim_find(net.s[0], net.key[6].id), NULL);
+	ASSERT_EQ(sp->nconfirm, 6);
+	/* The fourth and later are relayed thinly: three sends left. */
+	ASSERT_EQ(swim_retransmit_limit(net.s[0]) -
+	    net.s[0]->bc[net.s[0]->m[who].bq].transmits, 3);
+	net_free(&net);
+
+	/* Without a floor (the presets) the count stops at suspicion_k. */
+	net_init(&net, 8, SWIM_LG_ALL);
+	net_join_all(&net);
+	who = swim_find(net.s[0], net.key[7].id);
+	swim_apply_suspect(net.s[0], &net.io[0], who, 0, 0, NULL);
+	sp = &net.s[0]->susp[net.s[0]->m[who].susp];
+	for (size_t i = 1; i <= 6; i++)
+		swim_apply_suspect(net.s[0], &net.io[0], who, 0,
+		    swim_find(net.s[0], net.key[i].id), NULL);
+	ASSERT_EQ(sp->nconfirm, 3);
+	ASSERT_EQ(sp->deadline_ms - sp->start_ms,
+	    swim_suspicion_timeout(net.s[0], 3));
 	net_free(&net);
 }
