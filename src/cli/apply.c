@@ -8,7 +8,11 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,14 +250,70 @@ apply_open_root(const struct apply_opts *o, const char *state,
 	return 0;
 }
 
+/*
+ * last_run.json is written to STATE/tmp/last_run.json.PID and renamed into
+ * place. A run killed between the two leaves that file behind; the PID in
+ * its name lets the next run remove it without touching the temporary file
+ * of a run still going (nothing stops two runs at once).
+ */
+#define REPORT_TMP "last_run.json."
+
+static void
+apply_sweep_reports(const char *tmpdir)
+{
+	struct dirent *de;
+	DIR *d;
+	char *end;
+	long pid;
+
+	if ((d = opendir(tmpdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, REPORT_TMP, strlen(REPORT_TMP)) != 0)
+			continue;
+		pid = strtol(de->d_name + strlen(REPORT_TMP), &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* Writes the whole of json to a new file at tmp; 0 or -1 with errno. */
+static int
+apply_write_new(const char *tmp, const struct buf *json)
+{
+	int fd, rc;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return -1;
+	rc = fileio_write_all(fd, json->data, json->len);
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
 static void
 apply_save_report(const char *state, const struct buf *json)
 {
 	struct tl_err err = TL_ERR_INIT;
+	char *tmpdir = xasprintf("%s/tmp", state);
+	char *tmp = xasprintf("%s/" REPORT_TMP "%ld", tmpdir, (long)getpid());
 	char *path = xasprintf("%s/last_run.json", state);
 
-	if (fileio_write_quick(path, json->data, json->len, &err) < 0)
+	apply_sweep_reports(tmpdir);
+	if (fileio_mkdirs(tmpdir, 0700, &err) == 0 &&
+	    (apply_write_new(tmp, json) < 0 || rename(tmp, path) < 0)) {
+		tl_err_sys(&err, TL_EIO, "cannot write '%s'", path);
+		(void)unlink(tmp);
+	}
+	if (err.code != 0)
 		fprintf(stderr, "tlaloc: warning: %s\n", err.msg);
+	free(tmpdir);
+	free(tmp);
 	free(path);
 }
 
