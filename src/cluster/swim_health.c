@@ -26,6 +26,11 @@
  * flip costs a receiver at most 16 hashes of 16 bytes (an Ed25519 check of
  * a forged statement costs far more).
  *
+ * Anti-entropy: push-pull carries each member's latest flip (k, e_k) next
+ * to its statement (swim_sync.c), checked here by the same flip_apply(),
+ * and only against that very statement, so a node that missed every
+ * transmission (a partition, a late join) learns it at the next exchange.
+ *
  * Dissemination: each flip is piggybacked up to the retransmit limit, like
  * any broadcast, but only its first SWIM_HC_EAGER transmissions may make a
  * gossip datagram of its own; the rest ride on probes, acks and other
@@ -288,6 +293,41 @@ swim_hc_on_msg(struct swim *s, struct swim_io *io, struct rd *rd)
 		}
 	}
 	return 0;
+}
+
+uint32_t
+swim_hc_latest(const struct swim *s, uint32_t member, const uint8_t **elem)
+{
+	const struct hc_ent *e = ent_find(s->hc, member);
+
+	if (e == NULL || e->stmt_hash != s->m[member].st->hash || e->step == 0)
+		return 0;
+	*elem = e->elem;
+	return e->step;
+}
+
+void
+swim_hc_on_pushpull(struct swim *s, struct swim_io *io, uint32_t idx,
+    const uint8_t *body, size_t body_len, uint64_t step,
+    const uint8_t *elem, size_t elem_len)
+{
+	const struct swim_stmt *st = s->m[idx].st;
+
+	/* Ourselves: we are the author, nobody tells us. */
+	if (s->cfg.hash16 == NULL || idx == 0 || step == 0 ||
+	    s->m[idx].status == SWIM_LEFT)
+		return;
+	/* Of another statement than the one we hold (the sender's is older,
+	 * or ours is): another chain, it says nothing about ours. Churn,
+	 * not forgery, so not counted. */
+	if (st->body_len != body_len || memcmp(st->body, body, body_len) != 0)
+		return;
+	if (step > SWIM_HC_STEPS_MAX || elem_len != SWIM_HC_LEN) {
+		s->st.health_flips_refused++;
+		return;
+	}
+	if (flip_apply(s, idx, (uint32_t)step, elem))
+		swim_event(s, io, SWIM_EV_UPDATED, idx, NULL);
 }
 
 int

@@ -327,6 +327,16 @@ uint64_t swim_hash_id(const uint8_t *id);
 void	swim_hc_free(struct swim_hc *hc);
 /* The member's flips since its current statement (0: none, or no chain). */
 uint32_t swim_hc_flips(const struct swim *s, uint32_t member);
+/* The member's latest verified flip for its current statement and its
+ * element in *elem (borrowed); 0 when there is none. */
+uint32_t swim_hc_latest(const struct swim *s, uint32_t member,
+	    const uint8_t **elem);
+/* A flip from push-pull, sent beside the statement whose body is given:
+ * verified as a gossiped one if that is the statement we hold for idx;
+ * refused (counted) or ignored, never an error. */
+void	swim_hc_on_pushpull(struct swim *s, struct swim_io *io, uint32_t idx,
+	    const uint8_t *body, size_t body_len, uint64_t step,
+	    const uint8_t *elem, size_t elem_len);
 /* Reads one HEALTH message's items after the type. */
 int	swim_hc_on_msg(struct swim *s, struct swim_io *io, struct rd *rd);
 /* Appends pending flips to s->pkt while it stays within limit. */

@@ -10,7 +10,11 @@
  *
  * Each entry is a member's own signed statement plus what the sender
  * believes about it (suspect or dead at some incarnation). The receiver
- * checks signatures only for statements it will adopt.
+ * checks signatures only for statements it will adopt. A member that has
+ * flipped its health since that statement (swim_health.c) has two more
+ * items, [..., uint k, bstr(16) e_k]: its latest flip, so anti-entropy
+ * repairs flips that gossip never delivered (a partition, a late join).
+ * A flip that does not verify is counted and skipped, as in gossip.
  *
  * Snapshot image (CBOR), written by the agent with fileio_write_atomic():
  *
@@ -42,32 +46,45 @@ swim_pushpull_encode(struct swim *s, int is_join, struct buf *out)
 	codec_put_array(out, s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct swim_mbr *mb = &s->m[i];
+		const uint8_t *elem = NULL;
+		uint32_t k = swim_hc_latest(s, (uint32_t)i, &elem);
 
-		codec_put_array(out, 4);
+		codec_put_array(out, k != 0 ? 6 : 4);
 		buf_add(out, mb->st->raw, mb->st->raw_len);
 		codec_put_uint(out, mb->status);
 		codec_put_uint(out, mb->inc);
+		if (k != 0) {
+			codec_put_uint(out, k);
+			codec_put_bytes(out, elem, SWIM_HC_LEN);
+		}
 	}
+	/* Flips included: pushpull_period() budgets with what was sent. */
 	s->pp_entry_bytes = (uint32_t)((out->len - start) / s->n);
 }
 
 static int
 merge_entry(struct swim *s, struct swim_io *io, struct rd *rd, int is_join)
 {
-	const uint8_t *body, *sig;
-	uint64_t status, inc;
-	size_t n, blen, known;
+	const uint8_t *body, *sig, *elem = NULL;
+	uint64_t status, inc, step = 0;
+	size_t n, blen, known, elen = 0;
 	uint32_t idx;
 	int r;
 
-	if ((r = codec_get_array(rd, 4, &n)) < 0)
+	if ((r = codec_get_array(rd, 6, &n)) < 0)
 		return r;
-	if (n != 4)
+	if (n != 4 && n != 6)
 		return TL_EINVAL;
 	if ((r = codec_get_bytes(rd, SWIM_BODY_MAX, &body, &blen)) < 0 ||
 	    (r = codec_get_bytes_exact(rd, SWIM_SIG_LEN, &sig)) < 0 ||
 	    (r = codec_get_uint_max(rd, SWIM_LEFT, &status)) < 0 ||
 	    (r = codec_get_uint_max(rd, UINT32_MAX, &inc)) < 0)
+		return r;
+	/* The flip's values are judged later, one flip at a time; only a
+	 * broken encoding spoils the exchange. */
+	if (n == 6 &&
+	    ((r = codec_get_uint(rd, &step)) < 0 ||
+	    (r = codec_get_bytes(rd, 4 * SWIM_HC_LEN, &elem, &elen)) < 0))
 		return r;
 	/* A bad signature spoils one entry, not the exchange. */
 	known = s->n;
@@ -78,6 +95,8 @@ merge_entry(struct swim *s, struct swim_io *io, struct rd *rd, int is_join)
 	}
 	if (r < 0 || idx == SWIM_NONE)
 		return r;
+	if (n == 6)
+		swim_hc_on_pushpull(s, io, idx, body, blen, step, elem, elen);
 	if (status == SWIM_SUSPECT || status == SWIM_DEAD)
 		swim_apply_merged_claim(s, io, idx, (uint8_t)status,
 		    (uint32_t)inc, idx >= known);

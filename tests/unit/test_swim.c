@@ -1424,6 +1424,145 @@ TEST(swim_health_flip_cannot_be_forged_replayed_or_carried_over)
 	net_free(&net);
 }
 
+/* ---- Health flips in push-pull (swim_sync.c) ------------------------- */
+
+/* from's whole state, as push-pull sends it, merged into to. */
+static void
+hc_pushpull(struct net *net, size_t from, size_t to)
+{
+	struct buf b = BUF_INIT;
+
+	swim_pushpull_encode(net->s[from], 0, &b);
+	ASSERT_EQ(swim_pushpull_merge(net->s[to], &net->io[to],
+	    (uint8_t *)b.data, b.len, NULL), 0);
+	buf_release(&b);
+}
+
+static uint64_t
+flips_refused(struct net *net, size_t at)
+{
+	struct swim_stats st;
+
+	swim_get_stats(net->s[at], &st);
+	return st.health_flips_refused;
+}
+
+TEST(swim_health_flip_missed_is_learnt_from_pushpull)
+{
+	struct net net;
+	struct buf b = BUF_INIT;
+	uint8_t e[SWIM_HC_LEN];
+	size_t before;
+
+	hc_net(&net);
+	hc_publish(&net, 1);
+	net_run(&net, 3000);
+	swim_pushpull_encode(net.s[1], 0, &b);
+	before = b.len;
+	/* Flipped while nobody heard a datagram of it (a partition). */
+	hc_elem(1, 1, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 1, e), 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	/* What it costs the flipped member's entry: k, then bstr(16). */
+	buf_reset(&b);
+	swim_pushpull_encode(net.s[1], 0, &b);
+	ASSERT_EQ(b.len, before + 1 + 1 + SWIM_HC_LEN);
+	buf_release(&b);
+	hc_pushpull(&net, 1, 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 1);
+	/* Any holder repairs it, not only the author; skipped steps too. */
+	hc_elem(1, 3, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 3, e), 0);
+	hc_pushpull(&net, 1, 0);
+	ASSERT_EQ(flips_of(&net, 2, 1), 0);
+	hc_pushpull(&net, 0, 2);
+	ASSERT_EQ(flips_of(&net, 2, 1), 3);
+	ASSERT_EQ(flips_refused(&net, 0), 0);
+	ASSERT_EQ(flips_refused(&net, 2), 0);
+	net_free(&net);
+}
+
+TEST(swim_health_flip_forged_in_pushpull_is_refused_the_rest_applies)
+{
+	struct net net;
+	struct buf b = BUF_INIT;
+	struct swim_member m;
+	uint8_t e[SWIM_HC_LEN];
+	size_t at;
+
+	hc_net(&net);
+	hc_publish(&net, 1);
+	net_run(&net, 3000);
+	/* Node 1 learns node 2's new tags and flips; nobody else hears. */
+	ASSERT_EQ(swim_set_tags(net.s[2], &net.io[2], "role=db", 8), 0);
+	hc_pushpull(&net, 2, 1);
+	hc_elem(1, 1, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 1, e), 0);
+	/* Its push-pull, the flip's element changed on the way (a member
+	 * holding the cluster key can write any push-pull). Node 1's own
+	 * entry goes first, so node 2's comes after the bad flip. */
+	swim_pushpull_encode(net.s[1], 0, &b);
+	for (at = 0; at + SWIM_HC_LEN <= b.len &&
+	    memcmp(b.data + at, e, SWIM_HC_LEN) != 0; at++)
+		;
+	ASSERT(at + SWIM_HC_LEN <= b.len);
+	b.data[at] ^= 1;
+	ASSERT_EQ(swim_pushpull_merge(net.s[0], &net.io[0],
+	    (uint8_t *)b.data, b.len, NULL), 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	ASSERT_EQ(flips_refused(&net, 0), 1);
+	ASSERT_EQ(swim_member_find(net.s[0], net.key[2].id, &m), 0);
+	ASSERT_EQ(m.tags_len, 8);
+	ASSERT(memcmp(m.tags, "role=db", 8) == 0);
+	/* A step past the chain's end: refused the same way. */
+	b.data[at] ^= 1;
+	/* k sits before the element and its 1-byte bstr header. */
+	ASSERT_EQ((uint8_t)b.data[at - 2], 1);
+	b.data[at - 2] = 0x17;	/* k = 23: over the 16-step gap */
+	ASSERT_EQ(swim_pushpull_merge(net.s[0], &net.io[0],
+	    (uint8_t *)b.data, b.len, NULL), 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	ASSERT_EQ(flips_refused(&net, 0), 2);
+	/* The real one still gets through. */
+	hc_pushpull(&net, 1, 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 1);
+	buf_release(&b);
+	net_free(&net);
+}
+
+TEST(swim_health_flip_older_in_pushpull_does_not_roll_back)
+{
+	struct net net;
+	struct buf old = BUF_INIT;
+	uint8_t e[SWIM_HC_LEN];
+
+	hc_net(&net);
+	hc_publish(&net, 1);
+	net_run(&net, 3000);
+	hc_elem(1, 1, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 1, e), 0);
+	swim_pushpull_encode(net.s[1], 0, &old);
+	hc_elem(1, 2, e);
+	ASSERT_EQ(swim_health_flip(net.s[1], &net.io[1], 2, e), 0);
+	hc_pushpull(&net, 1, 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 2);
+	/* A push-pull sent before the second flip arrives late. */
+	ASSERT_EQ(swim_pushpull_merge(net.s[0], &net.io[0],
+	    (uint8_t *)old.data, old.len, NULL), 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 2);
+	/* After a new statement the old chain's flips say nothing, and are
+	 * churn, not forgery: not counted. */
+	hc_publish(&net, 2);
+	net_run(&net, 3000);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	ASSERT_EQ(swim_pushpull_merge(net.s[0], &net.io[0],
+	    (uint8_t *)old.data, old.len, NULL), 0);
+	ASSERT_EQ(flips_of(&net, 0, 1), 0);
+	ASSERT_EQ(flips_refused(&net, 0), 0);
+	buf_release(&old);
+	net_free(&net);
+}
+
 /* Is who's queued statement at node at marked to go first? */
 static int
 queued_urgent(struct net *net, size_t at, size_t who)
