@@ -381,6 +381,8 @@ struct swim_stats {
 	uint64_t	claims_parked;		/* push-pull claims against members
 						   we hold alive, held back */
 	uint64_t	claims_unrefuted;	/* of those, made suspicions */
+	uint64_t	last_words;		/* lone suspicions asked of the
+						   member at their deadline */
 	uint64_t	stale_answers;		/* datagrams answering claims
 						   older than the member's
 						   refutation */

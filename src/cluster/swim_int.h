@@ -136,6 +136,7 @@ struct swim_susp {
 	uint32_t	 member;
 	uint32_t	 inc;
 	uint32_t	 nconfirm;	/* independent accusers beyond first */
+	uint32_t	 last_words;	/* asks at a lone deadline (tick) */
 	uint32_t	 from[SWIM_CONFIRM_MAX]; /* accusers seen */
 	uint64_t	 start_ms;
 	uint64_t	 deadline_ms;

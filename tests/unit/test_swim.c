@@ -938,6 +938,90 @@ TEST(swim_new_suspect_is_told_at_once)
 	net_free(&net);
 }
 
+/* Hands node `to` what node `from` sent it; returns how many were notices
+ * (suspicion claims) about `about`. */
+static size_t
+hand_over(struct net *net, size_t from, size_t to, size_t about)
+{
+	struct swim_outbox *ob = &net->ob[from];
+	size_t notices = 0;
+
+	for (size_t d = 0; d < ob->ndgrams; d++) {
+		if (strcmp(ob->dgrams[d].addr, net->addr[to]) != 0)
+			continue;
+		notices += dgram_is_notice(&ob->dgrams[d], net->key[about].id);
+		net->io[to].now_ms = net->io[from].now_ms;
+		ASSERT_EQ(swim_on_datagram(net->s[to], &net->io[to],
+		    net->addr[from], ob->dgrams[d].data, ob->dgrams[d].len), 0);
+	}
+	swim_outbox_reset(ob);
+	return notices;
+}
+
+/* Ticks node 0 every 10 ms up to `end` (not a freeze), dropping all it
+ * says. */
+static void
+tick_node0_deaf(struct net *net, uint64_t end)
+{
+	for (; net->now < end; net->now += 10) {
+		net->io[0].now_ms = net->now;
+		swim_on_tick(net->s[0], &net->io[0]);
+		swim_outbox_reset(&net->ob[0]);
+	}
+	net->io[0].now_ms = net->now;
+}
+
+/* Node 0 alone suspects node 2 and everything said about it is lost;
+ * returns the suspicion's deadline. */
+static uint64_t
+lone_suspicion_lost(struct net *net)
+{
+	uint32_t idx;
+
+	net_init(net, 3, SWIM_LG_ALL);
+	net_join_all(net);
+	idx = (uint32_t)swim_find(net->s[0], net->key[2].id);
+	net->io[0].now_ms = net->now;
+	swim_apply_suspect(net->s[0], &net->io[0], idx,
+	    net->s[0]->m[idx].inc, 0, NULL);
+	swim_outbox_reset(&net->ob[0]);
+	ASSERT_EQ(status_of(net, 0, 2), SWIM_SUSPECT);
+	return net->s[0]->susp[net->s[0]->m[idx].susp].deadline_ms;
+}
+
+TEST(swim_lone_suspicion_asks_the_member_before_it_kills)
+{
+	struct net net;
+	struct swim_stats st;
+	uint64_t due;
+
+	/* Live member: asked at the deadline, it answers, and lives. */
+	due = lone_suspicion_lost(&net);
+	tick_node0_deaf(&net, due);
+	swim_on_tick(net.s[0], &net.io[0]);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_SUSPECT);
+	ASSERT_EQ(hand_over(&net, 0, 2, 2), 1);
+	ASSERT_EQ(net.s[2]->m[0].inc, 1);	/* refuted */
+	hand_over(&net, 2, 0, 2);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
+	net.io[0].now_ms = due + 5000;
+	swim_on_tick(net.s[0], &net.io[0]);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_ALIVE);
+	ASSERT_EQ(net.events[0][SWIM_EV_FAILED], 0);
+	net_free(&net);
+
+	/* Crashed member: asked twice, half a probe interval apart, then
+	 * declared dead one probe interval after the deadline. */
+	due = lone_suspicion_lost(&net);
+	tick_node0_deaf(&net, due + 990);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_SUSPECT);
+	tick_node0_deaf(&net, due + 1010);
+	ASSERT_EQ(status_of(&net, 0, 2), SWIM_DEAD);
+	swim_get_stats(net.s[0], &st);
+	ASSERT_EQ(st.last_words, 2);
+	net_free(&net);
+}
+
 TEST(swim_relay_answers_nack_when_target_is_silent)
 {
 	struct net net;
