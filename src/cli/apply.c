@@ -471,6 +471,7 @@ cmd_apply(int argc, char **argv)
 	ropts.cluster_ctx = (void *)o.state_flag;
 	node_key = xasprintf("%s/node.key", cli_state_dir(o.state_flag));
 	ropts.node_key = node_key;
+	ropts.leave_lua_open = !TL_FREE_AT_EXIT;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
 		apply_redact_err(&err);
 		apply_compile_failed(&o, &err);
@@ -480,7 +481,9 @@ cmd_apply(int argc, char **argv)
 		cli_recipe_declare(o.state_flag, rec);
 	rc = apply_converge(&o, rec, cli_state_dir(o.state_flag), f);
 out:
-	recipe_free(rec);
+	/* The process exits next: the graph goes with it (core/xalloc.h). */
+	if (TL_FREE_AT_EXIT)
+		recipe_free(rec);
 	facts_free(f);
 	facts_free(user);
 	free(o.tags_copy);

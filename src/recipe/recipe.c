@@ -491,7 +491,10 @@ recipe_run(struct compile *c, const char *dir, lua_CFunction fn,
 		recipe_error(msg ? msg : "recipe error (out of memory?)", err);
 		rc = err ? err->code : TL_ESYNTAX;
 	}
-	lua_close(L);
+	/* Nothing of the recipe's outlives the state but copies; a __gc
+	 * (lookup's hiera) only frees memory. */
+	if (!c->opts->leave_lua_open)
+		lua_close(L);
 	return rc;
 }
 

@@ -60,6 +60,10 @@ struct recipe_opts {
 	 * checks the sealed file and returns "<secret NAME>" (check, render,
 	 * lookup on an operator's machine). */
 	const char		*node_key;
+	/* The process exits after this compile's run: the Lua state is
+	 * left for exit to drop instead of being closed (core/xalloc.h,
+	 * TL_FREE_AT_EXIT). Never in a process that goes on. */
+	int			 leave_lua_open;
 };
 
 /*
