@@ -243,7 +243,9 @@ report_json_res(const struct res *r, struct buf *out)
 	json_str(out, r->where);
 	buf_addstr(out, ",\"result\":");
 	json_str(out, res_result_name(r->result));
-	buf_addf(out, ",\"duration_ms\":%u,\"changes\":", r->duration_ms);
+	buf_addstr(out, ",\"duration_ms\":");
+	buf_add_u64(out, r->duration_ms);
+	buf_addstr(out, ",\"changes\":");
 	report_json_lines(out, r->changes.data);
 	if (r->assumed.len > 0) {
 		buf_addstr(out, ",\"assumed\":");

@@ -90,15 +90,24 @@ buf_add_be(struct buf *b, uint64_t v, int bytes)
 	buf_add(b, x, (size_t)bytes);
 }
 
+/* Formats into the room b already has, and a second time only when that
+ * was too small: most appends fit, and vsnprintf is the cost. */
 void
 buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
+	size_t room = b->cap != 0 ? b->cap - b->len : 0;
 	va_list cp;
 	int n;
 
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(room != 0 ? b->data + b->len : NULL, room, fmt, cp);
 	va_end(cp);
+	if (n >= 0 && (size_t)n < room) {
+		b->len += (size_t)n;
+		return;
+	}
+	if (room != 0)
+		b->data[b->len] = '\0';	/* the cut attempt wrote over the NUL */
 	if (n <= 0)
 		return;
 	buf_grow(b, (size_t)n);
@@ -117,42 +126,98 @@ buf_addf(struct buf *b, const char *fmt, ...)
 }
 
 void
-buf_add_json_str(struct buf *b, const char *s, size_t n)
+buf_add_u64(struct buf *b, uint64_t v)
+{
+	char num[20], *p = num + sizeof(num);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_add(b, p, (size_t)(num + sizeof(num) - p));
+}
+
+#define JSON_CHUNK	4096	/* input bytes escaped per buf_grow */
+
+/* Does the 8-byte word w hold a byte JSON must escape (below 0x20, '"',
+ * '\\' or 0x7f)? The "has a zero byte" test of each, on all 8 bytes at
+ * once; exact for the word as a whole. */
+static int
+json_word_escapes(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t q = w ^ ('"' * ones), b = w ^ ('\\' * ones);
+	uint64_t d = w ^ (0x7f * ones);
+
+	return (((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b) | ((d - ones) & ~d)) & high ? 1 : 0;
+}
+
+/* Writes s[0..n) escaped at o, which has room for 6 * n bytes; returns
+ * the end. Eight plain bytes at a time, straight into place: a run's
+ * report is thousands of short strings, and a call per plain run, or a
+ * test per byte, cost more than the copy. */
+static char *
+json_escape(char *o, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run;
+	size_t i = 0;
 
-	buf_grow(b, n + 2);
-	buf_addch(b, '"');
-	for (i = 0; i < n; i += run) {
+	while (i < n) {
+		uint64_t w;
 		unsigned char c;
 
-		/* Plain bytes go in one copy, not one call each: a run's
-		 * report is mostly plain text. */
-		for (run = 0; i + run < n; run++) {
-			c = (unsigned char)s[i + run];
-			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-				break;
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!json_word_escapes(w)) {
+				memcpy(o, &w, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
 		}
-		if (run > 0) {
-			buf_add(b, s + i, run);
+		c = s[i++];
+		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)c;
 			continue;
 		}
-		run = 1;
-		switch (c = (unsigned char)s[i]) {
-		case '"':  buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		default: {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4],
-			    hex[c & 15] };
-			buf_add(b, e, 6);
-		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':  *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
 		}
 	}
-	buf_addch(b, '"');
+	return o;
+}
+
+void
+buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	do {
+		size_t k = n - i < JSON_CHUNK ? n - i : JSON_CHUNK;
+		char *o;
+
+		buf_grow(b, 6 * k + 2);
+		o = b->data + b->len;
+		if (i == 0)
+			*o++ = '"';
+		o = json_escape(o, (const unsigned char *)s + i, k);
+		i += k;
+		if (i == n)
+			*o++ = '"';
+		b->len = (size_t)(o - b->data);
+		b->data[b->len] = '\0';
+	} while (i < n);
 }
 
 void

@@ -35,6 +35,8 @@ void	buf_addf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+/* Appends v in decimal: what buf_addf("%llu") would, without vsnprintf. */
+void	buf_add_u64(struct buf *b, uint64_t v);
 /* Appends s as a JSON string literal, quotes included. */
 void	buf_add_json_str(struct buf *b, const char *s, size_t n);
 /* Shortens b to n bytes (n <= len). */

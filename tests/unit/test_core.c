@@ -36,6 +36,47 @@ TEST(buf_json_escapes_control_bytes)
 	buf_release(&b);
 }
 
+TEST(buf_formats_in_place_and_grows_when_cut)
+{
+	struct buf b = BUF_INIT;
+	char big[300];
+
+	buf_add_u64(&b, 0);
+	buf_addch(&b, ' ');
+	buf_add_u64(&b, 18446744073709551615ull);
+	ASSERT_STR_EQ(b.data, "0 18446744073709551615");
+	/* 64 bytes of room: the first try is cut, the second fits. */
+	buf_release(&b);
+	buf_addstr(&b, "ab");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	buf_addf(&b, "%s|%d", big, 7);
+	ASSERT_EQ(b.len, 2 + 299 + 2);
+	ASSERT_EQ(b.data[b.len], '\0');
+	ASSERT_STR_EQ(b.data + b.len - 3, "x|7");
+	buf_addf(&b, "%s", "");
+	ASSERT_EQ(b.len, 303);
+	buf_release(&b);
+}
+
+TEST(buf_json_escapes_across_chunks)
+{
+	struct buf b = BUF_INIT;
+	size_t n = 10000;
+	char *s = malloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = i % 1000 == 999 ? '\n' : 'a';
+	buf_add_json_str(&b, s, n);
+	ASSERT_EQ(b.len, n + 10 + 2);	/* 10 newlines as \n, 2 quotes */
+	ASSERT_EQ(b.data[0], '"');
+	ASSERT_EQ(b.data[b.len - 1], '"');
+	ASSERT_EQ(b.data[b.len], '\0');
+	ASSERT(memcmp(b.data + 1000, "\\n", 2) == 0);
+	free(s);
+	buf_release(&b);
+}
+
 TEST(rd_refuses_to_read_past_the_end)
 {
 	const uint8_t in[] = { 0x01, 0x02, 0x03, 0x04, 0x05 };
