@@ -59,7 +59,9 @@ struct attr_spec {
 
 struct attr_val {
 	int		  is_set;	/* declared, or given its default */
-	char		 *str;		/* STR, ENUM and MODE text; INT text */
+	char		 *str;		/* STR, ENUM and MODE text; INT text;
+					   a default is the spec's own def
+					   (not a copy: read only) */
 	long long	  num;		/* INT, BOOL (0/1), MODE bits */
 	char		**items;	/* LIST: items; MAP: key, value, ... */
 	size_t		  nitems;	/* LIST: count; MAP: 2 * pairs */
@@ -79,7 +81,8 @@ struct res {
 	size_t			 index;		/* declaration order */
 	struct attr_val		*vals;		/* one per type->attrs entry */
 	struct refs		 require, before, notify, subscribe;
-	char			**tags;
+	char			**tags;		/* type->name itself, if
+						   there, is not a copy */
 	size_t			 ntags;
 	void			*priv;		/* the type's, from check to fix */
 	int			 is_excluded;	/* left out by --tags */

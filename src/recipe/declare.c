@@ -207,6 +207,9 @@ set_attr(lua_State *L, struct res *r, const char *key, int idx,
 			    "value, not a table", key);
 		}
 	}
+	/* A string as it is (the common case): no copy to make text of. */
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return res_set_str(r, key, lua_tostring(L, idx), err);
 	if (!scalar_text(L, idx, &text))
 		return tl_err_set(err, TL_EINVAL, "'%s' cannot be a %s", key,
 		    luaL_typename(L, idx));
@@ -261,14 +264,20 @@ add_refs(lua_State *L, struct refs *refs, const char *key, int idx,
 	return rc;
 }
 
+/* The type's own name (auto_tags) is borrowed, not copied (res.h). */
 static void
 tag_add(struct res *r, const char *tag)
 {
 	for (size_t i = 0; i < r->ntags; i++)
 		if (strcmp(r->tags[i], tag) == 0)
 			return;
-	r->tags = xrealloc(r->tags, (r->ntags + 1) * sizeof(char *));
-	r->tags[r->ntags++] = xstrdup(tag);
+	/* Room for the two automatic tags at once, then doubling. */
+	if (r->ntags == 0 || (r->ntags >= 2 && (r->ntags & (r->ntags - 1)) ==
+	    0))
+		r->tags = xrealloc(r->tags, (r->ntags ? 2 * r->ntags : 2) *
+		    sizeof(char *));
+	r->tags[r->ntags++] = tag == r->type->name ? (char *)tag :
+	    xstrdup(tag);
 }
 
 static int
@@ -319,7 +328,8 @@ static int
 is_meta(const char *key)
 {
 	for (size_t i = 0; meta_params[i] != NULL; i++)
-		if (strcmp(key, meta_params[i]) == 0)
+		if (key[0] == meta_params[i][0] &&
+		    strcmp(key, meta_params[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -328,8 +338,8 @@ is_meta(const char *key)
 static int
 is_template_key(const struct res_type *type, const char *key)
 {
-	return res_attr_index(type, "template") >= 0 &&
-	    (strcmp(key, "template") == 0 || strcmp(key, "vars") == 0);
+	return (strcmp(key, "template") == 0 || strcmp(key, "vars") == 0) &&
+	    res_attr_index(type, "template") >= 0;
 }
 
 static int
@@ -403,14 +413,15 @@ auto_tags(struct res *r, const char *file)
 	}
 }
 
+/* Pushes a handle for the ref string at stack index idx. */
 static void
-push_handle(lua_State *L, const char *ref)
+push_handle(lua_State *L, int idx)
 {
 	const char **h = lua_newuserdatauv(L, sizeof(char *), 1);
 
 	/* The string lives in the handle's user value, so it outlives the
 	 * resource (which the graph owns). */
-	lua_pushstring(L, ref);
+	lua_pushvalue(L, idx);
 	*h = lua_tostring(L, -1);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, HANDLE_MT);
@@ -542,10 +553,10 @@ declare(lua_State *L, const struct res_type *type, int tidx)
 	}
 	auto_tags(r, c->cur_file);
 	r->is_excluded = !tags_match(r, c->opts);
-	lua_pushstring(L, r->ref);
+	lua_pushstring(L, r->ref);	/* graph_add may free r */
 	if (graph_add(&c->rec->graph, r, &err) < 0)
 		return luaL_error(L, "%s", err.msg);
-	push_handle(L, lua_tostring(L, -1));
+	push_handle(L, lua_gettop(L));
 	return 1;
 }
 
