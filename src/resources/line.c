@@ -111,7 +111,9 @@ line_matches(const struct re *re, const char *p, size_t n)
 	return re != NULL && re_match(re, p, n, 0, ov, 1) > 0;
 }
 
-/* Builds the edited text into out; sets *changed. */
+/* Builds the edited text into out. Lines that stay as they are go in
+ * as runs of the input, one copy per run: on a converged file that is
+ * one copy of the whole text, not two appends per line. */
 static void
 line_edit(const struct res *r, const char *text, size_t len,
     struct buf *out)
@@ -125,6 +127,7 @@ line_edit(const struct res *r, const char *text, size_t len,
 	const struct re *after_re = after ? re_get(after, NULL) : NULL;
 	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
 	size_t wlen = want ? strlen(want) : 0, pos = 0, insert_at = (size_t)-1;
+	size_t kept = 0;	/* text[kept..pos) is still to be copied */
 	int present = 0, replaced = 0;
 
 	if (match != NULL && after != NULL)
@@ -134,24 +137,27 @@ line_edit(const struct res *r, const char *text, size_t len,
 		size_t n = nl ? (size_t)(nl - p) : len - pos;
 		int is_want = want && n == wlen && memcmp(p, want, n) == 0;
 		int hit = match ? line_matches(match_re, p, n) : is_want;
+		size_t start = pos;
 
 		pos += n + (nl != NULL);
-		if (absent && hit)
+		if (absent && hit) {
+			buf_add(out, text + kept, start - kept);
+			kept = pos;
 			continue;
+		}
 		if (!absent && hit && !is_want) {
+			buf_add(out, text + kept, start - kept);
 			buf_add(out, want, wlen);
 			buf_addch(out, '\n');
+			kept = pos;
 			replaced = present = 1;
-		} else {
-			buf_add(out, p, n);
-			if (nl != NULL || pos < len)
-				buf_addch(out, '\n');
+		} else
 			present |= is_want;
-		}
 		if (after_re != NULL && insert_at == (size_t)-1 &&
 		    line_matches(after_re, p, n))
-			insert_at = out->len;
+			insert_at = out->len + (pos - kept);
 	}
+	buf_add(out, text + kept, pos - kept);
 	if (absent || present || replaced)
 		return;
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
