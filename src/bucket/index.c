@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/hex.h"
 #include "core/rd.h"
 #include "core/xalloc.h"
 
@@ -157,18 +158,6 @@ mode_parse4(const struct field *f, unsigned *mode)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Undoes the %XX escaping into a new string; NULL when malformed. */
 static char *
 path_unescape(const struct field *f)
@@ -182,13 +171,11 @@ path_unescape(const struct field *f)
 		if (c < 0x20 || c == 0x7f)
 			goto bad;
 		if (c == '%') {
-			uint8_t h[2];
-			int hi, lo;
+			char h[2];
 
-			if (rd_copy(&rd, h, 2) < 0 || (hi = hexval(h[0])) < 0 ||
-			    (lo = hexval(h[1])) < 0 || (hi | lo) == 0)
+			if (rd_copy(&rd, h, 2) < 0 ||
+			    hex_decode(&c, 1, h) < 0 || c == 0)
 				goto bad;
-			c = (uint8_t)(hi << 4 | lo);
 		}
 		if (b.len >= BUCKET_PATH_MAX)
 			goto bad;

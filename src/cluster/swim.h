@@ -359,7 +359,7 @@ uint32_t swim_health_flips(const struct swim *s);
 void	swim_hc_element(swim_hash16_fn hash, void *ctx,
 	    const uint8_t seed[SWIM_HC_LEN], uint32_t n, uint32_t k,
 	    uint8_t e_k[SWIM_HC_LEN]);
-/* Finds the anchor in tags ("hc=" and 32 lowercase hex digits). */
+/* Finds the anchor in tags ("hc=" and 32 hex digits, written lowercase). */
 int	swim_hc_anchor_parse(const char *tags, size_t tags_len,
 	    uint8_t anchor[SWIM_HC_LEN]);
 

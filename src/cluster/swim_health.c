@@ -51,6 +51,7 @@
 #include "core/buf.h"
 #include "core/codec.h"
 #include "core/err.h"
+#include "core/hex.h"
 #include "core/rd.h"
 #include "core/xalloc.h"
 
@@ -88,16 +89,6 @@ swim_hc_free(struct swim_hc *hc)
 	free(hc);
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 swim_hc_anchor_parse(const char *tags, size_t tags_len,
     uint8_t out[SWIM_HC_LEN])
@@ -109,17 +100,8 @@ swim_hc_anchor_parse(const char *tags, size_t tags_len,
 		const char *t = tags + i;
 		size_t n = strnlen(t, tags_len - i);
 
-		if (n == 3 + 2 * SWIM_HC_LEN && memcmp(t, "hc=", 3) == 0) {
-			for (size_t j = 0; j < SWIM_HC_LEN; j++) {
-				int hi = unhex(t[3 + 2 * j]);
-				int lo = unhex(t[4 + 2 * j]);
-
-				if (hi < 0 || lo < 0)
-					return TL_EINVAL;
-				out[j] = (uint8_t)(hi << 4 | lo);
-			}
-			return 0;
-		}
+		if (n == 3 + 2 * SWIM_HC_LEN && memcmp(t, "hc=", 3) == 0)
+			return hex_decode(out, SWIM_HC_LEN, t + 3);
 		i += n + 1;
 	}
 	return TL_ENOENT;

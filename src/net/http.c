@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/hex.h"
 
 static int
 refuse(struct http_req *req, int status, int code)
@@ -56,18 +57,6 @@ line_len(const char *p, const char *end, const char **next)
 	return n;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes p[0..n) into out; plus_space turns '+' into ' '. */
 static int
 pct_decode(const char *p, size_t n, char *out, size_t size, int plus_space)
@@ -78,15 +67,12 @@ pct_decode(const char *p, size_t n, char *out, size_t size, int plus_space)
 		int c = (unsigned char)p[i];
 
 		if (c == '%') {
-			int hi, lo;
+			uint8_t v;
 
-			if (i + 2 >= n)
+			if (i + 2 >= n || hex_decode(&v, 1, p + i + 1) < 0 ||
+			    v == 0)
 				return TL_EINVAL;
-			hi = hexval((unsigned char)p[i + 1]);
-			lo = hexval((unsigned char)p[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return TL_EINVAL;
-			c = hi * 16 + lo;
+			c = v;
 			i += 2;
 		} else if (c == '+' && plus_space)
 			c = ' ';

@@ -7,6 +7,7 @@
 #include "core/duration.h"
 #include "core/err.h"
 #include "core/fileio.h"
+#include "core/hex.h"
 #include "core/rd.h"
 #include "core/spawn.h"
 #include "test.h"
@@ -107,6 +108,23 @@ TEST(rd_until_splits_lines)
 	ASSERT_EQ(n, 2);
 	ASSERT(!found);
 	ASSERT_EQ(rd_left(&rd), 0);
+}
+
+TEST(hex_decodes_either_case_and_stops_at_a_bad_digit)
+{
+	uint8_t b[3] = { 0 };
+
+	ASSERT_EQ(hex_digit('7'), 7);
+	ASSERT_EQ(hex_digit('b'), 11);
+	ASSERT_EQ(hex_digit('F'), 15);
+	ASSERT_EQ(hex_digit('g'), -1);
+	ASSERT_EQ(hex_digit('\0'), -1);
+	ASSERT_EQ(hex_decode(b, 3, "00aBff"), 0);
+	ASSERT_MEM_EQ(b, "\x00\xab\xff", 3);
+	ASSERT_EQ(hex_decode(b, 2, "1z34"), TL_EINVAL);
+	/* A short string ends at its NUL, never read past. */
+	ASSERT_EQ(hex_decode(b, 2, "12"), TL_EINVAL);
+	ASSERT_EQ(hex_decode(b, 0, ""), 0);
 }
 
 TEST(atomic_write_replaces_content_and_mode)
