@@ -91,15 +91,12 @@ agent_rollout_file_decode(const uint8_t *p, size_t n,
 {
 	uint64_t ver, st;
 	struct rd rd;
-	size_t items;
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	rd_init(&rd, p, n);
-	if ((r = codec_get_array(&rd, 4, &items)) < 0)
+	if ((r = codec_get_array_exact(&rd, 4)) < 0)
 		return r;
-	if (items != 4)
-		return TL_EINVAL;
 	if ((r = codec_get_uint_max(&rd, RO_FILE_VERSION, &ver)) < 0 ||
 	    (r = codec_get_uint(&rd, &f->serial)) < 0 ||
 	    (r = codec_get_uint_max(&rd, RO_BAD, &st)) < 0 ||

@@ -138,14 +138,11 @@ newest_decode(const struct buf *body, uint64_t *out)
 {
 	struct rd rd;
 	uint64_t v;
-	size_t n;
 	int r;
 
 	rd_init(&rd, body->data, body->len);
-	if ((r = codec_get_array(&rd, 4, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, 4)) < 0)
 		return r;
-	if (n != 4)
-		return TL_EINVAL;
 	for (size_t i = 0; i < 4; i++) {
 		if ((r = codec_get_uint(&rd, &v)) < 0)
 			return r;

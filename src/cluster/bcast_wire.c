@@ -59,10 +59,8 @@ msg_decode(struct rd *rd, struct bcast_msg *m)
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	if ((r = codec_get_array(rd, MSG_ITEMS, &n)) < 0)
+	if ((r = codec_get_array_exact(rd, MSG_ITEMS)) < 0)
 		return r;
-	if (n != MSG_ITEMS)
-		return TL_EINVAL;
 	if ((r = codec_get_uint_max(rd, BCAST_KIND_LAST - 1, &kind)) < 0 ||
 	    (r = codec_get_bytes_exact(rd, BCAST_ID_LEN, &p)) < 0)
 		return r;

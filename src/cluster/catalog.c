@@ -381,14 +381,11 @@ static int
 decode_one(struct rd *rd, struct catalog_inst *i)
 {
 	uint64_t port, state;
-	size_t nf;
 	int r;
 
 	memset(i, 0, sizeof(*i));
-	if ((r = codec_get_array(rd, 6, &nf)) < 0)
+	if ((r = codec_get_array_exact(rd, 6)) < 0)
 		return r;
-	if (nf != 6)
-		return TL_EINVAL;
 	if ((r = codec_get_cstr(rd, SWIM_NAME_MAX, i->node)) < 0 ||
 	    (r = codec_get_cstr(rd, SWIM_ADDR_MAX, i->addr)) < 0 ||
 	    (r = codec_get_uint_max(rd, 65535, &port)) < 0 ||
@@ -408,15 +405,15 @@ catalog_decode(const uint8_t *p, size_t len, struct catalog_inst **out)
 {
 	struct rd rd;
 	uint64_t ver;
-	size_t n2, n;
+	size_t n;
 	int r;
 
 	*out = NULL;
 	rd_init(&rd, p, len);
-	if ((r = codec_get_array(&rd, 2, &n2)) < 0 ||
+	if ((r = codec_get_array_exact(&rd, 2)) < 0 ||
 	    (r = codec_get_uint(&rd, &ver)) < 0)
 		return r;
-	if (n2 != 2 || ver != ENC_VERSION)
+	if (ver != ENC_VERSION)
 		return TL_EINVAL;
 	if ((r = codec_get_array(&rd, CATALOG_ANSWER_MAX, &n)) < 0)
 		return r;

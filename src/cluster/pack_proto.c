@@ -313,16 +313,14 @@ pack_persist_decode(struct pack_persist *ps, const uint8_t *b, size_t len)
 {
 	const uint8_t *vote;
 	uint64_t ver;
-	size_t n, vlen;
+	size_t vlen;
 	struct rd rd;
 	int r, present;
 
 	memset(ps, 0, sizeof(*ps));
 	rd_init(&rd, b, len);
-	if ((r = codec_get_array(&rd, 6, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, 6)) < 0)
 		return r;
-	if (n != 6)
-		return TL_EINVAL;
 	if ((r = codec_get_uint(&rd, &ver)) < 0 ||
 	    (r = codec_get_uint(&rd, &ps->term)) < 0 ||
 	    (r = codec_get_bytes(&rd, PACK_ID_LEN, &vote, &vlen)) < 0 ||

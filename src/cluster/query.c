@@ -60,15 +60,12 @@ query_body_decode(const uint8_t *p, size_t len, struct query *q)
 	const uint8_t *b;
 	uint64_t type, timeout;
 	struct rd rd;
-	size_t n;
 	int r;
 
 	memset(q, 0, sizeof(*q));
 	rd_init(&rd, p, len);
-	if ((r = codec_get_array(&rd, BODY_ITEMS, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, BODY_ITEMS)) < 0)
 		return r;
-	if (n != BODY_ITEMS)
-		return TL_EINVAL;
 	if ((r = codec_get_uint_max(&rd, QUERY_STATUS, &type)) < 0 ||
 	    (r = codec_get_bytes_exact(&rd, QUERY_ID_LEN, &b)) < 0)
 		return r;
@@ -108,17 +105,15 @@ int
 query_env_decode(const uint8_t *p, size_t len, const uint8_t **body,
     size_t *blen, const uint8_t **key_id, const uint8_t **sig)
 {
-	size_t n, kl, sl;
+	size_t kl, sl;
 	struct rd rd;
 	int r;
 
 	*body = *key_id = *sig = NULL;
 	*blen = 0;
 	rd_init(&rd, p, len);
-	if ((r = codec_get_array(&rd, ENV_ITEMS, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, ENV_ITEMS)) < 0)
 		return r;
-	if (n != ENV_ITEMS)
-		return TL_EINVAL;
 	if ((r = codec_get_bytes(&rd, len, body, blen)) < 0 ||
 	    (r = codec_get_bytes(&rd, QUERY_KEYID_LEN, key_id, &kl)) < 0 ||
 	    (r = codec_get_bytes(&rd, QUERY_SIG_LEN, sig, &sl)) < 0)
@@ -169,15 +164,12 @@ query_reply_decode(const uint8_t *p, size_t len, struct query_reply *r)
 	const uint8_t *b;
 	uint64_t outcome, status, dur;
 	struct rd rd;
-	size_t n;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	rd_init(&rd, p, len);
-	if ((rc = codec_get_array(&rd, REPLY_ITEMS, &n)) < 0)
+	if ((rc = codec_get_array_exact(&rd, REPLY_ITEMS)) < 0)
 		return rc;
-	if (n != REPLY_ITEMS)
-		return TL_EINVAL;
 	if ((rc = codec_get_bytes_exact(&rd, QUERY_ID_LEN, &b)) < 0)
 		return rc;
 	memcpy(r->id, b, QUERY_ID_LEN);

@@ -99,15 +99,12 @@ swim_body_decode(const uint8_t *p, size_t len, struct swim_stmt_fields *f)
 {
 	struct rd rd;
 	uint64_t inc, status;
-	size_t n;
 	int r;
 
 	memset(f, 0, sizeof(*f));
 	rd_init(&rd, p, len);
-	if ((r = codec_get_array(&rd, 6, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, 6)) < 0)
 		return r;
-	if (n != 6)
-		return TL_EINVAL;
 	if ((r = codec_get_bytes_exact(&rd, SWIM_ID_LEN, &f->id)) < 0 ||
 	    (r = codec_get_uint_max(&rd, UINT32_MAX, &inc)) < 0 ||
 	    (r = codec_get_text(&rd, SWIM_NAME_MAX, &f->name,

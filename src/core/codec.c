@@ -244,6 +244,17 @@ codec_get_array(struct rd *rd, size_t max, size_t *n)
 }
 
 int
+codec_get_array_exact(struct rd *rd, size_t n)
+{
+	size_t items;
+	int r;
+
+	if ((r = codec_get_array(rd, n, &items)) < 0)
+		return r;
+	return items == n ? 0 : TL_EINVAL;
+}
+
+int
 codec_get_bool(struct rd *rd, int *v)
 {
 	uint64_t arg;

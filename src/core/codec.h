@@ -63,6 +63,9 @@ int	codec_get_text(struct rd *rd, size_t max, const char **p, size_t *n);
 int	codec_get_cstr(struct rd *rd, size_t max, char *dst);
 /* Array header; TL_ETOOBIG when it has more than max items. */
 int	codec_get_array(struct rd *rd, size_t max, size_t *n);
+/* Array header of exactly n items: a record of fixed shape. TL_ETOOBIG
+ * when it has more, TL_EINVAL when fewer. */
+int	codec_get_array_exact(struct rd *rd, size_t n);
 int	codec_get_bool(struct rd *rd, int *v);
 /* Skips one item of our subset, nesting at most depth arrays deep. */
 int	codec_skip(struct rd *rd, int depth);

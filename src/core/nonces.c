@@ -64,23 +64,21 @@ nonces_decode(struct nonces *ns, const uint8_t *p, size_t len)
 	const uint8_t *nonce;
 	uint64_t ver, horizon, t;
 	struct rd rd;
-	size_t n, k;
+	size_t n;
 	int r;
 
 	ns->n = ns->first = 0;
 	ns->horizon_ms = 0;
 	rd_init(&rd, p, len);
-	if ((r = codec_get_array(&rd, 3, &n)) < 0)
+	if ((r = codec_get_array_exact(&rd, 3)) < 0)
 		return r;
-	if (n != 3 || (r = codec_get_uint(&rd, &ver)) < 0 ||
+	if ((r = codec_get_uint(&rd, &ver)) < 0 ||
 	    ver != NONCES_VERSION || (r = codec_get_uint(&rd, &horizon)) < 0 ||
 	    (r = codec_get_array(&rd, SIZE_MAX, &n)) < 0)
 		return r < 0 ? r : TL_EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		if ((r = codec_get_array(&rd, 2, &k)) < 0)
+		if ((r = codec_get_array_exact(&rd, 2)) < 0)
 			return r;
-		if (k != 2)
-			return TL_EINVAL;
 		if ((r = codec_get_bytes_exact(&rd, NONCES_LEN, &nonce)) < 0 ||
 		    (r = codec_get_uint(&rd, &t)) < 0)
 			return r;

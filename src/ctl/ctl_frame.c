@@ -20,15 +20,12 @@ ctl_started_decode(const uint8_t *p, size_t n, struct ctl_started *s)
 {
 	const uint8_t *id;
 	struct rd rd;
-	size_t items;
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	rd_init(&rd, p, n);
-	if ((r = codec_get_array(&rd, 2, &items)) < 0)
+	if ((r = codec_get_array_exact(&rd, 2)) < 0)
 		return r;
-	if (items != 2)
-		return TL_EINVAL;
 	if ((r = codec_get_bytes_exact(&rd, CTL_FRAME_ID_LEN, &id)) < 0 ||
 	    (r = codec_get_uint(&rd, &s->expected)) < 0)
 		return r;
@@ -51,15 +48,12 @@ ctl_cursor_decode(const uint8_t *p, size_t n, struct ctl_cursor *c)
 {
 	const uint8_t *text;
 	struct rd rd;
-	size_t items;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	rd_init(&rd, p, n);
-	if ((r = codec_get_array(&rd, 4, &items)) < 0)
+	if ((r = codec_get_array_exact(&rd, 4)) < 0)
 		return r;
-	if (items != 4)
-		return TL_EINVAL;
 	if ((r = codec_get_uint(&rd, &c->cursor)) < 0 ||
 	    (r = codec_get_bool(&rd, &c->done)) < 0 ||
 	    (r = codec_get_bool(&rd, &c->ok)) < 0 ||

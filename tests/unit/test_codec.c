@@ -90,3 +90,18 @@ TEST(codec_refuses_what_it_does_not_speak)
 	rd_init(&rd, "\x9a\x10\x00\x00\x00", 5);
 	ASSERT_EQ(codec_skip(&rd, 4), TL_ETRUNC);
 }
+
+TEST(codec_array_exact_takes_only_its_count)
+{
+	struct rd rd;
+
+	rd_init(&rd, "\x82\x01\x02", 3);
+	ASSERT_EQ(codec_get_array_exact(&rd, 2), 0);
+	ASSERT_EQ(rd_left(&rd), 2);
+	rd_init(&rd, "\x81\x01", 2);		/* fewer */
+	ASSERT_EQ(codec_get_array_exact(&rd, 2), TL_EINVAL);
+	rd_init(&rd, "\x83\x01\x02\x03", 4);	/* more */
+	ASSERT_EQ(codec_get_array_exact(&rd, 2), TL_ETOOBIG);
+	rd_init(&rd, "\x02", 1);		/* not an array */
+	ASSERT_EQ(codec_get_array_exact(&rd, 2), TL_EINVAL);
+}
