@@ -7,8 +7,6 @@
  * a placeholder unless --include-secrets. The same files give the names
  * of file owners (adopt_user_name) for the file collector.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -218,16 +216,7 @@ add_field(struct buf *lua, const char *key, const char *value)
 static int
 home_exists(const struct adopt *a, const char *home)
 {
-	struct stat st;
-	char *p;
-	int ok;
-
-	if (home[0] != '/')
-		return 0;
-	p = adopt_path(a, home);
-	ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-	free(p);
-	return ok;
+	return home[0] == '/' && path_in_root_is_dir(a->opts.root, home);
 }
 
 static void

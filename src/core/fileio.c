@@ -274,6 +274,17 @@ path_in_root(const char *root, const char *path)
 	    path);
 }
 
+int
+path_in_root_is_dir(const char *root, const char *path)
+{
+	char *real = path_in_root(root, path);
+	struct stat st;
+	int ok = stat(real, &st) == 0 && S_ISDIR(st.st_mode);
+
+	free(real);
+	return ok;
+}
+
 char *
 path_dirname(const char *path)
 {

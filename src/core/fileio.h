@@ -77,6 +77,8 @@ int	fileio_sync_parent(const char *path, struct tl_err *err);
  * caller frees.
  */
 char	*path_in_root(const char *root, const char *path);
+/* Is root + path a directory (a link to one counts)? */
+int	path_in_root_is_dir(const char *root, const char *path);
 
 /* Returns a new string holding the directory part of path ("/" for "/x"). */
 char	*path_dirname(const char *path);

@@ -53,17 +53,6 @@ root_has(const char *root, const char *path)
 }
 
 static int
-root_has_dir(const char *root, const char *path)
-{
-	char *p = path_in_root(root, path);
-	struct stat st;
-	int r = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-
-	free(p);
-	return r;
-}
-
-static int
 pkg_installed(const struct pkg_probe *pp, const char *root)
 {
 	for (size_t i = 0; i < 3 && pp->bins[i] != NULL; i++)
@@ -131,7 +120,7 @@ const char *
 facts_detect_init(const char *os, const char *root)
 {
 	/* sd_booted(3)'s test: systemd is what runs, not just installed. */
-	if (root_has_dir(root, "/run/systemd/system"))
+	if (path_in_root_is_dir(root, "/run/systemd/system"))
 		return "systemd";
 	if (!is_host_root(root) && init_links_to_systemd(root))
 		return "systemd";
@@ -142,7 +131,7 @@ facts_detect_init(const char *os, const char *root)
 		return "bsdrc";
 	if (root_has(root, "/sbin/openrc-run") || root_has(root, "/sbin/openrc"))
 		return "openrc";
-	if (root_has_dir(root, "/etc/init.d"))
+	if (path_in_root_is_dir(root, "/etc/init.d"))
 		return "sysv";
 	return NULL;
 }

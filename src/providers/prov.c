@@ -211,6 +211,31 @@ prov_each_line(const char *text, size_t len, void (*fn)(char *line,
 	}
 }
 
+struct prov_find {
+	int		(*match)(char *line, const char *name);
+	const char	*name;
+	int		 found;
+};
+
+static void
+prov_find_line(char *line, void *arg)
+{
+	struct prov_find *f = arg;
+
+	if (!f->found)
+		f->found = f->match(line, f->name);
+}
+
+int
+prov_lists(const char *text, int (*match)(char *line, const char *name),
+    const char *name)
+{
+	struct prov_find f = { match, name, 0 };
+
+	prov_each_line(text, strlen(text), prov_find_line, &f);
+	return f.found;
+}
+
 int
 prov_split_name_version(char *s, int first, char **name, char **version)
 {
@@ -270,6 +295,32 @@ prov_status(const char *root, const struct argv *argv, struct buf *out,
 }
 
 int
+prov_run_words(const char *root, const char *const *words,
+    unsigned timeout_ms, struct tl_err *err)
+{
+	struct argv a = ARGV_INIT;
+	int rc;
+
+	argv_addv(&a, words);
+	rc = prov_run_ok(root, &a, NULL, timeout_ms, err);
+	argv_release(&a);
+	return rc;
+}
+
+int
+prov_status_words(const char *root, const char *const *words,
+    struct buf *out, struct tl_err *err)
+{
+	struct argv a = ARGV_INIT;
+	int rc;
+
+	argv_addv(&a, words);
+	rc = prov_status(root, &a, out, err);
+	argv_release(&a);
+	return rc;
+}
+
+int
 prov_have(const char *root, const char *prog)
 {
 	static const char *const dirs[] = {
@@ -295,6 +346,16 @@ prov_have(const char *root, const char *prog)
 			break;
 	}
 	return found;
+}
+
+int
+prov_have_in(const char *root, const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int ok = prov_have(root, path);
+
+	free(path);
+	return ok;
 }
 
 struct pkg_state *

@@ -78,6 +78,13 @@ int	prov_run_input(const char *root, const struct argv *argv,
 int	prov_status(const char *root, const struct argv *argv,
 	    struct buf *out, struct tl_err *err);
 
+/* prov_run_ok and prov_status for a command of a few words (words is
+ * NULL-terminated): the service tools' "rcctl check NAME" and the like. */
+int	prov_run_words(const char *root, const char *const *words,
+	    unsigned timeout_ms, struct tl_err *err);
+int	prov_status_words(const char *root, const char *const *words,
+	    struct buf *out, struct tl_err *err);
+
 /* Appends the last PROV_TAIL bytes of text to b, trailing new lines and
  * leading partial line dropped, new lines turned into "; ". */
 void	prov_tail(struct buf *b, const char *text, size_t len);
@@ -86,6 +93,11 @@ void	prov_tail(struct buf *b, const char *text, size_t len);
  * fn may cut it up). */
 void	prov_each_line(const char *text, size_t len,
 	    void (*fn)(char *line, void *arg), void *arg);
+
+/* Does match(line, name) hold for any line of text (a writable copy that
+ * match may cut up)? For "is name listed" parsers of a tool's output. */
+int	prov_lists(const char *text, int (*match)(char *line, const char *name),
+	    const char *name);
 
 /* Splits "name-1.2.3" where the version starts: at the last '-' followed
  * by a digit (apk: "-r<N>" release suffixes are kept in the version), or
@@ -97,6 +109,8 @@ int	prov_split_name_version(char *s, int first, char **name,
 /* Does the program exist (as an executable) under root? Tries the usual
  * bin and sbin directories when prog has no slash. */
 int	prov_have(const char *root, const char *prog);
+/* Is there an executable dir/name under root (an init script)? */
+int	prov_have_in(const char *root, const char *dir, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* packages */

@@ -56,29 +56,17 @@ freebsd_detect(const char *root)
 }
 
 static int
-freebsd_script(const char *root, const char *name)
-{
-	char *a = xasprintf("/etc/rc.d/%s", name);
-	char *b = xasprintf("/usr/local/etc/rc.d/%s", name);
-	int ok = prov_have(root, a) || prov_have(root, b);
-
-	free(a);
-	free(b);
-	return ok;
-}
-
-static int
 freebsd_observe(const char *root, const char *name, struct svc_state *st,
     struct tl_err *err)
 {
 	static const char *const files[] = { "/etc/rc.conf",
 		"/etc/rc.conf.local", NULL };
 	struct buf text = BUF_INIT;
-	struct argv a = ARGV_INIT;
-	int rc = 0;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (!(st->exists = freebsd_script(root, name)))
+	if (!(st->exists = prov_have_in(root, "/etc/rc.d", name) ||
+	    prov_have_in(root, "/usr/local/etc/rc.d", name)))
 		return 0;
 	for (size_t i = 0; files[i] != NULL; i++) {
 		char *p = path_in_root(root, files[i]);
@@ -87,12 +75,9 @@ freebsd_observe(const char *root, const char *name, struct svc_state *st,
 		free(p);
 	}
 	st->is_enabled = svc_freebsd_rcconf_enabled(text.data, name);
-	argv_add(&a, "service");
-	argv_add(&a, name);
-	argv_add(&a, "onestatus");
-	rc = prov_status(root, &a, NULL, err);
+	rc = prov_status_words(root, (const char *const[]){ "service", name,
+	    "onestatus", NULL }, NULL, err);
 	st->is_running = rc == 0;
-	argv_release(&a);
 	buf_release(&text);
 	return rc < 0 ? rc : 0;
 }
@@ -101,14 +86,12 @@ static int
 freebsd_action(const char *root, const char *name, const char *verb,
     struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
+	char *one = xasprintf("one%s", verb);
 	int rc;
 
-	argv_add(&a, "service");
-	argv_add(&a, name);
-	argv_addf(&a, "one%s", verb);
-	rc = prov_run_ok(root, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
+	rc = prov_run_words(root, (const char *const[]){ "service", name, one,
+	    NULL }, SVC_TIMEOUT_MS, err);
+	free(one);
 	return rc;
 }
 

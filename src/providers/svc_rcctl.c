@@ -7,34 +7,20 @@
  */
 #include "providers.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-#include "core/xalloc.h"
-
-struct rcctl_find {
-	const char	*name;
-	int		 found;
-};
-
-static void
-rcctl_line(char *line, void *arg)
+static int
+rcctl_line(char *line, const char *name)
 {
-	struct rcctl_find *f = arg;
-
 	line[strcspn(line, " \t\r")] = '\0';
-	if (strcmp(line, f->name) == 0)
-		f->found = 1;
+	return strcmp(line, name) == 0;
 }
 
 int
 svc_rcctl_listed(const char *out, const char *name)
 {
-	struct rcctl_find f = { name, 0 };
-
-	prov_each_line(out, strlen(out), rcctl_line, &f);
-	return f.found;
+	return prov_lists(out, rcctl_line, name);
 }
 
 static int
@@ -47,29 +33,18 @@ static int
 rcctl_observe(const char *root, const char *name, struct svc_state *st,
     struct tl_err *err)
 {
-	char *script = xasprintf("/etc/rc.d/%s", name);
-	struct argv a = ARGV_INIT;
 	struct buf out = BUF_INIT;
-	int rc = 0;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (!(st->exists = prov_have(root, script)))
-		goto out;
-	argv_add(&a, "rcctl");
-	argv_add(&a, "check");
-	argv_add(&a, name);
-	rc = prov_status(root, &a, NULL, err);
-	st->is_running = rc == 0;
-	argv_release(&a);
-	argv_add(&a, "rcctl");
-	argv_add(&a, "ls");
-	argv_add(&a, "on");
-	if ((rc = prov_status(root, &a, &out, err)) >= 0)
+	if (!(st->exists = prov_have_in(root, "/etc/rc.d", name)))
+		return 0;
+	st->is_running = prov_status_words(root, (const char *const[]){
+	    "rcctl", "check", name, NULL }, NULL, err) == 0;
+	if ((rc = prov_status_words(root, (const char *const[]){ "rcctl",
+	    "ls", "on", NULL }, &out, err)) >= 0)
 		st->is_enabled = svc_rcctl_listed(out.data, name);
-out:
-	argv_release(&a);
 	buf_release(&out);
-	free(script);
 	return rc < 0 ? rc : 0;
 }
 
@@ -77,30 +52,15 @@ static int
 rcctl_action(const char *root, const char *name, const char *verb,
     struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
-	int rc;
-
-	argv_add(&a, "rcctl");
-	argv_add(&a, "-f");
-	argv_add(&a, verb);
-	argv_add(&a, name);
-	rc = prov_run_ok(root, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
-	return rc;
+	return prov_run_words(root, (const char *const[]){ "rcctl", "-f", verb,
+	    name, NULL }, SVC_TIMEOUT_MS, err);
 }
 
 static int
 rcctl_enable(const char *root, const char *name, int on, struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
-	int rc;
-
-	argv_add(&a, "rcctl");
-	argv_add(&a, on ? "enable" : "disable");
-	argv_add(&a, name);
-	rc = prov_run_ok(root, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
-	return rc;
+	return prov_run_words(root, (const char *const[]){ "rcctl",
+	    on ? "enable" : "disable", name, NULL }, SVC_TIMEOUT_MS, err);
 }
 
 const struct svc_provider svc_rcctl = {

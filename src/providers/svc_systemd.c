@@ -7,14 +7,10 @@
  */
 #include "providers.h"
 
-#include <sys/stat.h>
-
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/fileio.h"
-#include "core/xalloc.h"
 
 int
 svc_systemd_enabled_word(const char *word)
@@ -33,12 +29,7 @@ svc_systemd_enabled_word(const char *word)
 static int
 systemd_booted(const char *root)
 {
-	char *p = path_in_root(root, "/run/systemd/system");
-	struct stat st;
-	int ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-
-	free(p);
-	return ok;
+	return path_in_root_is_dir(root, "/run/systemd/system");
 }
 
 static int
@@ -78,14 +69,10 @@ systemd_observe(const char *root, const char *name, struct svc_state *st,
 	}
 	argv_release(&a);
 	if (rc == 0 && st->exists && systemd_booted(root) &&
-	    (root == NULL || strcmp(root, "/") == 0)) {
-		argv_add(&a, "systemctl");
-		argv_add(&a, "is-active");
-		argv_add(&a, "--quiet");
-		argv_add(&a, name);
-		st->is_running = prov_status(NULL, &a, NULL, err) == 0;
-		argv_release(&a);
-	}
+	    (root == NULL || strcmp(root, "/") == 0))
+		st->is_running = prov_status_words(NULL, (const char *const[]){
+		    "systemctl", "is-active", "--quiet", name, NULL }, NULL,
+		    err) == 0;
 	buf_release(&out);
 	return rc;
 }
@@ -94,18 +81,11 @@ static int
 systemd_action(const char *root, const char *name, const char *verb,
     struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
-	int rc;
-
 	if (!systemd_booted(root) || (root != NULL && strcmp(root, "/") != 0))
 		return tl_err_set(err, TL_EINVAL, "cannot %s '%s': systemd "
 		    "is not running in '%s'", verb, name, root ? root : "/");
-	argv_add(&a, "systemctl");
-	argv_add(&a, verb);
-	argv_add(&a, name);
-	rc = prov_run_ok(NULL, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
-	return rc;
+	return prov_run_words(NULL, (const char *const[]){ "systemctl", verb,
+	    name, NULL }, SVC_TIMEOUT_MS, err);
 }
 
 static int

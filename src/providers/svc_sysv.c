@@ -8,8 +8,6 @@
  */
 #include "providers.h"
 
-#include <sys/stat.h>
-
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +20,7 @@
 static int
 sysv_detect(const char *root)
 {
-	char *p = path_in_root(root, "/etc/init.d");
-	struct stat st;
-	int ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-
-	free(p);
-	return ok;
+	return path_in_root_is_dir(root, "/etc/init.d");
 }
 
 /* Is there an S link for name in any of rc2.d .. rc5.d? */
@@ -61,35 +54,30 @@ sysv_observe(const char *root, const char *name, struct svc_state *st,
     struct tl_err *err)
 {
 	char *script = xasprintf("/etc/init.d/%s", name);
-	struct argv a = ARGV_INIT;
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->exists = prov_have(root, script);
 	if (st->exists) {
-		argv_add(&a, script);
-		argv_add(&a, "status");
-		rc = prov_status(root, &a, NULL, err);
+		rc = prov_status_words(root, (const char *const[]){ script,
+		    "status", NULL }, NULL, err);
 		st->is_running = rc == 0;
-		rc = rc < 0 ? rc : 0;
 		st->is_enabled = sysv_has_start_link(root, name);
 	}
-	argv_release(&a);
 	free(script);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int
 sysv_action(const char *root, const char *name, const char *verb,
     struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
+	char *script = xasprintf("/etc/init.d/%s", name);
 	int rc;
 
-	argv_addf(&a, "/etc/init.d/%s", name);
-	argv_add(&a, verb);
-	rc = prov_run_ok(root, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
+	rc = prov_run_words(root, (const char *const[]){ script, verb, NULL },
+	    SVC_TIMEOUT_MS, err);
+	free(script);
 	return rc;
 }
 
@@ -97,24 +85,15 @@ static int
 sysv_run2(const char *root, const char *tool, const char *name,
     const char *arg, struct tl_err *err)
 {
-	struct argv a = ARGV_INIT;
-	int rc;
-
-	argv_add(&a, tool);
-	if (strcmp(tool, "chkconfig") == 0) {
-		argv_add(&a, name);
-		argv_add(&a, arg);
-	} else if (strcmp(tool, "insserv") == 0) {
-		if (arg[0] != '\0')
-			argv_add(&a, arg);
-		argv_add(&a, name);
-	} else {
-		argv_add(&a, name);
-		argv_add(&a, arg);
-	}
-	rc = prov_run_ok(root, &a, NULL, SVC_TIMEOUT_MS, err);
-	argv_release(&a);
-	return rc;
+	/* insserv takes its option before the name, and none to enable. */
+	if (strcmp(tool, "insserv") == 0 && arg[0] == '\0')
+		return prov_run_words(root, (const char *const[]){ tool, name,
+		    NULL }, SVC_TIMEOUT_MS, err);
+	if (strcmp(tool, "insserv") == 0)
+		return prov_run_words(root, (const char *const[]){ tool, arg,
+		    name, NULL }, SVC_TIMEOUT_MS, err);
+	return prov_run_words(root, (const char *const[]){ tool, name, arg,
+	    NULL }, SVC_TIMEOUT_MS, err);
 }
 
 static int
