@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,26 +41,46 @@ joins_clear(struct agent_config *c)
 	c->njoins = 0;
 }
 
+/*
+ * Every string the config owns. key: the setting that stores its value as
+ * given ("state_dir", also "state-dir"); NULL for one set only after a
+ * check of its own, in config_set() or config_log().
+ */
+static const struct {
+	const char	*key;
+	size_t		 off;
+} config_strs[] = {
+	{ "config", offsetof(struct agent_config, config_path) },
+	{ "name", offsetof(struct agent_config, name) },
+	{ "bind", offsetof(struct agent_config, bind) },
+	{ "advertise", offsetof(struct agent_config, advertise) },
+	{ "keyring", offsetof(struct agent_config, keyring_path) },
+	{ "state_dir", offsetof(struct agent_config, state_dir) },
+	{ "policy_from", offsetof(struct agent_config, policy_from) },
+	{ "root", offsetof(struct agent_config, root) },
+	{ "http", offsetof(struct agent_config, http) },
+	{ "http_token", offsetof(struct agent_config, http_token) },
+	{ "program", offsetof(struct agent_config, program) },
+	{ "program_key", offsetof(struct agent_config, program_key) },
+	{ NULL, offsetof(struct agent_config, backup_age) },
+	{ NULL, offsetof(struct agent_config, backup_size) },
+	{ NULL, offsetof(struct agent_config, pack) },
+	{ NULL, offsetof(struct agent_config, log_target) },
+};
+#define CONFIG_NSTRS	(sizeof(config_strs) / sizeof(config_strs[0]))
+
+static char **
+config_str(struct agent_config *c, size_t i)
+{
+	return (char **)(void *)((char *)c + config_strs[i].off);
+}
+
 void
 agent_config_release(struct agent_config *c)
 {
-	free(c->config_path);
-	free(c->name);
-	free(c->bind);
-	free(c->advertise);
-	free(c->keyring_path);
-	free(c->state_dir);
-	free(c->root);
-	free(c->backup_age);
-	free(c->backup_size);
-	free(c->pack);
-	free(c->policy_from);
+	for (size_t i = 0; i < CONFIG_NSTRS; i++)
+		free(*config_str(c, i));
 	svc_config_release(&c->svc);
-	free(c->program);
-	free(c->program_key);
-	free(c->log_target);
-	free(c->http);
-	free(c->http_token);
 	joins_clear(c);
 	buf_release(&c->tags);
 	agent_config_init(c);
@@ -128,6 +149,23 @@ config_seconds(unsigned *dst, const char *key, const char *val,
 	return 0;
 }
 
+/* A whole number from min to max; name is the setting's, for the
+ * message. */
+static int
+config_uint(unsigned *dst, const char *name, const char *val,
+    unsigned long min, unsigned long max, struct tl_err *err)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 10);
+
+	if (val[0] < '0' || val[0] > '9' || *end != '\0' || v < min ||
+	    v > max)
+		return tl_err_set(err, TL_EINVAL, "%s must be %lu to %lu, "
+		    "not '%s'", name, min, max, val);
+	*dst = (unsigned)v;
+	return 0;
+}
+
 /* A pack name is also published as the swim tag pack=NAME. */
 static int
 set_pack(struct agent_config *c, const char *v, struct tl_err *err)
@@ -189,16 +227,8 @@ config_log(struct agent_config *c, const char *key, const char *val,
 		c->log_max_size = r.max_bytes;
 		return 0;
 	}
-	if (config_is(key, "log_keep")) {
-		char *end;
-		unsigned long n = strtoul(val, &end, 10);
-
-		if (*val < '0' || *val > '9' || *end != '\0' || n > 100)
-			return tl_err_set(err, TL_EINVAL, "log_keep must be 0 "
-			    "to 100, not '%s'", val);
-		c->log_keep = (unsigned)n;
-		return 0;
-	}
+	if (config_is(key, "log_keep"))
+		return config_uint(&c->log_keep, "log_keep", val, 0, 100, err);
 	return tl_err_set(err, TL_EINVAL, "unknown setting '%s'", key);
 }
 
@@ -226,39 +256,19 @@ config_set(struct agent_config *c, const char *key, const char *val,
 {
 	int lvl;
 
-	if (strcmp(key, "name") == 0)
-		return set_str(&c->name, val);
-	if (strcmp(key, "bind") == 0)
-		return set_str(&c->bind, val);
-	if (strcmp(key, "advertise") == 0)
-		return set_str(&c->advertise, val);
-	if (strcmp(key, "keyring") == 0)
-		return set_str(&c->keyring_path, val);
-	if (strcmp(key, "state_dir") == 0 || strcmp(key, "state-dir") == 0)
-		return set_str(&c->state_dir, val);
-	if (strcmp(key, "config") == 0)
-		return set_str(&c->config_path, val);
-	if (strcmp(key, "policy_from") == 0 ||
-	    strcmp(key, "policy-from") == 0)
-		return set_str(&c->policy_from, val);
+	for (size_t i = 0; i < CONFIG_NSTRS; i++)
+		if (config_strs[i].key != NULL &&
+		    config_is(key, config_strs[i].key))
+			return set_str(config_str(c, i), val);
 	if (strcmp(key, "tag") == 0)
 		return agent_tags_apply(&c->tags, val, 0, err);
 	if (strcmp(key, "trust") == 0)
 		return opkey_trust_add_file(&c->trust, val, err);
 	if (strcmp(key, "pack") == 0)
 		return set_pack(c, val, err);
-	if (strcmp(key, "pack_expect") == 0 ||
-	    strcmp(key, "pack-expect") == 0) {
-		char *end;
-		unsigned long n = strtoul(val, &end, 10);
-
-		if (*val == '\0' || *end != '\0' || n < 1 ||
-		    n > PACK_VOTERS_MAX)
-			return tl_err_set(err, TL_EINVAL, "pack_expect must "
-			    "be 1 to %d, not '%s'", PACK_VOTERS_MAX, val);
-		c->pack_expect = (unsigned)n;
-		return 0;
-	}
+	if (config_is(key, "pack_expect"))
+		return config_uint(&c->pack_expect, "pack_expect", val, 1,
+		    PACK_VOTERS_MAX, err);
 	if (strcmp(key, "join") == 0) {
 		if (flag_joins != NULL && !*flag_joins) {
 			joins_clear(c);
@@ -270,45 +280,19 @@ config_set(struct agent_config *c, const char *key, const char *val,
 		c->joins[c->njoins++] = xstrdup(val);
 		return 0;
 	}
-	if (strcmp(key, "root") == 0)
-		return set_str(&c->root, val);
-	if (strcmp(key, "http") == 0)
-		return set_str(&c->http, val);
-	if (strcmp(key, "http_token") == 0 || strcmp(key, "http-token") == 0)
-		return set_str(&c->http_token, val);
-	if (strcmp(key, "program") == 0)
-		return set_str(&c->program, val);
-	if (strcmp(key, "program_key") == 0 ||
-	    strcmp(key, "program-key") == 0)
-		return set_str(&c->program_key, val);
-	if (strcmp(key, "program_interval") == 0 ||
-	    strcmp(key, "program-interval") == 0)
+	if (config_is(key, "program_interval"))
 		return config_seconds(&c->program_interval_s, key, val, err);
-	if (strcmp(key, "backup_max_age") == 0 ||
-	    strcmp(key, "backup-max-age") == 0) {
-		set_str(&c->backup_age, val);
+	if (config_is(key, "backup_max_age") ||
+	    config_is(key, "backup_max_size")) {
+		set_str(config_is(key, "backup_max_age") ? &c->backup_age :
+		    &c->backup_size, val);
 		return bucket_retention_parse(c->backup_age, c->backup_size,
 		    &c->backups, err);
 	}
-	if (strcmp(key, "backup_max_size") == 0 ||
-	    strcmp(key, "backup-max-size") == 0) {
-		set_str(&c->backup_size, val);
-		return bucket_retention_parse(c->backup_age, c->backup_size,
-		    &c->backups, err);
-	}
-	if (strcmp(key, "bucket_replicas") == 0 ||
-	    strcmp(key, "bucket-replicas") == 0) {
-		char *end;
-		unsigned long n = strtoul(val, &end, 10);
-
-		if (*val == '\0' || *end != '\0' || n > 16)
-			return tl_err_set(err, TL_EINVAL, "bucket_replicas must "
-			    "be 0 to 16, not '%s'", val);
-		c->bucket_replicas = (unsigned)n;
-		return 0;
-	}
-	if (strcmp(key, "replica_max_bytes") == 0 ||
-	    strcmp(key, "replica-max-bytes") == 0) {
+	if (config_is(key, "bucket_replicas"))
+		return config_uint(&c->bucket_replicas, "bucket_replicas", val,
+		    0, 16, err);
+	if (config_is(key, "replica_max_bytes")) {
 		struct bucket_retention r;
 
 		if (bucket_retention_parse(NULL, val, &r, err) < 0)
@@ -339,7 +323,7 @@ config_set(struct agent_config *c, const char *key, const char *val,
 			    "lan, wan or local, not '%s'", val);
 		return 0;
 	}
-	if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
+	if (config_is(key, "log_level")) {
 		if ((lvl = log_level_parse(val)) < 0)
 			return tl_err_set(err, TL_EINVAL, "log level must be "
 			    "err, warn, notice, info or debug, not '%s'", val);
