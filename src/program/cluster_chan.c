@@ -234,12 +234,7 @@ l_say(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	while (ans.len > 0 && ans.data[ans.len - 1] == '\n')
-		ans.len--;
-	lua_pushnil(L);
-	lua_pushlstring(L, ans.data, ans.len);
-	buf_release(&ans);
-	return 2;
+	return prog_push_refusal(L, &ans);
 }
 
 /*

@@ -67,6 +67,17 @@ prog_ctl(lua_State *L, int op, int flags, int argc, char **argv,
 	return status;
 }
 
+int
+prog_push_refusal(lua_State *L, struct buf *ans)
+{
+	while (ans->len > 0 && ans->data[ans->len - 1] == '\n')
+		ans->len--;
+	lua_pushnil(L);
+	lua_pushlstring(L, ans->data, ans->len);
+	buf_release(ans);
+	return 2;
+}
+
 /* Pushes the agent's JSON answer to op as a table. */
 static int
 ctl_json(lua_State *L, int op, int argc, char **argv)
@@ -256,12 +267,7 @@ l_request_converge(lua_State *L)
 		lua_pushvalue(L, -3);
 		return 3;
 	}
-	while (body.len > 0 && body.data[body.len - 1] == '\n')
-		body.len--;
-	lua_pushnil(L);
-	lua_pushlstring(L, body.data, body.len);
-	buf_release(&body);
-	return 2;
+	return prog_push_refusal(L, &body);
 }
 
 /*

@@ -56,6 +56,9 @@ const struct opkey *prog_key(lua_State *L, const char *what);
 /* One control request; 0 with the answer in body, or raises. */
 int	prog_ctl(lua_State *L, int op, int flags, int argc, char **argv,
 	    unsigned timeout_ms, struct buf *body);
+/* A refused request's "nil, why" for Lua: pushes nil and the agent's
+ * answer without its final new lines, releases ans; returns 2. */
+int	prog_push_refusal(lua_State *L, struct buf *ans);
 /* Raises unless the on_leader lease is still held (if one is kept). */
 void	prog_guard(lua_State *L);
 void	prog_record(struct prog *p, const char *node, const char *action,
