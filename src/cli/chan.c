@@ -18,40 +18,6 @@
 #define LISTEN_TIMEOUT_MS	30000	/* the agent answers within 10 s */
 
 int
-cmd_channel(int argc, char **argv)
-{
-	static const char usage[] =
-	    "tlaloc channel join|part '#NAME' [--state-dir DIR]";
-
-	if (argc >= 3 && strcmp(argv[1], "join") == 0)
-		return cli_client_cmd(argc - 1, argv + 1, CTL_CHAN_JOIN, NULL,
-		    1, usage);
-	if (argc >= 3 && strcmp(argv[1], "part") == 0)
-		return cli_client_cmd(argc - 1, argv + 1, CTL_CHAN_PART, NULL,
-		    1, usage);
-	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: %s\n", usage);
-		return 0;
-	}
-	cli_errorf("usage: %s", usage);
-	return 1;
-}
-
-int
-cmd_channels(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_CHANNELS, NULL, 0,
-	    "tlaloc channels [--json] [--state-dir DIR]");
-}
-
-int
-cmd_who(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_WHO, NULL, 1,
-	    "tlaloc who '#NAME' [--json] [--state-dir DIR]");
-}
-
-int
 cmd_say(int argc, char **argv)
 {
 	static const char usage[] =

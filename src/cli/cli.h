@@ -72,11 +72,7 @@ int	cmd_resources(int argc, char **argv);
 int	cmd_agent(int argc, char **argv);
 int	cmd_members(int argc, char **argv);
 int	cmd_history(int argc, char **argv);
-int	cmd_join(int argc, char **argv);
-int	cmd_leave(int argc, char **argv);
-int	cmd_info(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
-int	cmd_tags(int argc, char **argv);
 int	cmd_packs(int argc, char **argv);
 int	cmd_pack(int argc, char **argv);
 int	cmd_adopt(int argc, char **argv);
@@ -86,15 +82,11 @@ int	cmd_status(int argc, char **argv);
 int	cmd_converge(int argc, char **argv);
 int	cmd_init(int argc, char **argv);
 int	cmd_bootstrap(int argc, char **argv);
-int	cmd_channel(int argc, char **argv);
-int	cmd_channels(int argc, char **argv);
-int	cmd_who(int argc, char **argv);
 int	cmd_say(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
 int	cmd_query(int argc, char **argv);
 int	cmd_program(int argc, char **argv);
-int	cmd_services(int argc, char **argv);
 /* tlaloc publish's rollout flags, as given (NULL: not given). */
 struct cli_rollout {
 	const char	*canary, *wave, *wait_healthy, *max_unhealthy;
@@ -110,7 +102,6 @@ struct buf;
 int	cli_cluster_ask(void *ctx, const char *query, struct buf *out,
 	    struct tl_err *err);
 int	cmd_catalog(int argc, char **argv);
-int	cmd_checks(int argc, char **argv);
 int	cmd_check_in(int argc, char **argv);
 int	cmd_maint(int argc, char **argv);
 

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/redact.h"
+#include "ctl/ctl.h"
 
 #ifndef TLALOC_VERSION
 #define TLALOC_VERSION "0.1.0"
@@ -21,6 +22,7 @@
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
+static int cmd_plain(int argc, char **argv);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "apply", cmd_apply, "converge this node to a recipe (or a recipe dir)" },
@@ -34,11 +36,11 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "resources", cmd_resources, "list resource types and attributes" },
 	{ "agent", cmd_agent, "run the cluster agent in the foreground" },
 	{ "members", cmd_members, "list cluster members" },
-	{ "join", cmd_join, "join the agent to a cluster through ADDR:PORT" },
-	{ "leave", cmd_leave, "leave the cluster gracefully and stop" },
-	{ "info", cmd_info, "agent counters and member counts" },
+	{ "join", cmd_plain, "join the agent to a cluster through ADDR:PORT" },
+	{ "leave", cmd_plain, "leave the cluster gracefully and stop" },
+	{ "info", cmd_plain, "agent counters and member counts" },
 	{ "keys", cmd_keys, "generate and rotate cluster keys" },
-	{ "tags", cmd_tags, "set or delete this node's tags" },
+	{ "tags", cmd_plain, "set or delete this node's tags" },
 	{ "publish", cmd_publish, "sign a recipe dir and spread it to every node" },
 	{ "policy", cmd_policy, "policy status, list, show, diff and rollback" },
 	{ "status", cmd_status, "every node's last converge, from any node" },
@@ -50,16 +52,16 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "do", cmd_program, "the same as program" },
 	{ "init", cmd_init, "write a fresh node's config and keys" },
 	{ "bootstrap", cmd_bootstrap, "print an installer that joins a new machine" },
-	{ "channel", cmd_channel, "join or part a channel ('#web')" },
-	{ "channels", cmd_channels, "list channels and their member counts" },
-	{ "who", cmd_who, "list the members of a channel" },
+	{ "channel", cmd_plain, "join or part a channel ('#web')" },
+	{ "channels", cmd_plain, "list channels and their member counts" },
+	{ "who", cmd_plain, "list the members of a channel" },
 	{ "say", cmd_say, "send a message to a channel or to @node" },
 	{ "listen", cmd_listen, "print messages as they arrive" },
 	{ "run", cmd_run, "run a command on matching nodes (signed)" },
 	{ "query", cmd_query, "gather facts or status from matching nodes" },
-	{ "services", cmd_services, "every service in the catalog, with counts" },
+	{ "services", cmd_plain, "every service in the catalog, with counts" },
 	{ "catalog", cmd_catalog, "the instances of a service, healthy or all" },
-	{ "checks", cmd_checks, "this node's health checks" },
+	{ "checks", cmd_plain, "this node's health checks" },
 	{ "check-in", cmd_check_in, "feed a ttl check: passing, warning, critical" },
 	{ "maint", cmd_maint, "take this node out of every catalog answer" },
 	{ "version", cmd_version, "print the version" },
@@ -135,6 +137,80 @@ cli_color(FILE *f)
 	    strcmp(term, "dumb") == 0)
 		return 0;
 	return isatty(fileno(f));
+}
+
+/* A verb of a plain command: "tlaloc channel join '#web'" is CTL_CHAN_JOIN
+ * with "#web". */
+struct plain_verb {
+	const char	*name;
+	int		 op;
+};
+
+static const struct plain_verb channel_verbs[] = {
+	{ "join", CTL_CHAN_JOIN }, { "part", CTL_CHAN_PART }, { NULL, 0 }
+};
+static const struct plain_verb tags_verbs[] = {
+	{ "set", CTL_TAGS_SET }, { "delete", CTL_TAGS_DELETE }, { NULL, 0 }
+};
+
+/* The commands that are one request to the agent, its answer printed
+ * (cli_client_cmd); each has a cmd_plain row in cli_cmds. With verbs,
+ * argv[1] picks the op and at least one argument must follow it. */
+struct plain_cmd {
+	const char		*name;
+	int			 op;
+	int			 min_args;
+	const char		*usage;
+	const struct plain_verb	*verbs;
+};
+
+static const struct plain_cmd plain_cmds[] = {
+	{ "join", CTL_JOIN, 1, "tlaloc join ADDR:PORT... [--state-dir DIR]",
+	    NULL },
+	{ "leave", CTL_LEAVE, 0, "tlaloc leave [--state-dir DIR]", NULL },
+	{ "info", CTL_INFO, 0, "tlaloc info [--json] [--state-dir DIR]", NULL },
+	{ "tags", 0, 1, "tlaloc tags set|delete K=V... [--state-dir DIR]",
+	    tags_verbs },
+	{ "channel", 0, 1, "tlaloc channel join|part '#NAME' [--state-dir DIR]",
+	    channel_verbs },
+	{ "channels", CTL_CHANNELS, 0,
+	    "tlaloc channels [--json] [--state-dir DIR]", NULL },
+	{ "who", CTL_WHO, 1, "tlaloc who '#NAME' [--json] [--state-dir DIR]",
+	    NULL },
+	{ "services", CTL_SERVICES, 0,
+	    "tlaloc services [--json] [--state-dir DIR]", NULL },
+	{ "checks", CTL_CHECKS, 0, "tlaloc checks [--json] [--state-dir DIR]",
+	    NULL },
+};
+
+static int
+plain_run(const struct plain_cmd *p, int argc, char **argv)
+{
+	const struct plain_verb *v = p->verbs;
+
+	if (v == NULL)
+		return cli_client_cmd(argc, argv, p->op, NULL, p->min_args,
+		    p->usage);
+	if (cli_help(argc, argv, p->usage))
+		return 0;
+	for (; argc >= 2 && v->name != NULL; v++)
+		if (strcmp(argv[1], v->name) == 0)
+			return cli_client_cmd(argc - 1, argv + 1, v->op, NULL,
+			    p->min_args, p->usage);
+	cli_errorf("usage: %s", p->usage);
+	return 1;
+}
+
+static int
+cmd_plain(int argc, char **argv)
+{
+	size_t i = 0;
+
+	while (strcmp(plain_cmds[i].name, argv[0]) != 0) {
+		i++;
+		TL_ASSERT(i < sizeof(plain_cmds) / sizeof(plain_cmds[0]));
+	}
+	return plain_run(&plain_cmds[i], argc, argv);
 }
 
 static int

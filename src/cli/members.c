@@ -167,41 +167,4 @@ cmd_members(int argc, char **argv)
 	    isatty(STDOUT_FILENO) ? CTL_F_HEADER : 0);
 }
 
-int
-cmd_join(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_JOIN, NULL, 1,
-	    "tlaloc join ADDR:PORT... [--state-dir DIR]");
-}
 
-int
-cmd_leave(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_LEAVE, NULL, 0,
-	    "tlaloc leave [--state-dir DIR]");
-}
-
-int
-cmd_info(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_INFO, NULL, 0,
-	    "tlaloc info [--json] [--state-dir DIR]");
-}
-
-int
-cmd_tags(int argc, char **argv)
-{
-	static const char usage[] =
-	    "tlaloc tags set|delete K=V... [--state-dir DIR]";
-
-	if (cli_help(argc, argv, usage))
-		return 0;
-	if (argc >= 2 && strcmp(argv[1], "set") == 0)
-		return cli_client_cmd(argc - 1, argv + 1, CTL_TAGS_SET, NULL, 1,
-		    usage);
-	if (argc >= 2 && strcmp(argv[1], "delete") == 0)
-		return cli_client_cmd(argc - 1, argv + 1, CTL_TAGS_DELETE, NULL,
-		    1, usage);
-	cli_errorf("usage: %s", usage);
-	return 1;
-}

@@ -18,20 +18,6 @@
 #include "policy/store.h"
 
 int
-cmd_services(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_SERVICES, NULL, 0,
-	    "tlaloc services [--json] [--state-dir DIR]");
-}
-
-int
-cmd_checks(int argc, char **argv)
-{
-	return cli_client_cmd(argc, argv, CTL_CHECKS, NULL, 0,
-	    "tlaloc checks [--json] [--state-dir DIR]");
-}
-
-int
 cmd_catalog(int argc, char **argv)
 {
 	static const char usage[] = "tlaloc catalog SERVICE [--healthy] "
