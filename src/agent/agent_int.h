@@ -244,6 +244,9 @@ void	agent_leave(struct agent *a);
 uv_timer_t *agent_timer_new(struct agent *a);
 /* Stops and closes t; the loop frees it. NULL ok. */
 void	agent_timer_free(uv_timer_t *t);
+/* Closes a handle we allocated (a child process, a timer); the loop
+ * frees it once libuv is done with it. NULL ok. */
+void	agent_handle_free(uv_handle_t *h);
 /* Saves the membership snapshot and stops the loop now. */
 void	agent_stop(struct agent *a);
 /*

@@ -467,12 +467,6 @@ log_result(struct agent *a, int status)
 }
 
 static void
-proc_close_cb(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void
 exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 {
 	struct agent *a = proc->data;
@@ -485,7 +479,7 @@ exit_cb(uv_process_t *proc, int64_t exit_status, int term_signal)
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
 	/* A handle per run: the next run may start before this closes. */
-	uv_close((uv_handle_t *)proc, proc_close_cb);
+	agent_handle_free((uv_handle_t *)proc);
 	if (cv == NULL)
 		return;		/* the agent is stopping */
 	cv->proc = NULL;
@@ -610,7 +604,7 @@ conv_spawn(struct agent *a, const char *tree)
 	if (r < 0) {
 		/* uv_spawn leaves a failed handle open; close it like any. */
 		if (fo >= 0 && fe >= 0)
-			uv_close((uv_handle_t *)proc, proc_close_cb);
+			agent_handle_free((uv_handle_t *)proc);
 		else
 			free(proc);
 		log_err("cannot start converge: %s", uv_strerror(r));
@@ -764,7 +758,7 @@ conv_close(struct agent *a)
 	/* A run in progress finishes on its own; it is not ours to kill
 	 * halfway through a package install. */
 	if (cv->proc != NULL)
-		uv_close((uv_handle_t *)cv->proc, proc_close_cb);
+		agent_handle_free((uv_handle_t *)cv->proc);
 	agent_timer_free(cv->sched);
 	agent_timer_free(cv->retry);
 	drift_free(cv->watcher);

@@ -133,14 +133,20 @@ agent_timer_new(struct agent *a)
 }
 
 static void
-timer_free_cb(uv_handle_t *h)
+handle_free_cb(uv_handle_t *h)
 {
 	free(h);
 }
 
 void
+agent_handle_free(uv_handle_t *h)
+{
+	if (h != NULL)
+		uv_close(h, handle_free_cb);
+}
+
+void
 agent_timer_free(uv_timer_t *t)
 {
-	if (t != NULL)
-		uv_close((uv_handle_t *)t, timer_free_cb);
+	agent_handle_free((uv_handle_t *)t);
 }

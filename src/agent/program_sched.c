@@ -43,17 +43,11 @@ struct agent_prog {
 };
 
 static void
-proc_close_cb(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void
 exit_cb(uv_process_t *proc, int64_t status, int term_signal)
 {
 	struct agent *a = proc->data;
 
-	uv_close((uv_handle_t *)proc, proc_close_cb);
+	agent_handle_free((uv_handle_t *)proc);
 	if (a->prog == NULL)
 		return;		/* the agent is stopping */
 	a->prog->proc = NULL;
@@ -155,7 +149,7 @@ prog_start(struct agent *a)
 		close(fd);
 	pg->last_start_ms = agent_now(a);
 	if (r < 0) {
-		uv_close((uv_handle_t *)pg->proc, proc_close_cb);
+		agent_handle_free((uv_handle_t *)pg->proc);
 		pg->proc = NULL;
 		pg->failures++;
 		log_err("cannot start scheduled program %s: %s",
@@ -222,7 +216,7 @@ prog_close(struct agent *a)
 		return;
 	/* A run still going at exit dies with us (PR_SET_PDEATHSIG). */
 	if (a->prog->proc != NULL)
-		uv_close((uv_handle_t *)a->prog->proc, proc_close_cb);
+		agent_handle_free((uv_handle_t *)a->prog->proc);
 	free(a->prog->running);
 	free(a->prog);
 	a->prog = NULL;
