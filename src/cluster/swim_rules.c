@@ -321,6 +321,25 @@ about_self_claim(struct swim *s, struct swim_io *io, uint32_t inc,
 		swim_send_self(s, io, from_addr);
 }
 
+/*
+ * Should a suspect or dead claim about idx at inc be acted on? Not one
+ * about us (about_self_claim answers it), nor one about a member already
+ * dead or gone, older than what we hold, or above what it signed.
+ */
+static int
+claim_holds(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t inc,
+    const char *from_addr)
+{
+	const struct swim_mbr *mb = &s->m[idx];
+
+	if (idx == 0) {
+		about_self_claim(s, io, inc, from_addr);
+		return 0;
+	}
+	return mb->status != SWIM_DEAD && mb->status != SWIM_LEFT &&
+	    inc >= mb->inc && !claim_refused(s, idx, inc);
+}
+
 static void
 susp_start(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t inc,
     uint32_t from)
@@ -397,12 +416,7 @@ swim_apply_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
 {
 	struct swim_mbr *mb = &s->m[idx];
 
-	if (idx == 0) {
-		about_self_claim(s, io, inc, from_addr);
-		return;
-	}
-	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
-	    inc < mb->inc || claim_refused(s, idx, inc))
+	if (!claim_holds(s, io, idx, inc, from_addr))
 		return;
 	if (mb->status == SWIM_SUSPECT && inc == mb->inc) {
 		if (!susp_confirm(s, idx, from))
@@ -433,14 +447,7 @@ void
 swim_apply_dead(struct swim *s, struct swim_io *io, uint32_t idx,
     uint32_t inc, uint32_t from, const char *from_addr, int soften)
 {
-	struct swim_mbr *mb = &s->m[idx];
-
-	if (idx == 0) {
-		about_self_claim(s, io, inc, from_addr);
-		return;
-	}
-	if (mb->status == SWIM_DEAD || mb->status == SWIM_LEFT ||
-	    inc < mb->inc || claim_refused(s, idx, inc))
+	if (!claim_holds(s, io, idx, inc, from_addr))
 		return;
 	if (soften) {
 		swim_apply_suspect(s, io, idx, inc, from, from_addr);
