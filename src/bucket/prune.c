@@ -230,19 +230,34 @@ bucket_prune_dir(const char *dir, const struct bucket_retention *r,
 	return rc;
 }
 
-static int
-number_suffix(const char *s, unsigned long long *v, char *suffix)
-{
-	char *end;
+/* A multiplier a suffix stands for ("K": 1024). */
+struct unit {
+	char			c;
+	unsigned long long	mult;
+};
 
-	*v = 0;
-	*suffix = '\0';
-	if (s == NULL || *s < '0' || *s > '9')
+/*
+ * s as a number with one of units[0..n)'s suffixes (or none, if '\0' is
+ * one), times its multiplier, when that is at most max. -1 otherwise.
+ */
+static int
+scaled(const char *s, const struct unit *units, size_t n,
+    unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
 		return -1;
-	*v = strtoull(s, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (*end != '\0' && end[1] != '\0')
 		return -1;
-	*suffix = *end;
+	for (i = 0; i < n && units[i].c != *end; i++)
+		;
+	if (i == n || v > max / units[i].mult)
+		return -1;
+	*out = v * units[i].mult;
 	return 0;
 }
 
@@ -250,35 +265,23 @@ int
 bucket_retention_parse(const char *age, const char *size,
     struct bucket_retention *r, struct tl_err *err)
 {
-	static const struct { char c; unsigned long long mult; } ages[] = {
+	static const struct unit ages[] = {
 		{ '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
 		{ 'd', 86400 }, { 'w', 604800 } };
-	static const struct { char c; unsigned long long mult; } sizes[] = {
+	static const struct unit sizes[] = {
 		{ '\0', 1 }, { 'K', 1ull << 10 }, { 'M', 1ull << 20 },
 		{ 'G', 1ull << 30 } };
 	unsigned long long v;
-	char suf;
-	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	if (age != NULL) {
-		if (number_suffix(age, &v, &suf) < 0)
+		if (scaled(age, ages, 6, 1ull << 40, &v) < 0)
 			goto bad_age;
-		for (i = 0; i < 6 && ages[i].c != suf; i++)
-			;
-		if (i == 6 || v > (1ull << 40) / ages[i].mult)
-			goto bad_age;
-		r->max_age_s = (long long)(v * ages[i].mult);
+		r->max_age_s = (long long)v;
 	}
-	if (size != NULL) {
-		if (number_suffix(size, &v, &suf) < 0)
-			goto bad_size;
-		for (i = 0; i < 4 && sizes[i].c != suf; i++)
-			;
-		if (i == 4 || v > (1ull << 50) / sizes[i].mult)
-			goto bad_size;
-		r->max_bytes = v * sizes[i].mult;
-	}
+	if (size != NULL &&
+	    scaled(size, sizes, 4, 1ull << 50, &r->max_bytes) < 0)
+		goto bad_size;
 	return 0;
 bad_age:
 	return tl_err_set(err, TL_EINVAL, "backup age must be a number with "
