@@ -94,22 +94,26 @@ adopt_ids_release(struct adopt_ids *ids)
 	memset(ids, 0, sizeof(*ids));
 }
 
+/* The name next to id in a list load_names() read, or NULL. */
+static const char *
+name_of(char *const *names, const unsigned *ids, size_t n, unsigned id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return names[i];
+	return NULL;
+}
+
 const char *
 adopt_user_name(const struct adopt *a, unsigned uid)
 {
-	for (size_t i = 0; i < a->ids.nusers; i++)
-		if (a->ids.uids[i] == uid)
-			return a->ids.users[i];
-	return NULL;
+	return name_of(a->ids.users, a->ids.uids, a->ids.nusers, uid);
 }
 
 const char *
 adopt_group_name(const struct adopt *a, unsigned gid)
 {
-	for (size_t i = 0; i < a->ids.ngroups; i++)
-		if (a->ids.gids[i] == gid)
-			return a->ids.groups[i];
-	return NULL;
+	return name_of(a->ids.groups, a->ids.gids, a->ids.ngroups, gid);
 }
 
 static void
