@@ -77,12 +77,10 @@ chan_tags(const struct agent *a, struct buf *tags)
 static void
 list_save(struct agent *a)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 
-	meta.mode = 0600;
-	if (fileio_write_atomic(a->chan->path, a->chan->list.data,
-	    a->chan->list.len, &meta, &err) < 0)
+	if (fileio_write_private(a->chan->path, a->chan->list.data,
+	    a->chan->list.len, &err) < 0)
 		log_warn("cannot save channels: %s", err.msg);
 }
 

@@ -93,14 +93,12 @@ static void
 handlers_save(struct agent *a)
 {
 	struct agent_handlers *hs = a->handlers;
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 
 	for (size_t i = 0; i < hs->n; i++)
 		buf_addf(&b, "%s\t%s\n", hs->h[i].channel, hs->h[i].pattern);
-	meta.mode = 0600;
-	if (fileio_write_atomic(hs->path, b.len ? b.data : "", b.len, &meta,
+	if (fileio_write_private(hs->path, b.len ? b.data : "", b.len,
 	    &err) < 0)
 		log_warn("cannot save the recipe's channel handlers: %s",
 		    err.msg);

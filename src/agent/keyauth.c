@@ -53,18 +53,15 @@ static void
 state_save(struct agent *a)
 {
 	struct agent_keyauth *k = a->keyauth;
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 
-	meta.mode = 0600;
 	buf_addf(&b, "seq %llu\n", (unsigned long long)k->seq);
 	for (size_t i = 0; i < k->ninstalls; i++) {
 		keystmt_b64(&k->installs[i], &b);
 		buf_addch(&b, '\n');
 	}
-	if (fileio_write_atomic(k->state_path, b.data, b.len, &meta,
-	    &err) < 0)
+	if (fileio_write_private(k->state_path, b.data, b.len, &err) < 0)
 		log_err("cannot save the key statements: %s", err.msg);
 	buf_release(&b);
 }

@@ -237,15 +237,13 @@ seeds_init(struct agent *a, struct tl_err *err)
 void
 agent_members_save(struct agent *a)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 
 	if (a->swim == NULL)
 		return;
-	meta.mode = 0600;
 	swim_snapshot_encode(a->swim, &b);
-	if (fileio_write_atomic(a->snap_path, b.data, b.len, &meta, &err) < 0)
+	if (fileio_write_private(a->snap_path, b.data, b.len, &err) < 0)
 		log_warn("cannot save snapshot: %s", err.msg);
 	else
 		a->is_snap_dirty = 0;

@@ -213,14 +213,12 @@ pack_io_of(struct agent *a, struct pack_io *io)
 static int
 save_state(struct agent *a)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 	int r;
 
-	meta.mode = 0600;
 	pack_persist_encode(a->pack->m, &b);
-	if ((r = fileio_write_atomic(a->pack->path, b.data, b.len, &meta,
+	if ((r = fileio_write_private(a->pack->path, b.data, b.len,
 	    &err)) < 0)
 		log_err("pack %s: cannot save its state, sending nothing: %s",
 		    pack_name(a->pack->m), err.msg);
@@ -486,7 +484,6 @@ machine_close(struct agent *a)
 static void
 join_from_recipe(struct agent *a, const char *name, struct buf *out)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	char *path, *line;
 
@@ -509,8 +506,7 @@ join_from_recipe(struct agent *a, const char *name, struct buf *out)
 	}
 	path = xasprintf("%s/pack.name", a->cfg.state_dir);
 	line = xasprintf("%s\n", name);
-	meta.mode = 0600;
-	if (fileio_write_atomic(path, line, strlen(line), &meta, &err) < 0)
+	if (fileio_write_private(path, line, strlen(line), &err) < 0)
 		log_warn("pack %s: cannot remember it: %s", name, err.msg);
 	free(path);
 	free(line);

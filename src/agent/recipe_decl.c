@@ -71,15 +71,12 @@ decl_load(char *text, const char **out, size_t max)
 static void
 decl_save(const char *path, const char *const *args, size_t n)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	struct buf b = BUF_INIT;
 
 	for (size_t i = 0; i < n; i++)
 		buf_addf(&b, "%s\n", args[i]);
-	meta.mode = 0600;
-	if (fileio_write_atomic(path, b.len ? b.data : "", b.len, &meta,
-	    &err) < 0)
+	if (fileio_write_private(path, b.len ? b.data : "", b.len, &err) < 0)
 		log_warn("cannot save the recipe's declarations: %s", err.msg);
 	buf_release(&b);
 }

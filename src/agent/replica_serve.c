@@ -242,14 +242,12 @@ static void
 serve_escrow(struct agent *a, const struct repl_msg *m, const uint8_t *body,
     size_t len, struct buf *out)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	char *dir = repl_origin_dir(a->cfg.state_dir, m->sender);
 	char *path = xasprintf("%s/escrow", dir);
 
-	meta.mode = 0600;
 	if (fileio_mkdirs(dir, 0700, &err) < 0 ||
-	    fileio_write_atomic(path, body, len, &meta, &err) < 0) {
+	    fileio_write_private(path, body, len, &err) < 0) {
 		log_warn("cannot keep an escrow: %s", err.msg);
 		reply_status(out, m, REPL_FAILED);
 	} else

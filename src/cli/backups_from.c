@@ -156,7 +156,6 @@ static int
 recover_save(const char *state_flag, const char *hex,
     const uint8_t secret[REPL_SECRET_LEN], struct tl_err *err)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	char b64[sodium_base64_ENCODED_LEN(REPL_SECRET_LEN,
 	    sodium_base64_VARIANT_ORIGINAL) + 1];
 	char *dir = xasprintf("%s/backup-keys", cli_state_dir(state_flag));
@@ -164,13 +163,12 @@ recover_save(const char *state_flag, const char *hex,
 	size_t n;
 	int r;
 
-	meta.mode = 0600;
 	sodium_bin2base64(b64, sizeof(b64) - 1, secret, REPL_SECRET_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
 	n = strlen(b64);
 	b64[n++] = '\n';	/* the array has room: one past the NUL */
 	if ((r = fileio_mkdirs(dir, 0700, err)) == 0)
-		r = fileio_write_atomic(path, b64, n, &meta, err);
+		r = fileio_write_private(path, b64, n, err);
 	sodium_memzero(b64, sizeof(b64));
 	free(path);
 	free(dir);

@@ -119,10 +119,7 @@ cmd_bootstrap(int argc, char **argv)
 		goto done;
 	}
 	if (out != NULL) {
-		struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
-
-		if (fileio_write_atomic(out, text.data, text.len, &meta,
-		    &err) < 0) {
+		if (fileio_write_private(out, text.data, text.len, &err) < 0) {
 			cli_errorf("bootstrap: %s", err.msg);
 			goto done;
 		}

@@ -179,7 +179,6 @@ sign_and_publish(const char *state, struct pstore *ps, struct bundle *b,
     const struct pub_opts *o)
 {
 	struct tl_err err = TL_ERR_INIT;
-	struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
 	struct buf raw = BUF_INIT;
 	struct opkey *k;
 	char *path, *args[1];
@@ -207,7 +206,7 @@ sign_and_publish(const char *state, struct pstore *ps, struct bundle *b,
 	bundle_encode_signed(b, k, &raw);
 	opkey_free(k);
 	path = xasprintf("%s/publish.%ld", pstore_path(ps), (long)getpid());
-	if (fileio_write_atomic(path, raw.data, raw.len, &meta, &err) < 0) {
+	if (fileio_write_private(path, raw.data, raw.len, &err) < 0) {
 		cli_error(&err);
 		r = 1;
 	} else {

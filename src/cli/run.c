@@ -185,13 +185,11 @@ build_request(struct query *q, const struct run_opts *o, char *args[3])
 static int
 save_request(const char *path, char *args[3])
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct tl_err err = TL_ERR_INIT;
 	char *text = xasprintf("%s\n%s\n%s\n", args[0], args[1], args[2]);
 	int r;
 
-	meta.mode = 0600;
-	r = fileio_write_atomic(path, text, strlen(text), &meta, &err);
+	r = fileio_write_private(path, text, strlen(text), &err);
 	if (r < 0)
 		cli_error(&err);
 	free(text);

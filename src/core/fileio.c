@@ -169,6 +169,15 @@ fileio_write_atomic(const char *path, const void *data, size_t len,
 }
 
 int
+fileio_write_private(const char *path, const void *data, size_t len,
+    struct tl_err *err)
+{
+	struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
+
+	return fileio_write_tmp(path, data, len, &meta, 1, err);
+}
+
+int
 fileio_write_quick(const char *path, const void *data, size_t len,
     struct tl_err *err)
 {

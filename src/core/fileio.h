@@ -57,6 +57,11 @@ int	fileio_write_all(int fd, const void *data, size_t len);
 int	fileio_write_atomic(const char *path, const void *data, size_t len,
 	    const struct fileio_meta *meta, struct tl_err *err);
 
+/* fileio_write_atomic() of a file only its owner reads or writes (0600):
+ * keys, and state that names peers or says what they may do. */
+int	fileio_write_private(const char *path, const void *data, size_t len,
+	    struct tl_err *err);
+
 /*
  * Like fileio_write_atomic without the fsyncs: readers still see the old
  * or the new content, but after a power cut the new file may be empty.

@@ -75,16 +75,14 @@ ident_save(const struct ident *id, const char *path, struct tl_err *err)
 {
 	char line[sodium_base64_ENCODED_LEN(IDENT_SK_LEN,
 	    sodium_base64_VARIANT_ORIGINAL) + 1];
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	size_t n;
 	int r;
 
-	meta.mode = 0600;
 	sodium_bin2base64(line, sizeof(line) - 1, id->sk, IDENT_SK_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
 	n = strlen(line);
 	line[n++] = '\n';
-	r = fileio_write_atomic(path, line, n, &meta, err);
+	r = fileio_write_private(path, line, n, err);
 	sodium_memzero(line, sizeof(line));
 	return r;
 }

@@ -257,18 +257,16 @@ keyring_load(struct keyring *kr, const char *path, struct tl_err *err)
 int
 keyring_save(const struct keyring *kr, const char *path, struct tl_err *err)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	char line[KEYRING_B64_LEN];
 	struct buf b = BUF_INIT;
 	int r;
 
-	meta.mode = 0600;
 	for (size_t i = 0; i < kr->n; i++) {
 		keyring_key_b64(kr->keys[i], line);
 		buf_addstr(&b, line);
 		buf_addch(&b, '\n');
 	}
-	r = fileio_write_atomic(path, b.data, b.len, &meta, err);
+	r = fileio_write_private(path, b.data, b.len, err);
 	sodium_memzero(b.data, b.len);
 	sodium_memzero(line, sizeof(line));
 	buf_release(&b);

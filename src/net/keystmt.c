@@ -264,11 +264,9 @@ keylist_load(struct keylist *rv, const char *path,
 int
 keylist_save(const struct keylist *rv, const char *path, struct tl_err *err)
 {
-	struct fileio_meta meta = FILEIO_META_KEEP;
 	struct buf b = BUF_INIT;
 	int r;
 
-	meta.mode = 0600;
 	buf_addstr(&b, rv->op == KEYSTMT_EVICT ? "# evicted node keys (tlaloc "
 	    "keys evict); one signed statement a line\n" : "# pack voters "
 	    "admitted (tlaloc pack admit); one signed statement a line\n");
@@ -276,7 +274,7 @@ keylist_save(const struct keylist *rv, const char *path, struct tl_err *err)
 		keystmt_b64(&rv->v[i], &b);
 		buf_addch(&b, '\n');
 	}
-	r = fileio_write_atomic(path, b.data, b.len, &meta, err);
+	r = fileio_write_private(path, b.data, b.len, err);
 	buf_release(&b);
 	return r;
 }

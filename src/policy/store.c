@@ -83,7 +83,6 @@ int
 pstore_put_chunk(struct pstore *ps, const uint8_t h[BUNDLE_HASH_LEN],
     const uint8_t *p, size_t n, struct tl_err *err)
 {
-	struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
 	uint8_t got[BUNDLE_HASH_LEN];
 	char *path;
 	int r;
@@ -93,7 +92,7 @@ pstore_put_chunk(struct pstore *ps, const uint8_t h[BUNDLE_HASH_LEN],
 		return tl_err_set(err, TL_ECRYPTO, "chunk does not match its "
 		    "hash");
 	path = chunk_path(ps, h);
-	r = fileio_write_atomic(path, p, n, &meta, err);
+	r = fileio_write_private(path, p, n, err);
 	free(path);
 	return r;
 }
@@ -113,9 +112,8 @@ int
 pstore_put_bundle(struct pstore *ps, uint64_t serial, const uint8_t *p,
     size_t n, struct tl_err *err)
 {
-	struct fileio_meta meta = { 0600, (uid_t)-1, (gid_t)-1 };
 	char *path = xasprintf("%s/bundles/%" PRIu64, ps->dir, serial);
-	int r = fileio_write_atomic(path, p, n, &meta, err);
+	int r = fileio_write_private(path, p, n, err);
 
 	free(path);
 	return r;
