@@ -27,6 +27,7 @@
 
 struct agent;
 struct bcast_msg;
+struct ctl_cursor;
 struct ctl_req;
 struct ident;
 struct replay;
@@ -355,6 +356,9 @@ void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 /* Answers c with status and text. */
 void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	    size_t len);
+/* Answers a long poll: cur (ctl/ctl_frame.h) carrying text, status 0. */
+void	agent_ctl_reply_cursor(struct stream_conn *c, struct ctl_cursor *cur,
+	    const struct buf *text);
 /* A member as the JSON object `tlaloc members --json` prints. */
 void	agent_member_json(struct buf *out, const struct swim_member *m);
 /* "alive", "suspect", "failed", "left". */

@@ -287,18 +287,14 @@ agent_chan_recent_json(struct agent *a, const char *chan, size_t max,
 static void
 listener_answer(struct agent_chan *ch, size_t i, int force)
 {
-	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct buf text = BUF_INIT;
 	struct ctl_cursor cur = { .cursor = ch->head };
 
 	if (listener_collect(ch, &ch->ls[i], &text) > 0 || force) {
-		cur.text = text.data;
-		cur.len = text.len;
-		ctl_cursor_encode(&cur, &out);
-		agent_ctl_reply(ch->ls[i].c, 0, out.data, out.len);
+		agent_ctl_reply_cursor(ch->ls[i].c, &cur, &text);
 		ch->ls[i] = ch->ls[--ch->nls];
 	}
 	buf_release(&text);
-	buf_release(&out);
 }
 
 static void

@@ -85,7 +85,7 @@ oldest(const struct agent_convreq *cr)
 static void
 answer(struct agent_convreq *cr, struct stream_conn *c, uint64_t cursor)
 {
-	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct buf text = BUF_INIT;
 	struct ctl_cursor cur = { .cursor = cr->nreports };
 
 	if (cursor > cr->nreports)
@@ -94,12 +94,8 @@ answer(struct agent_convreq *cr, struct stream_conn *c, uint64_t cursor)
 		cursor = oldest(cr);
 	for (uint64_t i = cursor; i < cr->nreports; i++)
 		report_json(&cr->reports[i % CONVREQ_REPORTS], &text);
-	cur.text = text.data;
-	cur.len = text.len;
-	ctl_cursor_encode(&cur, &out);
-	agent_ctl_reply(c, 0, out.data, out.len);
+	agent_ctl_reply_cursor(c, &cur, &text);
 	buf_release(&text);
-	buf_release(&out);
 }
 
 static void

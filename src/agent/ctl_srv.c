@@ -14,6 +14,7 @@
 #endif
 
 #include "ctl/ctl.h"
+#include "ctl/ctl_frame.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -36,6 +37,19 @@ agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	buf_add(&b, text, len);
 	stream_respond(c, b.data, b.len);
 	buf_release(&b);
+}
+
+void
+agent_ctl_reply_cursor(struct stream_conn *c, struct ctl_cursor *cur,
+    const struct buf *text)
+{
+	struct buf out = BUF_INIT;
+
+	cur->text = text->data;
+	cur->len = text->len;
+	ctl_cursor_encode(cur, &out);
+	agent_ctl_reply(c, 0, out.data, out.len);
+	buf_release(&out);
 }
 
 static void

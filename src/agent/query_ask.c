@@ -220,7 +220,7 @@ poll_answer(struct agent *a, struct pending *p, struct stream_conn *c,
 {
 	int done = agent_now(a) >= p->deadline_ms ||
 	    p->nanswers >= p->nexpected;
-	struct buf out = BUF_INIT, tail = BUF_INIT;
+	struct buf tail = BUF_INIT;
 	struct ctl_cursor cur;
 	int all_ok = 0;
 
@@ -234,11 +234,7 @@ poll_answer(struct agent *a, struct pending *p, struct stream_conn *c,
 	cur.cursor = p->nanswers;
 	cur.done = done;
 	cur.ok = all_ok;
-	cur.text = tail.data;
-	cur.len = tail.len;
-	ctl_cursor_encode(&cur, &out);
-	agent_ctl_reply(c, 0, out.data, out.len);
-	buf_release(&out);
+	agent_ctl_reply_cursor(c, &cur, &tail);
 	buf_release(&tail);
 	return 1;
 }
