@@ -439,7 +439,7 @@ cmd_apply(int argc, char **argv)
 	struct facts_opts fopts = { 0 };
 	struct tl_err err = TL_ERR_INIT;
 	struct recipe *rec = NULL;
-	char *node_key = NULL;
+	char *node_key = NULL, *chunks = NULL;
 	int rc = 1;
 
 	if (sodium_init() < 0 || apply_parse(argc, argv, &o, user) < 0 ||
@@ -472,6 +472,9 @@ cmd_apply(int argc, char **argv)
 	node_key = xasprintf("%s/node.key", cli_state_dir(o.state_flag));
 	ropts.node_key = node_key;
 	ropts.leave_lua_open = !TL_FREE_AT_EXIT;
+	chunks = xasprintf("%s/luac", cli_state_dir(o.state_flag));
+	ropts.chunk_cache = chunks;
+	ropts.chunk_cache_ro = o.noop;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
 		apply_redact_err(&err);
 		apply_compile_failed(&o, &err);
@@ -488,6 +491,7 @@ out:
 	facts_free(user);
 	free(o.tags_copy);
 	free(node_key);
+	free(chunks);
 	redact_clear();
 	return rc;
 }

@@ -82,6 +82,16 @@ int	platform_private_mounts(void);
 void	platform_writeback_start(int fd);
 int	platform_syncfs(int fd);
 
+/*
+ * The build ids (ELF NT_GNU_BUILD_ID notes) of the running program and of
+ * the object that holds the code at addr (a shared library, or the
+ * program again), concatenated into out[0..max). Returns their bytes, or
+ * 0 when addr's object has none or the system cannot say (the BSDs
+ * here): what changes when that code changes (recipe/chunk_cache.c).
+ * Other objects (libc, a preloaded library) are left out.
+ */
+size_t	platform_build_ids(const void *addr, uint8_t *out, size_t max);
+
 /* --- pure decoders (every OS) --- */
 
 /*

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/if_packet.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -180,6 +181,84 @@ int
 platform_syncfs(int fd)
 {
 	return syncfs(fd);
+}
+
+struct build_ids {
+	uintptr_t	 addr;		/* code whose object must have an id */
+	uint8_t		*out;
+	size_t		 max, len;
+	int		 addr_found;	/* addr's object had an id */
+	int		 overflow;	/* out was too small: no answer */
+	size_t		 objects;	/* seen so far; the first is the
+					   program itself */
+};
+
+/* The NT_GNU_BUILD_ID note in the PT_NOTE segment [p, end), or NULL. */
+static const uint8_t *
+build_id_note(const char *p, const char *end, size_t align, size_t *n)
+{
+	while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+		const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
+		size_t name = (nh->n_namesz + align - 1) & ~(align - 1);
+		size_t desc = (nh->n_descsz + align - 1) & ~(align - 1);
+		const char *nm = p + sizeof(*nh);
+
+		if (name > (size_t)(end - nm) ||
+		    desc > (size_t)(end - nm) - name)
+			return NULL;
+		if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+		    memcmp(nm, "GNU", 4) == 0) {
+			*n = nh->n_descsz;
+			return (const uint8_t *)nm + name;
+		}
+		p = nm + name + desc;
+	}
+	return NULL;
+}
+
+static int
+build_ids_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct build_ids *b = arg;
+	const uint8_t *id = NULL;
+	int holds_addr = 0;
+	size_t n = 0;
+
+	(void)size;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && b->addr >= lo &&
+		    b->addr - lo < ph->p_memsz)
+			holds_addr = 1;
+		if (ph->p_type == PT_NOTE && id == NULL)
+			id = build_id_note((const char *)lo, (const char *)lo +
+			    ph->p_memsz, ph->p_align == 8 ? 8 : 4, &n);
+	}
+	/* Only the program and addr's object: a preloaded library
+	 * (valgrind's, a profiler's) must not change the answer. */
+	if (b->objects++ > 0 && !holds_addr)
+		return 0;
+	if (id == NULL)
+		return 0;
+	b->addr_found |= holds_addr;
+	if (n > b->max - b->len) {
+		b->overflow = 1;
+		return 1;		/* stops the walk */
+	}
+	memcpy(b->out + b->len, id, n);
+	b->len += n;
+	return 0;
+}
+
+size_t
+platform_build_ids(const void *addr, uint8_t *out, size_t max)
+{
+	struct build_ids b = { (uintptr_t)addr, out, max, 0, 0, 0, 0 };
+
+	dl_iterate_phdr(build_ids_one, &b);
+	return b.addr_found && !b.overflow ? b.len : 0;
 }
 
 #endif /* __linux__ */

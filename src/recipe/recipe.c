@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/xalloc.h"
+#include "recipe/chunk_cache.h"
 #include "recipe/lua_budget.h"
 #include "recipe/recipe_int.h"
 
@@ -129,6 +130,27 @@ recipe_add_file(struct recipe *rec, const char *rel)
 	rec->files[rec->nfiles++] = xstrdup(rel);
 }
 
+/* Pushes the function of the file rel, whose source is src: from the
+ * chunk cache when it holds it, else compiled (and then cached). */
+static int
+recipe_load_file(lua_State *L, struct compile *c, const char *rel,
+    const char *chunk, const struct buf *src)
+{
+	const char *cache = c->opts->chunk_cache;
+	struct chunk_key k;
+	int rc;
+
+	if (cache == NULL)
+		return luaL_loadbufferx(L, src->data, src->len, chunk, "t");
+	chunk_key_make(&k, rel, chunk, src->data, src->len);
+	if (chunk_cache_load(L, cache, &k, chunk) == 0)
+		return LUA_OK;
+	rc = luaL_loadbufferx(L, src->data, src->len, chunk, "t");
+	if (rc == LUA_OK && !c->opts->chunk_cache_ro)
+		chunk_cache_save(L, cache, &k);
+	return rc;
+}
+
 void
 recipe_run_file(lua_State *L, const char *rel, int nret)
 {
@@ -148,7 +170,7 @@ recipe_run_file(lua_State *L, const char *rel, int nret)
 		luaL_error(L, "%s", err.msg);
 	}
 	recipe_add_file(c->rec, rel);
-	rc = luaL_loadbufferx(L, src.data, src.len, chunk, "t");
+	rc = recipe_load_file(L, c, rel, chunk, &src);
 	buf_release(&src);
 	free(chunk);
 	if (rc != LUA_OK)

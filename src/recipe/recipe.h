@@ -60,6 +60,12 @@ struct recipe_opts {
 	 * checks the sealed file and returns "<secret NAME>" (check, render,
 	 * lookup on an operator's machine). */
 	const char		*node_key;
+	/* Compiled recipe files are kept in this directory and loaded
+	 * from it when their source is unchanged (recipe/chunk_cache.h);
+	 * NULL: every file is parsed. chunk_cache_ro: read, never write
+	 * (--noop changes nothing). */
+	const char		*chunk_cache;
+	int			 chunk_cache_ro;
 	/* The process exits after this compile's run: the Lua state is
 	 * left for exit to drop instead of being closed (core/xalloc.h,
 	 * TL_FREE_AT_EXIT). Never in a process that goes on. */
