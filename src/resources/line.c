@@ -160,8 +160,13 @@ line_edit(const struct res *r, const char *text, size_t len,
 	buf_add(out, text + kept, pos - kept);
 	if (absent || present || replaced)
 		return;
-	if (out->len > 0 && out->data[out->len - 1] != '\n')
+	if (out->len > 0 && out->data[out->len - 1] != '\n') {
+		/* The `after` line was this unterminated last one: the new
+		 * line goes after the newline it gets, not inside it. */
+		if (insert_at == out->len)
+			insert_at++;
 		buf_addch(out, '\n');
+	}
 	if (insert_at == (size_t)-1) {
 		buf_add(out, want, wlen);
 		buf_addch(out, '\n');
