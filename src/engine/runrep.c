@@ -114,18 +114,6 @@ runrep_encode(const struct runrep *rep, struct buf *out)
 	}
 }
 
-/* An array of exactly n items. */
-static int
-get_tuple(struct rd *rd, size_t n)
-{
-	size_t got;
-	int r;
-
-	if ((r = codec_get_array(rd, n, &got)) < 0)
-		return r;
-	return got == n ? 0 : TL_EINVAL;
-}
-
 /* Text of at most max bytes, copied into a new string. */
 static int
 get_dup(struct rd *rd, size_t max, char **out)
@@ -161,7 +149,7 @@ decode_head(struct rd *rd, struct runrep *rep)
 	uint64_t ver;
 	int r;
 
-	if ((r = get_tuple(rd, RUNREP_ITEMS)) < 0 ||
+	if ((r = codec_get_array_exact(rd, RUNREP_ITEMS)) < 0 ||
 	    (r = codec_get_uint(rd, &ver)) < 0)
 		return r;
 	if (ver != RUNREP_VERSION)
@@ -169,7 +157,7 @@ decode_head(struct rd *rd, struct runrep *rep)
 	if ((r = get_u32(rd, &rep->exit_code)) < 0 ||
 	    (r = codec_get_bool(rd, &rep->is_noop)) < 0 ||
 	    (r = get_u32(rd, &rep->duration_ms)) < 0 ||
-	    (r = get_tuple(rd, RUNREP_COUNTS)) < 0)
+	    (r = codec_get_array_exact(rd, RUNREP_COUNTS)) < 0)
 		return r;
 	for (size_t i = 0; i < RUNREP_COUNTS; i++)
 		if ((r = codec_get_uint(rd, counts[i])) < 0)
@@ -186,7 +174,7 @@ decode_res(struct rd *rd, struct runrep *rep)
 	uint64_t result;
 	int e;
 
-	if ((e = get_tuple(rd, RUNREP_RES_ITEMS)) < 0)
+	if ((e = codec_get_array_exact(rd, RUNREP_RES_ITEMS)) < 0)
 		return e;
 	rep->res = xgrow(rep->res, &rep->cap, rep->nres + 1, sizeof(*rep->res));
 	r = &rep->res[rep->nres];
