@@ -5,6 +5,8 @@
  */
 #include "test.h"
 
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -14,6 +16,11 @@
 #include <unistd.h>
 
 #include "core/xalloc.h"
+
+#ifdef __linux__
+#include <net/if.h>
+#include <sched.h>
+#endif
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -96,6 +103,37 @@ test_write(const char *name, const char *content)
 	return path;
 }
 
+/*
+ * The cases bind fixed loopback ports, so two suites run at once (two
+ * worktrees, or a suite beside a running agent) steal each other's ports
+ * and fail at random. Where we may (root on Linux), the suite gets a
+ * network namespace of its own with only its own loopback up. Elsewhere,
+ * or with TLALOC_TEST_SHARED_NET=1, it shares the host's.
+ */
+static void
+isolate_loopback(void)
+{
+#ifdef __linux__
+	struct ifreq ifr;
+	int fd;
+
+	if (getenv("TLALOC_TEST_SHARED_NET") != NULL || geteuid() != 0)
+		return;
+	if (unshare(CLONE_NEWNET) != 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)) {
+		fprintf(stderr, "unit: cannot bring up loopback in a private "
+		    "network namespace\n");
+		exit(2);
+	}
+	close(fd);
+#endif
+}
+
 static int
 selected(const struct test_case *tc, int argc, char **argv)
 {
@@ -142,6 +180,7 @@ main(int argc, char **argv)
 {
 	size_t passed = 0, failed = 0;
 
+	isolate_loopback();
 	for (size_t i = 0; i < ncases; i++) {
 		const struct test_case *tc = &cases[i];
 
