@@ -71,6 +71,32 @@ copy_charged(struct render *r, const struct filter *f, const struct tval *v,
 	return tpl_charge(r, f->at, n);
 }
 
+/* Appends a copy of item to list, charged to the render's work. The list
+ * owns the copy even when the charge fails: the caller frees the list. */
+static int
+push_charged(struct render *r, const struct filter *f, struct tval *list,
+    const struct tval *item)
+{
+	struct tval *c;
+	int rc = copy_charged(r, f, item, &c);
+
+	tval_list_push(list, c);
+	return rc;
+}
+
+/* Ends a filter that built res: v takes it when rc is 0, else it is
+ * freed. Returns rc. */
+static int
+set_result(struct val *v, struct tval *res, int rc)
+{
+	if (rc < 0) {
+		tval_free(res);
+		return rc;
+	}
+	tpl_val_set(v, res);
+	return 0;
+}
+
 /* The value an item is judged by: the item, or its field (arg 0). */
 static const struct tval *
 item_key(const struct filter *f, const struct tval *item)
@@ -319,7 +345,7 @@ static int
 filter_order(struct render *r, const struct filter *f, struct val *v)
 {
 	struct sort_item *s;
-	struct tval *res = NULL, *c;
+	struct tval *res = NULL;
 	size_t n = tval_len(v->v);
 	int rc;
 
@@ -329,20 +355,13 @@ filter_order(struct render *r, const struct filter *f, struct val *v)
 		return rc;
 	if (f->def == TPL_FILTER_SORT) {
 		res = tval_new_list();
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			rc = copy_charged(r, f, s[i].item, &c);
-			tval_list_push(res, c);
-		}
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = push_charged(r, f, res, s[i].item);
 	} else if (n > 0)
 		rc = copy_charged(r, f, s[f->def == TPL_FILTER_MIN ? 0 :
 		    n - 1].item, &res);
 	free(s);
-	if (rc < 0) {
-		tval_free(res);
-		return rc;
-	}
-	tpl_val_set(v, res);	/* min/max of nothing: missing */
-	return 0;
+	return set_result(v, res, rc);	/* min/max of nothing: missing */
 }
 
 /* reverse, unique, first, last: a new list (or item) from the items. */
@@ -350,7 +369,7 @@ static int
 filter_pick(struct render *r, const struct filter *f, struct val *v)
 {
 	size_t n = tval_len(v->v);
-	struct tval *res = NULL, *c;
+	struct tval *res = NULL;
 	int rc = 0;
 
 	if (!is_list(v->v))
@@ -359,7 +378,8 @@ filter_pick(struct render *r, const struct filter *f, struct val *v)
 		if (n > 0)
 			rc = copy_charged(r, f, tval_list_get(v->v,
 			    f->def == TPL_FILTER_FIRST ? 0 : n - 1), &res);
-		goto out;	/* of nothing: missing, for default() */
+		/* of nothing: missing, for default() */
+		return set_result(v, res, rc);
 	}
 	res = tval_new_list();
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -374,18 +394,10 @@ filter_pick(struct render *r, const struct filter *f, struct val *v)
 		if (f->def == TPL_FILTER_UNIQUE &&
 		    (rc = tpl_charge(r, f->at, i)) < 0)
 			break;
-		if (!seen && (rc = copy_charged(r, f, item, &c)) == 0)
-			tval_list_push(res, c);
-		else if (!seen)
-			tval_free(c);
+		if (!seen)
+			rc = push_charged(r, f, res, item);
 	}
-out:
-	if (rc < 0) {
-		tval_free(res);
-		return rc;
-	}
-	tpl_val_set(v, res);
-	return 0;
+	return set_result(v, res, rc);
 }
 
 static int
@@ -414,7 +426,7 @@ filter_sum(struct render *r, const struct filter *f, struct val *v)
 static int
 filter_entries(struct render *r, const struct filter *f, struct val *v)
 {
-	struct tval *res, *c;
+	struct tval *res;
 	const char *key;
 	int rc = 0;
 
@@ -428,17 +440,10 @@ filter_entries(struct render *r, const struct filter *f, struct val *v)
 		if (f->def == TPL_FILTER_KEYS) {
 			tval_list_push(res, tval_new_str(key, strlen(key)));
 			rc = tpl_step(r, f->at);
-		} else if ((rc = copy_charged(r, f, val, &c)) == 0)
-			tval_list_push(res, c);
-		else
-			tval_free(c);
+		} else
+			rc = push_charged(r, f, res, val);
 	}
-	if (rc < 0) {
-		tval_free(res);
-		return rc;
-	}
-	tpl_val_set(v, res);
-	return 0;
+	return set_result(v, res, rc);
 }
 
 /* Does item pass select/reject/where? */
@@ -461,7 +466,7 @@ item_passes(const struct filter *f, const struct tval *item)
 static int
 filter_each(struct render *r, const struct filter *f, struct val *v)
 {
-	struct tval *res, *c;
+	struct tval *res;
 	int rc = 0;
 
 	if (!is_list(v->v))
@@ -481,17 +486,9 @@ filter_each(struct render *r, const struct filter *f, struct val *v)
 			rc = tpl_step(r, f->at);
 			continue;
 		}
-		if ((rc = copy_charged(r, f, pick, &c)) == 0)
-			tval_list_push(res, c);
-		else
-			tval_free(c);
+		rc = push_charged(r, f, res, pick);
 	}
-	if (rc < 0) {
-		tval_free(res);
-		return rc;
-	}
-	tpl_val_set(v, res);
-	return 0;
+	return set_result(v, res, rc);
 }
 
 /* split([sep]): a string's parts between sep, or between runs of blanks
@@ -534,12 +531,7 @@ filter_split(struct render *r, const struct filter *f, struct val *v)
 			break;
 	}
 	buf_release(&text);
-	if (rc < 0) {
-		tval_free(res);
-		return rc;
-	}
-	tpl_val_set(v, res);
-	return 0;
+	return set_result(v, res, rc);
 }
 
 /* Indexed like tpl_filter_defs[]. */
