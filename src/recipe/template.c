@@ -47,12 +47,21 @@ int
 tpl_fail(struct tl_err *err, const char *name, struct tpl_at at, int code,
     const char *fmt, ...)
 {
-	char msg[sizeof(err->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	code = tpl_vfail(err, name, at, code, fmt, ap);
 	va_end(ap);
+	return code;
+}
+
+int
+tpl_vfail(struct tl_err *err, const char *name, struct tpl_at at, int code,
+    const char *fmt, va_list ap)
+{
+	char msg[sizeof(err->msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	tl_err_set(err, code, "%s", msg);
 	if (err == NULL)
 		return code;

@@ -1,6 +1,7 @@
 #ifndef TLALOC_RECIPE_TEMPLATE_INT_H
 #define TLALOC_RECIPE_TEMPLATE_INT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -133,6 +134,10 @@ extern const struct tpl_filter_def tpl_filter_defs[TPL_FILTER_COUNT];
 int	tpl_fail(struct tl_err *err, const char *name, struct tpl_at at,
 	    int code, const char *fmt, ...) __attribute__((format(printf, 5,
 	    6)));
+/* tpl_fail() with a va_list, for the parser's and renderer's own. */
+int	tpl_vfail(struct tl_err *err, const char *name, struct tpl_at at,
+	    int code, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 5, 0)));
 
 /* Writes "4 MiB" for round limits, "N bytes" otherwise, into s. */
 void	tpl_size_desc(size_t n, char *s, size_t sz);

@@ -6,7 +6,6 @@
 #include "template_int.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -14,13 +13,13 @@
 int
 tpl_parse_fail(struct parser *p, struct tpl_at at, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = tpl_vfail(p->err, p->name, at, TL_ESYNTAX, fmt, ap);
 	va_end(ap);
-	return tpl_fail(p->err, p->name, at, TL_ESYNTAX, "%s", msg);
+	return rc;
 }
 
 void

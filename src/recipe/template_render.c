@@ -35,13 +35,13 @@ tpl_kind_name(const struct tval *v)
 int
 tpl_render_fail(struct render *r, struct tpl_at at, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = tpl_vfail(r->err, r->t->name, at, TL_ESYNTAX, fmt, ap);
 	va_end(ap);
-	return tpl_fail(r->err, r->t->name, at, TL_ESYNTAX, "%s", msg);
+	return rc;
 }
 
 void
