@@ -356,6 +356,11 @@ void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 /* Answers c with status and text. */
 void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	    size_t len);
+/*
+ * Answers c with status 0 and out, after closing the JSON list out opened
+ * ("{\"x\":[") when json is set; releases out.
+ */
+void	agent_ctl_reply_list(struct stream_conn *c, int json, struct buf *out);
 /* Answers a long poll: cur (ctl/ctl_frame.h) carrying text, status 0. */
 void	agent_ctl_reply_cursor(struct stream_conn *c, struct ctl_cursor *cur,
 	    const struct buf *text);

@@ -440,10 +440,8 @@ ctl_channels(struct agent *a, struct stream_conn *c,
 			    " (joined)" : "");
 		}
 	}
-	buf_addstr(&out, json ? "]}\n" : "");
-	agent_ctl_reply(c, 0, out.data, out.len);
 	free(cc.v);
-	buf_release(&out);
+	agent_ctl_reply_list(c, json, &out);
 }
 
 static void
@@ -485,9 +483,7 @@ ctl_who(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		first = 0;
 	}
 	free(v);
-	buf_addstr(&out, json ? "]}\n" : "");
-	agent_ctl_reply(c, 0, out.data, out.len);
-	buf_release(&out);
+	agent_ctl_reply_list(c, json, &out);
 }
 
 static void

@@ -40,6 +40,14 @@ agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 }
 
 void
+agent_ctl_reply_list(struct stream_conn *c, int json, struct buf *out)
+{
+	buf_addstr(out, json ? "]}\n" : "");
+	agent_ctl_reply(c, 0, out->data, out->len);
+	buf_release(out);
+}
+
+void
 agent_ctl_reply_cursor(struct stream_conn *c, struct ctl_cursor *cur,
     const struct buf *text)
 {
@@ -257,9 +265,7 @@ ctl_members(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		first = 0;
 	}
 	free(v);
-	buf_addstr(&out, json ? "]}\n" : "");
-	agent_ctl_reply(c, 0, out.data, out.len);
-	buf_release(&out);
+	agent_ctl_reply_list(c, json, &out);
 }
 
 /* The member list `tlaloc secret` seals to: public keys, not secrets. */
