@@ -297,11 +297,79 @@ tpl_parse_operand(struct parser *p, struct expr **out)
 	return 0;
 }
 
-/* Joins *out and the next operand with kind at the operator's position,
- * keeping the depth bounded. */
+/* An operator: a token, or a word ("and", "in"). */
+struct op {
+	enum tok	 tok;
+	const char	*word;		/* NULL: the token alone */
+	enum expr_kind	 kind;
+};
+
+static const struct op or_ops[] = { { TOK_NAME, "or", EXPR_OR } };
+static const struct op and_ops[] = { { TOK_NAME, "and", EXPR_AND } };
+static const struct op not_ops[] = { { TOK_NAME, "not", EXPR_NOT } };
+static const struct op cmp_ops[] = {
+	{ TOK_EQ, NULL, EXPR_EQ }, { TOK_NE, NULL, EXPR_NE },
+	{ TOK_LT, NULL, EXPR_LT }, { TOK_LE, NULL, EXPR_LE },
+	{ TOK_GT, NULL, EXPR_GT }, { TOK_GE, NULL, EXPR_GE },
+	{ TOK_NAME, "in", EXPR_IN },
+};
+static const struct op cat_ops[] = { { TOK_TILDE, NULL, EXPR_CAT } };
+static const struct op add_ops[] = {
+	{ TOK_PLUS, NULL, EXPR_ADD }, { TOK_MINUS, NULL, EXPR_SUB },
+};
+static const struct op mul_ops[] = {
+	{ TOK_STAR, NULL, EXPR_MUL }, { TOK_SLASH, NULL, EXPR_DIV },
+	{ TOK_DSLASH, NULL, EXPR_IDIV }, { TOK_PERCENT, NULL, EXPR_MOD },
+};
+static const struct op neg_ops[] = { { TOK_MINUS, NULL, EXPR_NEG } };
+
+enum level_form {
+	LEVEL_LEFT,		/* a op b op c: left-associative */
+	LEVEL_ONCE,		/* a op b, not chained (comparisons) */
+	LEVEL_PREFIX		/* op op a */
+};
+
+#define LEVEL(ops, form)	{ ops, sizeof(ops) / sizeof((ops)[0]), form }
+
+/* The precedence levels of the essay above, lowest first; past the last,
+ * an operand. */
+static const struct level {
+	const struct op	*ops;
+	size_t		 nops;
+	enum level_form	 form;
+} levels[] = {
+	LEVEL(or_ops, LEVEL_LEFT),
+	LEVEL(and_ops, LEVEL_LEFT),
+	LEVEL(not_ops, LEVEL_PREFIX),
+	LEVEL(cmp_ops, LEVEL_ONCE),
+	LEVEL(cat_ops, LEVEL_LEFT),
+	LEVEL(add_ops, LEVEL_LEFT),
+	LEVEL(mul_ops, LEVEL_LEFT),
+	LEVEL(neg_ops, LEVEL_PREFIX),
+};
+
+#define NLEVELS	(sizeof(levels) / sizeof(levels[0]))
+
+/* Which of level's operators the current token is. */
 static int
-parse_binary(struct parser *p, enum expr_kind kind, struct expr **out,
-    int (*next)(struct parser *, struct expr **))
+op_of(const struct parser *p, const struct level *l, enum expr_kind *kind)
+{
+	for (size_t i = 0; i < l->nops; i++)
+		if (p->tok.kind == l->ops[i].tok && (l->ops[i].word == NULL ||
+		    tpl_is_word(&p->tok, l->ops[i].word))) {
+			*kind = l->ops[i].kind;
+			return 1;
+		}
+	return 0;
+}
+
+static int	parse_level(struct parser *, size_t, struct expr **);
+
+/* Joins *out and the next operand (of level lv + 1) with kind at the
+ * operator's position, keeping the depth bounded. */
+static int
+parse_binary(struct parser *p, size_t lv, enum expr_kind kind,
+    struct expr **out)
 {
 	struct tpl_at at = p->tok.at;
 	struct expr *b = NULL;
@@ -309,7 +377,7 @@ parse_binary(struct parser *p, enum expr_kind kind, struct expr **out,
 
 	if ((r = tpl_lex(p)) < 0)
 		return r;
-	r = next(p, &b);
+	r = parse_level(p, lv + 1, &b);
 	*out = expr_new(kind, at, *out, b);
 	if (r < 0)
 		return r;
@@ -319,143 +387,50 @@ parse_binary(struct parser *p, enum expr_kind kind, struct expr **out,
 	return 0;
 }
 
-/* Which operator, of those a level takes, the current token is. */
-struct binop {
-	enum tok	 tok;
-	enum expr_kind	 kind;
-};
-
+/* op* next: a prefix operator, any number of times. */
 static int
-binop_of(const struct parser *p, const struct binop *ops, size_t n,
-    enum expr_kind *kind)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p->tok.kind == ops[i].tok) {
-			*kind = ops[i].kind;
-			return 1;
-		}
-	return 0;
-}
-
-/* "-"* operand */
-static int
-parse_unary(struct parser *p, struct expr **out)
+parse_prefix(struct parser *p, size_t lv, struct expr **out)
 {
 	struct tpl_at at = p->tok.at;
 	struct expr *a = NULL;
+	enum expr_kind k;
+	int r;
+
+	if (!op_of(p, &levels[lv], &k))
+		return parse_level(p, lv + 1, out);
+	if ((r = nest(p)) < 0 || (r = tpl_lex(p)) < 0)
+		return r;
+	r = parse_prefix(p, lv, &a);
+	*out = expr_new(k, at, a, NULL);
+	p->expr_depth--;
+	return r;
+}
+
+/* An expression of level lv or tighter into *out (NULL first). */
+static int
+parse_level(struct parser *p, size_t lv, struct expr **out)
+{
+	enum expr_kind k;
 	int r;
 
 	*out = NULL;
-	if (p->tok.kind != TOK_MINUS)
+	if (lv == NLEVELS)
 		return tpl_parse_operand(p, out);
-	if ((r = nest(p)) < 0 || (r = tpl_lex(p)) < 0)
+	if (levels[lv].form == LEVEL_PREFIX)
+		return parse_prefix(p, lv, out);
+	if ((r = parse_level(p, lv + 1, out)) < 0)
 		return r;
-	r = parse_unary(p, &a);
-	*out = expr_new(EXPR_NEG, at, a, NULL);
-	p->expr_depth--;
-	return r;
-}
-
-static int
-parse_mul(struct parser *p, struct expr **out)
-{
-	static const struct binop ops[] = {
-		{ TOK_STAR, EXPR_MUL }, { TOK_SLASH, EXPR_DIV },
-		{ TOK_DSLASH, EXPR_IDIV }, { TOK_PERCENT, EXPR_MOD },
-	};
-	enum expr_kind k;
-	int r;
-
-	if ((r = parse_unary(p, out)) < 0)
-		return r;
-	while (binop_of(p, ops, sizeof(ops) / sizeof(ops[0]), &k))
-		if ((r = parse_binary(p, k, out, parse_unary)) < 0)
+	if (levels[lv].form == LEVEL_ONCE) {
+		if (op_of(p, &levels[lv], &k) &&
+		    (r = parse_binary(p, lv, k, out)) < 0)
 			return r;
-	return 0;
-}
-
-static int
-parse_add(struct parser *p, struct expr **out)
-{
-	static const struct binop ops[] = {
-		{ TOK_PLUS, EXPR_ADD }, { TOK_MINUS, EXPR_SUB },
-	};
-	enum expr_kind k;
-	int r;
-
-	if ((r = parse_mul(p, out)) < 0)
-		return r;
-	while (binop_of(p, ops, sizeof(ops) / sizeof(ops[0]), &k))
-		if ((r = parse_binary(p, k, out, parse_mul)) < 0)
-			return r;
-	return 0;
-}
-
-static int
-parse_cat(struct parser *p, struct expr **out)
-{
-	int r;
-
-	if ((r = parse_add(p, out)) < 0)
-		return r;
-	while (p->tok.kind == TOK_TILDE)
-		if ((r = parse_binary(p, EXPR_CAT, out, parse_add)) < 0)
-			return r;
-	return 0;
-}
-
-/* cat (op cat)?: comparisons do not chain (a < b < c is an error). */
-static int
-parse_cmp(struct parser *p, struct expr **out)
-{
-	static const struct binop ops[] = {
-		{ TOK_EQ, EXPR_EQ }, { TOK_NE, EXPR_NE }, { TOK_LT, EXPR_LT },
-		{ TOK_LE, EXPR_LE }, { TOK_GT, EXPR_GT }, { TOK_GE, EXPR_GE },
-	};
-	enum expr_kind k;
-	int r;
-
-	if ((r = parse_cat(p, out)) < 0)
-		return r;
-	if (binop_of(p, ops, sizeof(ops) / sizeof(ops[0]), &k))
-		r = parse_binary(p, k, out, parse_cat);
-	else if (tpl_is_word(&p->tok, "in"))
-		r = parse_binary(p, EXPR_IN, out, parse_cat);
-	if (r == 0 && (binop_of(p, ops, sizeof(ops) / sizeof(ops[0]), &k) ||
-	    tpl_is_word(&p->tok, "in")))
-		return tpl_parse_fail(p, p->tok.at, "comparisons do not chain: "
-		    "use 'and' (a < b and b < c)");
-	return r;
-}
-
-/* "not"* cmp */
-static int
-parse_not(struct parser *p, struct expr **out)
-{
-	struct tpl_at at = p->tok.at;
-	struct expr *a = NULL;
-	int r;
-
-	*out = NULL;
-	if (!tpl_is_word(&p->tok, "not"))
-		return parse_cmp(p, out);
-	if ((r = nest(p)) < 0 || (r = tpl_lex(p)) < 0)
-		return r;
-	r = parse_not(p, &a);
-	*out = expr_new(EXPR_NOT, at, a, NULL);
-	p->expr_depth--;
-	return r;
-}
-
-static int
-parse_and(struct parser *p, struct expr **out)
-{
-	int r;
-
-	if ((r = parse_not(p, out)) < 0)
-		return r;
-	while (tpl_is_word(&p->tok, "and"))
-		if ((r = parse_binary(p, EXPR_AND, out, parse_not)) < 0)
+		if (op_of(p, &levels[lv], &k))
+			return tpl_parse_fail(p, p->tok.at, "comparisons do "
+			    "not chain: use 'and' (a < b and b < c)");
+		return 0;
+	}
+	while (op_of(p, &levels[lv], &k))
+		if ((r = parse_binary(p, lv, k, out)) < 0)
 			return r;
 	return 0;
 }
@@ -463,13 +438,5 @@ parse_and(struct parser *p, struct expr **out)
 int
 tpl_parse_expr(struct parser *p, struct expr **out)
 {
-	int r;
-
-	*out = NULL;
-	if ((r = parse_and(p, out)) < 0)
-		return r;
-	while (tpl_is_word(&p->tok, "or"))
-		if ((r = parse_binary(p, EXPR_OR, out, parse_and)) < 0)
-			return r;
-	return 0;
+	return parse_level(p, 0, out);
 }
