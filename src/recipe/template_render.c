@@ -313,33 +313,30 @@ render_include(struct render *r, const struct node *n)
 }
 
 static int
+render_text(struct render *r, const struct node *n)
+{
+	return out_add(r, n->at, n->text, n->len);
+}
+
+/* Indexed by enum node_kind. */
+static int (*const renderers[])(struct render *, const struct node *) = {
+	[NODE_TEXT] = render_text,
+	[NODE_OUT] = render_out,
+	[NODE_IF] = render_if,
+	[NODE_FOR] = render_for,
+	[NODE_INCLUDE] = render_include,
+};
+
+static int
 render_body(struct render *r, const struct body *b)
 {
-	const struct node *n;
-	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < b->n && rc == 0; i++) {
-		n = &b->v[i];
-		if ((rc = tpl_step(r, n->at)) < 0)
-			break;
-		switch (n->kind) {
-		case NODE_TEXT:
-			rc = out_add(r, n->at, n->text, n->len);
-			break;
-		case NODE_INCLUDE:
-			rc = render_include(r, n);
-			break;
-		case NODE_OUT:
-			rc = render_out(r, n);
-			break;
-		case NODE_IF:
-			rc = render_if(r, n);
-			break;
-		case NODE_FOR:
-			rc = render_for(r, n);
-			break;
-		}
+	for (size_t i = 0; i < b->n && rc == 0; i++) {
+		const struct node *n = &b->v[i];
+
+		if ((rc = tpl_step(r, n->at)) == 0)
+			rc = renderers[n->kind](r, n);
 	}
 	return rc;
 }
