@@ -115,40 +115,49 @@ autoreq_add(void *vctx, const char *ref)
 		edge_add(ctx->g, dep, ctx->self);
 }
 
+/*
+ * The links one list of x's names makes: add(g, from, to) for each named
+ * resource, from it to x (require, subscribe) or, when is_out, from x to
+ * it (before, notify).
+ */
+static int
+graph_link(struct graph *g, size_t x, const struct refs *refs,
+    const char *what, int is_out, void (*add)(struct graph *, size_t,
+    size_t), struct tl_err *err)
+{
+	size_t j;
+	int r;
+
+	for (size_t k = 0; k < refs->n; k++) {
+		if ((r = graph_resolve(g, g->res[x], refs->v[k], what, &j,
+		    err)) < 0)
+			return r;
+		if (is_out)
+			add(g, x, j);
+		else
+			add(g, j, x);
+	}
+	return 0;
+}
+
 static int
 graph_edges(struct graph *g, struct tl_err *err)
 {
-	size_t j;
 	int r;
 
 	for (size_t i = 0; i < g->n; i++) {
 		struct res *x = g->res[i];
 		struct autoreq_ctx ctx = { g, i };
 
-		for (size_t k = 0; k < x->require.n; k++) {
-			if ((r = graph_resolve(g, x, x->require.v[k],
-			    "require", &j, err)) < 0)
-				return r;
-			edge_add(g, j, i);
-		}
-		for (size_t k = 0; k < x->before.n; k++) {
-			if ((r = graph_resolve(g, x, x->before.v[k],
-			    "before", &j, err)) < 0)
-				return r;
-			edge_add(g, i, j);
-		}
-		for (size_t k = 0; k < x->notify.n; k++) {
-			if ((r = graph_resolve(g, x, x->notify.v[k],
-			    "notify", &j, err)) < 0)
-				return r;
-			notify_add(g, i, j);
-		}
-		for (size_t k = 0; k < x->subscribe.n; k++) {
-			if ((r = graph_resolve(g, x, x->subscribe.v[k],
-			    "subscribe", &j, err)) < 0)
-				return r;
-			notify_add(g, j, i);
-		}
+		if ((r = graph_link(g, i, &x->require, "require", 0, edge_add,
+		    err)) < 0 ||
+		    (r = graph_link(g, i, &x->before, "before", 1, edge_add,
+		    err)) < 0 ||
+		    (r = graph_link(g, i, &x->notify, "notify", 1, notify_add,
+		    err)) < 0 ||
+		    (r = graph_link(g, i, &x->subscribe, "subscribe", 0,
+		    notify_add, err)) < 0)
+			return r;
 		if (x->type->autorequire != NULL)
 			x->type->autorequire(x, autoreq_add, &ctx);
 	}
