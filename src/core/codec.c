@@ -124,6 +124,22 @@ expect_head(struct rd *rd, int want, uint64_t *arg)
 	return 0;
 }
 
+/* expect_head(), with the argument (a value or a length) at most max:
+ * TL_ETOOBIG, and *arg 0, above it. */
+static int
+expect_head_max(struct rd *rd, int want, uint64_t max, uint64_t *arg)
+{
+	int r;
+
+	if ((r = expect_head(rd, want, arg)) < 0)
+		return r;
+	if (*arg > max) {
+		*arg = 0;
+		return TL_ETOOBIG;
+	}
+	return 0;
+}
+
 int
 codec_peek(const struct rd *rd)
 {
@@ -145,15 +161,7 @@ codec_get_uint(struct rd *rd, uint64_t *v)
 int
 codec_get_uint_max(struct rd *rd, uint64_t max, uint64_t *v)
 {
-	int r;
-
-	if ((r = expect_head(rd, CODEC_UINT, v)) < 0)
-		return r;
-	if (*v > max) {
-		*v = 0;
-		return TL_ETOOBIG;
-	}
-	return 0;
+	return expect_head_max(rd, CODEC_UINT, max, v);
 }
 
 static int
@@ -165,11 +173,8 @@ get_string(struct rd *rd, int major, size_t max, const uint8_t **p,
 
 	*p = NULL;
 	*n = 0;
-	if ((r = expect_head(rd, major, &len)) < 0)
-		return r;
-	if (len > max)
-		return TL_ETOOBIG;
-	if ((r = rd_bytes(rd, p, (size_t)len)) < 0)
+	if ((r = expect_head_max(rd, major, max, &len)) < 0 ||
+	    (r = rd_bytes(rd, p, (size_t)len)) < 0)
 		return r;
 	*n = (size_t)len;
 	return 0;
@@ -235,10 +240,8 @@ codec_get_array(struct rd *rd, size_t max, size_t *n)
 	int r;
 
 	*n = 0;
-	if ((r = expect_head(rd, CODEC_ARRAY, &len)) < 0)
+	if ((r = expect_head_max(rd, CODEC_ARRAY, max, &len)) < 0)
 		return r;
-	if (len > max)
-		return TL_ETOOBIG;
 	*n = (size_t)len;
 	return 0;
 }
