@@ -137,6 +137,8 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 		return;
 	}
 	if (res_has_changes(r)) {
+		/* What run_load_kept() read may change now. */
+		run_forget_kept(ctx);
 		r->result = RES_CHANGED;
 		if (ctx->noop && ctx->predict != NULL &&
 		    r->type->predict != NULL)
@@ -148,8 +150,10 @@ converge_one(struct graph *g, size_t i, struct run_ctx *ctx)
 		}
 	}
 	converge_refresh(r, ctx);
-	if (!r->type->batch_safe || r->refreshed)
+	if (!r->type->batch_safe || r->refreshed) {
 		fsroot_forget(ctx->fs);
+		run_forget_kept(ctx);
+	}
 }
 
 /* What the run says about r leaves the process: mask any secret the

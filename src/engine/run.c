@@ -151,6 +151,10 @@ run_ctx_release(struct run_ctx *ctx)
 	if (ctx->scratch.cap != 0)
 		free(ctx->scratch.data);
 	memset(&ctx->scratch, 0, sizeof(ctx->scratch));
+	run_forget_kept(ctx);
+	if (ctx->kept.cap != 0)
+		free(ctx->kept.data);
+	memset(&ctx->kept, 0, sizeof(ctx->kept));
 	predict_free(ctx->predict);
 	ctx->predict = NULL;
 }
@@ -302,6 +306,41 @@ run_load(const struct run_ctx *ctx, const char *path, size_t max,
 	    e->kind != PRED_EXISTS))
 		return rc;
 	return pred_content(e, path, max, out, err);
+}
+
+int
+run_load_kept(struct run_ctx *ctx, const char *path, size_t max,
+    const struct buf **out, struct stat *st, struct tl_err *err)
+{
+	int rc, on_disk;
+
+	*out = &ctx->kept;
+	if (ctx->kept_path != NULL && strcmp(ctx->kept_path, path) == 0 &&
+	    ctx->kept.len <= max) {
+		*st = ctx->kept_st;
+		return 0;
+	}
+	run_forget_kept(ctx);
+	if (ctx->kept.data == NULL)	/* a zeroed run_ctx */
+		buf_init(&ctx->kept);
+	buf_reset(&ctx->kept);
+	/* Only what the disk holds is kept: a queued write (or, under
+	 * --noop, a prediction) is in memory already, and changes with the
+	 * resources after. */
+	on_disk = ctx->predict == NULL && batch_path(ctx, path, NULL) == NULL;
+	rc = run_load(ctx, path, max, &ctx->kept, st, err);
+	if (rc == 0 && on_disk && S_ISREG(st->st_mode)) {
+		ctx->kept_path = xstrdup(path);
+		ctx->kept_st = *st;
+	}
+	return rc;
+}
+
+void
+run_forget_kept(struct run_ctx *ctx)
+{
+	free(ctx->kept_path);
+	ctx->kept_path = NULL;
 }
 
 int

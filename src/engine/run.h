@@ -48,6 +48,12 @@ struct run_ctx {
 	struct buf		 scratch;	/* a check's read of a file,
 						   reused from one resource
 						   to the next (zeroed ok) */
+	struct buf		 kept;		/* a file read by run_load_kept(),
+						   for the next resource that
+						   reads it (zeroed ok) */
+	char			*kept_path;	/* the managed path kept holds,
+						   as on disk; NULL: none */
+	struct stat		 kept_st;	/* its stat, with kept */
 	char			**batch_saved;	/* paths backed up in batch */
 	size_t			 nbatch_saved, batch_saved_cap;
 };
@@ -107,6 +113,19 @@ int	run_read(const struct run_ctx *ctx, const char *path, size_t max,
  * 1 like run_read() when a command would make it. */
 int	run_load(const struct run_ctx *ctx, const char *path, size_t max,
 	    struct buf *out, struct stat *st, struct tl_err *err);
+/*
+ * run_load() of a regular file that several resources edit in turn (the
+ * line edits of one file): the bytes on disk are read once and kept in
+ * ctx, and the next call for the same path answers from them until
+ * run_forget_kept(). *out is borrowed until the next call or
+ * run_forget_kept(). Returns as run_load(); a file that a queued write or
+ * a prediction answers for is never kept.
+ */
+int	run_load_kept(struct run_ctx *ctx, const char *path, size_t max,
+	    const struct buf **out, struct stat *st, struct tl_err *err);
+/* Drops what run_load_kept() kept: called by the converge loop whenever a
+ * resource may have changed the tree (a fix, a refresh, a command). */
+void	run_forget_kept(struct run_ctx *ctx);
 int	run_readlink(const struct run_ctx *ctx, const char *path,
 	    struct buf *out, struct tl_err *err);
 int	run_check_dir(const struct run_ctx *ctx, const char *dir,

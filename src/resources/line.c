@@ -199,11 +199,12 @@ line_release(struct res *r)
 	r->priv = NULL;
 }
 
-/* Finds the file (following links when asked) and reads it into cur; 1
+/* Finds the file (following links when asked) and reads it, once for
+ * all the edits of it in a row (run_load_kept(): *cur is borrowed); 1
  * when it is missing. */
 static int
 line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
-    struct buf *cur, struct tl_err *err)
+    const struct buf **cur, struct tl_err *err)
 {
 	const char *path = res_str(r, "path");
 	int rc;
@@ -213,7 +214,7 @@ line_locate(struct res *r, struct run_ctx *ctx, struct line_state *ls,
 			return rc;
 	} else
 		ls->path = xstrdup(path);
-	rc = run_load(ctx, ls->path, LINE_MAX_FILE, cur, &ls->st, err);
+	rc = run_load_kept(ctx, ls->path, LINE_MAX_FILE, cur, &ls->st, err);
 	if (rc == 1) {		/* --noop: made by an earlier command */
 		ls->cur_unknown = 1;
 		rc = 0;
@@ -238,15 +239,13 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct line_state *ls = xcalloc(1, sizeof(*ls));
 	const char *path = res_str(r, "path");
-	struct buf cur = BUF_INIT;
+	const struct buf *cur;
 	int rc;
 
 	r->priv = ls;
 	buf_init(&ls->after);
-	if ((rc = line_locate(r, ctx, ls, &cur, err)) < 0) {
-		buf_release(&cur);
+	if ((rc = line_locate(r, ctx, ls, &cur, err)) < 0)
 		return rc;
-	}
 	if (rc == 1 && !res_bool(r, "create")) {
 		if (strcmp(res_str(r, "ensure"), "absent") == 0)
 			return 0;
@@ -256,16 +255,15 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if (ls->cur_unknown)
 		res_assume(r, "the file's lines are unknown: an earlier command "
 		    "of this run makes it");
-	line_edit(r, cur.data, cur.len, &ls->after);
-	if (!ls->exists || cur.len != ls->after.len ||
-	    memcmp(cur.data, ls->after.data, cur.len) != 0) {
+	line_edit(r, cur->data, cur->len, &ls->after);
+	if (!ls->exists || cur->len != ls->after.len ||
+	    memcmp(cur->data, ls->after.data, cur->len) != 0) {
 		res_change(r, "%s", strcmp(res_str(r, "ensure"), "absent") ?
 		    "line set" : "line removed");
 		if (ctx->want_diff)
-			diff_unified(cur.data, cur.len, ls->after.data,
+			diff_unified(cur->data, cur->len, ls->after.data,
 			    ls->after.len, path, path, &r->diff);
 	}
-	buf_release(&cur);
 	return ls->exists ? fs_links_check(r, path, &ls->st, err) : 0;
 }
 
