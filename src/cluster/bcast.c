@@ -107,11 +107,8 @@ bcast_outbox_release(struct bcast_outbox *ob)
 static struct bcast_dgram *
 outbox_dgram(struct bcast_outbox *ob)
 {
-	if (ob->ndgrams == ob->cap_dgrams) {
-		ob->cap_dgrams = ob->cap_dgrams ? 2 * ob->cap_dgrams : 8;
-		ob->dgrams = xrealloc(ob->dgrams,
-		    ob->cap_dgrams * sizeof(*ob->dgrams));
-	}
+	ob->dgrams = xgrow(ob->dgrams, &ob->cap_dgrams, ob->ndgrams + 1,
+	    sizeof(*ob->dgrams));
 	return &ob->dgrams[ob->ndgrams++];
 }
 
@@ -120,12 +117,8 @@ deliver(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m)
 {
 	struct bcast_outbox *ob = io->out;
 
-	if (ob->ndelivered == ob->cap_delivered) {
-		ob->cap_delivered = ob->cap_delivered ?
-		    2 * ob->cap_delivered : 8;
-		ob->delivered = xrealloc(ob->delivered,
-		    ob->cap_delivered * sizeof(*ob->delivered));
-	}
+	ob->delivered = xgrow(ob->delivered, &ob->cap_delivered,
+	    ob->ndelivered + 1, sizeof(*ob->delivered));
 	ob->delivered[ob->ndelivered++] = *m;
 	b->st.delivered++;
 }
@@ -490,9 +483,8 @@ refuse(struct bcast *b, struct bcast_io *io, const struct bcast_msg *m,
 		b->st.strangers++;
 	else
 		b->st.wrong_name++;
-	if (ob->nrefused == ob->cap_refused)
-		ob->refused = xgrow(ob->refused, &ob->cap_refused,
-		    ob->nrefused + 1, sizeof(*ob->refused));
+	ob->refused = xgrow(ob->refused, &ob->cap_refused, ob->nrefused + 1,
+	    sizeof(*ob->refused));
 	r = &ob->refused[ob->nrefused++];
 	r->reason = reason;
 	memcpy(r->sender, m->sender, BCAST_ID_LEN);

@@ -196,10 +196,7 @@ keylist_add(struct keylist *rv, const struct keystmt *s)
 	if (keylist_find(rv, s->node, s->key_hash) != NULL ||
 	    rv->n == REVOKED_MAX)
 		return 0;
-	if (rv->n == rv->cap) {
-		rv->cap = rv->cap ? rv->cap * 2 : 8;
-		rv->v = xrealloc(rv->v, rv->cap * sizeof(*rv->v));
-	}
+	rv->v = xgrow(rv->v, &rv->cap, rv->n + 1, sizeof(*rv->v));
 	rv->v[rv->n++] = *s;
 	return 1;
 }
