@@ -61,6 +61,14 @@ xgrow(void *p, size_t *nmemb, size_t need, size_t size)
 	return p;
 }
 
+void
+xfree_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -12,6 +12,8 @@ void	*xcalloc(size_t nmemb, size_t size);
 void	*xrealloc(void *p, size_t n);
 /* Grows an array of nmemb items of size bytes to hold at least need. */
 void	*xgrow(void *p, size_t *nmemb, size_t need, size_t size);
+/* Frees the n strings of v, then v; v may be NULL when n is 0. */
+void	 xfree_strs(char **v, size_t n);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 /* Returns a new string built like printf; caller frees. */

@@ -414,9 +414,7 @@ history_free(struct history *h)
 {
 	if (h == NULL)
 		return;
-	for (size_t i = 0; i < h->n; i++)
-		free(h->recs[i]);
-	free(h->recs);
+	xfree_strs(h->recs, h->n);
 	free(h->path);
 	free(h);
 }

@@ -62,9 +62,7 @@ attr_val_release(const struct attr_spec *spec, struct attr_val *v)
 {
 	if (v->str != spec->def)
 		free(v->str);
-	for (size_t i = 0; i < v->nitems; i++)
-		free(v->items[i]);
-	free(v->items);
+	xfree_strs(v->items, v->nitems);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -406,8 +404,6 @@ refs_add(struct refs *refs, const char *ref)
 void
 refs_release(struct refs *refs)
 {
-	for (size_t i = 0; i < refs->n; i++)
-		free(refs->v[i]);
-	free(refs->v);
+	xfree_strs(refs->v, refs->n);
 	memset(refs, 0, sizeof(*refs));
 }

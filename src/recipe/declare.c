@@ -126,9 +126,7 @@ set_list(lua_State *L, struct res *r, const char *key, int idx,
 	if (rc == 0)
 		rc = res_set_list(r, key, (const char *const *)items,
 		    (size_t)n, err);
-	for (lua_Integer i = 0; i < n; i++)
-		free(items[i]);
-	free(items);
+	xfree_strs(items, (size_t)n);
 	buf_release(&item);
 	return rc;
 }
@@ -170,9 +168,7 @@ set_map(lua_State *L, struct res *r, const char *key, int idx,
 		qsort(kv, n / 2, 2 * sizeof(char *), cmp_pair);
 	if (rc == 0)
 		rc = res_set_map(r, key, (const char *const *)kv, n, err);
-	for (size_t i = 0; i < n; i++)
-		free(kv[i]);
-	free(kv);
+	xfree_strs(kv, n);
 	buf_release(&v);
 	return rc;
 }

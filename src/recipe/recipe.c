@@ -624,24 +624,12 @@ recipe_free(struct recipe *rec)
 	if (rec == NULL)
 		return;
 	graph_release(&rec->graph);
-	for (size_t i = 0; i < rec->ntags; i++)
-		free(rec->tags[i]);
-	for (size_t i = 0; i < rec->nchannels; i++)
-		free(rec->channels[i]);
-	for (size_t i = 0; i < rec->nhandlers; i++)
-		free(rec->handlers[i]);
-	for (size_t i = 0; i < rec->nfiles; i++)
-		free(rec->files[i]);
-	for (size_t i = 0; i < rec->nsvc_decl; i++)
-		free(rec->svc_decl[i]);
-	for (size_t i = 0; i < rec->nreads; i++)
-		free(rec->reads[i]);
-	free(rec->svc_decl);
-	free(rec->reads);
-	free(rec->tags);
-	free(rec->channels);
-	free(rec->handlers);
-	free(rec->files);
+	xfree_strs(rec->tags, rec->ntags);
+	xfree_strs(rec->channels, rec->nchannels);
+	xfree_strs(rec->handlers, rec->nhandlers);
+	xfree_strs(rec->files, rec->nfiles);
+	xfree_strs(rec->svc_decl, rec->nsvc_decl);
+	xfree_strs(rec->reads, rec->nreads);
 	free(rec->pack);
 	free(rec->dir);
 	free(rec);

@@ -32,9 +32,7 @@ tpl_expr_free(struct expr *e)
 		return;
 	tval_free(e->lit);
 	free(e->path.text);
-	for (size_t i = 0; i < e->path.nsegs; i++)
-		free(e->path.segs[i]);
-	free(e->path.segs);
+	xfree_strs(e->path.segs, e->path.nsegs);
 	tpl_expr_free(e->a);
 	tpl_expr_free(e->b);
 	for (size_t i = 0; i < e->nfilters; i++)
