@@ -464,10 +464,7 @@ pack_sync_peers(struct pack *p)
 
 /* ---- Inputs ------------------------------------------------------------- */
 
-typedef int (*pack_handler)(struct pack *, struct pack_io *,
-    const struct pack_msg *);
-
-static const pack_handler handlers[PACK_MSG_LAST + 1] = {
+static pack_handler *const handlers[PACK_MSG_LAST + 1] = {
 	[PACK_MSG_PREVOTE] = pack_handle_prevote,
 	[PACK_MSG_PREVOTE_RESP] = pack_handle_prevote_resp,
 	[PACK_MSG_VOTE] = pack_handle_vote,

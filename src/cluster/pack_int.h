@@ -159,28 +159,24 @@ struct pack_peer *pack_peer_get(struct pack *p, const uint8_t *id);
 void	pack_sync_peers(struct pack *p);
 void	pack_track_absent(struct pack *p, uint64_t now);
 
+/*
+ * What a message of one type does: pack_on_message() calls it through a
+ * table indexed by type, once the message has decoded, names this pack
+ * and is not this node's own.
+ */
+typedef int	pack_handler(struct pack *p, struct pack_io *io,
+		    const struct pack_msg *m);
+
 /* pack_elect.c */
-int	pack_handle_prevote(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_prevote_resp(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_vote(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_vote_resp(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
+pack_handler	pack_handle_prevote, pack_handle_prevote_resp;
+pack_handler	pack_handle_vote, pack_handle_vote_resp;
 void	pack_start_prevote(struct pack *p, struct pack_io *io);
 void	pack_start_election(struct pack *p, struct pack_io *io);
 void	pack_close_window(struct pack *p, struct pack_io *io);
 
 /* pack_lead.c */
-int	pack_handle_heartbeat(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_ack(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_timeout_now(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
-int	pack_handle_release(struct pack *p, struct pack_io *io,
-	    const struct pack_msg *m);
+pack_handler	pack_handle_heartbeat, pack_handle_ack;
+pack_handler	pack_handle_timeout_now, pack_handle_release;
 void	pack_become_leader(struct pack *p, struct pack_io *io);
 void	pack_send_round(struct pack *p, struct pack_io *io);
 void	pack_leader_tick(struct pack *p, struct pack_io *io);
