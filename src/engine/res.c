@@ -71,8 +71,9 @@ res_free(struct res *r)
 {
 	if (r == NULL)
 		return;
-	if (r->type->release != NULL)
-		r->type->release(r);
+	if (r->priv != NULL && r->type->release != NULL)
+		r->type->release(r->priv);
+	free(r->priv);
 	for (size_t i = 0; r->type->attrs[i].name != NULL; i++)
 		attr_val_release(&r->type->attrs[i], &r->vals[i]);
 	refs_release(&r->require);

@@ -15,7 +15,8 @@
  *            type->check()  records planned changes with res_change()
  *            type->fix()    only when changes were planned and not --noop
  *            type->refresh() when a resource it subscribes to changed
- *            type->release() frees r->priv
+ *            type->release() frees what r->priv holds; the engine
+ *            frees r->priv itself
  */
 
 #include <stddef.h>
@@ -84,7 +85,9 @@ struct res {
 	char			**tags;		/* type->name itself, if
 						   there, is not a copy */
 	size_t			 ntags;
-	void			*priv;		/* the type's, from check to fix */
+	void			*priv;		/* the type's, from check to fix;
+						   one malloc'd block, freed
+						   by res_free() */
 	int			 is_excluded;	/* left out by --tags */
 
 	/* Filled in by the engine as the run goes. */
@@ -153,8 +156,10 @@ struct res_type {
 	/* --noop only: would a refresh do anything now? NULL: yes. */
 	int	(*would_refresh)(const struct res *r,
 		    const struct run_ctx *ctx);
-	/* Frees r->priv; may be NULL. */
-	void	(*release)(struct res *r);
+	/* Frees what priv (r->priv, never NULL here) holds, not priv
+	 * itself: res_free() frees that. NULL: priv holds nothing of its
+	 * own. */
+	void	(*release)(void *priv);
 	/* Its check and fix may run while other resources' writes wait in
 	 * ctx->batch (engine/run.h): it reads files only through run_*()
 	 * and calls run_settle() before changing at once a path a queued

@@ -494,15 +494,11 @@ cron_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 }
 
 static void
-cron_release(struct res *r)
+cron_release(void *priv)
 {
-	struct cron_priv *p = r->priv;
+	struct cron_priv *p = priv;
 
-	if (p == NULL)
-		return;
 	free(p->new_text);
-	free(p);
-	r->priv = NULL;
 }
 
 const struct res_type res_type_cron = {

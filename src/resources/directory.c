@@ -69,17 +69,13 @@ dir_validate(struct res *r, struct tl_err *err)
 }
 
 static void
-dir_release(struct res *r)
+dir_release(void *priv)
 {
-	struct dir_state *ds = r->priv;
+	struct dir_state *ds = priv;
 
-	if (ds == NULL)
-		return;
 	for (size_t i = 0; i < ds->npurge; i++)
 		free(ds->purge[i]);
 	free(ds->purge);
-	free(ds);
-	r->priv = NULL;
 }
 
 static int

@@ -103,17 +103,13 @@ file_validate(struct res *r, struct tl_err *err)
 }
 
 static void
-file_release(struct res *r)
+file_release(void *priv)
 {
-	struct file_state *fs = r->priv;
+	struct file_state *fs = priv;
 
-	if (fs == NULL)
-		return;
 	free(fs->followed);
 	buf_release(&fs->content);
 	buf_release(&fs->cur);
-	free(fs);
-	r->priv = NULL;
 }
 
 static int

@@ -130,13 +130,6 @@ group_predict(struct res *r, struct run_ctx *ctx)
 	    (gid_t)p->gid : (gid_t)predict_new_id(ctx->predict);
 }
 
-static void
-group_release(struct res *r)
-{
-	free(r->priv);
-	r->priv = NULL;
-}
-
 const struct res_type res_type_group = {
 	.name = "group",
 	.doc = "a group and its gid (members are set on the user side)",
@@ -147,5 +140,4 @@ const struct res_type res_type_group = {
 	.check = group_check,
 	.fix = group_fix,
 	.predict = group_predict,
-	.release = group_release,
 };

@@ -187,16 +187,12 @@ line_edit(const struct res *r, const char *text, size_t len,
 }
 
 static void
-line_release(struct res *r)
+line_release(void *priv)
 {
-	struct line_state *ls = r->priv;
+	struct line_state *ls = priv;
 
-	if (ls == NULL)
-		return;
 	free(ls->path);
 	buf_release(&ls->after);
-	free(ls);
-	r->priv = NULL;
 }
 
 /* Finds the file (following links when asked) and reads it, once for

@@ -65,17 +65,6 @@ link_validate(struct res *r, struct tl_err *err)
 	return 0;
 }
 
-static void
-link_release(struct res *r)
-{
-	struct link_state *ls = r->priv;
-
-	if (ls == NULL)
-		return;
-	free(ls);
-	r->priv = NULL;
-}
-
 static int
 link_check_target(struct res *r, const struct run_ctx *ctx,
     struct link_state *ls, struct tl_err *err)
@@ -202,5 +191,4 @@ const struct res_type res_type_link = {
 	.check = link_check,
 	.fix = link_fix,
 	.predict = link_predict,
-	.release = link_release,
 };

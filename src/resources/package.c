@@ -720,12 +720,10 @@ package_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 }
 
 static void
-package_release(struct res *r)
+package_release(void *priv)
 {
-	struct pkg_priv *p = r->priv;
+	struct pkg_priv *p = priv;
 
-	if (p == NULL)
-		return;
 	pkg_priv_free_steps(p);
 	free(p->error);
 	free(p->unknown);
@@ -734,8 +732,6 @@ package_release(struct res *r)
 		pkg_set_release(&p->batch->set);
 		free(p->batch);
 	}
-	free(p);
-	r->priv = NULL;
 }
 
 /* --noop: installed or removed, for the services (and anything else)

@@ -231,13 +231,6 @@ service_predict(struct res *r, struct run_ctx *ctx)
 	    p->seen.is_enabled;
 }
 
-static void
-service_release(struct res *r)
-{
-	free(r->priv);
-	r->priv = NULL;
-}
-
 const struct res_type res_type_service = {
 	.name = "service",
 	.doc = "a daemon: running or stopped, started at boot or not, "
@@ -253,5 +246,4 @@ const struct res_type res_type_service = {
 	.refresh = service_refresh,
 	.predict = service_predict,
 	.would_refresh = service_would_refresh,
-	.release = service_release,
 };

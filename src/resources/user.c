@@ -468,15 +468,11 @@ user_predict(struct res *r, struct run_ctx *ctx)
 }
 
 static void
-user_release(struct res *r)
+user_release(void *priv)
 {
-	struct user_priv *p = r->priv;
+	struct user_priv *p = priv;
 
-	if (p == NULL)
-		return;
 	acct_names_free(p->groups_hold);
-	free(p);
-	r->priv = NULL;
 }
 
 const struct res_type res_type_user = {
