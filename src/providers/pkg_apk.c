@@ -10,16 +10,6 @@
 
 #include <string.h>
 
-#include "core/err.h"
-
-static void
-apk_query_argv(struct argv *a, const char *const *names, size_t n)
-{
-	(void)names;
-	(void)n;
-	argv_addv(a, (const char *const[]){ "apk", "info", "-v", NULL });
-}
-
 static void
 apk_line(char *line, void *arg)
 {
@@ -37,53 +27,19 @@ apk_line(char *line, void *arg)
 	pkg_lines_put(l, name, version);
 }
 
-static int
-apk_parse_query(const char *out, size_t len, struct pkg_set *set,
-    struct tl_err *err)
-{
-	(void)err;
-	return pkg_lines_parse(out, len, set, 0, apk_line);
-}
-
-static void
-apk_candidate_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "apk", "list", NULL });
-	argv_addn(a, names, n);
-}
-
-static int
-apk_parse_candidates(const char *out, size_t len, const char *errout,
-    size_t errlen, struct pkg_set *set, struct tl_err *err)
-{
-	(void)errout;
-	(void)errlen;
-	(void)err;
-	pkg_lines_parse(out, len, set, 1, apk_line);
-	pkg_set_mark_unknown(set);
-	return 0;
-}
-
-static const struct prov_txn_words apk_words = {
-	.install = (const char *const[]){ "apk", "add", "--upgrade", NULL },
-	.remove = (const char *const[]){ "apk", "del", NULL },
-	.lock_flag = "--wait=",
-	.version_sep = "=",
-};
-
-static int
-apk_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
-    unsigned lock_s)
-{
-	return prov_txn_split(cmds, w, n, lock_s, &apk_words);
-}
-
 const struct pkg_provider pkg_apk = {
 	.name = "apk",
 	.probe = "/sbin/apk",
-	.query_argv = apk_query_argv,
-	.parse_query = apk_parse_query,
-	.candidate_argv = apk_candidate_argv,
-	.parse_candidates = apk_parse_candidates,
-	.txn_argv = apk_txn_argv,
+	.query = (const char *const[]){ "apk", "info", "-v", NULL },
+	.is_query_all = 1,
+	.query_line = apk_line,
+	.candidates = (const char *const[]){ "apk", "list", NULL },
+	.candidate_line = apk_line,
+	.txn = &(const struct prov_txn_words){
+		.install = (const char *const[]){ "apk", "add", "--upgrade",
+		    NULL },
+		.remove = (const char *const[]){ "apk", "del", NULL },
+		.lock_flag = "--wait=",
+		.version_sep = "=",
+	},
 };

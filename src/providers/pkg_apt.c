@@ -11,16 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/err.h"
 #include "core/xalloc.h"
-
-static void
-apt_query_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "dpkg-query", "-W",
-	    "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", NULL });
-	argv_addn(a, names, n);
-}
 
 /* Splits line at tabs into up to max fields (borrowed, NUL-terminated
  * in place); returns how many. */
@@ -43,7 +34,7 @@ split_tabs(char *line, char **f, size_t max)
 static void
 apt_query_line(char *line, void *arg)
 {
-	struct pkg_set *set = arg;
+	struct pkg_lines *l = arg;
 	struct pkg_state *p;
 	char *f[3];
 	char st;
@@ -54,7 +45,7 @@ apt_query_line(char *line, void *arg)
 	st = f[1][1];
 	if (st == 'n')
 		return;		/* known to dpkg, not installed */
-	p = pkg_set_get(set, f[0], 1);
+	p = pkg_set_get(l->set, f[0], 1);
 	free(p->installed);
 	p->installed = NULL;
 	if (st == 'c') {
@@ -66,27 +57,6 @@ apt_query_line(char *line, void *arg)
 	p->is_broken = strchr("HUF", st) != NULL;
 }
 
-static int
-apt_parse_query(const char *out, size_t len, struct pkg_set *set,
-    struct tl_err *err)
-{
-	(void)err;
-	prov_each_line(out, len, apt_query_line, set);
-	return 0;
-}
-
-static void
-apt_candidate_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "apt-cache", "policy", NULL });
-	argv_addn(a, names, n);
-}
-
-struct apt_policy {
-	struct pkg_set		*set;
-	struct pkg_state	*cur;	/* the package of the lines read */
-};
-
 /*
  *   nginx:
  *     Installed: (none)
@@ -96,13 +66,13 @@ struct apt_policy {
 static void
 apt_policy_line(char *line, void *arg)
 {
-	struct apt_policy *ap = arg;
-	struct pkg_state *cur = ap->cur;
+	struct pkg_lines *l = arg;
+	struct pkg_state *cur = l->cur;
 	size_t n = strlen(line);
 
 	if (n > 1 && line[0] != ' ' && line[n - 1] == ':') {
 		line[n - 1] = '\0';
-		ap->cur = pkg_set_get(ap->set, line, 1);
+		l->cur = pkg_set_get(l->set, line, 1);
 	} else if (cur != NULL && strncmp(line, "  Candidate: ", 13) == 0) {
 		free(cur->candidate);
 		cur->candidate = strcmp(line + 13, "(none)") == 0 ? NULL :
@@ -112,7 +82,8 @@ apt_policy_line(char *line, void *arg)
 	}
 }
 
-/* "N: Unable to locate package nosuch" */
+/* "N: Unable to locate package nosuch": a name apt does not know is
+ * missing from stdout; stderr says so. */
 static void
 apt_unknown_line(char *line, void *arg)
 {
@@ -121,19 +92,6 @@ apt_unknown_line(char *line, void *arg)
 
 	if (at != NULL)
 		pkg_set_unknown(arg, at + sizeof(unable) - 1, line);
-}
-
-/* A name apt does not know is missing from stdout; stderr says so. */
-static int
-apt_parse_candidates(const char *out, size_t len, const char *errout,
-    size_t errlen, struct pkg_set *set, struct tl_err *err)
-{
-	struct apt_policy ap = { set, NULL };
-
-	(void)err;
-	prov_each_line(out, len, apt_policy_line, &ap);
-	prov_each_line(errout, errlen, apt_unknown_line, set);
-	return 0;
 }
 
 static int
@@ -175,10 +133,12 @@ const struct pkg_provider pkg_apt = {
 	.name = "apt",
 	.probe = "apt-get",
 	.lock = "/var/lib/dpkg/lock-frontend",
-	.query_argv = apt_query_argv,
-	.parse_query = apt_parse_query,
-	.candidate_argv = apt_candidate_argv,
-	.parse_candidates = apt_parse_candidates,
+	.query = (const char *const[]){ "dpkg-query", "-W",
+	    "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", NULL },
+	.query_line = apt_query_line,
+	.candidates = (const char *const[]){ "apt-cache", "policy", NULL },
+	.candidate_line = apt_policy_line,
+	.unknown_line = apt_unknown_line,
 	.txn_argv = apt_txn_argv,
 	.env = apt_env,
 };

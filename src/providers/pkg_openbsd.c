@@ -11,16 +11,6 @@
 
 #include <string.h>
 
-#include "core/err.h"
-
-static void
-obsd_query_argv(struct argv *a, const char *const *names, size_t n)
-{
-	(void)names;
-	(void)n;
-	argv_addv(a, (const char *const[]){ "pkg_info", "-q", NULL });
-}
-
 static void
 obsd_line(char *line, void *arg)
 {
@@ -32,31 +22,16 @@ obsd_line(char *line, void *arg)
 	pkg_lines_put(arg, name, version);
 }
 
-static int
-obsd_parse_query(const char *out, size_t len, struct pkg_set *set,
-    struct tl_err *err)
-{
-	(void)err;
-	return pkg_lines_parse(out, len, set, 0, obsd_line);
-}
-
-static const struct prov_txn_words obsd_words = {
-	.install = (const char *const[]){ "pkg_add", "-I", "-u", NULL },
-	.remove = (const char *const[]){ "pkg_delete", "-I", NULL },
-	.version_sep = "-",
-};
-
-static int
-obsd_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
-    unsigned lock_s)
-{
-	return prov_txn_split(cmds, w, n, lock_s, &obsd_words);
-}
-
 const struct pkg_provider pkg_openbsd = {
 	.name = "pkg_add",
 	.probe = "/usr/sbin/pkg_add",
-	.query_argv = obsd_query_argv,
-	.parse_query = obsd_parse_query,
-	.txn_argv = obsd_txn_argv,
+	.query = (const char *const[]){ "pkg_info", "-q", NULL },
+	.is_query_all = 1,
+	.query_line = obsd_line,
+	.txn = &(const struct prov_txn_words){
+		.install = (const char *const[]){ "pkg_add", "-I", "-u",
+		    NULL },
+		.remove = (const char *const[]){ "pkg_delete", "-I", NULL },
+		.version_sep = "-",
+	},
 };

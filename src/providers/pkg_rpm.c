@@ -9,16 +9,6 @@
 
 #include <string.h>
 
-#include "core/err.h"
-
-static void
-rpm_query_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "rpm", "-q", "--qf",
-	    "%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n", NULL });
-	argv_addn(a, names, n);
-}
-
 /* "(none):1.2-1" -> "1.2-1"; "2:1.2-1" stays. Borrowed from s. */
 static const char *
 rpm_evr(const char *s)
@@ -44,91 +34,45 @@ rpm_line(char *line, void *arg)
 	pkg_lines_put(arg, line, rpm_evr(tab + 1));
 }
 
-static int
-rpm_parse_query(const char *out, size_t len, struct pkg_set *set,
-    struct tl_err *err)
-{
-	(void)err;
-	return pkg_lines_parse(out, len, set, 0, rpm_line);
-}
-
-static void
-dnf_candidate_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "dnf", "-q", "repoquery",
-	    "--latest-limit=1", "--qf",
-	    "%{name}\\t%{epoch}:%{version}-%{release}", NULL });
-	argv_addn(a, names, n);
-}
-
-static void
-yum_candidate_argv(struct argv *a, const char *const *names, size_t n)
-{
-	argv_addv(a, (const char *const[]){ "repoquery", "-q", "--qf",
-	    "%{name}\\t%{epoch}:%{version}-%{release}", NULL });
-	argv_addn(a, names, n);
-}
+static const char *const rpm_query[] = { "rpm", "-q", "--qf",
+	"%{NAME}\\t%{EPOCH}:%{VERSION}-%{RELEASE}\\n", NULL };
 
 /* repoquery prints nothing for a name no repository has. */
-static int
-rpm_parse_candidates(const char *out, size_t len, const char *errout,
-    size_t errlen, struct pkg_set *set, struct tl_err *err)
-{
-	(void)errout;
-	(void)errlen;
-	(void)err;
-	pkg_lines_parse(out, len, set, 1, rpm_line);
-	pkg_set_mark_unknown(set);
-	return 0;
-}
+#define REPOQUERY_QF	"%{name}\\t%{epoch}:%{version}-%{release}"
 
 /* No lock flag: rpm waits for its own database lock. `dnf install NAME`
  * says "already installed" when an older version is, so an upgrade names
  * the version the repository offered. */
-static const struct prov_txn_words dnf_words = {
-	.install = (const char *const[]){ "dnf", "-y", "install", NULL },
-	.remove = (const char *const[]){ "dnf", "-y", "remove", NULL },
-	.version_sep = "-",
-	.upgrade_by_version = 1,
-};
-
-static const struct prov_txn_words yum_words = {
-	.install = (const char *const[]){ "yum", "-y", "install", NULL },
-	.remove = (const char *const[]){ "yum", "-y", "remove", NULL },
-	.version_sep = "-",
-	.upgrade_by_version = 1,
-};
-
-static int
-dnf_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
-    unsigned lock_s)
-{
-	return prov_txn_split(cmds, w, n, lock_s, &dnf_words);
-}
-
-static int
-yum_txn_argv(struct argv cmds[2], const struct pkg_want *w, size_t n,
-    unsigned lock_s)
-{
-	return prov_txn_split(cmds, w, n, lock_s, &yum_words);
-}
-
 const struct pkg_provider pkg_dnf = {
 	.name = "dnf",
 	.probe = "dnf",
-	.query_argv = rpm_query_argv,
-	.parse_query = rpm_parse_query,
-	.candidate_argv = dnf_candidate_argv,
-	.parse_candidates = rpm_parse_candidates,
-	.txn_argv = dnf_txn_argv,
+	.query = rpm_query,
+	.query_line = rpm_line,
+	.candidates = (const char *const[]){ "dnf", "-q", "repoquery",
+	    "--latest-limit=1", "--qf", REPOQUERY_QF, NULL },
+	.candidate_line = rpm_line,
+	.txn = &(const struct prov_txn_words){
+		.install = (const char *const[]){ "dnf", "-y", "install",
+		    NULL },
+		.remove = (const char *const[]){ "dnf", "-y", "remove", NULL },
+		.version_sep = "-",
+		.upgrade_by_version = 1,
+	},
 };
 
 const struct pkg_provider pkg_yum = {
 	.name = "yum",
 	.probe = "yum",
-	.query_argv = rpm_query_argv,
-	.parse_query = rpm_parse_query,
-	.candidate_argv = yum_candidate_argv,
-	.parse_candidates = rpm_parse_candidates,
-	.txn_argv = yum_txn_argv,
+	.query = rpm_query,
+	.query_line = rpm_line,
+	.candidates = (const char *const[]){ "repoquery", "-q", "--qf",
+	    REPOQUERY_QF, NULL },
+	.candidate_line = rpm_line,
+	.txn = &(const struct prov_txn_words){
+		.install = (const char *const[]){ "yum", "-y", "install",
+		    NULL },
+		.remove = (const char *const[]){ "yum", "-y", "remove", NULL },
+		.version_sep = "-",
+		.upgrade_by_version = 1,
+	},
 };

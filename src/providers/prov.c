@@ -390,14 +390,6 @@ pkg_set_release(struct pkg_set *s)
 }
 
 void
-pkg_set_mark_unknown(struct pkg_set *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].candidate == NULL && s->v[i].installed == NULL)
-			s->v[i].is_unknown = 1;
-}
-
-void
 pkg_set_unknown(struct pkg_set *s, const char *name, const char *msg)
 {
 	struct pkg_state *p = pkg_set_get(s, name, 1);
@@ -407,14 +399,38 @@ pkg_set_unknown(struct pkg_set *s, const char *name, const char *msg)
 	p->unknown_msg = xstrdup(msg);
 }
 
-int
-pkg_lines_parse(const char *text, size_t len, struct pkg_set *set,
-    int is_candidate, void (*fn)(char *line, void *arg))
+void
+pkg_query_argv(const struct pkg_provider *p, int is_candidate,
+    struct argv *a, const char *const *names, size_t n)
 {
-	struct pkg_lines l = { set, is_candidate };
+	argv_addv(a, is_candidate ? p->candidates : p->query);
+	if (is_candidate || !p->is_query_all)
+		argv_addn(a, names, n);
+}
 
-	prov_each_line(text, len, fn, &l);
-	return 0;
+void
+pkg_parse_query(const struct pkg_provider *p, const char *out, size_t len,
+    struct pkg_set *set)
+{
+	struct pkg_lines l = { set, 0, NULL };
+
+	prov_each_line(out, len, p->query_line, &l);
+}
+
+void
+pkg_parse_candidates(const struct pkg_provider *p, const char *out,
+    size_t len, const char *errout, size_t errlen, struct pkg_set *set)
+{
+	struct pkg_lines l = { set, 1, NULL };
+
+	prov_each_line(out, len, p->candidate_line, &l);
+	if (p->unknown_line != NULL) {
+		prov_each_line(errout, errlen, p->unknown_line, set);
+		return;
+	}
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].candidate == NULL && set->v[i].installed == NULL)
+			set->v[i].is_unknown = 1;
 }
 
 struct pkg_state *
@@ -438,7 +454,7 @@ prov_add_want(struct argv *a, const struct pkg_want *w,
 		argv_add(a, w->name);
 }
 
-/* Adds one command of prov_txn_split: words, then the names of w that
+/* Adds one command of a transaction: words, then the names of w that
  * install (is_install), with their versions, or go, by name alone. */
 static void
 prov_txn_command(struct argv *a, const struct pkg_want *w, size_t n,
@@ -463,7 +479,12 @@ prov_txn_command(struct argv *a, const struct pkg_want *w, size_t n,
 	}
 }
 
-int
+/*
+ * The install command in cmds[0] when any of w[0..n) is PKG_INSTALL, then
+ * the remove command when any is not, each with its names in the order of
+ * w (removals by name alone). Returns how many commands (0 to 2).
+ */
+static int
 prov_txn_split(struct argv cmds[2], const struct pkg_want *w, size_t n,
     unsigned lock_s, const struct prov_txn_words *words)
 {
@@ -478,6 +499,15 @@ prov_txn_split(struct argv cmds[2], const struct pkg_want *w, size_t n,
 	if (have_out)
 		prov_txn_command(&cmds[ncmd++], w, n, lock_s, words, 0);
 	return ncmd;
+}
+
+int
+pkg_txn_argv(const struct pkg_provider *p, struct argv cmds[2],
+    const struct pkg_want *w, size_t n, unsigned lock_s)
+{
+	if (p->txn == NULL)
+		return p->txn_argv(cmds, w, n, lock_s);
+	return prov_txn_split(cmds, w, n, lock_s, p->txn);
 }
 
 const struct pkg_provider *const pkg_providers[] = {

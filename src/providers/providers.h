@@ -153,30 +153,68 @@ struct pkg_want {
 					   newer version the tool offered */
 };
 
+/* The argument of a provider's line readers: the set they fill, and
+ * which version the lines give. */
+struct pkg_lines {
+	struct pkg_set	 *set;
+	int		  is_candidate;	/* candidates, else installed ones */
+	struct pkg_state *cur;		/* formats of several lines a package
+					   (apt-cache policy): the package
+					   of the lines read; starts NULL */
+};
+
+/* How a tool that installs with one command and removes with another (all
+ * but apt) spells them: "apk --wait=30 add --upgrade a b=1.2" then
+ * "apk --wait=30 del c". */
+struct prov_txn_words {
+	const char *const *install;	/* program, then its words before the
+					   names; NULL-terminated */
+	const char *const *remove;	/* the same for PKG_REMOVE and
+					   PKG_PURGE (no tool but apt purges) */
+	const char	  *lock_flag;	/* "--wait=": lock_s appended to it,
+					   right after the program in both
+					   commands; NULL: the tool has none */
+	const char	  *version_sep;	/* "=": "name=1.2"; NULL: the tool
+					   takes no version (pacman) */
+	int		   upgrade_by_version; /* the install command leaves
+					   an installed package alone unless
+					   the newer version is named (dnf) */
+};
+
+/*
+ * A package manager, as data: its two queries (a command each, whose
+ * output is read a line at a time) and how it spells a transaction.
+ * pkg_query_argv(), pkg_parse_query(), pkg_parse_candidates() and
+ * pkg_txn_argv() serve every provider from these.
+ */
 struct pkg_provider {
 	const char	*name;		/* "apt": the `provider` attribute */
 	const char	*probe;		/* program that selects it under root */
 	const char	*lock;		/* path of the manager's lock, or NULL */
 	int		 lock_is_file;	/* lock held while the file exists
 					   (pacman); else an fcntl lock */
-	/* The installed-state query for names (one command for all). */
-	void	(*query_argv)(struct argv *a, const char *const *names,
-		    size_t n);
-	/* Parses its stdout into set (entries for names it reports). */
-	int	(*parse_query)(const char *out, size_t len, struct pkg_set *set,
-		    struct tl_err *err);
-	/* The candidate-version query (newest available), or NULL when the
-	 * provider cannot say: then "latest" always asks the tool. */
-	void	(*candidate_argv)(struct argv *a, const char *const *names,
-		    size_t n);
-	/* Parses its stdout and stderr: candidates, and names the
-	 * repositories lack (is_unknown, with the tool's message). */
-	int	(*parse_candidates)(const char *out, size_t len,
-		    const char *errout, size_t errlen, struct pkg_set *set,
-		    struct tl_err *err);
-	/* The commands of one transaction (installs and removals), in the
-	 * order to run them: adds up to 2 argvs to cmds[0..1]; returns how
-	 * many. lock_s is the lock wait the tool itself should allow. */
+	/* The installed-state query, one command for all names: these
+	 * words (NULL-terminated), then the names. */
+	const char *const *query;
+	int		 is_query_all;	/* the words alone list every
+					   installed package (no names); the
+					   ones asked about are picked out */
+	/* Reads one line of its stdout (arg: a struct pkg_lines). */
+	void	(*query_line)(char *line, void *arg);
+	/* The candidate-version query (newest available), words then the
+	 * names, or NULL when the provider cannot say: then "latest"
+	 * always asks the tool. */
+	const char *const *candidates;
+	void	(*candidate_line)(char *line, void *arg);	/* stdout */
+	/* Reads one line of its stderr (arg: the struct pkg_set), marking
+	 * with pkg_set_unknown() the names no repository has. NULL: the
+	 * tool prints nothing for those, so every entry left with neither
+	 * version is unknown. */
+	void	(*unknown_line)(char *line, void *arg);
+	/* How it installs and removes, or NULL when
+	 * txn_argv builds the commands (apt: one command does both). */
+	const struct prov_txn_words *txn;
+	/* Adds up to 2 argvs to cmds[0..1]; returns how many. */
 	int	(*txn_argv)(struct argv cmds[2], const struct pkg_want *w,
 		    size_t n, unsigned lock_s);
 	/* Extra environment for every command, or NULL. */
@@ -185,6 +223,26 @@ struct pkg_provider {
 	 * (pacman): another version asked for is refused when planning. */
 	int	 is_repo_version_only;
 };
+
+/* Adds to a the query for names[0..n): the installed-state one, or the
+ * candidate one when is_candidate (p->candidates is then not NULL). */
+void	pkg_query_argv(const struct pkg_provider *p, int is_candidate,
+	    struct argv *a, const char *const *names, size_t n);
+/* Reads the query's stdout into set (entries for the names it reports;
+ * a line it cannot read is skipped). */
+void	pkg_parse_query(const struct pkg_provider *p, const char *out,
+	    size_t len, struct pkg_set *set);
+/* Reads the candidate query's stdout and stderr into set: candidates, and
+ * names the repositories lack (is_unknown, with the tool's message when it
+ * gives one). */
+void	pkg_parse_candidates(const struct pkg_provider *p, const char *out,
+	    size_t len, const char *errout, size_t errlen,
+	    struct pkg_set *set);
+/* The commands of one transaction (installs and removals), in the order
+ * to run them: adds up to 2 argvs to cmds[0..1]; returns how many. lock_s
+ * is the lock wait the tool itself should allow. */
+int	pkg_txn_argv(const struct pkg_provider *p, struct argv cmds[2],
+	    const struct pkg_want *w, size_t n, unsigned lock_s);
 
 /* The providers, NULL-terminated, in detection order. */
 extern const struct pkg_provider *const pkg_providers[];
@@ -222,58 +280,15 @@ extern const struct pkg_provider pkg_apt, pkg_dnf, pkg_yum, pkg_apk,
 
 /* What the backends share. */
 
-/* A parser of "one package per line" output: the set it fills, and which
- * version the lines give. The arg of its prov_each_line callback. */
-struct pkg_lines {
-	struct pkg_set	*set;
-	int		 is_candidate;	/* candidates, else installed ones */
-};
-
-/* Calls fn(line, struct pkg_lines *) on every line of text, for set and
- * is_candidate. Returns 0: a line fn cannot read is skipped. */
-int	pkg_lines_parse(const char *text, size_t len, struct pkg_set *set,
-	    int is_candidate, void (*fn)(char *line, void *arg));
-
 /* Sets name's installed or candidate version (as l says) to a copy of
  * version, replacing the one before (the last line wins), adding name
  * when missing. Returns the entry, borrowed until the set changes. */
 struct pkg_state *pkg_lines_put(struct pkg_lines *l, const char *name,
 	    const char *version);
 
-/* Marks unknown every entry with neither an installed nor a candidate
- * version: for tools that print nothing for a name no repository has. */
-void	pkg_set_mark_unknown(struct pkg_set *s);
-
 /* Marks name unknown (adding it when missing), with msg, the tool's own
  * words, copied as its unknown_msg. */
 void	pkg_set_unknown(struct pkg_set *s, const char *name, const char *msg);
-
-/* How a tool that installs with one command and removes with another (all
- * but apt) spells them: "apk --wait=30 add --upgrade a b=1.2" then
- * "apk --wait=30 del c". */
-struct prov_txn_words {
-	const char *const *install;	/* program, then its words before the
-					   names; NULL-terminated */
-	const char *const *remove;	/* the same for PKG_REMOVE and
-					   PKG_PURGE (no tool but apt purges) */
-	const char	  *lock_flag;	/* "--wait=": lock_s appended to it,
-					   right after the program in both
-					   commands; NULL: the tool has none */
-	const char	  *version_sep;	/* "=": "name=1.2"; NULL: the tool
-					   takes no version (pacman) */
-	int		   upgrade_by_version; /* the install command leaves
-					   an installed package alone unless
-					   the newer version is named (dnf) */
-};
-
-/*
- * Builds a txn_argv from words: the install command in cmds[0] when any
- * of w[0..n) is PKG_INSTALL, then the remove command when any is not, each
- * with its names in the order of w (removals by name alone). Returns how
- * many commands (0 to 2).
- */
-int	prov_txn_split(struct argv cmds[2], const struct pkg_want *w,
-	    size_t n, unsigned lock_s, const struct prov_txn_words *words);
 
 /* Adds w's name to a, as name, version_sep and version when w wants a
  * version and version_sep is not NULL. */

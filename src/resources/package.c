@@ -224,20 +224,17 @@ pkg_query(const struct run_ctx *ctx, const struct pkg_provider *prov,
 	struct spawn_result res;
 	int rc;
 
-	if (candidates)
-		prov->candidate_argv(&a, names, n);
-	else
-		prov->query_argv(&a, names, n);
+	pkg_query_argv(prov, candidates, &a, names, n);
 	spawn_result_init(&res);
 	rc = prov_run(ctx->root, &a, prov->env, PKG_QUERY_TIMEOUT_MS, &res,
 	    err);
 	if (rc == 0 && res.timed_out)
 		rc = tl_err_set(err, TL_ETIMEOUT, "'%s' timed out", a.v[0]);
 	else if (rc == 0 && candidates)
-		rc = prov->parse_candidates(res.out.data, res.out.len,
-		    res.errout.data, res.errout.len, set, err);
+		pkg_parse_candidates(prov, res.out.data, res.out.len,
+		    res.errout.data, res.errout.len, set);
 	else if (rc == 0)
-		rc = prov->parse_query(res.out.data, res.out.len, set, err);
+		pkg_parse_query(prov, res.out.data, res.out.len, set);
 	log_debug("%s: %zu names, %u ms", a.v[0], n, res.duration_ms);
 	spawn_result_release(&res);
 	argv_release(&a);
@@ -294,10 +291,10 @@ pkg_observe(struct pkg_batch *b, struct res **rs, size_t n,
 				names_add(&want, &nwant, &capwant,
 				    v->items[k]);
 	}
-	if (rc == 0 && nwant > 0 && b->prov->candidate_argv != NULL)
+	if (rc == 0 && nwant > 0 && b->prov->candidates != NULL)
 		rc = pkg_query(ctx, b->prov, 1, want, nwant, &b->set, err);
 	/* Some tools (apt-cache policy) just leave out what they lack. */
-	for (size_t i = 0; rc == 0 && b->prov->candidate_argv != NULL &&
+	for (size_t i = 0; rc == 0 && b->prov->candidates != NULL &&
 	    i < nwant; i++) {
 		struct pkg_state *st = pkg_set_get(&b->set, want[i], 1);
 		if (st->installed == NULL && st->candidate == NULL)
@@ -611,7 +608,7 @@ pkg_txn(const struct run_ctx *ctx, const struct pkg_provider *prov,
 
 	if ((rc = pkg_lock_wait(ctx, prov, lock_s, err)) < 0)
 		return rc;
-	ncmd = prov->txn_argv(cmds, w, n, lock_s);
+	ncmd = pkg_txn_argv(prov, cmds, w, n, lock_s);
 	for (int i = 0; rc == 0 && i < ncmd; i++) {
 		char *cmd = argv_join(&cmds[i]);
 		log_info("%s", cmd);

@@ -41,7 +41,7 @@ TEST(pkg_apt_parses_dpkg_query)
 	char *out = capture("dpkg-query.out");
 	struct pkg_set s = { 0 };
 
-	ASSERT_EQ(pkg_apt.parse_query(out, strlen(out), &s, NULL), 0);
+	pkg_parse_query(&pkg_apt, out, strlen(out), &s);
 	ASSERT_STR_EQ(installed(&s, "dpkg"), "1.21.22");
 	ASSERT_STR_EQ(installed(&s, "bash"), "5.2.15-2+b8");
 	ASSERT_STR_EQ(installed(&s, "nosuchpkg"), "(absent)");
@@ -56,7 +56,7 @@ TEST(pkg_apt_status_letters)
 	    "d\tun \t\nbroken-line\n";
 	struct pkg_set s = { 0 };
 
-	pkg_apt.parse_query(out, strlen(out), &s, NULL);
+	pkg_parse_query(&pkg_apt, out, strlen(out), &s);
 	ASSERT_STR_EQ(installed(&s, "a"), "1.0");
 	ASSERT_STR_EQ(installed(&s, "b"), "(absent)");
 	ASSERT(pkg_set_get(&s, "b", 0)->is_config);
@@ -73,11 +73,11 @@ TEST(pkg_apt_parses_policy)
 	const char *unknown = "N: Unable to locate package zzz\n";
 	struct pkg_set s = { 0 };
 
-	pkg_apt.parse_candidates(out, strlen(out), err, strlen(err), &s,
-	    NULL);
+	pkg_parse_candidates(&pkg_apt, out, strlen(out), err, strlen(err),
+	    &s);
 	ASSERT_STR_EQ(pkg_set_get(&s, "dpkg", 0)->candidate, "1.21.23");
 	ASSERT(pkg_set_get(&s, "nosuchpkg", 0) == NULL);
-	pkg_apt.parse_candidates("", 0, unknown, strlen(unknown), &s, NULL);
+	pkg_parse_candidates(&pkg_apt, "", 0, unknown, strlen(unknown), &s);
 	ASSERT(pkg_set_get(&s, "zzz", 0)->is_unknown);
 	ASSERT_CONTAINS(pkg_set_get(&s, "zzz", 0)->unknown_msg,
 	    "Unable to locate package zzz");
@@ -97,7 +97,7 @@ TEST(pkg_apt_one_transaction)
 	};
 	char *cmd;
 
-	ASSERT_EQ(pkg_apt.txn_argv(cmds, w, 4, 30), 1);
+	ASSERT_EQ(pkg_txn_argv(&pkg_apt, cmds, w, 4, 30), 1);
 	cmd = argv_join(&cmds[0]);
 	ASSERT_CONTAINS(cmd, "apt-get -y -q -oDPkg::Lock::Timeout=30 ");
 	ASSERT_CONTAINS(cmd, " install a b=1.2-3 c- d_");
@@ -117,11 +117,11 @@ TEST(pkg_rpm_parses_real_rpm_q)
 	};
 	char *c0, *c1;
 
-	pkg_dnf.parse_query(out, strlen(out), &s, NULL);
+	pkg_parse_query(&pkg_dnf, out, strlen(out), &s);
 	ASSERT_STR_EQ(installed(&s, "tl-rpm"), "1.2-3");
 	ASSERT_STR_EQ(installed(&s, "tl-epoch"), "2:0.9-1");
 	ASSERT_STR_EQ(installed(&s, "nosuchpkg"), "(absent)");
-	ASSERT_EQ(pkg_dnf.txn_argv(cmds, w, 3, 0), 2);
+	ASSERT_EQ(pkg_txn_argv(&pkg_dnf, cmds, w, 3, 0), 2);
 	c0 = argv_join(&cmds[0]);
 	c1 = argv_join(&cmds[1]);
 	ASSERT_STR_EQ(c0, "dnf -y install a b-2:1.0-1");
@@ -146,12 +146,12 @@ TEST(pkg_upgrade_names_the_version_only_where_the_tool_needs_it)
 	};
 	char *cmd;
 
-	ASSERT_EQ(pkg_dnf.txn_argv(cmds, w, 2, 0), 1);
+	ASSERT_EQ(pkg_txn_argv(&pkg_dnf, cmds, w, 2, 0), 1);
 	cmd = argv_join(&cmds[0]);
 	ASSERT_STR_EQ(cmd, "dnf -y install up-1.1-1 new");
 	free(cmd);
 	argv_release(&cmds[0]);
-	ASSERT_EQ(pkg_apt.txn_argv(cmds, w, 2, 0), 1);
+	ASSERT_EQ(pkg_txn_argv(&pkg_apt, cmds, w, 2, 0), 1);
 	cmd = argv_join(&cmds[0]);
 	ASSERT_CONTAINS(cmd, " install up new");
 	free(cmd);
@@ -165,12 +165,12 @@ TEST(pkg_pacman_parses_real_pacman_q)
 	const char *sp = "bash 5.2.037-1\n";
 	struct pkg_set s = { 0 };
 
-	pkg_pacman.parse_query(out, strlen(out), &s, NULL);
+	pkg_parse_query(&pkg_pacman, out, strlen(out), &s);
 	ASSERT_STR_EQ(installed(&s, "bash"), "5.2.026-1");
 	ASSERT_STR_EQ(installed(&s, "zlib"), "1:1.3.1-2");
 	ASSERT_STR_EQ(installed(&s, "nosuchpkg"), "(absent)");
-	pkg_pacman.parse_candidates(sp, strlen(sp), err, strlen(err), &s,
-	    NULL);
+	pkg_parse_candidates(&pkg_pacman, sp, strlen(sp), err, strlen(err),
+	    &s);
 	ASSERT_STR_EQ(pkg_set_get(&s, "bash", 0)->candidate, "5.2.037-1");
 	ASSERT(pkg_set_get(&s, "nope", 0)->is_unknown);
 	pkg_set_release(&s);
@@ -184,14 +184,14 @@ TEST(pkg_apk_freebsd_openbsd_samples)
 	char *ob = capture("openbsd-pkg_info-q.sample");
 	struct pkg_set a = { 0 }, f = { 0 }, o = { 0 };
 
-	pkg_apk.parse_query(apk, strlen(apk), &a, NULL);
+	pkg_parse_query(&pkg_apk, apk, strlen(apk), &a);
 	ASSERT_STR_EQ(installed(&a, "busybox"), "1.36.1-r29");
 	ASSERT_STR_EQ(installed(&a, "py3-setuptools"), "70.3.0-r0");
 	ASSERT_STR_EQ(installed(&a, "ca-certificates-bundle"),
 	    "20240705-r0");
-	pkg_freebsd.parse_query(fb, strlen(fb), &f, NULL);
+	pkg_parse_query(&pkg_freebsd, fb, strlen(fb), &f);
 	ASSERT_STR_EQ(installed(&f, "sudo"), "1.9.15p5_4");
-	pkg_openbsd.parse_query(ob, strlen(ob), &o, NULL);
+	pkg_parse_query(&pkg_openbsd, ob, strlen(ob), &o);
 	ASSERT_STR_EQ(installed(&o, "rsync"), "3.3.0p0-iconv");
 	ASSERT_STR_EQ(installed(&o, "py3-setuptools"), "68.0.0p0v0");
 	pkg_set_release(&a);
@@ -210,7 +210,7 @@ TEST(pkg_apk_parses_real_apk_info_v)
 	char *apk = capture("apk-info-v.real");
 	struct pkg_set s = { 0 };
 
-	ASSERT_EQ(pkg_apk.parse_query(apk, strlen(apk), &s, NULL), 0);
+	pkg_parse_query(&pkg_apk, apk, strlen(apk), &s);
 	ASSERT_EQ(s.n, 1);
 	ASSERT_STR_EQ(installed(&s, ".python-rundeps"), "20240627.001414");
 	ASSERT(pkg_set_get(&s, "WARNING:", 0) == NULL);
@@ -224,7 +224,7 @@ TEST(pkg_apk_parses_real_apk_info_vv)
 	char *apk = capture("apk-info-vv.real");
 	struct pkg_set s = { 0 };
 
-	ASSERT_EQ(pkg_apk.parse_query(apk, strlen(apk), &s, NULL), 0);
+	pkg_parse_query(&pkg_apk, apk, strlen(apk), &s);
 	ASSERT_EQ(s.n, 58);
 	ASSERT_STR_EQ(installed(&s, "acct"), "6.6.2-r0");
 	ASSERT_STR_EQ(installed(&s, "apk-tools"), "2.6.8-r1");
@@ -248,7 +248,7 @@ TEST(pkg_openbsd_parses_real_pkg_info)
 	char *ob = capture("openbsd-pkg_info.real");
 	struct pkg_set s = { 0 };
 
-	ASSERT_EQ(pkg_openbsd.parse_query(ob, strlen(ob), &s, NULL), 0);
+	pkg_parse_query(&pkg_openbsd, ob, strlen(ob), &s);
 	ASSERT_EQ(s.n, 10);
 	ASSERT_STR_EQ(installed(&s, "bash"), "3.1.17");
 	ASSERT_STR_EQ(installed(&s, "gettext"), "0.14.5p1");
@@ -276,12 +276,40 @@ TEST(pkg_split_name_version)
 TEST(pkg_provider_tables)
 {
 	for (size_t i = 0; pkg_providers[i] != NULL; i++) {
-		ASSERT(pkg_providers[i]->query_argv != NULL);
-		ASSERT(pkg_providers[i]->txn_argv != NULL);
+		const struct pkg_provider *p = pkg_providers[i];
+
+		ASSERT(p->query != NULL && p->query_line != NULL);
+		ASSERT((p->candidates == NULL) == (p->candidate_line == NULL));
+		ASSERT((p->txn == NULL) != (p->txn_argv == NULL));
 		ASSERT(pkg_provider_find(pkg_providers[i]->name) ==
 		    pkg_providers[i]);
 	}
 	ASSERT(pkg_provider_find("zypper") == NULL);
+}
+
+/* A query names the packages, unless the tool lists every installed one
+ * (apk info -v); the candidate query always names them. */
+TEST(pkg_query_argv_names_the_packages_unless_the_tool_lists_all)
+{
+	const char *names[] = { "a", "b" };
+	struct argv a = ARGV_INIT;
+	char *cmd;
+
+	pkg_query_argv(&pkg_pacman, 0, &a, names, 2);
+	cmd = argv_join(&a);
+	ASSERT_STR_EQ(cmd, "pacman -Q a b");
+	free(cmd);
+	argv_release(&a);
+	pkg_query_argv(&pkg_apk, 0, &a, names, 2);
+	cmd = argv_join(&a);
+	ASSERT_STR_EQ(cmd, "apk info -v");
+	free(cmd);
+	argv_release(&a);
+	pkg_query_argv(&pkg_apk, 1, &a, names, 2);
+	cmd = argv_join(&a);
+	ASSERT_STR_EQ(cmd, "apk list a b");
+	free(cmd);
+	argv_release(&a);
 }
 
 TEST(pkg_prov_tail_quotes_last_lines)
