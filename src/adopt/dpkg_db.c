@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "core/xalloc.h"
 
 /* A stanza as it is read: the fields we keep, borrowed from the text. */
@@ -61,11 +62,7 @@ field_value(const char *line, size_t n, size_t *vn)
 	const char *c = memchr(line, ':', n), *end = line + n;
 
 	c = c ? c + 1 : end;
-	while (c < end && (*c == ' ' || *c == '\t'))
-		c++;
-	while (end > c && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r'))
-		end--;
+	text_trim(&c, &end);
 	*vn = (size_t)(end - c);
 	return c;
 }

@@ -28,6 +28,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/spawn.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "facts/facts.h"
 #include "facts/facts_int.h"
@@ -43,17 +44,6 @@ line_fail(struct tl_err *err, const char *file, int line)
 		tl_err_where(err, file, line);
 	}
 	return TL_ESYNTAX;
-}
-
-/* Trims blanks (and '\r') off both ends of [*p, *end). */
-static void
-trim(const char **p, const char **end)
-{
-	while (*p < *end && (**p == ' ' || **p == '\t'))
-		(*p)++;
-	while (*end > *p && ((*end)[-1] == ' ' || (*end)[-1] == '\t' ||
-	    (*end)[-1] == '\r'))
-		(*end)--;
 }
 
 /* Parses one non-blank, non-comment line [p, end). */
@@ -73,8 +63,8 @@ parse_line(struct facts *f, const char *p, const char *end,
 		return tl_err_set(err, TL_ESYNTAX, "line holds a NUL byte");
 	kend = eq;
 	v = eq + 1;
-	trim(&p, &kend);
-	trim(&v, &end);
+	text_trim(&p, &kend);
+	text_trim(&v, &end);
 	key = xstrndup(p, (size_t)(kend - p));
 	value = xstrndup(v, (size_t)(end - v));
 	if ((r = facts_key_check(key, err)) == 0 &&
@@ -98,7 +88,7 @@ facts_parse_lines(struct facts *f, const char *text, size_t len,
 		line++;
 		s = p;
 		e = eol;
-		trim(&s, &e);
+		text_trim(&s, &e);
 		if (s == e || *s == '#')
 			continue;
 		if (parse_line(f, s, e, err) < 0)

@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/spawn.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "engine/res.h"
 #include "engine/run.h"
@@ -199,17 +200,6 @@ cron_word(const char *p, const char *end)
 	return p;
 }
 
-/* Trims blanks (and a carriage return) around [*a, *e). */
-static void
-cron_trim(const char **a, const char **e)
-{
-	while (*a < *e && (**a == ' ' || **a == '\t'))
-		(*a)++;
-	while (*e > *a && ((*e)[-1] == ' ' || (*e)[-1] == '\t' ||
-	    (*e)[-1] == '\r'))
-		(*e)--;
-}
-
 /*
  * Is the line [a, a + alen) the same entry as [b, b + blen)? cron splits
  * the schedule (five fields, or one @word) on any run of blanks and hands
@@ -222,22 +212,22 @@ cron_same_entry(const char *a, size_t alen, const char *b, size_t blen)
 	const char *ae = a + alen, *be = b + blen, *an, *bn;
 	int words;
 
-	cron_trim(&a, &ae);
-	cron_trim(&b, &be);
+	text_trim(&a, &ae);
+	text_trim(&b, &be);
 	words = a < ae && *a == '@' ? 1 : 5;
 	for (int i = 0; i < words; i++) {
 		an = cron_word(a, ae);
 		bn = cron_word(b, be);
-		cron_trim(&a, &an);
-		cron_trim(&b, &bn);
+		text_trim(&a, &an);
+		text_trim(&b, &bn);
 		if (an == a || an - a != bn - b ||
 		    memcmp(a, b, (size_t)(an - a)) != 0)
 			return 0;
 		a = an;
 		b = bn;
 	}
-	cron_trim(&a, &ae);
-	cron_trim(&b, &be);
+	text_trim(&a, &ae);
+	text_trim(&b, &be);
 	return ae > a && ae - a == be - b && memcmp(a, b, (size_t)(ae - a)) ==
 	    0;
 }
