@@ -213,7 +213,7 @@ route_events(struct agent *a, struct httpd_conn *c,
 
 static const struct http_route {
 	const char	*path;
-	http_route_fn	 fn;
+	http_route_fn	*fn;
 } routes[] = {
 	{ "/", route_index },
 	{ "/index.html", route_index },

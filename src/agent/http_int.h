@@ -12,8 +12,9 @@ struct http_req;
 struct httpd_conn;
 struct httpd_stats;
 
-typedef void (*http_route_fn)(struct agent *a, struct httpd_conn *c,
-    const struct http_req *req);
+/* Answers one route's request (http_glue.c's routes[] table). */
+typedef void	http_route_fn(struct agent *a, struct httpd_conn *c,
+		    const struct http_req *req);
 
 /* Answers 200 with b as application/json. */
 void	http_reply_json(struct httpd_conn *c, const struct buf *b);
@@ -26,25 +27,8 @@ void	http_get_stats(const struct agent *a, struct httpd_stats *st);
 void	http_metrics_render(struct agent *a, struct buf *out);
 
 /* http_v1.c: the /v1 routes. */
-void	http_v1_self(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_members(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_status(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_packs(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_channels(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_messages(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_history(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_facts(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_checks(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
-void	http_v1_services(struct agent *a, struct httpd_conn *c,
-	    const struct http_req *req);
+http_route_fn	http_v1_self, http_v1_members, http_v1_status, http_v1_packs;
+http_route_fn	http_v1_channels, http_v1_messages, http_v1_history;
+http_route_fn	http_v1_facts, http_v1_checks, http_v1_services;
 
 #endif
