@@ -102,16 +102,19 @@ graph_resolve(struct graph *g, const struct res *r, const char *ref,
 struct autoreq_ctx {
 	struct graph	*g;
 	size_t		 self;
+	struct buf	*ref;	/* scratch for "type[title]", reused */
 };
 
 static void
-autoreq_add(void *vctx, const char *ref)
+autoreq_add(void *vctx, const char *type, const char *title)
 {
 	struct autoreq_ctx *ctx = vctx;
 	size_t dep;
 
+	buf_reset(ctx->ref);
+	buf_addf(ctx->ref, "%s[%s]", type, title);
 	/* Implicit edges apply only between declared resources. */
-	if (strmap_get(&ctx->g->by_ref, ref, &dep))
+	if (strmap_get(&ctx->g->by_ref, ctx->ref->data, &dep))
 		edge_add(ctx->g, dep, ctx->self);
 }
 
@@ -143,11 +146,12 @@ graph_link(struct graph *g, size_t x, const struct refs *refs,
 static int
 graph_edges(struct graph *g, struct tl_err *err)
 {
-	int r;
+	struct buf ref = BUF_INIT;
+	int r = 0;
 
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; r == 0 && i < g->n; i++) {
 		struct res *x = g->res[i];
-		struct autoreq_ctx ctx = { g, i };
+		struct autoreq_ctx ctx = { g, i, &ref };
 
 		if ((r = graph_link(g, i, &x->require, "require", 0, edge_add,
 		    err)) < 0 ||
@@ -157,11 +161,12 @@ graph_edges(struct graph *g, struct tl_err *err)
 		    err)) < 0 ||
 		    (r = graph_link(g, i, &x->subscribe, "subscribe", 0,
 		    notify_add, err)) < 0)
-			return r;
+			break;
 		if (x->type->autorequire != NULL)
 			x->type->autorequire(x, autoreq_add, &ctx);
 	}
-	return 0;
+	buf_release(&ref);
+	return r;
 }
 
 /* A binary min-heap of indexes: the ready resource declared first goes

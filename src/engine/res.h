@@ -26,6 +26,10 @@
 struct run_ctx;
 struct tl_err;
 
+/* An autorequire's callback: "r needs type[title] first, if declared". */
+typedef void (*res_require_fn)(void *ctx, const char *type,
+    const char *title);
+
 enum res_result {
 	RES_UNCHANGED,
 	RES_CHANGED,	/* changed, or would change under --noop */
@@ -129,10 +133,11 @@ struct res_type {
 	 * typed and defaulted). Returns < 0 and fills err (no file:line; the
 	 * caller adds the declaration's). */
 	int	(*validate)(struct res *r, struct tl_err *err);
-	/* Implicit dependencies: add(ctx, "type[title]") for each resource
-	 * r needs first if it is declared (e.g. the parent directory). */
-	void	(*autorequire)(const struct res *r,
-		    void (*add)(void *ctx, const char *ref), void *ctx);
+	/* Implicit dependencies: add(ctx, type, title) for each resource
+	 * r needs first if it is declared (e.g. "directory" and the parent
+	 * directory's path). */
+	void	(*autorequire)(const struct res *r, res_require_fn add,
+		    void *ctx);
 	/* Optional: observe every resource of this type in one go before
 	 * the run (one package query for all packages). */
 	int	(*prefetch)(struct res **rs, size_t n, struct run_ctx *ctx,

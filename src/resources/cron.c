@@ -161,13 +161,9 @@ cron_validate(struct res *r, struct tl_err *err)
 }
 
 static void
-cron_autorequire(const struct res *r, void (*add)(void *, const char *),
-    void *ctx)
+cron_autorequire(const struct res *r, res_require_fn add, void *ctx)
 {
-	char *ref = xasprintf("user[%s]", res_str(r, "user"));
-
-	add(ctx, ref);
-	free(ref);
+	add(ctx, "user", res_str(r, "user"));
 }
 
 /* Appends r's block (markers included) to b. */

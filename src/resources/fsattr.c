@@ -117,41 +117,30 @@ fs_predict(struct res *r, struct run_ctx *ctx, const char *path,
 }
 
 void
-fs_autorequire(const struct res *r, void (*add)(void *ctx, const char *ref),
-    void *ctx)
+fs_autorequire(const struct res *r, res_require_fn add, void *ctx)
 {
 	const char *path = res_str(r, "path"), *slash;
-	char *ref;
 
 	if (path != NULL && strcmp(path, "/") != 0) {
-		/* path_dirname() in place, into one buffer: every file and
-		 * line of a recipe passes here. */
-		struct buf b = BUF_INIT;
+		/* path_dirname() on the borrowed path, copying only the
+		 * parent: every file and line of a recipe passes here. */
+		struct buf dir = BUF_INIT;
 
-		buf_grow(&b, strlen(path) + 12);
-		buf_add(&b, "directory[", 10);
 		if ((slash = strrchr(path, '/')) == NULL)
-			buf_addch(&b, '.');
+			buf_addch(&dir, '.');
 		else {
 			while (slash > path && slash[-1] == '/')
 				slash--;
-			buf_add(&b, path, slash == path ? 1 :
+			buf_add(&dir, path, slash == path ? 1 :
 			    (size_t)(slash - path));
 		}
-		buf_addch(&b, ']');
-		add(ctx, b.data);
-		buf_release(&b);
+		add(ctx, "directory", dir.data);
+		buf_release(&dir);
 	}
-	if (res_str(r, "owner") != NULL) {
-		ref = xasprintf("user[%s]", res_str(r, "owner"));
-		add(ctx, ref);
-		free(ref);
-	}
-	if (res_str(r, "group") != NULL) {
-		ref = xasprintf("group[%s]", res_str(r, "group"));
-		add(ctx, ref);
-		free(ref);
-	}
+	if (res_str(r, "owner") != NULL)
+		add(ctx, "user", res_str(r, "owner"));
+	if (res_str(r, "group") != NULL)
+		add(ctx, "group", res_str(r, "group"));
 }
 
 int

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "engine/predict.h"
+#include "engine/res.h"
 
 struct res;
 struct run_ctx;
@@ -54,7 +55,6 @@ struct pred *fs_predict(struct res *r, struct run_ctx *ctx, const char *path,
 	    const struct fs_want *w, mode_t def_mode);
 /* Implicit edges every path resource has: its parent directory, its
  * owner and its group. */
-void	fs_autorequire(const struct res *r,
-	    void (*add)(void *ctx, const char *ref), void *ctx);
+void	fs_autorequire(const struct res *r, res_require_fn add, void *ctx);
 
 #endif

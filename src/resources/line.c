@@ -292,13 +292,9 @@ line_predict(struct res *r, struct run_ctx *ctx)
 }
 
 static void
-line_autorequire(const struct res *r, void (*add)(void *, const char *),
-    void *ctx)
+line_autorequire(const struct res *r, res_require_fn add, void *ctx)
 {
-	char *ref = xasprintf("file[%s]", res_str(r, "path"));
-
-	add(ctx, ref);
-	free(ref);
+	add(ctx, "file", res_str(r, "path"));
 }
 
 static const char *const line_title[] = { "path", "match|line", NULL };

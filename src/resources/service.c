@@ -96,13 +96,9 @@ service_validate(struct res *r, struct tl_err *err)
 }
 
 static void
-service_autorequire(const struct res *r, void (*add)(void *, const char *),
-    void *ctx)
+service_autorequire(const struct res *r, res_require_fn add, void *ctx)
 {
-	char *ref = xasprintf("package[%s]", res_str(r, "name"));
-
-	add(ctx, ref);
-	free(ref);
+	add(ctx, "package", res_str(r, "name"));
 }
 
 static const struct svc_provider *

@@ -96,25 +96,17 @@ user_validate(struct res *r, struct tl_err *err)
 }
 
 static void
-user_autorequire(const struct res *r, void (*add)(void *, const char *),
-    void *ctx)
+user_autorequire(const struct res *r, res_require_fn add, void *ctx)
 {
 	const struct attr_val *g = res_val(r, "groups");
 	const char *gid = res_str(r, "gid");
-	char *ref;
 
 	/* Without gid, the primary group is the one named after the user:
 	 * a declared group of that name is made first and then used. */
-	if (gid == NULL || (gid[0] < '0' || gid[0] > '9')) {
-		ref = xasprintf("group[%s]", gid != NULL ? gid : r->title);
-		add(ctx, ref);
-		free(ref);
-	}
-	for (size_t i = 0; i < g->nitems; i++) {
-		ref = xasprintf("group[%s]", g->items[i]);
-		add(ctx, ref);
-		free(ref);
-	}
+	if (gid == NULL || (gid[0] < '0' || gid[0] > '9'))
+		add(ctx, "group", gid != NULL ? gid : r->title);
+	for (size_t i = 0; i < g->nitems; i++)
+		add(ctx, "group", g->items[i]);
 }
 
 static void

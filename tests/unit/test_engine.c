@@ -116,6 +116,39 @@ TEST(graph_puts_parent_directories_first)
 	graph_release(&g);
 }
 
+/* Each type names what it needs by type and title: a service its package,
+ * a line its file, a user its groups, a file its owner. */
+TEST(graph_puts_implicit_requirements_first)
+{
+	struct graph g;
+	struct tl_err err = TL_ERR_INIT;
+	struct res *svc = mkres("service", "web", "t:1");
+	struct res *f = mkres("file", "/srv/f", "t:2");
+	struct res *u = mkres("user", "ann", "t:3");
+	struct res *grp = mkres("group", "ann", "t:4");
+	struct res *pkg = mkres("package", "web", "t:5");
+
+	graph_init(&g);
+	ASSERT_EQ(res_set_str(f, "owner", "ann", &err), 0);
+	ASSERT_EQ(res_finish(svc, &err), 0);
+	ASSERT_EQ(res_finish(f, &err), 0);
+	ASSERT_EQ(res_finish(u, &err), 0);
+	ASSERT_EQ(res_finish(grp, &err), 0);
+	ASSERT_EQ(res_finish(pkg, &err), 0);
+	graph_add(&g, svc, &err);
+	graph_add(&g, f, &err);
+	graph_add(&g, u, &err);
+	graph_add(&g, grp, &err);
+	graph_add(&g, pkg, &err);
+	ASSERT_EQ(graph_build(&g, &err), 0);
+	ASSERT_STR_EQ(g.res[g.order[0]]->ref, "group[ann]");
+	ASSERT_STR_EQ(g.res[g.order[1]]->ref, "user[ann]");
+	ASSERT_STR_EQ(g.res[g.order[2]]->ref, "file[/srv/f]");
+	ASSERT_STR_EQ(g.res[g.order[3]]->ref, "package[web]");
+	ASSERT_STR_EQ(g.res[g.order[4]]->ref, "service[web]");
+	graph_release(&g);
+}
+
 TEST(graph_reports_a_cycle_with_its_path)
 {
 	struct graph g;
