@@ -330,3 +330,100 @@ path_is_clean_abs(const char *path)
 	}
 	return strcmp(path, "/") == 0 || path[strlen(path) - 1] != '/';
 }
+
+/* Is the open file or directory fd ours and no one else's? st gets its
+ * fstat. */
+static int
+fileio_owned(int fd, int want_dir, struct stat *st)
+{
+	if (fstat(fd, st) < 0 || st->st_uid != geteuid() ||
+	    (st->st_mode & 077) != 0)
+		return 0;
+	if (want_dir)
+		return S_ISDIR(st->st_mode);
+	return S_ISREG(st->st_mode) && st->st_nlink == 1;
+}
+
+int
+fileio_open_private_dir(const char *dir, int create, int *refused)
+{
+	struct stat st;
+	int dfd;
+
+	if (refused != NULL)
+		*refused = 0;
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		if (refused != NULL)
+			*refused = errno != ENOENT;
+		return -1;
+	}
+	if (!fileio_owned(dfd, 1, &st)) {
+		close(dfd);
+		if (refused != NULL)
+			*refused = 1;
+		return -1;
+	}
+	return dfd;
+}
+
+int
+fileio_read_private_at(int dfd, const char *name, size_t min, size_t max,
+    struct buf *out, int *refused)
+{
+	struct tl_err err = TL_ERR_INIT;
+	size_t had = out->len;
+	struct stat st;
+	int fd, ok;
+
+	if (refused != NULL)
+		*refused = 0;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (refused != NULL)
+			*refused = errno != ENOENT;
+		return -1;
+	}
+	ok = fileio_owned(fd, 0, &st) && (size_t)st.st_size >= min &&
+	    (uint64_t)st.st_size <= max;
+	if (!ok && refused != NULL)
+		*refused = 1;
+	ok = ok && fileio_read_sized(fd, name, max, (size_t)st.st_size, out,
+	    &err) == 0;
+	close(fd);
+	if (!ok)
+		buf_truncate(out, had);
+	return ok ? 0 : -1;
+}
+
+int
+fileio_replace_private_at(int dfd, const char *name, const void *data,
+    size_t len)
+{
+#ifdef O_TMPFILE
+	char proc[64];
+	int fd, rc = -1;
+
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	/* Replaced by unlink and link: linkat cannot replace. A reader in
+	 * between finds nothing, which a cache takes as a miss. */
+	if (fileio_write_all(fd, data, len) == 0 &&
+	    (unlinkat(dfd, name, 0) == 0 || errno == ENOENT) &&
+	    linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+#else
+	(void)dfd;
+	(void)name;
+	(void)data;
+	(void)len;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}

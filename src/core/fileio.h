@@ -71,6 +71,35 @@ int	fileio_write_private(const char *path, const void *data, size_t len,
 int	fileio_write_quick(const char *path, const void *data, size_t len,
 	    struct tl_err *err);
 
+/*
+ * Private caches in the state dir (compiled recipes, file check records):
+ * files whose content this process trusts because only its own user can
+ * have put them there. Nothing follows a link, and everything is checked
+ * through the descriptor it opened.
+ *
+ * fileio_open_private_dir() opens dir (after mkdir(dir, 0700) when create
+ * is set and its parent exists) and returns its fd, or -1 when it is
+ * missing, a link, not a directory, not the effective user's, or open to
+ * group or others (mode & 077). *refused (may be NULL) is set when it
+ * exists and was refused for one of those reasons.
+ *
+ * fileio_read_private_at() appends the file name in dfd to out when it is
+ * a regular file of the effective user with one link, mode & 077 == 0,
+ * and min..max bytes; 0, or -1 (missing or refused: out left as it was,
+ * *refused set (may be NULL) when it exists and was refused).
+ *
+ * fileio_replace_private_at() makes name in dfd hold data, 0600: written
+ * unnamed (O_TMPFILE) and linked in when whole, so a killed run leaves no
+ * temporary file. Not fsync'd: a power cut may leave it torn or empty, so
+ * readers must check a checksum. Linux only; elsewhere it writes nothing.
+ * Returns 0, or -1 with errno.
+ */
+int	fileio_open_private_dir(const char *dir, int create, int *refused);
+int	fileio_read_private_at(int dfd, const char *name, size_t min,
+	    size_t max, struct buf *out, int *refused);
+int	fileio_replace_private_at(int dfd, const char *name, const void *data,
+	    size_t len);
+
 /* Creates path and its missing parents with mode; an existing dir is fine. */
 int	fileio_mkdirs(const char *path, mode_t mode, struct tl_err *err);
 

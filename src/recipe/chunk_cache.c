@@ -1,17 +1,11 @@
 #include "recipe/chunk_cache.h"
 
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <lauxlib.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/err.h"
 #include "core/fileio.h"
 #include "core/platform.h"
 
@@ -63,33 +57,6 @@ chunk_key_make(struct chunk_key *k, const char *rel, const char *chunk,
 	k->usable = 1;
 }
 
-/* Is the open file or directory fd uid's and no one else's? Its fstat
- * goes to st. */
-static int
-cc_owned(int fd, uid_t uid, int want_dir, struct stat *st)
-{
-	if (fstat(fd, st) < 0 || st->st_uid != uid ||
-	    (st->st_mode & 077) != 0)
-		return 0;
-	if (want_dir)
-		return S_ISDIR(st->st_mode);
-	return S_ISREG(st->st_mode) && st->st_nlink == 1 &&
-	    st->st_size >= CC_HDR_LEN && (uint64_t)st->st_size <= CC_MAX;
-}
-
-static int
-cc_open_dir(const char *dir, uid_t uid)
-{
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	if (dfd >= 0 && !cc_owned(dfd, uid, 1, &st)) {
-		close(dfd);
-		return -1;
-	}
-	return dfd;
-}
-
 static uint64_t
 cc_get_be64(const uint8_t *p)
 {
@@ -102,22 +69,13 @@ cc_get_be64(const uint8_t *p)
 
 /* Reads the entry for k into f; 0 when it is there, whole and this key's. */
 static int
-cc_read(int dfd, uid_t uid, const struct chunk_key *k, struct buf *f)
+cc_read(int dfd, const struct chunk_key *k, struct buf *f)
 {
-	struct tl_err err = TL_ERR_INIT;
 	const uint8_t *h;
 	uint8_t sum[32];
-	struct stat st;
-	int fd, ok;
 
-	fd = openat(dfd, k->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ok = cc_owned(fd, uid, 0, &st) && fileio_read_sized(fd, k->name, CC_MAX,
-	    (size_t)st.st_size, f, &err) == 0;
-	close(fd);
-	if (!ok || f->len < CC_HDR_LEN)
+	if (fileio_read_private_at(dfd, k->name, CC_HDR_LEN, CC_MAX, f,
+	    NULL) < 0)
 		return -1;
 	h = (const uint8_t *)f->data;
 	if (memcmp(h, CC_MAGIC, CC_MAGIC_LEN) != 0 ||
@@ -135,12 +93,11 @@ chunk_cache_load(lua_State *L, const char *dir, const struct chunk_key *k,
     const char *chunk)
 {
 	struct buf f = BUF_INIT;
-	uid_t uid = geteuid();
 	int dfd, rc = -1;
 
-	if (!k->usable || (dfd = cc_open_dir(dir, uid)) < 0)
+	if (!k->usable || (dfd = fileio_open_private_dir(dir, 0, NULL)) < 0)
 		return -1;
-	if (cc_read(dfd, uid, k, &f) == 0) {
+	if (cc_read(dfd, k, &f) == 0) {
 		if (luaL_loadbufferx(L, f.data + CC_HDR_LEN, f.len -
 		    CC_HDR_LEN, chunk, "b") == LUA_OK)
 			rc = 0;
@@ -188,35 +145,13 @@ cc_dump(lua_State *L, const struct chunk_key *k, struct buf *f)
 void
 chunk_cache_save(lua_State *L, const char *dir, const struct chunk_key *k)
 {
-#ifdef O_TMPFILE
 	struct buf f = BUF_INIT;
-	char proc[64];
-	int dfd, fd;
+	int dfd;
 
-	if (!k->usable)
+	if (!k->usable || (dfd = fileio_open_private_dir(dir, 1, NULL)) < 0)
 		return;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return;
-	if ((dfd = cc_open_dir(dir, geteuid())) < 0)
-		return;
-	/* Unnamed until it is whole: a killed run leaves nothing. */
-	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		/* Replaced by unlink and link: linkat cannot replace. A
-		 * reader between the two compiles from source. */
-		if (cc_dump(L, k, &f) == 0 && f.len <= CC_MAX &&
-		    fileio_write_all(fd, f.data, f.len) == 0 &&
-		    (unlinkat(dfd, k->name, 0) == 0 || errno == ENOENT))
-			(void)linkat(AT_FDCWD, proc, dfd, k->name,
-			    AT_SYMLINK_FOLLOW);
-		close(fd);
-	}
+	if (cc_dump(L, k, &f) == 0 && f.len <= CC_MAX)
+		(void)fileio_replace_private_at(dfd, k->name, f.data, f.len);
 	buf_release(&f);
 	close(dfd);
-#else
-	(void)L;
-	(void)dir;
-	(void)k;
-#endif
 }
