@@ -130,6 +130,7 @@ sc_get_entry(struct statcache *sc, struct rd *rd)
 	struct sc_stat st;
 	struct sc_entry *e;
 	uint16_t plen;
+	size_t n;
 	char path[SC_PATH_MAX + 1];
 
 	if (rd_u16(rd, &plen) < 0 || plen == 0 || plen > SC_PATH_MAX ||
@@ -143,10 +144,11 @@ sc_get_entry(struct statcache *sc, struct rd *rd)
 	    rd_u32(rd, &st.mtime_ns) < 0 || sc_get_i64(rd, &st.ctime_s) < 0 ||
 	    rd_u32(rd, &st.ctime_ns) < 0 || rd_u32(rd, &st.mode) < 0 ||
 	    rd_u32(rd, &st.uid) < 0 || rd_u32(rd, &st.gid) < 0 ||
-	    rd_bytes(rd, &p, STATCACHE_DIGEST_LEN) < 0 ||
-	    sc_find(sc, path) != NULL)
+	    rd_bytes(rd, &p, STATCACHE_DIGEST_LEN) < 0)
 		return -1;
-	e = sc_add(sc, path);
+	n = sc->n;
+	if ((e = sc_add(sc, path)) != &sc->v[n])	/* twice: not ours */
+		return -1;
 	e->st = st;
 	memcpy(e->digest, p, STATCACHE_DIGEST_LEN);
 	return 0;
@@ -296,9 +298,9 @@ statcache_free(struct statcache *sc)
 }
 
 int
-statcache_knows(const struct statcache *sc, const char *path)
+statcache_knows(struct statcache *sc, const char *path)
 {
-	return sc != NULL && strmap_get(&sc->index, path, NULL);
+	return sc != NULL && sc_find(sc, path) != NULL;
 }
 
 int

@@ -74,7 +74,7 @@ void	statcache_digest(const void *data, size_t len,
 	    uint8_t out[STATCACHE_DIGEST_LEN]);
 
 /* Is there an entry for path (worth a stat to compare with)? */
-int	statcache_knows(const struct statcache *sc, const char *path);
+int	statcache_knows(struct statcache *sc, const char *path);
 /* 1 when path's entry has exactly st and digest: the file holds the
  * content digest was made of, unread. 0 otherwise. */
 int	statcache_trusts(struct statcache *sc, const char *path,
