@@ -8,6 +8,8 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 
+const char *const res_present_absent[] = { "present", "absent", NULL };
+
 static size_t
 res_nattrs(const struct res_type *type)
 {

@@ -62,6 +62,13 @@ struct attr_spec {
 	const char		*doc;		/* one line for `tlaloc resources` */
 };
 
+/* The "ensure" attribute of most types, present (the default) or absent:
+ * a row of a type's attrs table. */
+extern const char *const res_present_absent[];
+#define ATTR_ENSURE_PRESENT_ABSENT \
+	{ "ensure", ATTR_ENUM, 0, "present", res_present_absent, \
+	    "present or absent" }
+
 struct attr_val {
 	int		  is_set;	/* declared, or given its default */
 	char		 *str;		/* STR, ENUM and MODE text; INT text;

@@ -29,15 +29,13 @@
 #define CRON_BEGIN	"# BEGIN tlaloc cron: "
 #define CRON_END	"# END tlaloc cron: "
 
-static const char *const present_absent[] = { "present", "absent", NULL };
 static const char *const specials[] = { "reboot", "yearly", "annually",
 	"monthly", "weekly", "daily", "midnight", "hourly", NULL };
 
 static const struct attr_spec cron_attrs[] = {
 	{ "name", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "identifies the entry (its markers) in the crontab" },
-	{ "ensure", ATTR_ENUM, 0, "present", present_absent,
-	    "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "user", ATTR_ACCOUNT, 0, "root", NULL, "whose crontab" },
 	{ "command", ATTR_STR, 0, NULL, NULL,
 	    "the command line (required when present)" },

@@ -23,12 +23,10 @@
 #include "engine/run.h"
 #include "resources/fsattr.h"
 
-static const char *const dir_ensure[] = { "present", "absent", NULL };
-
 static const struct attr_spec dir_attrs[] = {
 	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "absolute path of the directory" },
-	{ "ensure", ATTR_ENUM, 0, "present", dir_ensure, "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "mode", ATTR_MODE, 0, NULL, NULL,
 	    "octal permissions (new directories get 0755 when unset)" },
 	{ "owner", ATTR_ACCOUNT, 0, NULL, NULL, "user name or uid" },

@@ -28,13 +28,10 @@
 
 #define FILE_MAX_CONTENT	(64u << 20)
 
-static const char *const file_ensure[] = { "present", "absent", NULL };
-
 static const struct attr_spec file_attrs[] = {
 	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "absolute path of the file" },
-	{ "ensure", ATTR_ENUM, 0, "present", file_ensure,
-	    "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "content", ATTR_STR, 0, NULL, NULL, "the exact bytes to hold" },
 	{ "source", ATTR_STR, 0, NULL, NULL,
 	    "copy content from this file, relative to the recipe directory" },

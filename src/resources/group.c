@@ -17,13 +17,10 @@
 #include "engine/run.h"
 #include "providers/providers.h"
 
-static const char *const present_absent[] = { "present", "absent", NULL };
-
 static const struct attr_spec group_attrs[] = {
 	{ "name", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "the group name" },
-	{ "ensure", ATTR_ENUM, 0, "present", present_absent,
-	    "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "gid", ATTR_INT, 0, NULL, NULL, "group id; unset: the tool picks" },
 	{ "system", ATTR_BOOL, 0, "false", NULL,
 	    "a system group (gid from the system range)" },

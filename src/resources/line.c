@@ -29,8 +29,6 @@
 
 #define LINE_MAX_FILE	(64u << 20)
 
-static const char *const line_ensure[] = { "present", "absent", NULL };
-
 static const struct attr_spec line_attrs[] = {
 	{ "name", ATTR_STR, ATTR_NAMEVAR, NULL, NULL,
 	    "a title; defaults to \"PATH:MATCH\" (or \"PATH:LINE\")" },
@@ -40,8 +38,7 @@ static const struct attr_spec line_attrs[] = {
 	    "Perl regex: lines it matches are replaced (or removed)" },
 	{ "after", ATTR_STR, 0, NULL, NULL,
 	    "Perl regex: append after the first line it matches" },
-	{ "ensure", ATTR_ENUM, 0, "present", line_ensure,
-	    "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "create", ATTR_BOOL, 0, "false", NULL,
 	    "create the file when it is missing" },
 	{ "backup", ATTR_BOOL, 0, "true", NULL,

@@ -22,14 +22,12 @@
 #include "engine/run.h"
 #include "resources/fsattr.h"
 
-static const char *const link_ensure[] = { "present", "absent", NULL };
-
 static const struct attr_spec link_attrs[] = {
 	{ "path", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "absolute path of the link" },
 	{ "target", ATTR_STR, 0, NULL, NULL,
 	    "what the link points at (stored as given, not under --root)" },
-	{ "ensure", ATTR_ENUM, 0, "present", link_ensure, "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "owner", ATTR_ACCOUNT, 0, NULL, NULL, "user name or uid of the link" },
 	{ "group", ATTR_ACCOUNT, 0, NULL, NULL, "group name or gid of the link" },
 	{ "force", ATTR_BOOL, 0, "false", NULL,

@@ -25,14 +25,12 @@
 
 #define ACCT_FILE_MAX	(64u << 20)
 
-static const char *const present_absent[] = { "present", "absent", NULL };
 static const char *const membership[] = { "minimum", "inclusive", NULL };
 
 static const struct attr_spec user_attrs[] = {
 	{ "name", ATTR_STR, ATTR_NAMEVAR | ATTR_REQUIRED, NULL, NULL,
 	    "the login name" },
-	{ "ensure", ATTR_ENUM, 0, "present", present_absent,
-	    "present or absent" },
+	ATTR_ENSURE_PRESENT_ABSENT,
 	{ "uid", ATTR_INT, 0, NULL, NULL, "user id; unset: the tool picks" },
 	{ "gid", ATTR_ACCOUNT, 0, NULL, NULL,
 	    "primary group, a name or a number; unset: a group named after "
