@@ -102,19 +102,36 @@ log_get_level(void)
 	return L.level;
 }
 
+/* The words a setting takes and the value each names. */
+struct log_word {
+	const char	*word;
+	int		 value;
+};
+
+static const struct log_word level_words[] = {
+	{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warn", LOG_WARN },
+	{ "warning", LOG_WARN }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+};
+static const struct log_word format_words[] = {
+	{ "text", LOG_FORMAT_TEXT }, { "json", LOG_FORMAT_JSON },
+};
+
+#define NWORDS(w)	(sizeof(w) / sizeof((w)[0]))
+
+static int
+word_value(const struct log_word *w, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, w[i].word) == 0)
+			return w[i].value;
+	return -1;
+}
+
 int
 log_level_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; i <= LOG_DEBUG; i++)
-		if (strcmp(s, log_names[i]) == 0)
-			return i;
-	if (strcmp(s, "error") == 0)
-		return LOG_ERR;
-	if (strcmp(s, "warning") == 0)
-		return LOG_WARN;
-	return -1;
+	return word_value(level_words, NWORDS(level_words), s);
 }
 
 void
@@ -141,11 +158,7 @@ log_set_format(enum log_format format)
 int
 log_format_parse(const char *s)
 {
-	if (strcmp(s, "text") == 0)
-		return LOG_FORMAT_TEXT;
-	if (strcmp(s, "json") == 0)
-		return LOG_FORMAT_JSON;
-	return -1;
+	return word_value(format_words, NWORDS(format_words), s);
 }
 
 void
