@@ -275,8 +275,6 @@ facts_gather_user(struct facts *f, const char *dir, int must_exist,
 	closedir(d);
 	for (i = 0; r == 0 && i < n; i++)
 		r = user_entry(f, dir, names[i], err);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	xfree_strs(names, n);
 	return r;
 }
