@@ -341,6 +341,13 @@ statcache_note(struct statcache *sc, const char *path, const struct stat *st,
 
 	if (sc == NULL || !sc->is_usable)
 		return;
+	/* Only a file no one else may write: through a shared writable
+	 * mapping a writer can change bytes without moving the ctime (a
+	 * page still dirty from its last fault), so trust goes no further
+	 * than to whoever can already change anything here. Group bits
+	 * carry an ACL's mask, so a named user's write shows there too. */
+	if (st->st_uid != geteuid() || (st->st_mode & 022) != 0)
+		return;
 	sc_stat_of(st, &now);
 	if (sc_is_racy(sc, &now)) {
 		sc->stats.racy++;

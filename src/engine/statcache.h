@@ -21,8 +21,10 @@
  * their descriptors; a file that fails those checks, a checksum, or
  * belongs to another boot (what a crash may have left unwritten) or
  * another --root is ignored, counted in the stats (corrupt or stale), and
- * rebuilt by the run. Sensitive files are never recorded (a digest of a secret is a
- * way to test guesses of it).
+ * rebuilt by the run. Only files no one but this user may write are
+ * recorded: a writer through a shared writable mapping can change bytes
+ * without moving the ctime. Sensitive files are never recorded (a digest
+ * of a secret is a way to test guesses of it).
  *
  *   +--------------------+----------------------+------------------+
  *   | magic (16 bytes)   | boot id (40, NUL-    | root: BLAKE2b-256 |

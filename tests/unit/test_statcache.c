@@ -23,6 +23,7 @@ sc_fake_stat(long long t, off_t size)
 	st.st_ino = 42;
 	st.st_size = size;
 	st.st_mode = S_IFREG | 0644;
+	st.st_uid = geteuid();
 	st.st_mtim.tv_sec = t / SEC;
 	st.st_mtim.tv_nsec = t % SEC;
 	st.st_ctim = st.st_mtim;
@@ -49,6 +50,15 @@ TEST(statcache_trusts_exact_old_stats_only)
 	statcache_note(sc, "/etc/old", &old, d);
 	statcache_note(sc, "/etc/racy", &racy, d);
 	ASSERT_EQ(statcache_stats(sc)->racy, 1);
+	/* Others may write it: never recorded. */
+	st = old;
+	st.st_mode = S_IFREG | 0664;
+	statcache_note(sc, "/etc/shared", &st, d);
+	st = old;
+	st.st_uid = geteuid() + 1;
+	statcache_note(sc, "/etc/theirs", &st, d);
+	ASSERT_EQ(statcache_knows(sc, "/etc/shared"), 0);
+	ASSERT_EQ(statcache_knows(sc, "/etc/theirs"), 0);
 	ASSERT_EQ(statcache_save(sc), 0);
 	statcache_free(sc);
 

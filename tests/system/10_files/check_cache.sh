@@ -6,7 +6,7 @@
 # changed just before a run is read (racily clean, not recorded); a
 # corrupt cache is ignored with a warning and written anew; a cache dir
 # that is a symbolic link is refused and nothing is written through it;
-# --no-cache reads every file.
+# --no-cache reads every file; a file others may write is never trusted.
 . tests/system/lib/common.sh
 command -v strace >/dev/null || fail "needs strace (scripts/install-deps)"
 mkdir -p "$ROOT/etc"
@@ -89,4 +89,13 @@ chmod 644 "$STATE/cache/files"
 apply_opens 0
 assert_contains "$(cat "$T/out")" "ignored the check cache"
 [ "$OPENS" = 2 ] || fail "a 0644 cache was used ($OPENS opens)"
+
+# A file others may write (0664) is read every run: a writer through a
+# shared mapping can change it without moving its ctime.
+chmod 664 "$ROOT/etc/a.conf"
+sleep 2.2
+apply_opens 0
+apply_opens 0
+[ "$OPENS" = 1 ] || fail "with a.conf group-writable $OPENS files were opened, wanted 1 (a.conf)"
+grep -q '"a\.conf"' "$T/trace" || fail "a group-writable a.conf was trusted unread"
 echo ok
