@@ -280,6 +280,15 @@ void	agent_flush(struct agent *a);
 int	agent_member_named(struct agent *a, const char *name,
 	    int even_suspect, char *addr);
 
+/*
+ * 0 when sig over msg was made by the member whose node id is id, under
+ * its name, with a key this node has not evicted; the member may be any
+ * status but left. Query replies and converge reports name their author
+ * this way.
+ */
+int	agent_member_signed(struct agent *a, const uint8_t *id,
+	    const char *name, const struct buf *msg, const uint8_t *sig);
+
 /* ---- The node's tags (tags.c): one owner ---------------------------- */
 
 /*

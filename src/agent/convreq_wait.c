@@ -172,20 +172,16 @@ convrep_poll_ctl(struct agent *a, struct stream_conn *c,
 
 /* ---- Reports arriving ----------------------------------------------- */
 
-/* 0 when r was signed by the member of its node id, under its name. */
+/* 0 when r was signed by the member of its node id, under its name,
+ * with a key not evicted (an evicted member is still known as failed). */
 static int
 report_author(struct agent *a, const struct convrep *r)
 {
-	struct swim_member m;
 	struct buf sb = BUF_INIT;
 	int rc;
 
-	if (swim_member_find(a->swim, r->node_id, &m) < 0 ||
-	    strcmp(m.name, r->node) != 0)
-		return -1;
 	convrep_signed(r, &sb);
-	rc = ident_verify(NULL, r->node_id, (uint8_t *)sb.data, sb.len,
-	    r->sig);
+	rc = agent_member_signed(a, r->node_id, r->node, &sb, r->sig);
 	buf_release(&sb);
 	return rc;
 }

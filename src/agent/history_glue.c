@@ -229,7 +229,7 @@ ask_check(struct agent *a, const struct history_ask *q, const uint8_t *body)
 {
 	struct swim_member mb;
 
-	if (ident_verify(NULL, q->sender, body, q->signed_len, q->sig) < 0)
+	if (ident_verify(a->ident, q->sender, body, q->signed_len, q->sig) < 0)
 		return HISTORY_ANS_REFUSED;
 	if (swim_member_find(a->swim, q->sender, &mb) < 0 || mb.is_self ||
 	    (mb.status != SWIM_ALIVE && mb.status != SWIM_SUSPECT))

@@ -177,6 +177,19 @@ agent_member_named(struct agent *a, const char *name, int even_suspect,
 	return 0;
 }
 
+int
+agent_member_signed(struct agent *a, const uint8_t *id, const char *name,
+    const struct buf *msg, const uint8_t *sig)
+{
+	struct swim_member m;
+
+	if (swim_member_find(a->swim, id, &m) < 0 || m.status == SWIM_LEFT ||
+	    strcmp(m.name, name) != 0)
+		return -1;
+	return ident_verify(a->ident, id, (const uint8_t *)msg->data,
+	    msg->len, sig);
+}
+
 static int
 seed_is_alive(struct agent *a, const char *addr)
 {

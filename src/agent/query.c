@@ -327,16 +327,11 @@ reply_refuse(struct agent *a, const struct query_reply *r, unsigned why)
 static int
 reply_author(struct agent *a, const struct query_reply *r)
 {
-	struct swim_member mb;
 	struct buf sb = BUF_INIT;
 	int rc;
 
-	if (swim_member_find(a->swim, r->node_id, &mb) < 0 ||
-	    mb.status == SWIM_LEFT || strcmp(mb.name, r->node) != 0)
-		return -1;
 	query_reply_signed(r, &sb);
-	rc = ident_verify(a->ident, r->node_id, (uint8_t *)sb.data, sb.len,
-	    r->sig);
+	rc = agent_member_signed(a, r->node_id, r->node, &sb, r->sig);
 	buf_release(&sb);
 	return rc;
 }

@@ -31,6 +31,8 @@
 #include "cluster/policy.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "net/ident.h"
+#include "net/keystmt.h"
 
 static int
 has_tag(const struct agent *a, const char *kv)
@@ -180,6 +182,39 @@ TEST(agent_sub_chan_remembers_its_channels)
 	fixture_open(&f, "n1", subs, 2, NULL);
 	ASSERT(agent_chan_is_member(&f.a, "#db"));
 	ASSERT(has_tag(&f.a, "channels=#db"));
+	fixture_close(&f);
+}
+
+/* Query replies and converge reports name their author through one check:
+ * a member under its own name, its signature, and a key not evicted
+ * (converge reports took evicted keys before). */
+TEST(agent_member_signed_refuses_evicted_keys)
+{
+	const uint8_t *pk;
+	struct keylist *evicted = keylist_new(KEYSTMT_EVICT);
+	struct keystmt s;
+	struct buf msg = BUF_INIT;
+	uint8_t sig[IDENT_SIG_LEN];
+	struct fixture f;
+
+	fixture_open(&f, "n1", NULL, 0, NULL);
+	pk = ident_public(f.a.ident);
+	buf_addstr(&msg, "a converge report");
+	ident_sign(f.a.ident, (const uint8_t *)msg.data, msg.len, sig);
+	ASSERT_EQ(agent_member_signed(&f.a, pk, "n1", &msg, sig), 0);
+	ASSERT(agent_member_signed(&f.a, pk, "n2", &msg, sig) < 0);
+	sig[0] ^= 1;
+	ASSERT_EQ(agent_member_signed(&f.a, pk, "n1", &msg, sig), TL_ECRYPTO);
+	sig[0] ^= 1;
+	memset(&s, 0, sizeof(s));
+	s.op = KEYSTMT_EVICT;
+	memcpy(s.node, pk, KEYSTMT_NODE_LEN);
+	ASSERT_EQ(keylist_add(evicted, &s), 1);
+	ident_set_revoked(f.a.ident, evicted);
+	ASSERT_EQ(agent_member_signed(&f.a, pk, "n1", &msg, sig), TL_EPERM);
+	ident_set_revoked(f.a.ident, NULL);
+	keylist_free(evicted);
+	buf_release(&msg);
 	fixture_close(&f);
 }
 
