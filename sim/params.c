@@ -23,6 +23,9 @@ sim_params_default(struct sim_params *p)
 	p->lifeguard = SWIM_LG_ALL;
 	p->pushpull = 1;
 	p->warm = 1;
+	p->shared_clock = 1;
+	/* NTP keeps LAN clocks within a few ms of each other. */
+	p->clock_skew_ms = 10;
 	p->stall_ms = 2000;
 	p->stall_every_s = 30;
 	p->report_s = 0;
@@ -61,7 +64,8 @@ static const struct key keys[] = {
 	K(name, 's'), K(seed, 'U'), K(nodes, 'u'), K(duration_s, 'u'),
 	K(profile, 's'), K(loss, 'd'), K(lat_min_us, 'u'), K(lat_max_us, 'u'),
 	K(lifeguard, 'u'), K(ab, 'i'), K(suspicion_mult, 'd'), K(suspicion_floor, 'd'),
-	K(pushpull, 'i'), K(pushpull_bps, 'u'), K(warm, 'i'), K(crash_at_s, 'u'),
+	K(pushpull, 'i'), K(pushpull_bps, 'u'), K(warm, 'i'),
+	K(shared_clock, 'i'), K(clock_skew_ms, 'u'), K(crash_at_s, 'u'),
 	K(crash_every_s, 'u'), K(crashes, 'u'), K(join_at_s, 'u'),
 	K(join_every_s, 'u'), K(joins, 'u'), K(stall_frac, 'd'),
 	K(stall_ms, 'u'), K(stall_every_s, 'u'), K(stall_slow, 'i'), K(partition_at_s, 'u'),

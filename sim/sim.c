@@ -58,6 +58,7 @@ struct node {
 	struct tl_rng	 rng;
 	uint8_t		 id[SWIM_ID_LEN];
 	uint64_t	 stall_until_us;
+	int32_t		 skew_ms;	/* its wall clock's error */
 	uint8_t		 up;
 	uint8_t		 cluster;	/* 0: A, 1: B */
 	uint8_t		 stalls;	/* in the stalling set */
@@ -242,12 +243,41 @@ fake_verify(void *ctx, const uint8_t id[32], const uint8_t *msg, size_t len,
 
 /* ---- Nodes ------------------------------------------------------------ */
 
+/*
+ * The wall clock the nodes share (shared_clock): a fixed epoch plus the
+ * simulated time, off by the node's skew. The epoch is a whole number of
+ * seconds, so rounds begin on simulated seconds.
+ */
+#define SIM_WALL_EPOCH_MS	1700000000000ULL
+
 static struct swim_io
 node_io(struct sim *sim, struct node *nd)
 {
-	struct swim_io io = { sim->now / 1000, &nd->rng, &sim->ob };
+	struct swim_io io = { sim->now / 1000, &nd->rng, &sim->ob, 0 };
 
+	if (sim->p->shared_clock)
+		io.wall_ms = SIM_WALL_EPOCH_MS + sim->now / 1000 +
+		    (uint64_t)(int64_t)nd->skew_ms;
 	return io;
+}
+
+/*
+ * Node idx's clock error, uniform in +-clock_skew_ms: a hash of the seed
+ * and the node number, not a draw from the rng streams, so that the skew
+ * alone changes nothing else in a run.
+ */
+static int32_t
+node_skew(const struct sim_params *p, uint32_t idx)
+{
+	uint64_t x = p->seed * 0x9e3779b97f4a7c15ULL + idx;
+
+	if (p->clock_skew_ms == 0)
+		return 0;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (int32_t)(x % (2 * (uint64_t)p->clock_skew_ms + 1)) -
+	    (int32_t)p->clock_skew_ms;
 }
 
 static void
@@ -303,6 +333,7 @@ node_create(struct sim *sim, uint32_t idx)
 	}
 	nd->s = swim_new(&c, &self, NULL);
 	TL_ASSERT(nd->s != NULL);
+	nd->skew_ms = node_skew(p, idx);
 	nd->up = 1;
 }
 
@@ -929,6 +960,12 @@ sim_report(struct sim *sim, double wall)
 	    (unsigned long long)p->seed, p->nodes, p->duration_s, p->profile,
 	    p->loss, p->lat_min_us / 1e3, p->lat_max_us / 1e3,
 	    p->warm ? ", warm start" : ", cold start");
+	if (p->shared_clock)
+		printf("probe rounds: shared clock, skew within +-%u ms\n",
+		    p->clock_skew_ms);
+	else
+		printf("probe rounds: no shared clock (shuffled "
+		    "round-robin)\n");
 	if (p->stall_frac > 0)
 		printf("stalls: %.1f%% of nodes %s %u ms every %u s\n",
 		    p->stall_frac * 100, p->stall_slow ? "stop reading for" :

@@ -24,6 +24,10 @@ struct sim_params {
 	int		 pushpull;	/* 0 turns anti-entropy off */
 	uint32_t	 pushpull_bps;	/* 0: profile's budget */
 	int		 warm;		/* start with every node knowing all */
+	int		 shared_clock;	/* nodes get swim_io.wall_ms: the
+					   shared probe schedule (default 1) */
+	uint32_t	 clock_skew_ms;	/* each node's wall clock off by a
+					   fixed draw in +- this */
 	/* faults */
 	uint32_t	 crash_at_s, crash_every_s, crashes;
 	uint32_t	 join_at_s, join_every_s, joins;

@@ -41,6 +41,9 @@ agent_io(struct agent *a, struct swim_io *io)
 	io->now_ms = agent_now(a);
 	io->rng = &a->rng;
 	io->out = &a->ob;
+	/* The clock agents agree on (NTP): it numbers the probe rounds of
+	 * the shared schedule (docs/membership.md, "Probing"). */
+	io->wall_ms = agent_wall_ms();
 }
 
 void

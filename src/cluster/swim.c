@@ -273,6 +273,7 @@ swim_member_add(struct swim *s, struct swim_io *io, struct swim_stmt *st)
 	mb->susp = SWIM_NONE;
 	mb->parked = 0;
 	s->nstatus[SWIM_ALIVE]++;
+	swim_ring_add(s, idx);
 	if ((s->n + s->name_stale) * 4 > s->tabcap * 3) {
 		tables_rebuild(s, s->tabcap ? s->tabcap * 2 : 64);
 	} else {
@@ -452,6 +453,11 @@ swim_set_status(struct swim *s, struct swim_io *io, uint32_t idx,
 	mb->status = status;
 	if (status == SWIM_DEAD)
 		dead_add(s, io, idx);
+	/* The probe ring holds exactly the alive and the suspect. */
+	if (old <= SWIM_SUSPECT && status > SWIM_SUSPECT)
+		swim_ring_remove(s, idx);
+	else if (old > SWIM_SUSPECT && status <= SWIM_SUSPECT)
+		swim_ring_add(s, idx);
 }
 
 uint32_t
@@ -666,6 +672,7 @@ swim_free(struct swim *s)
 	free(s->idtab);
 	free(s->nametab);
 	free(s->order);
+	free(s->ring);
 	free(s->bc);
 	free(s->bc_free);
 	free(s->heap);

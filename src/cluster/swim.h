@@ -204,11 +204,20 @@ void	swim_outbox_init(struct swim_outbox *ob);
 void	swim_outbox_reset(struct swim_outbox *ob);
 void	swim_outbox_release(struct swim_outbox *ob);
 
-/* What the caller hands in on every call. */
+/*
+ * What the caller hands in on every call. wall_ms is the clock the nodes
+ * of a cluster agree on (the agent's CLOCK_REALTIME, NTP-disciplined): in
+ * probe round wall_ms / probe_interval_ms every node probes the member a
+ * shared schedule gives it, so each member is probed once a round
+ * (docs/membership.md, "Probing"). Skew between nodes only blurs round
+ * edges; 0 means no such clock, and each node walks its own shuffled
+ * round-robin as in SWIM.
+ */
 struct swim_io {
 	uint64_t		 now_ms;	/* monotonic, never goes back */
 	struct tl_rng		*rng;		/* seeded; borrowed */
 	struct swim_outbox	*out;		/* borrowed; appended to */
+	uint64_t		 wall_ms;	/* shared clock, ms; 0: none */
 };
 
 /* ---- Lifecycle -------------------------------------------------------- */

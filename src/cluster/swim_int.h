@@ -189,6 +189,13 @@ struct swim {
 
 	uint32_t	*order;		/* probe order (member indices) */
 	size_t		 norder, order_pos, cap_order;
+	/* The shared probe schedule (swim_ring.c): alive and suspect
+	 * members, self included, sorted by swim_ring_key, except the
+	 * last ring_tail entries, added since and not yet sorted in. */
+	uint32_t	*ring;
+	size_t		 nring, ring_tail, cap_ring;
+	uint64_t	 ring_round;	/* last round probed from the
+					   ring + 1; 0: none */
 	struct swim_probe probe;
 	uint32_t	 probe_soon;	/* member idx + 1 to probe next; 0 none */
 	uint32_t	 awareness;
@@ -268,6 +275,21 @@ void	swim_send_self(struct swim *s, struct swim_io *io,
 	    const char *to_addr);
 uint32_t swim_retransmit_limit(const struct swim *s);
 uint64_t swim_suspicion_timeout(const struct swim *s, uint32_t nconfirm);
+
+/* swim_ring.c: the shared probe schedule (docs/membership.md, "Probing") */
+/* The order every node gives member ids: a hash of the whole id, read
+ * byte by byte so that every platform computes the same. */
+uint64_t swim_ring_key(const uint8_t id[SWIM_ID_LEN]);
+/* Member idx became alive or suspect (joined, revived) / stopped being
+ * both (dead, left). O(1) to add; O(log N + N) memmove to remove. */
+void	swim_ring_add(struct swim *s, uint32_t idx);
+void	swim_ring_remove(struct swim *s, uint32_t idx);
+/*
+ * The member this round's schedule gives us to probe, or SWIM_NONE: no
+ * shared clock (io->wall_ms 0), nobody else alive, or this round's probe
+ * already went out (then the caller's own order picks). Spends the round.
+ */
+uint32_t swim_ring_target(struct swim *s, const struct swim_io *io);
 
 /* swim_proto.c: the broadcast queue and packets */
 void	swim_bq_push(struct swim *s, uint32_t member, uint8_t type,

@@ -755,6 +755,8 @@ swim_probe_indirect(struct swim *s, struct swim_io *io)
 static uint32_t
 probe_next_target(struct swim *s, struct swim_io *io)
 {
+	uint32_t ring;
+
 	/* Out of turn (probe_soon_maybe); the round's order is kept. */
 	if (s->probe_soon != 0) {
 		uint32_t i = s->probe_soon - 1;
@@ -763,6 +765,10 @@ probe_next_target(struct swim *s, struct swim_io *io)
 		if (i < s->n && s->m[i].status == SWIM_SUSPECT)
 			return i;
 	}
+	/* The shared schedule (swim_ring.c); without a shared clock, or
+	 * for a second probe in one round, our own shuffled order. */
+	if ((ring = swim_ring_target(s, io)) != SWIM_NONE)
+		return ring;
 	for (int pass = 0; pass < 2; pass++) {
 		while (s->order_pos < s->norder) {
 			uint32_t i = s->order[s->order_pos++];

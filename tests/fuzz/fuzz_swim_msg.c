@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct swim_self self = { .name = "fuzz", .addr = "10.0.0.1:7946" };
 	struct swim_outbox ob;
 	struct tl_rng rng;
-	struct swim_io io = { 1000, &rng, &ob };
+	struct swim_io io = { 1000, &rng, &ob, 0 };
 	struct swim *s;
 	struct buf out = BUF_INIT;
 
