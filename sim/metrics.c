@@ -210,3 +210,69 @@ metrics_report(const struct metrics *m, FILE *f, double seconds)
 		    seconds - m->heal_t / 1e6);
 	free(v);
 }
+
+void
+metrics_kinds_add(struct swim_stats *sum, const struct swim_stats *st)
+{
+	for (size_t k = 0; k < SWIM_DK_COUNT; k++) {
+		sum->sent_dgrams[k] += st->sent_dgrams[k];
+		sum->sent_bytes[k] += st->sent_bytes[k];
+		sum->sent_pig_bytes[k] += st->sent_pig_bytes[k];
+	}
+	for (size_t k = 0; k < SWIM_PK_COUNT; k++) {
+		sum->pig_msgs[k] += st->pig_msgs[k];
+		sum->pig_bytes[k] += st->pig_bytes[k];
+	}
+	sum->probes += st->probes;
+	sum->probes_of_suspects += st->probes_of_suspects;
+	sum->indirect_probes += st->indirect_probes;
+	sum->indirect_of_suspects += st->indirect_of_suspects;
+	sum->last_words += st->last_words;
+	sum->refutations += st->refutations;
+	sum->suspicions += st->suspicions;
+}
+
+static const char *const dk_names[SWIM_DK_COUNT] = {
+	[SWIM_DK_PING] = "ping", [SWIM_DK_PING_FWD] = "ping for ping-req",
+	[SWIM_DK_PINGREQ] = "ping-req", [SWIM_DK_ACK] = "ack",
+	[SWIM_DK_ACK_FWD] = "ack relayed", [SWIM_DK_NACK] = "nack",
+	[SWIM_DK_TELL] = "suspicion told", [SWIM_DK_LAST_WORD] = "last word",
+	[SWIM_DK_GOSSIP] = "gossip", [SWIM_DK_SELF] = "own statement",
+	[SWIM_DK_CLAIM] = "claim answered", [SWIM_DK_STALE] = "stale answer",
+	[SWIM_DK_DEAD_RETRY] = "dead retry",
+};
+
+static const char *const pk_names[SWIM_PK_COUNT] = {
+	"alive", "suspect", "dead", "health",
+};
+
+void
+metrics_kinds_report(const struct metrics *m, const struct swim_stats *sum,
+    FILE *f)
+{
+	double ns = m->node_us / 1e6;
+
+	if (ns <= 0)
+		return;
+	fprintf(f, "  udp by datagram kind, per node (own B/s + piggybacked "
+	    "B/s in pkt/s):\n");
+	for (size_t k = 0; k < SWIM_DK_COUNT; k++)
+		if (sum->sent_dgrams[k] > 0)
+			fprintf(f, "    %-18s %8.1f + %8.1f B/s in %6.3f pkt/s\n",
+			    dk_names[k], sum->sent_bytes[k] / ns,
+			    sum->sent_pig_bytes[k] / ns,
+			    sum->sent_dgrams[k] / ns);
+	fprintf(f, "  piggybacked, per node:");
+	for (size_t k = 0; k < SWIM_PK_COUNT; k++)
+		fprintf(f, " %s %.1f B/s (%.3f msg/s)%s", pk_names[k],
+		    sum->pig_bytes[k] / ns, sum->pig_msgs[k] / ns,
+		    k + 1 < SWIM_PK_COUNT ? "," : "\n");
+	fprintf(f, "  probes %.3f/s per node (of suspects %.4f), ping-reqs "
+	    "%.3f/s (about suspects %.4f), suspicions raised %llu, last "
+	    "words %llu, refutations %llu\n", sum->probes / ns,
+	    sum->probes_of_suspects / ns, sum->indirect_probes / ns,
+	    sum->indirect_of_suspects / ns,
+	    (unsigned long long)sum->suspicions,
+	    (unsigned long long)sum->last_words,
+	    (unsigned long long)sum->refutations);
+}

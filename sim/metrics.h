@@ -57,5 +57,11 @@ void	metrics_event(struct metrics *m, uint64_t now, uint32_t viewer,
 	    int kind, uint32_t about, uint32_t accuser, int about_up,
 	    int stalled, int cut);
 void	metrics_report(const struct metrics *m, FILE *f, double seconds);
+struct swim_stats;
+/* Adds one node's counters of datagrams by kind to sum (zeroed first). */
+void	metrics_kinds_add(struct swim_stats *sum, const struct swim_stats *st);
+/* Prints sum's datagrams by kind, per node-second of m's cluster. */
+void	metrics_kinds_report(const struct metrics *m,
+	    const struct swim_stats *sum, FILE *f);
 
 #endif

@@ -974,9 +974,20 @@ sim_report(struct sim *sim, double wall)
 		printf("partition: 50/50 from %u s for %u s\n",
 		    p->partition_at_s, p->partition_for_s);
 	for (uint32_t c = 0; c < sim->nclusters; c++) {
+		struct swim_stats st, kinds;
+		uint32_t base = c * sim->n_per;
+
 		printf("cluster %c (lifeguard 0x%x):\n", 'A' + c,
 		    c == 0 ? p->lifeguard : 0);
 		metrics_report(&sim->m[c], stdout, secs);
+		memset(&kinds, 0, sizeof(kinds));
+		for (uint32_t i = base; i < base + sim->n_per; i++) {
+			if (sim->nodes[i].s == NULL)	/* not joined yet */
+				continue;
+			swim_get_stats(sim->nodes[i].s, &st);
+			metrics_kinds_add(&kinds, &st);
+		}
+		metrics_kinds_report(&sim->m[c], &kinds, stdout);
 	}
 	if (p->services) {
 		struct swim_stats st, sum;

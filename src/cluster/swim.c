@@ -595,7 +595,7 @@ swim_refute(struct swim *s, struct swim_io *io, uint32_t above,
 void
 swim_send_self(struct swim *s, struct swim_io *io, const char *to_addr)
 {
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, SWIM_DK_SELF);
 	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
 	swim_pkt_send(s, io, to_addr, 0);
 }

@@ -372,7 +372,45 @@ void	swim_hc_element(swim_hash16_fn hash, void *ctx,
 int	swim_hc_anchor_parse(const char *tags, size_t tags_len,
 	    uint8_t anchor[SWIM_HC_LEN]);
 
+/*
+ * What a datagram was sent for (swim_stats.sent_*): the part of it that
+ * is its own, before gossip is piggybacked on it. For measuring where the
+ * bytes go (the simulator's report); nothing else depends on it.
+ */
+enum swim_dgram_kind {
+	SWIM_DK_PING,		/* our probe */
+	SWIM_DK_PING_FWD,	/* a ping on behalf of a ping-req */
+	SWIM_DK_PINGREQ,	/* asking a helper to probe indirectly */
+	SWIM_DK_ACK,		/* answering a ping */
+	SWIM_DK_ACK_FWD,	/* an indirect ack, relayed to the asker */
+	SWIM_DK_NACK,
+	SWIM_DK_TELL,		/* a new suspicion told to its member */
+	SWIM_DK_LAST_WORD,	/* a lone suspicion asked of its member */
+	SWIM_DK_GOSSIP,		/* only piggybacked messages */
+	SWIM_DK_SELF,		/* our statement: refutation, join, leave */
+	SWIM_DK_CLAIM,		/* a claim answered with its standing */
+	SWIM_DK_STALE,		/* statements answering stale claims */
+	SWIM_DK_DEAD_RETRY,	/* a dead peer told so, with a ping */
+	SWIM_DK_COUNT
+};
+
+/* Piggybacked messages by type (swim_stats.pig_*). */
+enum swim_pig_kind {
+	SWIM_PK_ALIVE, SWIM_PK_SUSPECT, SWIM_PK_DEAD, SWIM_PK_HEALTH,
+	SWIM_PK_COUNT
+};
+
 struct swim_stats {
+	/* Datagrams sent by kind: count, their own bytes, and the bytes of
+	 * gossip piggybacked on them (the two add up to dgram_bytes_sent). */
+	uint64_t	sent_dgrams[SWIM_DK_COUNT];
+	uint64_t	sent_bytes[SWIM_DK_COUNT];
+	uint64_t	sent_pig_bytes[SWIM_DK_COUNT];
+	/* Piggybacked gossip by message type: messages and bytes. */
+	uint64_t	pig_msgs[SWIM_PK_COUNT], pig_bytes[SWIM_PK_COUNT];
+	uint64_t	probes_of_suspects;	/* direct probes of a member
+						   we already suspected */
+	uint64_t	indirect_of_suspects;	/* ping-reqs about one */
 	uint64_t	probes;			/* direct probes sent */
 	uint64_t	probe_failures;		/* no ack, even indirect */
 	uint64_t	indirect_probes;	/* ping-req sent */

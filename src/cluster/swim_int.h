@@ -240,6 +240,7 @@ struct swim {
 	char		 tmp_name[SWIM_NAME_MAX + 1];
 	char		 tmp_addr[SWIM_ADDR_MAX + 1];
 	struct buf	*pkt;		/* scratch for the packet we build */
+	enum swim_dgram_kind pkt_kind;	/* what pkt is for (counters) */
 	struct buf	*tmp;
 	struct swim_stats st;
 	struct swim_hc	*hc;		/* health flips (swim_health.c) */
@@ -315,8 +316,10 @@ void	swim_bq_mark_news(struct swim *s, uint32_t member);
 void	swim_bq_mark_urgent(struct swim *s, uint32_t member);
 /* Leaves member's queued entry only `left` more transmissions. */
 void	swim_bq_thin(struct swim *s, uint32_t member, uint32_t left);
-/* Tells member idx, in one datagram, that we suspect it (buddy system). */
-void	swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx);
+/* Tells member idx, in one datagram, that we suspect it (buddy system);
+ * kind says why, for the counters. */
+void	swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
+	    enum swim_dgram_kind kind);
 /* Restores the suspicion heap (earliest deadline first) after the deadline
  * of the suspicion in slot changed, or it was added there. */
 void	swim_susp_fix(struct swim *s, uint32_t slot);
@@ -324,7 +327,8 @@ void	swim_susp_fix(struct swim *s, uint32_t slot);
 void	swim_susp_heapify(struct swim *s);
 /* A fresh probe sequence number, never 0 (see swim_proto.c). */
 uint32_t swim_new_seq(struct swim_io *io);
-void	swim_pkt_begin(struct swim *s);
+/* Starts s->pkt, a datagram sent for kind (counted by swim_pkt_send). */
+void	swim_pkt_begin(struct swim *s, enum swim_dgram_kind kind);
 void	swim_pkt_send(struct swim *s, struct swim_io *io, const char *addr,
 	    int piggyback);
 size_t	swim_pick_random(struct swim *s, struct swim_io *io, uint32_t *out,

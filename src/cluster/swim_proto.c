@@ -234,10 +234,21 @@ swim_put_member_msg(struct swim *s, struct buf *b, uint8_t type,
 }
 
 void
-swim_pkt_begin(struct swim *s)
+swim_pkt_begin(struct swim *s, enum swim_dgram_kind kind)
 {
+	s->pkt_kind = kind;
 	buf_reset(s->pkt);
 	codec_put_uint(s->pkt, SWIM_WIRE_VERSION);
+}
+
+static void
+pig_count(struct swim *s, uint8_t type, size_t len)
+{
+	enum swim_pig_kind k = type == SWIM_MSG_ALIVE ? SWIM_PK_ALIVE :
+	    type == SWIM_MSG_SUSPECT ? SWIM_PK_SUSPECT : SWIM_PK_DEAD;
+
+	s->st.pig_msgs[k]++;
+	s->st.pig_bytes[k] += len;
 }
 
 #define FILL_MAX	64	/* messages piggybacked per packet */
@@ -265,6 +276,7 @@ bq_fill(struct swim *s, size_t limit)
 			continue;
 		}
 		taken[nt++] = slot;
+		pig_count(s, e->type, s->pkt->len - mark);
 	}
 	/* transmits is a byte: a limit above 255 would never be reached. */
 	rt = rt > UINT8_MAX ? UINT8_MAX : rt;
@@ -287,12 +299,18 @@ swim_pkt_send(struct swim *s, struct swim_io *io, const char *addr,
 {
 	struct swim_outbox *ob = io->out;
 	struct swim_dgram *d;
+	size_t own = s->pkt->len, mark;
 
 	if (piggyback) {
 		bq_fill(s, s->cfg.max_datagram);
+		mark = s->pkt->len;
 		swim_hc_fill(s, s->cfg.max_datagram);
+		s->st.pig_bytes[SWIM_PK_HEALTH] += s->pkt->len - mark;
 	}
 	TL_ASSERT(s->pkt->len <= s->cfg.max_datagram);
+	s->st.sent_dgrams[s->pkt_kind]++;
+	s->st.sent_bytes[s->pkt_kind] += own;
+	s->st.sent_pig_bytes[s->pkt_kind] += s->pkt->len - own;
 	s->st.dgrams_sent++;
 	s->st.dgram_bytes_sent += s->pkt->len;
 	if (s->pkt->len > s->st.max_dgram)
@@ -337,11 +355,12 @@ put_ping(struct buf *b, uint32_t seq, const uint8_t *id)
 
 /* Pings idx; a suspect target gets the suspicion first (buddy system). */
 static void
-send_ping(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t seq)
+send_ping(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t seq,
+    enum swim_dgram_kind kind)
 {
 	const struct swim_mbr *mb = &s->m[idx];
 
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, kind);
 	if ((s->cfg.lifeguard & SWIM_LG_BUDDY) && mb->status == SWIM_SUSPECT)
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_SUSPECT, idx, mb->inc,
 		    0);
@@ -351,9 +370,9 @@ send_ping(struct swim *s, struct swim_io *io, uint32_t idx, uint32_t seq)
 
 static void
 send_seq(struct swim *s, struct swim_io *io, uint8_t type, uint32_t seq,
-    const char *addr)
+    const char *addr, enum swim_dgram_kind kind)
 {
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, kind);
 	codec_put_array(s->pkt, 2);
 	codec_put_uint(s->pkt, type);
 	codec_put_uint(s->pkt, seq);
@@ -376,7 +395,7 @@ on_ping(struct swim *s, struct swim_io *io, const char *from,
 	/* Meant for whoever had our address before us: stay silent. */
 	if (memcmp(id, s->m[0].st->id, SWIM_ID_LEN) != 0)
 		return 0;
-	send_seq(s, io, SWIM_MSG_ACK, (uint32_t)seq, from);
+	send_seq(s, io, SWIM_MSG_ACK, (uint32_t)seq, from, SWIM_DK_ACK);
 	return 0;
 }
 
@@ -427,7 +446,7 @@ on_pingreq(struct swim *s, struct swim_io *io, const char *from,
 	snprintf(f->addr, sizeof(f->addr), "%s", from);
 	idx = swim_find(s, id);
 	if (idx != SWIM_NONE && idx != 0) {
-		send_ping(s, io, idx, f->seq);
+		send_ping(s, io, idx, f->seq, SWIM_DK_PING_FWD);
 		return 0;
 	}
 	/*
@@ -435,7 +454,7 @@ on_pingreq(struct swim *s, struct swim_io *io, const char *from,
 	 * for: a bare ping, no bigger than the request, so nobody can use us
 	 * to flood an address of their choice with full datagrams.
 	 */
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, SWIM_DK_PING_FWD);
 	put_ping(s->pkt, f->seq, id);
 	snprintf(taddr, sizeof(taddr), "%.*s", (int)alen, addr);
 	swim_pkt_send(s, io, taddr, 0);
@@ -463,7 +482,7 @@ on_ack(struct swim *s, struct swim_io *io, struct rd *rd, int is_nack)
 		if (s->fwd[i].seq != seq || is_nack)
 			continue;
 		send_seq(s, io, SWIM_MSG_ACK, s->fwd[i].their_seq,
-		    s->fwd[i].addr);
+		    s->fwd[i].addr, SWIM_DK_ACK_FWD);
 		s->fwd[i] = s->fwd[--s->nfwd];
 		break;
 	}
@@ -508,7 +527,7 @@ answer_stale(struct swim *s, struct swim_io *io, const char *to)
 {
 	size_t put = 0;
 
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, SWIM_DK_STALE);
 	for (size_t i = 0; i < s->nstale; i++) {
 		size_t mark = s->pkt->len;
 
@@ -691,9 +710,10 @@ awareness_add(struct swim *s, int delta)
  * halved the deaths of live members there).
  */
 void
-swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx)
+swim_tell_suspect(struct swim *s, struct swim_io *io, uint32_t idx,
+    enum swim_dgram_kind kind)
 {
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, kind);
 	swim_put_member_msg(s, s->pkt, SWIM_MSG_SUSPECT, idx, s->m[idx].inc,
 	    0);
 	swim_pkt_send(s, io, s->m[idx].st->addr, 1);
@@ -724,7 +744,7 @@ probe_finish(struct swim *s, struct swim_io *io)
 	s->st.suspicions++;
 	swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
 	if (s->cfg.lifeguard & SWIM_LG_BUDDY)
-		swim_tell_suspect(s, io, pr->member);
+		swim_tell_suspect(s, io, pr->member, SWIM_DK_TELL);
 }
 
 void
@@ -739,8 +759,10 @@ swim_probe_indirect(struct swim *s, struct swim_io *io)
 
 	pr->indirect_sent = 1;
 	pr->nacks_expected = nack ? (uint32_t)n : 0;
+	if (s->m[pr->member].status == SWIM_SUSPECT)
+		s->st.indirect_of_suspects += n;
 	for (size_t i = 0; i < n; i++) {
-		swim_pkt_begin(s);
+		swim_pkt_begin(s, SWIM_DK_PINGREQ);
 		codec_put_array(s->pkt, 5);
 		codec_put_uint(s->pkt, SWIM_MSG_PINGREQ);
 		codec_put_uint(s->pkt, pr->seq);
@@ -815,5 +837,7 @@ swim_probe_start(struct swim *s, struct swim_io *io)
 	    (uint64_t)s->cfg.probe_timeout_ms * lhm(s);
 	s->probe.end_ms = s->next_probe_ms;
 	s->st.probes++;
-	send_ping(s, io, idx, s->probe.seq);
+	if (s->m[idx].status == SWIM_SUSPECT)
+		s->st.probes_of_suspects++;
+	send_ping(s, io, idx, s->probe.seq, SWIM_DK_PING);
 }

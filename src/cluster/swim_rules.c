@@ -32,7 +32,7 @@ tell_claim(struct swim *s, struct swim_io *io, uint32_t idx,
 	uint8_t type = mb->status == SWIM_DEAD ? SWIM_MSG_DEAD :
 	    SWIM_MSG_SUSPECT;
 
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, SWIM_DK_CLAIM);
 	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, idx, mb->inc, 0);
 	swim_put_member_msg(s, s->pkt, type, idx, mb->inc <
 	    mb->st->incarnation ? mb->inc : mb->st->incarnation, 0);
@@ -528,7 +528,7 @@ swim_parked_expire(struct swim *s, struct swim_io *io)
 		 */
 		if ((s->cfg.lifeguard & SWIM_LG_BUDDY) &&
 		    mb->status == SWIM_SUSPECT)
-			swim_tell_suspect(s, io, p.member);
+			swim_tell_suspect(s, io, p.member, SWIM_DK_TELL);
 	}
 	if (s->park_head == s->npark)
 		s->park_head = s->npark = 0;

@@ -44,7 +44,7 @@ tick_fwd(struct swim *s, struct swim_io *io)
 
 		if (f->nack_at_ms != 0 && io->now_ms >= f->nack_at_ms) {
 			f->nack_at_ms = 0;
-			swim_pkt_begin(s);
+			swim_pkt_begin(s, SWIM_DK_NACK);
 			codec_put_array(s->pkt, 2);
 			codec_put_uint(s->pkt, SWIM_MSG_NACK);
 			codec_put_uint(s->pkt, f->their_seq);
@@ -84,7 +84,7 @@ tick_suspicions(struct swim *s, struct swim_io *io)
 			    s->cfg.probe_interval_ms / 2;
 			s->st.last_words++;
 			swim_susp_fix(s, 0);
-			swim_tell_suspect(s, io, idx);
+			swim_tell_suspect(s, io, idx, SWIM_DK_LAST_WORD);
 			continue;
 		}
 
@@ -116,7 +116,7 @@ tick_gossip(struct swim *s, struct swim_io *io)
 	    swim_hc_wants_gossip(s)); i++) {
 		if (s->nheap == 0)
 			s->st.health_dgrams++;
-		swim_pkt_begin(s);
+		swim_pkt_begin(s, SWIM_DK_GOSSIP);
 		swim_pkt_send(s, io, s->m[to[i]].st->addr, 1);
 	}
 }
@@ -160,7 +160,7 @@ tick_retry_dead(struct swim *s, struct swim_io *io)
 			backoff = 2 * (uint64_t)s->cfg.dead_retry_interval_ms;
 		d->tried_s = (uint32_t)(io->now_ms / 1000);
 		d->retry_at_s = (uint32_t)((io->now_ms + backoff) / 1000);
-		swim_pkt_begin(s);
+		swim_pkt_begin(s, SWIM_DK_DEAD_RETRY);
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_DEAD, idx, mb->inc, 0);
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc,
 		    0);
@@ -340,7 +340,7 @@ swim_join(struct swim *s, struct swim_io *io, const char *addr)
 		return TL_EINVAL;
 	swim_out_pushpull(s, io, addr, 1);
 	swim_bq_push(s, 0, SWIM_MSG_ALIVE, s->m[0].inc, 0);
-	swim_pkt_begin(s);
+	swim_pkt_begin(s, SWIM_DK_SELF);
 	swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc, 0);
 	swim_pkt_send(s, io, addr, 0);
 	return 0;
@@ -365,7 +365,7 @@ swim_leave(struct swim *s, struct swim_io *io)
 	n = swim_pick_random(s, io, to, want, 1u << SWIM_ALIVE |
 	    1u << SWIM_SUSPECT, SWIM_NONE, 0);
 	for (size_t i = 0; i < n; i++) {
-		swim_pkt_begin(s);
+		swim_pkt_begin(s, SWIM_DK_SELF);
 		swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE, 0, s->m[0].inc,
 		    0);
 		swim_pkt_send(s, io, s->m[to[i]].st->addr, 0);

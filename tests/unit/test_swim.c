@@ -1690,7 +1690,7 @@ TEST(swim_refutation_goes_first_where_the_claim_never_came)
 	 * every node's tags at once. */
 	ASSERT_EQ(swim_set_tags(net.s[2], &net.io[2], "role=db\0", 8), 0);
 	swim_outbox_reset(&net.ob[2]);
-	swim_pkt_begin(net.s[2]);
+	swim_pkt_begin(net.s[2], SWIM_DK_GOSSIP);
 	swim_pkt_send(net.s[2], &net.io[2], net.addr[1], 1);
 	deliver(&net, 2, 1);
 	ASSERT_EQ(net.s[1]->m[swim_find(net.s[1], net.key[2].id)].inc, 2);
