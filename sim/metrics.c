@@ -228,6 +228,8 @@ metrics_kinds_add(struct swim_stats *sum, const struct swim_stats *st)
 	sum->indirect_probes += st->indirect_probes;
 	sum->indirect_of_suspects += st->indirect_of_suspects;
 	sum->last_words += st->last_words;
+	sum->ring_graces += st->ring_graces;
+	sum->ring_late_acks += st->ring_late_acks;
 	sum->refutations += st->refutations;
 	sum->suspicions += st->suspicions;
 }
@@ -275,4 +277,9 @@ metrics_kinds_report(const struct metrics *m, const struct swim_stats *sum,
 	    (unsigned long long)sum->suspicions,
 	    (unsigned long long)sum->last_words,
 	    (unsigned long long)sum->refutations);
+	if (sum->ring_graces > 0)
+		fprintf(f, "  schedule probes failed %llu times; %llu late "
+		    "acks in their grace\n",
+		    (unsigned long long)sum->ring_graces,
+		    (unsigned long long)sum->ring_late_acks);
 }

@@ -411,6 +411,9 @@ struct swim_stats {
 	uint64_t	probes_of_suspects;	/* direct probes of a member
 						   we already suspected */
 	uint64_t	indirect_of_suspects;	/* ping-reqs about one */
+	uint64_t	ring_graces;		/* failed schedule probes whose
+						   suspicion waited a timeout */
+	uint64_t	ring_late_acks;		/* of those, answered in it */
 	uint64_t	probes;			/* direct probes sent */
 	uint64_t	probe_failures;		/* no ack, even indirect */
 	uint64_t	indirect_probes;	/* ping-req sent */

@@ -168,6 +168,19 @@ struct swim_probe {
 	uint32_t	 nacks;
 	uint64_t	 direct_deadline_ms;
 	uint64_t	 end_ms;
+	int		 from_ring;	/* the shared schedule's target */
+};
+
+/*
+ * A failed probe from the shared schedule, waiting one probe timeout for
+ * a late ack before it raises a suspicion (swim_ring.c, "grace").
+ */
+struct swim_grace {
+	int		 active;
+	uint32_t	 member;
+	uint32_t	 seq;		/* the failed probe's */
+	uint32_t	 inc;		/* the member's when the probe failed */
+	uint64_t	 until_ms;
 };
 
 #define SWIM_STALE_MAX	8	/* stale claims answered per datagram */
@@ -196,6 +209,7 @@ struct swim {
 	size_t		 nring, ring_tail, cap_ring;
 	uint64_t	 ring_round;	/* last round probed from the
 					   ring + 1; 0: none */
+	struct swim_grace grace;
 	struct swim_probe probe;
 	uint32_t	 probe_soon;	/* member idx + 1 to probe next; 0 none */
 	uint32_t	 awareness;
@@ -291,6 +305,17 @@ void	swim_ring_remove(struct swim *s, uint32_t idx);
  * already went out (then the caller's own order picks). Spends the round.
  */
 uint32_t swim_ring_target(struct swim *s, const struct swim_io *io);
+/*
+ * The probe that just failed came from the schedule and its member is
+ * alive: holds its suspicion back for one probe timeout (returns 1), or
+ * returns 0 when it may be raised now. An earlier held one is settled.
+ */
+int	swim_ring_grace(struct swim *s, struct swim_io *io,
+	    const struct swim_probe *pr);
+/* An ack for the held probe's seq: the member answered late (returns 1). */
+int	swim_ring_late_ack(struct swim *s, uint32_t seq);
+/* Raises the held suspicion once its grace ran out (swim_on_tick). */
+void	swim_ring_tick(struct swim *s, struct swim_io *io);
 
 /* swim_proto.c: the broadcast queue and packets */
 void	swim_bq_push(struct swim *s, uint32_t member, uint8_t type,
@@ -335,6 +360,11 @@ size_t	swim_pick_random(struct swim *s, struct swim_io *io, uint32_t *out,
 	    size_t want, unsigned mask, uint32_t exclude,
 	    uint64_t dead_since_ms);
 void	swim_probe_indirect(struct swim *s, struct swim_io *io);
+/* Lifeguard's local health multiplier: probe times are stretched by it. */
+uint32_t swim_lhm(const struct swim *s);
+/* Our probe of member idx failed and we held it alive: suspect it and tell
+ * it (buddy system). */
+void	swim_probe_suspect(struct swim *s, struct swim_io *io, uint32_t idx);
 void	swim_probe_start(struct swim *s, struct swim_io *io);
 void	swim_out_pushpull(struct swim *s, struct swim_io *io,
 	    const char *addr, int is_join);

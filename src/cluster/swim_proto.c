@@ -469,6 +469,8 @@ on_ack(struct swim *s, struct swim_io *io, struct rd *rd, int is_nack)
 
 	if ((r = codec_get_uint_max(rd, UINT32_MAX, &seq)) < 0)
 		return r;
+	if (!is_nack && swim_ring_late_ack(s, (uint32_t)seq))
+		return 0;
 	if (s->probe.active && seq == s->probe.seq) {
 		if (is_nack) {
 			s->probe.nacks++;
@@ -681,8 +683,8 @@ swim_pick_random(struct swim *s, struct swim_io *io, uint32_t *out, size_t want,
 	return got;
 }
 
-static uint32_t
-lhm(const struct swim *s)
+uint32_t
+swim_lhm(const struct swim *s)
 {
 	return (s->cfg.lifeguard & SWIM_LG_LHM) ? s->awareness + 1 : 1;
 }
@@ -741,10 +743,18 @@ probe_finish(struct swim *s, struct swim_io *io)
 		swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
 	if (mb->status != SWIM_ALIVE)
 		return;
+	if (pr->from_ring && swim_ring_grace(s, io, pr))
+		return;
+	swim_probe_suspect(s, io, pr->member);
+}
+
+void
+swim_probe_suspect(struct swim *s, struct swim_io *io, uint32_t idx)
+{
 	s->st.suspicions++;
-	swim_apply_suspect(s, io, pr->member, mb->inc, 0, NULL);
+	swim_apply_suspect(s, io, idx, s->m[idx].inc, 0, NULL);
 	if (s->cfg.lifeguard & SWIM_LG_BUDDY)
-		swim_tell_suspect(s, io, pr->member, SWIM_DK_TELL);
+		swim_tell_suspect(s, io, idx, SWIM_DK_TELL);
 }
 
 void
@@ -775,7 +785,7 @@ swim_probe_indirect(struct swim *s, struct swim_io *io)
 }
 
 static uint32_t
-probe_next_target(struct swim *s, struct swim_io *io)
+probe_next_target(struct swim *s, struct swim_io *io, int *from_ring)
 {
 	uint32_t ring;
 
@@ -789,8 +799,10 @@ probe_next_target(struct swim *s, struct swim_io *io)
 	}
 	/* The shared schedule (swim_ring.c); without a shared clock, or
 	 * for a second probe in one round, our own shuffled order. */
-	if ((ring = swim_ring_target(s, io)) != SWIM_NONE)
+	if ((ring = swim_ring_target(s, io)) != SWIM_NONE) {
+		*from_ring = 1;
 		return ring;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		while (s->order_pos < s->norder) {
 			uint32_t i = s->order[s->order_pos++];
@@ -822,19 +834,22 @@ void
 swim_probe_start(struct swim *s, struct swim_io *io)
 {
 	uint32_t idx;
+	int from_ring = 0;
 
 	if (s->probe.active)
 		probe_finish(s, io);
 	s->next_probe_ms = io->now_ms + (uint64_t)s->cfg.probe_interval_ms *
-	    lhm(s);
-	if (s->leaving || (idx = probe_next_target(s, io)) == SWIM_NONE)
+	    swim_lhm(s);
+	if (s->leaving ||
+	    (idx = probe_next_target(s, io, &from_ring)) == SWIM_NONE)
 		return;
 	memset(&s->probe, 0, sizeof(s->probe));
 	s->probe.active = 1;
+	s->probe.from_ring = from_ring;
 	s->probe.member = idx;
 	s->probe.seq = swim_new_seq(io);
 	s->probe.direct_deadline_ms = io->now_ms +
-	    (uint64_t)s->cfg.probe_timeout_ms * lhm(s);
+	    (uint64_t)s->cfg.probe_timeout_ms * swim_lhm(s);
 	s->probe.end_ms = s->next_probe_ms;
 	s->st.probes++;
 	if (s->m[idx].status == SWIM_SUSPECT)

@@ -231,3 +231,78 @@ swim_ring_target(struct swim *s, const struct swim_io *io)
 	    >> 32);
 	return s->ring[(me + off) % s->nring];
 }
+
+/*
+ * Grace: a failed probe from the schedule waits one probe timeout more
+ * for a late ack before it raises a suspicion.
+ *
+ * The schedule probes every member once a round, so it catches every
+ * pause of a member longer than about one probe (its interval): a 2 s
+ * freeze (GC, VM) was suspected 9 times in 10, and each suspicion costs a
+ * cluster-wide round of gossip for the claim and one for the refutation.
+ * The shuffled order's probes come at random, so it missed one such
+ * freeze in three (e^-1: no probe in the freeze's first second), and the
+ * schedule sent 28% more UDP than it (bench/sim/README.md, stall_ab1k).
+ * A frozen member acks the ping it finds queued as soon as it wakes, so
+ * waiting for that ack a little longer turns the pauses it shortens into
+ * no suspicion at all: a pause must now outlast a probe interval plus a
+ * probe timeout (1.5 s on a LAN) to be suspected, against the shuffle's
+ * one interval, as a coin toss. A crash's first suspicion comes one probe
+ * timeout later, still within a bound (two intervals and a timeout).
+ *
+ * Only the raising of a new suspicion waits: a failed probe of a member
+ * already suspect confirms at once, as before, and our own awareness
+ * (Lifeguard) counts the missed acks and nacks when the probe ends. One
+ * held probe at a time: the grace is shorter than an interval.
+ */
+int
+swim_ring_grace(struct swim *s, struct swim_io *io,
+    const struct swim_probe *pr)
+{
+	struct swim_grace *g = &s->grace;
+
+	if (g->active) {
+		g->until_ms = io->now_ms;
+		swim_ring_tick(s, io);
+	}
+	g->active = 1;
+	g->member = pr->member;
+	g->seq = pr->seq;
+	g->inc = s->m[pr->member].inc;
+	g->until_ms = io->now_ms + (uint64_t)s->cfg.probe_timeout_ms *
+	    swim_lhm(s);
+	s->st.ring_graces++;
+	return 1;
+}
+
+int
+swim_ring_late_ack(struct swim *s, uint32_t seq)
+{
+	if (!s->grace.active || s->grace.seq != seq)
+		return 0;
+	s->grace.active = 0;
+	s->st.ring_late_acks++;
+	return 1;
+}
+
+void
+swim_ring_tick(struct swim *s, struct swim_io *io)
+{
+	struct swim_grace *g = &s->grace;
+	const struct swim_mbr *mb;
+
+	if (!g->active || io->now_ms < g->until_ms)
+		return;
+	g->active = 0;
+	/* Gone, or its statement moved on (a refutation says it lives). */
+	if (g->member >= s->n)
+		return;
+	mb = &s->m[g->member];
+	if (mb->inc != g->inc)
+		return;
+	/* Someone else's suspicion came meanwhile: ours confirms it. */
+	if (mb->status == SWIM_SUSPECT)
+		swim_apply_suspect(s, io, g->member, mb->inc, 0, NULL);
+	else if (mb->status == SWIM_ALIVE)
+		swim_probe_suspect(s, io, g->member);
+}

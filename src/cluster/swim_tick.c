@@ -247,6 +247,8 @@ next_deadline(const struct swim *s)
 	}
 	if (s->nsusp > 0)
 		t = TL_MIN(t, s->susp[0].deadline_ms);
+	if (s->grace.active)
+		t = TL_MIN(t, s->grace.until_ms);
 	if (s->park_head < s->npark)
 		t = TL_MIN(t, s->parked[s->park_head].due_ms);
 	if (s->refute_due_ms != 0)
@@ -313,6 +315,7 @@ swim_on_tick(struct swim *s, struct swim_io *io)
 	tick_fwd(s, io);
 	tick_refute(s, io);
 	swim_parked_expire(s, io);
+	swim_ring_tick(s, io);
 	tick_suspicions(s, io);
 	if (s->cfg.gossip_interval_ms && now >= s->next_gossip_ms) {
 		s->next_gossip_ms = now + s->cfg.gossip_interval_ms;

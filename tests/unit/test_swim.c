@@ -1961,3 +1961,84 @@ TEST(swim_probe_ring_is_one_order_and_follows_status)
 		    net_node_of(&net, net.s[1], net.s[1]->ring[k]));
 	net_free(&net);
 }
+
+/* Runs until node 0's probe of node 1 fails (node 1 is down). */
+static void
+net_probe_fails(struct net *net)
+{
+	uint64_t failures = net->s[0]->st.probe_failures;
+
+	for (int t = 0; t < 600 && net->s[0]->st.probe_failures == failures;
+	    t++)
+		net_run(net, 10);
+	ASSERT_EQ(net->s[0]->st.probe_failures, failures + 1);
+}
+
+/* The ack a frozen member sends when it wakes to a ping still queued. */
+static void
+net_late_ack(struct net *net, size_t from, size_t to, uint32_t seq)
+{
+	struct buf b = BUF_INIT;
+
+	codec_put_uint(&b, SWIM_WIRE_VERSION);
+	codec_put_array(&b, 2);
+	codec_put_uint(&b, SWIM_MSG_ACK);
+	codec_put_uint(&b, seq);
+	net_clock(net, to);
+	ASSERT_EQ(swim_on_datagram(net->s[to], &net->io[to], net->addr[from],
+	    (const uint8_t *)b.data, b.len), 0);
+	buf_release(&b);
+}
+
+TEST(swim_schedule_probe_waits_a_timeout_for_a_late_ack)
+{
+	struct net net;
+	uint32_t seq;
+
+	net_init(&net, 2, SWIM_LG_ALL);
+	net.wall0 = WALL0;
+	net_warm(&net);
+	net_run(&net, 2000);
+	/* Node 1 freezes: node 0's scheduled probe fails, but its
+	 * suspicion waits; the ack node 1 sends on waking comes in the
+	 * grace, and nothing is raised. */
+	net.down[1] = 1;
+	net_probe_fails(&net);
+	ASSERT(net.s[0]->grace.active);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	seq = net.s[0]->grace.seq;
+	net.down[1] = 0;
+	net_run(&net, 100);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	/* It wakes to two pings queued: the failed probe's, and the one
+	 * that started it (both were dropped here). */
+	net_late_ack(&net, 1, 0, seq);
+	ASSERT(!net.s[0]->grace.active);
+	ASSERT_EQ(net.s[0]->st.ring_late_acks, 1);
+	net_late_ack(&net, 1, 0, net.s[0]->probe.seq);
+	net_run(&net, 3000);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	ASSERT_EQ(net.s[0]->st.suspicions, 0);
+
+	/* Frozen past the grace (or crashed): suspected one probe timeout
+	 * (times the local health multiplier) after the probe failed. */
+	net.down[1] = 1;
+	net_probe_fails(&net);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	net_run(&net, (uint64_t)net.s[0]->cfg.probe_timeout_ms *
+	    swim_lhm(net.s[0]) + 10);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
+	ASSERT_EQ(net.s[0]->st.suspicions, 1);
+	net_free(&net);
+
+	/* Without the shared clock (main's shuffled order) a failed probe
+	 * suspects at once, as SWIM does. */
+	net_init(&net, 2, SWIM_LG_ALL);
+	net_warm(&net);
+	net_run(&net, 2000);
+	net.down[1] = 1;
+	net_probe_fails(&net);
+	ASSERT(!net.s[0]->grace.active);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
+	net_free(&net);
+}
