@@ -16,7 +16,10 @@
  * [0, 1) a hash of r. Among nodes whose rings agree that is a bijection:
  * every member is probed exactly once a round, by a node that changes
  * every round. A crashed member is probed within two intervals (one
- * node's phase in a round to the next one's).
+ * node's phase in a round to the next one's), and suspected a probe
+ * timeout after that probe's interval ends (the grace, at the end of this
+ * file: without it every pause of a member longer than a probe was
+ * suspected).
  *
  * Where views differ (a death or a join not yet heard everywhere, a few
  * seconds each), positions past the difference shift by one for the nodes
