@@ -16,11 +16,7 @@
 #
 # Environment: TOOLS (default "tlaloc cfengine puppet ansible"), FIRST_REPS
 # (3), NOOP_REPS (5), SLOW_REPS (3: cap for ansible, ~1 min a run), TLALOC
-# (binary; default build-bench/tlaloc, else build/tlaloc), NOOP_AFTER (3:
-# seconds between a tool's last first run and its no-op runs; in use a
-# no-op comes minutes after the last change, and tlaloc's check cache
-# reads a file changed less than 2 s before a run again, docs/recipes.md;
-# 0 times the no-ops right after the first runs, as before 2026-12-04).
+# (binary; default build-bench/tlaloc, else build/tlaloc).
 # OUTDIR defaults to /tmp/tlaloc-bench-apply. Nothing outside OUTDIR changes.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +30,6 @@ tl=${TLALOC:-$repo/build-bench/tlaloc}
 FIRST_REPS=${FIRST_REPS:-3}
 NOOP_REPS=${NOOP_REPS:-5}
 SLOW_REPS=${SLOW_REPS:-3}
-NOOP_AFTER=${NOOP_AFTER:-3}
 [ -x /usr/bin/time ] || { echo "run.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 "$here/gen.sh" "$out" >/dev/null || exit 1
@@ -110,7 +105,6 @@ for t in ${TOOLS:-$BENCH_ALL_TOOLS}; do
 		bench_fresh "$t"
 		timed "$t" first "$i"
 	done
-	sleep "$NOOP_AFTER"
 	for i in $(seq 1 "$nn"); do
 		timed "$t" noop "$i"
 	done

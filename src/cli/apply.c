@@ -33,7 +33,6 @@
 #include "engine/predict.h"
 #include "engine/run.h"
 #include "engine/runrep.h"
-#include "engine/statcache.h"
 #include "facts/facts.h"
 #include "recipe/recipe.h"
 
@@ -47,7 +46,7 @@ struct apply_opts {
 	char		*message;	/* "#web TEXT", split in place */
 	const char	*message_from;
 	const char	*report;	/* --report FILE (engine/runrep.h) */
-	int		 noop, diff, json, quiet, no_backup, no_cache;
+	int		 noop, diff, json, quiet, no_backup;
 	const char	*tags[MAX_TAGS];
 	size_t		 ntags;
 	char		*tags_copy;
@@ -56,7 +55,7 @@ struct apply_opts {
 static const char apply_usage[] =
     "usage: tlaloc apply RECIPE|DIR [--noop] [--diff] [--json] [--root DIR]\n"
     "                    [--state-dir DIR] [--fact k=v]... [--tags a,b]\n"
-    "                    [--facts-d DIR] [--no-backup] [--no-cache] [--quiet]\n"
+    "                    [--facts-d DIR] [--no-backup] [--quiet]\n"
     "                    [--message '#CHANNEL TEXT' [--message-from NODE]]\n"
     "                    [--report FILE]\n"
     "\n"
@@ -70,9 +69,6 @@ static const char apply_usage[] =
     "(default /var/lib/tlaloc)\n"
     "  --fact k=v    set or override a fact\n"
     "  --tags a,b    converge only resources with one of these tags\n"
-    "  --no-cache    read every managed file's content; without it a file\n"
-    "                unchanged since a run found it in sync (same inode,\n"
-    "                size, mtime and ctime) is not read (docs/recipes.md)\n"
     "  --message '#web TEXT'\n"
     "                converge as if this channel message had arrived: the\n"
     "                recipe's matching on() handlers run (the agent passes\n"
@@ -114,7 +110,6 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		{ "facts-d", required_argument, NULL, 'F' },
 		{ "tags", required_argument, NULL, 't' },
 		{ "no-backup", no_argument, NULL, 'B' },
-		{ "no-cache", no_argument, NULL, 'C' },
 		{ "message", required_argument, NULL, 'M' },
 		{ "message-from", required_argument, NULL, 'm' },
 		{ "report", required_argument, NULL, 'R' },
@@ -136,7 +131,6 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		case 's': o->state_flag = optarg; break;
 		case 'F': o->facts_d = optarg; break;
 		case 'B': o->no_backup = 1; break;
-		case 'C': o->no_cache = 1; break;
 		case 'M': o->message = optarg; break;
 		case 'm': o->message_from = optarg; break;
 		case 'R': o->report = optarg; break;
@@ -338,29 +332,6 @@ apply_write_report(const struct apply_opts *o, const struct runrep *rep)
 	buf_release(&raw);
 }
 
-/* The check cache (engine/statcache.h), opened before the run looks at
- * any file; NULL under --noop (it would record nothing) or --no-cache. */
-static struct statcache *
-apply_open_statcache(const struct apply_opts *o, const char *state)
-{
-	struct statcache *sc;
-	struct timespec now;
-	char *dir;
-
-	if (o->noop || o->no_cache)
-		return NULL;
-	clock_gettime(CLOCK_REALTIME, &now);
-	dir = xasprintf("%s/cache", state);
-	sc = statcache_open(dir, o->root ? o->root : "/",
-	    (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec);
-	if (statcache_stats(sc)->corrupt)
-		fprintf(stderr, "tlaloc: warning: ignored the check cache in "
-		    "'%s' (not private, not whole, or a link): every file is "
-		    "read, and it is written anew\n", dir);
-	free(dir);
-	return sc;
-}
-
 static int
 apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
     struct facts *f)
@@ -394,13 +365,9 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 	ctx.bucket = bucket;
 	ctx.facts = f;
 	ctx.graph = &rec->graph;
-	ctx.statcache = apply_open_statcache(o, state);
 	report_watch_start(&ro);
 	converge_run(&rec->graph, &ctx, &hooks, &st);
 	report_watch_stop(&ro);
-	(void)statcache_save(ctx.statcache);
-	statcache_free(ctx.statcache);
-	ctx.statcache = NULL;
 	report_json(&rec->graph, &st, run_id, o->noop, started, &json);
 	redact_buf(&json);	/* the report leaves this process */
 	if (o->json)

@@ -92,14 +92,6 @@ int	platform_syncfs(int fd);
  */
 size_t	platform_build_ids(const void *addr, uint8_t *out, size_t max);
 
-/*
- * An id of this boot of the system into out (NUL-terminated, at most
- * len - 1 bytes): it changes when the machine restarts, so what a cache
- * saw of files before a crash is not trusted after it. 0, or -1 when the
- * system cannot say (the BSDs here): such a cache stays off.
- */
-int	platform_boot_id(char *out, size_t len);
-
 /* --- pure decoders (every OS) --- */
 
 /*

@@ -183,13 +183,4 @@ platform_build_ids(const void *addr, uint8_t *out, size_t max)
 	return 0;
 }
 
-int
-platform_boot_id(char *out, size_t len)
-{
-	/* kern.boottime moves with settimeofday: not an id to trust. */
-	if (len > 0)
-		out[0] = '\0';
-	return -1;
-}
-
 #endif /* BSD */

@@ -261,27 +261,6 @@ platform_build_ids(const void *addr, uint8_t *out, size_t max)
 	return b.addr_found && !b.overflow ? b.len : 0;
 }
 
-int
-platform_boot_id(char *out, size_t len)
-{
-	ssize_t n = -1;
-	int fd;
-
-	if (len == 0)
-		return -1;
-	out[0] = '\0';
-	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, out, len - 1);
-		close(fd);
-	}
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	return out[0] != '\0' ? 0 : -1;
-}
-
 #endif /* __linux__ */
 
 #if !defined(__linux__) && !defined(__FreeBSD__) && !defined(__OpenBSD__) && \

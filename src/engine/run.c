@@ -14,7 +14,6 @@
 #include "core/xalloc.h"
 #include "engine/predict.h"
 #include "engine/res.h"
-#include "engine/statcache.h"
 
 char *
 run_path(const struct run_ctx *ctx, const char *path)
@@ -335,42 +334,6 @@ run_load_kept(struct run_ctx *ctx, const char *path, size_t max,
 		ctx->kept_st = *st;
 	}
 	return rc;
-}
-
-/* Is path's content on disk what a check reads (no --noop prediction,
- * no queued write) and is there a cache to ask? */
-static int
-run_may_cache(const struct run_ctx *ctx, const char *path)
-{
-	return ctx->statcache != NULL && ctx->predict == NULL &&
-	    batch_path(ctx, path, NULL) == NULL;
-}
-
-int
-run_trusts_content(struct run_ctx *ctx, const char *path, const void *want,
-    size_t len, struct stat *st)
-{
-	uint8_t digest[STATCACHE_DIGEST_LEN];
-
-	if (!run_may_cache(ctx, path) ||
-	    !statcache_knows(ctx->statcache, path) ||
-	    fsroot_lstat(ctx->fs, path, st, NULL) < 0 ||
-	    !S_ISREG(st->st_mode))
-		return 0;
-	statcache_digest(want, len, digest);
-	return statcache_trusts(ctx->statcache, path, st, digest);
-}
-
-void
-run_saw_content(struct run_ctx *ctx, const char *path, const struct stat *st,
-    const void *data, size_t len)
-{
-	uint8_t digest[STATCACHE_DIGEST_LEN];
-
-	if (!run_may_cache(ctx, path) || !S_ISREG(st->st_mode))
-		return;
-	statcache_digest(data, len, digest);
-	statcache_note(ctx->statcache, path, st, digest);
 }
 
 void

@@ -26,7 +26,6 @@ struct fsroot;
 struct graph;
 struct predict;
 struct res;
-struct statcache;
 struct tl_err;
 
 struct run_ctx {
@@ -49,9 +48,6 @@ struct run_ctx {
 	struct buf		 scratch;	/* a check's read of a file,
 						   reused from one resource
 						   to the next (zeroed ok) */
-	struct statcache	*statcache;	/* unread files known in sync
-						   (engine/statcache.h); NULL:
-						   every file is read */
 	struct buf		 kept;		/* a file read by run_load_kept(),
 						   for the next resource that
 						   reads it (zeroed ok) */
@@ -127,19 +123,6 @@ int	run_load(const struct run_ctx *ctx, const char *path, size_t max,
  */
 int	run_load_kept(struct run_ctx *ctx, const char *path, size_t max,
 	    const struct buf **out, struct stat *st, struct tl_err *err);
-/*
- * The check cache (engine/statcache.h), for a file whose content should
- * be want[0..len): run_trusts_content() returns 1 when path, with one
- * lstat (into st), is exactly as a run that read it found it holding that
- * content, so it need not be read; 0 when it must be read (no cache,
- * --noop, a queued write for it, no entry, another stat). After a read
- * that found it holding data[0..len) with st, run_saw_content() records
- * that for the next run (not a queued write's or a prediction's bytes).
- */
-int	run_trusts_content(struct run_ctx *ctx, const char *path,
-	    const void *want, size_t len, struct stat *st);
-void	run_saw_content(struct run_ctx *ctx, const char *path,
-	    const struct stat *st, const void *data, size_t len);
 /* Drops what run_load_kept() kept: called by the converge loop whenever a
  * resource may have changed the tree (a fix, a refresh, a command). */
 void	run_forget_kept(struct run_ctx *ctx);

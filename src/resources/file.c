@@ -80,7 +80,6 @@ struct file_state {
 	struct buf	 content;	/* desired bytes */
 	struct buf	 cur;		/* bytes there, when compared */
 	int		 cur_unknown;	/* --noop: a command makes them */
-	int		 is_trusted;	/* in sync by the check cache: unread */
 };
 
 static int
@@ -171,7 +170,7 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	char a[13], b[13];
 
 	(void)err;
-	if (!fs->manage_content || !res_bool(r, "replace") || fs->is_trusted)
+	if (!fs->manage_content || !res_bool(r, "replace"))
 		return 0;
 	if (fs->cur_unknown)
 		res_assume(r, "the content it replaces is unknown: an earlier "
@@ -192,9 +191,7 @@ file_check_content(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 		if (ctx->want_diff)
 			diff_unified(cur->data, cur->len, fs->content.data,
 			    fs->content.len, r->title, r->title, &r->diff);
-	} else if (!fs->cur_unknown && !file_is_sensitive(r, fs))
-		run_saw_content(ctx, fs->path, &fs->st, fs->content.data,
-		    fs->content.len);
+	}
 	return 0;
 }
 
@@ -220,16 +217,8 @@ file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
 	if (ctx->scratch.data == NULL)	/* a zeroed run_ctx */
 		buf_init(&ctx->scratch);
 	buf_reset(&ctx->scratch);
-	/* content= (not source=, which is read anyway): the check cache may
-	 * vouch for the file with a stat, unread. */
-	if (compare && res_is_set(r, "content") && run_trusts_content(ctx,
-	    fs->path, res_str(r, "content"), strlen(res_str(r, "content")),
-	    &fs->st)) {
-		fs->is_trusted = 1;
-		rc = 0;
-	} else
-		rc = run_load(ctx, fs->path, FILE_MAX_CONTENT,
-		    compare ? &ctx->scratch : NULL, &fs->st, err);
+	rc = run_load(ctx, fs->path, FILE_MAX_CONTENT,
+	    compare ? &ctx->scratch : NULL, &fs->st, err);
 	if (rc == 1) {		/* --noop: made by an earlier command */
 		fs->cur_unknown = 1;
 		rc = 0;
