@@ -103,7 +103,8 @@ fixture_open(struct fixture *f, const char *name,
 		test_fail(__FILE__, __LINE__, "state: %s", err.msg);
 	agent_members_config(a);
 	ASSERT(n <= sizeof(f->subs) / sizeof(f->subs[0]));
-	memcpy(f->subs, subs, n * sizeof(*subs));
+	if (n > 0)
+		memcpy(f->subs, subs, n * sizeof(*subs));
 	a->subs = f->subs;
 	for (size_t i = 0; i < n; i++) {
 		a->nsubs = i + 1;
