@@ -9,7 +9,7 @@
 CC	?= cc
 PREFIX	?= /usr/local
 BUILD	?= build
-PKGS	:= lua5.4 libpcre2-8 libsodium libuv libcbor yaml-0.1
+PKGS	:= lua5.4 libpcre2-8 libsodium libuv yaml-0.1
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough \
@@ -32,7 +32,7 @@ DEP_LIBDIR := $(shell pkg-config --variable=libdir libsodium)
 DEP_ARS    := $(wildcard $(addprefix $(DEP_LIBDIR)/,liblua5.4.a \
 	      libpcre2-8.a libsodium.a libuv_a.a libyaml.a))
 ifeq ($(words $(DEP_ARS)),5)
-LDLIBS	= $(DEP_ARS) $(shell pkg-config --libs libcbor) -lm -ldl -lpthread
+LDLIBS	= $(DEP_ARS) -lm -ldl -lpthread
 endif
 endif
 

@@ -113,7 +113,7 @@ EOF
 LIB=$(dirname "$T")/libtlaloc.a
 if [ -f "$LIB" ] && grep -q repl_seal "$ROOT/src/bucket/replica.h"; then
 	cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" "$ROOT/bench/bucket/seal.c" \
-	    "$LIB" $(pkg-config --libs libsodium libuv libcbor lua5.4 \
+	    "$LIB" $(pkg-config --libs libsodium libuv lua5.4 \
 	    libpcre2-8) -lm -o "$WORK/seal" && "$WORK/seal"
 fi
 

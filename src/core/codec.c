@@ -2,28 +2,26 @@
 
 #include <string.h>
 
-#include <cbor.h>
-
 #include "buf.h"
 #include "err.h"
 #include "rd.h"
 
-/* The longest CBOR head: one initial byte and an 8-byte argument. */
-#define HEAD_MAX	9
-
 /*
- * A head of major type (RFC 8949 3): the same bytes as the unsigned
- * integer arg, shortest form, with the type in the top three bits.
+ * A head of major type (RFC 8949 3.1): the argument in the initial byte
+ * below 24, else in the shortest of 1, 2, 4 or 8 big-endian bytes that
+ * holds it (the canonical form every decoder of ours insists on).
  */
 static void
 put_head(struct buf *b, int major, uint64_t arg)
 {
-	unsigned char tmp[HEAD_MAX];
-	size_t n = cbor_encode_uint(arg, tmp, sizeof(tmp));
+	int bytes = arg < 24 ? 0 : arg <= UINT8_MAX ? 1 :
+	    arg <= UINT16_MAX ? 2 : arg <= UINT32_MAX ? 4 : 8;
+	int low = bytes == 0 ? (int)arg : bytes == 1 ? 24 : bytes == 2 ? 25 :
+	    bytes == 4 ? 26 : 27;
 
-	TL_ASSERT(n > 0);
-	tmp[0] |= (unsigned char)(major << 5);
-	buf_add(b, tmp, n);
+	buf_addch(b, major << 5 | low);
+	if (bytes > 0)
+		buf_add_be(b, arg, bytes);
 }
 
 void
@@ -55,11 +53,10 @@ codec_put_array(struct buf *b, size_t n)
 void
 codec_put_bool(struct buf *b, int v)
 {
-	unsigned char tmp[1];
-	size_t h = cbor_encode_bool(v != 0, tmp, sizeof(tmp));
+	/* Simple values (major type 7): 20 is false, 21 is true. */
+	unsigned char byte = (unsigned char)(7 << 5 | (v ? 21 : 20));
 
-	TL_ASSERT(h == 1);
-	buf_add(b, tmp, h);
+	buf_add(b, &byte, 1);
 }
 
 /* Reads one head: major type and argument. Indefinite lengths refused. */

@@ -4,8 +4,9 @@
 /*
  * A small subset of CBOR (RFC 8949) for our wire formats: unsigned
  * integers, byte strings, text strings, definite arrays, booleans. Encoding
- * goes through libcbor's allocation-free cbor_encode_* functions into a
- * struct buf; decoding is ours, over a bounded struct rd, and accepts only
+ * appends shortest-form heads to a struct buf (a library for two dozen
+ * lines cost every process a shared object to map); decoding reads a
+ * bounded struct rd and accepts only
  * the subset above: indefinite lengths, tags, floats, maps and negative
  * integers fail with TL_EINVAL, anything cut short with TL_ETRUNC, and
  * every length is checked against a caller's bound before it is used.
