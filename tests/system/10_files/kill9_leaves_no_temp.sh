@@ -60,8 +60,10 @@ chmod 600 "$T/keyring"
     --keyring "$T/keyring" --state-dir "$STATE" --root "$ROOT" --interval 0 \
     --profile local > "$T/agent.log" 2>&1 &
 apid=$!
-for i in $(seq 50); do grep -q "agent started" "$T/agent.log" && break; sleep 0.1; done
+# A loaded machine (CI's sanitizer pass) can take seconds to start it.
+for i in $(seq 300); do grep -q "agent started" "$T/agent.log" && break; sleep 0.1; done
 kill $apid; wait $apid 2>/dev/null
+grep -q "agent started" "$T/agent.log" || { cat "$T/agent.log"; fail "the agent did not start in 30 s"; }
 grep -q "removed [0-9]* temporary file" "$T/agent.log" || { cat "$T/agent.log"; fail "the agent did not sweep"; }
 [ "$(temps)" = 0 ] || fail "temporary files after the agent started: $(find "$ROOT" "$STATE" -name '.*.tlaloc-*')"
 echo "ok: the agent removed the $n a killed run left"
