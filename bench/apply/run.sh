@@ -5,9 +5,10 @@
 # cf-agent, puppet apply and ansible-playbook -c local, side by side in one
 # run. Per tool: FIRST_REPS times (fresh root + fresh tool state, timed first
 # run), then NOOP_REPS timed no-op runs on the converged root. Each timed run
-# is `/usr/bin/time -f '%e %M' TOOL ARGS` (peak RSS: the largest single
-# process of the run, as wait4 reports it); wall time is taken with bash's
-# $EPOCHREALTIME around it for millisecond resolution (%e has 10 ms).
+# is started straight from this shell; wall time is bash's $EPOCHREALTIME
+# around it, CPU bash's `times`. One more run of each phase goes through
+# `/usr/bin/time -f '%e %M'` for peak RSS (the largest single process of
+# the run, as wait4 reports it).
 # Every run's exit code/log is checked (lib.sh bench_ok); a run that did not
 # converge, or a no-op run that changed something, fails the benchmark.
 # CPU time (user+sys of the run's processes) is recorded too: on a loaded
@@ -48,24 +49,33 @@ cpu_of() {
 		printf "%.4f", s }' "$1"
 }
 
-# timed RUN_TOOL PHASE REP: one timed run of BENCH_ARGV; appends a sample.
+# timed TOOL PHASE REP [rss]: one run of BENCH_ARGV; appends a sample.
+# Time and CPU come from runs started straight from this shell, as a user
+# starts them: under /usr/bin/time each run paid for one more process
+# (~7 ms of CPU here, ~11 ms of wall), a constant that hid most of a
+# fast tool's own time. Peak RSS needs /usr/bin/time: with "rss" the run
+# goes through it and gives only that ("-" in the time columns).
 failed=0 bad=
 timed() {
-	local t=$1 phase=$2 rep=$3 log=$out/run.$1.$2.$3.log tf=$out/time.out
-	local t0 t1 rc c0 c1
-	times > "$out/times.0"
-	t0=$EPOCHREALTIME
-	/usr/bin/time -o "$tf" -f '%e %M' "${BENCH_ARGV[@]}" > "$log" 2>&1
-	rc=$?
-	t1=$EPOCHREALTIME
-	times > "$out/times.1"
-	c0=$(cpu_of "$out/times.0") c1=$(cpu_of "$out/times.1")
-	local e m
-	read -r e m < <(tail -1 "$tf")
+	local t=$1 phase=$2 rep=$3 rss=${4:-} log=$out/run.$1.$2.$3${4:+.rss}.log
+	local tf=$out/time.out t0 t1 rc c0 c1 wall=- e=- m=- cpu=-
+	if [ -n "$rss" ]; then
+		/usr/bin/time -o "$tf" -f '%e %M' "${BENCH_ARGV[@]}" > "$log" 2>&1
+		rc=$?
+		read -r e m < <(tail -1 "$tf")
+	else
+		times > "$out/times.0"
+		t0=$EPOCHREALTIME
+		"${BENCH_ARGV[@]}" > "$log" 2>&1
+		rc=$?
+		t1=$EPOCHREALTIME
+		times > "$out/times.1"
+		c0=$(cpu_of "$out/times.0") c1=$(cpu_of "$out/times.1")
+		wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+		cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.4f", b - a }')
+	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$phase" "$rep" \
-	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')" \
-	    "$e" "$m" "$rc" \
-	    "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.4f", b - a }')" >> "$samples"
+	    "$wall" "$e" "$m" "$rc" "$cpu" >> "$samples"
 	if ! bench_ok "$t" "$phase" "$rc" "$log"; then
 		echo "run.sh: $t $phase run $rep did not do what it should (exit $rc, see $log)" >&2
 		failed=1
@@ -75,13 +85,13 @@ timed() {
 
 # median TOOL PHASE COLUMN
 median() {
-	awk -F'\t' -v t="$1" -v p="$2" -v c="$3" '$1 == t && $2 == p { print $c }' "$samples" |
+	awk -F'\t' -v t="$1" -v p="$2" -v c="$3" '$1 == t && $2 == p && $c != "-" { print $c }' "$samples" |
 	    sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "nan"; exit }
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# The harness's own cost: /usr/bin/time running /bin/true.
+# The floor: a process that does nothing, started the same way.
 BENCH_ARGV=(/bin/true)
 for i in 1 2 3 4 5; do timed harness noop "$i"; done 2>/dev/null
 failed=0 bad=
@@ -105,9 +115,12 @@ for t in ${TOOLS:-$BENCH_ALL_TOOLS}; do
 		bench_fresh "$t"
 		timed "$t" first "$i"
 	done
+	bench_fresh "$t"
+	timed "$t" first 0 rss
 	for i in $(seq 1 "$nn"); do
 		timed "$t" noop "$i"
 	done
+	timed "$t" noop 0 rss
 done
 
 # --- the table ----------------------------------------------------------------
@@ -125,7 +138,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 echo "Machine: $(nproc) cores ($cpu), $mem RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), Linux $(uname -r)."
 echo "Shared machine: load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; all figures are medians."
-echo "Runs: $FIRST_REPS first runs (fresh root and tool state each), $NOOP_REPS no-op runs (ansible: at most $SLOW_REPS each); harness overhead (/usr/bin/time /bin/true): $(fmt_s "$(median harness noop 4)") s."
+echo "Runs: $FIRST_REPS first runs (fresh root and tool state each), $NOOP_REPS no-op runs (ansible: at most $SLOW_REPS each); /bin/true started the same way: $(fmt_s "$(median harness noop 4)") s wall, $(fmt_s "$(median harness noop 8)") s CPU; peak RSS from one more run of each phase under /usr/bin/time."
 echo
 echo "| tool | version | first run s | first run CPU s | no-op s | no-op CPU s | peak RSS MB first | peak RSS MB no-op | no-op vs tlaloc | no-op CPU vs tlaloc |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
