@@ -270,9 +270,18 @@ pred_content(const struct pred *e, const char *path, size_t max,
 	return 0;
 }
 
-int
-run_read(const struct run_ctx *ctx, const char *path, size_t max,
-    struct buf *out, struct stat *st, struct tl_err *err)
+/* Which fsroot call run_get() stands in for. */
+enum run_get_as { RUN_AS_READ, RUN_AS_LOAD };
+
+/*
+ * run_read() and run_load(): a queued write answers first, then a
+ * prediction, then the disk. They differ only where fsroot_read() and
+ * fsroot_load() do: a path that is not a regular file is an error to the
+ * one and only stat'ed by the other.
+ */
+static int
+run_get(const struct run_ctx *ctx, enum run_get_as as, const char *path,
+    size_t max, struct buf *out, struct stat *st, struct tl_err *err)
 {
 	const struct pred *e;
 	const struct buf *q;
@@ -281,31 +290,34 @@ run_read(const struct run_ctx *ctx, const char *path, size_t max,
 	if ((q = batch_path(ctx, path, st)) != NULL)
 		return batch_read(q, path, max, out, err);
 	if ((e = pred_path(ctx, path, st, &rc, err)) == NULL)
-		return fsroot_read(ctx->fs, path, max, out, st, err);
+		return as == RUN_AS_READ ?
+		    fsroot_read(ctx->fs, path, max, out, st, err) :
+		    fsroot_load(ctx->fs, path, max, out, st, err);
 	if (rc < 0)
 		return rc;
-	if (e->kind != PRED_FILE && e->kind != PRED_EXISTS)
-		return tl_err_set(err, TL_EEXIST, "'%s' would not be a regular "
-		    "file (%s makes it)", path, e->by);
+	if (e->kind != PRED_FILE && e->kind != PRED_EXISTS) {
+		if (as == RUN_AS_LOAD)
+			return 0;	/* only stat'ed, like fsroot_load() */
+		return tl_err_set(err, TL_EEXIST, "'%s' would not be a "
+		    "regular file (%s makes it)", path, e->by);
+	}
+	if (as == RUN_AS_LOAD && out == NULL)
+		return 0;
 	return pred_content(e, path, max, out, err);
+}
+
+int
+run_read(const struct run_ctx *ctx, const char *path, size_t max,
+    struct buf *out, struct stat *st, struct tl_err *err)
+{
+	return run_get(ctx, RUN_AS_READ, path, max, out, st, err);
 }
 
 int
 run_load(const struct run_ctx *ctx, const char *path, size_t max,
     struct buf *out, struct stat *st, struct tl_err *err)
 {
-	const struct pred *e;
-	const struct buf *q;
-	int rc;
-
-	if ((q = batch_path(ctx, path, st)) != NULL)
-		return batch_read(q, path, max, out, err);
-	if ((e = pred_path(ctx, path, st, &rc, err)) == NULL)
-		return fsroot_load(ctx->fs, path, max, out, st, err);
-	if (rc < 0 || out == NULL || (e->kind != PRED_FILE &&
-	    e->kind != PRED_EXISTS))
-		return rc;
-	return pred_content(e, path, max, out, err);
+	return run_get(ctx, RUN_AS_LOAD, path, max, out, st, err);
 }
 
 int
