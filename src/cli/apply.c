@@ -116,7 +116,6 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tl_err err = TL_ERR_INIT;
 	int c;
 
 	optind = 1;
@@ -139,10 +138,8 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 				return -1;
 			break;
 		case 'f':
-			if (facts_set_arg(f, optarg, &err) < 0) {
-				cli_error(&err);
+			if (cli_fact_arg(f, optarg) < 0)
 				return -1;
-			}
 			break;
 		case 'h':
 			fputs(apply_usage, stdout);

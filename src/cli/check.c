@@ -79,6 +79,18 @@ machine_facts(const struct cli_node_opts *o)
 }
 
 int
+cli_fact_arg(struct facts *f, const char *k_eq_v)
+{
+	struct tl_err err = TL_ERR_INIT;
+
+	if (facts_set_arg(f, k_eq_v, &err) < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cli_node_facts(const struct cli_node_opts *o, const char *node,
     struct facts **out)
 {
@@ -214,7 +226,6 @@ static int
 node_opt(struct cli_node_opts *o, int argc, char **argv, int *i,
     const char **nodes, size_t *nnodes)
 {
-	struct tl_err err = TL_ERR_INIT;
 	const char *a = argv[*i];
 
 	if (strcmp(a, "--node") && strcmp(a, "--fact") &&
@@ -233,10 +244,8 @@ node_opt(struct cli_node_opts *o, int argc, char **argv, int *i,
 		}
 		nodes[(*nnodes)++] = argv[*i];
 	} else if (strcmp(a, "--fact") == 0) {
-		if (facts_set_arg(o->user, argv[*i], &err) < 0) {
-			cli_error(&err);
+		if (cli_fact_arg(o->user, argv[*i]) < 0)
 			return -1;
-		}
 	} else if (strcmp(a, "--facts-d") == 0)
 		o->facts_d = argv[*i];
 	else if (strcmp(a, "--root") == 0)

@@ -48,6 +48,8 @@ struct cli_node_opts {
 	int		 only_failures;	/* print only nodes that fail */
 };
 
+/* Adds one --fact k=v override to f; -1 after printing why it is bad. */
+int	cli_fact_arg(struct facts *f, const char *k_eq_v);
 /* This machine's facts as node would have them (NULL: as they are), with
  * the overrides; *out to free with facts_free(). Prints errors. */
 int	cli_node_facts(const struct cli_node_opts *o, const char *node,

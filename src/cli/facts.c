@@ -44,7 +44,6 @@ facts_parse(int argc, char **argv, struct facts_cli *o, struct facts *user)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tl_err err = TL_ERR_INIT;
 	int c;
 
 	optind = 1;
@@ -55,10 +54,8 @@ facts_parse(int argc, char **argv, struct facts_cli *o, struct facts *user)
 		case 'F': o->opts.facts_d = optarg; break;
 		case 'r': o->opts.root = optarg; break;
 		case 'f':
-			if (facts_set_arg(user, optarg, &err) < 0) {
-				cli_error(&err);
+			if (cli_fact_arg(user, optarg) < 0)
 				return -1;
-			}
 			break;
 		case 'h':
 			fputs(facts_usage, stdout);

@@ -64,7 +64,6 @@ lookup_parse(int argc, char **argv, struct lookup_cli *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tl_err err = TL_ERR_INIT;
 	int c;
 
 	optind = 1;
@@ -86,10 +85,8 @@ lookup_parse(int argc, char **argv, struct lookup_cli *o)
 			}
 			break;
 		case 'f':
-			if (facts_set_arg(o->nopts.user, optarg, &err) < 0) {
-				cli_error(&err);
+			if (cli_fact_arg(o->nopts.user, optarg) < 0)
 				return -1;
-			}
 			break;
 		case 'h':
 			fputs(lookup_usage, stdout);

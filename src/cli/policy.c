@@ -100,7 +100,6 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		{ "max-unhealthy", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tl_err err = TL_ERR_INIT;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -119,10 +118,8 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 		case 'F':
 			if (o->facts == NULL)
 				o->facts = facts_new();
-			if (facts_set_arg(o->facts, optarg, &err) < 0) {
-				cli_error(&err);
+			if (cli_fact_arg(o->facts, optarg) < 0)
 				return -1;
-			}
 			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
