@@ -288,6 +288,16 @@ int	agent_member_named(struct agent *a, const char *name,
  */
 int	agent_member_signed(struct agent *a, const uint8_t *id,
 	    const char *name, const struct buf *msg, const uint8_t *sig);
+/*
+ * Did a live peer sign msg[0..len)? 0 when sig verifies under the key of
+ * id and id is another member, alive or suspect (*m, when not NULL, is
+ * that member); TL_ECRYPTO for a bad signature, else TL_ENOENT when id is
+ * no live peer. What only members may ask (history, replicas, policy
+ * claims) is checked this way.
+ */
+int	agent_peer_signed(struct agent *a, const uint8_t *id,
+	    const uint8_t *msg, size_t len, const uint8_t *sig,
+	    struct swim_member *m);
 
 /* ---- The node's tags (tags.c): one owner ---------------------------- */
 

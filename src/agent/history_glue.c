@@ -227,14 +227,12 @@ serve_reply(struct agent *a, struct stream_conn *c, const uint8_t *key_id,
 static int
 ask_check(struct agent *a, const struct history_ask *q, const uint8_t *body)
 {
-	struct swim_member mb;
+	int r = agent_peer_signed(a, q->sender, body, q->signed_len, q->sig,
+	    NULL);
 
-	if (ident_verify(a->ident, q->sender, body, q->signed_len, q->sig) < 0)
+	if (r == TL_ECRYPTO)
 		return HISTORY_ANS_REFUSED;
-	if (swim_member_find(a->swim, q->sender, &mb) < 0 || mb.is_self ||
-	    (mb.status != SWIM_ALIVE && mb.status != SWIM_SUSPECT))
-		return HISTORY_ANS_NOT_MEMBER;
-	return HISTORY_ANS_OK;
+	return r < 0 ? HISTORY_ANS_NOT_MEMBER : HISTORY_ANS_OK;
 }
 
 static int

@@ -190,6 +190,22 @@ agent_member_signed(struct agent *a, const uint8_t *id, const char *name,
 	    msg->len, sig);
 }
 
+int
+agent_peer_signed(struct agent *a, const uint8_t *id, const uint8_t *msg,
+    size_t len, const uint8_t *sig, struct swim_member *m)
+{
+	struct swim_member found;
+
+	if (m == NULL)
+		m = &found;
+	if (ident_verify(a->ident, id, msg, len, sig) < 0)
+		return TL_ECRYPTO;
+	if (swim_member_find(a->swim, id, m) < 0 || m->is_self ||
+	    (m->status != SWIM_ALIVE && m->status != SWIM_SUSPECT))
+		return TL_ENOENT;
+	return 0;
+}
+
 static int
 seed_is_alive(struct agent *a, const char *addr)
 {

@@ -198,9 +198,7 @@ pol_on_part(struct agent *a, uint8_t kind, const char *from,
 		return 1;
 	}
 	policy_claim_signed(serial, id, tbs);
-	if (swim_member_find(a->swim, id, &m) < 0 || m.is_self ||
-	    (m.status != SWIM_ALIVE && m.status != SWIM_SUSPECT) ||
-	    ident_verify(a->ident, id, tbs, sizeof(tbs), sig) < 0) {
+	if (agent_peer_signed(a, id, tbs, sizeof(tbs), sig, &m) < 0) {
 		pol_bad_claim(a, from, serial, "not signed by a live member");
 		return 1;
 	}

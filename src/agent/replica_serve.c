@@ -304,11 +304,12 @@ serve_sender(struct agent *a, const struct repl_msg *m, const uint8_t *body,
     char name[SWIM_NAME_MAX + 1])
 {
 	struct swim_member mb;
+	int r = agent_peer_signed(a, m->sender, body, m->signed_len, m->sig,
+	    &mb);
 
-	if (ident_verify(a->ident, m->sender, body, m->signed_len, m->sig) < 0)
+	if (r == TL_ECRYPTO)
 		return REPL_REFUSED;
-	if (swim_member_find(a->swim, m->sender, &mb) < 0 || mb.is_self ||
-	    (mb.status != SWIM_ALIVE && mb.status != SWIM_SUSPECT))
+	if (r < 0)
 		return REPL_NOT_MEMBER;
 	snprintf(name, SWIM_NAME_MAX + 1, "%s", mb.name);
 	return REPL_OK;
