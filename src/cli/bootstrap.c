@@ -44,23 +44,18 @@ parse(struct bootstrap_opts *o, struct node_flags *f, const char **out,
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int r = node_flags_take(f, argc, argv, &i);
+		int r;
 
-		if (r != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-			return 1;
 		if (strcmp(a, "--from-package") == 0) {
 			o->from = BOOTSTRAP_FROM_PKG;
 			continue;
 		}
-		if (i + 1 >= argc) {
-			cli_errorf("unknown flag or missing value: '%s'", a);
+		if ((r = node_flags_take(f, argc, argv, &i)) < 0)
 			return -1;
-		}
+		if (r == NODE_FLAG_HELP)
+			return 1;
+		if (r == NODE_FLAG_TAKEN)
+			continue;
 		if (strcmp(a, "--via") == 0)
 			o->via = argv[++i];
 		else if (strcmp(a, "--keyring") == 0)

@@ -25,23 +25,18 @@ parse(struct bootstrap_node *n, struct node_flags *f, int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		int r = node_flags_take(f, argc, argv, &i);
+		int r;
 
-		if (r != 0) {
-			if (r < 0)
-				return -1;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-			return 1;
 		if (strcmp(a, "--force") == 0) {
 			n->force = 1;
 			continue;
 		}
-		if (i + 1 >= argc) {
-			cli_errorf("unknown flag or missing value: '%s'", a);
+		if ((r = node_flags_take(f, argc, argv, &i)) < 0)
 			return -1;
-		}
+		if (r == NODE_FLAG_HELP)
+			return 1;
+		if (r == NODE_FLAG_TAKEN)
+			continue;
 		if (strcmp(a, "--config-dir") == 0)
 			n->config_dir = argv[++i];
 		else if (strcmp(a, "--state-dir") == 0)

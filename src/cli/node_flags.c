@@ -37,21 +37,12 @@ joins_add(struct node_flags *f, const char *v)
 	return 1;
 }
 
-int
-node_flags_take(struct node_flags *f, int argc, char **argv, int *i)
+/* Takes v as the value of the shared flag: < 0 after printing an error. */
+static int
+member_set(struct node_flags *f, const char *flag, const char *v)
 {
-	const char *flag = argv[*i], *v;
 	char *end;
 
-	if (strcmp(flag, "--join") != 0 && strcmp(flag, "--tag") != 0 &&
-	    strcmp(flag, "--trust") != 0 && strcmp(flag, "--pack") != 0 &&
-	    strcmp(flag, "--policy-from") != 0 && strcmp(flag, "--port") != 0)
-		return 0;
-	if (*i + 1 >= argc) {
-		cli_errorf("%s needs a value", flag);
-		return -1;
-	}
-	v = argv[++*i];
 	if (strcmp(flag, "--join") == 0)
 		return joins_add(f, v);
 	if (strcmp(flag, "--tag") == 0)
@@ -71,7 +62,30 @@ node_flags_take(struct node_flags *f, int argc, char **argv, int *i)
 		}
 		f->member.port = (int)p;
 	}
-	return 1;
+	return 0;
+}
+
+int
+node_flags_take(struct node_flags *f, int argc, char **argv, int *i)
+{
+	const char *flag = argv[*i];
+
+	if (cli_is_help(flag))
+		return NODE_FLAG_HELP;
+	if (strcmp(flag, "--join") != 0 && strcmp(flag, "--tag") != 0 &&
+	    strcmp(flag, "--trust") != 0 && strcmp(flag, "--pack") != 0 &&
+	    strcmp(flag, "--policy-from") != 0 && strcmp(flag, "--port") != 0) {
+		if (*i + 1 < argc)
+			return NODE_FLAG_OWN;
+		cli_errorf("unknown flag or missing value: '%s'", flag);
+		return -1;
+	}
+	if (*i + 1 >= argc) {
+		cli_errorf("%s needs a value", flag);
+		return -1;
+	}
+	(*i)++;
+	return member_set(f, flag, argv[*i]) < 0 ? -1 : NODE_FLAG_TAKEN;
 }
 
 void

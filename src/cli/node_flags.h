@@ -16,9 +16,18 @@ struct node_flags {
 	size_t		 nowned;
 };
 
+/* What node_flags_take() made of argv[*i]. */
+enum node_flag {
+	NODE_FLAG_TAKEN,	/* a shared flag: its value taken, *i advanced */
+	NODE_FLAG_HELP,		/* --help or -h */
+	NODE_FLAG_OWN		/* the command's own, argv[*i + 1] its value */
+};
+
 /*
- * If argv[*i] is one of the shared flags, takes its value (advancing *i)
- * and returns 1; 0 when it is not one; -1 after printing an error.
+ * The part of the flag loop that bootstrap and init share, called after
+ * each has looked for its flags that take no value. Returns an enum
+ * node_flag, or -1 after printing an error (a bad value, or a last flag
+ * with no value after it).
  */
 int	node_flags_take(struct node_flags *f, int argc, char **argv, int *i);
 void	node_flags_release(struct node_flags *f);
