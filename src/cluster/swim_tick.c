@@ -262,14 +262,15 @@ next_deadline(const struct swim *s)
  * pause, swapping, SIGSTOP): the refutations that would save its suspects
  * are likely sitting unread in its socket buffer. Declaring them dead now
  * turns our own stall into their false death, so suspicions that ran out
- * while we slept get one more probe interval, in which the agent reads
- * what is queued. Part of Lifeguard's local health awareness: a node
+ * while we slept get one more probe interval, and the probe under way and
+ * a held schedule probe (swim_ring.c, "grace") one more probe timeout, in
+ * which the agent reads what is queued. Part of Lifeguard's local health awareness: a node
  * distrusts its own timing before it distrusts its peers.
  */
 static void
 tick_after_stall(struct swim *s, struct swim_io *io)
 {
-	uint64_t now = io->now_ms;
+	uint64_t now = io->now_ms, wait;
 
 	if (!(s->cfg.lifeguard & SWIM_LG_LHM) || s->tick_due_ms == 0 ||
 	    now <= s->tick_due_ms + s->cfg.probe_interval_ms / 2)
@@ -280,6 +281,15 @@ tick_after_stall(struct swim *s, struct swim_io *io)
 			s->susp[i].deadline_ms = now +
 			    s->cfg.probe_interval_ms;
 	swim_susp_heapify(s);
+	/* A held probe's late ack, and the ack of the probe that was under
+	 * way, are as likely to be queued unread: the grace starts again
+	 * from now, and the probe is judged (and the next one started) one
+	 * probe timeout from now, after the mail. */
+	wait = (uint64_t)s->cfg.probe_timeout_ms * swim_lhm(s);
+	if (s->grace.active && s->grace.until_ms <= now)
+		s->grace.until_ms = now + wait;
+	if (s->probe.active && !s->probe.acked && s->next_probe_ms <= now)
+		s->next_probe_ms = now + wait;
 }
 
 /* A refutation held back by swim_refute's pace, now due. */

@@ -1994,6 +1994,7 @@ TEST(swim_schedule_probe_waits_a_timeout_for_a_late_ack)
 {
 	struct net net;
 	uint32_t seq;
+	uint64_t wait;
 
 	net_init(&net, 2, SWIM_LG_ALL);
 	net.wall0 = WALL0;
@@ -2027,6 +2028,51 @@ TEST(swim_schedule_probe_waits_a_timeout_for_a_late_ack)
 	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
 	net_run(&net, (uint64_t)net.s[0]->cfg.probe_timeout_ms *
 	    swim_lhm(net.s[0]) + 10);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
+	ASSERT_EQ(net.s[0]->st.suspicions, 1);
+	net_free(&net);
+
+	/* The prober itself freezes while it holds a probe: on waking it
+	 * reads the late ack before the grace, which ran out while it
+	 * slept, raises anything. */
+	net_init(&net, 2, SWIM_LG_ALL);
+	net.wall0 = WALL0;
+	net_warm(&net);
+	net_run(&net, 2000);
+	net.down[1] = 1;
+	net_probe_fails(&net);
+	ASSERT(net.s[0]->grace.active);
+	seq = net.s[0]->grace.seq;
+	net.down[1] = 0;
+	net.now = net.s[0]->grace.until_ms + 5000;
+	net_clock(&net, 0);
+	swim_on_tick(net.s[0], &net.io[0]);
+	ASSERT(net.s[0]->grace.active);
+	ASSERT_EQ(net.s[0]->st.stalls, 1);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	ASSERT_EQ(net.s[0]->st.suspicions, 0);
+	net_late_ack(&net, 1, 0, seq);
+	ASSERT(!net.s[0]->grace.active);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	/* No ack queued: the grace it got back runs out, and then the
+	 * member is suspected. */
+	net.down[1] = 1;
+	net_probe_fails(&net);
+	ASSERT(net.s[0]->grace.active);
+	net.now = net.s[0]->grace.until_ms + 5000;
+	net_clock(&net, 0);
+	swim_on_tick(net.s[0], &net.io[0]);
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	wait = (uint64_t)net.s[0]->cfg.probe_timeout_ms * swim_lhm(net.s[0]);
+	for (uint64_t t = 10; t < wait; t += 10) {
+		net.now += 10;
+		net_clock(&net, 0);
+		swim_on_tick(net.s[0], &net.io[0]);
+	}
+	ASSERT_EQ(status_of(&net, 0, 1), SWIM_ALIVE);
+	net.now += 10;
+	net_clock(&net, 0);
+	swim_on_tick(net.s[0], &net.io[0]);
 	ASSERT_EQ(status_of(&net, 0, 1), SWIM_SUSPECT);
 	ASSERT_EQ(net.s[0]->st.suspicions, 1);
 	net_free(&net);
