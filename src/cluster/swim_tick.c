@@ -264,8 +264,9 @@ next_deadline(const struct swim *s)
  * turns our own stall into their false death, so suspicions that ran out
  * while we slept get one more probe interval, and the probe under way and
  * a held schedule probe (swim_ring.c, "grace") one more probe timeout, in
- * which the agent reads what is queued. Part of Lifeguard's local health awareness: a node
- * distrusts its own timing before it distrusts its peers.
+ * which the agent reads what is queued. Part of Lifeguard's local health
+ * awareness: a node distrusts its own timing before it distrusts its
+ * peers.
  */
 static void
 tick_after_stall(struct swim *s, struct swim_io *io)

@@ -14,14 +14,18 @@
 static void
 put_head(struct buf *b, int major, uint64_t arg)
 {
-	int bytes = arg < 24 ? 0 : arg <= UINT8_MAX ? 1 :
-	    arg <= UINT16_MAX ? 2 : arg <= UINT32_MAX ? 4 : 8;
-	int low = bytes == 0 ? (int)arg : bytes == 1 ? 24 : bytes == 2 ? 25 :
-	    bytes == 4 ? 26 : 27;
+	int info = 24, bytes = 1;	/* info 24 + k: 2^k bytes follow */
 
-	buf_addch(b, major << 5 | low);
-	if (bytes > 0)
-		buf_add_be(b, arg, bytes);
+	if (arg < 24) {
+		buf_addch(b, major << 5 | (int)arg);
+		return;
+	}
+	while (bytes < 8 && arg >> (8 * bytes) != 0) {
+		info++;
+		bytes *= 2;
+	}
+	buf_addch(b, major << 5 | info);
+	buf_add_be(b, arg, bytes);
 }
 
 void
@@ -54,9 +58,7 @@ void
 codec_put_bool(struct buf *b, int v)
 {
 	/* Simple values (major type 7): 20 is false, 21 is true. */
-	unsigned char byte = (unsigned char)(7 << 5 | (v ? 21 : 20));
-
-	buf_add(b, &byte, 1);
+	buf_addch(b, 7 << 5 | (v ? 21 : 20));
 }
 
 /* Reads one head: major type and argument. Indefinite lengths refused. */
