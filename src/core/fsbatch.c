@@ -6,6 +6,7 @@
  */
 #include "fsbatch.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -48,6 +49,7 @@ struct fsbatch_dir {
 struct fsbatch {
 	struct fsbatch_entry	*v;
 	size_t			 n, cap;
+	size_t			 max_files;	/* fsbatch_is_full's bound */
 	size_t			 bytes;		/* queued content */
 	size_t			 puts;		/* fsbatch_put calls, ever */
 	struct fsbatch_root	 roots[FSBATCH_MAX_ROOTS];
@@ -64,10 +66,30 @@ struct fsbatch_devs {
 	size_t	n;
 };
 
+/* How many writes a batch may hold with the descriptors this process may
+ * open (fsbatch.h, FSBATCH_MAX_FILES). */
+static size_t
+max_files_for_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+	    rl.rlim_cur <= FSBATCH_FD_RESERVE + 2 * FSBATCH_MIN_FILES)
+		return FSBATCH_MIN_FILES;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return FSBATCH_MAX_FILES;
+	room = (rl.rlim_cur - FSBATCH_FD_RESERVE) / 2;
+	return room < FSBATCH_MAX_FILES ? (size_t)room : FSBATCH_MAX_FILES;
+}
+
 struct fsbatch *
 fsbatch_new(void)
 {
-	return xcalloc(1, sizeof(struct fsbatch));
+	struct fsbatch *b = xcalloc(1, sizeof(struct fsbatch));
+
+	b->max_files = max_files_for_fd_limit();
+	return b;
 }
 
 static void
@@ -122,7 +144,7 @@ fsbatch_puts(const struct fsbatch *b)
 int
 fsbatch_is_full(const struct fsbatch *b)
 {
-	return b->n >= FSBATCH_MAX_FILES || b->bytes >= FSBATCH_MAX_BYTES;
+	return b->n >= b->max_files || b->bytes >= FSBATCH_MAX_BYTES;
 }
 
 /* The path index of fr; created when want_new. */

@@ -36,8 +36,9 @@
  * replaced before the crash had its old content in the bucket first.
  * docs/backups.md states the guarantee for users.
  *
- * Not thread-safe. The batch keeps up to two descriptors per file open
- * while committing: FSBATCH_MAX_FILES bounds them.
+ * Not thread-safe. The batch keeps two descriptors per file open while
+ * committing (the temporary file and its directory): fsbatch_is_full()
+ * bounds them by the process's open-file limit.
  */
 
 #include <stddef.h>
@@ -49,9 +50,17 @@ struct fsroot;
 struct tl_err;
 struct fsbatch;
 
-/* Queued writes before the caller should commit (two fds each while
- * committing; far below the usual 1024 open files). Arbitrary. */
-#define FSBATCH_MAX_FILES	128
+/*
+ * Queued writes before the caller should commit: two descriptors each
+ * while committing, so half of what RLIMIT_NOFILE leaves after
+ * FSBATCH_FD_RESERVE for the rest of the process, between these bounds.
+ * Every commit pays the disk at least twice (contents, then names), so
+ * the larger the batch the fewer waits: with 128 a 241-resource first
+ * run committed twice (bench/apply/README.md).
+ */
+#define FSBATCH_MIN_FILES	64
+#define FSBATCH_MAX_FILES	1024
+#define FSBATCH_FD_RESERVE	256
 /* Queued bytes before the caller should commit. Arbitrary. */
 #define FSBATCH_MAX_BYTES	((size_t)64 << 20)
 /*
@@ -85,7 +94,7 @@ size_t	fsbatch_count(const struct fsbatch *b);
 /* How many fsbatch_put() calls b has had since fsbatch_new(): a caller
  * tells by it whether a step of its own queued anything. */
 size_t	fsbatch_puts(const struct fsbatch *b);
-/* Should the caller commit now (FSBATCH_MAX_FILES or _BYTES reached)? */
+/* Should the caller commit now (the file bound or _BYTES reached)? */
 int	fsbatch_is_full(const struct fsbatch *b);
 
 /*

@@ -3,6 +3,7 @@
  * (backups) before the hook and the LAST group after it, and a backup
  * that cannot be written keeps every managed file as it was.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -206,6 +207,50 @@ TEST(fsbatch_a_backup_that_cannot_be_written_changes_nothing)
 	ASSERT_EQ(s.failed, 2);
 	ASSERT(holds(root, "/f", "old\n"));
 	ASSERT(no_temp_in(root));
+	fsbatch_free(b);
+	fsroot_free(fr);
+	free(root);
+}
+
+/* The batch is full at half of what the open-file limit leaves after the
+ * reserve, and a full batch commits within that limit (two descriptors a
+ * file): a lower limit means smaller batches, not EMFILE. */
+TEST(fsbatch_fills_to_what_the_open_file_limit_allows_and_commits)
+{
+	struct tl_err err = TL_ERR_INIT;
+	struct rlimit saved, low;
+	char *root = test_path("root"), *p;
+	struct fsroot *fr;
+	struct fsbatch *b;
+	size_t n = 0;
+
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = FSBATCH_FD_RESERVE + 2 * 100;
+	if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < low.rlim_cur)
+		return;		/* cannot be tried under this hard limit */
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	b = fsbatch_new();
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+	ASSERT_EQ(mkdir(root, 0755), 0);
+	p = xasprintf("%s/m", root);
+	ASSERT_EQ(mkdir(p, 0755), 0);
+	free(p);
+	ASSERT_EQ(fsroot_open(root, &fr, &err), 0);
+	while (!fsbatch_is_full(b)) {
+		char *path = xasprintf("/m/f%03zu", n++);
+
+		queue(b, fr, path, "x\n", FSBATCH_LAST, 0644);
+		free(path);
+		ASSERT(n <= 100);
+	}
+	ASSERT_EQ(n, 100);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ASSERT_EQ(fsbatch_commit(b, NULL), 0);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	ASSERT(holds(root, "/m/f000", "x\n"));
+	ASSERT(holds(root, "/m/f099", "x\n"));
 	fsbatch_free(b);
 	fsroot_free(fr);
 	free(root);
