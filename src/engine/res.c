@@ -367,15 +367,22 @@ res_fail(struct res *r, const struct tl_err *err)
 	r->error = xstrdup(err->msg[0] ? err->msg : tl_strerror(err->code));
 }
 
+/* Adds a line to a newline-separated list (r->changes, r->assumed). */
+static void
+lines_vadd(struct buf *lines, const char *fmt, va_list ap)
+{
+	if (lines->len > 0)
+		buf_addch(lines, '\n');
+	buf_vaddf(lines, fmt, ap);
+}
+
 void
 res_change(struct res *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->changes.len > 0)
-		buf_addch(&r->changes, '\n');
 	va_start(ap, fmt);
-	buf_vaddf(&r->changes, fmt, ap);
+	lines_vadd(&r->changes, fmt, ap);
 	va_end(ap);
 }
 
@@ -384,10 +391,8 @@ res_assume(struct res *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->assumed.len > 0)
-		buf_addch(&r->assumed, '\n');
 	va_start(ap, fmt);
-	buf_vaddf(&r->assumed, fmt, ap);
+	lines_vadd(&r->assumed, fmt, ap);
 	va_end(ap);
 }
 
