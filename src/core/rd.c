@@ -43,44 +43,46 @@ rd_u8(struct rd *rd, uint8_t *v)
 	return rd_copy(rd, v, 1);
 }
 
-int
-rd_u16(struct rd *rd, uint16_t *v)
+/* Reads n bytes as one big-endian number: every rd_uN, so that none
+ * consumes anything when fewer than its bytes are left. */
+static int
+rd_be(struct rd *rd, size_t n, uint64_t *v)
 {
-	uint8_t b[2];
+	const uint8_t *p;
 	int r;
 
 	*v = 0;
-	if ((r = rd_copy(rd, b, 2)) < 0)
+	if ((r = rd_bytes(rd, &p, n)) < 0)
 		return r;
-	*v = (uint16_t)(b[0] << 8 | b[1]);
+	for (size_t i = 0; i < n; i++)
+		*v = *v << 8 | p[i];
 	return 0;
+}
+
+int
+rd_u16(struct rd *rd, uint16_t *v)
+{
+	uint64_t x;
+	int r = rd_be(rd, 2, &x);
+
+	*v = (uint16_t)x;
+	return r;
 }
 
 int
 rd_u32(struct rd *rd, uint32_t *v)
 {
-	uint8_t b[4];
-	int r;
+	uint64_t x;
+	int r = rd_be(rd, 4, &x);
 
-	*v = 0;
-	if ((r = rd_copy(rd, b, 4)) < 0)
-		return r;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
-	return 0;
+	*v = (uint32_t)x;
+	return r;
 }
 
 int
 rd_u64(struct rd *rd, uint64_t *v)
 {
-	uint32_t hi, lo;
-	int r;
-
-	*v = 0;
-	if ((r = rd_u32(rd, &hi)) < 0 || (r = rd_u32(rd, &lo)) < 0)
-		return r;
-	*v = (uint64_t)hi << 32 | lo;
-	return 0;
+	return rd_be(rd, 8, v);
 }
 
 int

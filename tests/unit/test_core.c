@@ -93,6 +93,22 @@ TEST(rd_refuses_to_read_past_the_end)
 	ASSERT_EQ(rd_left(&rd), 1);
 }
 
+TEST(rd_u64_reads_all_or_nothing)
+{
+	const uint8_t in[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d };
+	struct rd rd;
+	uint64_t v;
+
+	rd_init(&rd, in, sizeof(in));
+	ASSERT_EQ(rd_u64(&rd, &v), 0);
+	ASSERT_EQ(v, 0x0102030405060708ULL);
+	/* 5 bytes left: a u64 fails without taking the 4 a u32 could. */
+	ASSERT_EQ(rd_u64(&rd, &v), TL_ETRUNC);
+	ASSERT_EQ(v, 0);
+	ASSERT_EQ(rd_left(&rd), 5);
+}
+
 TEST(rd_until_splits_lines)
 {
 	struct rd rd;
