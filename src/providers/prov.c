@@ -533,6 +533,25 @@ pkg_provider_detect(const char *root)
 	return NULL;
 }
 
+int
+svc_observe_listed(const char *root, const char *name, const char *dir,
+    const char *const *status, const char *const *list,
+    int (*listed)(const char *out, const char *name), struct svc_state *st,
+    struct tl_err *err)
+{
+	struct buf out = BUF_INIT;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (!(st->exists = prov_have_in(root, dir, name)))
+		return 0;
+	st->is_running = prov_status_words(root, status, NULL, err) == 0;
+	if ((rc = prov_status_words(root, list, &out, err)) >= 0)
+		st->is_enabled = listed(out.data, name);
+	buf_release(&out);
+	return rc < 0 ? rc : 0;
+}
+
 const struct svc_provider *const svc_providers[] = {
 	&svc_systemd, &svc_rcctl, &svc_freebsd, &svc_openrc, &svc_sysv, NULL
 };

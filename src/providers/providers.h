@@ -343,6 +343,17 @@ extern const struct svc_provider svc_systemd, svc_sysv, svc_openrc,
 
 #define SVC_TIMEOUT_MS	(90u * 1000)	/* arbitrary: a slow stop */
 
+/*
+ * observe() for an init system whose services are executable scripts in
+ * dir, running when the status command exits 0, and enabled when listed()
+ * finds name in the output of the list command (OpenRC, rcctl). status and
+ * list are NULL-terminated words.
+ */
+int	svc_observe_listed(const char *root, const char *name, const char *dir,
+	    const char *const *status, const char *const *list,
+	    int (*listed)(const char *out, const char *name),
+	    struct svc_state *st, struct tl_err *err);
+
 /* Parsers, exposed for the unit tests. */
 /* `systemctl is-enabled` words: enabled, static, alias... -> 1. */
 int	svc_systemd_enabled_word(const char *word);

@@ -52,19 +52,10 @@ static int
 openrc_observe(const char *root, const char *name, struct svc_state *st,
     struct tl_err *err)
 {
-	struct buf out = BUF_INIT;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	if (!(st->exists = prov_have_in(root, "/etc/init.d", name)))
-		return 0;
-	st->is_running = prov_status_words(root, (const char *const[]){
-	    "rc-service", name, "status", NULL }, NULL, err) == 0;
-	if ((rc = prov_status_words(root, (const char *const[]){ "rc-update",
-	    "show", "-v", "default", NULL }, &out, err)) >= 0)
-		st->is_enabled = svc_openrc_in_default(out.data, name);
-	buf_release(&out);
-	return rc < 0 ? rc : 0;
+	return svc_observe_listed(root, name, "/etc/init.d",
+	    (const char *const[]){ "rc-service", name, "status", NULL },
+	    (const char *const[]){ "rc-update", "show", "-v", "default",
+	    NULL }, svc_openrc_in_default, st, err);
 }
 
 static int

@@ -33,19 +33,10 @@ static int
 rcctl_observe(const char *root, const char *name, struct svc_state *st,
     struct tl_err *err)
 {
-	struct buf out = BUF_INIT;
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	if (!(st->exists = prov_have_in(root, "/etc/rc.d", name)))
-		return 0;
-	st->is_running = prov_status_words(root, (const char *const[]){
-	    "rcctl", "check", name, NULL }, NULL, err) == 0;
-	if ((rc = prov_status_words(root, (const char *const[]){ "rcctl",
-	    "ls", "on", NULL }, &out, err)) >= 0)
-		st->is_enabled = svc_rcctl_listed(out.data, name);
-	buf_release(&out);
-	return rc < 0 ? rc : 0;
+	return svc_observe_listed(root, name, "/etc/rc.d",
+	    (const char *const[]){ "rcctl", "check", name, NULL },
+	    (const char *const[]){ "rcctl", "ls", "on", NULL },
+	    svc_rcctl_listed, st, err);
 }
 
 static int
