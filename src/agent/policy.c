@@ -404,13 +404,10 @@ fetch_start(struct agent *a, const struct policy_req *q)
 {
 	struct buf req = BUF_INIT, pkt = BUF_INIT;
 	struct pol_fetch *f;
-	uint8_t s[8];
 
 	buf_addch(&req, q->kind == POLICY_REQ_BUNDLE ? POL_OP_BUNDLE :
 	    POL_OP_CHUNK);
-	for (int i = 0; i < 8; i++)
-		s[i] = (uint8_t)(q->serial >> (56 - 8 * i));
-	buf_add(&req, s, 8);
+	buf_add_be(&req, q->serial, 8);
 	buf_add(&req, q->hash, BUNDLE_HASH_LEN);
 	if (pkt_seal(a->kr, NULL, PKT_POLICY, agent_wall_ms(),
 	    (uint8_t *)req.data, req.len, &pkt) == 0) {

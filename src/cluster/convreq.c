@@ -21,16 +21,13 @@ convreq_encode_body(const char *name, uint64_t now_ms,
     const uint8_t key_id[CONVREQ_KEY_ID_LEN], struct buf *out)
 {
 	size_t nl = strlen(name);
-	uint8_t be[8];
 
 	if (nl == 0 || nl > CONVREQ_NAME_MAX)
 		return TL_EINVAL;
 	buf_addch(out, CONVREQ_VERSION);
 	buf_addch(out, (int)nl);
 	buf_add(out, name, nl);
-	for (int i = 0; i < 8; i++)
-		be[i] = (uint8_t)(now_ms >> (56 - 8 * i));
-	buf_add(out, be, 8);
+	buf_add_be(out, now_ms, 8);
 	buf_add(out, nonce, CONVREQ_NONCE_LEN);
 	buf_add(out, key_id, CONVREQ_KEY_ID_LEN);
 	return 0;

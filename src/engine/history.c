@@ -683,18 +683,13 @@ void
 history_ask_encode(const struct history_ask *q, struct buf *out)
 {
 	size_t rl = strnlen(q->ref, HISTORY_REF_MAX);
-	uint8_t b[8];
 
 	buf_addch(out, HISTORY_MSG_VERSION);
 	buf_addch(out, q->what);
 	buf_add(out, q->sender, HISTORY_ID_LEN);
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(q->since_s >> (56 - 8 * i));
-	buf_add(out, b, 8);
-	buf_addch(out, q->limit >> 8);
-	buf_addch(out, q->limit & 0xff);
-	buf_addch(out, (int)(rl >> 8));
-	buf_addch(out, (int)(rl & 0xff));
+	buf_add_be(out, q->since_s, 8);
+	buf_add_be(out, q->limit, 2);
+	buf_add_be(out, rl, 2);
 	buf_add(out, q->ref, rl);
 }
 
