@@ -14,18 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/be.h"
 #include "core/xalloc.h"
 
 static uint64_t
 score(const uint8_t key[32], const uint8_t id[REPL_ID_LEN])
 {
 	uint8_t h[8];
-	uint64_t v = 0;
 
 	crypto_generichash(h, sizeof(h), id, REPL_ID_LEN, key, 32);
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | h[i];
-	return v;
+	return be_get(h, sizeof(h));
 }
 
 /* Is candidate a better than b? Ties (never in practice) go by id. */

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "bucket_int.h"
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -59,20 +60,13 @@ repl_path_tag(const uint8_t secret[REPL_SECRET_LEN], const char *path,
 }
 
 static void
-put_be(uint8_t *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
-static void
 box_ad(uint8_t ad[AD_LEN], const uint8_t owner[REPL_ID_LEN],
     const uint8_t tag[REPL_TAG_LEN], int kind, long long time)
 {
 	memcpy(ad, owner, REPL_ID_LEN);
 	memcpy(ad + REPL_ID_LEN, tag, REPL_TAG_LEN);
 	ad[REPL_ID_LEN + REPL_TAG_LEN] = (uint8_t)kind;
-	put_be(ad + REPL_ID_LEN + REPL_TAG_LEN + 1, (uint64_t)time, 8);
+	be_put(ad + REPL_ID_LEN + REPL_TAG_LEN + 1, (uint64_t)time, 8);
 }
 
 /* Appends nonce | ciphertext | tag of p to out. */
@@ -118,22 +112,22 @@ meta_fields(const struct bucket_entry *e, struct buf *out)
 	uint8_t b[8], h[32];
 	size_t pn = strlen(e->path), rn = strlen(e->run_id);
 
-	put_be(b, pn, 2);
+	be_put(b, pn, 2);
 	buf_add(out, b, 2);
 	buf_add(out, e->path, pn);
 	buf_addch(out, (int)rn);
 	buf_add(out, e->run_id, rn);
-	put_be(b, (uint64_t)e->time, 8);
+	be_put(b, (uint64_t)e->time, 8);
 	buf_add(out, b, 8);
-	put_be(b, e->mode, 2);
+	be_put(b, e->mode, 2);
 	buf_add(out, b, 2);
-	put_be(b, e->uid, 4);
+	be_put(b, e->uid, 4);
 	buf_add(out, b, 4);
-	put_be(b, e->gid, 4);
+	be_put(b, e->gid, 4);
 	buf_add(out, b, 4);
 	sodium_hex2bin(h, sizeof(h), e->hash, 64, NULL, NULL, NULL);
 	buf_add(out, h, sizeof(h));
-	put_be(b, e->size, 4);
+	be_put(b, e->size, 4);
 	buf_add(out, b, 4);
 }
 
@@ -168,7 +162,7 @@ repl_seal(const uint8_t secret[REPL_SECRET_LEN],
 	box_ad(ad, owner, tag, BOX_META, e->time);
 	box_seal(key, ad, meta.data, meta.len, obj);
 	lenp = (uint8_t *)obj->data + start + 1;
-	put_be(lenp, obj->len - start - 3, 2);
+	be_put(lenp, obj->len - start - 3, 2);
 	box_ad(ad, owner, tag, BOX_CONTENT, e->time);
 	box_seal(key, ad, content, (size_t)e->size, obj);
 	sodium_memzero(key, sizeof(key));
@@ -187,7 +181,7 @@ repl_object_meta(const uint8_t *obj, size_t n, const uint8_t **meta,
 	*len = 0;
 	if (n < 3 || obj[0] != OBJ_VERSION)
 		return TL_EINVAL;
-	mlen = (size_t)obj[1] << 8 | obj[2];
+	mlen = (size_t)be_get(obj + 1, 2);
 	if (mlen > n - 3)
 		return TL_ETRUNC;
 	*meta = obj + 3;
@@ -351,7 +345,7 @@ void
 repl_plain_end(struct buf *out, size_t n)
 {
 	TL_ASSERT(out->len >= 2 && n <= UINT16_MAX);
-	put_be((uint8_t *)out->data, n, 2);
+	be_put((uint8_t *)out->data, n, 2);
 }
 
 int

@@ -3,22 +3,16 @@
 
 #include <string.h>
 
+#include "core/be.h"
 #include "core/err.h"
 #include "core/rd.h"
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
 
 void
 policy_claim_signed(uint64_t serial, const uint8_t id[POLICY_ID_LEN],
     uint8_t out[POLICY_CLAIM_SIGNED_LEN])
 {
 	memcpy(out, POLICY_CLAIM_DOMAIN, sizeof(POLICY_CLAIM_DOMAIN));
-	put_u64(out + sizeof(POLICY_CLAIM_DOMAIN), serial);
+	be_put(out + sizeof(POLICY_CLAIM_DOMAIN), serial, 8);
 	memcpy(out + sizeof(POLICY_CLAIM_DOMAIN) + 8, id, POLICY_ID_LEN);
 }
 
@@ -27,7 +21,7 @@ policy_claim_encode(uint64_t serial, const uint8_t id[POLICY_ID_LEN],
     const uint8_t sig[POLICY_SIG_LEN], uint8_t out[POLICY_CLAIM_LEN])
 {
 	out[0] = POLICY_OP_CLAIM;
-	put_u64(out + 1, serial);
+	be_put(out + 1, serial, 8);
 	memcpy(out + 9, id, POLICY_ID_LEN);
 	memcpy(out + 9 + POLICY_ID_LEN, sig, POLICY_SIG_LEN);
 }

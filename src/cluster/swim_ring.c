@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/be.h"
 #include "core/err.h"
 #include "core/xalloc.h"
 
@@ -75,13 +76,8 @@ swim_ring_key(const uint8_t id[SWIM_ID_LEN])
 {
 	uint64_t h = 0;
 
-	for (size_t w = 0; w < SWIM_ID_LEN; w += 8) {
-		uint64_t v = 0;
-
-		for (size_t b = 0; b < 8; b++)
-			v = v << 8 | id[w + b];
-		h = mix64(h ^ v);
-	}
+	for (size_t w = 0; w < SWIM_ID_LEN; w += 8)
+		h = mix64(h ^ be_get(id + w, 8));
 	return h;
 }
 

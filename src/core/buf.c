@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -84,9 +85,7 @@ buf_add_be(struct buf *b, uint64_t v, int bytes)
 {
 	uint8_t x[8];
 
-	TL_ASSERT(bytes >= 1 && bytes <= 8);
-	for (int i = 0; i < bytes; i++)
-		x[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	be_put(x, v, (size_t)bytes);
 	buf_add(b, x, (size_t)bytes);
 }
 

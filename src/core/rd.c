@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "be.h"
 #include "err.h"
 
 void
@@ -54,8 +55,7 @@ rd_be(struct rd *rd, size_t n, uint64_t *v)
 	*v = 0;
 	if ((r = rd_bytes(rd, &p, n)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
-		*v = *v << 8 | p[i];
+	*v = be_get(p, n);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/be.h"
 #include "core/err.h"
 #include "core/rd.h"
 
@@ -159,15 +160,11 @@ ctl_call(const char *sock_path, uint8_t op, uint8_t flags, int argc,
 	buf_add(&req, "\0\0\0\0", 4);
 	ctl_req_encode(op, flags, argc, argv, &req);
 	n = (uint32_t)(req.len - 4);
-	req.data[0] = (char)(n >> 24);
-	req.data[1] = (char)(n >> 16);
-	req.data[2] = (char)(n >> 8);
-	req.data[3] = (char)n;
+	be_put((uint8_t *)req.data, n, 4);
 	if ((r = io_full(fd, req.data, req.len, 1, deadline)) < 0 ||
 	    (r = io_full(fd, h, 4, 0, deadline)) < 0)
 		goto out;
-	n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-	    (uint32_t)h[2] << 8 | h[3];
+	n = (uint32_t)be_get(h, 4);
 	if (n == 0 || n > CTL_REPLY_MAX) {
 		r = TL_ETOOBIG;
 		goto out;

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fileio.h"
@@ -27,15 +28,6 @@ keystmt_key_hash(const uint8_t key[KEYRING_KEY_LEN],
 	    (const uint8_t *)CONTEXT, sizeof(CONTEXT) - 1);
 }
 
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
 /* The context and the body: what the operator signs. */
 static void
 keystmt_signed(const struct keystmt *s, uint8_t *out)
@@ -45,7 +37,7 @@ keystmt_signed(const struct keystmt *s, uint8_t *out)
 	memcpy(p, CONTEXT, sizeof(CONTEXT) - 1);
 	p += sizeof(CONTEXT) - 1;
 	*p++ = s->op;
-	put_u64(p, s->issued_ms);
+	be_put(p, s->issued_ms, 8);
 	p += 8;
 	memcpy(p, s->key_id, KEYRING_ID_LEN);
 	p += KEYRING_ID_LEN;

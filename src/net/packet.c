@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/rd.h"
@@ -258,15 +259,6 @@ replay_horizon(const struct replay *rp)
 
 /* ---- Seal and open --------------------------------------------------- */
 
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
 int
 pkt_seal(const struct keyring *kr, const uint8_t *key_id, uint8_t type,
     uint64_t now_ms, const uint8_t *body, size_t len, struct buf *out)
@@ -292,7 +284,7 @@ pkt_seal(const struct keyring *kr, const uint8_t *key_id, uint8_t type,
 	randombytes_buf(hdr + 2 + KEYRING_ID_LEN, PKT_NONCE_LEN);
 	ct = hdr + PKT_HDR_LEN;
 	/* Encrypt in place: build the plaintext where the ciphertext goes. */
-	put_u64(stamp, now_ms);
+	be_put(stamp, now_ms, 8);
 	plain = ct;
 	memcpy(plain, stamp, 8);
 	if (len > 0)
@@ -330,8 +322,7 @@ pkt_open(const struct keyring *kr, struct replay *rp, uint8_t type,
 	    p + PKT_HDR_LEN, len - PKT_HDR_LEN, p, PKT_HDR_LEN,
 	    p + 2 + KEYRING_ID_LEN, key) != 0)
 		return TL_ECRYPTO;
-	for (int i = 0; i < 8; i++)
-		sent = sent << 8 | plain[i];
+	sent = be_get(plain, 8);
 	if (rp != NULL &&
 	    (r = replay_check(rp, p + 2 + KEYRING_ID_LEN, sent, now_ms)) < 0)
 		return r;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/xalloc.h"
@@ -245,8 +246,7 @@ conn_frame_len(const struct stream_conn *c)
 
 	if (c->in.len < 4)
 		return -1;
-	return (long long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
+	return (long long)be_get(p, 4);
 }
 
 /*
@@ -337,11 +337,8 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void
 conn_set_out(struct stream_conn *c, const void *p, size_t n)
 {
-	uint8_t h[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-	    (uint8_t)(n >> 8), (uint8_t)n };
-
 	buf_reset(&c->out);
-	buf_add(&c->out, h, 4);
+	buf_add_be(&c->out, n, 4);
 	buf_add(&c->out, p, n);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/fileio.h"
 #include "core/platform.h"
@@ -57,16 +58,6 @@ chunk_key_make(struct chunk_key *k, const char *rel, const char *chunk,
 	k->usable = 1;
 }
 
-static uint64_t
-cc_get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Reads the entry for k into f; 0 when it is there, whole and this key's. */
 static int
 cc_read(int dfd, const struct chunk_key *k, struct buf *f)
@@ -80,7 +71,7 @@ cc_read(int dfd, const struct chunk_key *k, struct buf *f)
 	h = (const uint8_t *)f->data;
 	if (memcmp(h, CC_MAGIC, CC_MAGIC_LEN) != 0 ||
 	    memcmp(h + CC_MAGIC_LEN, k->key, CHUNK_KEY_LEN) != 0 ||
-	    cc_get_be64(h + CC_MAGIC_LEN + CHUNK_KEY_LEN) !=
+	    be_get(h + CC_MAGIC_LEN + CHUNK_KEY_LEN, 8) !=
 	    f->len - CC_HDR_LEN)
 		return -1;
 	crypto_generichash(sum, sizeof(sum), h + CC_HDR_LEN,
@@ -134,9 +125,7 @@ cc_dump(lua_State *L, const struct chunk_key *k, struct buf *f)
 	len = f->len - CC_HDR_LEN;
 	memcpy(h, CC_MAGIC, CC_MAGIC_LEN);
 	memcpy(h + CC_MAGIC_LEN, k->key, CHUNK_KEY_LEN);
-	for (int i = 0; i < 8; i++)
-		h[CC_MAGIC_LEN + CHUNK_KEY_LEN + i] = (uint8_t)((uint64_t)len >>
-		    (56 - 8 * i));
+	be_put(h + CC_MAGIC_LEN + CHUNK_KEY_LEN, len, 8);
 	crypto_generichash(h + CC_HDR_LEN - 32, 32, h + CC_HDR_LEN, len,
 	    NULL, 0);
 	return 0;

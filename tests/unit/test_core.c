@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/be.h"
 #include "core/buf.h"
 #include "core/duration.h"
 #include "core/err.h"
@@ -76,6 +77,21 @@ TEST(buf_json_escapes_across_chunks)
 	ASSERT(memcmp(b.data + 1000, "\\n", 2) == 0);
 	free(s);
 	buf_release(&b);
+}
+
+TEST(be_puts_and_gets_most_significant_first)
+{
+	uint8_t p[8] = { 0 };
+
+	be_put(p, 0x0102030405060708ULL, 8);
+	ASSERT_EQ(p[0], 0x01);
+	ASSERT_EQ(p[7], 0x08);
+	ASSERT_EQ(be_get(p, 8), 0x0102030405060708ULL);
+	be_put(p, 0xabcdef12, 2);		/* the low bytes only */
+	ASSERT_EQ(p[0], 0xef);
+	ASSERT_EQ(p[1], 0x12);
+	ASSERT_EQ(p[2], 0x03);
+	ASSERT_EQ(be_get(p, 3), 0xef1203);
 }
 
 TEST(rd_refuses_to_read_past_the_end)
