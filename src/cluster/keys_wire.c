@@ -9,10 +9,8 @@ void
 keys_wire_encode(uint8_t op, uint32_t reqid, const void *extra, size_t n,
     struct buf *out)
 {
-	uint8_t h[5] = { op, (uint8_t)(reqid >> 24), (uint8_t)(reqid >> 16),
-	    (uint8_t)(reqid >> 8), (uint8_t)reqid };
-
-	buf_add(out, h, sizeof(h));
+	buf_addch(out, op);
+	buf_add_be(out, reqid, 4);
 	buf_add(out, extra, n);
 }
 

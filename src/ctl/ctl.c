@@ -31,15 +31,14 @@ void
 ctl_req_encode(uint8_t op, uint8_t flags, int argc, char *const *argv,
     struct buf *out)
 {
-	uint8_t h[5] = { CTL_VERSION, op, flags, (uint8_t)(argc >> 8),
-	    (uint8_t)argc };
-
-	buf_add(out, h, sizeof(h));
+	buf_addch(out, CTL_VERSION);
+	buf_addch(out, op);
+	buf_addch(out, flags);
+	buf_add_be(out, (uint64_t)argc, 2);
 	for (int i = 0; i < argc; i++) {
 		size_t n = strlen(argv[i]);
-		uint8_t l[2] = { (uint8_t)(n >> 8), (uint8_t)n };
 
-		buf_add(out, l, 2);
+		buf_add_be(out, n, 2);
 		buf_add(out, argv[i], n);
 	}
 }
