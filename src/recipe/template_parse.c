@@ -49,6 +49,19 @@ body_push(struct body *b, const struct node *n)
 	b->v[b->n++] = *n;
 }
 
+/* Ends the building of n, whose parse returned r: b takes n when r is 0;
+ * a node that failed half-way is released. Returns r. */
+static int
+body_push_built(struct body *b, struct node *n, int r)
+{
+	if (r < 0) {
+		node_release(n);
+		return r;
+	}
+	body_push(b, n);
+	return 0;
+}
+
 enum tag_kind {
 	TAG_EOF, TAG_IF, TAG_ELIF, TAG_ELSE, TAG_END, TAG_ENDIF, TAG_ENDFOR,
 	TAG_FOR, TAG_RAW, TAG_ENDRAW, TAG_INCLUDE
@@ -393,12 +406,7 @@ parse_output(struct parser *p, struct body *b)
 	r = tpl_parse_expr(p, &n.expr);
 	if (r == 0)
 		r = expect_close(p, "{{ }}");
-	if (r < 0) {
-		node_release(&n);
-		return r;
-	}
-	body_push(b, &n);
-	return 0;
+	return body_push_built(b, &n, r);
 }
 
 /* {# ... #}; returns where it ends. */
@@ -448,12 +456,7 @@ parse_block_tag(struct parser *p, struct body *b, struct tag *tag,
 		*closes = 1;
 		return 0;
 	}
-	if (r < 0) {
-		node_release(&n);
-		return r;
-	}
-	body_push(b, &n);
-	return 0;
+	return body_push_built(b, &n, r);
 }
 
 /* A comment or block tag at open: the text before it, then the tag. */
