@@ -52,7 +52,7 @@ svc_freebsd_rcconf_enabled(const char *text, const char *name)
 static int
 freebsd_detect(const char *root)
 {
-	return prov_have(root, "sysrc") && prov_have(root, "/etc/rc.subr");
+	return prov_have(root, "sysrc") && prov_have_file(root, "/etc/rc.subr");
 }
 
 static int

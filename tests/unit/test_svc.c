@@ -1,10 +1,16 @@
 /* Service providers: the parsers of each init system's answers. */
 #include "test.h"
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fileio.h"
+#include "core/xalloc.h"
 #include "providers/providers.h"
 
 static char *
@@ -106,4 +112,44 @@ TEST(svc_provider_names)
 	ASSERT(svc_provider_find("sysv") == &svc_sysv);
 	ASSERT(svc_provider_find("launchd") == NULL);
 	ASSERT(svc_provider_detect("/nonexistent-tree") == NULL);
+}
+
+/* Writes an empty file at root/rel with mode (the directories 0755). */
+static void
+plant(const char *root, const char *rel, mode_t mode)
+{
+	char *p = xasprintf("%s%s", root, rel);
+	char *slash = p + strlen(root);
+	int fd;
+
+	while ((slash = strchr(slash + 1, '/')) != NULL) {
+		*slash = '\0';
+		(void)mkdir(p, 0755);
+		*slash = '/';
+	}
+	ASSERT((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, mode)) >= 0);
+	ASSERT_EQ(fchmod(fd, mode), 0);
+	close(fd);
+	free(p);
+}
+
+/* The systems are told by marker files that are not programs: FreeBSD's
+ * /etc/rc.subr is 0444 and OpenBSD's /etc/master.passwd 0600, and a
+ * detection that asked for an executable never found either. */
+TEST(svc_and_acct_detect_bsd_by_their_non_executable_markers)
+{
+	char *fbsd = test_path("freebsd"), *obsd = test_path("openbsd");
+
+	ASSERT_EQ(mkdir(fbsd, 0755), 0);
+	plant(fbsd, "/usr/sbin/sysrc", 0755);
+	ASSERT(svc_provider_detect(fbsd) == NULL);	/* sysrc alone */
+	plant(fbsd, "/etc/rc.subr", 0444);
+	ASSERT(svc_provider_detect(fbsd) == &svc_freebsd);
+
+	ASSERT_EQ(mkdir(obsd, 0755), 0);
+	ASSERT_STR_EQ(acct_provider_detect(obsd)->name, "shadow");
+	plant(obsd, "/etc/master.passwd", 0600);
+	ASSERT_STR_EQ(acct_provider_detect(obsd)->name, "openbsd");
+	free(fbsd);
+	free(obsd);
 }
