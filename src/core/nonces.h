@@ -20,8 +20,9 @@
  *
  * in the project's CBOR codec; read with the bounded reader, fuzzed
  * (tests/fuzz/fuzz_nonces.c). A damaged file is refused at open, naming
- * it: the caller decides (the agent stops, rather than run without its
- * memory of what it already did).
+ * it: the caller decides (the agent keeps running but refuses the signed
+ * requests the file guards, converge requests and exec queries, and logs
+ * why, rather than act without its memory of what it already did).
  */
 
 #include <stddef.h>
