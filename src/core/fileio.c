@@ -283,15 +283,27 @@ path_in_root(const char *root, const char *path)
 	    path);
 }
 
-int
-path_in_root_is_dir(const char *root, const char *path)
+static int
+path_in_root_has_type(const char *root, const char *path, mode_t type)
 {
 	char *real = path_in_root(root, path);
 	struct stat st;
-	int ok = stat(real, &st) == 0 && S_ISDIR(st.st_mode);
+	int ok = stat(real, &st) == 0 && (st.st_mode & S_IFMT) == type;
 
 	free(real);
 	return ok;
+}
+
+int
+path_in_root_is_dir(const char *root, const char *path)
+{
+	return path_in_root_has_type(root, path, S_IFDIR);
+}
+
+int
+path_in_root_is_file(const char *root, const char *path)
+{
+	return path_in_root_has_type(root, path, S_IFREG);
 }
 
 char *

@@ -113,6 +113,9 @@ int	fileio_sync_parent(const char *path, struct tl_err *err);
 char	*path_in_root(const char *root, const char *path);
 /* Is root + path a directory (a link to one counts)? */
 int	path_in_root_is_dir(const char *root, const char *path);
+/* Is root + path a regular file, executable or not (a link to one
+ * counts)? */
+int	path_in_root_is_file(const char *root, const char *path);
 
 /* Returns a new string holding the directory part of path ("/" for "/x"). */
 char	*path_dirname(const char *path);

@@ -193,7 +193,7 @@ acct_provider_detect(const char *root)
 {
 	if (prov_have(root, "pw"))
 		return &acct_pw;
-	if (prov_have_file(root, "/etc/master.passwd") ||
+	if (path_in_root_is_file(root, "/etc/master.passwd") ||
 	    prov_have(root, "/usr/sbin/rcctl"))
 		return &acct_openbsd;
 	return &acct_shadow;

@@ -358,17 +358,6 @@ prov_have_in(const char *root, const char *dir, const char *name)
 	return ok;
 }
 
-int
-prov_have_file(const char *root, const char *path)
-{
-	char *real = path_in_root(root, path);
-	struct stat st;
-	int found = stat(real, &st) == 0 && S_ISREG(st.st_mode);
-
-	free(real);
-	return found;
-}
-
 struct pkg_state *
 pkg_set_get(struct pkg_set *s, const char *name, int add)
 {

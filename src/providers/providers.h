@@ -111,10 +111,6 @@ int	prov_split_name_version(char *s, int first, char **name,
 int	prov_have(const char *root, const char *prog);
 /* Is there an executable dir/name under root (an init script)? */
 int	prov_have_in(const char *root, const char *dir, const char *name);
-/* Is there a regular file at the absolute path under root, executable or
- * not (a system's marker file: /etc/master.passwd is 0600, FreeBSD's
- * /etc/rc.subr 0444)? */
-int	prov_have_file(const char *root, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* packages */

@@ -52,7 +52,8 @@ svc_freebsd_rcconf_enabled(const char *text, const char *name)
 static int
 freebsd_detect(const char *root)
 {
-	return prov_have(root, "sysrc") && prov_have_file(root, "/etc/rc.subr");
+	return prov_have(root, "sysrc") &&
+	    path_in_root_is_file(root, "/etc/rc.subr");
 }
 
 static int
