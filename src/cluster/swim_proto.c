@@ -552,20 +552,15 @@ answer_stale(struct swim *s, struct swim_io *io, const char *to)
 
 	swim_pkt_begin(s, SWIM_DK_STALE);
 	for (size_t i = 0; i < s->nstale; i++) {
-		size_t mark = s->pkt->len;
-
 		const struct swim_mbr *mb = &s->m[s->stale[i]];
+		size_t mark = s->pkt->len;
 
 		/* Still as it was: the rest of the datagram may have
 		 * changed it. */
-		if (mb->status == SWIM_ALIVE)
-			swim_put_member_msg(s, s->pkt, SWIM_MSG_ALIVE,
-			    s->stale[i], mb->inc, 0);
-		else if (mb->status == SWIM_DEAD)
-			swim_put_member_msg(s, s->pkt, SWIM_MSG_DEAD,
-			    s->stale[i], mb->inc, 0);
-		else
+		if (mb->status != SWIM_ALIVE && mb->status != SWIM_DEAD)
 			continue;
+		swim_put_member_msg(s, s->pkt, mb->status == SWIM_ALIVE ?
+		    SWIM_MSG_ALIVE : SWIM_MSG_DEAD, s->stale[i], mb->inc, 0);
 		if (s->pkt->len > s->cfg.max_datagram) {
 			buf_truncate(s->pkt, mark);
 			break;
