@@ -58,7 +58,7 @@ adopt_parse(int argc, char **argv, struct adopt_cli *c)
 	struct tl_err err = TL_ERR_INIT;
 	int ch;
 
-	optind = 1;
+	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "r:o:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': c->o.root = optarg; break;

@@ -118,7 +118,7 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 	};
 	int c;
 
-	optind = 1;
+	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "ndjqr:s:f:t:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {

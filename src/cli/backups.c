@@ -91,10 +91,8 @@ backups_parse(int argc, char **argv, struct backups_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->root = "/";
-	/* 0, not 1: glibc and the BSDs then reset all their scanning state,
-	 * which matters when a caller (or a test) parsed options before. */
-	optind = 0;
-	opterr = 0;
+	cli_getopt_reset();
+	opterr = 0;	/* the messages below say where to look */
 	while ((c = getopt_long(argc, argv, ":s:r:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->state_flag = optarg; break;

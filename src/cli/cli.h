@@ -32,6 +32,9 @@ int	cli_is_help(const char *arg);
 /* When argv[1] asks for help, prints "usage: " and usage to stdout and
  * returns 1 (the caller exits 0); else 0. */
 int	cli_help(int argc, char **argv, const char *usage);
+/* Readies getopt_long() to scan a subcommand's argv from argv[1], with its
+ * own messages for bad flags on (opterr = 1). */
+void	cli_getopt_reset(void);
 
 /* Is stdout a terminal that wants colour (and NO_COLOR unset)? */
 int	cli_color(FILE *f);

@@ -46,7 +46,7 @@ facts_parse(int argc, char **argv, struct facts_cli *o, struct facts *user)
 	};
 	int c;
 
-	optind = 1;
+	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "jf:F:r:h", longopts, NULL)) !=
 	    -1) {
 		switch (c) {

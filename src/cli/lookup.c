@@ -66,7 +66,7 @@ lookup_parse(int argc, char **argv, struct lookup_cli *o)
 	};
 	int c;
 
-	optind = 1;
+	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "p:n:f:F:m:t:ejh", longopts,
 	    NULL)) != -1) {
 		switch (c) {

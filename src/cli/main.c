@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,6 +127,18 @@ cli_help(int argc, char **argv, const char *usage)
 		return 0;
 	printf("usage: %s\n", usage);
 	return 1;
+}
+
+void
+cli_getopt_reset(void)
+{
+	/*
+	 * 0, not 1: glibc, musl and the BSDs' getopt_long() then reset all
+	 * their scanning state (a half-read "-abc", glibc's permutation),
+	 * which matters when a caller (or a test) parsed options before.
+	 */
+	optind = 0;
+	opterr = 1;
 }
 
 int

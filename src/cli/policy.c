@@ -103,7 +103,7 @@ pub_parse(int argc, char **argv, struct pub_opts *o, const char *usage)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	optind = 1;
+	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': o->state_flag = optarg; break;

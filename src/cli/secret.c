@@ -79,7 +79,7 @@ secret_parse(int argc, char **argv, struct secret_opts *o)
 	int c;
 
 	o->policy = ".";
-	optind = 1;
+	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
