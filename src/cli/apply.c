@@ -40,9 +40,7 @@
 
 struct apply_opts {
 	const char	*recipe;
-	const char	*root;
-	const char	*state_flag;
-	const char	*facts_d;
+	struct cli_node_opts node;	/* --root --state-dir --fact --facts-d */
 	char		*message;	/* "#web TEXT", split in place */
 	const char	*message_from;
 	const char	*report;	/* --report FILE (engine/runrep.h) */
@@ -97,7 +95,7 @@ apply_parse_tags(struct apply_opts *o, const char *arg)
 }
 
 static int
-apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
+apply_parse(int argc, char **argv, struct apply_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "noop", no_argument, NULL, 'n' },
@@ -116,29 +114,27 @@ apply_parse(int argc, char **argv, struct apply_opts *o, struct facts *f)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, t;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "ndjqr:s:f:t:h", longopts,
 	    NULL)) != -1) {
+		if ((t = cli_node_getopt(&o->node, c, optarg)) != 0) {
+			if (t < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'n': o->noop = 1; break;
 		case 'd': o->diff = 1; break;
 		case 'j': o->json = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'r': o->root = optarg; break;
-		case 's': o->state_flag = optarg; break;
-		case 'F': o->facts_d = optarg; break;
 		case 'B': o->no_backup = 1; break;
 		case 'M': o->message = optarg; break;
 		case 'm': o->message_from = optarg; break;
 		case 'R': o->report = optarg; break;
 		case 't':
 			if (apply_parse_tags(o, optarg) < 0)
-				return -1;
-			break;
-		case 'f':
-			if (cli_fact_arg(f, optarg) < 0)
 				return -1;
 			break;
 		case 'h':
@@ -230,7 +226,7 @@ apply_open_root(const struct apply_opts *o, const char *state,
 	char *ledger;
 	int n;
 
-	if (fsroot_open(o->root ? o->root : "/", fs, &err) < 0) {
+	if (fsroot_open(o->node.root ? o->node.root : "/", fs, &err) < 0) {
 		cli_error(&err);
 		return -1;
 	}
@@ -353,7 +349,7 @@ apply_converge(struct apply_opts *o, struct recipe *rec, const char *state,
 		return 1;
 	}
 	run_id = apply_run_id();
-	ctx.root = o->root ? o->root : "/";
+	ctx.root = o->node.root ? o->node.root : "/";
 	ctx.noop = o->noop;
 	ctx.predict = o->noop ? predict_new() : NULL;
 	ctx.want_diff = o->diff || o->json;
@@ -430,25 +426,18 @@ cmd_apply(int argc, char **argv)
 {
 	struct apply_opts o = { 0 };
 	struct facts *f = facts_new();
-	struct facts *user = facts_new();
 	struct recipe_opts ropts = { 0 };
 	struct recipe_message msg = { 0 };
-	struct facts_opts fopts = { 0 };
 	struct tl_err err = TL_ERR_INIT;
 	struct recipe *rec = NULL;
 	char *node_key = NULL, *chunks = NULL;
 	int rc = 1;
 
-	if (sodium_init() < 0 || apply_parse(argc, argv, &o, user) < 0 ||
-	    apply_check_root(o.root) < 0)
+	o.node.user = facts_new();
+	if (sodium_init() < 0 || apply_parse(argc, argv, &o) < 0 ||
+	    apply_check_root(o.node.root) < 0 ||
+	    cli_node_gather(&o.node, f) < 0)
 		goto out;
-	fopts.facts_d = o.facts_d;
-	fopts.root = o.root;
-	if (facts_gather(f, &fopts, &err) < 0) {
-		cli_error(&err);
-		goto out;
-	}
-	facts_merge(f, user);	/* --fact wins over everything gathered */
 	ropts.path = o.recipe;
 	ropts.facts = f;
 	ropts.only_tags = o.tags;
@@ -463,13 +452,13 @@ cmd_apply(int argc, char **argv)
 		ropts.message = &msg;
 	}
 	/* Asked once, before the compile: no agent means not the leader. */
-	ropts.is_pack_leader = cli_pack_am_leader(o.state_flag) == 0;
+	ropts.is_pack_leader = cli_pack_am_leader(o.node.state_flag) == 0;
 	ropts.cluster_ask = cli_cluster_ask;
-	ropts.cluster_ctx = (void *)o.state_flag;
-	node_key = xasprintf("%s/node.key", cli_state_dir(o.state_flag));
+	ropts.cluster_ctx = (void *)o.node.state_flag;
+	node_key = xasprintf("%s/node.key", cli_state_dir(o.node.state_flag));
 	ropts.node_key = node_key;
 	ropts.leave_lua_open = !TL_FREE_AT_EXIT;
-	chunks = xasprintf("%s/luac", cli_state_dir(o.state_flag));
+	chunks = xasprintf("%s/luac", cli_state_dir(o.node.state_flag));
 	ropts.chunk_cache = chunks;
 	ropts.chunk_cache_ro = o.noop;
 	if (recipe_compile(&ropts, &rec, &err) < 0) {
@@ -478,14 +467,14 @@ cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (!o.noop)
-		cli_recipe_declare(o.state_flag, rec);
-	rc = apply_converge(&o, rec, cli_state_dir(o.state_flag), f);
+		cli_recipe_declare(o.node.state_flag, rec);
+	rc = apply_converge(&o, rec, cli_state_dir(o.node.state_flag), f);
 out:
 	/* The process exits next: the graph goes with it (core/xalloc.h). */
 	if (TL_FREE_AT_EXIT)
 		recipe_free(rec);
 	facts_free(f);
-	facts_free(user);
+	facts_free(o.node.user);
 	free(o.tags_copy);
 	free(node_key);
 	free(chunks);

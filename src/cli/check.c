@@ -62,16 +62,13 @@ static struct facts *
 machine_facts(const struct cli_node_opts *o)
 {
 	static struct facts *cached;
-	struct facts_opts fopts = { 0 };
-	struct tl_err err = TL_ERR_INIT;
+	struct cli_node_opts machine = *o;
 
 	if (cached != NULL)
 		return cached;
 	cached = facts_new();
-	fopts.facts_d = o->facts_d;
-	fopts.root = o->root;
-	if (facts_gather(cached, &fopts, &err) < 0) {
-		cli_error(&err);
+	machine.user = NULL;	/* set per node, over its name facts */
+	if (cli_node_gather(&machine, cached) < 0) {
 		facts_free(cached);
 		cached = NULL;
 	}
@@ -87,6 +84,43 @@ cli_fact_arg(struct facts *f, const char *k_eq_v)
 		cli_error(&err);
 		return -1;
 	}
+	return 0;
+}
+
+int
+cli_node_getopt(struct cli_node_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'f':
+		return cli_fact_arg(o->user, arg) < 0 ? -1 : 1;
+	case 'F':
+		o->facts_d = arg;
+		return 1;
+	case 'r':
+		o->root = arg;
+		return 1;
+	case 's':
+		o->state_flag = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+cli_node_gather(const struct cli_node_opts *o, struct facts *f)
+{
+	struct facts_opts fopts = { 0 };
+	struct tl_err err = TL_ERR_INIT;
+
+	fopts.facts_d = o->facts_d;
+	fopts.root = o->root;
+	if (facts_gather(f, &fopts, &err) < 0) {
+		cli_error(&err);
+		return -1;
+	}
+	if (o->user != NULL)
+		facts_merge(f, o->user);	/* --fact wins over them all */
 	return 0;
 }
 

@@ -53,6 +53,16 @@ struct cli_node_opts {
 
 /* Adds one --fact k=v override to f; -1 after printing why it is bad. */
 int	cli_fact_arg(struct facts *f, const char *k_eq_v);
+/*
+ * Takes c, as getopt_long() returned it with arg, when it is a flag that
+ * fills o; every table gives these flags the same vals: --fact 'f' (o->user
+ * must be set), --facts-d 'F', --root 'r', --state-dir 's'. Returns 1 when
+ * taken, 0 for any other c, -1 after printing why a --fact is bad.
+ */
+int	cli_node_getopt(struct cli_node_opts *o, int c, const char *arg);
+/* Gathers this machine's facts into f as o says (--facts-d, --root), then
+ * sets the --fact overrides over them; -1 after printing why not. */
+int	cli_node_gather(const struct cli_node_opts *o, struct facts *f);
 /* This machine's facts as node would have them (NULL: as they are), with
  * the overrides; *out to free with facts_free(). Prints errors. */
 int	cli_node_facts(const struct cli_node_opts *o, const char *node,

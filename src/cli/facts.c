@@ -18,7 +18,7 @@
 struct facts_cli {
 	int		 json;
 	const char	*key;
-	struct facts_opts opts;
+	struct cli_node_opts node;
 };
 
 static const char facts_usage[] =
@@ -34,7 +34,7 @@ static const char facts_usage[] =
     "exit: 0 ok, 1 error or no such fact\n";
 
 static int
-facts_parse(int argc, char **argv, struct facts_cli *o, struct facts *user)
+facts_parse(int argc, char **argv, struct facts_cli *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -44,19 +44,18 @@ facts_parse(int argc, char **argv, struct facts_cli *o, struct facts *user)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, t;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "jf:F:r:h", longopts, NULL)) !=
 	    -1) {
+		if ((t = cli_node_getopt(&o->node, c, optarg)) != 0) {
+			if (t < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'j': o->json = 1; break;
-		case 'F': o->opts.facts_d = optarg; break;
-		case 'r': o->opts.root = optarg; break;
-		case 'f':
-			if (cli_fact_arg(user, optarg) < 0)
-				return -1;
-			break;
 		case 'h':
 			fputs(facts_usage, stdout);
 			return 1;
@@ -136,21 +135,18 @@ int
 cmd_facts(int argc, char **argv)
 {
 	struct facts_cli o = { 0 };
-	struct facts *f = facts_new(), *user = facts_new();
+	struct facts *f = facts_new();
 	struct tl_err err = TL_ERR_INIT;
 	struct buf out = BUF_INIT;
 	int rc = 1, r;
 
-	if ((r = facts_parse(argc, argv, &o, user)) != 0) {
+	o.node.user = facts_new();
+	if ((r = facts_parse(argc, argv, &o)) != 0) {
 		rc = r > 0 ? 0 : 1;
 		goto out;
 	}
-	if (facts_gather(f, &o.opts, &err) < 0) {
-		cli_error(&err);
+	if (cli_node_gather(&o.node, f) < 0)
 		goto out;
-	}
-	/* --fact wins over everything gathered. */
-	facts_merge(f, user);
 	if (o.key != NULL && facts_key_check(o.key, &err) < 0) {
 		cli_error(&err);
 		goto out;
@@ -172,6 +168,6 @@ cmd_facts(int argc, char **argv)
 out:
 	buf_release(&out);
 	facts_free(f);
-	facts_free(user);
+	facts_free(o.node.user);
 	return rc;
 }

@@ -64,15 +64,19 @@ lookup_parse(int argc, char **argv, struct lookup_cli *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, t;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "p:n:f:F:m:t:ejh", longopts,
 	    NULL)) != -1) {
+		if ((t = cli_node_getopt(&o->nopts, c, optarg)) != 0) {
+			if (t < 0)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'p': o->policy = optarg; break;
 		case 'n': o->node = optarg; break;
-		case 'F': o->nopts.facts_d = optarg; break;
 		case 't': o->type = optarg; break;
 		case 'e': o->explain = 1; break;
 		case 'j': o->json = 1; break;
@@ -83,10 +87,6 @@ lookup_parse(int argc, char **argv, struct lookup_cli *o)
 				    "hash or deep, not '%s'", optarg);
 				return -1;
 			}
-			break;
-		case 'f':
-			if (cli_fact_arg(o->nopts.user, optarg) < 0)
-				return -1;
 			break;
 		case 'h':
 			fputs(lookup_usage, stdout);
