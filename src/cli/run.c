@@ -310,18 +310,6 @@ out:
 }
 
 static int
-usage_or_help(int argc, char **argv, const char *usage)
-{
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		printf("usage: %s\n", usage);
-		return 0;
-	}
-	cli_errorf("usage: %s", usage);
-	return 1;
-}
-
-static int
 fill_filter(struct query *q, const char *filter)
 {
 	if (strlen(filter) > QFILTER_MAX) {
@@ -351,7 +339,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (dd != 1 || npos < 2) {
-		r = usage_or_help(argc, argv, run_usage);
+		cli_errorf("usage: %s", run_usage);
 		goto out;
 	}
 	if (fill_filter(&q, pos[0]) < 0)
@@ -392,7 +380,7 @@ cmd_query(int argc, char **argv)
 		goto out;
 	if (npos != 2 || dd >= 0 || (strcmp(pos[1], "facts") != 0 &&
 	    strcmp(pos[1], "status") != 0)) {
-		r = usage_or_help(argc, argv, query_usage);
+		cli_errorf("usage: %s", query_usage);
 		goto out;
 	}
 	if (fill_filter(&q, pos[0]) < 0)
