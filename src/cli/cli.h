@@ -39,14 +39,15 @@ void	cli_getopt_reset(void);
 /* Is stdout a terminal that wants colour (and NO_COLOR unset)? */
 int	cli_color(FILE *f);
 
-/* Whose facts a check or render compiles with (cli/check.c). */
+/* Whose facts a command gathers or compiles with (cli/check.c). */
 struct facts;
 struct cli_node_opts {
 	struct facts	*user;		/* --fact overrides; may be NULL */
 	const char	*facts_d;	/* --facts-d, or NULL */
 	const char	*root;		/* --root, or NULL */
-	const char	*state_flag;	/* --state-dir: its agent answers
-					   cluster.*; NULL: no agent */
+	const char	*state_flag;	/* --state-dir, or NULL; a check
+					   asks cluster.* only of an agent
+					   named so */
 	int		 notes;		/* print notes, not just count them */
 	int		 only_failures;	/* print only nodes that fail */
 };
