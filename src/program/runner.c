@@ -21,17 +21,10 @@
 #define PROG_MAX_FILE	(8u << 20)
 #define API_CHUNK	"(program api)"
 
-static const char prog_slot = 'p';
-
 struct prog *
 prog_of(lua_State *L)
 {
-	struct prog *p;
-
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &prog_slot);
-	p = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return p;
+	return lua_budget_owner(L);
 }
 
 /*
@@ -310,6 +303,7 @@ program_run(const struct program_opts *o)
 	p.budget.mem_max = o->max_memory;
 	p.budget.max_instructions = o->max_instructions;
 	p.budget.what = "program";
+	p.budget.owner = &p;
 	if (o->state_dir != NULL)
 		p.sock = xasprintf("%s/agent.sock", o->state_dir);
 	if ((L = lua_budget_newstate(&p.budget)) == NULL) {
@@ -317,8 +311,6 @@ program_run(const struct program_opts *o)
 		prog_release(&p);
 		return 1;
 	}
-	lua_pushlightuserdata(L, &p);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &prog_slot);
 	if (api_open(L, &err) < 0) {
 		fprintf(stderr, "tlaloc: program api: %s\n", err.data);
 		lua_close(L);

@@ -65,6 +65,15 @@ lua_budget_newstate(struct lua_budget *b)
 	return L;
 }
 
+void *
+lua_budget_owner(lua_State *L)
+{
+	void *ud;
+
+	lua_getallocf(L, &ud);
+	return ((struct lua_budget *)ud)->owner;
+}
+
 void
 lua_budget_stop(lua_State *L)
 {

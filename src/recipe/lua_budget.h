@@ -19,6 +19,8 @@ struct lua_budget {
 	unsigned long long	 max_instructions;
 	const char		*what;		/* "recipe", "program": for the
 						   error message */
+	void			*owner;		/* the compile or program the
+						   state's C functions serve */
 };
 
 /*
@@ -27,6 +29,13 @@ struct lua_budget {
  * Lua cannot start.
  */
 struct lua_State *lua_budget_newstate(struct lua_budget *b);
+
+/*
+ * The owner of a state made by lua_budget_newstate(). It rides on the
+ * allocator's pointer, which every state already carries, so the C
+ * functions of a recipe or program need no registry slot to find it.
+ */
+void	*lua_budget_owner(struct lua_State *L);
 
 /* Stops counting instructions (for work done after the script). */
 void	lua_budget_stop(struct lua_State *L);

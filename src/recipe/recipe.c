@@ -20,17 +20,10 @@
 
 #define RECIPE_MAX_FILE		(8u << 20)	/* one recipe file */
 
-static const char compile_key = 'c';
-
 struct compile *
 compile_of(lua_State *L)
 {
-	struct compile *c;
-
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &compile_key);
-	c = lua_touserdata(L, -1);
-	lua_pop(L, 1);
-	return c;
+	return lua_budget_owner(L);
 }
 
 /* print() goes to stderr with the caller's position: stdout is the
@@ -494,13 +487,12 @@ recipe_run(struct compile *c, const char *dir, lua_CFunction fn,
 	c->budget.mem_max = c->opts->max_memory;
 	c->budget.max_instructions = c->opts->max_instructions;
 	c->budget.what = "recipe";
+	c->budget.owner = c;
 	c->rec->dir = xstrdup(dir);
 	if ((c->root_real = realpath(dir, NULL)) == NULL)
 		return tl_err_sys(err, TL_ENOENT, "cannot read '%s'", dir);
 	if ((L = lua_budget_newstate(&c->budget)) == NULL)
 		return tl_err_set(err, TL_EIO, "cannot start Lua");
-	lua_pushlightuserdata(L, c);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_key);
 	recipe_sandbox(L);
 	lua_pushcfunction(L, recipe_msgh);
 	lua_pushcfunction(L, fn);
