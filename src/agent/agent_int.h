@@ -375,6 +375,8 @@ void	agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 /* Answers c with status and text. */
 void	agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 	    size_t len);
+/* Answers c with status and the string s. */
+void	agent_ctl_reply_str(struct stream_conn *c, int status, const char *s);
 /*
  * Answers c with status 0 and out, after closing the JSON list out opened
  * ("{\"x\":[") when json is set; releases out.

@@ -130,7 +130,7 @@ chan_close(struct agent *a)
 	if (ch == NULL)
 		return;
 	for (size_t i = 0; i < ch->nls; i++)
-		agent_ctl_reply(ch->ls[i].c, 1, "agent stopping\n", 15);
+		agent_ctl_reply_str(ch->ls[i].c, 1, "agent stopping\n");
 	buf_release(&ch->list);
 	free(ch->log);
 	free(ch->path);

@@ -725,7 +725,7 @@ conv_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    "run under way\n" : "converge requested\n";
 
 	conv_request(a, req->nargs > 0 ? req->args[0] : "request");
-	agent_ctl_reply(c, 0, say, strlen(say));
+	agent_ctl_reply_str(c, 0, say);
 }
 
 static int

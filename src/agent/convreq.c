@@ -223,7 +223,7 @@ convreq_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 		convrep_asked(a, cr.nonce, cr.name);
 	}
 	buf_release(&body);
-	agent_ctl_reply(c, 0, "converge request sent\n", 22);
+	agent_ctl_reply_str(c, 0, "converge request sent\n");
 	return;
 fail:
 	buf_release(&body);

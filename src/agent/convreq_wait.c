@@ -153,7 +153,8 @@ convrep_poll_ctl(struct agent *a, struct stream_conn *c,
 	}
 	if (req->nargs != 2 || *end1 != '\0' || *end2 != '\0' ||
 	    end1 == req->args[0] || end2 == req->args[1]) {
-		agent_ctl_reply(c, 1, "give a cursor and a wait in ms\n", 31);
+		agent_ctl_reply_str(c, 1,
+		    "give a cursor and a wait in ms\n");
 		return;
 	}
 	if (cursor != cr->nreports || wait == 0 ||
@@ -245,6 +246,6 @@ convrep_close(struct agent *a)
 	struct agent_convreq *cr = a->convreq;
 
 	for (size_t i = 0; i < cr->nw; i++)
-		agent_ctl_reply(cr->w[i].c, 1, "agent stopping\n", 15);
+		agent_ctl_reply_str(cr->w[i].c, 1, "agent stopping\n");
 	cr->nw = 0;
 }

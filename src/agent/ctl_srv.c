@@ -40,6 +40,12 @@ agent_ctl_reply(struct stream_conn *c, int status, const char *text,
 }
 
 void
+agent_ctl_reply_str(struct stream_conn *c, int status, const char *s)
+{
+	agent_ctl_reply(c, status, s, strlen(s));
+}
+
+void
 agent_ctl_reply_list(struct stream_conn *c, int json, struct buf *out)
 {
 	buf_addstr(out, json ? "]}\n" : "");
@@ -60,11 +66,6 @@ agent_ctl_reply_cursor(struct stream_conn *c, struct ctl_cursor *cur,
 	buf_release(&out);
 }
 
-static void
-reply_str(struct stream_conn *c, int status, const char *s)
-{
-	agent_ctl_reply(c, status, s, strlen(s));
-}
 
 /* ---- members -------------------------------------------------------- */
 
@@ -431,7 +432,8 @@ static void
 ctl_leave(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	(void)req;
-	reply_str(c, 0, a->is_leaving ? "already leaving\n" : "leaving\n");
+	agent_ctl_reply_str(c, 0, a->is_leaving ? "already leaving\n" :
+	    "leaving\n");
 	agent_leave(a);
 }
 
@@ -439,7 +441,7 @@ static void
 ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
-	struct buf tags = BUF_INIT, msg = BUF_INIT;
+	struct buf tags = BUF_INIT;
 	int r = 0;
 
 	buf_add(&tags, a->cfg.tags.data, a->cfg.tags.len);
@@ -451,16 +453,13 @@ ctl_tags(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	if (r == 0)
 		r = agent_tags_replace(a, &tags, &err);
 	if (r == 0)
-		reply_str(c, 0, "tags unchanged\n");
+		agent_ctl_reply_str(c, 0, "tags unchanged\n");
 	else if (r > 0) {
 		log_notice("tags changed through the control socket");
-		reply_str(c, 0, "tags updated\n");
-	} else {
-		buf_addf(&msg, "%s\n", err.msg);
-		agent_ctl_reply(c, 1, msg.data, msg.len);
-	}
+		agent_ctl_reply_str(c, 0, "tags updated\n");
+	} else
+		agent_ctl_reply_err(c, &err);
 	buf_release(&tags);
-	buf_release(&msg);
 }
 
 void
@@ -495,9 +494,10 @@ agent_ctl_serve(void *ctx, struct stream_conn *c, const uint8_t *p,
 
 	ctl_req_init(&req);
 	if (ctl_req_decode(p, len, &req) < 0)
-		reply_str(c, 1, "malformed control request\n");
+		agent_ctl_reply_str(c, 1, "malformed control request\n");
 	else if ((fn = ctl_lookup(a, req.op)) == NULL)
-		reply_str(c, 1, "this agent does not answer that request\n");
+		agent_ctl_reply_str(c, 1,
+		    "this agent does not answer that request\n");
 	else
 		fn(a, c, &req);
 	ctl_req_release(&req);

@@ -213,7 +213,6 @@ static void
 handlers_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
-	struct buf out = BUF_INIT;
 	int r;
 
 	if (req->nargs % 2 != 0)
@@ -222,13 +221,11 @@ handlers_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	else
 		r = handlers_set(a->handlers, req->nargs / 2, req->args, &err);
 	if (r < 0) {
-		buf_addf(&out, "%s\n", err.msg);
-		agent_ctl_reply(c, 1, out.data, out.len);
-	} else {
-		handlers_save(a);
-		agent_ctl_reply(c, 0, "ok\n", 3);
+		agent_ctl_reply_err(c, &err);
+		return;
 	}
-	buf_release(&out);
+	handlers_save(a);
+	agent_ctl_reply_str(c, 0, "ok\n");
 }
 
 static void

@@ -409,7 +409,7 @@ hist_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 
 	/* args: node ("" here), since (unix s, "" all), resource, limit */
 	if (req->nargs != 4 || strlen(req->args[2]) > HISTORY_REF_MAX) {
-		agent_ctl_reply(c, 1, "malformed history request\n", 26);
+		agent_ctl_reply_str(c, 1, "malformed history request\n");
 		return;
 	}
 	if (req->args[1][0] != '\0')

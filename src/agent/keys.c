@@ -694,8 +694,8 @@ keys_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	int r;
 
 	if (a->keys->op != NULL) {
-		agent_ctl_reply(c, 1, "another key operation is running\n",
-		    33);
+		agent_ctl_reply_str(c, 1,
+		    "another key operation is running\n");
 		return;
 	}
 	op = xcalloc(1, sizeof(*op));

@@ -59,7 +59,7 @@ pending_free(struct pending *p)
 	if (p == NULL)
 		return;
 	if (p->waiter != NULL)
-		agent_ctl_reply(p->waiter, 1, "agent stopping\n", 15);
+		agent_ctl_reply_str(p->waiter, 1, "agent stopping\n");
 	for (size_t i = 0; i < p->nexpected; i++)
 		free(p->expected[i]);
 	for (size_t i = 0; i < p->nanswers; i++)
@@ -412,7 +412,7 @@ poll_req(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	    strlen(req->args[0]), NULL, NULL, NULL) == 0)
 		p = pending_find(a->query, id);
 	if (p == NULL) {
-		agent_ctl_reply(c, 1, "unknown or expired query\n", 25);
+		agent_ctl_reply_str(c, 1, "unknown or expired query\n");
 		return;
 	}
 	cursor = strtoull(req->args[1], &end, 10);
@@ -439,11 +439,9 @@ query_ask_ctl(struct agent *a, struct stream_conn *c,
 		poll_req(a, c, req);
 		return;
 	}
-	if (ask(a, req, &out, &err) < 0) {
-		buf_reset(&out);
-		buf_addf(&out, "%s\n", err.msg);
-		agent_ctl_reply(c, 1, out.data, out.len);
-	} else
+	if (ask(a, req, &out, &err) < 0)
+		agent_ctl_reply_err(c, &err);
+	else
 		agent_ctl_reply(c, 0, out.data, out.len);
 	buf_release(&out);
 }

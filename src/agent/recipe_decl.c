@@ -106,7 +106,7 @@ static void
 decl_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 {
 	struct tl_err err = TL_ERR_INIT;
-	struct buf old = BUF_INIT, out = BUF_INIT;
+	struct buf old = BUF_INIT;
 	const char *prev[CTL_ARGS_MAX];
 	char *path = xasprintf("%s/recipe.decl", a->cfg.state_dir);
 	size_t nprev = 0;
@@ -129,13 +129,11 @@ decl_ctl(struct agent *a, struct stream_conn *c, const struct ctl_req *req)
 	if (r == 0)
 		decl_save(path, req->args, req->nargs);
 out:
-	if (r < 0) {
-		buf_addf(&out, "%s\n", err.msg);
-		agent_ctl_reply(c, 1, out.data, out.len);
-	} else
-		agent_ctl_reply(c, 0, "ok\n", 3);
+	if (r < 0)
+		agent_ctl_reply_err(c, &err);
+	else
+		agent_ctl_reply_str(c, 0, "ok\n");
 	buf_release(&old);
-	buf_release(&out);
 	free(path);
 }
 

@@ -116,12 +116,6 @@ svc_members(const struct agent *a, struct swim_member **out)
 }
 
 static void
-reply_str(struct stream_conn *c, int status, const char *s)
-{
-	agent_ctl_reply(c, status, s, strlen(s));
-}
-
-static void
 reply_buf(struct stream_conn *c, int status, struct buf *b)
 {
 	agent_ctl_reply(c, status, b->data ? b->data : "", b->len);
@@ -392,7 +386,7 @@ ctl_decl(struct agent_svc *sv, struct stream_conn *c,
 	}
 	decl_save(sv, req->nargs, req->args);
 	svc_tags_refresh(sv);
-	reply_str(c, 0, "ok\n");
+	agent_ctl_reply_str(c, 0, "ok\n");
 }
 
 /* ---- Maintenance ------------------------------------------------------ */
@@ -450,7 +444,8 @@ ctl_maint(struct agent_svc *sv, struct stream_conn *c,
 		sv->is_maint = 1;
 	} else if (strcmp(what, "off") == 0) {
 		if (unlink(sv->maint_path) < 0 && errno != ENOENT) {
-			reply_str(c, 1, "cannot remove the maintenance file\n");
+			agent_ctl_reply_str(c, 1,
+			    "cannot remove the maintenance file\n");
 			return;
 		}
 		if (sv->is_maint)
@@ -458,7 +453,7 @@ ctl_maint(struct agent_svc *sv, struct stream_conn *c,
 		sv->is_maint = 0;
 		sv->maint_reason[0] = '\0';
 	} else if (what[0] != '\0') {
-		reply_str(c, 1, "maint takes on or off\n");
+		agent_ctl_reply_str(c, 1, "maint takes on or off\n");
 		return;
 	}
 	svc_tags_refresh(sv);
@@ -537,12 +532,12 @@ ctl_check_in(struct agent_svc *sv, struct stream_conn *c,
 	struct buf msg = BUF_INIT;
 
 	if (req->nargs < 1) {
-		reply_str(c, 1, "check-in needs a check name\n");
+		agent_ctl_reply_str(c, 1, "check-in needs a check name\n");
 		return;
 	}
 	if (req->nargs > 1 && req->args[1][0] != '\0' &&
 	    health_status_parse(req->args[1], &st) < 0) {
-		reply_str(c, 1, "status must be passing, warning or "
+		agent_ctl_reply_str(c, 1, "status must be passing, warning or "
 		    "critical\n");
 		return;
 	}
@@ -668,7 +663,7 @@ ctl_catalog(struct agent *a, struct stream_conn *c,
 
 	if (req->nargs < 1 ||
 	    svc_watch_answer(a, req->args[0], &enc) < 0) {
-		reply_str(c, 1, "bad catalog query\n");
+		agent_ctl_reply_str(c, 1, "bad catalog query\n");
 		goto out;
 	}
 	if (req->nargs > 1 && strcmp(req->args[1], "cbor") == 0) {
@@ -716,7 +711,7 @@ ctl_watch(struct agent_svc *sv, struct stream_conn *c,
 	    &err) < 0)
 		log_warn("cannot save catalog reads: %s", err.msg);
 	buf_release(&b);
-	reply_str(c, 0, "ok\n");
+	agent_ctl_reply_str(c, 0, "ok\n");
 }
 
 static void
@@ -734,7 +729,9 @@ agent_svc_ctl(struct agent *a, struct stream_conn *c,
 	case CTL_CHECKS:	ctl_checks(sv, c, json); break;
 	case CTL_CHECK_IN:	ctl_check_in(sv, c, req); break;
 	case CTL_MAINT:		ctl_maint(sv, c, req); break;
-	default:		reply_str(c, 1, "unknown request\n"); break;
+	default:
+		agent_ctl_reply_str(c, 1, "unknown request\n");
+		break;
 	}
 }
 
