@@ -351,13 +351,27 @@ history_done(void *ctx, int status, const char *text, size_t len)
 	free(h);
 }
 
+/* Asks node ("" for this one) for its history under key, answering c. */
+static void
+history_ask(struct agent *a, struct httpd_conn *c, const char *node,
+    const char *key, int what, uint64_t since, const char *ref,
+    unsigned limit)
+{
+	struct v1_hist *h = xcalloc(1, sizeof(*h));
+
+	h->c = c;
+	h->key = key;
+	snprintf(h->node, sizeof(h->node), "%s", node[0] ? node :
+	    a->cfg.name);
+	agent_hist_ask(a, node, what, since, ref, limit, history_done, h);
+}
+
 void
 http_v1_history(struct agent *a, struct httpd_conn *c,
     const struct http_req *req)
 {
 	char node[SWIM_NAME_MAX + 1], ref[512];
 	uint64_t since, limit;
-	struct v1_hist *h;
 
 	if (query_arg(req, "node", node, sizeof(node)) < 0 ||
 	    query_arg(req, "resource", ref, sizeof(ref)) < 0 ||
@@ -366,13 +380,8 @@ http_v1_history(struct agent *a, struct httpd_conn *c,
 		http_reply_error(c, 400, "bad node, resource, since or limit");
 		return;
 	}
-	h = xcalloc(1, sizeof(*h));
-	h->c = c;
-	h->key = "runs";
-	snprintf(h->node, sizeof(h->node), "%s", node[0] ? node :
-	    a->cfg.name);
-	agent_hist_ask(a, node, HISTORY_WHAT_RUNS, since, ref, limit > 0xffff ?
-	    0xffff : (unsigned)limit, history_done, h);
+	history_ask(a, c, node, "runs", HISTORY_WHAT_RUNS, since, ref,
+	    limit > 0xffff ? 0xffff : (unsigned)limit);
 }
 
 void
@@ -380,18 +389,12 @@ http_v1_facts(struct agent *a, struct httpd_conn *c,
     const struct http_req *req)
 {
 	char node[SWIM_NAME_MAX + 1];
-	struct v1_hist *h;
 
 	if (query_arg(req, "node", node, sizeof(node)) < 0) {
 		http_reply_error(c, 400, "bad node");
 		return;
 	}
-	h = xcalloc(1, sizeof(*h));
-	h->c = c;
-	h->key = "facts";
-	snprintf(h->node, sizeof(h->node), "%s", node[0] ? node :
-	    a->cfg.name);
-	agent_hist_ask(a, node, HISTORY_WHAT_FACTS, 0, "", 0, history_done, h);
+	history_ask(a, c, node, "facts", HISTORY_WHAT_FACTS, 0, "", 0);
 }
 
 /* ---- checks and services (docs/services.md) ---------------------------------- */
