@@ -24,6 +24,7 @@
 #include "net/addr.h"
 #include "net/keyring.h"
 #include "net/packet.h"
+#include "net/stream.h"
 
 struct agent;
 struct bcast_msg;
@@ -347,6 +348,14 @@ void	agent_peer_keys_prune(struct agent *a);
  */
 int	agent_frame_open(struct agent *a, uint8_t type, const uint8_t *p,
 	    size_t len, size_t max, struct buf *body, uint8_t *id);
+/*
+ * Seals body as a frame of type with the primary key and sends it to addr
+ * as one TCP exchange (stream_request_tcp()): fn gets the sealed answer,
+ * at most max bytes. < 0 when it could not be sealed; fn is not called.
+ */
+int	agent_frame_request(struct agent *a, const char *addr, uint8_t type,
+	    const struct buf *body, size_t max, uint32_t timeout_ms,
+	    stream_reply_fn fn, void *ctx);
 /*
  * A one-way frame of type (a query reply, a converge report): opened
  * (AGENT_TCP_MAX) and handed to deliver with the sender's address, or

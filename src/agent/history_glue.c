@@ -289,19 +289,15 @@ ask_reply_cb(void *arg, int rc, const uint8_t *p, size_t len)
 {
 	struct hist_ask_ctx *q = arg;
 	struct agent *a = q->a;
-	uint8_t id[KEYRING_ID_LEN], *plain = NULL;
-	const uint8_t *body = NULL;
-	struct buf text = BUF_INIT;
-	size_t blen = 0;
+	struct buf b = BUF_INIT, text = BUF_INIT;
+	const uint8_t *body;
+	size_t blen;
 
-	if (rc == 0 && len == 0)
-		rc = TL_ECRYPTO;	/* the peer could not open ours */
-	if (rc == 0) {
-		plain = xmalloc(len + 1);
-		rc = pkt_open(a->kr, a->replay, PKT_HISTORY, agent_wall_ms(),
-		    p, len, AGENT_TCP_MAX, plain, &body, &blen, id);
-		pkt_stats_count(&a->st.pkt, rc);
-	}
+	if (rc == 0)
+		rc = agent_frame_open(a, PKT_HISTORY, p, len, AGENT_TCP_MAX, &b,
+		    NULL);
+	body = (const uint8_t *)b.data;
+	blen = b.len;
 	if (rc == 0 && (blen < 2 || body[0] != HISTORY_MSG_VERSION))
 		rc = TL_EINVAL;
 	if (rc < 0)
@@ -318,7 +314,7 @@ ask_reply_cb(void *arg, int rc, const uint8_t *p, size_t len)
 	} else
 		q->fn(q->ctx, 0, (const char *)body + 2, blen - 2);
 	buf_release(&text);
-	free(plain);
+	buf_release(&b);
 	free(q);
 }
 
@@ -327,9 +323,10 @@ agent_hist_ask(struct agent *a, const char *node, int what, uint64_t since,
     const char *ref, unsigned limit, agent_hist_fn fn, void *ctx)
 {
 	char addr[ADDR_STR_MAX], sig[IDENT_SIG_LEN];
-	struct buf msg = BUF_INIT, pkt = BUF_INIT, text = BUF_INIT;
+	struct buf msg = BUF_INIT, text = BUF_INIT;
 	struct history_ask q;
 	struct hist_ask_ctx *ac;
+	int r;
 
 	if (node == NULL || node[0] == '\0' || strcmp(node, a->cfg.name) == 0) {
 		local_answer(a, what, since, ref, limit, &text);
@@ -353,18 +350,16 @@ agent_hist_ask(struct agent *a, const char *node, int what, uint64_t since,
 	history_ask_encode(&q, &msg);
 	ident_sign(a->ident, (uint8_t *)msg.data, msg.len, (uint8_t *)sig);
 	buf_add(&msg, sig, sizeof(sig));
-	pkt_seal(a->kr, NULL, PKT_HISTORY, agent_wall_ms(),
-	    (uint8_t *)msg.data, msg.len, &pkt);
 	ac = xcalloc(1, sizeof(*ac));
 	ac->a = a;
 	ac->fn = fn;
 	ac->ctx = ctx;
 	snprintf(ac->node, sizeof(ac->node), "%s", node);
 	a->hist->st.asked++;
-	stream_request_tcp(a->loop, addr, pkt.data, pkt.len, AGENT_TCP_MAX,
-	    HIST_TIMEOUT_MS, ask_reply_cb, ac);
+	if ((r = agent_frame_request(a, addr, PKT_HISTORY, &msg, AGENT_TCP_MAX,
+	    HIST_TIMEOUT_MS, ask_reply_cb, ac)) < 0)
+		ask_reply_cb(ac, r, NULL, 0);	/* answers fn and frees ac */
 	buf_release(&msg);
-	buf_release(&pkt);
 }
 
 /* ---- `tlaloc history` ---------------------------------------------------------- */

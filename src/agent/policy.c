@@ -402,23 +402,19 @@ out:
 static void
 fetch_start(struct agent *a, const struct policy_req *q)
 {
-	struct buf req = BUF_INIT, pkt = BUF_INIT;
-	struct pol_fetch *f;
+	struct buf req = BUF_INIT;
+	struct pol_fetch *f = xcalloc(1, sizeof(*f));
 
+	f->a = a;
+	f->req = *q;
 	buf_addch(&req, q->kind == POLICY_REQ_BUNDLE ? POL_OP_BUNDLE :
 	    POL_OP_CHUNK);
 	buf_add_be(&req, q->serial, 8);
 	buf_add(&req, q->hash, BUNDLE_HASH_LEN);
-	if (pkt_seal(a->kr, NULL, PKT_POLICY, agent_wall_ms(),
-	    (uint8_t *)req.data, req.len, &pkt) == 0) {
-		f = xcalloc(1, sizeof(*f));
-		f->a = a;
-		f->req = *q;
-		stream_request_tcp(a->loop, q->addr, pkt.data, pkt.len,
-		    POL_FRAME_MAX, POL_TIMEOUT_MS, fetch_reply_cb, f);
-	}
+	if (agent_frame_request(a, q->addr, PKT_POLICY, &req, POL_FRAME_MAX,
+	    POL_TIMEOUT_MS, fetch_reply_cb, f) < 0)
+		free(f);
 	buf_release(&req);
-	buf_release(&pkt);
 }
 
 static void

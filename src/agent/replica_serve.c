@@ -43,17 +43,11 @@ agent_repl_send(struct agent *a, const char *addr, struct buf *msg,
     stream_reply_fn fn, void *ctx)
 {
 	uint8_t sig[IDENT_SIG_LEN];
-	struct buf pkt = BUF_INIT;
-	int r;
 
 	ident_sign(a->ident, (uint8_t *)msg->data, msg->len, sig);
 	buf_add(msg, sig, sizeof(sig));
-	if ((r = pkt_seal(a->kr, NULL, PKT_REPLICA, agent_wall_ms(),
-	    (uint8_t *)msg->data, msg->len, &pkt)) == 0)
-		stream_request_tcp(a->loop, addr, pkt.data, pkt.len,
-		    AGENT_TCP_MAX, REPL_TIMEOUT_MS, fn, ctx);
-	buf_release(&pkt);
-	return r;
+	return agent_frame_request(a, addr, PKT_REPLICA, msg, AGENT_TCP_MAX,
+	    REPL_TIMEOUT_MS, fn, ctx);
 }
 
 /* ---- serving ----------------------------------------------------------- */

@@ -251,6 +251,22 @@ agent_frame_open(struct agent *a, uint8_t type, const uint8_t *p,
 	return r;
 }
 
+int
+agent_frame_request(struct agent *a, const char *addr, uint8_t type,
+    const struct buf *body, size_t max, uint32_t timeout_ms,
+    stream_reply_fn fn, void *ctx)
+{
+	struct buf pkt = BUF_INIT;
+	int r;
+
+	if ((r = pkt_seal(a->kr, NULL, type, agent_wall_ms(),
+	    (const uint8_t *)body->data, body->len, &pkt)) == 0)
+		stream_request_tcp(a->loop, addr, pkt.data, pkt.len, max,
+		    timeout_ms, fn, ctx);
+	buf_release(&pkt);
+	return r;
+}
+
 void
 agent_frame_deliver(struct agent *a, struct stream_conn *c, uint8_t type,
     const uint8_t *p, size_t len, const char *what,
