@@ -31,6 +31,7 @@ struct bcast_msg;
 struct ctl_cursor;
 struct ctl_req;
 struct ident;
+struct nonces;
 struct replay;
 struct stream_conn;
 struct stream_srv;
@@ -251,6 +252,15 @@ void	agent_timer_free(uv_timer_t *t);
 void	agent_handle_free(uv_handle_t *h);
 /* Saves the membership snapshot and stops the loop now. */
 void	agent_stop(struct agent *a);
+/*
+ * Opens STATE_DIR/file (core/nonces.h): the signed requests already acted
+ * on, which must not act again even after a restart. NULL with err, logged
+ * as "WHAT will be refused: ...", when it cannot be read: the requests it
+ * guards are then refused. Free with nonces_free().
+ */
+struct nonces *agent_nonces_open(struct agent *a, const char *file,
+	    size_t max, uint64_t window_ms, const char *what,
+	    struct tl_err *err);
 /*
  * Calls fn(ctx) once the loop has ended: for a subsystem whose close
  * leaves handles that live inside its state (the loop closes them).

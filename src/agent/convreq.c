@@ -279,17 +279,12 @@ convreq_open(struct agent *a, struct tl_err *err)
 {
 	struct agent_convreq *cr = xcalloc(1, sizeof(*cr));
 	struct tl_err e2 = TL_ERR_INIT;
-	char *path;
 
 	(void)err;
 	a->convreq = cr;
 	cr->timer = agent_timer_new(a);
-	path = xasprintf("%s/convreq.nonces", a->cfg.state_dir);
-	cr->seen = nonces_open(path, CONVREQ_SEEN, CONVREQ_SKEW_MS,
-	    agent_wall_ms(), &e2);
-	if (cr->seen == NULL)
-		log_err("converge requests will be refused: %s", e2.msg);
-	free(path);
+	cr->seen = agent_nonces_open(a, "convreq.nonces", CONVREQ_SEEN,
+	    CONVREQ_SKEW_MS, "converge requests", &e2);
 	return 0;
 }
 

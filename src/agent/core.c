@@ -11,7 +11,9 @@
 #include <stdlib.h>
 
 #include "agent/membership.h"
+#include "core/err.h"
 #include "core/log.h"
+#include "core/nonces.h"
 #include "core/xalloc.h"
 
 struct agent_later {
@@ -123,6 +125,20 @@ agent_after_loop_run(struct agent *a)
 		l->fn(l->ctx);
 		free(l);
 	}
+}
+
+struct nonces *
+agent_nonces_open(struct agent *a, const char *file, size_t max,
+    uint64_t window_ms, const char *what, struct tl_err *err)
+{
+	char *path = xasprintf("%s/%s", a->cfg.state_dir, file);
+	struct nonces *ns;
+
+	ns = nonces_open(path, max, window_ms, agent_wall_ms(), err);
+	if (ns == NULL)
+		log_err("%s will be refused: %s", what, err->msg);
+	free(path);
+	return ns;
 }
 
 uv_timer_t *

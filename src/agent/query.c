@@ -422,20 +422,16 @@ static int
 query_open(struct agent *a, struct tl_err *e)
 {
 	struct tl_err err = TL_ERR_INIT;
-	char *path = xasprintf("%s/query.nonces", a->cfg.state_dir);
 
+	(void)e;
 	a->query = xcalloc(1, sizeof(*a->query));
-	a->query->nonces = nonces_open(path, QUERY_NONCES, QUERY_WINDOW_MS,
-	    agent_wall_ms(), &err);
-	if (a->query->nonces == NULL) {
-		/* Exec queries are refused until it is fixed: without it a
-		 * command could run twice. */
+	a->query->nonces = agent_nonces_open(a, "query.nonces", QUERY_NONCES,
+	    QUERY_WINDOW_MS, "signed commands", &err);
+	/* Exec queries are refused until it is fixed, with the reason: without
+	 * it a command could run twice. */
+	if (a->query->nonces == NULL)
 		snprintf(a->query->nonces_err, sizeof(a->query->nonces_err),
 		    "%s", err.msg);
-		log_err("signed commands will be refused: %s", err.msg);
-	}
-	free(path);
-	(void)e;
 	return 0;
 }
 
