@@ -689,16 +689,7 @@ ctl_watch(struct agent_svc *sv, struct stream_conn *c,
 	size_t n = 0;
 
 	for (size_t i = 0; i < req->nargs && n < SVC_WATCH_MAX; i++) {
-		const char *tab = strchr(req->args[i], '\t');
-		size_t ql = tab ? (size_t)(tab - req->args[i]) : 0;
-		char *end;
-
-		if (tab == NULL || ql == 0 || ql > SVC_WATCH_QUERY_MAX)
-			continue;
-		memcpy(sv->watches[n].query, req->args[i], ql);
-		sv->watches[n].query[ql] = '\0';
-		sv->watches[n].digest = strtoull(tab + 1, &end, 16);
-		if (*end != '\0')
+		if (svc_watch_parse(req->args[i], &sv->watches[n]) < 0)
 			continue;
 		buf_addf(&b, "%s\n", req->args[i]);
 		n++;

@@ -113,6 +113,11 @@ void	svc_check_free(struct agent_svc *sv, struct svc_check *c);
 int	svc_watch_answer(struct agent *a, const char *query, struct buf *out);
 void	svc_watch_tick(struct agent_svc *sv, uint64_t now);
 int	svc_watch_load(struct agent_svc *sv);
+/*
+ * One catalog read as a program declares it and STATE_DIR keeps it,
+ * "query\tdigest" (digest in hex), into w: 0, or -1 for a malformed one.
+ */
+int	svc_watch_parse(const char *line, struct svc_watch *w);
 
 /* svc_dns.c */
 int	svc_dns_open(struct agent *a, struct tl_err *err);

@@ -126,6 +126,21 @@ svc_watch_tick(struct agent_svc *sv, uint64_t now)
 }
 
 int
+svc_watch_parse(const char *line, struct svc_watch *w)
+{
+	const char *tab = strchr(line, '\t');
+	size_t ql = tab ? (size_t)(tab - line) : 0;
+	char *end;
+
+	if (tab == NULL || ql == 0 || ql > SVC_WATCH_QUERY_MAX)
+		return -1;
+	memcpy(w->query, line, ql);
+	w->query[ql] = '\0';
+	w->digest = strtoull(tab + 1, &end, 16);
+	return *end == '\0' ? 0 : -1;
+}
+
+int
 svc_watch_load(struct agent_svc *sv)
 {
 	struct tl_err err = TL_ERR_INIT;
@@ -138,17 +153,9 @@ svc_watch_load(struct agent_svc *sv)
 	}
 	buf_addch(&b, '\0');
 	for (p = b.data; p && *p && sv->nwatches < SVC_WATCH_MAX; p = nl) {
-		char *tab = strchr(p, '\t'), *end;
-		struct svc_watch *w = &sv->watches[sv->nwatches];
-
 		if ((nl = strchr(p, '\n')) != NULL)
 			*nl++ = '\0';
-		if (tab == NULL || (size_t)(tab - p) > SVC_WATCH_QUERY_MAX)
-			continue;
-		*tab = '\0';
-		snprintf(w->query, sizeof(w->query), "%s", p);
-		w->digest = strtoull(tab + 1, &end, 16);
-		if (*end == '\0')
+		if (svc_watch_parse(p, &sv->watches[sv->nwatches]) == 0)
 			sv->nwatches++;
 	}
 	buf_release(&b);
