@@ -284,37 +284,44 @@ struct hist_ask_ctx {
 	char		 node[SWIM_NAME_MAX + 1];
 };
 
+/*
+ * Why the opened answer ans (version, status, then the JSON) to our ask
+ * of node is no answer, into why; nothing when it is one.
+ */
+static void
+ask_failure(const char *node, int rc, const struct buf *ans, struct buf *why)
+{
+	const uint8_t *p = (const uint8_t *)ans->data;
+
+	if (rc == 0 && (ans->len < 2 || p[0] != HISTORY_MSG_VERSION))
+		rc = TL_EINVAL;
+	if (rc < 0)
+		buf_addf(why, "node %s did not answer: %s", node,
+		    tl_strerror(rc));
+	else if (p[1] == HISTORY_ANS_NOT_MEMBER)
+		buf_addf(why, "node %s does not know this node as a live "
+		    "member yet; try again in a few seconds", node);
+	else if (p[1] != HISTORY_ANS_OK)
+		buf_addf(why, "node %s refused the request", node);
+}
+
 static void
 ask_reply_cb(void *arg, int rc, const uint8_t *p, size_t len)
 {
 	struct hist_ask_ctx *q = arg;
-	struct agent *a = q->a;
-	struct buf b = BUF_INIT, text = BUF_INIT;
-	const uint8_t *body;
-	size_t blen;
+	struct buf ans = BUF_INIT, why = BUF_INIT;
 
 	if (rc == 0)
-		rc = agent_frame_open(a, PKT_HISTORY, p, len, AGENT_TCP_MAX, &b,
-		    NULL);
-	body = (const uint8_t *)b.data;
-	blen = b.len;
-	if (rc == 0 && (blen < 2 || body[0] != HISTORY_MSG_VERSION))
-		rc = TL_EINVAL;
-	if (rc < 0)
-		buf_addf(&text, "node %s did not answer: %s", q->node,
-		    tl_strerror(rc));
-	else if (body[1] == HISTORY_ANS_NOT_MEMBER)
-		buf_addf(&text, "node %s does not know this node as a live "
-		    "member yet; try again in a few seconds", q->node);
-	else if (body[1] != HISTORY_ANS_OK)
-		buf_addf(&text, "node %s refused the request", q->node);
-	if (text.len > 0) {
-		a->hist->st.ask_failures++;
-		q->fn(q->ctx, 1, text.data, text.len);
+		rc = agent_frame_open(q->a, PKT_HISTORY, p, len, AGENT_TCP_MAX,
+		    &ans, NULL);
+	ask_failure(q->node, rc, &ans, &why);
+	if (why.len > 0) {
+		q->a->hist->st.ask_failures++;
+		q->fn(q->ctx, 1, why.data, why.len);
 	} else
-		q->fn(q->ctx, 0, (const char *)body + 2, blen - 2);
-	buf_release(&text);
-	buf_release(&b);
+		q->fn(q->ctx, 0, ans.data + 2, ans.len - 2);
+	buf_release(&why);
+	buf_release(&ans);
 	free(q);
 }
 
