@@ -14,6 +14,10 @@
 #include "core/fileio.h"
 #include "core/xalloc.h"
 
+const char *const acct_user_tools[] = { "useradd", "usermod", "userdel" };
+const char *const acct_group_tools[] = { "groupadd", "groupmod",
+	"groupdel" };
+
 void
 acct_argv_groups(struct argv *a, const struct acct_spec *s)
 {
@@ -58,10 +62,7 @@ static int
 pw_root(struct argv *a, const char *root)
 {
 	argv_add(a, "pw");
-	if (root != NULL && strcmp(root, "/") != 0) {
-		argv_add(a, "-R");
-		argv_add(a, root);
-	}
+	argv_add_root(a, "-R", root);
 	return 1;
 }
 
@@ -69,10 +70,8 @@ static int
 pw_user_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const verbs[] = { "useradd", "usermod", "userdel" };
-
 	pw_root(a, root);
-	argv_add(a, verbs[op]);
+	argv_add(a, acct_user_tools[op]);
 	argv_add(a, s->name);
 	if (op == ACCT_DELETE) {
 		if (s->purge_home)
@@ -87,11 +86,8 @@ static int
 pw_group_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const verbs[] = { "groupadd", "groupmod",
-		"groupdel" };
-
 	pw_root(a, root);
-	argv_add(a, verbs[op]);
+	argv_add(a, acct_group_tools[op]);
 	argv_add(a, s->name);
 	if (op != ACCT_DELETE && s->id >= 0)
 		argv_addf(a, "-g%ld", s->id);
@@ -123,10 +119,8 @@ static int
 obsd_user_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const tools[] = { "useradd", "usermod", "userdel" };
-
 	(void)root;
-	argv_add(a, tools[op]);
+	argv_add(a, acct_user_tools[op]);
 	if (op == ACCT_DELETE) {
 		if (s->purge_home)
 			argv_add(a, "-r");
@@ -141,11 +135,8 @@ static int
 obsd_group_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const tools[] = { "groupadd", "groupmod",
-		"groupdel" };
-
 	(void)root;
-	argv_add(a, tools[op]);
+	argv_add(a, acct_group_tools[op]);
 	if (op != ACCT_DELETE && s->id >= 0) {
 		argv_add(a, "-g");
 		argv_addf(a, "%ld", s->id);

@@ -7,18 +7,13 @@
  */
 #include "providers.h"
 
-#include <string.h>
-
 #include "core/err.h"
 #include "core/xalloc.h"
 
 static int
 shadow_root(struct argv *a, const char *root)
 {
-	if (root == NULL || strcmp(root, "/") == 0)
-		return 1;
-	argv_add(a, "--root");
-	argv_add(a, root);
+	argv_add_root(a, "--root", root);
 	return 1;
 }
 
@@ -26,10 +21,9 @@ static int
 shadow_user_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const tools[] = { "useradd", "usermod", "userdel" };
 	int took;
 
-	argv_add(a, tools[op]);
+	argv_add(a, acct_user_tools[op]);
 	took = shadow_root(a, root);
 	if (op == ACCT_DELETE) {
 		if (s->purge_home)
@@ -68,11 +62,9 @@ static int
 shadow_group_argv(struct argv *a, const char *root, enum acct_op op,
     const struct acct_spec *s)
 {
-	static const char *const tools[] = { "groupadd", "groupmod",
-		"groupdel" };
 	int took;
 
-	argv_add(a, tools[op]);
+	argv_add(a, acct_group_tools[op]);
 	took = shadow_root(a, root);
 	if (op != ACCT_DELETE && s->id >= 0)
 		argv_addf(a, "--gid=%ld", s->id);

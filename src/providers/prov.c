@@ -53,6 +53,15 @@ argv_addn(struct argv *a, const char *const *v, size_t n)
 }
 
 void
+argv_add_root(struct argv *a, const char *flag, const char *root)
+{
+	if (root == NULL || strcmp(root, "/") == 0)
+		return;
+	argv_add(a, flag);
+	argv_add(a, root);
+}
+
+void
 argv_release(struct argv *a)
 {
 	for (size_t i = 0; i < a->n; i++)

@@ -39,6 +39,9 @@ void	argv_addf(struct argv *a, const char *fmt, ...)
 void	argv_addv(struct argv *a, const char *const *v);
 /* Adds v[0..n). */
 void	argv_addn(struct argv *a, const char *const *v, size_t n);
+/* Adds flag and root ("-R", "/srv/tree") unless root is NULL or "/": for
+ * tools that reach into a tree with a flag of their own. */
+void	argv_add_root(struct argv *a, const char *flag, const char *root);
 void	argv_release(struct argv *a);
 /* "apt-get -y install a b", for reports and messages; caller frees. */
 char	*argv_join(const struct argv *a);
@@ -415,6 +418,11 @@ struct acct_spec {
 };
 
 enum acct_op { ACCT_ADD, ACCT_MODIFY, ACCT_DELETE };
+
+/* The tool for each acct_op, indexed by it: shadow's and OpenBSD's
+ * programs and pw's subcommands all go by these names. */
+extern const char *const acct_user_tools[];	/* useradd usermod userdel */
+extern const char *const acct_group_tools[];	/* groupadd ... */
 
 struct acct_provider {
 	const char	*name;		/* "shadow", "pw", "openbsd" */

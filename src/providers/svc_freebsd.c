@@ -104,10 +104,7 @@ freebsd_enable(const char *root, const char *name, int on,
 	int rc;
 
 	argv_add(&a, "sysrc");
-	if (root != NULL && strcmp(root, "/") != 0) {
-		argv_add(&a, "-R");
-		argv_add(&a, root);
-	}
+	argv_add_root(&a, "-R", root);
 	argv_addf(&a, "%s_enable=%s", name, on ? "YES" : "NO");
 	rc = prov_run_ok(NULL, &a, NULL, SVC_TIMEOUT_MS, err);
 	argv_release(&a);
