@@ -359,6 +359,12 @@ res_is_set(const struct res *r, const char *attr)
 	return res_slot(r, attr)->is_set;
 }
 
+int
+res_is_absent(const struct res *r)
+{
+	return strcmp(res_str(r, "ensure"), "absent") == 0;
+}
+
 void
 res_fail(struct res *r, const struct tl_err *err)
 {

@@ -210,6 +210,8 @@ const char	*res_str(const struct res *r, const char *attr);
 long long	 res_int(const struct res *r, const char *attr);
 int		 res_bool(const struct res *r, const char *attr);
 int		 res_is_set(const struct res *r, const char *attr);
+/* ensure = "absent", for a type with ATTR_ENSURE_PRESENT_ABSENT. */
+int		 res_is_absent(const struct res *r);
 const struct attr_val *res_val(const struct res *r, const char *attr);
 
 /* Marks r failed with err's message (or its code's name). */

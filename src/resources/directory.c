@@ -145,7 +145,7 @@ dir_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if (ds->exists && !S_ISDIR(ds->st.st_mode))
 		return tl_err_set(err, TL_EEXIST, "'%s' exists and is not a "
 		    "directory", r->title);
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		if (ds->exists)
 			res_change(r, "remove");
 		return 0;
@@ -242,7 +242,7 @@ static int
 dir_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct dir_state *ds = r->priv;
-	int rc, absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	int rc, absent = res_is_absent(r);
 
 	/* Removals act at once: queued writes beneath land first. */
 	if (absent || ds->npurge > 0)
@@ -273,7 +273,7 @@ dir_predict(struct res *r, struct run_ctx *ctx)
 	struct fs_want none = { 0 };
 	char *dir = xstrdup(r->title), *slash;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		predict_set(ctx->predict, PS_PATH, r->title, PRED_ABSENT,
 		    r->ref);
 		free(dir);

@@ -93,7 +93,7 @@ file_validate(struct res *r, struct tl_err *err)
 	if (n > 1)
 		return tl_err_set(err, TL_EINVAL, "give one of 'content', "
 		    "'source' or 'template'");
-	if (strcmp(res_str(r, "ensure"), "absent") == 0 && n > 0)
+	if (res_is_absent(r) && n > 0)
 		return tl_err_set(err, TL_EINVAL, "an absent file has no "
 		    "content");
 	return 0;
@@ -202,7 +202,7 @@ static int
 file_locate(struct res *r, struct run_ctx *ctx, struct file_state *fs,
     struct tl_err *err)
 {
-	int compare = strcmp(res_str(r, "ensure"), "absent") != 0 &&
+	int compare = !res_is_absent(r) &&
 	    (res_is_set(r, "content") || res_is_set(r, "source")) &&
 	    res_bool(r, "replace");
 	int rc;
@@ -242,7 +242,7 @@ static int
 file_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct file_state *fs = xcalloc(1, sizeof(*fs));
-	int absent = strcmp(res_str(r, "ensure"), "absent") == 0, rc;
+	int absent = res_is_absent(r), rc;
 
 	r->priv = fs;
 	buf_init(&fs->content);
@@ -315,7 +315,7 @@ static int
 file_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 {
 	struct file_state *fs = r->priv;
-	int rc, absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	int rc, absent = res_is_absent(r);
 
 	if (!absent && (!fs->exists || fs->content_differs))
 		return file_write(r, ctx, fs, err);
@@ -341,7 +341,7 @@ file_predict(struct res *r, struct run_ctx *ctx)
 	struct pred *e;
 	int known = 1, keep = fs->exists && !fs->content_differs;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		predict_set(ctx->predict, PS_PATH, fs->path, PRED_ABSENT,
 		    r->ref);
 		return;

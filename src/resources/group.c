@@ -73,7 +73,7 @@ group_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	free(real);
 	exists = acct_group_find(text.data, r->title, &g);
 	p->gid = exists ? g.gid : -1;
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		if (exists) {
 			p->op = ACCT_DELETE;
 			res_change(r, "remove group");

@@ -76,7 +76,7 @@ line_validate(struct res *r, struct tl_err *err)
 {
 	const char *path = res_str(r, "path");
 	struct tl_err rerr = TL_ERR_INIT;
-	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	int absent = res_is_absent(r);
 	const char *l = res_str(r, "line");
 
 	if (!path_is_clean_abs(path))
@@ -122,7 +122,7 @@ line_edit(const struct res *r, const char *text, size_t len,
 	 * after, so both are in the cache as it ends up. */
 	const struct re *match_re = match ? re_get(match, NULL) : NULL;
 	const struct re *after_re = after ? re_get(after, NULL) : NULL;
-	int absent = strcmp(res_str(r, "ensure"), "absent") == 0;
+	int absent = res_is_absent(r);
 	size_t wlen = want ? strlen(want) : 0, pos = 0, insert_at = (size_t)-1;
 	size_t kept = 0;	/* text[kept..pos) is still to be copied */
 	int present = 0, replaced = 0;
@@ -240,7 +240,7 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	if ((rc = line_locate(r, ctx, ls, &cur, err)) < 0)
 		return rc;
 	if (rc == 1 && !res_bool(r, "create")) {
-		if (strcmp(res_str(r, "ensure"), "absent") == 0)
+		if (res_is_absent(r))
 			return 0;
 		return tl_err_set(err, TL_ENOENT, "cannot edit '%s': No such "
 		    "file or directory", path);
@@ -251,8 +251,8 @@ line_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	line_edit(r, cur->data, cur->len, &ls->after);
 	if (!ls->exists || cur->len != ls->after.len ||
 	    memcmp(cur->data, ls->after.data, cur->len) != 0) {
-		res_change(r, "%s", strcmp(res_str(r, "ensure"), "absent") ?
-		    "line set" : "line removed");
+		res_change(r, "%s", res_is_absent(r) ? "line removed" :
+		    "line set");
 		if (ctx->want_diff)
 			diff_unified(cur->data, cur->len, ls->after.data,
 			    ls->after.len, path, path, &r->diff);

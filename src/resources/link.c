@@ -112,7 +112,7 @@ link_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 		ls->is_link = S_ISLNK(ls->st.st_mode);
 	} else if (rc != TL_ENOENT)
 		return rc;
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		if (ls->exists && !ls->is_link)
 			return tl_err_set(err, TL_EEXIST, "'%s' is not a link; "
 			    "not removing it", r->title);
@@ -154,7 +154,7 @@ link_fix(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	struct link_state *ls = r->priv;
 
 	run_settle(ctx, r->title, 0);	/* acts at once, on the path */
-	if (strcmp(res_str(r, "ensure"), "absent") == 0)
+	if (res_is_absent(r))
 		return fsroot_unlink(ctx->fs, r->title, err);
 	if (ls->retarget)
 		return link_replace(r, ctx, ls, err);
@@ -168,7 +168,7 @@ link_predict(struct res *r, struct run_ctx *ctx)
 	struct link_state *ls = r->priv;
 	struct pred *e;
 
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		predict_set(ctx->predict, PS_PATH, r->title, PRED_ABSENT,
 		    r->ref);
 		return;

@@ -318,7 +318,7 @@ user_check(struct res *r, struct run_ctx *ctx, struct tl_err *err)
 	p->spec.is_system = res_bool(r, "system");
 	acct_files_read(ctx, p->prov, &f);
 	exists = acct_passwd_find(f.passwd.data, r->title, &u);
-	if (strcmp(res_str(r, "ensure"), "absent") == 0) {
+	if (res_is_absent(r)) {
 		if (exists) {
 			p->op = ACCT_DELETE;
 			p->do_account = 1;
