@@ -133,6 +133,17 @@ j_value(const char *p, const char *end, int depth)
 	return NULL;
 }
 
+/* p just past an array element: returns the next element, or the ']'
+ * that closes the array. */
+static const char *
+j_next_item(const char *p, const char *end)
+{
+	p = j_ws(p, end);
+	if (p < end && *p == ',')
+		p = j_ws(p + 1, end);
+	return p;
+}
+
 /* A member of an object: raw key (quotes included) and value spans. */
 struct j_member {
 	const char	*key, *key_end, *val, *val_end;
@@ -285,9 +296,7 @@ res_array(const char *p, const char *end, const char *want, size_t budget,
 				} else
 					kept++;
 			}
-			q = j_ws(e, end);
-			if (q < end && *q == ',')
-				q = j_ws(q + 1, end);
+			q = j_next_item(e, end);
 		}
 	}
 	buf_addch(out, ']');
@@ -613,9 +622,7 @@ text_resource(struct buf *out, const char *p, const char *e)
 		while (q < ve && *q == '"' && (qe = j_string(q, ve))) {
 			buf_addstr(out, q == j_ws(v + 1, ve) ? " (" : ", ");
 			text_str(out, q, qe);
-			q = j_ws(qe, ve);
-			if (*q == ',')
-				q = j_ws(q + 1, ve);
+			q = j_next_item(qe, ve);
 			if (*q == ']')
 				buf_addch(out, ')');
 		}
@@ -653,9 +660,7 @@ text_run(struct buf *out, const char *p, const char *e)
 
 		while (q < ve && *q == '{' && (qe = j_value(q, ve, 2))) {
 			text_resource(out, q, qe);
-			q = j_ws(qe, ve);
-			if (*q == ',')
-				q = j_ws(q + 1, ve);
+			q = j_next_item(qe, ve);
 		}
 	}
 }
@@ -670,9 +675,7 @@ history_text(const char *runs, size_t len, struct buf *out)
 	p = j_ws(p + 1, end);
 	while (p < end && *p == '{' && (e = j_value(p, end, 1)) != NULL) {
 		text_run(out, p, e);
-		p = j_ws(e, end);
-		if (p < end && *p == ',')
-			p = j_ws(p + 1, end);
+		p = j_next_item(e, end);
 	}
 	return 0;
 }
