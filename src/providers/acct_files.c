@@ -124,6 +124,15 @@ acct_shadow_hash(const char *text, const char *name, char **hash)
 	return acct_each(text, shadow_match, &hf);
 }
 
+/* Appends s (taken) to the NULL-terminated list *v of *n names. */
+static void
+acct_names_push(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
 static void
 acct_members(const char *list, char ***v, size_t *n)
 {
@@ -133,11 +142,8 @@ acct_members(const char *list, char ***v, size_t *n)
 	*n = 0;
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		if (len > 0) {
-			*v = xrealloc(*v, (*n + 2) * sizeof(char *));
-			(*v)[(*n)++] = xstrndup(p, len);
-			(*v)[*n] = NULL;
-		}
+		if (len > 0)
+			acct_names_push(v, n, xstrndup(p, len));
 		p += len + (p[len] == ',');
 	}
 }
@@ -224,9 +230,7 @@ member_match(char **f, size_t n, void *arg)
 	acct_members(f[3], &mem, &nmem);
 	for (size_t i = 0; i < nmem; i++)
 		if (strcmp(mem[i], m->user) == 0) {
-			m->v = xrealloc(m->v, (m->n + 2) * sizeof(char *));
-			m->v[m->n++] = xstrdup(f[0]);
-			m->v[m->n] = NULL;
+			acct_names_push(&m->v, &m->n, xstrdup(f[0]));
 			break;
 		}
 	acct_names_free(mem);
