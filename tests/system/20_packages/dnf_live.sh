@@ -76,7 +76,7 @@ tapply 2 $R/a.lua
 [ "$(rpm_version tl-gone)" = absent ] || fail "tl-gone still installed"
 [ "$(cat /usr/share/tl-pin/VERSION)" = 1.0 ] || fail "tl-pin's file is not the 1.0 one"
 tapply 0 $R/a.lua
-assert_not_contains "$OUT" "package["
+assert_not_contains "$(settled)" "package["
 
 # a new version in the repository: latest upgrades, the pin holds
 mkrpm tl-up 1.1; reindex

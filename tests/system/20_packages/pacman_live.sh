@@ -77,7 +77,7 @@ tapply 2 $R/a.lua
 [ "$(pac_version tl-gone)" = absent ] || fail "tl-gone still installed"
 [ "$(cat /usr/share/tl-up/VERSION)" = 1.0 ] || fail "tl-up's file is missing"
 tapply 0 $R/a.lua
-assert_not_contains "$OUT" "package["
+assert_not_contains "$(settled)" "package["
 
 # a new version in the repository: latest upgrades
 mkpkg tl-up 1.1; sync_db

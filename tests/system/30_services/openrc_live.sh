@@ -52,7 +52,7 @@ in_default || fail "tl-rc is not in the default runlevel: $(rc-update show defau
 pid1=$(cat /run/tl-rc.pid)
 kill -0 "$pid1" || fail "the pid file's process $pid1 is not running"
 tapply 0 $R/a.lua
-assert_not_contains "$OUT" "service[tl-rc]"
+assert_not_contains "$(settled)" "service[tl-rc]"
 
 # a notification restarts it: a new process
 sed -i 's/content = "a\\n"/content = "b\\n"/' $R/a.lua

@@ -52,6 +52,12 @@ tapply() {
 	RC=$?
 	[ "$RC" = "$want" ] || { echo "$OUT" >&2; fail "apply $* exited $RC, wanted $want"; }
 }
+# settled: $OUT without the "running   X: N s so far" lines apply prints
+# while a slow check runs (a loaded machine makes any check slow), for
+# asserting that a run said nothing about a resource.
+settled() {
+	printf '%s\n' "$OUT" | grep -v '^running .*: [0-9]* s so far$'
+}
 # wait_lines FILE N: waits up to 5 s for FILE to have N lines (a daemon
 # started in the background logs its start a moment later); returns the
 # count it saw.
