@@ -623,7 +623,7 @@ text_resource(struct buf *out, const char *p, const char *e)
 			buf_addstr(out, q == j_ws(v + 1, ve) ? " (" : ", ");
 			text_str(out, q, qe);
 			q = j_next_item(qe, ve);
-			if (*q == ']')
+			if (q < ve && *q == ']')
 				buf_addch(out, ')');
 		}
 	}
